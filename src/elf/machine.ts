@@ -107,11 +107,33 @@ const ALIASES: Record<string, string> = {
   loong64: 'loongarch64'
 }
 
+/** Names machineName() gives that have no toolchain entry above. */
+const OTHER_MACHINES = new Set([
+  'x32',
+  'aarch64_be',
+  'armeb',
+  'riscv32',
+  'ppc',
+  'ppcle',
+  's390',
+  'mips',
+  'mipsel',
+  'mips64',
+  'mips64el',
+  'loongarch32',
+  'sparc',
+  'sparc64'
+])
+
 /** "amd64", "x86_64", "x86-64" → "x86-64"; undefined for names we do not know. */
 export function normalizeArch(name: string): string | undefined {
   const lower = name.trim().toLowerCase()
-  if (lower in TOOLCHAINS) return lower
+  if (lower in TOOLCHAINS || OTHER_MACHINES.has(lower)) return lower
   return ALIASES[lower]
+}
+
+export function knownArchNames(): string[] {
+  return Object.keys(TOOLCHAINS)
 }
 
 /** Where glibc's loader looks on Debian-style systems, e.g. "x86_64-linux-gnu". */

@@ -1,0 +1,245 @@
+import { posix } from 'node:path'
+import { FledgeError } from '../errors.js'
+import { toImagePath, type Entry } from '../image/entry.js'
+import { findMissingDependencies, type MissingDependencies } from './dependencies.js'
+import { ImageTree } from './image-tree.js'
+import { buildForHint, knownArchNames, normalizeArch, staticRustTarget } from './machine.js'
+import { parseElf, type ElfFile, type ElfParseResult } from './parse.js'
+import { bytesReader, openFileReader, type PositionalReader } from './reader.js'
+
+export interface CheckImageBinariesOptions {
+  /** The author accepts dynamically linked executables (`allow-dynamic` in fledge.toml). */
+  allowDynamic?: boolean | undefined
+  /** The image's architecture ("x86-64", "amd64", "arm64", …); detected when absent. */
+  arch?: string | undefined
+}
+
+export type BinaryRole = 'executable' | 'library' | 'other'
+
+export interface BinaryReport {
+  /** Archive path, as in Entry.path. */
+  path: string
+  machine: string
+  linkage: 'static' | 'dynamic'
+  role: BinaryRole
+  interp?: string
+  needed?: string[]
+}
+
+export interface BinaryCheckResult {
+  errors: FledgeError[]
+  warnings: string[]
+  binaries: BinaryReport[]
+}
+
+/** Parsing is I/O bound: a few reads per file, many files. */
+const PARSE_CONCURRENCY = 16
+
+/**
+ * Finds at build time what would otherwise fail on the hypervisor: ELF files
+ * for another architecture ("exec format error"), damaged ELF files, and
+ * dynamically linked executables whose interpreter or libraries the image
+ * lacks ("not found", "error while loading shared libraries").
+ */
+export async function checkImageBinaries(
+  entries: Entry[],
+  options: CheckImageBinariesOptions = {}
+): Promise<BinaryCheckResult> {
+  const result: BinaryCheckResult = { errors: [], warnings: [], binaries: [] }
+  const files = entries.filter((entry) => entry.type === 'file' && entry.source !== undefined)
+  const parsed = await mapLimited(files, PARSE_CONCURRENCY, (entry) =>
+    parseEntry(entry).catch((error: unknown) => {
+      result.warnings.push(
+        `${describe(entry)}: could not read it to check it: ${(error as Error).message}`
+      )
+      return undefined
+    })
+  )
+
+  const elves = new Map<string, ElfParseResult>()
+  const checked: { entry: Entry; elf: ElfFile; role: BinaryRole }[] = []
+  files.forEach((entry, i) => {
+    const elf = parsed[i]
+    if (elf === undefined) return
+    elves.set(entry.path, elf)
+    if (elf.status === 'damaged') {
+      result.errors.push(
+        new FledgeError(
+          `${describe(entry)} is a damaged ELF file (${elf.reason}); the kernel would refuse to run it.`,
+          { fix: 'map the complete file: re-download or rebuild it.' }
+        )
+      )
+      return
+    }
+    const role = roleOf(entry, elf)
+    checked.push({ entry, elf, role })
+    result.binaries.push({
+      path: entry.path,
+      machine: elf.machine,
+      linkage: elf.linkage,
+      role,
+      ...(elf.interp !== undefined && { interp: elf.interp }),
+      ...(elf.needed.length > 0 && { needed: elf.needed })
+    })
+  })
+
+  const tree = new ImageTree(entries)
+  const image = { tree, elfAt: (path: string) => elves.get(path) }
+  const arch = imageArchitecture(options.arch, tree, elves, checked, result.errors)
+
+  for (const { entry, elf, role } of checked) {
+    if (arch && elf.machine !== arch.machine) {
+      result.errors.push(architectureMismatch(entry, elf, role, arch))
+      continue
+    }
+    if (role !== 'executable' || elf.linkage !== 'dynamic') continue
+    const missing = findMissingDependencies(entry.path, elf, image)
+    const machine = arch?.machine ?? elf.machine
+    if (missing.interpreter !== undefined || missing.libraries.length > 0) {
+      const message = missingDependenciesMessage(entry, missing)
+      if (options.allowDynamic) {
+        result.warnings.push(`${message} Fix: map them into the image.`)
+      } else {
+        result.errors.push(new FledgeError(message, { fix: staticBuildFix(machine) }))
+      }
+    } else if (!options.allowDynamic) {
+      result.warnings.push(
+        `${describe(entry)} is dynamically linked; its interpreter and libraries are in the image. ` +
+          'Set allow-dynamic = true to say this is intended.'
+      )
+    }
+  }
+  return result
+}
+
+async function parseEntry(entry: Entry): Promise<ElfParseResult | undefined> {
+  const source = entry.source
+  if (source === undefined) return undefined
+  const reader: PositionalReader =
+    source.kind === 'bytes' ? bytesReader(source.data) : await openFileReader(source.path)
+  try {
+    return await parseElf(reader)
+  } finally {
+    await reader.close()
+  }
+}
+
+/**
+ * ET_DYN covers both PIE executables and shared libraries; glibc's libc.so.6
+ * even has a PT_INTERP. The linker's PIE flag and a SONAME tell them apart;
+ * without either, the name and the execute bits decide.
+ */
+function roleOf(entry: Entry, elf: ElfFile): BinaryRole {
+  if (elf.type === 'EXEC') return 'executable'
+  if (elf.type !== 'DYN') return 'other'
+  if (elf.pie) return 'executable'
+  if (elf.soname !== undefined) return 'library'
+  if (elf.interp !== undefined) return 'executable'
+  if (/\.so(\.|$)/.test(posix.basename(entry.path))) return 'library'
+  return (entry.mode & 0o111) !== 0 ? 'executable' : 'library'
+}
+
+interface ImageArchitecture {
+  machine: string
+  /** Why: "/bin/busybox", "the arch option", … */
+  from: string
+}
+
+/** The option if given, else busybox's, else init's, else the first executable's. */
+function imageArchitecture(
+  option: string | undefined,
+  tree: ImageTree,
+  elves: Map<string, ElfParseResult>,
+  checked: { entry: Entry; elf: ElfFile; role: BinaryRole }[],
+  errors: FledgeError[]
+): ImageArchitecture | undefined {
+  if (option !== undefined) {
+    const machine = normalizeArch(option)
+    if (machine) return { machine, from: `arch = "${option}"` }
+    errors.push(
+      new FledgeError(`arch = "${option}" is not an architecture fledge knows.`, {
+        key: 'arch',
+        fix: `use one of ${knownArchNames().join(', ')} (Go and Debian names such as amd64 and arm64 work too).`
+      })
+    )
+  }
+  for (const candidate of ['bin/busybox', 'init']) {
+    const resolved = tree.resolve(candidate)
+    const elf = resolved && elves.get(resolved.path)
+    if (elf?.status === 'ok') return { machine: elf.machine, from: toImagePath(candidate) }
+  }
+  const first = checked.find((binary) => binary.role === 'executable')
+  return first && { machine: first.elf.machine, from: toImagePath(first.entry.path) }
+}
+
+function architectureMismatch(
+  entry: Entry,
+  elf: ElfFile,
+  role: BinaryRole,
+  arch: ImageArchitecture
+): FledgeError {
+  const consequence =
+    role === 'executable'
+      ? '; running it would fail with "exec format error"'
+      : role === 'library'
+        ? '; the dynamic loader would not load it'
+        : ''
+  return new FledgeError(
+    `${describe(entry)} is built for ${elf.machine}, but the image is ${arch.machine} ` +
+      `(from ${arch.from})${consequence}.`,
+    {
+      fix: `build it for ${arch.machine} (${buildForHint(arch.machine)}), or map the ${arch.machine} build instead.`
+    }
+  )
+}
+
+function missingDependenciesMessage(entry: Entry, missing: MissingDependencies): string {
+  const pieces: string[] = []
+  if (missing.interpreter !== undefined) pieces.push(`its interpreter ${missing.interpreter}`)
+  if (missing.libraries.length > 0) {
+    const names = missing.libraries.map((library) => {
+      const notes = [
+        ...(library.neededBy !== entry.path ? [`needed by ${toImagePath(library.neededBy)}`] : []),
+        ...library.skipped.map(({ path, reason }) => `${toImagePath(path)} is ${reason}`)
+      ]
+      return notes.length > 0 ? `${library.name} (${notes.join('; ')})` : library.name
+    })
+    pieces.push(`the ${names.length === 1 ? 'library' : 'libraries'} ${names.join(', ')}`)
+  }
+  const symptom =
+    missing.interpreter !== undefined
+      ? 'running it would fail with "no such file or directory"'
+      : 'running it would fail with "error while loading shared libraries"'
+  return `${describe(entry)} is dynamically linked, but the image lacks ${pieces.join(' and ')}; ${symptom}.`
+}
+
+function staticBuildFix(machine: string): string {
+  const rustTarget = staticRustTarget(machine)
+  const rust = rustTarget ? `--target ${rustTarget}` : 'a musl target'
+  return (
+    `build it statically (Go: CGO_ENABLED=0; Rust: ${rust}; C: -static), ` +
+    'or map its interpreter and libraries into the image and set allow-dynamic = true.'
+  )
+}
+
+/** "/usr/bin/caddy (mapping payload/caddy)" */
+function describe(entry: Entry): string {
+  return `${toImagePath(entry.path)} (${entry.origin})`
+}
+
+async function mapLimited<T, R>(
+  items: readonly T[],
+  limit: number,
+  work: (item: T) => Promise<R>
+): Promise<R[]> {
+  const results: R[] = new Array<R>(items.length)
+  let next = 0
+  const worker = async (): Promise<void> => {
+    while (next < items.length) {
+      const index = next++
+      results[index] = await work(items[index] as T)
+    }
+  }
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker))
+  return results
+}
