@@ -1,0 +1,111 @@
+import { writeArchive, type ArchiveResult } from './archive/write.js'
+import { parseSourceDateEpoch } from './config/epoch.js'
+import { loadConfig } from './config/load.js'
+import type { BuildConfig } from './config/types.js'
+import { assembleImage, planInit, type InitPlan } from './image/assemble.js'
+import type { Replacement } from './image/builder.js'
+import type { Entry } from './image/entry.js'
+import { compileInit, type CompiledInit } from './init/compile.js'
+import type { Logger } from './log.js'
+import { resolveAgent, type ResolvedAgent } from './sources/agent.js'
+import { resolveBusybox } from './sources/busybox.js'
+import { ensureCacheEnvironment } from './sources/cache.js'
+import { defaultNetworkOptions, type NetworkOptions } from './sources/http.js'
+import type { ResolvedFile } from './sources/types.js'
+
+export interface BuildOptions {
+  configPath: string
+  outputPath: string
+  /** Raw SOURCE_DATE_EPOCH (validated here); unset → fledge's 1704067200. */
+  sourceDateEpoch?: string | undefined
+  useCache?: boolean
+  /** GitHub API base and token, for agent releases. */
+  apiUrl?: string | undefined
+  token?: string | undefined
+  network?: NetworkOptions
+  log: Logger
+}
+
+export interface BuildResult {
+  config: BuildConfig
+  archive: ArchiveResult
+  entries: Entry[]
+  replacements: Replacement[]
+  warnings: string[]
+  epoch: number
+  initPlan: InitPlan
+  busybox: ResolvedFile & { url: string; pinned: boolean }
+  agent?: ResolvedAgent
+  init?: CompiledInit
+  /** Milliseconds per stage. */
+  timings: Record<'config' | 'sources' | 'image' | 'archive', number>
+  /** True when every download and the init came from the cache. */
+  cacheHit: boolean
+}
+
+/** config → sources → image → archive. Both faces (Action, CLI) call this. */
+export async function build(options: BuildOptions): Promise<BuildResult> {
+  const { log } = options
+  const clock = stopwatch()
+  const epoch = parseSourceDateEpoch(options.sourceDateEpoch)
+  const config = await loadConfig(options.configPath)
+  const initPlan = await planInit(config)
+  const timings = { config: clock(), sources: 0, image: 0, archive: 0 }
+
+  ensureCacheEnvironment()
+  const context = {
+    log,
+    network: options.network ?? defaultNetworkOptions(),
+    useCache: options.useCache ?? true
+  }
+  const [busybox, agent, init] = await Promise.all([
+    resolveBusybox(config.busybox, context),
+    config.agent
+      ? resolveAgent(config.agent, {
+          ...context,
+          apiUrl: options.apiUrl ?? process.env['GITHUB_API_URL'] ?? 'https://api.github.com',
+          token: options.token
+        })
+      : undefined,
+    initPlan.kind === 'c-init' ? compileInit(context) : undefined
+  ])
+  timings.sources = clock()
+
+  const image = await assembleImage(config, initPlan, {
+    busybox,
+    ...(init ? { cInit: init } : {}),
+    ...(agent ? { agent } : {})
+  })
+  for (const warning of image.warnings) log.warn(warning)
+  for (const r of image.replacements) log.info(`${r.by} replaces ${r.path} (was: ${r.replaced})`)
+  timings.image = clock()
+
+  const archive = await writeArchive(image.entries, options.outputPath, { mtime: epoch })
+  timings.archive = clock()
+
+  const result: BuildResult = {
+    config,
+    archive,
+    entries: image.entries,
+    replacements: image.replacements,
+    warnings: image.warnings,
+    epoch,
+    initPlan,
+    busybox,
+    timings,
+    cacheHit: busybox.cacheHit && (agent?.cacheHit ?? true) && (init?.cacheHit ?? true)
+  }
+  if (agent) result.agent = agent
+  if (init) result.init = init
+  return result
+}
+
+function stopwatch(): () => number {
+  let last = performance.now()
+  return () => {
+    const now = performance.now()
+    const elapsed = Math.round(now - last)
+    last = now
+    return elapsed
+  }
+}

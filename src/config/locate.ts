@@ -1,0 +1,114 @@
+/**
+ * smol-toml gives positions for syntax errors but not for keys. This scanner
+ * finds where each key path is defined (`init.mappings` → line 12, column 1)
+ * so validation errors can point at the line the author has to change.
+ * It only needs to be right for well-formed TOML (the parser ran first).
+ */
+export interface KeyPosition {
+  line: number
+  column: number
+}
+
+export function locateKeys(source: string): Map<string, KeyPosition> {
+  const positions = new Map<string, KeyPosition>()
+  const lines = source.split(/\r?\n/)
+  let table: string[] = []
+  let depth = 0 // open [ or { of a multi-line value
+  let inMultiline: '"""' | "'''" | undefined
+
+  for (let index = 0; index < lines.length; index++) {
+    const raw = lines[index] ?? ''
+    const line = index === 0 ? raw.replace(/^\uFEFF/, '') : raw
+    if (inMultiline) {
+      if (line.includes(inMultiline)) inMultiline = undefined
+      continue
+    }
+    if (depth > 0) {
+      depth += bracketBalance(line)
+      continue
+    }
+    const indent = line.length - line.trimStart().length
+    const text = line.trimStart()
+    if (text === '' || text.startsWith('#')) continue
+
+    const header = /^\[\[?\s*([^\]]+?)\s*\]\]?/.exec(text)
+    if (header?.[1]) {
+      table = splitKey(header[1])
+      remember(positions, table.join('.'), index + 1, indent + 1)
+      continue
+    }
+    const eq = findAssignment(text)
+    if (eq < 0) continue
+    const keyParts = splitKey(text.slice(0, eq).trim())
+    for (let i = 1; i <= keyParts.length; i++) {
+      remember(positions, [...table, ...keyParts.slice(0, i)].join('.'), index + 1, indent + 1)
+    }
+    const value = text.slice(eq + 1)
+    const triple = /("""|''')/.exec(value)
+    if (triple?.[1] && value.indexOf(triple[1], (triple.index ?? 0) + 3) < 0) {
+      inMultiline = triple[1] as '"""' | "'''"
+      continue
+    }
+    depth = Math.max(0, bracketBalance(value))
+  }
+  return positions
+}
+
+function remember(map: Map<string, KeyPosition>, key: string, line: number, column: number) {
+  if (!map.has(key)) map.set(key, { line, column })
+}
+
+/** Index of the `=` that ends the key, skipping quoted key parts. */
+function findAssignment(text: string): number {
+  let quote: string | undefined
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i]
+    if (quote) {
+      if (c === '\\' && quote === '"') i++
+      else if (c === quote) quote = undefined
+    } else if (c === '"' || c === "'") quote = c
+    else if (c === '=') return i
+  }
+  return -1
+}
+
+/** `a."b.c".d` → ['a', 'b.c', 'd'] */
+export function splitKey(key: string): string[] {
+  const parts: string[] = []
+  let current = ''
+  let quote: string | undefined
+  for (let i = 0; i < key.length; i++) {
+    const c = key[i] as string
+    if (quote) {
+      if (c === '\\' && quote === '"' && i + 1 < key.length) {
+        current += key[++i]
+      } else if (c === quote) quote = undefined
+      else current += c
+    } else if (c === '"' || c === "'") quote = c
+    else if (c === '.') {
+      parts.push(current.trim())
+      current = ''
+    } else current += c
+  }
+  parts.push(current.trim())
+  return parts
+}
+
+/** Net count of opening minus closing brackets outside strings and comments. */
+function bracketBalance(text: string): number {
+  let balance = 0
+  let quote: string | undefined
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i]
+    if (quote) {
+      if (c === '\\' && quote === '"') i++
+      else if (c === quote) quote = undefined
+      continue
+    }
+    if (c === '#') break
+    if (c === '"' || c === "'") quote = c
+    else if (c === '[' || c === '{') balance++
+    else if (c === ']' || c === '}') balance--
+  }
+  return balance
+}

@@ -1,0 +1,181 @@
+import { createHash } from 'node:crypto'
+import { createReadStream } from 'node:fs'
+import * as fs from 'node:fs/promises'
+import * as path from 'node:path'
+import { AGENT_ASSET, type AgentSource } from '../config/types.js'
+import { FledgeError } from '../errors.js'
+import type { SourceContext } from './busybox.js'
+import { findCached, makeTempDir, storeCached } from './cache.js'
+import { downloadFile, getJson } from './http.js'
+import type { ResolvedFile } from './types.js'
+
+export interface ResolvedAgent extends ResolvedFile {
+  strategy: AgentSource['strategy']
+  /** The concrete release tag ("latest" resolved), release strategy only. */
+  tag?: string
+  url?: string
+}
+
+export interface AgentContext extends SourceContext {
+  /** GitHub API base (GITHUB_API_URL). */
+  apiUrl: string
+  token?: string | undefined
+}
+
+export async function resolveAgent(source: AgentSource, context: AgentContext): Promise<ResolvedAgent> {
+  switch (source.strategy) {
+    case 'local':
+      return resolveLocal(source.path)
+    case 'http':
+      return resolveHttp(source.url, source.sha256, context)
+    case 'release':
+      return resolveRelease(source.repository, source.version, context)
+  }
+}
+
+async function resolveLocal(file: string): Promise<ResolvedAgent> {
+  const stat = await fs.stat(file).catch(() => undefined)
+  if (!stat?.isFile()) {
+    throw new FledgeError(`agent file not found: ${file}.`, {
+      key: 'agent.path',
+      fix: 'agent.path is relative to the folder of fledge.toml; point it at the kestrel binary.'
+    })
+  }
+  return { strategy: 'local', path: file, size: stat.size, sha256: await sha256File(file), cacheHit: false }
+}
+
+const HTTP_TOOL = 'fledge-agent'
+
+async function resolveHttp(
+  url: string,
+  sha256: string | undefined,
+  context: SourceContext
+): Promise<ResolvedAgent> {
+  if (sha256 && context.useCache) {
+    const hit = findCached(HTTP_TOOL, `sha256-${sha256}`)
+    if (hit) return { strategy: 'http', url, ...(await describe(path.join(hit, AGENT_ASSET))), sha256, cacheHit: true }
+  }
+  const temp = await makeTempDir('agent')
+  const dest = path.join(temp, AGENT_ASSET)
+  context.log.info(`Downloading the agent from ${url}`)
+  const result = await downloadFile(url, dest, { sha256, what: 'the agent' }, context.network, context.log)
+  if (!sha256) {
+    context.log.warn(`[agent] has no checksum, so the download was not verified. Pin it: checksum = "sha256:${result.sha256}"`)
+  }
+  const file = context.useCache
+    ? path.join(await storeCached(temp, HTTP_TOOL, `sha256-${result.sha256}`), AGENT_ASSET)
+    : dest
+  return { strategy: 'http', url, path: file, size: result.size, sha256: result.sha256, cacheHit: false }
+}
+
+interface ReleaseAsset {
+  id: number
+  name: string
+  url: string
+  browser_download_url: string
+  digest?: string | null
+  size: number
+}
+interface Release {
+  tag_name: string
+  assets: ReleaseAsset[]
+}
+
+const RELEASE_TOOL = 'fledge-agent-release'
+
+/**
+ * A concrete tag is looked up in the cache before any request; "latest"
+ * costs one API call to learn which tag it is today.
+ */
+async function resolveRelease(repository: string, version: string, context: AgentContext): Promise<ResolvedAgent> {
+  const tagKey = (tag: string) => `tag-${createHash('sha256').update(`${repository}@${tag}`).digest('hex').slice(0, 40)}`
+  const fromCache = async (tag: string): Promise<ResolvedAgent | undefined> => {
+    if (!context.useCache) return undefined
+    const hit = findCached(RELEASE_TOOL, tagKey(tag))
+    if (!hit) return undefined
+    const meta = JSON.parse(await fs.readFile(path.join(hit, 'release.json'), 'utf8')) as { sha256: string }
+    return { strategy: 'release', tag, ...(await describe(path.join(hit, AGENT_ASSET))), sha256: meta.sha256, cacheHit: true }
+  }
+  if (version !== 'latest') {
+    const hit = await fromCache(version)
+    if (hit) return hit
+  }
+  const release = await fetchRelease(repository, version, context)
+  if (version === 'latest') {
+    context.log.info(`Agent release "latest" of ${repository} is ${release.tag_name}`)
+    const hit = await fromCache(release.tag_name)
+    if (hit) return hit
+  }
+  const asset = release.assets.find((a) => a.name === AGENT_ASSET)
+  if (!asset) {
+    throw new FledgeError(
+      `release ${release.tag_name} of ${repository} has no asset named "${AGENT_ASSET}" (it has: ${release.assets.map((a) => a.name).join(', ') || 'no assets'}).`,
+      { key: 'agent.version', fix: 'pick a release that ships the kestrel binary, or use source_strategy = "http" or "local".' }
+    )
+  }
+  const digest = asset.digest?.replace(/^sha256:/, '').toLowerCase()
+  if (!digest) {
+    context.log.warn(`GitHub reports no digest for ${repository}@${release.tag_name}/${AGENT_ASSET}; the download cannot be verified.`)
+  }
+  const temp = await makeTempDir('agent-release')
+  const dest = path.join(temp, AGENT_ASSET)
+  context.log.info(`Downloading the agent ${repository}@${release.tag_name}`)
+  // The API asset URL with an octet-stream Accept works for public and private
+  // repositories; the token is dropped when GitHub redirects to its storage host.
+  const result = await downloadFile(
+    asset.url,
+    dest,
+    { headers: { ...apiHeaders(context.token), accept: 'application/octet-stream' }, sha256: digest, what: `the agent (${release.tag_name})` },
+    context.network,
+    context.log
+  )
+  let file = dest
+  if (context.useCache) {
+    await fs.writeFile(path.join(temp, 'release.json'), JSON.stringify({ repository, tag: release.tag_name, sha256: result.sha256 }))
+    file = path.join(await storeCached(temp, RELEASE_TOOL, tagKey(release.tag_name)), AGENT_ASSET)
+  }
+  return { strategy: 'release', tag: release.tag_name, path: file, size: result.size, sha256: result.sha256, cacheHit: false }
+}
+
+async function fetchRelease(repository: string, version: string, context: AgentContext): Promise<Release> {
+  const base = context.apiUrl.replace(/\/+$/, '')
+  const url =
+    version === 'latest'
+      ? `${base}/repos/${repository}/releases/latest`
+      : `${base}/repos/${repository}/releases/tags/${encodeURIComponent(version)}`
+  let response
+  try {
+    response = await getJson<Release>(url, apiHeaders(context.token), context.network, context.log)
+  } catch (error) {
+    throw new FledgeError(`could not look up the agent release at ${url}: ${(error as Error).message}.`, {
+      key: 'agent.version',
+      fix: 'check the network; set GITHUB_TOKEN (input `token`) to avoid GitHub API rate limits.'
+    })
+  }
+  if (!response.body) {
+    throw new FledgeError(`${repository} has no release ${version === 'latest' ? '(latest)' : JSON.stringify(version)}.`, {
+      key: 'agent.version',
+      fix: 'use an existing release tag, or "latest".'
+    })
+  }
+  return response.body
+}
+
+function apiHeaders(token: string | undefined): Record<string, string> {
+  const headers: Record<string, string> = {
+    accept: 'application/vnd.github+json',
+    'x-github-api-version': '2022-11-28'
+  }
+  if (token) headers['authorization'] = `Bearer ${token}`
+  return headers
+}
+
+async function describe(file: string): Promise<{ path: string; size: number }> {
+  return { path: file, size: (await fs.stat(file)).size }
+}
+
+export async function sha256File(file: string): Promise<string> {
+  const hash = createHash('sha256')
+  for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer)
+  return hash.digest('hex')
+}
