@@ -38,7 +38,9 @@ describe('writeFileAtomic', () => {
     }
     const error = await writeFileAtomic(target, failing()).catch((e: unknown) => e)
     expect(error).toBeInstanceOf(FledgeError)
-    expect((error as FledgeError).format()).toContain(`${target}: could not write the file: network reset`)
+    expect((error as FledgeError).format()).toContain(
+      `${target}: could not write the file: network reset`
+    )
     expect(readFileSync(target, 'utf8')).toBe('original')
     expect(readdirSync(dir)).toEqual(['plugin.cpio.gz'])
   })
@@ -55,6 +57,8 @@ describe('writeFileAtomic', () => {
 
   it('a missing folder is a clear error', async () => {
     const target = join(folder(), 'no-such-dir', 'm.json')
-    await expect(writeFileAtomic(target, '{}')).rejects.toMatchObject({ location: { file: target } })
+    await expect(writeFileAtomic(target, '{}')).rejects.toMatchObject({
+      location: { file: target }
+    })
   })
 })

@@ -82,11 +82,15 @@ describe('rewriteManifest keeps the author’s bytes', () => {
   it('does not re-escape a value that already has the new meaning', () => {
     const text = '{"initramfs": {"url": "https:\\/\\/x.example\\/a.gz", "checksum": "x"}}\n'
     const out = rewriteManifest(text, { checksum: NEW_SUM, url: 'https://x.example/a.gz' })
-    expect(out).toBe(`{"initramfs": {"url": "https:\\/\\/x.example\\/a.gz", "checksum": "${NEW_SUM}"}}\n`)
+    expect(out).toBe(
+      `{"initramfs": {"url": "https:\\/\\/x.example\\/a.gz", "checksum": "${NEW_SUM}"}}\n`
+    )
   })
 
   it('refuses a checksum that is not sha256', () => {
-    expect(thrown(() => rewriteManifest(odd, { checksum: 'md5:abc' })).location.key).toBe('checksum')
+    expect(thrown(() => rewriteManifest(odd, { checksum: 'md5:abc' })).location.key).toBe(
+      'checksum'
+    )
   })
 })
 
@@ -204,11 +208,15 @@ describe('rewriteManifest errors name the file and position', () => {
 
   it('a manifest that is not an object', () => {
     const error = thrown(() => rewriteManifest('\n[1, 2]\n', { checksum: NEW_SUM }, 'a.json'))
-    expect(error.format()).toMatch(/^a\.json:2:1: the manifest must be a JSON object, not an array\./)
+    expect(error.format()).toMatch(
+      /^a\.json:2:1: the manifest must be a JSON object, not an array\./
+    )
   })
 
   it('initramfs that is not an object', () => {
-    const error = thrown(() => rewriteManifest('{"initramfs": "x"}', { checksum: NEW_SUM }, 'a.json'))
+    const error = thrown(() =>
+      rewriteManifest('{"initramfs": "x"}', { checksum: NEW_SUM }, 'a.json')
+    )
     expect(error.location).toMatchObject({ line: 1, column: 15, key: 'initramfs' })
   })
 

@@ -47,7 +47,11 @@ export function insertProperties(
   if (properties.length === 0) {
     const outer = lineIndent(text, object.offset)
     const body = layout.multiline
-      ? entries.map(([k, v]) => layout.eol + outer + layout.unit + render(k, v, outer + layout.unit, layout)).join(',') +
+      ? entries
+          .map(
+            ([k, v]) => layout.eol + outer + layout.unit + render(k, v, outer + layout.unit, layout)
+          )
+          .join(',') +
         layout.eol +
         outer
       : entries.map(([k, v]) => render(k, v, outer, layout)).join(`,${layout.gap}`)
@@ -57,7 +61,9 @@ export function insertProperties(
     properties.filter((property) => after.includes(String(property.children?.[0]?.value))).at(-1) ??
     properties.at(-1)!
   const separator = layout.multiline ? layout.eol + layout.indent : layout.gap
-  const content = entries.map(([k, v]) => `,${separator}${render(k, v, layout.indent, layout)}`).join('')
+  const content = entries
+    .map(([k, v]) => `,${separator}${render(k, v, layout.indent, layout)}`)
+    .join('')
   return { offset: anchor.offset + anchor.length, length: 0, content }
 }
 
@@ -90,7 +96,9 @@ function detectLayout(text: string, object: Node): Layout {
 function render(key: string, value: InsertValue, indent: string, layout: Layout): string {
   const head = JSON.stringify(key) + layout.colon
   if (typeof value === 'string') return head + JSON.stringify(value)
-  const inner = Object.entries(value).map(([k, v]) => JSON.stringify(k) + layout.colon + JSON.stringify(v))
+  const inner = Object.entries(value).map(
+    ([k, v]) => JSON.stringify(k) + layout.colon + JSON.stringify(v)
+  )
   if (!layout.multiline) return `${head}{${inner.join(`,${layout.gap}`)}}`
   const nested = indent + layout.unit
   return `${head}{${inner.map((line) => layout.eol + nested + line).join(',')}${layout.eol}${indent}}`

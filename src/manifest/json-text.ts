@@ -17,7 +17,8 @@ export function parseJsonTree(text: string, file: string): Node {
       fix: 'correct the JSON at that position (strict JSON: no comments, no trailing commas).'
     })
   }
-  if (!root) throw new FledgeError('the file is empty.', { file, fix: 'write the manifest JSON object.' })
+  if (!root)
+    throw new FledgeError('the file is empty.', { file, fix: 'write the manifest JSON object.' })
   return root
 }
 
@@ -58,8 +59,15 @@ export function lineColumn(text: string, offset: number): { line: number; column
 }
 
 /** The property node of `key` in an object node; a key given twice is an error (Go keeps the last). */
-export function findProperty(object: Node, key: string, text: string, file: string): Node | undefined {
-  const matches = (object.children ?? []).filter((property) => property.children?.[0]?.value === key)
+export function findProperty(
+  object: Node,
+  key: string,
+  text: string,
+  file: string
+): Node | undefined {
+  const matches = (object.children ?? []).filter(
+    (property) => property.children?.[0]?.value === key
+  )
   const second = matches[1]
   if (second) {
     throw new FledgeError(`"${key}" appears more than once; volantd would use the last one.`, {

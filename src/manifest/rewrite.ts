@@ -37,7 +37,9 @@ export function rewriteManifest(
   const checksum = normalizeChecksum(changes.checksum)
   const edits: TextEdit[] = []
   if (changes.version !== undefined) {
-    edits.push(...setStrings(body, root, [['version', changes.version]], ['name', 'schema_version'], file))
+    edits.push(
+      ...setStrings(body, root, [['version', changes.version]], ['name', 'schema_version'], file)
+    )
   }
   edits.push(...initramfsEdits(body, root, checksum, changes.url, file))
   return bom + applyTextEdits(body, edits)
@@ -75,11 +77,14 @@ function initramfsEdits(
     })
   }
   if (url === undefined) {
-    throw new FledgeError('the manifest has no "initramfs" object, and no URL was given to create it.', {
-      file,
-      key: 'initramfs',
-      fix: 'add "initramfs": { "url": "https://…/plugin.cpio.gz" }, or pass the artifact URL.'
-    })
+    throw new FledgeError(
+      'the manifest has no "initramfs" object, and no URL was given to create it.',
+      {
+        file,
+        key: 'initramfs',
+        fix: 'add "initramfs": { "url": "https://…/plugin.cpio.gz" }, or pass the artifact URL.'
+      }
+    )
   }
   const after = ['$schema', 'schema_version', 'name', 'version', 'runtime', 'enabled']
   return [insertProperties(text, root, [['initramfs', { url, checksum }]], after)]
@@ -102,7 +107,8 @@ function setStrings(
       continue
     }
     const value = propertyValue(property)
-    if (value.type !== 'string' || value.value !== entry[1]) edits.push(replaceValue(value, entry[1]))
+    if (value.type !== 'string' || value.value !== entry[1])
+      edits.push(replaceValue(value, entry[1]))
   }
   if (missing.length > 0) edits.push(insertProperties(text, object, missing, after))
   return edits
