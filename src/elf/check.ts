@@ -48,12 +48,7 @@ export async function checkImageBinaries(
   const result: BinaryCheckResult = { errors: [], warnings: [], binaries: [] }
   const files = entries.filter((entry) => entry.type === 'file' && entry.source !== undefined)
   const parsed = await mapLimited(files, PARSE_CONCURRENCY, (entry) =>
-    parseEntry(entry).catch((error: unknown) => {
-      result.warnings.push(
-        `${describe(entry)}: could not read it to check it: ${(error as Error).message}`
-      )
-      return undefined
-    })
+    parseEntry(entry).catch((error: unknown) => ({ unreadable: (error as Error).message }))
   )
 
   const elves = new Map<string, ElfParseResult>()
@@ -61,6 +56,10 @@ export async function checkImageBinaries(
   files.forEach((entry, i) => {
     const elf = parsed[i]
     if (elf === undefined) return
+    if ('unreadable' in elf) {
+      result.warnings.push(`${describe(entry)}: could not read it to check it: ${elf.unreadable}`)
+      return
+    }
     elves.set(entry.path, elf)
     if (elf.status === 'damaged') {
       result.errors.push(
