@@ -294,6 +294,16 @@ describe('checkImageBinaries: damaged and unreadable files', () => {
     expect(result.binaries.map((binary) => binary.path)).toEqual(['bin/busybox'])
   })
 
+  it('checks only the last entry for a path, as a mapping overwrites', async () => {
+    const result = await checkImageBinaries([
+      busyboxEntry(),
+      aarch64Entry('usr/bin/tool'),
+      fileEntry('usr/bin/tool', compiled.staticExec)
+    ])
+    expect(result).toMatchObject({ errors: [], warnings: [] })
+    expect(result.binaries.map((binary) => binary.machine)).toEqual(['x86-64', 'x86-64'])
+  })
+
   it('warns about a source it cannot read instead of failing the check', async () => {
     const missing = fileEntry('usr/bin/hello', compiled.staticExec)
     const result = await checkImageBinaries([

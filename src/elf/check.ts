@@ -39,14 +39,18 @@ const PARSE_CONCURRENCY = 16
  * Finds at build time what would otherwise fail on the hypervisor: ELF files
  * for another architecture ("exec format error"), damaged ELF files, and
  * dynamically linked executables whose interpreter or libraries the image
- * lacks ("not found", "error while loading shared libraries").
+ * lacks ("no such file or directory", "error while loading shared libraries").
  */
 export async function checkImageBinaries(
   entries: Entry[],
   options: CheckImageBinariesOptions = {}
 ): Promise<BinaryCheckResult> {
   const result: BinaryCheckResult = { errors: [], warnings: [], binaries: [] }
-  const files = entries.filter((entry) => entry.type === 'file' && entry.source !== undefined)
+  // A later entry for a path replaces an earlier one in the archive, so only it is checked.
+  const lastByPath = new Map(entries.map((entry) => [entry.path, entry]))
+  const files = [...lastByPath.values()].filter(
+    (entry) => entry.type === 'file' && entry.source !== undefined
+  )
   const parsed = await mapLimited(files, PARSE_CONCURRENCY, (entry) =>
     parseEntry(entry).catch((error: unknown) => ({ unreadable: (error as Error).message }))
   )
