@@ -25,6 +25,8 @@ export interface RecordedRequest {
   query: Record<string, string>
   headers: http.IncomingHttpHeaders
   bodyLength: number
+  /** The parsed body of a JSON request. */
+  json: unknown
   /** The OpenAPI operation, or `web/download-release-asset` for a github.com download. */
   operationId: string | undefined
   /** The status answered; undefined when the connection was destroyed. */
@@ -272,6 +274,7 @@ export async function startGitHubServer(options: GitHubServerOptions = {}): Prom
       query: Object.fromEntries(url.searchParams),
       headers: req.headers,
       bodyLength: 0,
+      json: undefined,
       operationId: undefined,
       status: undefined,
       fault: undefined
@@ -338,6 +341,7 @@ export async function startGitHubServer(options: GitHubServerOptions = {}): Prom
       return // the client went away
     }
     record.bodyLength = body.length
+    if (String(req.headers['content-type'] ?? '').startsWith('application/json')) record.json = parseJson(body)
 
     if (downloadMatch) {
       send(download(downloadMatch))
@@ -479,6 +483,14 @@ function releaseFields(body: Record<string, unknown>): {
   if (typeof body['tag_name'] === 'string') fields.tagName = body['tag_name']
   if (typeof body['make_latest'] === 'string') fields.makeLatest = body['make_latest'] as MakeLatest
   return fields
+}
+
+function parseJson(body: Buffer): unknown {
+  try {
+    return JSON.parse(body.toString('utf8'))
+  } catch {
+    return undefined
+  }
 }
 
 function readBody(req: http.IncomingMessage): Promise<Buffer> {
