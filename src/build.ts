@@ -3,6 +3,8 @@ import { parseSourceDateEpoch } from './config/epoch.js'
 import { loadConfig } from './config/load.js'
 import type { BuildConfig } from './config/types.js'
 import { assembleImage, planInit, type InitPlan } from './image/assemble.js'
+import { checkImageBinaries } from './elf/check.js'
+import { FledgeErrors } from './errors.js'
 import type { Replacement } from './image/builder.js'
 import type { Entry } from './image/entry.js'
 import { compileInit, type CompiledInit } from './init/compile.js'
@@ -19,6 +21,8 @@ export interface BuildOptions {
   /** Raw SOURCE_DATE_EPOCH (validated here); unset → fledge's 1704067200. */
   sourceDateEpoch?: string | undefined
   useCache?: boolean
+  /** Accept dynamically linked executables whose libraries are mapped. */
+  allowDynamic?: boolean
   /** GitHub API base and token, for agent releases. */
   apiUrl?: string | undefined
   token?: string | undefined
@@ -78,6 +82,10 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
   })
   for (const warning of image.warnings) log.warn(warning)
   for (const r of image.replacements) log.info(`${r.by} replaces ${r.path} (was: ${r.replaced})`)
+  const binaries = await checkImageBinaries(image.entries, { allowDynamic: options.allowDynamic })
+  for (const warning of binaries.warnings) log.warn(warning)
+  if (binaries.errors.length === 1) throw binaries.errors[0]
+  if (binaries.errors.length > 1) throw new FledgeErrors(binaries.errors)
   timings.image = clock()
 
   const archive = await writeArchive(image.entries, options.outputPath, { mtime: epoch })
@@ -88,7 +96,7 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
     archive,
     entries: image.entries,
     replacements: image.replacements,
-    warnings: image.warnings,
+    warnings: [...image.warnings, ...binaries.warnings],
     epoch,
     initPlan,
     busybox,

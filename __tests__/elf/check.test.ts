@@ -135,7 +135,7 @@ describe('checkImageBinaries: dynamic executables', () => {
     expect(result.warnings).toEqual([
       expect.stringContaining('/usr/bin/caddy (mapping payload/caddy) is dynamically linked')
     ])
-    expect(result.warnings[0]).toContain('allow-dynamic = true')
+    expect(result.warnings[0]).toContain('--allow-dynamic')
   })
 
   it('with allowDynamic, still reports a missing library, as a warning', async () => {

@@ -25,7 +25,7 @@ async function assemble(dir: string, toml: string) {
   return { plan, image: await assembleImage(config, plan, inputs) }
 }
 
-const byPath = (entries: { path: string }[]) => new Map(entries.map((e) => [e.path, e]))
+const byPath = <T extends { path: string }>(entries: T[]) => new Map(entries.map((e) => [e.path, e]))
 
 describe('mapped file modes (fledge\'s rules, in order)', () => {
   it.each([

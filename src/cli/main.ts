@@ -17,7 +17,8 @@ class UsageError extends Error {}
 const USAGE = `Usage: fledge-action <command> [options]
 
 Commands:
-  build     [-c fledge.toml] [-m manifest.toml] [-o plugin.cpio.gz] [--no-cache] [-v]
+  build     [-c fledge.toml] [-m manifest.toml] [-o plugin.cpio.gz] [--no-cache]
+            [--allow-dynamic] [-v]
             Build the initramfs; prints its checksum, size, content digest and agent tag.
   validate  [-c fledge.toml]
             Check fledge.toml; exit 0, or print every problem.
@@ -92,6 +93,7 @@ async function buildCommand(args: string[]): Promise<number> {
     manifest: { type: 'string', short: 'm', default: 'manifest.toml' },
     output: { type: 'string', short: 'o', default: 'plugin.cpio.gz' },
     'no-cache': { type: 'boolean' },
+    'allow-dynamic': { type: 'boolean' },
     verbose: { type: 'boolean', short: 'v' }
   })
   if (values.help) return help()
@@ -101,6 +103,7 @@ async function buildCommand(args: string[]): Promise<number> {
     outputPath: values.output as string,
     sourceDateEpoch: process.env['SOURCE_DATE_EPOCH'],
     useCache: values['no-cache'] !== true,
+    allowDynamic: values['allow-dynamic'] === true,
     token: process.env['GITHUB_TOKEN'] || process.env['GH_TOKEN'] || undefined,
     log
   })

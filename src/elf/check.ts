@@ -8,7 +8,7 @@ import { parseElf, type ElfFile, type ElfParseResult } from './parse.js'
 import { bytesReader, openFileReader, type PositionalReader } from './reader.js'
 
 export interface CheckImageBinariesOptions {
-  /** The author accepts dynamically linked executables (`allow-dynamic` in fledge.toml). */
+  /** The author accepts dynamically linked executables (CLI `--allow-dynamic`, Action input `allow-dynamic`). */
   allowDynamic?: boolean | undefined
   /** The image's architecture ("x86-64", "amd64", "arm64", …); detected when absent. */
   arch?: string | undefined
@@ -108,7 +108,7 @@ export async function checkImageBinaries(
     } else if (!options.allowDynamic) {
       result.warnings.push(
         `${describe(entry)} is dynamically linked; its interpreter and libraries are in the image. ` +
-          'Set allow-dynamic = true to say this is intended.'
+          'Pass --allow-dynamic (Action input allow-dynamic: true) to say this is intended.'
       )
     }
   }
@@ -221,7 +221,7 @@ function staticBuildFix(machine: string): string {
   const rust = rustTarget ? `--target ${rustTarget}` : 'a musl target'
   return (
     `build it statically (Go: CGO_ENABLED=0; Rust: ${rust}; C: -static), ` +
-    'or map its interpreter and libraries into the image and set allow-dynamic = true.'
+    'or map its interpreter and libraries into the image and pass --allow-dynamic (Action input allow-dynamic: true).'
   )
 }
 
