@@ -1,0 +1,254 @@
+import { readFileSync } from 'node:fs'
+import { FledgeError, FledgeErrors } from '../errors.js'
+import { normalizeChecksum } from './checksum.js'
+import { MANIFEST_SCHEMA_ID } from './schema.js'
+import { parseToml, TomlReader, type Table } from './toml-reader.js'
+import { validateManifest, type ManifestProblem } from './validate.js'
+
+export interface ArtifactRef {
+  /** where volantd downloads plugin.cpio.gz: https://…, file://… or an absolute path */
+  url: string
+  /** `sha256:<hex>` or bare hex */
+  checksum: string
+}
+
+export interface GeneratedManifest {
+  /** 2-space indented, trailing newline, keys in schema order */
+  json: string
+  manifest: Record<string, unknown>
+}
+
+const TOP_LEVEL_KEYS = [
+  'schema_version',
+  'name',
+  'version',
+  'runtime',
+  'enabled',
+  'resources',
+  'workload',
+  'env',
+  'health_check',
+  'network',
+  'actions',
+  'cloud_init',
+  'devices',
+  'labels'
+]
+
+/**
+ * The plugin manifest for an artifact, from fledge's `manifest.toml`
+ * template (its keys and defaults), converted to what volantd accepts.
+ * Throws a FledgeError for everything the author must fix, all at once;
+ * never returns a manifest that fails `validateManifest`.
+ */
+export function generateManifest(
+  manifestTomlPath: string,
+  artifact: ArtifactRef
+): GeneratedManifest {
+  let text: string
+  try {
+    text = readFileSync(manifestTomlPath, 'utf8')
+  } catch (error) {
+    throw new FledgeError(`cannot read the manifest template: ${(error as Error).message}`, {
+      file: manifestTomlPath,
+      fix: 'check the manifest template path (fledge reads manifest.toml next to fledge.toml by default).'
+    })
+  }
+  return generateManifestFromToml(text, manifestTomlPath, artifact)
+}
+
+export function generateManifestFromToml(
+  text: string,
+  file: string,
+  artifact: ArtifactRef
+): GeneratedManifest {
+  const template = parseToml(text, file)
+  const reader = new TomlReader(file, TOP_LEVEL_KEYS)
+  const manifest = convert(template, reader, artifact)
+  throwAll(reader.errors)
+  const envTable = template['env'] === undefined ? 'workload.env' : 'env'
+  throwAll(validateManifest(manifest).map((problem) => consumerError(problem, file, envTable)))
+  return { json: `${JSON.stringify(manifest, null, 2)}\n`, manifest }
+}
+
+function convert(
+  template: Table,
+  reader: TomlReader,
+  artifact: ArtifactRef
+): Record<string, unknown> {
+  reader.onlyKeys(template, TOP_LEVEL_KEYS, '')
+  const name = reader.requiredString(template, 'name', '', 'add name = "<plugin name>" at the top.')
+  const { network, firstTcpPort } = readNetwork(template, reader)
+  return withoutUndefined({
+    $schema: MANIFEST_SCHEMA_ID,
+    schema_version: reader.string(template, 'schema_version', '') ?? 'v1',
+    name,
+    version: reader.requiredString(template, 'version', '', 'add version = "0.1.0" at the top.'),
+    runtime: reader.requiredString(
+      template,
+      'runtime',
+      '',
+      `add runtime = "${name ?? '<runtime>'}" at the top.`
+    ),
+    // volantd reads a missing `enabled` as false (Go's zero value) and the
+    // seeds' manifests all say true: an installed plugin should be usable.
+    enabled: reader.boolean(template, 'enabled', '') ?? true,
+    initramfs: { url: artifact.url, checksum: normalizeChecksum(artifact.checksum) },
+    resources: readResources(template, reader),
+    workload: readWorkload(template, reader, firstTcpPort),
+    health_check: readHealthCheck(template, reader),
+    network,
+    actions: reader.table(template, 'actions', ''),
+    cloud_init: reader.table(template, 'cloud_init', ''),
+    devices: reader.table(template, 'devices', ''),
+    labels: reader.stringMap(template, 'labels', '')
+  })
+}
+
+function readResources(template: Table, reader: TomlReader): Table {
+  const table = reader.table(template, 'resources', '') ?? {}
+  reader.onlyKeys(table, ['cpu_cores', 'memory_mb'], 'resources')
+  return {
+    cpu_cores: reader.integer(table, 'cpu_cores', 'resources', 1) ?? 1,
+    // fledge's floor: a Linux guest with the agent does not boot in less
+    memory_mb: reader.integer(table, 'memory_mb', 'resources', 128) ?? 256
+  }
+}
+
+function readWorkload(template: Table, reader: TomlReader, port: number | undefined): Table {
+  const table = reader.table(template, 'workload', '') ?? {}
+  reader.onlyKeys(table, ['type', 'entrypoint', 'args', 'base_url', 'workdir', 'env'], 'workload')
+  const example = `http://127.0.0.1:${port ?? 8080}`
+  const baseUrlFix = `add base_url = "${example}" under [workload]: the address the workload serves HTTP on inside the VM (fledge did not need it; volantd does).`
+  const baseUrl = reader.requiredString(table, 'base_url', 'workload', baseUrlFix)
+  if (baseUrl !== undefined && !/^https?:\/\/[^/\s]/.test(baseUrl)) {
+    reader.fail('workload.base_url', `"${baseUrl}" is not an http:// or https:// URL.`, baseUrlFix)
+  } else if (baseUrl !== undefined && !URL.canParse(baseUrl)) {
+    reader.fail('workload.base_url', `"${baseUrl}" is not a valid URL.`, baseUrlFix)
+  }
+  return withoutUndefined({
+    type: reader.oneOf(table, 'type', 'workload', ['http']) ?? 'http',
+    base_url: baseUrl,
+    entrypoint: readEntrypoint(table, reader),
+    env: readEnv(template, table, reader),
+    workdir: reader.string(table, 'workdir', 'workload')
+  })
+}
+
+/** fledge writes `entrypoint = "/bin/app"` plus `args = [...]`; volantd wants one list. */
+function readEntrypoint(table: Table, reader: TomlReader): string[] | undefined {
+  const fix =
+    'add entrypoint = "/usr/bin/<program>" under [workload], and args = ["…"] for its arguments.'
+  const raw = table['entrypoint']
+  if (raw === undefined) return reader.fail('workload.entrypoint', 'is required.', fix)
+  const args = reader.stringList(table, 'args', 'workload') ?? []
+  let program: string[]
+  if (typeof raw === 'string') program = [raw]
+  else if (Array.isArray(raw) && raw.every((item) => typeof item === 'string'))
+    program = raw as string[]
+  else return reader.fail('workload.entrypoint', 'must be a string or a list of strings.', fix)
+  const command = [...program, ...args]
+  if ((command[0] ?? '').trim() === '') {
+    return reader.fail('workload.entrypoint', 'must name the program to run; it is empty.', fix)
+  }
+  return command
+}
+
+function readEnv(
+  template: Table,
+  workload: Table,
+  reader: TomlReader
+): Record<string, string> | undefined {
+  const topLevel = reader.stringMap(template, 'env', '')
+  const nested = reader.stringMap(workload, 'env', 'workload')
+  if (topLevel && nested) {
+    reader.fail(
+      'env',
+      'the environment is given twice, as [env] and as [workload.env].',
+      'keep one of the two tables.'
+    )
+  }
+  return topLevel ?? nested
+}
+
+function readHealthCheck(template: Table, reader: TomlReader): Table | undefined {
+  const table = reader.table(template, 'health_check', '')
+  if (!table) return undefined
+  reader.onlyKeys(table, ['endpoint', 'timeout_ms'], 'health_check')
+  const endpoint = reader.requiredString(
+    table,
+    'endpoint',
+    'health_check',
+    'add endpoint = "/" under [health_check]: the path volantd polls until it answers 200.'
+  )
+  const timeout = reader.integer(table, 'timeout_ms', 'health_check', 0)
+  if (table['timeout_ms'] === undefined) {
+    reader.fail(
+      'health_check.timeout_ms',
+      'is required.',
+      'add timeout_ms = 10000 under [health_check].'
+    )
+  }
+  return { endpoint, timeout_ms: timeout }
+}
+
+/**
+ * `[[network.expose]]` is validated as fledge does (port 1–65535, tcp/udp)
+ * but not written: the consumer's network object is closed and has no
+ * `expose`, so volantd's schema would reject the whole manifest. Its first
+ * tcp port only serves as the example in a missing base_url's fix.
+ */
+function readNetwork(
+  template: Table,
+  reader: TomlReader
+): { network: Table; firstTcpPort: number | undefined } {
+  const table = reader.table(template, 'network', '') ?? {}
+  reader.onlyKeys(table, ['mode', 'subnet', 'gateway', 'auto_assign', 'expose'], 'network')
+  let firstTcpPort: number | undefined
+  for (const [index, entry] of (reader.tableList(table, 'expose', 'network') ?? []).entries()) {
+    const prefix = `network.expose[${index}]`
+    reader.onlyKeys(entry, ['port', 'protocol'], prefix)
+    const port = reader.integer(entry, 'port', prefix, 1, 65535)
+    if (entry['port'] === undefined)
+      reader.fail(`${prefix}.port`, 'is required.', 'add port = 8080 to this [[network.expose]].')
+    const protocol = reader.oneOf(entry, 'protocol', prefix, ['tcp', 'udp']) ?? 'tcp'
+    if (protocol === 'tcp') firstTcpPort ??= port
+  }
+  const network = withoutUndefined({
+    mode: reader.oneOf(table, 'mode', 'network', ['vsock', 'bridged', 'dhcp']) ?? 'bridged',
+    subnet: reader.string(table, 'subnet', 'network'),
+    gateway: reader.string(table, 'gateway', 'network'),
+    auto_assign: reader.boolean(table, 'auto_assign', 'network')
+  })
+  return { network, firstTcpPort }
+}
+
+/** A problem the consumer's rules found that the template checks above let through. */
+function consumerError(problem: ManifestProblem, file: string, envTable: string): FledgeError {
+  const key = problem.path
+    .replace(/^\$\.?/, '')
+    .replace(/\["((?:[^"\\]|\\.)*)"\]/g, '."$1"')
+    .replace(/^workload\.env\b/, envTable)
+  if (key.startsWith('initramfs')) {
+    return new FledgeError(`the artifact ${key.replace('initramfs.', '')} ${problem.message}.`, {
+      key,
+      fix: 'pass the artifact URL as https://…, file://… or an absolute path.'
+    })
+  }
+  return new FledgeError(`${problem.message}.`, {
+    file,
+    key: key || undefined,
+    fix: key.startsWith('actions.')
+      ? 'each [actions.<name>] needs method = "POST" and path = "/…"; description and timeout_ms are optional.'
+      : 'see the Volant plugin manifest reference for this field.'
+  })
+}
+
+function throwAll(errors: readonly FledgeError[]): void {
+  if (errors.length === 1) throw errors[0]
+  if (errors.length > 1) throw new FledgeErrors([...errors])
+}
+
+function withoutUndefined(object: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(object).filter(([, value]) => value !== undefined))
+}

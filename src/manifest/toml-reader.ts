@@ -1,0 +1,200 @@
+import { parse, TomlError } from 'smol-toml'
+import { FledgeError } from '../errors.js'
+
+export type Table = Record<string, unknown>
+
+export function parseToml(text: string, file: string): Table {
+  try {
+    return parse(text.replace(/^\uFEFF/, ''))
+  } catch (error) {
+    if (!(error instanceof TomlError)) throw error
+    const reason =
+      error.message.split('\n')[0]?.replace(/^Invalid TOML document: /, '') ?? 'invalid TOML'
+    throw new FledgeError(`invalid TOML: ${reason}.`, {
+      file,
+      line: error.line,
+      column: error.column,
+      fix: 'correct the TOML syntax at that position.'
+    })
+  }
+}
+
+/**
+ * Typed access to a parsed TOML document that collects every problem (so
+ * the author sees them all at once) instead of stopping at the first.
+ * Keys are reported as dotted TOML paths (`resources.memory_mb`).
+ */
+export class TomlReader {
+  readonly errors: FledgeError[] = []
+
+  /** `topLevelKeys` lets an unknown key that belongs at the top be explained. */
+  constructor(
+    readonly file: string,
+    private readonly topLevelKeys: readonly string[] = []
+  ) {}
+
+  fail(key: string, message: string, fix: string): undefined {
+    this.errors.push(new FledgeError(message, { file: this.file, key, fix }))
+    return undefined
+  }
+
+  /** Keys other than `allowed` are refused: fledge ignores them silently, and a typo then goes unnoticed. */
+  onlyKeys(table: Table, allowed: readonly string[], prefix: string): void {
+    for (const key of Object.keys(table)) {
+      if (allowed.includes(key)) continue
+      const misplaced = prefix !== '' && this.topLevelKeys.includes(key)
+      this.fail(
+        join(prefix, key),
+        'unknown key.',
+        misplaced
+          ? `${key} is a top-level key, but a key written after a [${prefix}] header belongs to that table: move it above the first [table] header.`
+          : `use one of: ${allowed.join(', ')}.`
+      )
+    }
+  }
+
+  table(parent: Table, name: string, prefix: string): Table | undefined {
+    const value = parent[name]
+    if (value === undefined) return undefined
+    if (isTable(value)) return value
+    return this.fail(
+      join(prefix, name),
+      `must be a table, not ${typeName(value)}.`,
+      `write it as [${join(prefix, name)}].`
+    )
+  }
+
+  string(table: Table, name: string, prefix: string): string | undefined {
+    const value = table[name]
+    if (value === undefined || typeof value === 'string') return value
+    const key = join(prefix, name)
+    return this.fail(
+      key,
+      `must be a string, not ${typeName(value)}.`,
+      `quote it: ${name} = "${String(value)}".`
+    )
+  }
+
+  requiredString(table: Table, name: string, prefix: string, fix: string): string | undefined {
+    const value = this.string(table, name, prefix)
+    if (value === undefined && table[name] === undefined) {
+      return this.fail(join(prefix, name), 'is required.', fix)
+    }
+    if (value !== undefined && value.trim() === '') {
+      return this.fail(join(prefix, name), 'must not be empty.', fix)
+    }
+    return value
+  }
+
+  integer(
+    table: Table,
+    name: string,
+    prefix: string,
+    min: number,
+    max = Number.MAX_SAFE_INTEGER
+  ): number | undefined {
+    const value = table[name]
+    if (value === undefined) return undefined
+    const key = join(prefix, name)
+    if (typeof value !== 'number' || !Number.isInteger(value)) {
+      return this.fail(
+        key,
+        `must be a whole number, not ${typeName(value)}.`,
+        `write ${name} = ${min}.`
+      )
+    }
+    if (value < min || value > max) {
+      const range =
+        max === Number.MAX_SAFE_INTEGER ? `at least ${min}` : `between ${min} and ${max}`
+      return this.fail(
+        key,
+        `must be ${range}, not ${value}.`,
+        `write ${name} = <a number ${range}>.`
+      )
+    }
+    return value
+  }
+
+  boolean(table: Table, name: string, prefix: string): boolean | undefined {
+    const value = table[name]
+    if (value === undefined || typeof value === 'boolean') return value
+    return this.fail(
+      join(prefix, name),
+      `must be true or false, not ${typeName(value)}.`,
+      `write ${name} = true.`
+    )
+  }
+
+  oneOf<T extends string>(
+    table: Table,
+    name: string,
+    prefix: string,
+    allowed: readonly T[]
+  ): T | undefined {
+    const value = this.string(table, name, prefix)
+    if (value === undefined || (allowed as readonly string[]).includes(value))
+      return value as T | undefined
+    const choices = allowed.map((choice) => `"${choice}"`).join(', ')
+    return this.fail(
+      join(prefix, name),
+      `must be one of ${choices}, not "${value}".`,
+      `write ${name} = ${choices.split(', ')[0]}.`
+    )
+  }
+
+  stringList(table: Table, name: string, prefix: string): string[] | undefined {
+    const value = table[name]
+    if (value === undefined) return undefined
+    if (Array.isArray(value) && value.every((item) => typeof item === 'string'))
+      return value as string[]
+    return this.fail(
+      join(prefix, name),
+      'must be a list of strings.',
+      `write ${name} = ["…", "…"].`
+    )
+  }
+
+  stringMap(table: Table, name: string, prefix: string): Record<string, string> | undefined {
+    const map = this.table(table, name, prefix)
+    if (!map) return undefined
+    for (const [key, value] of Object.entries(map)) {
+      if (typeof value !== 'string') {
+        this.fail(
+          join(prefix, name, key),
+          `must be a string, not ${typeName(value)}.`,
+          `quote it: ${key} = "${String(value)}".`
+        )
+      }
+    }
+    return map as Record<string, string>
+  }
+
+  tableList(table: Table, name: string, prefix: string): Table[] | undefined {
+    const value = table[name]
+    if (value === undefined) return undefined
+    if (Array.isArray(value) && value.every(isTable)) return value
+    return this.fail(
+      join(prefix, name),
+      'must be an array of tables.',
+      `write each entry as [[${join(prefix, name)}]].`
+    )
+  }
+}
+
+export function isTable(value: unknown): value is Table {
+  return (
+    typeof value === 'object' && value !== null && !Array.isArray(value) && !(value instanceof Date)
+  )
+}
+
+function join(...parts: string[]): string {
+  return parts.filter((part) => part !== '').join('.')
+}
+
+function typeName(value: unknown): string {
+  if (Array.isArray(value)) return 'a list'
+  if (value instanceof Date) return 'a date'
+  if (isTable(value)) return 'a table'
+  if (typeof value === 'string') return `the string "${value}"`
+  return String(value)
+}
