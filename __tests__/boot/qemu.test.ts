@@ -1,0 +1,110 @@
+import { afterEach, describe, expect, it } from '@jest/globals'
+import { detectAccelerator, resetAcceleratorCache } from '../../src/boot/accel.js'
+import { ConsoleLog } from '../../src/boot/console.js'
+import { findQemu, qemuArguments } from '../../src/boot/qemu.js'
+import { FledgeError } from '../../src/errors.js'
+import { silentLogger } from '../../src/log.js'
+
+const base = {
+  qemu: 'qemu-system-x86_64',
+  kernel: '/k/vmlinuz',
+  initrd: '/i/plugin.cpio.gz',
+  append: 'console=ttyS0 panic=-1',
+  timeoutMs: 1000
+}
+
+function valueAfter(args: string[], flag: string): string | undefined {
+  const at = args.indexOf(flag)
+  return at < 0 ? undefined : args[at + 1]
+}
+
+describe('qemuArguments', () => {
+  it('boots headless, never reboots, and has no default devices (so no open NIC)', () => {
+    const args = qemuArguments({ ...base, accel: 'tcg' })
+    expect(args).toContain('-nodefaults')
+    expect(args).toContain('-no-reboot')
+    expect(valueAfter(args, '-M')).toBe('pc')
+    expect(valueAfter(args, '-m')).toBe('512')
+    expect(valueAfter(args, '-accel')).toBe('tcg')
+    expect(valueAfter(args, '-display')).toBe('none')
+    expect(valueAfter(args, '-serial')).toBe('stdio')
+    expect(valueAfter(args, '-initrd')).toBe('/i/plugin.cpio.gz')
+    expect(valueAfter(args, '-append')).toBe('console=ttyS0 panic=-1')
+    expect(args).not.toContain('-netdev')
+    expect(args).not.toContain('-cpu')
+  })
+
+  it('passes the host CPU through under KVM', () => {
+    expect(valueAfter(qemuArguments({ ...base, accel: 'kvm' }), '-cpu')).toBe('host')
+  })
+
+  it('gives the guest a restricted virtio NIC, forwarding one port on loopback only', () => {
+    const args = qemuArguments({
+      ...base,
+      accel: 'tcg',
+      network: { forward: { hostPort: 40123, guestPort: 8080 } }
+    })
+    expect(valueAfter(args, '-netdev')).toBe(
+      'user,id=net0,restrict=on,hostfwd=tcp:127.0.0.1:40123-:8080'
+    )
+    expect(valueAfter(args, '-device')).toBe('virtio-net-pci,netdev=net0')
+    expect(valueAfter(qemuArguments({ ...base, accel: 'tcg', network: {} }), '-netdev')).toBe(
+      'user,id=net0,restrict=on'
+    )
+  })
+})
+
+describe('findQemu', () => {
+  it('names the package to install when QEMU is missing', async () => {
+    const lookup = findQemu(silentLogger, { PATH: '/nonexistent' })
+    await expect(lookup).rejects.toThrow(FledgeError)
+    await expect(lookup).rejects.toMatchObject({ fix: 'sudo apt-get install qemu-system-x86' })
+  })
+})
+
+describe('detectAccelerator', () => {
+  afterEach(() => resetAcceleratorCache())
+  const probe = { qemu: '/nonexistent/qemu', kernel: '/nonexistent/vmlinuz', log: silentLogger }
+
+  it('obeys FLEDGE_ACCEL without probing', async () => {
+    await expect(detectAccelerator({ ...probe, env: { FLEDGE_ACCEL: 'kvm' } })).resolves.toBe('kvm')
+    await expect(detectAccelerator({ ...probe, env: { FLEDGE_ACCEL: 'tcg' } })).resolves.toBe('tcg')
+  })
+
+  it('refuses an unknown FLEDGE_ACCEL', async () => {
+    await expect(detectAccelerator({ ...probe, env: { FLEDGE_ACCEL: 'hvf' } })).rejects.toThrow(
+      'FLEDGE_ACCEL=hvf is not an accelerator.'
+    )
+  })
+
+  it('falls back to software emulation when a KVM boot cannot even start', async () => {
+    await expect(detectAccelerator({ ...probe, env: {} })).resolves.toBe('tcg')
+  })
+})
+
+describe('ConsoleLog', () => {
+  it('finds a marker split across chunks and returns its whole line', () => {
+    const log = new ConsoleLog()
+    log.append('[ 1.0] Run /init as in')
+    log.append('it process\nnext line\n')
+    const at = log.find(['Run /init as init process'])
+    expect(at).toBe(7)
+    expect(log.lineAt(at ?? -1)).toBe('[ 1.0] Run /init as init process')
+    expect(log.find(['Kernel panic'])).toBeUndefined()
+  })
+
+  it('returns the first of several markers, searching from an offset', () => {
+    const log = new ConsoleLog()
+    log.append('a INIT PANIC x\nb Kernel panic y\n')
+    expect(log.find(['Kernel panic', 'INIT PANIC'])).toBe(2)
+    expect(log.find(['Kernel panic', 'INIT PANIC'], 5)).toBe(17)
+  })
+
+  it('tails the last lines, or the lines up to a point', () => {
+    const log = new ConsoleLog()
+    for (let i = 1; i <= 100; i++) log.append(`line ${i}\n`)
+    expect(log.tail(3)).toBe('line 98\nline 99\nline 100')
+    const at = log.find(['line 50\n']) ?? -1
+    expect(log.tail(2, at)).toBe('line 49\nline 50')
+  })
+})
