@@ -15,10 +15,10 @@ describe('writeFileAtomic', () => {
     const dir = folder()
     const target = join(dir, 'caddy.json')
     writeFileSync(target, 'old')
-    await chmod(target, 0o640)
+    await chmod(target, 0o666) // wider than the umask would let a new file be
     await writeFileAtomic(target, '{"new": true}\n')
     expect(readFileSync(target, 'utf8')).toBe('{"new": true}\n')
-    expect(statSync(target).mode & 0o777).toBe(0o640)
+    expect(statSync(target).mode & 0o777).toBe(0o666)
     expect(readdirSync(dir)).toEqual(['caddy.json'])
   })
 

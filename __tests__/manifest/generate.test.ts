@@ -1,7 +1,9 @@
 import { describe, expect, it } from '@jest/globals'
+import { createHash } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { FledgeError, FledgeErrors } from '../../src/errors.js'
+import type { Logger } from '../../src/log.js'
 import { generateManifest, generateManifestFromToml } from '../../src/manifest/generate.js'
 import { MANIFEST_SCHEMA_ID } from '../../src/manifest/schema.js'
 import { validateManifest } from '../../src/manifest/validate.js'
@@ -44,6 +46,35 @@ describe('generateManifest from fledge’s manifest.toml', () => {
     expect(json).toBe(readFileSync(join(fixtures, 'webserver.manifest.json'), 'utf8'))
     expect(validateManifest(manifest)).toEqual([])
     expect(JSON.parse(json)).toEqual(manifest)
+  })
+
+  it('warns that [[network.expose]] is left out, and about a manifest too large for the kernel command line', () => {
+    const warnings: string[] = []
+    const logger: Logger = {
+      info() {},
+      debug() {},
+      warn: (message, where) => warnings.push(`${where?.file}: ${message}`)
+    }
+    generateManifest(join(fixtures, 'webserver.manifest.toml'), artifact, logger)
+    expect(warnings).toEqual([
+      expect.stringMatching(/webserver\.manifest\.toml: network\.expose is checked but not written/)
+    ])
+
+    warnings.length = 0
+    generateManifestFromToml(MINIMAL, 'manifest.toml', artifact, logger)
+    expect(warnings).toEqual([])
+
+    const env = Array.from(
+      { length: 40 },
+      (_, i) => `KEY_${i} = "${createHash('sha256').update(String(i)).digest('hex')}"`
+    )
+    generateManifestFromToml(
+      `${MINIMAL}\n[env]\n${env.join('\n')}\n`,
+      'manifest.toml',
+      artifact,
+      logger
+    )
+    expect(warnings).toEqual([expect.stringMatching(/^manifest\.toml: .*over the 2048-byte limit/)])
   })
 
   it('applies fledge’s defaults and volantd’s needs to a minimal template', () => {

@@ -18,7 +18,9 @@ export async function writeFileAtomic(path: string, data: AtomicData): Promise<v
   const mode = await existingMode(path)
   let handle: FileHandle | undefined
   try {
-    handle = await open(temp, 'wx', mode)
+    handle = await open(temp, 'wx', mode ?? 0o666)
+    // the umask applied at creation; an existing file's bits are restored exactly
+    if (mode !== undefined) await handle.chmod(mode)
     await handle.writeFile(data)
     await handle.sync()
     await handle.close()
@@ -35,11 +37,11 @@ export async function writeFileAtomic(path: string, data: AtomicData): Promise<v
   await syncFolder(folder)
 }
 
-async function existingMode(path: string): Promise<number> {
+async function existingMode(path: string): Promise<number | undefined> {
   try {
     return (await stat(path)).mode & 0o7777
   } catch {
-    return 0o644
+    return undefined
   }
 }
 

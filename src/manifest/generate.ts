@@ -1,6 +1,8 @@
 import { readFileSync } from 'node:fs'
 import { FledgeError, FledgeErrors } from '../errors.js'
+import { silentLogger, type Logger } from '../log.js'
 import { normalizeChecksum } from './checksum.js'
+import { checkCommandLine } from './cmdline-check.js'
 import { MANIFEST_SCHEMA_ID } from './schema.js'
 import { parseToml, TomlReader, type Table } from './toml-reader.js'
 import { validateManifest, type ManifestProblem } from './validate.js'
@@ -43,7 +45,8 @@ const TOP_LEVEL_KEYS = [
  */
 export function generateManifest(
   manifestTomlPath: string,
-  artifact: ArtifactRef
+  artifact: ArtifactRef,
+  logger: Logger = silentLogger
 ): GeneratedManifest {
   let text: string
   try {
@@ -54,13 +57,14 @@ export function generateManifest(
       fix: 'check the manifest template path (fledge reads manifest.toml next to fledge.toml by default).'
     })
   }
-  return generateManifestFromToml(text, manifestTomlPath, artifact)
+  return generateManifestFromToml(text, manifestTomlPath, artifact, logger)
 }
 
 export function generateManifestFromToml(
   text: string,
   file: string,
-  artifact: ArtifactRef
+  artifact: ArtifactRef,
+  logger: Logger = silentLogger
 ): GeneratedManifest {
   const template = parseToml(text, file)
   const reader = new TomlReader(file, TOP_LEVEL_KEYS)
@@ -68,7 +72,21 @@ export function generateManifestFromToml(
   throwAll(reader.errors)
   const envTable = template['env'] === undefined ? 'workload.env' : 'env'
   throwAll(validateManifest(manifest).map((problem) => consumerError(problem, file, envTable)))
-  return { json: `${JSON.stringify(manifest, null, 2)}\n`, manifest }
+  const json = `${JSON.stringify(manifest, null, 2)}\n`
+  if (isExposing(template)) {
+    logger.warn(
+      'network.expose is checked but not written: the Volant manifest has no such key and volantd would refuse the manifest.',
+      { file }
+    )
+  }
+  const overflow = checkCommandLine(json)
+  if (overflow) logger.warn(overflow, { file })
+  return { json, manifest }
+}
+
+function isExposing(template: Table): boolean {
+  const network = template['network']
+  return typeof network === 'object' && network !== null && 'expose' in network
 }
 
 function convert(
