@@ -1,6 +1,9 @@
 import { describe, expect, it } from '@jest/globals'
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
 import { FledgeError } from '../../src/errors.js'
 import { rewriteManifest } from '../../src/manifest/rewrite.js'
+import { validateManifest } from '../../src/manifest/validate.js'
 
 const OLD_SUM = 'sha256:' + 'ab'.repeat(32)
 const NEW_HEX = 'c0ffee'.repeat(10) + '1234'
@@ -91,6 +94,38 @@ describe('rewriteManifest keeps the author’s bytes', () => {
     expect(thrown(() => rewriteManifest(odd, { checksum: 'md5:abc' })).location.key).toBe(
       'checksum'
     )
+  })
+})
+
+describe('rewriteManifest on the seeds’ manifests', () => {
+  const seed = (name: string) =>
+    readFileSync(join(process.cwd(), '__tests__/fixtures/manifest', name), 'utf8')
+
+  it('caddy.json: the url and checksum lines change, the result still validates', () => {
+    const text = seed('caddy.json')
+    const out = rewriteManifest(text, { checksum: NEW_SUM, url: NEW_URL })
+    expect(changedLines(text, out, '\n')).toEqual([
+      [9, '    "url": "/root/caddy-plugin/plugin.cpio.gz",', `    "url": "${NEW_URL}",`],
+      [
+        10,
+        '    "checksum": "cef98fd5798ce875631aa0c98613fe48005a892aac8fb6ee81535945ebb0aa09"',
+        `    "checksum": "${NEW_SUM}"`
+      ]
+    ])
+    expect(validateManifest(JSON.parse(out))).toEqual([])
+  })
+
+  it('myapp.json: the checksum joins the one-line initramfs object', () => {
+    const text = seed('myapp.json')
+    const out = rewriteManifest(text, { checksum: NEW_SUM })
+    expect(changedLines(text, out, '\n')).toEqual([
+      [
+        8,
+        '  "initramfs": { "url": "/path/to/plugin.cpio.gz" },',
+        `  "initramfs": { "url": "/path/to/plugin.cpio.gz", "checksum": "${NEW_SUM}" },`
+      ]
+    ])
+    expect(validateManifest(JSON.parse(out))).toEqual([])
   })
 })
 

@@ -108,8 +108,8 @@ function convert(
       '',
       `add runtime = "${name ?? '<runtime>'}" at the top.`
     ),
-    // volantd reads a missing `enabled` as false (Go's zero value) and the
-    // seeds' manifests all say true: an installed plugin should be usable.
+    // Every seed manifest says true, and if volantd's field is a plain Go
+    // bool an absent `enabled` installs a disabled plugin.
     enabled: reader.boolean(template, 'enabled', '') ?? true,
     initramfs: { url: artifact.url, checksum: normalizeChecksum(artifact.checksum) },
     resources: readResources(template, reader),
@@ -128,7 +128,7 @@ function readResources(template: Table, reader: TomlReader): Table {
   reader.onlyKeys(table, ['cpu_cores', 'memory_mb'], 'resources')
   return {
     cpu_cores: reader.integer(table, 'cpu_cores', 'resources', 1) ?? 1,
-    // fledge's floor: a Linux guest with the agent does not boot in less
+    // fledge's floor; the consumer itself accepts anything ≥ 1
     memory_mb: reader.integer(table, 'memory_mb', 'resources', 128) ?? 256
   }
 }

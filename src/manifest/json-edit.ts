@@ -44,27 +44,33 @@ export function insertProperties(
 ): TextEdit {
   const properties = object.children ?? []
   const layout = detectLayout(text, object)
-  if (properties.length === 0) {
-    const outer = lineIndent(text, object.offset)
-    const body = layout.multiline
-      ? entries
-          .map(
-            ([k, v]) => layout.eol + outer + layout.unit + render(k, v, outer + layout.unit, layout)
-          )
-          .join(',') +
-        layout.eol +
-        outer
-      : entries.map(([k, v]) => render(k, v, outer, layout)).join(`,${layout.gap}`)
-    return { offset: object.offset, length: object.length, content: `{${body}}` }
-  }
+  const last = properties.at(-1)
+  if (!last) return fillEmptyObject(text, object, entries, layout)
   const anchor =
     properties.filter((property) => after.includes(String(property.children?.[0]?.value))).at(-1) ??
-    properties.at(-1)!
+    last
   const separator = layout.multiline ? layout.eol + layout.indent : layout.gap
   const content = entries
     .map(([k, v]) => `,${separator}${render(k, v, layout.indent, layout)}`)
     .join('')
   return { offset: anchor.offset + anchor.length, length: 0, content }
+}
+
+/** `{}` has no neighbours to copy: one step deeper than its own line, or all on one line. */
+function fillEmptyObject(
+  text: string,
+  object: Node,
+  entries: readonly (readonly [string, InsertValue])[],
+  layout: Layout
+): TextEdit {
+  const outer = lineIndent(text, object.offset)
+  const inner = outer + layout.unit
+  const body = layout.multiline
+    ? entries.map(([k, v]) => layout.eol + inner + render(k, v, inner, layout)).join(',') +
+      layout.eol +
+      outer
+    : entries.map(([k, v]) => render(k, v, outer, layout)).join(`,${layout.gap}`)
+  return { offset: object.offset, length: object.length, content: `{${body}}` }
 }
 
 interface Layout {
