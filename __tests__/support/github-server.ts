@@ -12,7 +12,7 @@ import type { AddressInfo } from 'node:net'
 import { FaultPlan, WRONG_DIGEST, faultKind, type Fault, type FaultRule } from './github-faults.js'
 import { alreadyExistsJson, assetJson, errorJson, releaseJson, releaseTagInUrls, type FakeHosts } from './github-json.js'
 import { OpenApiDescription, type OperationMatch } from './github-openapi.js'
-import { ReleaseStore, sha256Digest, type MakeLatest, type StoredRelease } from './github-store.js'
+import { ReleaseStore, sha256Digest, type MakeLatest, type StoredAsset, type StoredRelease } from './github-store.js'
 
 export type { Fault, FaultRule } from './github-faults.js'
 export type { StoredAsset, StoredRelease } from './github-store.js'
@@ -27,6 +27,8 @@ export interface RecordedRequest {
   bodyLength: number
   /** The parsed body of a JSON request. */
   json: unknown
+  /** Milliseconds from the request's arrival to its answer (or reset). */
+  durationMs: number | undefined
   /** The OpenAPI operation, or `web/download-release-asset` for a github.com download. */
   operationId: string | undefined
   /** The status answered; undefined when the connection was destroyed. */
@@ -70,6 +72,8 @@ export interface GitHubServer {
   /** Requests that change something (everything but GET/HEAD), in order. */
   writeRequests(): RecordedRequest[]
   addRelease(seed: SeedRelease): StoredRelease
+  /** Adds an asset to a release (as another job's upload would). */
+  addAsset(release: StoredRelease, asset: NonNullable<SeedRelease['assets']>[number]): StoredAsset
   /** Newest first, drafts included. */
   releases(owner: string, repo: string): StoredRelease[]
   inject(rule: FaultRule): void
@@ -275,11 +279,14 @@ export async function startGitHubServer(options: GitHubServerOptions = {}): Prom
       headers: req.headers,
       bodyLength: 0,
       json: undefined,
+      durationMs: undefined,
       operationId: undefined,
       status: undefined,
       fault: undefined
     }
     requests.push(record)
+    const started = Date.now()
+    res.on('close', () => (record.durationMs = Date.now() - started))
     const violate = (message: string): void => {
       violations.push({ method, path, operationId: record.operationId, message })
     }
@@ -413,6 +420,16 @@ export async function startGitHubServer(options: GitHubServerOptions = {}): Prom
     return server
   }
 
+  function seedAsset(release: StoredRelease, asset: NonNullable<SeedRelease['assets']>[number]): StoredAsset {
+    return store.addAsset(release, {
+      name: asset.name,
+      data: asset.data,
+      ...(asset.digest !== undefined ? { digest: asset.digest } : {}),
+      ...(asset.contentType !== undefined ? { contentType: asset.contentType } : {}),
+      ...(asset.state !== undefined ? { state: asset.state } : {})
+    })
+  }
+
   const api = await listen('api')
   const uploads = await listen('uploads')
   hosts.api = `http://127.0.0.1:${(api.address() as AddressInfo).port}`
@@ -433,17 +450,10 @@ export async function startGitHubServer(options: GitHubServerOptions = {}): Prom
         name: seed.name ?? null,
         body: seed.body ?? null
       })
-      for (const asset of seed.assets ?? []) {
-        store.addAsset(release, {
-          name: asset.name,
-          data: asset.data,
-          ...(asset.digest !== undefined ? { digest: asset.digest } : {}),
-          ...(asset.contentType !== undefined ? { contentType: asset.contentType } : {}),
-          ...(asset.state !== undefined ? { state: asset.state } : {})
-        })
-      }
+      for (const asset of seed.assets ?? []) seedAsset(release, asset)
       return release
     },
+    addAsset: seedAsset,
     releases: (owner, repo) => store.releases(owner, repo),
     inject: (rule) => faults.add(rule),
     reportWrongDigestOnNextUpload: () =>
