@@ -7,6 +7,7 @@ import { formatError } from '../errors.js'
 import { stderrLogger } from '../log.js'
 import { formatListing, inspectArchive } from './inspect.js'
 import { quietWorkflowCommands } from './stdout.js'
+import { planFromTemplate, writePluginManifest } from '../manifest/index.js'
 
 export const EXIT_OK = 0
 export const EXIT_FAILURE = 1
@@ -108,6 +109,8 @@ async function buildCommand(args: string[]): Promise<number> {
     log
   })
   const a = result.archive
+  const plan = await planFromTemplate(values.manifest as string, a.path)
+  const manifest = await writePluginManifest(plan, { sha256: a.sha256 }, log)
   const lines = [
     `${path.relative(process.cwd(), a.path) || a.path}`,
     `  checksum:       sha256:${a.sha256}`,
@@ -118,6 +121,7 @@ async function buildCommand(args: string[]): Promise<number> {
     `  busybox:        sha256:${result.busybox.sha256}`,
     `  mtime:          ${result.epoch}`
   ]
+  if (manifest) lines.push(`  manifest:       ${path.relative(process.cwd(), manifest.path) || manifest.path}`)
   process.stdout.write(`${lines.join('\n')}\n`)
   return EXIT_OK
 }

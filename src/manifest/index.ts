@@ -11,3 +11,10 @@ export {
 export { rewriteManifest, type ManifestChanges } from './rewrite.js'
 export { MANIFEST_SCHEMA_ID, manifestSchema } from './schema.js'
 export { assertValidManifest, validateManifest, type ManifestProblem } from './validate.js'
+export {
+  planFromTemplate,
+  writePluginManifest,
+  type ManifestPlan,
+  type ManifestValues,
+  type WrittenManifest
+} from './artifact.js'

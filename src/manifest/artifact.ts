@@ -1,0 +1,64 @@
+import * as fs from 'node:fs/promises'
+import * as path from 'node:path'
+import type { Logger } from '../log.js'
+import { writeFileAtomic } from './atomic.js'
+import { checkCommandLine } from './cmdline-check.js'
+import { generateManifest } from './generate.js'
+import { rewriteManifest } from './rewrite.js'
+import { assertValidManifest } from './validate.js'
+
+/**
+ * The manifest that ships beside the image: the author's JSON rewritten in
+ * place, or one generated from fledge's manifest.toml template, or none.
+ */
+export type ManifestPlan =
+  | { kind: 'rewrite'; file: string }
+  | { kind: 'generate'; template: string; output: string }
+  | { kind: 'none' }
+
+export interface ManifestValues {
+  /** sha256 hex of the exact bytes that ship. */
+  sha256: string
+  /** initramfs.url; for a rewrite, undefined keeps what the file has. */
+  url?: string | undefined
+  /** Top-level version; undefined keeps it. */
+  version?: string | undefined
+}
+
+export interface WrittenManifest {
+  path: string
+  json: string
+  manifest: Record<string, unknown>
+}
+
+/** fledge's rule: `-m manifest.toml` (the default) is used when it exists. */
+export async function planFromTemplate(template: string, artifact: string): Promise<ManifestPlan> {
+  const exists = await fs.stat(template).then((s) => s.isFile(), () => false)
+  return exists ? { kind: 'generate', template, output: `${artifact}.manifest.json` } : { kind: 'none' }
+}
+
+export async function writePluginManifest(
+  plan: ManifestPlan,
+  values: ManifestValues,
+  log: Logger
+): Promise<WrittenManifest | undefined> {
+  if (plan.kind === 'none') return undefined
+  const checksum = `sha256:${values.sha256}`
+  let target: string
+  let json: string
+  if (plan.kind === 'rewrite') {
+    target = plan.file
+    const text = await fs.readFile(plan.file, 'utf8')
+    json = rewriteManifest(text, { checksum, url: values.url, version: values.version }, plan.file)
+  } else {
+    target = plan.output
+    const url = values.url ?? `file://${path.resolve(plan.output.replace(/\.manifest\.json$/, ''))}`
+    json = generateManifest(plan.template, { url, checksum }, log).json
+  }
+  const manifest = JSON.parse(json.replace(/^\uFEFF/, '')) as Record<string, unknown>
+  assertValidManifest(manifest, target)
+  const warning = checkCommandLine(json)
+  if (warning) log.warn(warning, { file: target })
+  await writeFileAtomic(target, json)
+  return { path: target, json, manifest }
+}
