@@ -1,7 +1,10 @@
-import { afterEach, describe, expect, it } from '@jest/globals'
+import { afterAll, afterEach, describe, expect, it } from '@jest/globals'
+import * as fs from 'node:fs'
+import * as os from 'node:os'
+import * as path from 'node:path'
 import { detectAccelerator, resetAcceleratorCache } from '../../src/boot/accel.js'
 import { ConsoleLog } from '../../src/boot/console.js'
-import { findQemu, qemuArguments } from '../../src/boot/qemu.js'
+import { findQemu, launchQemu, qemuArguments } from '../../src/boot/qemu.js'
 import { FledgeError } from '../../src/errors.js'
 import { silentLogger } from '../../src/log.js'
 
@@ -79,6 +82,103 @@ describe('detectAccelerator', () => {
 
   it('falls back to software emulation when a KVM boot cannot even start', async () => {
     await expect(detectAccelerator({ ...probe, env: {} })).resolves.toBe('tcg')
+  })
+})
+
+// Stand-ins for qemu-system-x86_64: one that hangs (recording its pid), one that "boots".
+const fakes = fs.mkdtempSync(path.join(os.tmpdir(), 'fledge-fake-qemu-'))
+afterAll(() => fs.rmSync(fakes, { recursive: true, force: true }))
+function fakeQemu(name: string, body: string): string {
+  const file = path.join(fakes, name)
+  fs.writeFileSync(file, `#!/bin/sh\n${body}\n`, { mode: 0o755 })
+  return file
+}
+const pidFile = path.join(fakes, 'hanging.pid')
+const hangingQemu = fakeQemu('hanging', `echo $$ > ${pidFile}\nexec sleep 60`)
+const bootingQemu = fakeQemu(
+  'booting',
+  'echo "[ 0.9] Kernel panic - not syncing: VFS: Unable to mount root fs on unknown-block(0,0)"'
+)
+function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch {
+    return false
+  }
+}
+function kvmAccessible(): boolean {
+  try {
+    fs.accessSync('/dev/kvm', fs.constants.R_OK | fs.constants.W_OK)
+    return true
+  } catch {
+    return false
+  }
+}
+
+describe('launchQemu', () => {
+  it('kills QEMU at its timeout and reports that it timed out', async () => {
+    fs.rmSync(pidFile, { force: true })
+    const vm = launchQemu({ ...base, qemu: hangingQemu, accel: 'tcg', timeoutMs: 500 })
+    const exit = await vm.exited
+    expect(exit.timedOut).toBe(true)
+    expect(exit.signal).toBe('SIGKILL')
+    expect(isRunning(Number(fs.readFileSync(pidFile, 'utf8')))).toBe(false)
+  })
+
+  it('streams the console and resolves when QEMU ends on its own', async () => {
+    const vm = launchQemu({ ...base, qemu: bootingQemu, accel: 'tcg', timeoutMs: 5000 })
+    let output = ''
+    vm.onConsole((text) => (output += text))
+    const exit = await vm.exited
+    expect(exit).toMatchObject({ code: 0, timedOut: false })
+    expect(output).toContain('Unable to mount root fs')
+  })
+})
+
+describe('detectAccelerator probe (fake QEMU)', () => {
+  afterEach(() => resetAcceleratorCache())
+
+  it('chooses KVM only when the test boot reaches the end of the kernel init', async () => {
+    const chosen = await detectAccelerator({
+      qemu: bootingQemu,
+      kernel: '/k/vmlinuz',
+      log: silentLogger,
+      env: {}
+    })
+    expect(chosen).toBe(kvmAccessible() ? 'kvm' : 'tcg')
+  })
+
+  it('falls back to software emulation when the test boot hangs, and kills it', async () => {
+    fs.rmSync(pidFile, { force: true })
+    const chosen = await detectAccelerator({
+      qemu: hangingQemu,
+      kernel: '/k/vmlinuz',
+      log: silentLogger,
+      env: {},
+      probeTimeoutMs: 500
+    })
+    expect(chosen).toBe('tcg')
+    if (fs.existsSync(pidFile)) {
+      expect(isRunning(Number(fs.readFileSync(pidFile, 'utf8')))).toBe(false)
+    }
+  })
+
+  it('probes once per process', async () => {
+    const first = await detectAccelerator({
+      qemu: bootingQemu,
+      kernel: '/k',
+      log: silentLogger,
+      env: {}
+    })
+    // A hanging QEMU would now give 'tcg' after the timeout; the cached answer comes at once.
+    const second = await detectAccelerator({
+      qemu: hangingQemu,
+      kernel: '/k',
+      log: silentLogger,
+      env: {}
+    })
+    expect(second).toBe(first)
   })
 })
 

@@ -1,0 +1,53 @@
+import { beforeAll, describe, expect, it } from '@jest/globals'
+import { bootImage } from '../../src/boot/smoke.js'
+import { fetchTestKernel, makeImage, tempDir, testLog, type TestKernel } from './fixtures.js'
+
+// The image's init loads the kernel's virtio NIC modules, takes 10.0.2.15/24 and
+// serves /www with busybox httpd on 8080; QEMU forwards a free 127.0.0.1 port to it.
+describe('bootImage (health mode)', () => {
+  let kernel: TestKernel | undefined
+  let dir = ''
+
+  beforeAll(() => {
+    kernel = fetchTestKernel()
+    dir = tempDir()
+  }, 600_000)
+
+  it('passes when the guest answers HTTP 200 on the health endpoint', async () => {
+    if (!kernel) return
+    const archive = makeImage(dir, 'httpd', { init: 'http-init.sh', modules: kernel.modules })
+    const result = await bootImage({
+      archive,
+      kernel: kernel.vmlinuz,
+      health: { guestPort: 8080, endpoint: '/healthz', timeoutMs: 60_000 },
+      log: testLog
+    })
+    expect(result.reason).toBeUndefined()
+    expect(result.ok).toBe(true)
+    expect(result.healthMs).toBeGreaterThan(0)
+    expect(result.markerMs).toBeGreaterThan(0)
+    expect(result.markerMs).toBeLessThanOrEqual(result.healthMs ?? 0)
+  })
+
+  it('fails with the console tail when nothing serves the endpoint', async () => {
+    if (!kernel) return
+    const archive = makeImage(dir, 'no-httpd', {
+      init: 'http-init.sh',
+      modules: kernel.modules,
+      touch: ['etc/no-httpd']
+    })
+    const result = await bootImage({
+      archive,
+      kernel: kernel.vmlinuz,
+      health: { guestPort: 8080, endpoint: '/healthz', timeoutMs: 15_000 },
+      log: testLog
+    })
+    expect(result.ok).toBe(false)
+    expect(result.healthMs).toBeUndefined()
+    expect(result.reason).toMatch(
+      /no HTTP 200 from http:\/\/127\.0\.0\.1:\d+\/healthz within 15000 ms/
+    )
+    expect(result.reason).toContain('FIXTURE: network up, no server started')
+    expect(result.consoleTail).toContain('FIXTURE: network up, no server started')
+  })
+})
