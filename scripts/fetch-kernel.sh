@@ -18,6 +18,10 @@ dest=${1:-$repo_root/.kernel}
 mkdir -p "$dest"
 dest=$(cd "$dest" && pwd)
 
+# Test runners call this from several processes at once: one fetches, the others wait and reuse.
+exec 9>"$dest/.lock"
+flock 9
+
 # insmod order matters: each module needs the ones before it.
 virtio_net_modules=(virtio_ring virtio virtio_pci_modern_dev virtio_pci_legacy_dev virtio_pci failover net_failover virtio_net)
 
