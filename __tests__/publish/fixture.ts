@@ -33,11 +33,18 @@ export function buildFiles(dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fledge-p
   manifest: BuiltFile
 } {
   const image = writeFile(dir, 'plugin.cpio.gz', randomBytes(2 * 1024 * 1024))
-  const manifest = writeFile(dir, 'manifest.json', Buffer.from(JSON.stringify({ sha256: image.sha256, n: Math.random() })))
+  const manifest = writeFile(
+    dir,
+    'manifest.json',
+    Buffer.from(JSON.stringify({ sha256: image.sha256, n: Math.random() }))
+  )
   return { image, manifest }
 }
 
-export function request(files: BuiltFile[], overrides: Partial<PublishRequest> = {}): PublishRequest {
+export function request(
+  files: BuiltFile[],
+  overrides: Partial<PublishRequest> = {}
+): PublishRequest {
   return {
     tag: TAG,
     name: `example-plugin ${TAG}`,
@@ -65,11 +72,23 @@ export function harness(server: GitHubServer, retry: PublishOptions['retry'] = {
   const warnings: string[] = []
   const logger: Logger = { info() {}, debug() {}, warn: (m) => void warnings.push(m) }
   return {
-    releaser: new GitHubReleaser({ token: 'ghs_test', owner: OWNER, repo: REPO, baseUrl: server.url }),
+    releaser: new GitHubReleaser({
+      token: 'ghs_test',
+      owner: OWNER,
+      repo: REPO,
+      baseUrl: server.url
+    }),
     options: {
       logger,
       sleep: async (ms) => void sleeps.push(ms),
-      retry: { attempts: 4, baseDelayMs: 10, maxDelayMs: 40, maxRateLimitWaitMs: 5_000, uploadDeadlineMs: 20_000, ...retry }
+      retry: {
+        attempts: 4,
+        baseDelayMs: 10,
+        maxDelayMs: 40,
+        maxRateLimitWaitMs: 5_000,
+        uploadDeadlineMs: 20_000,
+        ...retry
+      }
     },
     sleeps,
     warnings
@@ -78,7 +97,9 @@ export function harness(server: GitHubServer, retry: PublishOptions['retry'] = {
 
 /** "METHOD operationId" of each request, to check the order of calls. */
 export const calls = (server: GitHubServer): string[] =>
-  server.requests.map((r) => `${r.method} ${r.operationId ?? r.path}${r.status !== undefined ? ` ${r.status}` : ''}`)
+  server.requests.map(
+    (r) => `${r.method} ${r.operationId ?? r.path}${r.status !== undefined ? ` ${r.status}` : ''}`
+  )
 
 export async function download(url: string): Promise<Buffer> {
   const response = await fetch(url)

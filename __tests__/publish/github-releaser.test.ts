@@ -8,7 +8,12 @@ let server: GitHubServer
 let releaser: GitHubReleaser
 beforeEach(async () => {
   server = await startGitHubServer()
-  releaser = new GitHubReleaser({ token: 'ghs_test', owner: OWNER, repo: REPO, baseUrl: server.url })
+  releaser = new GitHubReleaser({
+    token: 'ghs_test',
+    owner: OWNER,
+    repo: REPO,
+    baseUrl: server.url
+  })
 })
 afterEach(async () => {
   const violations = server.violations
@@ -16,7 +21,8 @@ afterEach(async () => {
   expect(violations).toEqual([])
 })
 
-const seed = (tag: string, draft = false) => server.addRelease({ owner: OWNER, repo: REPO, tag, draft })
+const seed = (tag: string, draft = false) =>
+  server.addRelease({ owner: OWNER, repo: REPO, tag, draft })
 
 describe('GitHubReleaser', () => {
   it('finds a draft that is only on a later page of the listing', async () => {
@@ -24,7 +30,9 @@ describe('GitHubReleaser', () => {
     for (let i = 0; i < 150; i++) seed(`v0.0.${i}`)
     const found = await releaser.findReleaseByTag('v9.9.9')
     expect(found).toMatchObject({ id: draft.id, draft: true, tagName: 'v9.9.9' })
-    const pages = server.requests.filter((r) => r.operationId === 'repos/list-releases').map((r) => r.query['page'])
+    const pages = server.requests
+      .filter((r) => r.operationId === 'repos/list-releases')
+      .map((r) => r.query['page'])
     expect(pages).toEqual(['1', '2'])
   })
 
@@ -51,9 +59,18 @@ describe('GitHubReleaser', () => {
       contentType: 'application/gzip',
       label: 'Plugin image'
     })
-    expect(asset).toMatchObject({ name: image.name, state: 'uploaded', size: image.data.length, digest: `sha256:${image.sha256}` })
+    expect(asset).toMatchObject({
+      name: image.name,
+      state: 'uploaded',
+      size: image.data.length,
+      digest: `sha256:${image.sha256}`
+    })
     const upload = server.requests.at(-1)!
-    expect(upload).toMatchObject({ host: 'uploads', query: { name: image.name, label: 'Plugin image' }, bodyLength: image.data.length })
+    expect(upload).toMatchObject({
+      host: 'uploads',
+      query: { name: image.name, label: 'Plugin image' },
+      bodyLength: image.data.length
+    })
     expect(upload.headers['content-length']).toBe(String(image.data.length))
     expect(upload.headers['content-type']).toBe('application/gzip')
     expect(upload.headers['authorization']).toBe('token ghs_test')
@@ -69,16 +86,25 @@ describe('GitHubReleaser', () => {
 
   it('reports a dropped connection as a failure without status, and HTTP errors with status, headers and codes', async () => {
     server.inject({ path: /\/releases$/, fault: { reset: 'before' } })
-    const dropped = await releaser.createRelease({ tagName: 'v1', draft: true }).catch((e: unknown) => e)
+    const dropped = await releaser
+      .createRelease({ tagName: 'v1', draft: true })
+      .catch((e: unknown) => e)
     expect(dropped).toBeInstanceOf(ReleaseApiError)
     expect(dropped).toMatchObject({ status: undefined, timedOut: false })
 
     seed('v2')
-    const conflict = await releaser.createRelease({ tagName: 'v2', draft: true }).catch((e: unknown) => e)
+    const conflict = await releaser
+      .createRelease({ tagName: 'v2', draft: true })
+      .catch((e: unknown) => e)
     expect(conflict).toMatchObject({ status: 422, codes: ['already_exists'] })
 
     server.inject({ path: /\/releases$/, fault: { status: 429, headers: { 'retry-after': '7' } } })
-    const limited = await releaser.createRelease({ tagName: 'v3', draft: true }).catch((e: unknown) => e)
-    expect(limited).toMatchObject({ status: 429, headers: expect.objectContaining({ 'retry-after': '7' }) })
+    const limited = await releaser
+      .createRelease({ tagName: 'v3', draft: true })
+      .catch((e: unknown) => e)
+    expect(limited).toMatchObject({
+      status: 429,
+      headers: expect.objectContaining({ 'retry-after': '7' })
+    })
   })
 })

@@ -19,7 +19,10 @@ const api = (path: string, init: RequestInit = {}) =>
 
 describe('the fake GitHub server', () => {
   it('answers 400 and records a violation for a body the description does not allow', async () => {
-    const response = await api('/repos/o/r/releases', { method: 'POST', body: JSON.stringify({ tag_name: 1, draft: 'yes' }) })
+    const response = await api('/repos/o/r/releases', {
+      method: 'POST',
+      body: JSON.stringify({ tag_name: 1, draft: 'yes' })
+    })
     expect(response.status).toBe(400)
     expect(server.violations.map((v) => v.message)).toEqual([
       expect.stringMatching(/body\/tag_name must be string.*body\/draft must be boolean/)
@@ -33,7 +36,7 @@ describe('the fake GitHub server', () => {
     await api('/repos/o/r/releases?per_page=many&colour=blue')
     await api('/repos/o/r/releases', { method: 'POST' })
     expect(server.violations.map((v) => v.message)).toEqual([
-      'no operation in GitHub\'s OpenAPI description for GET /repos/o/r/releasez',
+      "no operation in GitHub's OpenAPI description for GET /repos/o/r/releasez",
       'path parameter release_id: value must be integer',
       'query parameter per_page: value must be integer',
       'query parameter colour is not part of repos/list-releases',
@@ -49,12 +52,15 @@ describe('the fake GitHub server', () => {
       body: 'abc'
     })
     expect(onApi.status).toBe(404)
-    const chunked = await fetch(`${server.uploadsUrl}/repos/o/r/releases/${release.id}/assets?name=a.bin`, {
-      method: 'POST',
-      headers: { authorization: 'token t', 'content-type': 'application/octet-stream' },
-      body: new Blob(['abc']).stream(),
-      duplex: 'half'
-    } as RequestInit)
+    const chunked = await fetch(
+      `${server.uploadsUrl}/repos/o/r/releases/${release.id}/assets?name=a.bin`,
+      {
+        method: 'POST',
+        headers: { authorization: 'token t', 'content-type': 'application/octet-stream' },
+        body: new Blob(['abc']).stream(),
+        duplex: 'half'
+      } as RequestInit
+    )
     expect(chunked.status).toBe(400)
     expect(server.violations.map((v) => v.message)).toEqual([
       'repos/upload-release-asset sent to api.github.com',
@@ -62,11 +68,14 @@ describe('the fake GitHub server', () => {
     ])
     server.violations.length = 0
 
-    const uploaded = await fetch(`${server.uploadsUrl}/repos/o/r/releases/${release.id}/assets?name=a%20b.bin`, {
-      method: 'POST',
-      headers: { authorization: 'token t', 'content-type': 'application/octet-stream' },
-      body: 'abc'
-    })
+    const uploaded = await fetch(
+      `${server.uploadsUrl}/repos/o/r/releases/${release.id}/assets?name=a%20b.bin`,
+      {
+        method: 'POST',
+        headers: { authorization: 'token t', 'content-type': 'application/octet-stream' },
+        body: 'abc'
+      }
+    )
     expect(uploaded.status).toBe(201)
     const asset = (await uploaded.json()) as Record<string, unknown>
     expect(asset).toMatchObject({
@@ -75,15 +84,24 @@ describe('the fake GitHub server', () => {
       size: 3,
       digest: 'sha256:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad'
     })
-    expect(asset['browser_download_url']).toBe(`${server.url}/o/r/releases/download/${release.untaggedName}/a.b.bin`)
-    const again = await fetch(`${server.uploadsUrl}/repos/o/r/releases/${release.id}/assets?name=a.b.bin`, {
-      method: 'POST',
-      headers: { authorization: 'token t', 'content-type': 'application/octet-stream' },
-      body: 'abc'
-    })
+    expect(asset['browser_download_url']).toBe(
+      `${server.url}/o/r/releases/download/${release.untaggedName}/a.b.bin`
+    )
+    const again = await fetch(
+      `${server.uploadsUrl}/repos/o/r/releases/${release.id}/assets?name=a.b.bin`,
+      {
+        method: 'POST',
+        headers: { authorization: 'token t', 'content-type': 'application/octet-stream' },
+        body: 'abc'
+      }
+    )
     expect(again.status).toBe(422)
-    expect(await again.json()).toMatchObject({ errors: [{ resource: 'ReleaseAsset', code: 'already_exists', field: 'name' }] })
-    const bytes = await api(`/repos/o/r/releases/assets/${String(asset['id'])}`, { headers: { accept: 'application/octet-stream' } })
+    expect(await again.json()).toMatchObject({
+      errors: [{ resource: 'ReleaseAsset', code: 'already_exists', field: 'name' }]
+    })
+    const bytes = await api(`/repos/o/r/releases/assets/${String(asset['id'])}`, {
+      headers: { accept: 'application/octet-stream' }
+    })
     expect(await bytes.text()).toBe('abc')
     expect(server.violations).toEqual([])
   })
@@ -91,15 +109,21 @@ describe('the fake GitHub server', () => {
   it('hides drafts from the tags endpoint but lists them', async () => {
     const draft = server.addRelease({ owner: 'o', repo: 'r', tag: 'v1', draft: true })
     expect((await api('/repos/o/r/releases/tags/v1')).status).toBe(404)
-    const listed = (await (await api('/repos/o/r/releases')).json()) as { id: number; draft: boolean }[]
+    const listed = (await (await api('/repos/o/r/releases')).json()) as {
+      id: number
+      draft: boolean
+    }[]
     expect(listed).toEqual([expect.objectContaining({ id: draft.id, draft: true })])
     expect((await api('/repos/o/r/releases/latest')).status).toBe(404)
     expect(server.violations).toEqual([])
   })
 
-  it('refuses a second release for a tag with GitHub\'s 422', async () => {
+  it("refuses a second release for a tag with GitHub's 422", async () => {
     server.addRelease({ owner: 'o', repo: 'r', tag: 'v1' })
-    const response = await api('/repos/o/r/releases', { method: 'POST', body: JSON.stringify({ tag_name: 'v1' }) })
+    const response = await api('/repos/o/r/releases', {
+      method: 'POST',
+      body: JSON.stringify({ tag_name: 'v1' })
+    })
     expect(response.status).toBe(422)
     expect(await response.json()).toMatchObject({
       message: 'Validation Failed',
@@ -110,7 +134,10 @@ describe('the fake GitHub server', () => {
   it('pages release listings with Link headers', async () => {
     for (let i = 0; i < 5; i++) server.addRelease({ owner: 'o', repo: 'r', tag: `v${i}` })
     const first = await api('/repos/o/r/releases?per_page=2')
-    expect(((await first.json()) as { tag_name: string }[]).map((r) => r.tag_name)).toEqual(['v4', 'v3'])
+    expect(((await first.json()) as { tag_name: string }[]).map((r) => r.tag_name)).toEqual([
+      'v4',
+      'v3'
+    ])
     expect(first.headers.get('link')).toContain('page=2>; rel="next"')
     const last = await api('/repos/o/r/releases?per_page=2&page=3')
     expect(((await last.json()) as { tag_name: string }[]).map((r) => r.tag_name)).toEqual(['v0'])

@@ -56,7 +56,9 @@ const sha256 = (data: Buffer) => createHash('sha256').update(data).digest('hex')
 const built = (...files: BuiltFile[]) => Object.fromEntries(files.map((f) => [f.name, f.sha256]))
 
 const uploadCount = (name: string) =>
-  server.requests.filter((r) => r.operationId === 'repos/upload-release-asset' && r.query['name'] === name).length
+  server.requests.filter(
+    (r) => r.operationId === 'repos/upload-release-asset' && r.query['name'] === name
+  ).length
 
 describe('publishRelease against a GitHub-compatible server', () => {
   it('creates the first release for a tag as a draft, uploads, then publishes', async () => {
@@ -88,13 +90,17 @@ describe('publishRelease against a GitHub-compatible server', () => {
 
     expect(result).toMatchObject({ releaseId: release.id, created: true })
     expect(result.htmlUrl).toBe(`${server.url}/${OWNER}/${REPO}/releases/tag/${TAG}`)
-    expect(result.uploadUrl).toBe(`${server.uploadsUrl}/repos/${OWNER}/${REPO}/releases/${release.id}/assets{?name,label}`)
+    expect(result.uploadUrl).toBe(
+      `${server.uploadsUrl}/repos/${OWNER}/${REPO}/releases/${release.id}/assets{?name,label}`
+    )
     expect(result.assets.map((a) => [a.name, a.digest, a.size])).toEqual([
       ['plugin.cpio.gz', `sha256:${image.sha256}`, image.data.length],
       ['manifest.json', `sha256:${manifest.sha256}`, manifest.data.length]
     ])
     // The published URLs, not the draft's untagged ones, and they serve the bytes.
-    expect(result.assets[0]!.url).toBe(`${server.url}/${OWNER}/${REPO}/releases/download/${TAG}/plugin.cpio.gz`)
+    expect(result.assets[0]!.url).toBe(
+      `${server.url}/${OWNER}/${REPO}/releases/download/${TAG}/plugin.cpio.gz`
+    )
     expect(sha256(await download(result.assets[0]!.url))).toBe(image.sha256)
     expect(h.warnings).toEqual([])
   })
@@ -104,7 +110,11 @@ describe('publishRelease against a GitHub-compatible server', () => {
     const first = await publishRelease(h.releaser, request([image, manifest]), h.options)
     const rebuilt = buildFiles()
     const requestsBefore = server.requests.length
-    const second = await publishRelease(h.releaser, request([rebuilt.image, rebuilt.manifest]), h.options)
+    const second = await publishRelease(
+      h.releaser,
+      request([rebuilt.image, rebuilt.manifest]),
+      h.options
+    )
 
     expect(second).toMatchObject({ releaseId: first.releaseId, created: false })
     expect(storedAssets()).toEqual(built(rebuilt.image, rebuilt.manifest))
@@ -134,19 +144,33 @@ describe('publishRelease against a GitHub-compatible server', () => {
       ]
     })
     const h = harness(server)
-    const result = await publishRelease(h.releaser, request([image, manifest], { makeLatest: 'true' }), h.options)
+    const result = await publishRelease(
+      h.releaser,
+      request([image, manifest], { makeLatest: 'true' }),
+      h.options
+    )
 
     expect(result).toMatchObject({ releaseId: seeded.id, created: false })
     expect(server.requests.some((r) => r.operationId === 'repos/create-release')).toBe(false)
-    expect(storedAssets()).toEqual({ 'NOTICE.txt': sha256(Buffer.from('keep me')), ...built(image, manifest) })
+    expect(storedAssets()).toEqual({
+      'NOTICE.txt': sha256(Buffer.from('keep me')),
+      ...built(image, manifest)
+    })
     const release = onlyRelease()
     expect(release.draft).toBe(false)
-    expect(release.body).toBe(`Hand-written highlights.\n\n${BODY_BEGIN}\nBuilt by fledge-action.\n${BODY_END}`)
+    expect(release.body).toBe(
+      `Hand-written highlights.\n\n${BODY_BEGIN}\nBuilt by fledge-action.\n${BODY_END}`
+    )
     expect(server.writeRequests().at(-1)!.json).toMatchObject({ draft: false, make_latest: 'true' })
   })
 
   it('retries an upload that fails with 502 twice, then succeeds', async () => {
-    server.inject({ method: 'POST', path: UPLOADS, times: 2, fault: { status: 502, leaveStarterAsset: true } })
+    server.inject({
+      method: 'POST',
+      path: UPLOADS,
+      times: 2,
+      fault: { status: 502, leaveStarterAsset: true }
+    })
     const h = harness(server)
     const result = await publishRelease(h.releaser, request([image, manifest]), h.options)
 
@@ -155,7 +179,9 @@ describe('publishRelease against a GitHub-compatible server', () => {
     expect(storedAssets()).toEqual(built(image, manifest))
     expect(result.assets[0]!.digest).toBe(`sha256:${image.sha256}`)
     // The empty "starter" asset each 502 left behind was deleted before the next try.
-    expect(server.requests.filter((r) => r.operationId === 'repos/delete-release-asset')).toHaveLength(2)
+    expect(
+      server.requests.filter((r) => r.operationId === 'repos/delete-release-asset')
+    ).toHaveLength(2)
   })
 
   it('cleans up the half-made asset a connection reset leaves, and uploads again', async () => {
@@ -180,7 +206,10 @@ describe('publishRelease against a GitHub-compatible server', () => {
     server.inject({ method: 'PATCH', path: /\/releases\/\d+$/, fault: { reset: 'before' } })
     const h = harness(server)
     await publishRelease(h.releaser, request([image]), h.options)
-    expect(server.requests.filter((r) => r.method === 'PATCH').map((r) => r.status)).toEqual([undefined, 200])
+    expect(server.requests.filter((r) => r.method === 'PATCH').map((r) => r.status)).toEqual([
+      undefined,
+      200
+    ])
     expect(onlyRelease().draft).toBe(false)
   })
 
@@ -189,7 +218,10 @@ describe('publishRelease against a GitHub-compatible server', () => {
     server.inject({
       method: 'POST',
       path: `/repos/${OWNER}/${REPO}/releases`,
-      fault: { beforeHandling: () => void (racer = server.addRelease({ owner: OWNER, repo: REPO, tag: TAG, draft: true }).id) }
+      fault: {
+        beforeHandling: () =>
+          void (racer = server.addRelease({ owner: OWNER, repo: REPO, tag: TAG, draft: true }).id)
+      }
     })
     const h = harness(server)
     const result = await publishRelease(h.releaser, request([image, manifest]), h.options)
@@ -207,7 +239,10 @@ describe('publishRelease against a GitHub-compatible server', () => {
       path: UPLOADS,
       fault: {
         beforeHandling: () => {
-          other = server.addAsset(server.releases(OWNER, REPO)[0]!, { name: 'plugin.cpio.gz', data: Buffer.from('other job') })
+          other = server.addAsset(server.releases(OWNER, REPO)[0]!, {
+            name: 'plugin.cpio.gz',
+            data: Buffer.from('other job')
+          })
         }
       }
     })
@@ -216,7 +251,9 @@ describe('publishRelease against a GitHub-compatible server', () => {
 
     const uploads = server.requests.filter((r) => r.operationId === 'repos/upload-release-asset')
     expect(uploads.map((r) => r.status)).toEqual([422, 201, 201])
-    expect(server.requests.some((r) => r.method === 'DELETE' && r.path.endsWith(`/assets/${other!.id}`))).toBe(true)
+    expect(
+      server.requests.some((r) => r.method === 'DELETE' && r.path.endsWith(`/assets/${other!.id}`))
+    ).toBe(true)
     expect(storedAssets()).toEqual(built(image, manifest))
   })
 
@@ -224,14 +261,21 @@ describe('publishRelease against a GitHub-compatible server', () => {
     server.inject({
       method: 'POST',
       path: `/repos/${OWNER}/${REPO}/releases`,
-      fault: { status: 403, body: { message: 'Resource not accessible by integration', documentation_url: 'x' } }
+      fault: {
+        status: 403,
+        body: { message: 'Resource not accessible by integration', documentation_url: 'x' }
+      }
     })
     const h = harness(server)
-    const failure = await publishRelease(h.releaser, request([image]), h.options).catch((e: unknown) => e)
+    const failure = await publishRelease(h.releaser, request([image]), h.options).catch(
+      (e: unknown) => e
+    )
 
     expect(failure).toBeInstanceOf(FledgeError)
     const error = failure as FledgeError
-    expect(error.message).toMatch(/create a draft release for tag v1\.2\.0.*Resource not accessible by integration.*contents: write/)
+    expect(error.message).toMatch(
+      /create a draft release for tag v1\.2\.0.*Resource not accessible by integration.*contents: write/
+    )
     expect(error.message).not.toContain('\n')
     expect(error.fix).toMatch(/permissions: contents: write/)
     expect(error.fix).toMatch(/forks/)
@@ -242,7 +286,9 @@ describe('publishRelease against a GitHub-compatible server', () => {
   it('fails when the digest GitHub reports does not match the file built, without publishing', async () => {
     server.reportWrongDigestOnNextUpload()
     const h = harness(server)
-    const failure = await publishRelease(h.releaser, request([image, manifest]), h.options).catch((e: unknown) => e)
+    const failure = await publishRelease(h.releaser, request([image, manifest]), h.options).catch(
+      (e: unknown) => e
+    )
 
     expect(failure).toBeInstanceOf(FledgeError)
     expect((failure as FledgeError).message).toContain(`sha256:${image.sha256}`)
@@ -262,7 +308,11 @@ describe('publishRelease against a GitHub-compatible server', () => {
   })
 
   it('waits as long as retry-after says on 429', async () => {
-    server.inject({ method: 'POST', path: UPLOADS, fault: { status: 429, headers: { 'retry-after': '2' } } })
+    server.inject({
+      method: 'POST',
+      path: UPLOADS,
+      fault: { status: 429, headers: { 'retry-after': '2' } }
+    })
     const h = harness(server)
     await publishRelease(h.releaser, request([image]), h.options)
     expect(h.sleeps).toEqual([2000])
@@ -274,7 +324,10 @@ describe('publishRelease against a GitHub-compatible server', () => {
     server.inject({
       method: 'GET',
       path: /\/releases\/tags\//,
-      fault: { status: 403, headers: { 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': String(now / 1000 + 3) } }
+      fault: {
+        status: 403,
+        headers: { 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': String(now / 1000 + 3) }
+      }
     })
     const h = harness(server)
     await publishRelease(h.releaser, request([image]), { ...h.options, now: () => now })
@@ -282,7 +335,11 @@ describe('publishRelease against a GitHub-compatible server', () => {
   })
 
   it('caps a long retry-after', async () => {
-    server.inject({ method: 'POST', path: UPLOADS, fault: { status: 429, headers: { 'retry-after': '3600' } } })
+    server.inject({
+      method: 'POST',
+      path: UPLOADS,
+      fault: { status: 429, headers: { 'retry-after': '3600' } }
+    })
     const h = harness(server, { maxRateLimitWaitMs: 1500 })
     await publishRelease(h.releaser, request([image]), h.options)
     expect(h.sleeps).toEqual([1500])
@@ -291,9 +348,13 @@ describe('publishRelease against a GitHub-compatible server', () => {
   it('gives up after the attempts allowed, with a one-line FledgeError', async () => {
     server.inject({ method: 'POST', path: UPLOADS, times: 3, fault: { status: 503 } })
     const h = harness(server, { attempts: 3 })
-    const failure = await publishRelease(h.releaser, request([image]), h.options).catch((e: unknown) => e)
+    const failure = await publishRelease(h.releaser, request([image]), h.options).catch(
+      (e: unknown) => e
+    )
     expect(failure).toBeInstanceOf(FledgeError)
-    expect((failure as FledgeError).message).toMatch(/upload plugin\.cpio\.gz .*503.*gave up after 3 attempts/)
+    expect((failure as FledgeError).message).toMatch(
+      /upload plugin\.cpio\.gz .*503.*gave up after 3 attempts/
+    )
     expect(onlyRelease().draft).toBe(true)
   })
 
@@ -301,7 +362,9 @@ describe('publishRelease against a GitHub-compatible server', () => {
     server.inject({ method: 'POST', path: UPLOADS, fault: { delayMs: 5_000 } })
     const h = harness(server, { uploadDeadlineMs: 300 })
     const started = Date.now()
-    const failure = await publishRelease(h.releaser, request([image]), h.options).catch((e: unknown) => e)
+    const failure = await publishRelease(h.releaser, request([image]), h.options).catch(
+      (e: unknown) => e
+    )
     expect(failure).toBeInstanceOf(FledgeError)
     expect((failure as FledgeError).message).toMatch(/did not finish in time/)
     expect(Date.now() - started).toBeLessThan(3_000)
@@ -309,7 +372,11 @@ describe('publishRelease against a GitHub-compatible server', () => {
 
   it('leaves the release a draft when asked, and never sends make_latest for it', async () => {
     const h = harness(server)
-    await publishRelease(h.releaser, request([image], { draft: true, makeLatest: 'true' }), h.options)
+    await publishRelease(
+      h.releaser,
+      request([image], { draft: true, makeLatest: 'true' }),
+      h.options
+    )
     expect(onlyRelease().draft).toBe(true)
     const patch = server.writeRequests().at(-1)!
     expect(patch.json).toMatchObject({ draft: true })
@@ -319,15 +386,25 @@ describe('publishRelease against a GitHub-compatible server', () => {
   it("keeps GitHub's latest release where it was with make_latest 'false'", async () => {
     const h = harness(server)
     const first = await publishRelease(h.releaser, request([image], { tag: 'v1.0.0' }), h.options)
-    await publishRelease(h.releaser, request([image], { tag: 'v1.1.0', makeLatest: 'false' }), h.options)
-    const latest = (await (await fetch(`${server.url}/repos/${OWNER}/${REPO}/releases/latest`)).json()) as { id: number }
+    await publishRelease(
+      h.releaser,
+      request([image], { tag: 'v1.1.0', makeLatest: 'false' }),
+      h.options
+    )
+    const latest = (await (
+      await fetch(`${server.url}/repos/${OWNER}/${REPO}/releases/latest`)
+    ).json()) as { id: number }
     expect(latest.id).toBe(first.releaseId)
   })
 
   it("does not touch an existing body with bodyMode 'keep'", async () => {
     server.addRelease({ owner: OWNER, repo: REPO, tag: TAG, body: 'All mine.' })
     const h = harness(server)
-    await publishRelease(h.releaser, request([image], { bodyMode: 'keep', body: 'ignored' }), h.options)
+    await publishRelease(
+      h.releaser,
+      request([image], { bodyMode: 'keep', body: 'ignored' }),
+      h.options
+    )
     expect(onlyRelease().body).toBe('All mine.')
     expect(server.writeRequests().at(-1)!.json).not.toHaveProperty('body')
   })
@@ -335,9 +412,13 @@ describe('publishRelease against a GitHub-compatible server', () => {
   it('checks the files before calling GitHub', async () => {
     const h = harness(server)
     const missing = { ...image, path: `${image.path}.missing` }
-    await expect(publishRelease(h.releaser, request([missing]), h.options)).rejects.toThrow(/does not exist/)
+    await expect(publishRelease(h.releaser, request([missing]), h.options)).rejects.toThrow(
+      /does not exist/
+    )
     const odd = writeFile(image.path.replace(/[^/]+$/, ''), 'my plugin.gz', Buffer.from('x'))
-    await expect(publishRelease(h.releaser, request([odd]), h.options)).rejects.toThrow(/GitHub would rename/)
+    await expect(publishRelease(h.releaser, request([odd]), h.options)).rejects.toThrow(
+      /GitHub would rename/
+    )
     expect(server.requests).toEqual([])
   })
 })

@@ -10,12 +10,16 @@ describe('mergeReleaseBody', () => {
   })
 
   it("appends our block after the author's text", () => {
-    expect(mergeReleaseBody('Highlights:\n- fast\n\n', 'notes')).toBe(`Highlights:\n- fast\n\n${block('notes')}`)
+    expect(mergeReleaseBody('Highlights:\n- fast\n\n', 'notes')).toBe(
+      `Highlights:\n- fast\n\n${block('notes')}`
+    )
   })
 
   it('replaces only what is between the markers', () => {
     const existing = `Intro\n\n${block('old notes')}\n\nOutro, written later`
-    expect(mergeReleaseBody(existing, 'new notes')).toBe(`Intro\n\n${block('new notes')}\n\nOutro, written later`)
+    expect(mergeReleaseBody(existing, 'new notes')).toBe(
+      `Intro\n\n${block('new notes')}\n\nOutro, written later`
+    )
   })
 
   it('is idempotent', () => {
@@ -30,7 +34,9 @@ describe('mergeReleaseBody', () => {
 
   it("does not let a stray begin marker swallow the author's text", () => {
     const existing = `${BODY_BEGIN} pasted by mistake\nAuthor text\n\n${block('old')}`
-    expect(mergeReleaseBody(existing, 'new')).toBe(`${BODY_BEGIN} pasted by mistake\nAuthor text\n\n${block('new')}`)
+    expect(mergeReleaseBody(existing, 'new')).toBe(
+      `${BODY_BEGIN} pasted by mistake\nAuthor text\n\n${block('new')}`
+    )
   })
 
   it('appends a block when only an end marker is present, and replaces that block next time', () => {

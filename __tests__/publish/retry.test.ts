@@ -10,7 +10,13 @@ import {
   type RetryContext
 } from '../../src/publish/retry.js'
 
-const policy = { ...DEFAULT_RETRY_POLICY, attempts: 4, baseDelayMs: 100, maxDelayMs: 300, maxRateLimitWaitMs: 10_000 }
+const policy = {
+  ...DEFAULT_RETRY_POLICY,
+  attempts: 4,
+  baseDelayMs: 100,
+  maxDelayMs: 300,
+  maxRateLimitWaitMs: 10_000
+}
 const failure = (status?: number, headers: Record<string, string> = {}) =>
   new ReleaseApiError(`failed ${status ?? 'network'}`, { status, headers })
 
@@ -26,20 +32,27 @@ describe('which failures are retried', () => {
     [403, {}, false],
     [404, {}, false],
     [422, {}, false]
-  ] as [number | undefined, Record<string, string>, boolean][])('status %s %j → %s', (status, headers, expected) => {
-    expect(isTransient(failure(status, headers))).toBe(expected)
-  })
+  ] as [number | undefined, Record<string, string>, boolean][])(
+    'status %s %j → %s',
+    (status, headers, expected) => {
+      expect(isTransient(failure(status, headers))).toBe(expected)
+    }
+  )
 })
 
 describe('retryDelayMs', () => {
   it('doubles from the base delay up to the maximum', () => {
-    expect([1, 2, 3, 4].map((n) => retryDelayMs(failure(502), n, policy, 0))).toEqual([100, 200, 300, 300])
+    expect([1, 2, 3, 4].map((n) => retryDelayMs(failure(502), n, policy, 0))).toEqual([
+      100, 200, 300, 300
+    ])
   })
 
   it('honours retry-after in seconds or as an HTTP date, capped', () => {
     const now = Date.parse('2026-03-01T12:00:00Z')
     expect(retryDelayMs(failure(429, { 'retry-after': '3' }), 1, policy, now)).toBe(3000)
-    expect(retryDelayMs(failure(429, { 'retry-after': 'Sun, 01 Mar 2026 12:00:05 GMT' }), 1, policy, now)).toBe(5000)
+    expect(
+      retryDelayMs(failure(429, { 'retry-after': 'Sun, 01 Mar 2026 12:00:05 GMT' }), 1, policy, now)
+    ).toBe(5000)
     expect(retryDelayMs(failure(429, { 'retry-after': '600' }), 1, policy, now)).toBe(10_000)
   })
 
@@ -79,7 +92,9 @@ describe('retrying', () => {
   it('rethrows a permanent failure at once', async () => {
     const sleeps: number[] = []
     const error = failure(404)
-    await expect(retrying('call', context({ t: 0 }, sleeps), () => Promise.reject(error))).rejects.toBe(error)
+    await expect(
+      retrying('call', context({ t: 0 }, sleeps), () => Promise.reject(error))
+    ).rejects.toBe(error)
     expect(sleeps).toEqual([])
   })
 
@@ -96,7 +111,12 @@ describe('retrying', () => {
 
   it('does not wait past the deadline', async () => {
     const sleeps: number[] = []
-    const rejection = retrying('call', context({ t: 0 }, sleeps), () => Promise.reject(failure(502)), 250)
+    const rejection = retrying(
+      'call',
+      context({ t: 0 }, sleeps),
+      () => Promise.reject(failure(502)),
+      250
+    )
     await expect(rejection).rejects.toMatchObject({ reason: 'deadline', attempts: 2 })
     expect(sleeps).toEqual([100])
   })

@@ -3,7 +3,12 @@
 export type Fault =
   /** Answer with this status (after reading the request body). `leaveStarterAsset`: as a
    * failed upload does on GitHub, keep an empty asset in state "starter" behind. */
-  | { status: number; body?: unknown; headers?: Record<string, string>; leaveStarterAsset?: boolean }
+  | {
+      status: number
+      body?: unknown
+      headers?: Record<string, string>
+      leaveStarterAsset?: boolean
+    }
   /** Destroy the connection: before answering, or after reading part of the body (an
    * upload then leaves a half-made "starter" asset, as on GitHub). */
   | { reset: 'before' | 'midway' }
@@ -36,7 +41,8 @@ export class FaultPlan {
 
   add(rule: FaultRule): void {
     const times = rule.times ?? 1
-    if (!Number.isInteger(times) || times < 1 || times > 1000) throw new Error(`fault times must be 1..1000, got ${times}`)
+    if (!Number.isInteger(times) || times < 1 || times > 1000)
+      throw new Error(`fault times must be 1..1000, got ${times}`)
     this.rules.push({ rule, remaining: times })
   }
 

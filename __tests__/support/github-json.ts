@@ -40,7 +40,11 @@ export function userJson(hosts: FakeHosts): Record<string, unknown> {
   }
 }
 
-export function assetJson(release: StoredRelease, asset: StoredAsset, hosts: FakeHosts): Record<string, unknown> {
+export function assetJson(
+  release: StoredRelease,
+  asset: StoredAsset,
+  hosts: FakeHosts
+): Record<string, unknown> {
   return {
     url: `${hosts.api}/${repoPath(release)}/releases/assets/${asset.id}`,
     id: asset.id,
@@ -89,7 +93,10 @@ export function errorJson(message: string, documentation = DOCS): Record<string,
   return { message, documentation_url: documentation }
 }
 
-export function alreadyExistsJson(resource: 'Release' | 'ReleaseAsset', field: string): Record<string, unknown> {
+export function alreadyExistsJson(
+  resource: 'Release' | 'ReleaseAsset',
+  field: string
+): Record<string, unknown> {
   return {
     message: 'Validation Failed',
     errors: [{ resource, code: 'already_exists', field }],

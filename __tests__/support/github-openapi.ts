@@ -63,7 +63,9 @@ export class OpenApiDescription {
     if (!OpenApiDescription.instance) {
       const require = createRequire(import.meta.url)
       const file = require.resolve('@octokit/openapi/generated/api.github.com.json')
-      OpenApiDescription.instance = new OpenApiDescription(JSON.parse(fs.readFileSync(file, 'utf8')) as JsonObject)
+      OpenApiDescription.instance = new OpenApiDescription(
+        JSON.parse(fs.readFileSync(file, 'utf8')) as JsonObject
+      )
     }
     return OpenApiDescription.instance
   }
@@ -72,21 +74,37 @@ export class OpenApiDescription {
     const components = (document['components'] ?? {}) as Record<string, Record<string, Json>>
     this.schemas = components['schemas'] ?? {}
     const asset = this.schemas['release-asset']
-    if (isObject(asset) && isObject(asset['properties']) && isObject(asset['properties']['state'])) {
-      asset['properties']['state'] = { ...asset['properties']['state'], enum: ASSET_STATES_SEEN_ON_GITHUB }
+    if (
+      isObject(asset) &&
+      isObject(asset['properties']) &&
+      isObject(asset['properties']['state'])
+    ) {
+      asset['properties']['state'] = {
+        ...asset['properties']['state'],
+        enum: ASSET_STATES_SEEN_ON_GITHUB
+      }
     }
     const parameters = components['parameters'] ?? {}
     this.ajv = new Ajv({ strict: false, allErrors: true, logger: false, validateSchema: false })
-    const addFormats = ((ajvFormats as unknown as { default?: unknown }).default ?? ajvFormats) as (ajv: Ajv) => Ajv
+    const addFormats = ((ajvFormats as unknown as { default?: unknown }).default ?? ajvFormats) as (
+      ajv: Ajv
+    ) => Ajv
     addFormats(this.ajv)
 
-    for (const [template, item] of Object.entries((document['paths'] ?? {}) as Record<string, JsonObject>)) {
+    for (const [template, item] of Object.entries(
+      (document['paths'] ?? {}) as Record<string, JsonObject>
+    )) {
       for (const [method, raw] of Object.entries(item)) {
         if (!isObject(raw) || typeof raw['operationId'] !== 'string') continue
-        const declared = [...((item['parameters'] as Json[]) ?? []), ...((raw['parameters'] as Json[]) ?? [])]
+        const declared = [
+          ...((item['parameters'] as Json[]) ?? []),
+          ...((raw['parameters'] as Json[]) ?? [])
+        ]
         const resolved = declared.map((p) => {
           const ref = isObject(p) ? p['$ref'] : undefined
-          return (typeof ref === 'string' ? parameters[ref.replace('#/components/parameters/', '')] : p) as Parameter
+          return (
+            typeof ref === 'string' ? parameters[ref.replace('#/components/parameters/', '')] : p
+          ) as Parameter
         })
         const { pattern, names } = compileTemplate(template, resolved)
         const operation: Operation = {
@@ -111,7 +129,8 @@ export class OpenApiDescription {
       }
     }
     // `/releases/latest` must win over `/releases/{release_id}`: most literal segments first.
-    for (const list of this.byMethod.values()) list.sort((a, b) => b.literalSegments - a.literalSegments)
+    for (const list of this.byMethod.values())
+      list.sort((a, b) => b.literalSegments - a.literalSegments)
   }
 
   match(method: string, path: string): OperationMatch | undefined {
@@ -133,16 +152,25 @@ export class OpenApiDescription {
     const problems: string[] = []
     for (const parameter of operation.parameters) {
       if (parameter.in === 'path') {
-        problems.push(...this.checkValue(`path parameter ${parameter.name}`, pathParams[parameter.name], parameter))
+        problems.push(
+          ...this.checkValue(
+            `path parameter ${parameter.name}`,
+            pathParams[parameter.name],
+            parameter
+          )
+        )
       } else if (parameter.in === 'query') {
         const value = request.query.get(parameter.name) ?? undefined
-        if (value === undefined && parameter.required) problems.push(`query parameter ${parameter.name} is required`)
-        else if (value !== undefined) problems.push(...this.checkValue(`query parameter ${parameter.name}`, value, parameter))
+        if (value === undefined && parameter.required)
+          problems.push(`query parameter ${parameter.name} is required`)
+        else if (value !== undefined)
+          problems.push(...this.checkValue(`query parameter ${parameter.name}`, value, parameter))
       }
     }
     const known = new Set(operation.parameters.filter((p) => p.in === 'query').map((p) => p.name))
     for (const name of new Set(request.query.keys())) {
-      if (!known.has(name)) problems.push(`query parameter ${name} is not part of ${operation.operationId}`)
+      if (!known.has(name))
+        problems.push(`query parameter ${name} is not part of ${operation.operationId}`)
     }
     problems.push(...this.checkBody(operation, request))
     return problems
@@ -153,7 +181,9 @@ export class OpenApiDescription {
     const schema = operation.responses[String(status)]?.content?.['application/json']?.schema
     if (!schema) return []
     const validate = this.validator(`${operation.operationId} ${status} response`, schema)
-    return validate(body) ? [] : [`response ${status}: ${this.ajv.errorsText(validate.errors, { dataVar: 'body' })}`]
+    return validate(body)
+      ? []
+      : [`response ${status}: ${this.ajv.errorsText(validate.errors, { dataVar: 'body' })}`]
   }
 
   private checkBody(operation: Operation, request: RequestToCheck): string[] {
@@ -165,13 +195,15 @@ export class OpenApiDescription {
       // The upload endpoint's description says Content-Type and Content-Length are required.
       const problems: string[] = []
       if (!contentType) problems.push('content-type header is required for an upload')
-      if (request.headers['content-length'] === undefined) problems.push('content-length header is required')
+      if (request.headers['content-length'] === undefined)
+        problems.push('content-length header is required')
       return problems
     }
     const jsonSchema = content['application/json']?.schema
     if (!jsonSchema) return []
     if (!hasBody) return operation.requestBody?.required ? ['a JSON request body is required'] : []
-    if (!contentType.startsWith('application/json')) return [`content-type must be application/json, got "${contentType}"`]
+    if (!contentType.startsWith('application/json'))
+      return [`content-type must be application/json, got "${contentType}"`]
     let body: Json
     try {
       body = JSON.parse(request.body.toString('utf8'))
@@ -179,7 +211,9 @@ export class OpenApiDescription {
       return ['request body is not valid JSON']
     }
     const validate = this.validator(`${operation.operationId} request`, jsonSchema)
-    return validate(body) ? [] : [`request body: ${this.ajv.errorsText(validate.errors, { dataVar: 'body' })}`]
+    return validate(body)
+      ? []
+      : [`request body: ${this.ajv.errorsText(validate.errors, { dataVar: 'body' })}`]
   }
 
   private checkValue(what: string, raw: string | undefined, parameter: Parameter): string[] {
@@ -187,7 +221,9 @@ export class OpenApiDescription {
     if (!parameter.schema) return []
     const value = coerce(raw, parameter.schema)
     const validate = this.validator(`${what} ${JSON.stringify(parameter.schema)}`, parameter.schema)
-    return validate(value) ? [] : [`${what}: ${this.ajv.errorsText(validate.errors, { dataVar: 'value' })}`]
+    return validate(value)
+      ? []
+      : [`${what}: ${this.ajv.errorsText(validate.errors, { dataVar: 'value' })}`]
   }
 
   private validator(key: string, schema: JsonObject): ValidateFunction {
@@ -232,7 +268,10 @@ export class OpenApiDescription {
   }
 }
 
-function compileTemplate(template: string, parameters: Parameter[]): { pattern: RegExp; names: string[] } {
+function compileTemplate(
+  template: string,
+  parameters: Parameter[]
+): { pattern: RegExp; names: string[] } {
   const names: string[] = []
   const source = template.replace(/\{([^}]+)\}|[^{]+/g, (part, name: string | undefined) => {
     if (name === undefined) return part.replace(/[.*+?^$()|[\]\\]/g, '\\$&')

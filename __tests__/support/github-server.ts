@@ -10,12 +10,14 @@
 import * as http from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { FaultPlan, WRONG_DIGEST, faultKind, type Fault, type FaultRule } from './github-faults.js'
-import { alreadyExistsJson, assetJson, errorJson, releaseJson, releaseTagInUrls, type FakeHosts } from './github-json.js'
+import { errorJson, type FakeHosts } from './github-json.js'
 import { OpenApiDescription, type OperationMatch } from './github-openapi.js'
-import { ReleaseStore, sha256Digest, type MakeLatest, type StoredAsset, type StoredRelease } from './github-store.js'
+import { downloadRoute, leaveStarterAsset, releaseRoutes, type Reply } from './github-routes.js'
+import { ReleaseStore, type StoredAsset, type StoredRelease } from './github-store.js'
 
 export type { Fault, FaultRule } from './github-faults.js'
 export type { StoredAsset, StoredRelease } from './github-store.js'
+export { githubAssetName } from './github-routes.js'
 export { WRONG_DIGEST } from './github-faults.js'
 
 export interface RecordedRequest {
@@ -51,7 +53,13 @@ export interface SeedRelease {
   prerelease?: boolean
   name?: string
   body?: string
-  assets?: { name: string; data: Buffer; digest?: string | null; contentType?: string; state?: 'uploaded' | 'starter' }[]
+  assets?: {
+    name: string
+    data: Buffer
+    digest?: string | null
+    contentType?: string
+    state?: 'uploaded' | 'starter'
+  }[]
 }
 
 export interface GitHubServerOptions {
@@ -83,30 +91,7 @@ export interface GitHubServer {
   close(): Promise<void>
 }
 
-interface Reply {
-  status: number
-  json?: unknown
-  bytes?: Buffer
-  contentType?: string
-  headers?: Record<string, string>
-}
-
-interface Context {
-  match: OperationMatch
-  params: Record<string, string>
-  query: URLSearchParams
-  headers: http.IncomingHttpHeaders
-  body: Buffer
-  fault: Fault | undefined
-}
-
 const MAX_BODY_BYTES = 256 * 1024 * 1024
-const DOWNLOAD = /^\/([^/]+)\/([^/]+)\/releases\/download\/(.+)\/([^/]+)$/
-const notFound = (): Reply => ({ status: 404, json: errorJson('Not Found') })
-
-/** GitHub renames asset files with unusual characters; this approximates its rule. */
-export const githubAssetName = (name: string): string =>
-  name.replace(/[^A-Za-z0-9._+-]/g, '.').replace(/^\.+|\.+$/g, '') || 'default'
 
 export async function startGitHubServer(options: GitHubServerOptions = {}): Promise<GitHubServer> {
   refuseProxies()
@@ -129,145 +114,82 @@ export async function startGitHubServer(options: GitHubServerOptions = {}): Prom
       timers.add(timer)
     })
 
-  const releaseIn = (c: Context): StoredRelease | undefined => {
-    const id = Number(c.params['release_id'])
-    return store.release(c.params['owner'] ?? '', c.params['repo'] ?? '', id)
-  }
+  const routes = releaseRoutes(store, hosts, { uniqueTags })
 
-  const paginate = (c: Context, items: unknown[], path: string): Reply => {
-    const perPage = Math.min(Number(c.query.get('per_page') ?? 30), 100)
-    const page = Math.max(Number(c.query.get('page') ?? 1), 1)
-    const last = Math.max(Math.ceil(items.length / perPage), 1)
-    const link = (p: number): string => `${hosts.api}${path}?per_page=${perPage}&page=${p}`
-    const links: string[] = []
-    if (page < last) links.push(`<${link(page + 1)}>; rel="next"`, `<${link(last)}>; rel="last"`)
-    if (page > 1) links.push(`<${link(1)}>; rel="first"`, `<${link(page - 1)}>; rel="prev"`)
-    const reply: Reply = { status: 200, json: items.slice((page - 1) * perPage, page * perPage) }
-    if (links.length > 0) reply.headers = { link: links.join(', ') }
+  const isUploadOperation = (match: OperationMatch | undefined): match is OperationMatch =>
+    match?.operation.operationId === 'repos/upload-release-asset'
+
+  /** The answer to a request that arrived whole; `violate` records non-conformance. */
+  const answer = async (
+    host: 'api' | 'uploads',
+    request: {
+      method: string
+      path: string
+      query: URLSearchParams
+      headers: http.IncomingHttpHeaders
+      body: Buffer
+    },
+    match: OperationMatch | undefined,
+    fault: Fault | undefined,
+    violate: (message: string) => void
+  ): Promise<Reply> => {
+    const { method, path, query, headers, body } = request
+    if (!match) {
+      violate(`no operation in GitHub's OpenAPI description for ${method} ${path}`)
+      return { status: 404, json: errorJson('Not Found') }
+    }
+    const operationId = match.operation.operationId
+    if (isUploadOperation(match) !== (host === 'uploads')) {
+      violate(`${operationId} sent to ${host === 'api' ? 'api.github.com' : 'uploads.github.com'}`)
+      return { status: 404, json: errorJson('Not Found') }
+    }
+    const problems = description.checkRequest(match, request)
+    if (problems.length > 0) {
+      for (const problem of problems) violate(problem)
+      return {
+        status: 400,
+        json: errorJson(
+          `fake GitHub: request does not match the description: ${problems.join('; ')}`
+        )
+      }
+    }
+    if (method !== 'GET' && !headers['authorization'])
+      return { status: 401, json: errorJson('Requires authentication') }
+
+    if (fault && 'status' in fault) {
+      if (fault.leaveStarterAsset && isUploadOperation(match))
+        leaveStarterAsset(store, match.pathParams, query)
+      const json = fault.body ?? errorJson(http.STATUS_CODES[fault.status] ?? 'Error')
+      return { status: fault.status, json, headers: fault.headers ?? {} }
+    }
+    if (fault && 'delayMs' in fault) await sleep(fault.delayMs)
+    if (fault && 'beforeHandling' in fault) fault.beforeHandling()
+
+    const route = routes[operationId]
+    if (!route) {
+      violate(`the fake server does not implement ${operationId}`)
+      return { status: 501, json: errorJson(`fake GitHub: ${operationId} is not implemented`) }
+    }
+    let reply: Reply
+    try {
+      reply = route({ params: match.pathParams, query, headers, body, fault, path })
+    } catch (error) {
+      violate(`the fake server failed: ${error instanceof Error ? error.stack : String(error)}`)
+      return { status: 500, json: errorJson('fake GitHub: internal error') }
+    }
+    if (checkResponses && reply.json !== undefined) {
+      for (const problem of description.checkResponse(match.operation, reply.status, reply.json)) {
+        violate(`the fake server's own ${problem}`)
+      }
+    }
     return reply
   }
 
-  const jsonBody = (c: Context): Record<string, unknown> =>
-    c.body.length > 0 ? (JSON.parse(c.body.toString('utf8')) as Record<string, unknown>) : {}
-
-  const handlers: Record<string, (c: Context, path: string) => Reply> = {
-    'repos/list-releases': (c, path) =>
-      paginate(
-        c,
-        store.releases(c.params['owner'] ?? '', c.params['repo'] ?? '').map((r) => releaseJson(r, hosts)),
-        path
-      ),
-    // Like GitHub: the tags endpoint never returns drafts.
-    'repos/get-release-by-tag': (c) => {
-      const release = store.publishedByTag(c.params['owner'] ?? '', c.params['repo'] ?? '', c.params['tag'] ?? '')
-      return release ? { status: 200, json: releaseJson(release, hosts) } : notFound()
-    },
-    'repos/get-latest-release': (c) => {
-      const release = store.latest(c.params['owner'] ?? '', c.params['repo'] ?? '')
-      return release ? { status: 200, json: releaseJson(release, hosts) } : notFound()
-    },
-    'repos/get-release': (c) => {
-      const release = releaseIn(c)
-      return release ? { status: 200, json: releaseJson(release, hosts) } : notFound()
-    },
-    'repos/create-release': (c) => {
-      const owner = c.params['owner'] ?? ''
-      const repo = c.params['repo'] ?? ''
-      const body = jsonBody(c)
-      const tagName = String(body['tag_name'])
-      const draft = body['draft'] === true
-      const clash = store
-        .releases(owner, repo)
-        .some((r) => r.tagName === tagName && (uniqueTags || !(draft && r.draft)))
-      if (clash) return { status: 422, json: alreadyExistsJson('Release', 'tag_name') }
-      const release = store.createRelease(owner, repo, { tagName, ...releaseFields(body), draft })
-      return {
-        status: 201,
-        json: releaseJson(release, hosts),
-        headers: { location: `${hosts.api}/repos/${owner}/${repo}/releases/${release.id}` }
-      }
-    },
-    'repos/update-release': (c) => {
-      const release = releaseIn(c)
-      if (!release) return notFound()
-      store.updateRelease(release, releaseFields(jsonBody(c)))
-      return { status: 200, json: releaseJson(release, hosts) }
-    },
-    'repos/delete-release': (c) =>
-      store.deleteRelease(c.params['owner'] ?? '', c.params['repo'] ?? '', Number(c.params['release_id']))
-        ? { status: 204 }
-        : notFound(),
-    'repos/list-release-assets': (c, path) => {
-      const release = releaseIn(c)
-      return release
-        ? paginate(
-            c,
-            release.assets.map((a) => assetJson(release, a, hosts)),
-            path
-          )
-        : notFound()
-    },
-    'repos/get-release-asset': (c) => {
-      const found = store.findAsset(c.params['owner'] ?? '', c.params['repo'] ?? '', Number(c.params['asset_id']))
-      if (!found) return notFound()
-      if (String(c.headers['accept'] ?? '').includes('application/octet-stream')) {
-        return { status: 200, bytes: found.asset.data, contentType: found.asset.contentType }
-      }
-      return { status: 200, json: assetJson(found.release, found.asset, hosts) }
-    },
-    'repos/update-release-asset': (c) => {
-      const found = store.findAsset(c.params['owner'] ?? '', c.params['repo'] ?? '', Number(c.params['asset_id']))
-      if (!found) return notFound()
-      const body = jsonBody(c)
-      if (typeof body['name'] === 'string') found.asset.name = githubAssetName(body['name'])
-      if (typeof body['label'] === 'string') found.asset.label = body['label']
-      found.asset.updatedAt = store.timestamp()
-      return { status: 200, json: assetJson(found.release, found.asset, hosts) }
-    },
-    'repos/delete-release-asset': (c) =>
-      store.deleteAsset(c.params['owner'] ?? '', c.params['repo'] ?? '', Number(c.params['asset_id']))
-        ? { status: 204 }
-        : notFound(),
-    'repos/upload-release-asset': (c) => {
-      const release = releaseIn(c)
-      if (!release) return notFound()
-      const name = githubAssetName(c.query.get('name') ?? '')
-      if (release.assets.some((a) => a.name === name)) {
-        return { status: 422, json: alreadyExistsJson('ReleaseAsset', 'name') }
-      }
-      const asset = store.addAsset(release, {
-        name,
-        label: c.query.get('label'),
-        contentType: String(c.headers['content-type']),
-        data: c.body,
-        digest: c.fault && 'digest' in c.fault ? c.fault.digest : sha256Digest(c.body)
-      })
-      return { status: 201, json: assetJson(release, asset, hosts) }
-    }
-  }
-
-  /** github.com/{owner}/{repo}/releases/download/{tag}/{name}: not part of the REST API. */
-  const download = (found: RegExpExecArray): Reply => {
-    const [, owner = '', repo = '', tag = '', name = ''] = found.map((part) => decodeURIComponent(part))
-    const release = store.releases(owner, repo).find((r) => releaseTagInUrls(r) === tag)
-    const asset = release?.assets.find((a) => a.name === name && a.state === 'uploaded')
-    return asset ? { status: 200, bytes: asset.data, contentType: 'application/octet-stream' } : notFound()
-  }
-
-  /** What a broken-off upload leaves behind on GitHub: an empty asset in state "starter". */
-  const leaveStarterAsset = (match: OperationMatch, query: URLSearchParams): void => {
-    if (match.operation.operationId !== 'repos/upload-release-asset') return
-    const release = store.release(
-      match.pathParams['owner'] ?? '',
-      match.pathParams['repo'] ?? '',
-      Number(match.pathParams['release_id'])
-    )
-    const name = githubAssetName(query.get('name') ?? '')
-    if (!release || release.assets.some((a) => a.name === name)) return
-    store.addAsset(release, { name, data: Buffer.alloc(0), state: 'starter', digest: null })
-  }
-
-  const handle = async (host: 'api' | 'uploads', req: http.IncomingMessage, res: http.ServerResponse) => {
+  const handle = async (
+    host: 'api' | 'uploads',
+    req: http.IncomingMessage,
+    res: http.ServerResponse
+  ) => {
     const method = (req.method ?? 'GET').toUpperCase()
     const url = new URL(req.url ?? '/', 'http://127.0.0.1')
     const path = url.pathname
@@ -287,29 +209,6 @@ export async function startGitHubServer(options: GitHubServerOptions = {}): Prom
     requests.push(record)
     const started = Date.now()
     res.on('close', () => (record.durationMs = Date.now() - started))
-    const violate = (message: string): void => {
-      violations.push({ method, path, operationId: record.operationId, message })
-    }
-    const send = (reply: Reply): void => {
-      record.status = reply.status
-      if (res.destroyed) return
-      const headers: Record<string, string> = { 'x-github-request-id': `FAKE:${requests.length}`, ...reply.headers }
-      if (reply.json !== undefined) {
-        const text = JSON.stringify(reply.json)
-        res.writeHead(reply.status, { ...headers, 'content-type': 'application/json; charset=utf-8' })
-        res.end(text)
-      } else if (reply.bytes) {
-        res.writeHead(reply.status, {
-          ...headers,
-          'content-type': reply.contentType ?? 'application/octet-stream',
-          'content-length': String(reply.bytes.length)
-        })
-        res.end(reply.bytes)
-      } else {
-        res.writeHead(reply.status, headers)
-        res.end()
-      }
-    }
 
     const fault = faults.take(method, path)
     if (fault) record.fault = faultKind(fault)
@@ -317,30 +216,16 @@ export async function startGitHubServer(options: GitHubServerOptions = {}): Prom
       req.socket.destroy()
       return
     }
-
-    const downloadMatch = host === 'api' && method === 'GET' ? DOWNLOAD.exec(path) : null
-    const match = downloadMatch ? undefined : description.match(method, path)
-    record.operationId = downloadMatch ? 'web/download-release-asset' : match?.operation.operationId
+    const download = host === 'api' && method === 'GET' ? downloadRoute(store, path) : undefined
+    const match = download ? undefined : description.match(method, path)
+    record.operationId = download ? 'web/download-release-asset' : match?.operation.operationId
 
     if (fault && 'reset' in fault) {
-      // midway: read part of the body, then drop the connection.
-      const expected = Number(req.headers['content-length'] ?? 0)
-      let received = 0
-      req.on('data', (chunk: Buffer) => {
-        received += chunk.length
-        record.bodyLength = received
-        if (received >= Math.max(1, Math.floor(expected / 2)) && !req.socket.destroyed) {
-          if (match) leaveStarterAsset(match, url.searchParams)
-          req.socket.destroy()
-        }
-      })
-      req.on('end', () => {
-        if (match) leaveStarterAsset(match, url.searchParams)
-        req.socket.destroy()
+      dropMidway(req, record, () => {
+        if (isUploadOperation(match)) leaveStarterAsset(store, match.pathParams, url.searchParams)
       })
       return
     }
-
     let body: Buffer
     try {
       body = await readBody(req)
@@ -348,68 +233,34 @@ export async function startGitHubServer(options: GitHubServerOptions = {}): Prom
       return // the client went away
     }
     record.bodyLength = body.length
-    if (String(req.headers['content-type'] ?? '').startsWith('application/json')) record.json = parseJson(body)
+    if (String(req.headers['content-type'] ?? '').startsWith('application/json'))
+      record.json = parseJson(body)
 
-    if (downloadMatch) {
-      send(download(downloadMatch))
-      return
+    const violate = (message: string): void => {
+      violations.push({ method, path, operationId: record.operationId, message })
     }
-    if (!match) {
-      violate(`no operation in GitHub's OpenAPI description for ${method} ${path}`)
-      send({ status: 404, json: errorJson('Not Found') })
-      return
-    }
-    const operationId = match.operation.operationId
-    const isUpload = operationId === 'repos/upload-release-asset'
-    if (isUpload !== (host === 'uploads')) {
-      violate(`${operationId} sent to ${host === 'api' ? 'api.github.com' : 'uploads.github.com'}`)
-      send({ status: 404, json: errorJson('Not Found') })
-      return
-    }
-    const problems = description.checkRequest(match, { method, path, query: url.searchParams, headers: req.headers, body })
-    if (problems.length > 0) {
-      for (const problem of problems) violate(problem)
-      send({ status: 400, json: errorJson(`fake GitHub: request does not match the description: ${problems.join('; ')}`) })
-      return
-    }
-    if (method !== 'GET' && !req.headers['authorization']) {
-      send({ status: 401, json: errorJson('Requires authentication') })
-      return
-    }
-
-    if (fault && 'status' in fault) {
-      if (fault.leaveStarterAsset) leaveStarterAsset(match, url.searchParams)
-      send({ status: fault.status, json: fault.body ?? errorJson(http.STATUS_CODES[fault.status] ?? 'Error'), headers: fault.headers ?? {} })
-      return
-    }
-    if (fault && 'delayMs' in fault) await sleep(fault.delayMs)
-    if (fault && 'beforeHandling' in fault) fault.beforeHandling()
-
-    const handler = handlers[operationId]
-    if (!handler) {
-      violate(`the fake server does not implement ${operationId}`)
-      send({ status: 501, json: errorJson(`fake GitHub: ${operationId} is not implemented`) })
-      return
-    }
-    let reply: Reply
-    try {
-      reply = handler({ match, params: match.pathParams, query: url.searchParams, headers: req.headers, body, fault }, path)
-    } catch (error) {
-      violate(`the fake server failed: ${error instanceof Error ? error.stack : String(error)}`)
-      reply = { status: 500, json: errorJson('fake GitHub: internal error') }
-    }
-    if (checkResponses && reply.json !== undefined) {
-      for (const problem of description.checkResponse(match.operation, reply.status, reply.json)) {
-        violate(`the fake server's own ${problem}`)
-      }
-    }
-    send(reply)
+    const reply =
+      download ??
+      (await answer(
+        host,
+        { method, path, query: url.searchParams, headers: req.headers, body },
+        match,
+        fault,
+        violate
+      ))
+    record.status = reply.status
+    send(res, reply, `FAKE:${requests.length}`)
   }
 
   const listen = async (host: 'api' | 'uploads'): Promise<http.Server> => {
     const server = http.createServer((req, res) => {
       handle(host, req, res).catch((error: unknown) => {
-        violations.push({ method: req.method ?? '', path: req.url ?? '', operationId: undefined, message: String(error) })
+        violations.push({
+          method: req.method ?? '',
+          path: req.url ?? '',
+          operationId: undefined,
+          message: String(error)
+        })
         if (!res.headersSent && !res.destroyed) res.writeHead(500).end()
       })
     })
@@ -420,7 +271,10 @@ export async function startGitHubServer(options: GitHubServerOptions = {}): Prom
     return server
   }
 
-  function seedAsset(release: StoredRelease, asset: NonNullable<SeedRelease['assets']>[number]): StoredAsset {
+  function seedAsset(
+    release: StoredRelease,
+    asset: NonNullable<SeedRelease['assets']>[number]
+  ): StoredAsset {
     return store.addAsset(release, {
       name: asset.name,
       data: asset.data,
@@ -457,7 +311,11 @@ export async function startGitHubServer(options: GitHubServerOptions = {}): Prom
     releases: (owner, repo) => store.releases(owner, repo),
     inject: (rule) => faults.add(rule),
     reportWrongDigestOnNextUpload: () =>
-      faults.add({ method: 'POST', path: /\/releases\/\d+\/assets$/, fault: { digest: WRONG_DIGEST } }),
+      faults.add({
+        method: 'POST',
+        path: /\/releases\/\d+\/assets$/,
+        fault: { digest: WRONG_DIGEST }
+      }),
     unusedFaults: () => faults.unused(),
     async close() {
       for (const timer of timers) clearTimeout(timer)
@@ -475,24 +333,38 @@ export async function startGitHubServer(options: GitHubServerOptions = {}): Prom
   }
 }
 
-function releaseFields(body: Record<string, unknown>): {
-  name?: string
-  body?: string
-  draft?: boolean
-  prerelease?: boolean
-  targetCommitish?: string
-  tagName?: string
-  makeLatest?: MakeLatest
-} {
-  const fields: ReturnType<typeof releaseFields> = {}
-  if (typeof body['name'] === 'string') fields.name = body['name']
-  if (typeof body['body'] === 'string') fields.body = body['body']
-  if (typeof body['draft'] === 'boolean') fields.draft = body['draft']
-  if (typeof body['prerelease'] === 'boolean') fields.prerelease = body['prerelease']
-  if (typeof body['target_commitish'] === 'string') fields.targetCommitish = body['target_commitish']
-  if (typeof body['tag_name'] === 'string') fields.tagName = body['tag_name']
-  if (typeof body['make_latest'] === 'string') fields.makeLatest = body['make_latest'] as MakeLatest
-  return fields
+function send(res: http.ServerResponse, reply: Reply, requestId: string): void {
+  if (res.destroyed) return
+  const headers: Record<string, string> = { 'x-github-request-id': requestId, ...reply.headers }
+  if (reply.json !== undefined) {
+    res.writeHead(reply.status, { ...headers, 'content-type': 'application/json; charset=utf-8' })
+    res.end(JSON.stringify(reply.json))
+  } else if (reply.bytes) {
+    res.writeHead(reply.status, {
+      ...headers,
+      'content-type': reply.contentType ?? 'application/octet-stream',
+      'content-length': String(reply.bytes.length)
+    })
+    res.end(reply.bytes)
+  } else {
+    res.writeHead(reply.status, headers)
+    res.end()
+  }
+}
+
+/** Reads about half of the body (all of a small one), calls `partial`, and drops the connection. */
+function dropMidway(req: http.IncomingMessage, record: RecordedRequest, partial: () => void): void {
+  const half = Math.max(1, Math.floor(Number(req.headers['content-length'] ?? 0) / 2))
+  const drop = (): void => {
+    if (req.socket.destroyed) return
+    partial()
+    req.socket.destroy()
+  }
+  req.on('data', (chunk: Buffer) => {
+    record.bodyLength += chunk.length
+    if (record.bodyLength >= half) drop()
+  })
+  req.on('end', drop)
 }
 
 function parseJson(body: Buffer): unknown {
@@ -509,7 +381,8 @@ function readBody(req: http.IncomingMessage): Promise<Buffer> {
     let size = 0
     req.on('data', (chunk: Buffer) => {
       size += chunk.length
-      if (size > MAX_BODY_BYTES) req.destroy(new Error('request body too large for the fake server'))
+      if (size > MAX_BODY_BYTES)
+        req.destroy(new Error('request body too large for the fake server'))
       else chunks.push(chunk)
     })
     req.on('end', () => resolve(Buffer.concat(chunks)))
@@ -523,9 +396,18 @@ function readBody(req: http.IncomingMessage): Promise<Buffer> {
  * HTTP(S)_PROXY when set, which would send that loopback traffic to a proxy host.
  */
 function refuseProxies(): void {
-  for (const name of ['HTTP_PROXY', 'HTTPS_PROXY', 'http_proxy', 'https_proxy', 'ALL_PROXY', 'all_proxy']) {
+  for (const name of [
+    'HTTP_PROXY',
+    'HTTPS_PROXY',
+    'http_proxy',
+    'https_proxy',
+    'ALL_PROXY',
+    'all_proxy'
+  ]) {
     if (process.env[name]) {
-      throw new Error(`${name} is set: the fake GitHub server tests must not go through a proxy; unset it`)
+      throw new Error(
+        `${name} is set: the fake GitHub server tests must not go through a proxy; unset it`
+      )
     }
   }
 }

@@ -54,7 +54,8 @@ export interface NewAsset {
   digest?: string | null
 }
 
-export const sha256Digest = (data: Buffer): string => `sha256:${createHash('sha256').update(data).digest('hex')}`
+export const sha256Digest = (data: Buffer): string =>
+  `sha256:${createHash('sha256').update(data).digest('hex')}`
 
 interface Repository {
   releases: StoredRelease[]
@@ -92,11 +93,16 @@ export class ReleaseStore {
     const repository = this.repository(owner, repo)
     const eligible = this.releases(owner, repo).filter((r) => !r.draft && !r.prerelease)
     return (
-      eligible.find((r) => r.id === repository.latestId) ?? eligible.find((r) => !repository.notLatest.has(r.id))
+      eligible.find((r) => r.id === repository.latestId) ??
+      eligible.find((r) => !repository.notLatest.has(r.id))
     )
   }
 
-  createRelease(owner: string, repo: string, fields: ReleaseFields & { tagName: string }): StoredRelease {
+  createRelease(
+    owner: string,
+    repo: string,
+    fields: ReleaseFields & { tagName: string }
+  ): StoredRelease {
     const now = this.timestamp()
     const id = this.nextId++
     const release: StoredRelease = {
@@ -158,7 +164,11 @@ export class ReleaseStore {
     return stored
   }
 
-  findAsset(owner: string, repo: string, assetId: number): { release: StoredRelease; asset: StoredAsset } | undefined {
+  findAsset(
+    owner: string,
+    repo: string,
+    assetId: number
+  ): { release: StoredRelease; asset: StoredAsset } | undefined {
     for (const release of this.repository(owner, repo).releases) {
       const asset = release.assets.find((a) => a.id === assetId)
       if (asset) return { release, asset }

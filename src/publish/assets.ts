@@ -38,7 +38,10 @@ export async function prepareAssets(assets: readonly PublishAsset[]): Promise<Pr
       })
     }
     if (seen.has(asset.name)) {
-      throw new FledgeError(`asset name "${asset.name}" is given twice.`, { key: asset.name, fix: 'give each asset its own name' })
+      throw new FledgeError(`asset name "${asset.name}" is given twice.`, {
+        key: asset.name,
+        fix: 'give each asset its own name'
+      })
     }
     seen.add(asset.name)
     const stat = await fs.promises.stat(asset.path).catch(() => undefined)

@@ -93,7 +93,9 @@ export class GitHubReleaser implements Releaser {
         ...(release.name !== undefined ? { name: release.name } : {}),
         ...(release.body !== undefined ? { body: release.body } : {}),
         ...(release.prerelease !== undefined ? { prerelease: release.prerelease } : {}),
-        ...(release.targetCommitish !== undefined ? { target_commitish: release.targetCommitish } : {})
+        ...(release.targetCommitish !== undefined
+          ? { target_commitish: release.targetCommitish }
+          : {})
       })
     )
     return toRelease(data)
@@ -117,7 +119,9 @@ export class GitHubReleaser implements Releaser {
   /** Resolves once the release is gone (already gone counts). */
   async deleteRelease(releaseId: number): Promise<void> {
     await this.call(`delete release ${releaseId}`, () =>
-      ignoreNotFound(this.octokit.rest.repos.deleteRelease({ ...this.repository, release_id: releaseId }))
+      ignoreNotFound(
+        this.octokit.rest.repos.deleteRelease({ ...this.repository, release_id: releaseId })
+      )
     )
   }
 
@@ -125,7 +129,12 @@ export class GitHubReleaser implements Releaser {
     const assets: ReleaseAsset[] = []
     for (let page = 1; page <= MAX_PAGES; page++) {
       const { data } = await this.call(`list the assets of release ${releaseId}`, () =>
-        this.octokit.rest.repos.listReleaseAssets({ ...this.repository, release_id: releaseId, per_page: PAGE_SIZE, page })
+        this.octokit.rest.repos.listReleaseAssets({
+          ...this.repository,
+          release_id: releaseId,
+          per_page: PAGE_SIZE,
+          page
+        })
       )
       assets.push(...data.map(toAsset))
       if (data.length < PAGE_SIZE) break
@@ -136,11 +145,16 @@ export class GitHubReleaser implements Releaser {
   /** Resolves once the asset is gone (already gone counts). */
   async deleteAsset(assetId: number): Promise<void> {
     await this.call(`delete asset ${assetId}`, () =>
-      ignoreNotFound(this.octokit.rest.repos.deleteReleaseAsset({ ...this.repository, asset_id: assetId }))
+      ignoreNotFound(
+        this.octokit.rest.repos.deleteReleaseAsset({ ...this.repository, asset_id: assetId })
+      )
     )
   }
 
-  async uploadAsset(release: Pick<Release, 'id' | 'uploadUrl'>, upload: AssetUpload): Promise<ReleaseAsset> {
+  async uploadAsset(
+    release: Pick<Release, 'id' | 'uploadUrl'>,
+    upload: AssetUpload
+  ): Promise<ReleaseAsset> {
     const body = fs.createReadStream(upload.filePath)
     try {
       // Uploads go to `upload_url` (uploads.github.com), not the API root; octokit
@@ -155,9 +169,12 @@ export class GitHubReleaser implements Releaser {
         ...(upload.signal ? { request: { signal: upload.signal } } : {})
       })
       if (!isAssetJson(response.data)) {
-        throw new ReleaseApiError(`upload ${upload.name}: GitHub answered ${response.status} without an asset`, {
-          status: response.status
-        })
+        throw new ReleaseApiError(
+          `upload ${upload.name}: GitHub answered ${response.status} without an asset`,
+          {
+            status: response.status
+          }
+        )
       }
       return toAsset(response.data)
     } catch (error) {
@@ -259,10 +276,14 @@ export function toApiError(error: unknown, action: string): ReleaseApiError {
       })
     : []
   const status = response.status ?? statusOf(error)
-  const message = typeof data.message === 'string' ? data.message : (failure.message ?? 'request failed')
-  return new ReleaseApiError(`${action}: ${status} ${message}${codes.length ? ` (${codes.join(', ')})` : ''}`, {
-    status,
-    headers,
-    codes
-  })
+  const message =
+    typeof data.message === 'string' ? data.message : (failure.message ?? 'request failed')
+  return new ReleaseApiError(
+    `${action}: ${status} ${message}${codes.length ? ` (${codes.join(', ')})` : ''}`,
+    {
+      status,
+      headers,
+      codes
+    }
+  )
 }

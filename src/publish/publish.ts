@@ -4,7 +4,13 @@
  * again leaves the same single release with one copy of each asset.
  */
 import { silentLogger, type Logger } from '../log.js'
-import { digestMatches, digestMismatchError, prepareAssets, type PreparedAsset, type PublishAsset } from './assets.js'
+import {
+  digestMatches,
+  digestMismatchError,
+  prepareAssets,
+  type PreparedAsset,
+  type PublishAsset
+} from './assets.js'
 import { callGitHub, withPublishErrors } from './github-call.js'
 import { mergeReleaseBody } from './release-body.js'
 import { findOrCreateDraft } from './release-target.js'
@@ -89,7 +95,9 @@ export async function publishRelease(
   // Assets go up one at a time: parallel uploads trip GitHub's secondary rate limits.
   const existing = created
     ? []
-    : await callGitHub(`list the assets of release ${request.tag}`, context, () => releaser.listAssets(release.id))
+    : await callGitHub(`list the assets of release ${request.tag}`, context, () =>
+        releaser.listAssets(release.id)
+      )
   const uploaded: { file: PreparedAsset; asset: ReleaseAsset }[] = []
   for (const file of files) {
     const asset = await withPublishErrors(`upload ${file.name} to release ${request.tag}`, () =>
@@ -103,7 +111,9 @@ export async function publishRelease(
   const final = await callGitHub(`publish release ${request.tag}`, context, () =>
     releaser.updateRelease(release.id, finalUpdate(release, request, logger))
   )
-  logger.info(`${final.draft ? 'Updated draft' : 'Published'} release ${request.tag}: ${final.htmlUrl}`)
+  logger.info(
+    `${final.draft ? 'Updated draft' : 'Published'} release ${request.tag}: ${final.htmlUrl}`
+  )
 
   const assets: PublishedAsset[] = []
   for (const { file, asset } of uploaded) {
@@ -111,7 +121,9 @@ export async function publishRelease(
     const current = final.assets.find((a) => a.id === asset.id) ?? asset
     const digest = asset.digest ?? current.digest
     if (digest === null) {
-      logger.warn(`GitHub reports no digest for ${file.name}: could not check the upload against sha256:${file.sha256}`)
+      logger.warn(
+        `GitHub reports no digest for ${file.name}: could not check the upload against sha256:${file.sha256}`
+      )
     } else if (asset.digest === null) {
       await rejectMismatch(releaser, context, file, current)
     }
@@ -123,7 +135,13 @@ export async function publishRelease(
       size: current.size
     })
   }
-  return { releaseId: final.id, htmlUrl: final.htmlUrl, uploadUrl: final.uploadUrl, created, assets }
+  return {
+    releaseId: final.id,
+    htmlUrl: final.htmlUrl,
+    uploadUrl: final.uploadUrl,
+    created,
+    assets
+  }
 }
 
 /** Name, body, flags and "latest" as asked, and draft=false unless a draft was asked for. */
@@ -133,9 +151,11 @@ function finalUpdate(release: Release, request: PublishRequest, logger: Logger):
   if (request.bodyMode !== 'keep') update.body = mergeReleaseBody(release.body ?? '', request.body)
   if (request.prerelease !== undefined) update.prerelease = request.prerelease
   if (release.draft) update.draft = request.draft === true
-  else if (request.draft === true) logger.warn(`Release ${request.tag} is already published; leaving it published`)
+  else if (request.draft === true)
+    logger.warn(`Release ${request.tag} is already published; leaving it published`)
   // GitHub: drafts cannot be made latest.
-  if (request.makeLatest !== undefined && request.draft !== true) update.makeLatest = request.makeLatest
+  if (request.makeLatest !== undefined && request.draft !== true)
+    update.makeLatest = request.makeLatest
   return update
 }
 
@@ -146,6 +166,8 @@ async function rejectMismatch(
   asset: ReleaseAsset
 ): Promise<void> {
   if (asset.digest === null || digestMatches(asset.digest, file.sha256)) return
-  await callGitHub(`delete the mismatching asset ${file.name}`, context, () => releaser.deleteAsset(asset.id))
+  await callGitHub(`delete the mismatching asset ${file.name}`, context, () =>
+    releaser.deleteAsset(asset.id)
+  )
   throw digestMismatchError(file.name, asset.digest, file.sha256)
 }

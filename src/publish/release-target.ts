@@ -52,8 +52,12 @@ export async function findOrCreateDraft(
   // Everyone settles on the same release (see pickRelease); the other drafts go.
   const settled = await find()
   if (settled && settled.id !== mine.id) {
-    context.logger.info(`Release ${tag} was also created by another job (id ${settled.id}); deleting ours (id ${mine.id})`)
-    await callGitHub(`delete the duplicate draft release ${mine.id}`, context, () => releaser.deleteRelease(mine.id))
+    context.logger.info(
+      `Release ${tag} was also created by another job (id ${settled.id}); deleting ours (id ${mine.id})`
+    )
+    await callGitHub(`delete the duplicate draft release ${mine.id}`, context, () =>
+      releaser.deleteRelease(mine.id)
+    )
     return { release: settled, created: false }
   }
   context.logger.info(`Created draft release ${tag} (id ${mine.id})`)

@@ -70,7 +70,10 @@ export interface Releaser {
   deleteRelease(releaseId: number): Promise<void>
   listAssets(releaseId: number): Promise<ReleaseAsset[]>
   deleteAsset(assetId: number): Promise<void>
-  uploadAsset(release: Pick<Release, 'id' | 'uploadUrl'>, upload: AssetUpload): Promise<ReleaseAsset>
+  uploadAsset(
+    release: Pick<Release, 'id' | 'uploadUrl'>,
+    upload: AssetUpload
+  ): Promise<ReleaseAsset>
 }
 
 /**
@@ -87,7 +90,12 @@ export class ReleaseApiError extends Error {
 
   constructor(
     message: string,
-    details: { status?: number | undefined; headers?: Record<string, string>; codes?: string[]; timedOut?: boolean } = {}
+    details: {
+      status?: number | undefined
+      headers?: Record<string, string>
+      codes?: string[]
+      timedOut?: boolean
+    } = {}
   ) {
     super(message)
     this.name = 'ReleaseApiError'

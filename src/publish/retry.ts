@@ -58,17 +58,28 @@ export function isRateLimited(error: ReleaseApiError): boolean {
   return (
     error.status === 429 ||
     (error.status === 403 &&
-      (error.headers['retry-after'] !== undefined || error.headers['x-ratelimit-remaining'] === '0'))
+      (error.headers['retry-after'] !== undefined ||
+        error.headers['x-ratelimit-remaining'] === '0'))
   )
 }
 
 /** No response at all (reset, refused, timed out), a 5xx, a 408 or a rate limit. */
 export function isTransient(error: ReleaseApiError): boolean {
-  return error.status === undefined || error.status >= 500 || error.status === 408 || isRateLimited(error)
+  return (
+    error.status === undefined ||
+    error.status >= 500 ||
+    error.status === 408 ||
+    isRateLimited(error)
+  )
 }
 
 /** How long to wait before retry number `retry` (1 for the first retry). */
-export function retryDelayMs(error: ReleaseApiError, retry: number, policy: RetryPolicy, now: number): number {
+export function retryDelayMs(
+  error: ReleaseApiError,
+  retry: number,
+  policy: RetryPolicy,
+  now: number
+): number {
   const rateLimitWait = rateLimitWaitMs(error, now)
   if (rateLimitWait !== undefined) return Math.min(rateLimitWait, policy.maxRateLimitWaitMs)
   return Math.min(policy.baseDelayMs * 2 ** (retry - 1), policy.maxDelayMs)
@@ -108,12 +119,15 @@ export async function retrying<T>(
       return await attempt(attemptNumber)
     } catch (error) {
       if (!(error instanceof ReleaseApiError) || !isTransient(error)) throw error
-      if (attemptNumber >= policy.attempts) throw new RetriesExhausted(error, attemptNumber, 'attempts')
+      if (attemptNumber >= policy.attempts)
+        throw new RetriesExhausted(error, attemptNumber, 'attempts')
       const delay = retryDelayMs(error, attemptNumber, policy, clock.now())
       if (error.timedOut || (deadline !== undefined && clock.now() + delay >= deadline)) {
         throw new RetriesExhausted(error, attemptNumber, 'deadline')
       }
-      logger.warn(`${what} failed: ${error.message}; retrying in ${Math.round(delay)} ms (attempt ${attemptNumber + 1} of ${policy.attempts})`)
+      logger.warn(
+        `${what} failed: ${error.message}; retrying in ${Math.round(delay)} ms (attempt ${attemptNumber + 1} of ${policy.attempts})`
+      )
       await clock.sleep(delay)
     }
   }
