@@ -47,6 +47,7 @@ describe('bootImage (health mode)', () => {
     expect(result.reason).toMatch(
       /no HTTP 200 from http:\/\/127\.0\.0\.1:\d+\/healthz within 15000 ms/
     )
+    expect(result.reason).toContain('nothing in the guest accepted it on port 8080')
     expect(result.reason).toContain('FIXTURE: network up, no server started')
     expect(result.consoleTail).toContain('FIXTURE: network up, no server started')
   })

@@ -15,7 +15,16 @@ export async function findQemu(log: Logger, env: NodeJS.ProcessEnv = process.env
   if (found) return found
   if (env['GITHUB_ACTIONS'] === 'true') {
     log.info(`${QEMU_BINARY} not found; installing qemu-system-x86 with apt`)
-    await aptInstall('qemu-system-x86')
+    try {
+      await aptInstall('qemu-system-x86')
+    } catch (error) {
+      throw new FledgeError(
+        `${QEMU_BINARY} is missing and installing qemu-system-x86 with apt failed: ${firstLine(error)}`,
+        {
+          fix: 'add a step `sudo apt-get update && sudo apt-get install -y qemu-system-x86` before this one.'
+        }
+      )
+    }
     const installed = searchPath(QEMU_BINARY, env)
     if (installed) return installed
   }
@@ -25,6 +34,11 @@ export async function findQemu(log: Logger, env: NodeJS.ProcessEnv = process.env
       fix: 'sudo apt-get install qemu-system-x86'
     }
   )
+}
+
+function firstLine(error: unknown): string {
+  const text = (error as { stderr?: string }).stderr || (error as Error).message || String(error)
+  return text.trim().split('\n')[0] ?? ''
 }
 
 function searchPath(binary: string, env: NodeJS.ProcessEnv): string | undefined {

@@ -60,8 +60,9 @@ export interface BootOptions {
   archive: string
   /** Path of the kernel (see resolveKernel). */
   kernel: string
-  /** Console text that means success; default: see the module comment. */
+  /** Console text that means success; default: see the module comment. In health mode it is only timed. */
   expect?: string
+  /** QEMU is killed after this long, pass or fail; default 60. */
   timeoutSeconds?: number
   /** Manifest JSON text, passed as volantd does (volant.manifest=…). */
   manifest?: string
@@ -240,15 +241,18 @@ function watch(
         if (remaining <= 0) {
           finish({
             ok: false,
-            reason: `no HTTP 200 from ${url} within ${health.timeoutMs} ms of launch (last answer: ${lastAnswer})`
+            reason: `no HTTP 200 from ${url} within ${health.timeoutMs} ms of launch (last answer: ${describe(lastAnswer, health)})`
           })
           return
         }
-        lastAnswer = await httpStatus(url, Math.min(HEALTH_REQUEST_TIMEOUT_MS, remaining))
-        if (lastAnswer === 200) {
+        const budget = Math.min(HEALTH_REQUEST_TIMEOUT_MS, remaining)
+        const answer = await httpStatus(url, budget)
+        if (answer === 200) {
           finish({ ok: true, healthMs: Date.now() - vm.startedAt })
           return
         }
+        // A request cut short by the deadline says nothing; keep the answer before it.
+        if (!(answer === 'timeout' && budget < HEALTH_REQUEST_TIMEOUT_MS)) lastAnswer = answer
         await new Promise((wake) => setTimeout(wake, HEALTH_POLL_INTERVAL_MS))
       }
     }
@@ -256,9 +260,17 @@ function watch(
   })
 }
 
+function describe(answer: number | string, health: HealthCheck): string {
+  if (typeof answer === 'number') return `HTTP ${answer}`
+  // QEMU accepts on the host side, then passes on the guest's refusal as a reset.
+  if (answer === 'ECONNRESET')
+    return `connection reset: nothing in the guest accepted it on port ${health.guestPort}`
+  return answer
+}
+
 function exitReason(exit: QemuExit, plan: Plan, url: string, lastAnswer: number | string): string {
   const waitingFor = plan.health
-    ? `an HTTP 200 from ${url} (last answer: ${lastAnswer})`
+    ? `an HTTP 200 from ${url} (last answer: ${describe(lastAnswer, plan.health)})`
     : `"${plan.expect}" on the console`
   if (exit.timedOut) return `no ${waitingFor} within the ${plan.timeoutSeconds} s boot timeout`
   const qemuSaid = exit.code !== 0 && exit.stderr ? `; QEMU said: ${exit.stderr}` : ''
