@@ -442,3 +442,41 @@ describe('two matrix jobs publishing the same tag at once', () => {
     expect(storedAssets()).toEqual(built(image, manifest))
   })
 })
+
+describe('a repository with immutable releases', () => {
+  beforeEach(async () => {
+    await server.close()
+    server = await startGitHubServer({ immutableReleases: true })
+  })
+
+  it('uploads before publishing, and a re-run with the same files changes nothing', async () => {
+    const h = harness(server)
+    const first = await publishRelease(h.releaser, request([image, manifest]), h.options)
+    expect(onlyRelease()).toMatchObject({ draft: false, immutable: true })
+    const writes = server.writeRequests().length
+
+    const again = await publishRelease(h.releaser, request([image, manifest]), h.options)
+    expect(server.writeRequests()).toHaveLength(writes)
+    expect(again).toEqual({ ...first, created: false })
+  })
+
+  it('refuses to change a published immutable release, before touching it', async () => {
+    const h = harness(server)
+    await publishRelease(h.releaser, request([image, manifest]), h.options)
+    const writes = server.writeRequests().length
+    const rebuilt = buildFiles()
+
+    const failure = await publishRelease(
+      h.releaser,
+      request([rebuilt.image, rebuilt.manifest]),
+      h.options
+    ).catch((e: unknown) => e)
+    expect(failure).toBeInstanceOf(FledgeError)
+    expect((failure as FledgeError).message).toMatch(
+      /release v1\.2\.0 is published and immutable, and has a different asset named "plugin\.cpio\.gz"/
+    )
+    expect((failure as FledgeError).fix).toMatch(/new tag/)
+    expect(server.writeRequests()).toHaveLength(writes)
+    expect(storedAssets()).toEqual(built(image, manifest))
+  })
+})

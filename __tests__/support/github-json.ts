@@ -77,7 +77,7 @@ export function releaseJson(release: StoredRelease, hosts: FakeHosts): Record<st
     target_commitish: release.targetCommitish,
     name: release.name,
     draft: release.draft,
-    immutable: false,
+    immutable: release.immutable,
     prerelease: release.prerelease,
     created_at: release.createdAt,
     updated_at: release.updatedAt,

@@ -41,6 +41,11 @@ export interface RouteContext {
 export type Route = (c: RouteContext) => Reply
 
 const notFound = (): Reply => ({ status: 404, json: errorJson('Not Found') })
+// The wording of GitHub's refusal is approximate; the status is what clients see.
+const immutable = (): Reply => ({
+  status: 422,
+  json: errorJson('Cannot modify the assets of an immutable release')
+})
 
 /** GitHub renames asset files with unusual characters; this approximates its rule. */
 export const githubAssetName = (name: string): string =>
@@ -157,23 +162,26 @@ export function releaseRoutes(
         Number(c.params['asset_id'])
       )
       if (!found) return notFound()
+      if (found.release.immutable) return immutable()
       const body = jsonBody(c)
       if (typeof body['name'] === 'string') found.asset.name = githubAssetName(body['name'])
       if (typeof body['label'] === 'string') found.asset.label = body['label']
       found.asset.updatedAt = store.timestamp()
       return { status: 200, json: assetJson(found.release, found.asset, hosts) }
     },
-    'repos/delete-release-asset': (c) =>
-      store.deleteAsset(
-        c.params['owner'] ?? '',
-        c.params['repo'] ?? '',
-        Number(c.params['asset_id'])
-      )
-        ? { status: 204 }
-        : notFound(),
+    'repos/delete-release-asset': (c) => {
+      const owner = c.params['owner'] ?? ''
+      const repo = c.params['repo'] ?? ''
+      const found = store.findAsset(owner, repo, Number(c.params['asset_id']))
+      if (!found) return notFound()
+      if (found.release.immutable) return immutable()
+      store.deleteAsset(owner, repo, found.asset.id)
+      return { status: 204 }
+    },
     'repos/upload-release-asset': (c) => {
       const release = releaseIn(c)
       if (!release) return notFound()
+      if (release.immutable) return immutable()
       const name = githubAssetName(c.query.get('name') ?? '')
       if (release.assets.some((a) => a.name === name)) {
         return { status: 422, json: alreadyExistsJson('ReleaseAsset', 'name') }

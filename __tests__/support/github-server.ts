@@ -66,6 +66,8 @@ export interface GitHubServerOptions {
   /** GitHub refuses a second release for a tag (422). With false, as GitHub does for
    * drafts, a draft may share its tag with other drafts. Default true. */
   uniqueTags?: boolean
+  /** The repository setting: releases become immutable when published. Default false. */
+  immutableReleases?: boolean
   /** Check the fake's own responses against the description too. Default true. */
   checkResponses?: boolean
 }
@@ -96,7 +98,7 @@ const MAX_BODY_BYTES = 256 * 1024 * 1024
 export async function startGitHubServer(options: GitHubServerOptions = {}): Promise<GitHubServer> {
   refuseProxies()
   const description = OpenApiDescription.load()
-  const store = new ReleaseStore()
+  const store = new ReleaseStore({ immutableReleases: options.immutableReleases ?? false })
   const faults = new FaultPlan()
   const requests: RecordedRequest[] = []
   const violations: Violation[] = []

@@ -27,6 +27,8 @@ export interface StoredRelease {
   body: string | null
   draft: boolean
   prerelease: boolean
+  /** Set on publishing when the repository has immutable releases turned on. */
+  immutable: boolean
   createdAt: string
   updatedAt: string
   publishedAt: string | null
@@ -66,6 +68,11 @@ interface Repository {
 }
 
 export class ReleaseStore {
+  /** `immutableReleases`: the repository setting; releases become immutable on publishing. */
+  constructor(
+    private readonly options: { immutableReleases: boolean } = { immutableReleases: false }
+  ) {}
+
   private nextId = 1000
   private tick = 0
   private readonly repositories = new Map<string, Repository>()
@@ -115,6 +122,7 @@ export class ReleaseStore {
       body: fields.body ?? null,
       draft: fields.draft ?? false,
       prerelease: fields.prerelease ?? false,
+      immutable: !fields.draft && this.options.immutableReleases,
       createdAt: now,
       updatedAt: now,
       publishedAt: fields.draft ? null : now,
@@ -135,7 +143,10 @@ export class ReleaseStore {
     if (fields.prerelease !== undefined) release.prerelease = fields.prerelease
     if (fields.draft !== undefined) release.draft = fields.draft
     release.updatedAt = this.timestamp()
-    if (publishing) release.publishedAt = release.updatedAt
+    if (publishing) {
+      release.publishedAt = release.updatedAt
+      release.immutable = this.options.immutableReleases
+    }
     if (release.draft) release.publishedAt = null
     this.applyMakeLatest(release, fields.makeLatest ?? (publishing ? 'true' : undefined))
   }

@@ -38,6 +38,7 @@ interface ReleaseJson {
   body?: string | null | undefined
   draft: boolean
   prerelease: boolean
+  immutable?: boolean | undefined
   html_url: string
   upload_url: string
   assets: AssetJson[]
@@ -212,6 +213,7 @@ function toRelease(data: ReleaseJson): Release {
     body: data.body ?? null,
     draft: data.draft,
     prerelease: data.prerelease,
+    immutable: data.immutable === true,
     htmlUrl: data.html_url,
     uploadUrl: data.upload_url,
     assets: data.assets.map(toAsset)

@@ -3,6 +3,7 @@
  * one (replacing earlier copies), publish, and check GitHub's digests. Running it
  * again leaves the same single release with one copy of each asset.
  */
+import { FledgeError } from '../errors.js'
 import { silentLogger, type Logger } from '../log.js'
 import {
   digestMatches,
@@ -92,12 +93,16 @@ export async function publishRelease(
     context
   )
 
-  // Assets go up one at a time: parallel uploads trip GitHub's secondary rate limits.
   const existing = created
     ? []
     : await callGitHub(`list the assets of release ${request.tag}`, context, () =>
         releaser.listAssets(release.id)
       )
+  if (release.immutable && !release.draft) {
+    return unchangedImmutableRelease(release, files, existing, request.tag, logger)
+  }
+
+  // Assets go up one at a time: parallel uploads trip GitHub's secondary rate limits.
   const uploaded: { file: PreparedAsset; asset: ReleaseAsset }[] = []
   for (const file of files) {
     const asset = await withPublishErrors(`upload ${file.name} to release ${request.tag}`, () =>
@@ -140,6 +145,48 @@ export async function publishRelease(
     htmlUrl: final.htmlUrl,
     uploadUrl: final.uploadUrl,
     created,
+    assets
+  }
+}
+
+/**
+ * A published immutable release cannot change. Publishing the same files again is
+ * fine (nothing to do); anything else is an error.
+ */
+function unchangedImmutableRelease(
+  release: Release,
+  files: readonly PreparedAsset[],
+  existing: readonly ReleaseAsset[],
+  tag: string,
+  logger: Logger
+): PublishResult {
+  const assets = files.map((file): PublishedAsset => {
+    const asset = existing.find((a) => a.name === file.name && a.state === 'uploaded')
+    if (!asset?.digest || !digestMatches(asset.digest, file.sha256)) {
+      const state = !asset
+        ? 'has no asset'
+        : asset.digest
+          ? `has a different asset`
+          : 'has an asset without a digest to compare'
+      throw new FledgeError(
+        `release ${tag} is published and immutable, and ${state} named "${file.name}" (built: sha256:${file.sha256}); it cannot be changed.`,
+        { key: file.name, fix: 'publish under a new tag: an immutable release never changes' }
+      )
+    }
+    return {
+      name: asset.name,
+      id: asset.id,
+      url: asset.browserDownloadUrl,
+      digest: `sha256:${file.sha256}`,
+      size: asset.size
+    }
+  })
+  logger.info(`Release ${tag} is immutable and already holds these exact files; nothing to do`)
+  return {
+    releaseId: release.id,
+    htmlUrl: release.htmlUrl,
+    uploadUrl: release.uploadUrl,
+    created: false,
     assets
   }
 }

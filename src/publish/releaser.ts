@@ -25,6 +25,8 @@ export interface Release {
   body: string | null
   draft: boolean
   prerelease: boolean
+  /** A published immutable release: its assets can no longer be changed. */
+  immutable: boolean
   htmlUrl: string
   /** GitHub's URL template for uploads, e.g. `https://uploads.github.com/…/assets{?name,label}`. */
   uploadUrl: string
