@@ -5,7 +5,12 @@ import { afterEach, beforeEach, describe, expect, it } from '@jest/globals'
 import { FledgeError } from '../../src/errors.js'
 import { BODY_BEGIN, BODY_END } from '../../src/publish/release-body.js'
 import { publishRelease } from '../../src/publish/publish.js'
-import { startGitHubServer, type GitHubServer, type StoredAsset } from '../support/github-server.js'
+import {
+  WRONG_DIGEST,
+  startGitHubServer,
+  type GitHubServer,
+  type StoredAsset
+} from '../support/github-server.js'
 import {
   OWNER,
   REPO,
@@ -305,6 +310,22 @@ describe('publishRelease against a GitHub-compatible server', () => {
     const result = await publishRelease(h.releaser, request([image]), h.options)
     expect(h.warnings).toEqual([expect.stringMatching(/no digest for plugin\.cpio\.gz/)])
     expect(result.assets[0]!.digest).toBe(`sha256:${image.sha256}`)
+  })
+
+  it('checks a digest that GitHub only reports after publishing', async () => {
+    server.inject({ method: 'POST', path: UPLOADS, fault: { digest: null } })
+    server.inject({
+      method: 'PATCH',
+      path: /\/releases\/\d+$/,
+      fault: { beforeHandling: () => void (onlyRelease().assets[0]!.digest = WRONG_DIGEST) }
+    })
+    const h = harness(server)
+    const failure = await publishRelease(h.releaser, request([image]), h.options).catch(
+      (e: unknown) => e
+    )
+    expect(failure).toBeInstanceOf(FledgeError)
+    expect((failure as FledgeError).message).toContain(WRONG_DIGEST)
+    expect(onlyRelease().assets).toEqual([])
   })
 
   it('waits as long as retry-after says on 429', async () => {

@@ -120,13 +120,30 @@ export async function publishRelease(
     `${final.draft ? 'Updated draft' : 'Published'} release ${request.tag}: ${final.htmlUrl}`
   )
 
+  return {
+    releaseId: final.id,
+    htmlUrl: final.htmlUrl,
+    uploadUrl: final.uploadUrl,
+    created,
+    assets: await publishedAssets(releaser, context, uploaded, final)
+  }
+}
+
+/**
+ * The uploads as the published release shows them (a draft's download URLs change on
+ * publishing). Digests GitHub did not report at upload time are checked here.
+ */
+async function publishedAssets(
+  releaser: Releaser,
+  context: RetryContext,
+  uploaded: readonly { file: PreparedAsset; asset: ReleaseAsset }[],
+  final: Release
+): Promise<PublishedAsset[]> {
   const assets: PublishedAsset[] = []
   for (const { file, asset } of uploaded) {
-    // A draft's download URLs change on publishing: report the published release's.
     const current = final.assets.find((a) => a.id === asset.id) ?? asset
-    const digest = asset.digest ?? current.digest
-    if (digest === null) {
-      logger.warn(
+    if (asset.digest === null && current.digest === null) {
+      context.logger.warn(
         `GitHub reports no digest for ${file.name}: could not check the upload against sha256:${file.sha256}`
       )
     } else if (asset.digest === null) {
@@ -140,13 +157,7 @@ export async function publishRelease(
       size: current.size
     })
   }
-  return {
-    releaseId: final.id,
-    htmlUrl: final.htmlUrl,
-    uploadUrl: final.uploadUrl,
-    created,
-    assets
-  }
+  return assets
 }
 
 /**
