@@ -1,0 +1,59 @@
+import * as core from '@actions/core'
+import { actionsLogger } from './action/logger.js'
+import { readInputs } from './action/inputs.js'
+import { runAction } from './action/run.js'
+import { writeSummary } from './action/summary.js'
+import { formatError, FledgeError } from './errors.js'
+
+/** The Action's face: inputs in, engine run, outputs and job summary out. */
+export async function main(): Promise<void> {
+  try {
+    const inputs = readInputs()
+    if (inputs.token) core.setSecret(inputs.token)
+    const env = process.env
+    const result = await runAction(
+      inputs,
+      {
+        eventName: env['GITHUB_EVENT_NAME'] ?? '',
+        ref: env['GITHUB_REF'] ?? '',
+        repository: env['GITHUB_REPOSITORY'] ?? '',
+        serverUrl: env['GITHUB_SERVER_URL'] ?? 'https://github.com',
+        apiUrl: env['GITHUB_API_URL'] ?? 'https://api.github.com',
+        workspace: env['GITHUB_WORKSPACE'] ?? process.cwd(),
+        sha: env['GITHUB_SHA'] ?? '',
+        sourceDateEpoch: env['SOURCE_DATE_EPOCH']
+      },
+      actionsLogger
+    )
+    const b = result.build
+    const outputs: Record<string, string | number | boolean | undefined> = {
+      artifact: b.archive.path,
+      sha256: b.archive.sha256,
+      checksum: `sha256:${b.archive.sha256}`,
+      size: b.archive.size,
+      'content-sha256': b.archive.contentSha256,
+      manifest: result.manifest?.path,
+      'agent-version': b.agent?.tag ?? (b.agent ? b.agent.strategy : ''),
+      'busybox-sha256': b.busybox.sha256,
+      'build-record': result.recordPath,
+      sha256sums: result.sumsPath,
+      'release-id': result.release?.releaseId,
+      'release-url': result.release?.htmlUrl,
+      'artifact-url': result.artifactUrl,
+      'manifest-url': result.manifestUrl,
+      'cache-hit': b.cacheHit,
+      'boot-ms': result.boot?.markerMs,
+      'health-ms': result.boot?.healthMs
+    }
+    for (const [name, value] of Object.entries(outputs)) core.setOutput(name, value === undefined ? '' : String(value))
+    await writeSummary(result)
+  } catch (error) {
+    if (error instanceof FledgeError && error.location.file) {
+      core.error(formatError(error), { file: error.location.file, ...(error.location.line ? { startLine: error.location.line } : {}) })
+    }
+    core.setFailed(formatError(error))
+    if (!(error instanceof FledgeError) && error instanceof Error && error.stack) core.debug(error.stack)
+  }
+}
+
+await main()

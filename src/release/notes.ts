@@ -1,0 +1,77 @@
+/** The release body: what a plugin user needs to install and verify the image. */
+export interface NotesInput {
+  pluginName: string
+  pluginVersion: string
+  artifactName: string
+  sha256: string
+  contentSha256: string
+  size: number
+  /** The manifest asset's download URL, for `volar plugins install --manifest`. */
+  manifestUrl?: string | undefined
+  artifactUrl: string
+  repository: string
+  tag: string
+  toolVersion: string
+  sourceDateEpoch: number
+  agentTag?: string | undefined
+  busyboxSha256: string
+  recordName?: string | undefined
+}
+
+export function releaseNotes(n: NotesInput): string {
+  const lines = [
+    `## ${n.pluginName} ${n.pluginVersion}`,
+    '',
+    `| | |`,
+    `| --- | --- |`,
+    `| Image | \`${n.artifactName}\` (${formatBytes(n.size)}) |`,
+    `| Checksum | \`sha256:${n.sha256}\` |`,
+    `| Content digest (uncompressed cpio) | \`sha256:${n.contentSha256}\` |`,
+    ''
+  ]
+  if (n.manifestUrl) {
+    lines.push('### Install', '', '```bash', `volar plugins install --manifest ${n.manifestUrl}`, '```', '')
+  }
+  lines.push(
+    '### Verify',
+    '',
+    '```bash',
+    `curl -fsSLO ${n.artifactUrl}`,
+    `echo "${n.sha256}  ${n.artifactName}" | sha256sum -c -`,
+    '```',
+    '',
+    'All assets are listed in `SHA256SUMS` (`sha256sum -c SHA256SUMS`).',
+    '',
+    '### Rebuild it yourself',
+    '',
+    'The image is bit-for-bit reproducible. With the same inputs you get the same bytes:',
+    '',
+    `- fledge-action ${n.toolVersion}, \`SOURCE_DATE_EPOCH=${n.sourceDateEpoch}\``,
+    `- agent: ${n.agentTag ?? 'none (custom or none init mode)'}`,
+    `- busybox: \`sha256:${n.busyboxSha256}\``,
+    ''
+  )
+  if (n.recordName) {
+    lines.push(
+      '```bash',
+      `git clone --branch ${n.tag} https://github.com/${n.repository} plugin && cd plugin`,
+      `curl -fsSLO ${n.artifactUrl.replace(/[^/]+$/, n.recordName)}`,
+      `git clone --depth 1 --branch v${n.toolVersion} https://github.com/volantvm/fledge-action /tmp/fledge-action`,
+      `node /tmp/fledge-action/dist/cli/index.js verify ${n.artifactName} --record ${n.recordName}`,
+      '```',
+      ''
+    )
+  }
+  return lines.join('\n')
+}
+
+export function formatBytes(size: number): string {
+  if (size < 1000) return `${size} B`
+  if (size < 1e6) return `${(size / 1e3).toFixed(1)} kB`
+  return `${(size / 1e6).toFixed(2)} MB`
+}
+
+/** The format `sha256sum -c` reads: "<hex>  <name>" per line. */
+export function sha256sums(files: readonly { name: string; sha256: string }[]): string {
+  return files.map((f) => `${f.sha256}  ${f.name}\n`).join('')
+}
