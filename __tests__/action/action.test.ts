@@ -156,7 +156,7 @@ describe('the bundled action (dist/action/index.js) as a subprocess', () => {
     expect(again[0]!.id).toBe(id)
     expect(again[0]!.assets.map((a) => a.name).sort()).toEqual(['SHA256SUMS', 'manifest.json', 'plugin.cpio.gz', 'plugin.cpio.gz.build.json'])
     expect(again[0]!.body).toMatch(new RegExp(`^Author's intro\\.\\n\\n${BODY_BEGIN}[\\s\\S]*${BODY_END}\\n\\nAuthor's footer\\.$`))
-    expect(again[0]!.body.split(BODY_BEGIN)).toHaveLength(2)
+    expect((again[0]!.body ?? '').split(BODY_BEGIN)).toHaveLength(2)
     expect(rerun.outputs['sha256']).toBe(o['sha256'])
     expect(server.violations).toEqual([])
   })
