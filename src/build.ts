@@ -23,6 +23,8 @@ export interface BuildOptions {
   useCache?: boolean
   /** Accept dynamically linked executables whose libraries are mapped. */
   allowDynamic?: boolean
+  /** Use this agent release tag instead of fledge.toml's (verify pins "latest" to the recorded tag). */
+  agentVersion?: string | undefined
   /** GitHub API base and token, for agent releases. */
   apiUrl?: string | undefined
   token?: string | undefined
@@ -65,11 +67,16 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
   const [busybox, agent, init] = await Promise.all([
     resolveBusybox(config.busybox, context),
     config.agent
-      ? resolveAgent(config.agent, {
+      ? resolveAgent(
+          config.agent.strategy === 'release' && options.agentVersion
+            ? { ...config.agent, version: options.agentVersion }
+            : config.agent,
+          {
           ...context,
           apiUrl: options.apiUrl ?? process.env['GITHUB_API_URL'] ?? 'https://api.github.com',
           token: options.token
-        })
+          }
+        )
       : undefined,
     initPlan.kind === 'c-init' ? compileInit(context) : undefined
   ])

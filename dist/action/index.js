@@ -46022,7 +46022,9 @@ async function build(options) {
     const [busybox, agent, init] = await Promise.all([
         resolveBusybox(config.busybox, context),
         config.agent
-            ? resolveAgent(config.agent, {
+            ? resolveAgent(config.agent.strategy === 'release' && options.agentVersion
+                ? { ...config.agent, version: options.agentVersion }
+                : config.agent, {
                 ...context,
                 apiUrl: options.apiUrl ?? process.env['GITHUB_API_URL'] ?? 'https://api.github.com',
                 token: options.token

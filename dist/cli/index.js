@@ -39640,7 +39640,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _cli_main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(6964);
+/* harmony import */ var _cli_main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(488);
 
 process.exitCode = await (0,_cli_main_js__WEBPACK_IMPORTED_MODULE_0__/* .main */ .iW)(process.argv.slice(2));
 
@@ -39649,7 +39649,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 6964:
+/***/ 488:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -39660,14 +39660,14 @@ __nccwpck_require__.d(__webpack_exports__, {
 
 // UNUSED EXPORTS: EXIT_FAILURE, EXIT_OK, EXIT_USAGE
 
+;// CONCATENATED MODULE: external "node:fs/promises"
+const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs/promises");
 ;// CONCATENATED MODULE: external "node:path"
 const external_node_path_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:path");
 // EXTERNAL MODULE: external "node:util"
 var external_node_util_ = __nccwpck_require__(7975);
 // EXTERNAL MODULE: external "node:crypto"
 var external_node_crypto_ = __nccwpck_require__(7598);
-;// CONCATENATED MODULE: external "node:fs/promises"
-const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs/promises");
 ;// CONCATENATED MODULE: external "node:fs"
 const external_node_fs_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs");
 ;// CONCATENATED MODULE: ./src/errors.ts
@@ -47330,7 +47330,9 @@ async function build(options) {
     const [busybox, agent, init] = await Promise.all([
         resolveBusybox(config.busybox, context),
         config.agent
-            ? resolveAgent(config.agent, {
+            ? resolveAgent(config.agent.strategy === 'release' && options.agentVersion
+                ? { ...config.agent, version: options.agentVersion }
+                : config.agent, {
                 ...context,
                 apiUrl: options.apiUrl ?? process.env['GITHUB_API_URL'] ?? 'https://api.github.com',
                 token: options.token
@@ -47616,6 +47618,1016 @@ function permissionString(mode) {
     return s;
 }
 
+;// CONCATENATED MODULE: ./src/boot/kernel.ts
+
+
+
+const NO_KERNEL_FIX = 'pass --kernel <path to a vmlinuz>, or run scripts/fetch-kernel.sh and pass .kernel/vmlinuz.';
+/**
+ * The kernel to boot: `explicit` when given (it must be a readable file),
+ * otherwise the newest readable `vmlinuz-*` in `bootDir`.
+ */
+function resolveKernel(explicit, bootDir = '/boot') {
+    if (explicit !== undefined) {
+        const absolute = external_node_path_namespaceObject.resolve(explicit);
+        const problem = unreadableFileProblem(absolute);
+        if (problem) {
+            throw new FledgeError(`kernel ${absolute} ${problem}.`, { fix: NO_KERNEL_FIX });
+        }
+        return absolute;
+    }
+    let names;
+    try {
+        names = external_node_fs_namespaceObject.readdirSync(bootDir);
+    }
+    catch {
+        names = [];
+    }
+    const candidates = names
+        .filter((name) => name.startsWith('vmlinuz-'))
+        .sort(compareVersionsDescending)
+        .map((name) => external_node_path_namespaceObject.join(bootDir, name));
+    const readable = candidates.find((file) => unreadableFileProblem(file) === undefined);
+    if (readable)
+        return readable;
+    const why = candidates.length === 0
+        ? `no ${bootDir}/vmlinuz-* exists`
+        : // Ubuntu installs its kernels mode 0600: only root can read them.
+            `${candidates.join(', ')} cannot be read by this user`;
+    throw new FledgeError(`no kernel to boot the image with: ${why}.`, { fix: NO_KERNEL_FIX });
+}
+function unreadableFileProblem(file) {
+    let stat;
+    try {
+        stat = external_node_fs_namespaceObject.statSync(file);
+    }
+    catch {
+        return 'does not exist';
+    }
+    if (!stat.isFile())
+        return 'is not a file';
+    try {
+        external_node_fs_namespaceObject.accessSync(file, external_node_fs_namespaceObject.constants.R_OK);
+    }
+    catch {
+        return 'cannot be read by this user';
+    }
+    return undefined;
+}
+/** "vmlinuz-6.1.0-10-cloud-amd64" sorts after "vmlinuz-6.1.0-9-cloud-amd64". */
+function compareVersionsDescending(a, b) {
+    return b.localeCompare(a, 'en', { numeric: true });
+}
+
+;// CONCATENATED MODULE: ./src/boot/kernel-source.ts
+
+
+
+
+
+const kernel_source_TOOL = 'fledge-kernel';
+/**
+ * A kernel given as a path, or as an http(s)/file URL that is downloaded,
+ * verified against `sha256` when given, and kept in the tool cache.
+ */
+async function obtainKernel(spec, sha256, log) {
+    if (!spec || !/^(https?|file):\/\//.test(spec))
+        return resolveKernel(spec || undefined);
+    const expected = sha256?.replace(/^sha256:/, '').toLowerCase() || undefined;
+    if (expected) {
+        const hit = findCached(kernel_source_TOOL, `sha256-${expected}`);
+        if (hit)
+            return external_node_path_namespaceObject.join(hit, 'vmlinuz');
+    }
+    const dir = await makeTempDir('kernel');
+    log.info(`Downloading the kernel from ${spec}`);
+    const result = await downloadFile(spec, external_node_path_namespaceObject.join(dir, 'vmlinuz'), { sha256: expected, what: 'the kernel' }, defaultNetworkOptions(), log);
+    if (!expected)
+        log.warn(`the kernel download is not pinned; pin it with kernel-sha256: ${result.sha256}`);
+    const cached = await storeCached(dir, kernel_source_TOOL, `sha256-${result.sha256}`);
+    await promises_namespaceObject.rm(dir, { recursive: true, force: true });
+    return external_node_path_namespaceObject.join(cached, 'vmlinuz');
+}
+
+;// CONCATENATED MODULE: ./src/boot/qemu.ts
+
+
+
+
+
+const QEMU_BINARY = 'qemu-system-x86_64';
+/** `qemu-system-x86_64` from PATH; on a GitHub runner it is installed with apt when missing. */
+async function findQemu(log, env = process.env) {
+    const found = searchPath(QEMU_BINARY, env);
+    if (found)
+        return found;
+    if (env['GITHUB_ACTIONS'] === 'true') {
+        log.info(`${QEMU_BINARY} not found; installing qemu-system-x86 with apt`);
+        try {
+            await aptInstall('qemu-system-x86');
+        }
+        catch (error) {
+            throw new FledgeError(`${QEMU_BINARY} is missing and installing qemu-system-x86 with apt failed: ${firstLine(error)}`, {
+                fix: 'add a step `sudo apt-get update && sudo apt-get install -y qemu-system-x86` before this one.'
+            });
+        }
+        const installed = searchPath(QEMU_BINARY, env);
+        if (installed)
+            return installed;
+    }
+    throw new FledgeError(`${QEMU_BINARY} not found on PATH; the boot test runs the image under QEMU.`, {
+        fix: 'sudo apt-get install qemu-system-x86'
+    });
+}
+function firstLine(error) {
+    const text = error.stderr || error.message || String(error);
+    return text.trim().split('\n')[0] ?? '';
+}
+function searchPath(binary, env) {
+    for (const dir of (env['PATH'] ?? '').split(external_node_path_namespaceObject.delimiter)) {
+        if (!dir)
+            continue;
+        const candidate = external_node_path_namespaceObject.join(dir, binary);
+        try {
+            external_node_fs_namespaceObject.accessSync(candidate, external_node_fs_namespaceObject.constants.X_OK);
+            return candidate;
+        }
+        catch {
+            // not here
+        }
+    }
+    return undefined;
+}
+async function aptInstall(pkg) {
+    const run = (0,external_node_util_.promisify)(external_node_child_process_namespaceObject.execFile);
+    const asRoot = process.getuid?.() === 0 ? [] : ['sudo', '-n'];
+    const apt = async (...args) => {
+        const [command, ...rest] = [
+            ...asRoot,
+            'env',
+            'DEBIAN_FRONTEND=noninteractive',
+            'apt-get',
+            ...args
+        ];
+        await run(command, rest, { maxBuffer: 64 * 1024 * 1024 });
+    };
+    try {
+        await apt('install', '-y', '-qq', '--no-install-recommends', pkg);
+    }
+    catch {
+        // Runner images ship stale package lists; refresh them once and retry.
+        await apt('update', '-qq');
+        await apt('install', '-y', '-qq', '--no-install-recommends', pkg);
+    }
+}
+function qemuArguments(launch) {
+    const args = [
+        // -nodefaults also drops the default NIC, which would be unrestricted user networking.
+        '-nodefaults',
+        '-no-user-config',
+        '-M',
+        'pc',
+        '-accel',
+        launch.accel,
+        ...(launch.accel === 'kvm' ? ['-cpu', 'host'] : []),
+        '-m',
+        String(launch.memoryMb ?? 512),
+        '-no-reboot',
+        '-display',
+        'none',
+        '-serial',
+        'stdio',
+        '-kernel',
+        launch.kernel,
+        ...(launch.initrd === undefined ? [] : ['-initrd', launch.initrd]),
+        '-append',
+        launch.append
+    ];
+    if (launch.network) {
+        const forward = launch.network.forward;
+        // restrict=on: the guest reaches nothing (not the host, not the internet); hostfwd still works.
+        let netdev = 'user,id=net0,restrict=on';
+        if (forward)
+            netdev += `,hostfwd=tcp:127.0.0.1:${forward.hostPort}-:${forward.guestPort}`;
+        args.push('-netdev', netdev, '-device', 'virtio-net-pci,netdev=net0');
+    }
+    return args;
+}
+function launchQemu(launch) {
+    const child = (0,external_node_child_process_namespaceObject.spawn)(launch.qemu, qemuArguments(launch), { stdio: ['ignore', 'pipe', 'pipe'] });
+    const startedAt = Date.now();
+    track(child);
+    const listeners = [];
+    child.stdout.setEncoding('utf8');
+    child.stdout.on('data', (chunk) => {
+        const text = chunk.replace(/\r/g, '');
+        for (const listener of listeners)
+            listener(text);
+    });
+    let stderr = '';
+    child.stderr.setEncoding('utf8');
+    child.stderr.on('data', (chunk) => {
+        if (stderr.length < 64 * 1024)
+            stderr += chunk;
+    });
+    let timedOut = false;
+    const timer = setTimeout(() => {
+        timedOut = true;
+        kill(child);
+    }, launch.timeoutMs);
+    const exited = new Promise((resolve) => {
+        let settled = false;
+        const finish = (code, signal) => {
+            if (settled)
+                return;
+            settled = true;
+            clearTimeout(timer);
+            untrack(child);
+            resolve({ code, signal, stderr: stderr.trim(), timedOut });
+        };
+        child.on('error', (error) => {
+            stderr += `${error.message}\n`;
+            finish(null, null);
+        });
+        // 'close' (not 'exit') so the last console bytes have been delivered.
+        child.on('close', finish);
+    });
+    return {
+        startedAt,
+        onConsole: (listener) => void listeners.push(listener),
+        exited,
+        stop: () => kill(child)
+    };
+}
+function kill(child) {
+    if (child.exitCode === null && child.signalCode === null)
+        child.kill('SIGKILL');
+}
+// QEMU must not outlive us: kill every VM still running when this process exits or is signalled.
+const running = new Set();
+const FORWARDED_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+function killAll() {
+    for (const child of running)
+        kill(child);
+}
+function onSignal(signal) {
+    killAll();
+    // When nobody else handles the signal, die of it as we would have without this hook.
+    if (process.listenerCount(signal) === 1) {
+        removeHooks();
+        process.kill(process.pid, signal);
+    }
+}
+function addHooks() {
+    process.on('exit', killAll);
+    for (const signal of FORWARDED_SIGNALS)
+        process.on(signal, onSignal);
+}
+function removeHooks() {
+    process.removeListener('exit', killAll);
+    for (const signal of FORWARDED_SIGNALS)
+        process.removeListener(signal, onSignal);
+}
+function track(child) {
+    if (running.size === 0)
+        addHooks();
+    running.add(child);
+}
+function untrack(child) {
+    running.delete(child);
+    if (running.size === 0)
+        removeHooks();
+}
+
+;// CONCATENATED MODULE: ./src/boot/accel.ts
+
+
+
+/** A working KVM boots the kernel to its panic in about a second; a broken one prints nothing. */
+const DEFAULT_PROBE_TIMEOUT_MS = 8000;
+/** The panics a kernel reaches at the very end of its init when it has no root fs and no init. */
+const END_OF_BOOT = /Unable to mount root fs|No working init found/;
+let cached;
+/**
+ * 'kvm' when a short KVM boot of the kernel gets to its end, else 'tcg'.
+ * `FLEDGE_ACCEL=kvm|tcg` skips the probe. The probed answer is kept for the
+ * life of the process.
+ */
+function detectAccelerator(probe) {
+    const forced = (probe.env ?? process.env)['FLEDGE_ACCEL'];
+    if (forced !== undefined && forced !== '') {
+        if (forced === 'kvm' || forced === 'tcg')
+            return Promise.resolve(forced);
+        return Promise.reject(new FledgeError(`FLEDGE_ACCEL=${forced} is not an accelerator.`, {
+            key: 'FLEDGE_ACCEL',
+            fix: 'set FLEDGE_ACCEL to kvm or tcg, or unset it to detect.'
+        }));
+    }
+    cached ??= probeKvm(probe);
+    return cached;
+}
+/** Forget the probed answer (tests). */
+function resetAcceleratorCache() {
+    cached = undefined;
+}
+async function probeKvm(probe) {
+    const { log } = probe;
+    try {
+        external_node_fs_namespaceObject.accessSync('/dev/kvm', external_node_fs_namespaceObject.constants.R_OK | external_node_fs_namespaceObject.constants.W_OK);
+    }
+    catch {
+        log.info('KVM not available (/dev/kvm missing or not accessible): booting under software emulation');
+        return 'tcg';
+    }
+    // /dev/kvm can exist and still hang a guest forever (nested virtualisation
+    // without the features a kernel needs), so only a real boot settles it. With
+    // no initramfs the kernel runs its whole init and then panics for lack of a
+    // root fs; reaching that panic (not any panic) is the proof.
+    const vm = launchQemu({
+        qemu: probe.qemu,
+        kernel: probe.kernel,
+        append: 'console=ttyS0 panic=-1',
+        accel: 'kvm',
+        memoryMb: 256,
+        timeoutMs: probe.probeTimeoutMs ?? DEFAULT_PROBE_TIMEOUT_MS
+    });
+    let output = '';
+    const booted = new Promise((resolve) => {
+        vm.onConsole((text) => {
+            output += text;
+            if (END_OF_BOOT.test(output))
+                resolve(true);
+        });
+        void vm.exited.then(() => resolve(END_OF_BOOT.test(output)));
+    });
+    const ok = await booted;
+    vm.stop();
+    const exit = await vm.exited;
+    if (ok) {
+        log.debug(`KVM probe booted ${probe.kernel} in ${Date.now() - vm.startedAt} ms`);
+        return 'kvm';
+    }
+    const why = exit.timedOut
+        ? `a test boot under KVM made no progress in ${probe.probeTimeoutMs ?? DEFAULT_PROBE_TIMEOUT_MS} ms`
+        : `QEMU could not use KVM${exit.stderr ? ` (${lastLine(exit.stderr)})` : ''}`;
+    log.info(`KVM not usable: ${why}; booting under software emulation`);
+    return 'tcg';
+}
+function lastLine(text) {
+    const lines = text.trim().split('\n');
+    return lines[lines.length - 1] ?? '';
+}
+
+;// CONCATENATED MODULE: ./src/manifest/cmdline.ts
+
+/**
+ * volantd hands the manifest to the agent as `volant.manifest=<base64url,
+ * no padding, of gzip(JSON)>` on the kernel command line.
+ */
+function encodeManifestParam(manifestJson) {
+    // level 9 and a fixed header (mtime 0) so the same manifest gives the same command line.
+    return (0,external_node_zlib_.gzipSync)(Buffer.from(manifestJson, 'utf8'), { level: 9 }).toString('base64url');
+}
+/**
+ * x86-64 kernels cut the command line at COMMAND_LINE_SIZE (2048 bytes on many
+ * builds, counting the terminating NUL); past it the guest hangs without a word.
+ */
+const COMMAND_LINE_LIMIT = 2048;
+function commandLineFits(cmdline) {
+    return Buffer.byteLength(cmdline, 'utf8') < COMMAND_LINE_LIMIT;
+}
+
+;// CONCATENATED MODULE: ./src/boot/cmdline.ts
+
+
+/** QEMU user networking puts the guest at 10.0.2.15 behind a gateway at 10.0.2.2. */
+const QEMU_USER_NETWORK = {
+    address: '10.0.2.15',
+    gateway: '10.0.2.2',
+    netmask: '255.255.255.0'
+};
+/**
+ * The kernel command line volantd gives a plugin VM. `panic=-1` makes a panic
+ * reboot at once, which `-no-reboot` turns into the end of the VM: a broken
+ * image stops the boot test instead of sitting until its timeout.
+ */
+function buildCommandLine(options) {
+    const params = ['console=ttyS0', 'panic=-1'];
+    if (options.manifestJson !== undefined) {
+        params.push(`volant.manifest=${encodeManifestParam(options.manifestJson)}`);
+    }
+    if (options.runtime !== undefined)
+        params.push(`volant.runtime=${checkValue('volant.runtime', options.runtime)}`);
+    if (options.plugin !== undefined)
+        params.push(`volant.plugin=${checkValue('volant.plugin', options.plugin)}`);
+    if (options.apiHost !== undefined)
+        params.push(`volant.api_host=${checkValue('volant.api_host', options.apiHost)}`);
+    if (options.apiPort !== undefined)
+        params.push(`volant.api_port=${options.apiPort}`);
+    if (options.network) {
+        const { address, gateway, netmask } = options.network;
+        params.push(`ip=${address}::${gateway}:${netmask}::eth0:off`);
+    }
+    params.push(...(options.extra ?? []));
+    const cmdline = params.join(' ');
+    assertCommandLineFits(cmdline);
+    return cmdline;
+}
+/** The kernel splits parameters on spaces and strips quotes: a value with either would be cut. */
+function checkValue(key, value) {
+    if (value === '' || /[\s"]/.test(value)) {
+        throw new FledgeError(`${key} ${JSON.stringify(value)} cannot go on a kernel command line.`, {
+            key,
+            fix: 'use a non-empty value without spaces or quotes.'
+        });
+    }
+    return value;
+}
+function assertCommandLineFits(cmdline) {
+    const bytes = Buffer.byteLength(cmdline, 'utf8');
+    if (bytes < COMMAND_LINE_LIMIT)
+        return;
+    const manifest = /(?:^| )volant\.manifest=(\S*)/.exec(cmdline)?.[1];
+    const share = manifest === undefined ? '' : ` (the encoded manifest takes ${manifest.length})`;
+    throw new FledgeError(`kernel command line is ${bytes} bytes${share}; x86-64 kernels keep at most ` +
+        `${COMMAND_LINE_LIMIT - 1} (COMMAND_LINE_SIZE ${COMMAND_LINE_LIMIT} with the final NUL), ` +
+        `and past that the guest hangs without a word.`, manifest === undefined
+        ? { fix: 'drop command-line parameters.' }
+        : {
+            key: 'volant.manifest',
+            fix: 'shrink the manifest volantd puts on the command line (gzip + base64url of its JSON): drop long descriptions, openapi, cloud_init or unused actions.'
+        });
+}
+
+;// CONCATENATED MODULE: ./src/boot/console.ts
+/** The guest's serial console as it arrives: searchable for markers, with a tail for reports. */
+class ConsoleLog {
+    text = '';
+    dropped = 0;
+    // A boot log is tens of KB; a guest that floods its console must not eat our memory.
+    static KEEP = 1024 * 1024;
+    /** Characters received so far, including any dropped from the front. */
+    get length() {
+        return this.dropped + this.text.length;
+    }
+    append(chunk) {
+        this.text += chunk;
+        if (this.text.length > ConsoleLog.KEEP * 2) {
+            const cut = this.text.length - ConsoleLog.KEEP;
+            this.text = this.text.slice(cut);
+            this.dropped += cut;
+        }
+    }
+    /** Where the first of `markers` starts, as an offset into everything received, from `fromOffset` on. */
+    find(markers, fromOffset = 0) {
+        const start = Math.max(0, fromOffset - this.dropped);
+        let first;
+        for (const marker of markers) {
+            const at = this.text.indexOf(marker, start);
+            if (at >= 0 && (first === undefined || at < first))
+                first = at;
+        }
+        return first === undefined ? undefined : this.dropped + first;
+    }
+    /** The whole line around `offset` (as received so far). */
+    lineAt(offset) {
+        const at = Math.max(0, offset - this.dropped);
+        const start = this.text.lastIndexOf('\n', at) + 1;
+        const newline = this.text.indexOf('\n', at);
+        return this.text.slice(start, newline < 0 ? this.text.length : newline).trim();
+    }
+    /** The last `lines` lines, or the last ones up to and including the line at `endOffset`. */
+    tail(lines = 40, endOffset) {
+        let text = this.text;
+        if (endOffset !== undefined) {
+            const newline = text.indexOf('\n', Math.max(0, endOffset - this.dropped));
+            if (newline >= 0)
+                text = text.slice(0, newline);
+        }
+        return text.replace(/\n+$/, '').split('\n').slice(-lines).join('\n');
+    }
+}
+
+// EXTERNAL MODULE: external "node:http"
+var external_node_http_ = __nccwpck_require__(7067);
+// EXTERNAL MODULE: external "node:net"
+var external_node_net_ = __nccwpck_require__(7030);
+;// CONCATENATED MODULE: ./src/boot/http-probe.ts
+
+
+/** A TCP port on 127.0.0.1 that nothing listens on right now. */
+function freeLoopbackPort() {
+    return new Promise((resolve, reject) => {
+        const server = external_node_net_.createServer();
+        server.once('error', reject);
+        server.listen(0, '127.0.0.1', () => {
+            const address = server.address();
+            const port = typeof address === 'object' && address ? address.port : 0;
+            server.close(() => resolve(port));
+        });
+    });
+}
+/** One GET: the HTTP status, or why there was none ("ECONNRESET", "timeout"). */
+function httpStatus(url, timeoutMs) {
+    return new Promise((resolve) => {
+        const request = external_node_http_.get(url, { agent: false, timeout: timeoutMs }, (response) => {
+            response.resume();
+            resolve(response.statusCode ?? 'no status');
+        });
+        request.on('timeout', () => request.destroy(new Error('timeout')));
+        request.on('error', (error) => resolve(error.code ?? error.message));
+    });
+}
+
+;// CONCATENATED MODULE: ./src/boot/smoke.ts
+/**
+ * Boot smoke test: run the built initramfs under QEMU with the command line
+ * volantd would give it, and judge it by its serial console (and, in health
+ * mode, by an HTTP 200 from the guest).
+ *
+ * What "booted" means by default: our images start with the C init, which
+ * prints nothing when it succeeds, and then the agent, whose log lines are not
+ * ours to rely on. So the default marker is the kernel's own
+ * "Run /init as init process" (the kernel found /init and is handing over to
+ * it), followed by a quiet window (`settleMs`, default 3 s) with no failure
+ * marker: an init that cannot be executed, exits, or panics shows up within
+ * that window. A caller that knows what its image prints passes `expect`, and
+ * the test passes as soon as that text appears.
+ */
+
+
+
+
+
+
+
+
+
+const DEFAULT_EXPECT = 'Run /init as init process';
+const DEFAULT_SETTLE_MS = 3000;
+const DEFAULT_TIMEOUT_SECONDS = 60;
+/** Console text that means the image is broken, whatever else it printed. */
+const FAILURE_MARKERS = [
+    'Kernel panic',
+    'INIT PANIC',
+    'Attempted to kill init',
+    // The kernel then falls back to /sbin/init, /bin/sh…: a busybox image would sit at a shell.
+    'Failed to execute /init',
+    // Printed long before the panic it leads to, and far more telling than that panic.
+    'Initramfs unpacking failed'
+];
+const CONSOLE_TAIL_LINES = 40;
+/** After a failure marker, time for the panic to finish printing before we stop the VM. */
+const FAILURE_GRACE_MS = 2000;
+const HEALTH_POLL_INTERVAL_MS = 250;
+const HEALTH_REQUEST_TIMEOUT_MS = 2000;
+/**
+ * A stand-in for volantd's API port: the test VM cannot reach the host
+ * (restrict=on); the agent only needs a well-formed value.
+ */
+const TEST_API_PORT = 7777;
+async function bootImage(options) {
+    const { log } = options;
+    const archive = external_node_path_namespaceObject.resolve(options.archive);
+    assertReadableArchive(archive);
+    const kernel = resolveKernel(options.kernel);
+    // Refused here, before anything is launched.
+    const append = buildCommandLine(commandLineOptions(options.manifest));
+    const qemu = await findQemu(log);
+    const accel = await detectAccelerator({ qemu, kernel, log });
+    const plan = {
+        expect: options.expect ?? DEFAULT_EXPECT,
+        settleMs: options.settleMs ?? (options.expect === undefined ? DEFAULT_SETTLE_MS : 0),
+        timeoutSeconds: options.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS,
+        ...(options.health ? { health: options.health } : {})
+    };
+    log.info(`boot test: ${archive} with ${kernel} (${accel === 'kvm' ? 'KVM' : 'software emulation'})`);
+    log.debug(`kernel command line (${Buffer.byteLength(append)} bytes): ${append}`);
+    for (let attempt = 1;; attempt++) {
+        const hostPort = plan.health ? await freeLoopbackPort() : undefined;
+        const vm = launchQemu({
+            qemu,
+            kernel,
+            initrd: archive,
+            append,
+            accel,
+            timeoutMs: plan.timeoutSeconds * 1000,
+            network: hostPort !== undefined && plan.health
+                ? { forward: { hostPort, guestPort: plan.health.guestPort } }
+                : {},
+            ...(options.memoryMb !== undefined ? { memoryMb: options.memoryMb } : {})
+        });
+        const consoleLog = new ConsoleLog();
+        const outcome = await watch(vm, consoleLog, plan, hostPort);
+        vm.stop();
+        const exit = await vm.exited;
+        // Another process took the port between our check and QEMU's bind: try a new one.
+        if (!outcome.ok && /host forwarding rule/i.test(exit.stderr) && attempt < 3)
+            continue;
+        return report(outcome, consoleLog, accel, log);
+    }
+}
+function assertReadableArchive(archive) {
+    try {
+        external_node_fs_namespaceObject.accessSync(archive, external_node_fs_namespaceObject.constants.R_OK);
+    }
+    catch {
+        throw new FledgeError(`cannot boot ${archive}: the file does not exist or cannot be read.`, {
+            fix: 'build the image first, or pass the path of an existing .cpio.gz.'
+        });
+    }
+}
+function commandLineOptions(manifest) {
+    const options = {
+        network: QEMU_USER_NETWORK,
+        apiHost: QEMU_USER_NETWORK.gateway,
+        apiPort: TEST_API_PORT
+    };
+    if (manifest === undefined)
+        return options;
+    let parsed;
+    try {
+        parsed = JSON.parse(manifest);
+    }
+    catch (error) {
+        throw new FledgeError(`the manifest given to the boot test is not JSON (${error.message}).`, {
+            fix: 'pass the text of the generated manifest JSON file.'
+        });
+    }
+    options.manifestJson = manifest;
+    const fields = typeof parsed === 'object' && parsed !== null ? parsed : {};
+    const name = typeof fields['name'] === 'string' ? fields['name'] : undefined;
+    // volantd defaults the runtime to the plugin's name.
+    const runtime = typeof fields['runtime'] === 'string' ? fields['runtime'] : name;
+    if (name)
+        options.plugin = name;
+    if (runtime)
+        options.runtime = runtime;
+    return options;
+}
+function watch(vm, consoleLog, plan, hostPort) {
+    const longestMarker = Math.max(plan.expect.length, ...FAILURE_MARKERS.map((m) => m.length));
+    const url = hostPort === undefined ? '' : `http://127.0.0.1:${hostPort}${plan.health?.endpoint ?? '/'}`;
+    return new Promise((resolve) => {
+        let done = false;
+        let markerMs;
+        let failureAt;
+        let lastAnswer = 'none yet';
+        const timers = [];
+        const finish = (outcome) => {
+            if (done)
+                return;
+            done = true;
+            for (const timer of timers)
+                clearTimeout(timer);
+            resolve(markerMs === undefined ? outcome : { markerMs, ...outcome });
+        };
+        vm.onConsole((text) => {
+            const from = Math.max(0, consoleLog.length - longestMarker);
+            consoleLog.append(text);
+            if (done || failureAt !== undefined)
+                return;
+            failureAt = consoleLog.find(FAILURE_MARKERS, from);
+            if (failureAt !== undefined) {
+                const at = failureAt;
+                // panic=-1 ends the VM in a moment; wait for that so the whole panic is in the log.
+                timers.push(setTimeout(() => finish({ ok: false, failureAt: at }), FAILURE_GRACE_MS));
+                return;
+            }
+            if (markerMs === undefined && consoleLog.find([plan.expect], from) !== undefined) {
+                markerMs = Date.now() - vm.startedAt;
+                if (plan.health)
+                    return;
+                if (plan.settleMs === 0)
+                    finish({ ok: true });
+                else
+                    timers.push(setTimeout(() => finish({ ok: true }), plan.settleMs));
+            }
+        });
+        void vm.exited.then((exit) => {
+            if (failureAt !== undefined)
+                finish({ ok: false, failureAt });
+            // A clean power-off after the marker is a pass (our test images do exactly that).
+            else if (!plan.health && markerMs !== undefined)
+                finish({ ok: true });
+            else
+                finish({ ok: false, reason: exitReason(exit, plan, url, lastAnswer) });
+        });
+        const health = plan.health;
+        if (!health)
+            return;
+        const deadline = vm.startedAt + health.timeoutMs;
+        const poll = async () => {
+            while (!done) {
+                const remaining = deadline - Date.now();
+                if (remaining <= 0) {
+                    finish({
+                        ok: false,
+                        reason: `no HTTP 200 from ${url} within ${health.timeoutMs} ms of launch (last answer: ${smoke_describe(lastAnswer, health)})`
+                    });
+                    return;
+                }
+                const budget = Math.min(HEALTH_REQUEST_TIMEOUT_MS, remaining);
+                const answer = await httpStatus(url, budget);
+                if (answer === 200) {
+                    finish({ ok: true, healthMs: Date.now() - vm.startedAt });
+                    return;
+                }
+                // A request cut short by the deadline says nothing; keep the answer before it.
+                if (!(answer === 'timeout' && budget < HEALTH_REQUEST_TIMEOUT_MS))
+                    lastAnswer = answer;
+                await new Promise((wake) => setTimeout(wake, HEALTH_POLL_INTERVAL_MS));
+            }
+        };
+        void poll();
+    });
+}
+function smoke_describe(answer, health) {
+    if (typeof answer === 'number')
+        return `HTTP ${answer}`;
+    // QEMU accepts on the host side, then passes on the guest's refusal as a reset.
+    if (answer === 'ECONNRESET')
+        return `connection reset: nothing in the guest accepted it on port ${health.guestPort}`;
+    return answer;
+}
+function exitReason(exit, plan, url, lastAnswer) {
+    const waitingFor = plan.health
+        ? `an HTTP 200 from ${url} (last answer: ${smoke_describe(lastAnswer, plan.health)})`
+        : `"${plan.expect}" on the console`;
+    if (exit.timedOut)
+        return `no ${waitingFor} within the ${plan.timeoutSeconds} s boot timeout`;
+    const qemuSaid = exit.code !== 0 && exit.stderr ? `; QEMU said: ${exit.stderr}` : '';
+    return `the VM stopped before ${waitingFor}${qemuSaid}`;
+}
+function report(outcome, consoleLog, accel, log) {
+    const { markerMs, healthMs, failureAt } = outcome;
+    const result = {
+        ok: outcome.ok,
+        consoleTail: consoleLog.tail(CONSOLE_TAIL_LINES),
+        accel,
+        ...(markerMs !== undefined ? { markerMs } : {}),
+        ...(healthMs !== undefined ? { healthMs } : {})
+    };
+    if (outcome.ok) {
+        const times = [
+            markerMs !== undefined ? `marker after ${markerMs} ms` : '',
+            healthMs !== undefined ? `HTTP 200 after ${healthMs} ms` : ''
+        ].filter(Boolean);
+        log.info(`boot test passed (${accel}): ${times.join(', ')}`);
+        return result;
+    }
+    // A panic's own dump fills the tail; the lines before it say what went wrong.
+    result.reason =
+        failureAt === undefined
+            ? `${outcome.reason ?? 'boot test failed'}. Console, last ${CONSOLE_TAIL_LINES} lines:\n` +
+                result.consoleTail
+            : `the guest failed: "${consoleLog.lineAt(failureAt)}". ` +
+                `Console, last ${CONSOLE_TAIL_LINES} lines up to the failure:\n` +
+                consoleLog.tail(CONSOLE_TAIL_LINES, failureAt);
+    return result;
+}
+
+;// CONCATENATED MODULE: ./src/image/diff.ts
+/** What changed between two images, entry by entry (by path). */
+function diffImages(before, after) {
+    const old = new Map(before.map((r) => [r.path, r]));
+    const diff = { added: [], removed: [], changed: [] };
+    for (const record of after) {
+        const previous = old.get(record.path);
+        old.delete(record.path);
+        if (!previous) {
+            diff.added.push(record);
+            continue;
+        }
+        const what = [];
+        if (previous.type !== record.type)
+            what.push(`type ${previous.type} → ${record.type}`);
+        if (previous.mode !== record.mode)
+            what.push(`mode ${octal(previous.mode)} → ${octal(record.mode)}`);
+        if (previous.uid !== record.uid || previous.gid !== record.gid)
+            what.push(`owner ${previous.uid}:${previous.gid} → ${record.uid}:${record.gid}`);
+        if (previous.size !== record.size)
+            what.push(`size ${previous.size} → ${record.size} (${signed(record.size - previous.size)})`);
+        else if (previous.sha256 !== record.sha256)
+            what.push('content');
+        if (previous.target !== record.target)
+            what.push(`target ${previous.target ?? '-'} → ${record.target ?? '-'}`);
+        const rdev = (r) => (r.rdev ? `${r.rdev.major}:${r.rdev.minor}` : '-');
+        if (rdev(previous) !== rdev(record))
+            what.push(`device ${rdev(previous)} → ${rdev(record)}`);
+        if (what.length > 0)
+            diff.changed.push({ path: record.path, before: previous, after: record, what });
+    }
+    diff.removed = [...old.values()];
+    return diff;
+}
+function formatDiff(diff) {
+    const lines = [];
+    for (const r of diff.added)
+        lines.push(`+ /${r.path} (${r.type}, ${octal(r.mode)}, ${r.size} bytes)`);
+    for (const r of diff.removed)
+        lines.push(`- /${r.path} (${r.type}, ${octal(r.mode)}, ${r.size} bytes)`);
+    for (const c of diff.changed)
+        lines.push(`~ /${c.path}: ${c.what.join(', ')}`);
+    const total = (rs) => rs.reduce((n, r) => n + r.size, 0);
+    lines.push(`${diff.added.length} added, ${diff.removed.length} removed, ${diff.changed.length} changed` +
+        ` (payload ${signed(total(diff.added) - total(diff.removed) + diff.changed.reduce((n, c) => n + c.after.size - c.before.size, 0))} bytes)`);
+    return lines.join('\n');
+}
+function octal(mode) {
+    return mode.toString(8).padStart(4, '0');
+}
+function signed(n) {
+    return n >= 0 ? `+${n}` : String(n);
+}
+
+;// CONCATENATED MODULE: ./src/version.ts
+
+
+
+/**
+ * This tool's version, from package.json beside src/ or dist/ (both faces
+ * run from a checkout of the action). Recorded in build records.
+ */
+function toolVersion() {
+    const here = external_node_path_namespaceObject.dirname((0,external_node_url_.fileURLToPath)(import.meta.url));
+    for (const candidate of [external_node_path_namespaceObject.resolve(here, '..', 'package.json'), external_node_path_namespaceObject.resolve(here, '..', '..', 'package.json')]) {
+        try {
+            const pkg = JSON.parse((0,external_node_fs_namespaceObject.readFileSync)(candidate, 'utf8'));
+            if (pkg.name === 'fledge-action' && pkg.version)
+                return pkg.version;
+        }
+        catch {
+            // not this one
+        }
+    }
+    return 'unknown';
+}
+
+;// CONCATENATED MODULE: ./src/release/record.ts
+
+
+
+
+const RECORD_SCHEMA = 'fledge-action/build-record/v1';
+async function makeBuildRecord(result, options) {
+    const config = result.config;
+    const relative = (p) => external_node_path_namespaceObject.relative(options.baseDir, p).split(external_node_path_namespaceObject.sep).join('/') || '.';
+    const mappings = result.entries
+        .filter((e) => e.origin.startsWith('mapping '))
+        .map((e) => {
+        const item = {
+            source: e.source?.kind === 'path' ? relative(e.source.path) : e.origin,
+            destination: `/${e.path}`,
+            mode: e.mode.toString(8).padStart(4, '0'),
+            type: e.type
+        };
+        const digest = result.archive.fileDigests.get(e.path);
+        if (digest)
+            item.sha256 = digest;
+        return item;
+    });
+    const record = {
+        schema: RECORD_SCHEMA,
+        tool: { name: 'fledge-action', version: toolVersion(), runtime: `node ${process.version}`, platform: `${process.platform}-${process.arch}` },
+        config: {
+            path: relative(config.file),
+            sha256: (0,external_node_crypto_.createHash)('sha256').update(await promises_namespaceObject.readFile(config.file)).digest('hex'),
+            initMode: config.init.mode
+        },
+        sourceDateEpoch: result.epoch,
+        busybox: { url: result.busybox.url, sha256: result.busybox.sha256, pinned: result.busybox.pinned },
+        mappings,
+        outputs: {
+            artifact: external_node_path_namespaceObject.basename(result.archive.path),
+            sha256: result.archive.sha256,
+            size: result.archive.size,
+            contentSha256: result.archive.contentSha256
+        }
+    };
+    if (result.agent) {
+        record.agent = { strategy: result.agent.strategy, sha256: result.agent.sha256 };
+        if (result.agent.tag)
+            record.agent.tag = result.agent.tag;
+        if (result.agent.url)
+            record.agent.url = result.agent.url;
+    }
+    if (result.init) {
+        record.init = { sourceSha256: result.init.sourceSha256, compiler: result.init.compiler, sha256: result.init.sha256 };
+    }
+    if (options.manifest) {
+        record.outputs.manifest = {
+            name: external_node_path_namespaceObject.basename(options.manifest.path),
+            sha256: (0,external_node_crypto_.createHash)('sha256').update(options.manifest.json).digest('hex')
+        };
+    }
+    return record;
+}
+/** What differs between the record and a fresh build's record, as readable lines. */
+function compareRecords(expected, actual) {
+    const differences = [];
+    const check = (what, a, b) => {
+        if (JSON.stringify(a) !== JSON.stringify(b))
+            differences.push(`${what}: recorded ${JSON.stringify(a)}, rebuilt ${JSON.stringify(b)}`);
+    };
+    check('fledge.toml sha256', expected.config.sha256, actual.config.sha256);
+    check('SOURCE_DATE_EPOCH', expected.sourceDateEpoch, actual.sourceDateEpoch);
+    check('busybox sha256', expected.busybox.sha256, actual.busybox.sha256);
+    check('agent', expected.agent, actual.agent);
+    check('C init source sha256', expected.init?.sourceSha256, actual.init?.sourceSha256);
+    if (expected.init?.sha256 !== actual.init?.sha256) {
+        check('C init binary sha256 (compiler: recorded ' + expected.init?.compiler + ', here ' + actual.init?.compiler + ')', expected.init?.sha256, actual.init?.sha256);
+    }
+    const byDestination = new Map(actual.mappings.map((m) => [m.destination, m]));
+    for (const m of expected.mappings) {
+        const other = byDestination.get(m.destination);
+        if (!other)
+            differences.push(`mapped ${m.destination}: in the record, missing from the rebuild`);
+        else if (other.sha256 !== m.sha256 || other.mode !== m.mode || other.type !== m.type) {
+            differences.push(`mapped ${m.destination} (from ${m.source}): recorded ${m.type} ${m.mode} sha256 ${m.sha256 ?? '-'}, rebuilt ${other.type} ${other.mode} sha256 ${other.sha256 ?? '-'}`);
+        }
+        byDestination.delete(m.destination);
+    }
+    for (const extra of byDestination.values())
+        differences.push(`mapped ${extra.destination}: new in the rebuild`);
+    return differences;
+}
+
+;// CONCATENATED MODULE: ./src/release/verify.ts
+
+
+
+
+
+
+
+
+/**
+ * Rebuilds an image from the inputs its build record names (in the current
+ * checkout) and compares the bytes; on a mismatch, says which input differs.
+ */
+async function verifyArchive(options) {
+    const record = await verify_readRecord(options.record);
+    const archiveSha256 = await verify_sha256File(options.archive);
+    const configPath = options.configPath ?? external_node_path_namespaceObject.resolve(record.config.path);
+    const dir = await promises_namespaceObject.mkdtemp(external_node_path_namespaceObject.join(external_node_os_namespaceObject.tmpdir(), 'fledge-verify-'));
+    try {
+        const rebuilt = await build({
+            configPath,
+            outputPath: external_node_path_namespaceObject.join(dir, record.outputs.artifact),
+            sourceDateEpoch: String(record.sourceDateEpoch),
+            agentVersion: record.agent?.tag,
+            token: options.token,
+            log: options.log
+        });
+        const differences = [];
+        if (archiveSha256 !== record.outputs.sha256) {
+            differences.push(`the archive's sha256 is ${archiveSha256}, the record describes ${record.outputs.sha256}`);
+        }
+        const match = rebuilt.archive.sha256 === archiveSha256;
+        if (!match) {
+            const fresh = await makeBuildRecord(rebuilt, { baseDir: process.cwd() });
+            differences.push(...compareRecords(record, fresh));
+            if (differences.length === 0) {
+                differences.push(rebuilt.archive.contentSha256 === record.outputs.contentSha256
+                    ? `same content (cpio sha256 ${record.outputs.contentSha256}), different compression: recorded with ${record.tool.name} ${record.tool.version} on ${record.tool.runtime}, rebuilt with ${fresh.tool.version} on ${fresh.tool.runtime}`
+                    : `the inputs match but the cpio differs (recorded ${record.outputs.contentSha256}, rebuilt ${rebuilt.archive.contentSha256}): recorded with ${record.tool.version}, rebuilt with ${fresh.tool.version}`);
+            }
+        }
+        return { match, archiveSha256, rebuiltSha256: rebuilt.archive.sha256, differences };
+    }
+    finally {
+        await promises_namespaceObject.rm(dir, { recursive: true, force: true });
+    }
+}
+async function verify_readRecord(file) {
+    let record;
+    try {
+        record = JSON.parse(await promises_namespaceObject.readFile(file, 'utf8'));
+    }
+    catch (error) {
+        throw new FledgeError(`cannot read the build record (${error.message}).`, {
+            file,
+            fix: 'pass the <artifact>.build.json asset from the same release.'
+        });
+    }
+    if (record.schema !== RECORD_SCHEMA) {
+        throw new FledgeError(`not a fledge-action build record (schema ${JSON.stringify(record.schema)}).`, { file });
+    }
+    return record;
+}
+async function verify_sha256File(file) {
+    const hash = (0,external_node_crypto_.createHash)('sha256');
+    try {
+        for await (const chunk of (0,external_node_fs_namespaceObject.createReadStream)(file))
+            hash.update(chunk);
+    }
+    catch (error) {
+        throw new FledgeError(`cannot read ${file} (${error.code}).`, { fix: 'pass the downloaded image.' });
+    }
+    return hash.digest('hex');
+}
+
 ;// CONCATENATED MODULE: ./src/cli/stdout.ts
 /**
  * @actions/core (used by @actions/tool-cache) writes `::debug::` workflow
@@ -47714,25 +48726,6 @@ function normalizeChecksum(checksum) {
         });
     }
     return `sha256:${checksum.replace(/^sha256:/, '').toLowerCase()}`;
-}
-
-;// CONCATENATED MODULE: ./src/manifest/cmdline.ts
-
-/**
- * volantd hands the manifest to the agent as `volant.manifest=<base64url,
- * no padding, of gzip(JSON)>` on the kernel command line.
- */
-function encodeManifestParam(manifestJson) {
-    // level 9 and a fixed header (mtime 0) so the same manifest gives the same command line.
-    return (0,external_node_zlib_.gzipSync)(Buffer.from(manifestJson, 'utf8'), { level: 9 }).toString('base64url');
-}
-/**
- * x86-64 kernels cut the command line at COMMAND_LINE_SIZE (2048 bytes on many
- * builds, counting the terminating NUL); past it the guest hangs without a word.
- */
-const COMMAND_LINE_LIMIT = 2048;
-function commandLineFits(cmdline) {
-    return Buffer.byteLength(cmdline, 'utf8') < COMMAND_LINE_LIMIT;
 }
 
 ;// CONCATENATED MODULE: ./src/manifest/cmdline-check.ts
@@ -48810,6 +49803,12 @@ async function writePluginManifest(plan, values, log) {
 
 
 
+
+
+
+
+
+
 const EXIT_OK = 0;
 const EXIT_FAILURE = 1;
 const EXIT_USAGE = 2;
@@ -48825,6 +49824,14 @@ Commands:
             Check fledge.toml; exit 0, or print every problem.
   inspect   ARCHIVE [--json]
             List an initramfs (gzip or plain newc, concatenated members too).
+  boot      ARCHIVE [--kernel PATH|URL] [--kernel-sha256 HEX] [--expect TEXT]
+            [--timeout SECONDS] [--manifest FILE] [--health] [--console]
+            Boot the image in QEMU as Volant does; pass on the marker (or the
+            health check's HTTP 200), fail on a panic or timeout.
+  diff      OLD NEW [--json]
+            Entries added, removed and changed between two images.
+  verify    ARCHIVE --record FILE [-c fledge.toml]
+            Rebuild from the build record's inputs and compare the bytes.
 
 Exit codes: 0 ok, 1 build or validation failure, 2 usage error.
 Environment: SOURCE_DATE_EPOCH (timestamps), GITHUB_TOKEN (agent release lookups),
@@ -48855,6 +49862,12 @@ async function main_main(argv) {
                 return await validateCommand(rest);
             case 'inspect':
                 return await inspectCommand(rest);
+            case 'boot':
+                return await bootCommand(rest);
+            case 'diff':
+                return await diffCommand(rest);
+            case 'verify':
+                return await verifyCommand(rest);
             case undefined:
             case '-h':
             case '--help':
@@ -48940,6 +49953,89 @@ async function inspectCommand(args) {
     const records = await inspectArchive(positionals[0]);
     process.stdout.write(values.json ? `${JSON.stringify(records, null, 2)}\n` : `${formatListing(records)}\n`);
     return EXIT_OK;
+}
+async function bootCommand(args) {
+    const { values, positionals } = main_parse(args, {
+        kernel: { type: 'string' },
+        'kernel-sha256': { type: 'string' },
+        expect: { type: 'string' },
+        timeout: { type: 'string', default: '120' },
+        manifest: { type: 'string' },
+        health: { type: 'boolean' },
+        console: { type: 'boolean' },
+        verbose: { type: 'boolean', short: 'v' }
+    }, 1);
+    if (values.help)
+        return help();
+    const timeoutSeconds = Number(values.timeout);
+    if (!Number.isFinite(timeoutSeconds) || timeoutSeconds <= 0)
+        throw new UsageError('--timeout takes a number of seconds');
+    const log = stderrLogger(values.verbose === true);
+    const manifestJson = values.manifest ? await (0,promises_namespaceObject.readFile)(values.manifest, 'utf8') : undefined;
+    let health;
+    if (values.health) {
+        if (!manifestJson)
+            throw new UsageError('--health needs --manifest (for workload.base_url and health_check)');
+        const m = JSON.parse(manifestJson);
+        const base = new URL(m.workload?.base_url ?? 'http://127.0.0.1:80');
+        health = {
+            guestPort: Number(base.port || 80),
+            endpoint: m.health_check?.endpoint ?? '/',
+            timeoutMs: m.health_check?.timeout_ms || timeoutSeconds * 1000
+        };
+    }
+    const kernel = await obtainKernel(values.kernel, values['kernel-sha256'], log);
+    const result = await bootImage({
+        archive: positionals[0],
+        kernel,
+        ...(values.expect ? { expect: values.expect } : {}),
+        timeoutSeconds,
+        ...(manifestJson ? { manifest: manifestJson } : {}),
+        ...(health ? { health } : {}),
+        log
+    });
+    if (values.console || !result.ok)
+        process.stdout.write(`${result.consoleTail.trimEnd()}\n`);
+    if (!result.ok) {
+        process.stderr.write(`error: boot failed (${result.accel}): ${result.reason ?? 'unknown reason'}\n`);
+        return EXIT_FAILURE;
+    }
+    process.stdout.write(`booted (${result.accel}): marker after ${result.markerMs ?? '?'} ms${result.healthMs !== undefined ? `, HTTP 200 after ${result.healthMs} ms` : ''}\n`);
+    return EXIT_OK;
+}
+async function diffCommand(args) {
+    const { values, positionals } = main_parse(args, { json: { type: 'boolean' } }, 2);
+    if (values.help)
+        return help();
+    const read = async (file) => {
+        const records = [];
+        for await (const r of readArchive(file))
+            records.push(r);
+        return records;
+    };
+    const diff = diffImages(await read(positionals[0]), await read(positionals[1]));
+    process.stdout.write(values.json ? `${JSON.stringify(diff, null, 2)}\n` : `${formatDiff(diff)}\n`);
+    return EXIT_OK;
+}
+async function verifyCommand(args) {
+    const { values, positionals } = main_parse(args, { record: { type: 'string' }, config: { type: 'string', short: 'c' } }, 1);
+    if (values.help)
+        return help();
+    if (!values.record)
+        throw new UsageError('verify needs --record <artifact>.build.json');
+    const result = await verifyArchive({
+        archive: positionals[0],
+        record: values.record,
+        configPath: values.config,
+        token: process.env['GITHUB_TOKEN'] || process.env['GH_TOKEN'] || undefined,
+        log: stderrLogger(false)
+    });
+    if (result.match && result.differences.length === 0) {
+        process.stdout.write(`match: the rebuild gives the same bytes (sha256:${result.rebuiltSha256})\n`);
+        return EXIT_OK;
+    }
+    process.stdout.write(`mismatch: archive sha256:${result.archiveSha256}, rebuilt sha256:${result.rebuiltSha256}\n${result.differences.map((d) => `  ${d}`).join('\n')}\n`);
+    return EXIT_FAILURE;
 }
 function help() {
     process.stdout.write(`${USAGE}\n`);

@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises'
 import * as path from 'node:path'
 import { parseArgs, type ParseArgsConfig } from 'node:util'
 import { build } from '../build.js'
@@ -6,6 +7,11 @@ import { parseSourceDateEpoch } from '../config/epoch.js'
 import { formatError } from '../errors.js'
 import { stderrLogger } from '../log.js'
 import { formatListing, inspectArchive } from './inspect.js'
+import { readArchive, type ArchiveRecord } from '../archive/read.js'
+import { obtainKernel } from '../boot/kernel-source.js'
+import { bootImage } from '../boot/smoke.js'
+import { diffImages, formatDiff } from '../image/diff.js'
+import { verifyArchive } from '../release/verify.js'
 import { quietWorkflowCommands } from './stdout.js'
 import { planFromTemplate, writePluginManifest } from '../manifest/index.js'
 
@@ -25,6 +31,14 @@ Commands:
             Check fledge.toml; exit 0, or print every problem.
   inspect   ARCHIVE [--json]
             List an initramfs (gzip or plain newc, concatenated members too).
+  boot      ARCHIVE [--kernel PATH|URL] [--kernel-sha256 HEX] [--expect TEXT]
+            [--timeout SECONDS] [--manifest FILE] [--health] [--console]
+            Boot the image in QEMU as Volant does; pass on the marker (or the
+            health check's HTTP 200), fail on a panic or timeout.
+  diff      OLD NEW [--json]
+            Entries added, removed and changed between two images.
+  verify    ARCHIVE --record FILE [-c fledge.toml]
+            Rebuild from the build record's inputs and compare the bytes.
 
 Exit codes: 0 ok, 1 build or validation failure, 2 usage error.
 Environment: SOURCE_DATE_EPOCH (timestamps), GITHUB_TOKEN (agent release lookups),
@@ -66,6 +80,12 @@ export async function main(argv: string[]): Promise<number> {
         return await validateCommand(rest)
       case 'inspect':
         return await inspectCommand(rest)
+      case 'boot':
+        return await bootCommand(rest)
+      case 'diff':
+        return await diffCommand(rest)
+      case 'verify':
+        return await verifyCommand(rest)
       case undefined:
       case '-h':
       case '--help':
@@ -150,6 +170,92 @@ async function inspectCommand(args: string[]): Promise<number> {
   const records = await inspectArchive(positionals[0] as string)
   process.stdout.write(values.json ? `${JSON.stringify(records, null, 2)}\n` : `${formatListing(records)}\n`)
   return EXIT_OK
+}
+
+async function bootCommand(args: string[]): Promise<number> {
+  const { values, positionals } = parse(
+    args,
+    {
+      kernel: { type: 'string' },
+      'kernel-sha256': { type: 'string' },
+      expect: { type: 'string' },
+      timeout: { type: 'string', default: '120' },
+      manifest: { type: 'string' },
+      health: { type: 'boolean' },
+      console: { type: 'boolean' },
+      verbose: { type: 'boolean', short: 'v' }
+    },
+    1
+  )
+  if (values.help) return help()
+  const timeoutSeconds = Number(values.timeout)
+  if (!Number.isFinite(timeoutSeconds) || timeoutSeconds <= 0) throw new UsageError('--timeout takes a number of seconds')
+  const log = stderrLogger(values.verbose === true)
+  const manifestJson = values.manifest ? await readFile(values.manifest as string, 'utf8') : undefined
+  let health
+  if (values.health) {
+    if (!manifestJson) throw new UsageError('--health needs --manifest (for workload.base_url and health_check)')
+    const m = JSON.parse(manifestJson) as { workload?: { base_url?: string }; health_check?: { endpoint?: string; timeout_ms?: number } }
+    const base = new URL(m.workload?.base_url ?? 'http://127.0.0.1:80')
+    health = {
+      guestPort: Number(base.port || 80),
+      endpoint: m.health_check?.endpoint ?? '/',
+      timeoutMs: m.health_check?.timeout_ms || timeoutSeconds * 1000
+    }
+  }
+  const kernel = await obtainKernel(values.kernel as string | undefined, values['kernel-sha256'] as string | undefined, log)
+  const result = await bootImage({
+    archive: positionals[0] as string,
+    kernel,
+    ...(values.expect ? { expect: values.expect as string } : {}),
+    timeoutSeconds,
+    ...(manifestJson ? { manifest: manifestJson } : {}),
+    ...(health ? { health } : {}),
+    log
+  })
+  if (values.console || !result.ok) process.stdout.write(`${result.consoleTail.trimEnd()}\n`)
+  if (!result.ok) {
+    process.stderr.write(`error: boot failed (${result.accel}): ${result.reason ?? 'unknown reason'}\n`)
+    return EXIT_FAILURE
+  }
+  process.stdout.write(
+    `booted (${result.accel}): marker after ${result.markerMs ?? '?'} ms${result.healthMs !== undefined ? `, HTTP 200 after ${result.healthMs} ms` : ''}\n`
+  )
+  return EXIT_OK
+}
+
+async function diffCommand(args: string[]): Promise<number> {
+  const { values, positionals } = parse(args, { json: { type: 'boolean' } }, 2)
+  if (values.help) return help()
+  const read = async (file: string) => {
+    const records: ArchiveRecord[] = []
+    for await (const r of readArchive(file)) records.push(r)
+    return records
+  }
+  const diff = diffImages(await read(positionals[0] as string), await read(positionals[1] as string))
+  process.stdout.write(values.json ? `${JSON.stringify(diff, null, 2)}\n` : `${formatDiff(diff)}\n`)
+  return EXIT_OK
+}
+
+async function verifyCommand(args: string[]): Promise<number> {
+  const { values, positionals } = parse(args, { record: { type: 'string' }, config: { type: 'string', short: 'c' } }, 1)
+  if (values.help) return help()
+  if (!values.record) throw new UsageError('verify needs --record <artifact>.build.json')
+  const result = await verifyArchive({
+    archive: positionals[0] as string,
+    record: values.record as string,
+    configPath: values.config as string | undefined,
+    token: process.env['GITHUB_TOKEN'] || process.env['GH_TOKEN'] || undefined,
+    log: stderrLogger(false)
+  })
+  if (result.match && result.differences.length === 0) {
+    process.stdout.write(`match: the rebuild gives the same bytes (sha256:${result.rebuiltSha256})\n`)
+    return EXIT_OK
+  }
+  process.stdout.write(
+    `mismatch: archive sha256:${result.archiveSha256}, rebuilt sha256:${result.rebuiltSha256}\n${result.differences.map((d) => `  ${d}`).join('\n')}\n`
+  )
+  return EXIT_FAILURE
 }
 
 function help(): number {

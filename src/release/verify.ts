@@ -1,0 +1,88 @@
+import { createHash } from 'node:crypto'
+import { createReadStream } from 'node:fs'
+import * as fs from 'node:fs/promises'
+import * as os from 'node:os'
+import * as path from 'node:path'
+import { build } from '../build.js'
+import { FledgeError } from '../errors.js'
+import type { Logger } from '../log.js'
+import { compareRecords, makeBuildRecord, RECORD_SCHEMA, type BuildRecord } from './record.js'
+
+export interface VerifyResult {
+  match: boolean
+  archiveSha256: string
+  rebuiltSha256: string
+  differences: string[]
+}
+
+/**
+ * Rebuilds an image from the inputs its build record names (in the current
+ * checkout) and compares the bytes; on a mismatch, says which input differs.
+ */
+export async function verifyArchive(options: {
+  archive: string
+  record: string
+  configPath?: string | undefined
+  token?: string | undefined
+  log: Logger
+}): Promise<VerifyResult> {
+  const record = await readRecord(options.record)
+  const archiveSha256 = await sha256File(options.archive)
+  const configPath = options.configPath ?? path.resolve(record.config.path)
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'fledge-verify-'))
+  try {
+    const rebuilt = await build({
+      configPath,
+      outputPath: path.join(dir, record.outputs.artifact),
+      sourceDateEpoch: String(record.sourceDateEpoch),
+      agentVersion: record.agent?.tag,
+      token: options.token,
+      log: options.log
+    })
+    const differences: string[] = []
+    if (archiveSha256 !== record.outputs.sha256) {
+      differences.push(`the archive's sha256 is ${archiveSha256}, the record describes ${record.outputs.sha256}`)
+    }
+    const match = rebuilt.archive.sha256 === archiveSha256
+    if (!match) {
+      const fresh = await makeBuildRecord(rebuilt, { baseDir: process.cwd() })
+      differences.push(...compareRecords(record, fresh))
+      if (differences.length === 0) {
+        differences.push(
+          rebuilt.archive.contentSha256 === record.outputs.contentSha256
+            ? `same content (cpio sha256 ${record.outputs.contentSha256}), different compression: recorded with ${record.tool.name} ${record.tool.version} on ${record.tool.runtime}, rebuilt with ${fresh.tool.version} on ${fresh.tool.runtime}`
+            : `the inputs match but the cpio differs (recorded ${record.outputs.contentSha256}, rebuilt ${rebuilt.archive.contentSha256}): recorded with ${record.tool.version}, rebuilt with ${fresh.tool.version}`
+        )
+      }
+    }
+    return { match, archiveSha256, rebuiltSha256: rebuilt.archive.sha256, differences }
+  } finally {
+    await fs.rm(dir, { recursive: true, force: true })
+  }
+}
+
+async function readRecord(file: string): Promise<BuildRecord> {
+  let record: BuildRecord
+  try {
+    record = JSON.parse(await fs.readFile(file, 'utf8')) as BuildRecord
+  } catch (error) {
+    throw new FledgeError(`cannot read the build record (${(error as Error).message}).`, {
+      file,
+      fix: 'pass the <artifact>.build.json asset from the same release.'
+    })
+  }
+  if (record.schema !== RECORD_SCHEMA) {
+    throw new FledgeError(`not a fledge-action build record (schema ${JSON.stringify(record.schema)}).`, { file })
+  }
+  return record
+}
+
+async function sha256File(file: string): Promise<string> {
+  const hash = createHash('sha256')
+  try {
+    for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer)
+  } catch (error) {
+    throw new FledgeError(`cannot read ${file} (${(error as NodeJS.ErrnoException).code}).`, { fix: 'pass the downloaded image.' })
+  }
+  return hash.digest('hex')
+}
