@@ -132,7 +132,7 @@ async function buildCommand(args: string[]): Promise<number> {
   const plan = await planFromTemplate(values.manifest as string, a.path)
   const manifest = await writePluginManifest(plan, { sha256: a.sha256 }, log)
   const lines = [
-    `${path.relative(process.cwd(), a.path) || a.path}`,
+    displayPath(a.path),
     `  checksum:       sha256:${a.sha256}`,
     `  size:           ${a.size} bytes (${(a.size / 1e6).toFixed(2)} MB)`,
     `  content sha256: ${a.contentSha256} (uncompressed cpio, ${a.contentSize} bytes)`,
@@ -141,9 +141,15 @@ async function buildCommand(args: string[]): Promise<number> {
     `  busybox:        sha256:${result.busybox.sha256}`,
     `  mtime:          ${result.epoch}`
   ]
-  if (manifest) lines.push(`  manifest:       ${path.relative(process.cwd(), manifest.path) || manifest.path}`)
+  if (manifest) lines.push(`  manifest:       ${displayPath(manifest.path)}`)
   process.stdout.write(`${lines.join('\n')}\n`)
   return EXIT_OK
+}
+
+/** Relative to the working folder when inside it, else absolute. */
+function displayPath(file: string): string {
+  const relative = path.relative(process.cwd(), file)
+  return relative && !relative.startsWith('..') && !path.isAbsolute(relative) ? relative : file
 }
 
 function describeAgent(result: Awaited<ReturnType<typeof build>>): string {
