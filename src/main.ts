@@ -43,6 +43,8 @@ export async function main(): Promise<void> {
       'manifest-url': result.manifestUrl,
       'cache-hit': b.cacheHit,
       'boot-ms': result.boot?.markerMs,
+      'attestation-id': result.provenance?.id,
+      'attestation-url': result.provenance?.url,
       'health-ms': result.boot?.healthMs
     }
     for (const [name, value] of Object.entries(outputs)) core.setOutput(name, value === undefined ? '' : String(value))

@@ -49915,7 +49915,7 @@ async function buildCommand(args) {
     const plan = await planFromTemplate(values.manifest, a.path);
     const manifest = await writePluginManifest(plan, { sha256: a.sha256 }, log);
     const lines = [
-        `${external_node_path_namespaceObject.relative(process.cwd(), a.path) || a.path}`,
+        displayPath(a.path),
         `  checksum:       sha256:${a.sha256}`,
         `  size:           ${a.size} bytes (${(a.size / 1e6).toFixed(2)} MB)`,
         `  content sha256: ${a.contentSha256} (uncompressed cpio, ${a.contentSize} bytes)`,
@@ -49925,9 +49925,14 @@ async function buildCommand(args) {
         `  mtime:          ${result.epoch}`
     ];
     if (manifest)
-        lines.push(`  manifest:       ${external_node_path_namespaceObject.relative(process.cwd(), manifest.path) || manifest.path}`);
+        lines.push(`  manifest:       ${displayPath(manifest.path)}`);
     process.stdout.write(`${lines.join('\n')}\n`);
     return EXIT_OK;
+}
+/** Relative to the working folder when inside it, else absolute. */
+function displayPath(file) {
+    const relative = external_node_path_namespaceObject.relative(process.cwd(), file);
+    return relative && !relative.startsWith('..') && !external_node_path_namespaceObject.isAbsolute(relative) ? relative : file;
 }
 function describeAgent(result) {
     const agent = result.agent;

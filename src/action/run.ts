@@ -7,6 +7,7 @@ import type { Logger } from '../log.js'
 import { planFromTemplate, writePluginManifest, type ManifestPlan, type WrittenManifest } from '../manifest/index.js'
 import { writeFileAtomic } from '../manifest/atomic.js'
 import { GitHubReleaser, publishRelease, type PublishAsset, type PublishResult } from '../publish/index.js'
+import { attestBuild, type Attester, type ProvenanceResult } from '../release/provenance.js'
 import { makeBuildRecord } from '../release/record.js'
 import { releaseNotes, sha256sums } from '../release/notes.js'
 import { toolVersion } from '../version.js'
@@ -36,10 +37,16 @@ export interface ActionResult {
   boot?: BootResult | undefined
   release?: PublishResult | undefined
   artifactUrl?: string | undefined
+  provenance?: ProvenanceResult | undefined
 }
 
 /** The Action's whole job, from inputs to a published release; main.ts only wires it to GitHub. */
-export async function runAction(inputs: ActionInputs, env: ActionEnvironment, log: Logger): Promise<ActionResult> {
+export async function runAction(
+  inputs: ActionInputs,
+  env: ActionEnvironment,
+  log: Logger,
+  attester?: Attester
+): Promise<ActionResult> {
   const baseDir = path.resolve(env.workspace, inputs.workingDirectory)
   const configPath = path.resolve(baseDir, inputs.config)
   const output = path.resolve(baseDir, inputs.output)
@@ -93,6 +100,15 @@ export async function runAction(inputs: ActionInputs, env: ActionEnvironment, lo
 
   const outcome: ActionResult = { build: result, decision, manifest, recordPath, sumsPath, boot }
   if (manifest) outcome.manifestUrl = assetUrl(path.basename(manifest.path))
+  if (inputs.attest) {
+    const subjects = [{ name: artifactName, sha256: result.archive.sha256 }]
+    if (manifest) subjects.push({ name: path.basename(manifest.path), sha256: await sha256Of(manifest.path) })
+    outcome.provenance = await attestBuild(
+      { subjects, token: inputs.token, repository: env.repository, serverUrl: env.serverUrl },
+      attester
+    )
+    log.info(`Provenance attestation: ${outcome.provenance.url ?? outcome.provenance.id ?? 'created'}`)
+  }
   if (!decision.publish) return outcome
 
   const [owner, repo] = env.repository.split('/') as [string, string]
