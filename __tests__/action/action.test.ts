@@ -163,12 +163,17 @@ describe('the bundled action (dist/action/index.js) as a subprocess', () => {
 
   it('on a pull request: builds and summarizes, makes zero write requests, needs no tag', async () => {
     const mark = server.requests.length
-    const result = await runAction(workspace(), pullRequest, { manifest: 'manifest.json', publish: 'true' })
+    const dir = workspace()
+    fs.appendFileSync(path.join(dir, 'payload/www/index.html'), '<p>changed in this PR</p>\n')
+    const result = await runAction(dir, pullRequest, { manifest: 'manifest.json', publish: 'true' })
     expect(result.code).toBe(0)
     expect(result.outputs['sha256']).toMatch(/^[0-9a-f]{64}$/)
     expect(result.outputs['release-url']).toBe('')
     expect(result.summary).toContain('not published: a pull_request event never publishes')
     expect(server.requests.slice(mark).filter((r) => r.method !== 'GET')).toEqual([])
+    // The summary shows what the PR changes in the image against the latest release (v0.2.0 above).
+    expect(result.summary).toContain('Changes against v0.2.0')
+    expect(result.summary).toMatch(/~ \/srv\/www\/index\.html: size \d+ → \d+ \(\+26\)/)
   })
 
   it('a bad config fails the step with an annotation naming the file and line', async () => {

@@ -70215,7 +70215,7 @@ const actionsLogger = {
 
 /***/ }),
 
-/***/ 21134:
+/***/ 67777:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -84797,6 +84797,216 @@ function checkSizeBudget(size, maxSize, entries) {
     });
 }
 
+;// CONCATENATED MODULE: ./src/archive/read.ts
+
+
+
+
+
+
+/**
+ * Reads what the kernel reads: newc archives, plain or gzip-compressed,
+ * several concatenated (gzip members, or raw cpio followed by gzip).
+ */
+async function* readArchive(file) {
+    yield* readSegments(new ByteReader((0,external_node_fs_.createReadStream)(file, { highWaterMark: 1 << 20 })), file);
+}
+async function* readSegments(reader, file) {
+    for (;;) {
+        await reader.skipZeros();
+        const magic = await reader.peek(6);
+        if (magic.length === 0)
+            return;
+        if (magic[0] === 0x1f && magic[1] === 0x8b) {
+            const inflated = external_node_stream_.Readable.from(reader.rest()).pipe((0,external_node_zlib_.createGunzip)());
+            yield* readSegments(new ByteReader(inflated), file);
+            return;
+        }
+        const text = magic.toString('latin1');
+        if (text !== '070701' && text !== '070702') {
+            throw new src_errors.FledgeError(`not a newc cpio archive (found ${JSON.stringify(text)} at byte ${reader.offset}).`, { file, fix: 'pass a plugin.cpio.gz (gzip-compressed or plain newc cpio).' });
+        }
+        for (;;) {
+            const record = await readRecord(reader, file);
+            if (!record)
+                break;
+            yield record;
+        }
+    }
+}
+async function readRecord(reader, file) {
+    const header = await reader.take(HEADER_SIZE);
+    if (header.length < HEADER_SIZE)
+        throw truncated(file, reader);
+    const magic = header.toString('latin1', 0, 6);
+    if (magic !== '070701' && magic !== '070702') {
+        throw new src_errors.FledgeError(`corrupt cpio header at byte ${reader.offset - HEADER_SIZE}.`, { file });
+    }
+    const field = (i) => parseInt(header.toString('latin1', 6 + i * 8, 14 + i * 8), 16);
+    const mode = field(1);
+    const size = field(6);
+    const namesize = field(11);
+    const nameBytes = await reader.take(namesize + pad4(HEADER_SIZE + namesize));
+    if (nameBytes.length < namesize)
+        throw truncated(file, reader);
+    const name = nameBytes.toString('utf8', 0, namesize - 1);
+    if (name === TRAILER_NAME)
+        return undefined;
+    const type = typeFromMode(mode);
+    if (!type)
+        throw new src_errors.FledgeError(`unknown file type in mode ${mode.toString(8)} for ${name}.`, { file });
+    const record = {
+        path: name,
+        type,
+        mode: mode & 0o7777,
+        uid: field(2),
+        gid: field(3),
+        size,
+        mtime: field(5)
+    };
+    if (type === 'char' || type === 'block')
+        record.rdev = { major: field(9), minor: field(10) };
+    if (type === 'symlink') {
+        const target = await reader.take(size);
+        if (target.length < size)
+            throw truncated(file, reader);
+        record.target = target.toString('utf8').replace(/\0$/, '');
+    }
+    else if (size > 0) {
+        const hash = (0,external_node_crypto_.createHash)('sha256');
+        let left = size;
+        while (left > 0) {
+            const piece = await reader.take(Math.min(left, 1 << 20));
+            if (piece.length === 0)
+                throw truncated(file, reader);
+            hash.update(piece);
+            left -= piece.length;
+        }
+        if (type === 'file')
+            record.sha256 = hash.digest('hex');
+    }
+    else if (type === 'file') {
+        record.sha256 = (0,external_node_crypto_.createHash)('sha256').digest('hex');
+    }
+    await reader.take(pad4(size));
+    return record;
+}
+function truncated(file, reader) {
+    return new src_errors.FledgeError(`archive ends in the middle of a record (byte ${reader.offset}).`, {
+        file,
+        fix: 'the file is truncated; build or download it again.'
+    });
+}
+/** Pull-based reader over a byte stream: exact takes, peeks, and a handoff of the rest. */
+class ByteReader {
+    chunks = [];
+    buffered = 0;
+    done = false;
+    iterator;
+    offset = 0;
+    constructor(source) {
+        this.iterator = source[Symbol.asyncIterator]();
+    }
+    async fill(n) {
+        while (this.buffered < n && !this.done) {
+            const next = await this.iterator.next();
+            if (next.done)
+                this.done = true;
+            else if (next.value.length > 0) {
+                this.chunks.push(next.value);
+                this.buffered += next.value.length;
+            }
+        }
+    }
+    async peek(n) {
+        await this.fill(n);
+        const all = this.chunks.length === 1 ? this.chunks[0] : Buffer.concat(this.chunks);
+        this.chunks = all.length ? [all] : [];
+        return all.subarray(0, n);
+    }
+    async take(n) {
+        const out = await this.peek(n);
+        const first = this.chunks[0];
+        if (first) {
+            const rest = first.subarray(out.length);
+            this.chunks = rest.length ? [rest] : [];
+            this.buffered = rest.length;
+        }
+        this.offset += out.length;
+        return out;
+    }
+    async skipZeros() {
+        for (;;) {
+            const head = await this.peek(512);
+            let i = 0;
+            while (i < head.length && head[i] === 0)
+                i++;
+            if (i === 0)
+                return;
+            await this.take(i);
+            if (i < head.length)
+                return;
+        }
+    }
+    async *rest() {
+        for (const chunk of this.chunks)
+            yield chunk;
+        this.chunks = [];
+        this.buffered = 0;
+        for (;;) {
+            const next = await this.iterator.next();
+            if (next.done)
+                return;
+            yield next.value;
+        }
+    }
+}
+
+// EXTERNAL MODULE: ./src/image/diff.ts
+var image_diff = __nccwpck_require__(34166);
+;// CONCATENATED MODULE: ./src/action/previous.ts
+
+
+
+
+
+
+/**
+ * For a pull request: the image's changes against the same asset of the
+ * repository's latest release. Best effort: any failure is a notice, not an error.
+ */
+async function diffAgainstLatestRelease(options) {
+    const { log } = options;
+    const headers = { accept: 'application/vnd.github+json', 'x-github-api-version': '2022-11-28' };
+    if (options.token)
+        headers['authorization'] = `Bearer ${options.token}`;
+    const network = { ...defaultNetworkOptions(), attempts: 2 };
+    try {
+        const latest = await getJson(`${options.apiUrl.replace(/\/+$/, '')}/repos/${options.repository}/releases/latest`, headers, network, log);
+        const asset = latest.body?.assets.find((a) => a.name === options.artifactName);
+        if (!latest.body || !asset) {
+            log.info(`No previous release with ${options.artifactName} to compare with.`);
+            return undefined;
+        }
+        const dir = await makeTempDir('previous');
+        const file = external_node_path_.join(dir, options.artifactName);
+        await downloadFile(asset.url, file, { headers: { ...headers, accept: 'application/octet-stream' }, what: `${options.artifactName} of ${latest.body.tag_name}` }, network, log);
+        const diff = (0,image_diff/* diffImages */.e)(await records(file), await records(options.current));
+        await promises_.rm(dir, { recursive: true, force: true });
+        return { tag: latest.body.tag_name, diff };
+    }
+    catch (error) {
+        log.info(`Could not compare with the latest release: ${error.message}`);
+        return undefined;
+    }
+}
+async function records(file) {
+    const out = [];
+    for await (const r of readArchive(file))
+        out.push(r);
+    return out;
+}
+
 ;// CONCATENATED MODULE: ./src/action/event.ts
 
 /**
@@ -84830,6 +85040,7 @@ function versionFromTag(tag) {
 }
 
 ;// CONCATENATED MODULE: ./src/action/run.ts
+
 
 
 
@@ -84898,8 +85109,19 @@ async function runAction(inputs, env, log, attester) {
         outcome.provenance = await attestBuild({ subjects, token: inputs.token, repository: env.repository, serverUrl: env.serverUrl }, attester);
         log.info(`Provenance attestation: ${outcome.provenance.url ?? outcome.provenance.id ?? 'created'}`);
     }
-    if (!decision.publish)
+    if (!decision.publish) {
+        if (env.eventName.startsWith('pull_request')) {
+            outcome.previous = await diffAgainstLatestRelease({
+                apiUrl: env.apiUrl,
+                repository: env.repository,
+                token: inputs.token,
+                artifactName,
+                current: output,
+                log
+            });
+        }
         return outcome;
+    }
     const [owner, repo] = env.repository.split('/');
     const releaser = new GitHubReleaser({ token: inputs.token, owner, repo, baseUrl: env.apiUrl });
     const pluginName = manifest?.manifest['name'] ?? repo;
@@ -84990,8 +85212,10 @@ async function sha256Of(file) {
 /* harmony export */   S: () => (/* binding */ writeSummary)
 /* harmony export */ });
 /* harmony import */ var _actions_core__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(46058);
-/* harmony import */ var _image_largest_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(2089);
+/* harmony import */ var _image_diff_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(34166);
+/* harmony import */ var _image_largest_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(2089);
 /* harmony import */ var _release_notes_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(63504);
+
 
 
 
@@ -85027,10 +85251,17 @@ async function writeSummary(result) {
         summary.addHeading('Mappings that replace generated files', 3);
         summary.addList(b.replacements.map((r) => `${r.path}: ${r.by} (was ${r.replaced})`));
     }
+    if (result.previous) {
+        const d = result.previous.diff;
+        summary.addHeading(`Changes against ${result.previous.tag}`, 3);
+        summary.addRaw(d.added.length + d.removed.length + d.changed.length === 0
+            ? '<p>No entry changed.</p>'
+            : `<pre>${escapeHtml((0,_image_diff_js__WEBPACK_IMPORTED_MODULE_2__/* .formatDiff */ .V)(d))}</pre>`, true);
+    }
     summary.addHeading('Largest entries', 3);
     summary.addTable([
         [{ data: 'Path', header: true }, { data: 'Size', header: true }, { data: 'From', header: true }],
-        ...(0,_image_largest_js__WEBPACK_IMPORTED_MODULE_2__/* .largestEntries */ .N)(b.entries, 10).map((e) => [e.path, (0,_release_notes_js__WEBPACK_IMPORTED_MODULE_1__/* .formatBytes */ .z3)(e.size), e.origin])
+        ...(0,_image_largest_js__WEBPACK_IMPORTED_MODULE_3__/* .largestEntries */ .N)(b.entries, 10).map((e) => [e.path, (0,_release_notes_js__WEBPACK_IMPORTED_MODULE_1__/* .formatBytes */ .z3)(e.size), e.origin])
     ]);
     const listing = b.entries
         .map((e) => `${e.type.padEnd(7)} ${e.mode.toString(8).padStart(4, '0')} /${e.path === '.' ? '' : e.path}${e.target ? ` -> ${e.target}` : ''}`)
@@ -85107,6 +85338,69 @@ function formatError(error) {
 
 /***/ }),
 
+/***/ 34166:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   V: () => (/* binding */ formatDiff),
+/* harmony export */   e: () => (/* binding */ diffImages)
+/* harmony export */ });
+/** What changed between two images, entry by entry (by path). */
+function diffImages(before, after) {
+    const old = new Map(before.map((r) => [r.path, r]));
+    const diff = { added: [], removed: [], changed: [] };
+    for (const record of after) {
+        const previous = old.get(record.path);
+        old.delete(record.path);
+        if (!previous) {
+            diff.added.push(record);
+            continue;
+        }
+        const what = [];
+        if (previous.type !== record.type)
+            what.push(`type ${previous.type} → ${record.type}`);
+        if (previous.mode !== record.mode)
+            what.push(`mode ${octal(previous.mode)} → ${octal(record.mode)}`);
+        if (previous.uid !== record.uid || previous.gid !== record.gid)
+            what.push(`owner ${previous.uid}:${previous.gid} → ${record.uid}:${record.gid}`);
+        if (previous.size !== record.size)
+            what.push(`size ${previous.size} → ${record.size} (${signed(record.size - previous.size)})`);
+        else if (previous.sha256 !== record.sha256)
+            what.push('content');
+        if (previous.target !== record.target)
+            what.push(`target ${previous.target ?? '-'} → ${record.target ?? '-'}`);
+        const rdev = (r) => (r.rdev ? `${r.rdev.major}:${r.rdev.minor}` : '-');
+        if (rdev(previous) !== rdev(record))
+            what.push(`device ${rdev(previous)} → ${rdev(record)}`);
+        if (what.length > 0)
+            diff.changed.push({ path: record.path, before: previous, after: record, what });
+    }
+    diff.removed = [...old.values()];
+    return diff;
+}
+function formatDiff(diff) {
+    const lines = [];
+    for (const r of diff.added)
+        lines.push(`+ /${r.path} (${r.type}, ${octal(r.mode)}, ${r.size} bytes)`);
+    for (const r of diff.removed)
+        lines.push(`- /${r.path} (${r.type}, ${octal(r.mode)}, ${r.size} bytes)`);
+    for (const c of diff.changed)
+        lines.push(`~ /${c.path}: ${c.what.join(', ')}`);
+    const total = (rs) => rs.reduce((n, r) => n + r.size, 0);
+    lines.push(`${diff.added.length} added, ${diff.removed.length} removed, ${diff.changed.length} changed` +
+        ` (payload ${signed(total(diff.added) - total(diff.removed) + diff.changed.reduce((n, c) => n + c.after.size - c.before.size, 0))} bytes)`);
+    return lines.join('\n');
+}
+function octal(mode) {
+    return mode.toString(8).padStart(4, '0');
+}
+function signed(n) {
+    return n >= 0 ? `+${n}` : String(n);
+}
+
+
+/***/ }),
+
 /***/ 86509:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
@@ -85165,7 +85459,7 @@ __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __we
 /* harmony import */ var _actions_core__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(46058);
 /* harmony import */ var _action_logger_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(18980);
 /* harmony import */ var _action_inputs_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(81729);
-/* harmony import */ var _action_run_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(21134);
+/* harmony import */ var _action_run_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(67777);
 /* harmony import */ var _action_summary_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(38770);
 /* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(83916);
 

@@ -12,6 +12,7 @@ import { makeBuildRecord } from '../release/record.js'
 import { releaseNotes, sha256sums } from '../release/notes.js'
 import { toolVersion } from '../version.js'
 import { checkSizeBudget } from './budget.js'
+import { diffAgainstLatestRelease, type PreviousRelease } from './previous.js'
 import { decidePublish, versionFromTag, type PublishDecision } from './event.js'
 import type { ActionInputs } from './inputs.js'
 
@@ -38,6 +39,8 @@ export interface ActionResult {
   release?: PublishResult | undefined
   artifactUrl?: string | undefined
   provenance?: ProvenanceResult | undefined
+  /** Pull requests: what changed against the latest release's image. */
+  previous?: PreviousRelease | undefined
 }
 
 /** The Action's whole job, from inputs to a published release; main.ts only wires it to GitHub. */
@@ -109,7 +112,19 @@ export async function runAction(
     )
     log.info(`Provenance attestation: ${outcome.provenance.url ?? outcome.provenance.id ?? 'created'}`)
   }
-  if (!decision.publish) return outcome
+  if (!decision.publish) {
+    if (env.eventName.startsWith('pull_request')) {
+      outcome.previous = await diffAgainstLatestRelease({
+        apiUrl: env.apiUrl,
+        repository: env.repository,
+        token: inputs.token,
+        artifactName,
+        current: output,
+        log
+      })
+    }
+    return outcome
+  }
 
   const [owner, repo] = env.repository.split('/') as [string, string]
   const releaser = new GitHubReleaser({ token: inputs.token, owner, repo, baseUrl: env.apiUrl })

@@ -1,4 +1,5 @@
 import * as core from '@actions/core'
+import { formatDiff } from '../image/diff.js'
 import { largestEntries } from '../image/largest.js'
 import { formatBytes } from '../release/notes.js'
 import type { ActionResult } from './run.js'
@@ -32,6 +33,16 @@ export async function writeSummary(result: ActionResult): Promise<void> {
   if (b.replacements.length > 0) {
     summary.addHeading('Mappings that replace generated files', 3)
     summary.addList(b.replacements.map((r) => `${r.path}: ${r.by} (was ${r.replaced})`))
+  }
+  if (result.previous) {
+    const d = result.previous.diff
+    summary.addHeading(`Changes against ${result.previous.tag}`, 3)
+    summary.addRaw(
+      d.added.length + d.removed.length + d.changed.length === 0
+        ? '<p>No entry changed.</p>'
+        : `<pre>${escapeHtml(formatDiff(d))}</pre>`,
+      true
+    )
   }
   summary.addHeading('Largest entries', 3)
   summary.addTable([
