@@ -70,7 +70,7 @@ async function runAction(dir: string, event: { name: string; ref: string; payloa
   }
   for (const [name, value] of Object.entries(inputs)) env[`INPUT_${name.toUpperCase()}`] = value
   let code = 0
-  let stdout = ''
+  let stdout: string
   try {
     stdout = (await run(process.execPath, [ACTION], { env, cwd: dir })).stdout
   } catch (error) {
