@@ -25,39 +25,9 @@ flock 9
 # insmod order matters: each module needs the ones before it.
 virtio_net_modules=(virtio_ring virtio virtio_pci_modern_dev virtio_pci_legacy_dev virtio_pci failover net_failover virtio_net)
 
-say() { printf 'fetch-kernel: %s\n' "$*" >&2; }
-die() {
-  say "error: $*"
-  exit 1
-}
-
-as_root() {
-  if [ "$(id -u)" -eq 0 ]; then
-    "$@"
-  elif command -v sudo >/dev/null 2>&1; then
-    sudo -n "$@"
-  else
-    die "need root to run: $* (run as root or install sudo)"
-  fi
-}
-
-apt_updated=no
-apt_update_once() {
-  if [ "$apt_updated" = no ]; then
-    say "apt-get update"
-    as_root apt-get update -qq >&2
-    apt_updated=yes
-  fi
-}
-
-# Install packages; refresh the package lists only when the first try fails.
-apt_install() {
-  say "installing $*"
-  if ! as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >&2; then
-    apt_update_once
-    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >&2
-  fi
-}
+script_name=fetch-kernel
+# shellcheck source=lib/common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 
 command -v qemu-system-x86_64 >/dev/null 2>&1 || apt_install qemu-system-x86
 [ -x /bin/busybox ] || apt_install busybox-static

@@ -53,39 +53,9 @@ declare -A pinned_integrity=(
 
 arm64_debs=(libc6:arm64 libstdc++6:arm64 libgcc-s1:arm64)
 
-say() { printf 'fetch-nodes: %s\n' "$*" >&2; }
-die() {
-  say "error: $*"
-  exit 1
-}
-
-as_root() {
-  if [ "$(id -u)" -eq 0 ]; then
-    "$@"
-  elif command -v sudo >/dev/null 2>&1; then
-    sudo -n "$@"
-  else
-    die "need root to run: $* (run as root or install sudo)"
-  fi
-}
-
-apt_updated=no
-apt_update_once() {
-  if [ "$apt_updated" = no ]; then
-    say "apt-get update"
-    as_root apt-get update -qq >&2
-    apt_updated=yes
-  fi
-}
-
-# Install packages; refresh the package lists only when the first try fails.
-apt_install() {
-  say "installing $*"
-  if ! as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >&2; then
-    apt_update_once
-    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >&2
-  fi
-}
+script_name=fetch-nodes
+# shellcheck source=lib/common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 
 # The host's Node reads npm's JSON (it is what runs npm anyway).
 json_field() { node -e 'const j = JSON.parse(require("fs").readFileSync(0, "utf8")); const e = Array.isArray(j) ? j[0] : j; process.stdout.write(String(e[process.argv[1]] ?? ""))' "$1"; }
