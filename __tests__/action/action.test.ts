@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 import { BODY_BEGIN, BODY_END } from '../../src/publish/index.js'
 import { startGitHubServer, type GitHubServer } from '../support/github-server.js'
+import { fetchTestKernel, type TestKernel } from '../boot/fixtures.js'
 
 const run = promisify(execFile)
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
@@ -15,8 +16,10 @@ const ACTION = path.join(REPO, 'dist/action/index.js')
 const sha = (b: Buffer | string) => createHash('sha256').update(b).digest('hex')
 
 let server: GitHubServer
+let kernel: TestKernel | undefined
 beforeAll(async () => {
   server = await startGitHubServer()
+  kernel = fetchTestKernel()
 })
 afterAll(() => server.close())
 
@@ -165,11 +168,16 @@ describe('the bundled action (dist/action/index.js) as a subprocess', () => {
     const mark = server.requests.length
     const dir = workspace()
     fs.appendFileSync(path.join(dir, 'payload/www/index.html'), '<p>changed in this PR</p>\n')
-    const result = await runAction(dir, pullRequest, { manifest: 'manifest.json', publish: 'true' })
+    const smoke = kernel ? { 'smoke-test': 'boot', kernel: kernel.vmlinuz, 'boot-expect': 'http-server answers on :8080' } : {}
+    const result = await runAction(dir, pullRequest, { manifest: 'manifest.json', publish: 'true', ...smoke })
     expect(result.code).toBe(0)
     expect(result.outputs['sha256']).toMatch(/^[0-9a-f]{64}$/)
     expect(result.outputs['release-url']).toBe('')
     expect(result.summary).toContain('not published: a pull_request event never publishes')
+    if (kernel) {
+      expect(result.outputs['boot-ms']).toMatch(/^\d+$/)
+      expect(result.summary).toMatch(/Boot smoke test<\/td><td>passed \((tcg|kvm)\)/)
+    }
     expect(server.requests.slice(mark).filter((r) => r.method !== 'GET')).toEqual([])
     // The summary shows what the PR changes in the image against the latest release (v0.2.0 above).
     expect(result.summary).toContain('Changes against v0.2.0')
