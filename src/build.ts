@@ -4,7 +4,7 @@ import { loadConfig } from './config/load.js'
 import type { BuildConfig } from './config/types.js'
 import { assembleImage, planInit, type InitPlan } from './image/assemble.js'
 import { checkImageBinaries } from './elf/check.js'
-import { FledgeErrors } from './errors.js'
+import { FledgeError, FledgeErrors } from './errors.js'
 import type { Replacement } from './image/builder.js'
 import type { Entry } from './image/entry.js'
 import { compileInit, type CompiledInit } from './init/compile.js'
@@ -64,7 +64,7 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
     network: options.network ?? defaultNetworkOptions(),
     useCache: options.useCache ?? true
   }
-  const [busybox, agent, init] = await Promise.all([
+  const [busybox, agent, init] = await withConfigLocation(config, Promise.all([
     resolveBusybox(config.busybox, context),
     config.agent
       ? resolveAgent(
@@ -79,7 +79,7 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
         )
       : undefined,
     initPlan.kind === 'c-init' ? compileInit(context) : undefined
-  ])
+  ]))
   timings.sources = clock()
 
   const image = await assembleImage(config, initPlan, {
@@ -113,6 +113,19 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
   if (agent) result.agent = agent
   if (init) result.init = init
   return result
+}
+
+/** Source errors name a config key ("agent.path"); point them at its line in fledge.toml. */
+async function withConfigLocation<T>(config: BuildConfig, work: Promise<T>): Promise<T> {
+  try {
+    return await work
+  } catch (error) {
+    if (error instanceof FledgeError && !error.location.file && error.location.key) {
+      const at = config.positions.get(error.location.key) ?? config.positions.get(error.location.key.split('.')[0] ?? '')
+      throw new FledgeError(error.message, { ...error.location, file: config.file, line: at?.line, column: at?.column, fix: error.fix })
+    }
+    throw error
+  }
 }
 
 function stopwatch(): () => number {

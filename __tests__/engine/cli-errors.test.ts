@@ -165,3 +165,12 @@ describe('validate', () => {
     expect(run.stderr.match(/fledge\.toml/g)).toHaveLength(3)
   })
 })
+
+describe('source errors point at fledge.toml', () => {
+  it('a missing local agent names the file, line and key', async () => {
+    const dir = makeProject({ 'fledge.toml': offlineConfig().replace('path = "agent.sh"', 'path = "bin/kestrel"') })
+    const run = await runCli(['build', '-c', path.join(dir, 'fledge.toml'), '-o', path.join(dir, 'out.cpio.gz')])
+    expect(run.code).toBe(1)
+    expect(run.stderr).toMatch(/error: .*fledge\.toml:6:1: agent\.path: agent file not found: .*bin\/kestrel\. Fix: /)
+  })
+})

@@ -47327,7 +47327,7 @@ async function build(options) {
         network: options.network ?? defaultNetworkOptions(),
         useCache: options.useCache ?? true
     };
-    const [busybox, agent, init] = await Promise.all([
+    const [busybox, agent, init] = await withConfigLocation(config, Promise.all([
         resolveBusybox(config.busybox, context),
         config.agent
             ? resolveAgent(config.agent.strategy === 'release' && options.agentVersion
@@ -47339,7 +47339,7 @@ async function build(options) {
             })
             : undefined,
         initPlan.kind === 'c-init' ? compileInit(context) : undefined
-    ]);
+    ]));
     timings.sources = clock();
     const image = await assembleImage(config, initPlan, {
         busybox,
@@ -47377,6 +47377,19 @@ async function build(options) {
     if (init)
         result.init = init;
     return result;
+}
+/** Source errors name a config key ("agent.path"); point them at its line in fledge.toml. */
+async function withConfigLocation(config, work) {
+    try {
+        return await work;
+    }
+    catch (error) {
+        if (error instanceof FledgeError && !error.location.file && error.location.key) {
+            const at = config.positions.get(error.location.key) ?? config.positions.get(error.location.key.split('.')[0] ?? '');
+            throw new FledgeError(error.message, { ...error.location, file: config.file, line: at?.line, column: at?.column, fix: error.fix });
+        }
+        throw error;
+    }
 }
 function stopwatch() {
     let last = performance.now();
