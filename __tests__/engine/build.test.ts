@@ -72,8 +72,15 @@ describe('sources and cache', () => {
   })
 })
 
-describe('unprivileged', () => {
-  const cli = path.join(REPO, 'dist/cli/index.js')
+describe('unprivileged, from the committed bundle alone', () => {
+  // A copy of dist/ and c/ with no node_modules anywhere above it: what a
+  // runner has after checking out the action.
+  const standalone = tmp('fledge-standalone-')
+  fs.cpSync(path.join(REPO, 'dist'), path.join(standalone, 'dist'), { recursive: true })
+  fs.cpSync(path.join(REPO, 'c'), path.join(standalone, 'c'), { recursive: true })
+  fs.copyFileSync(path.join(REPO, 'package.json'), path.join(standalone, 'package.json'))
+  execFileSync('chmod', ['-R', 'a+rX', standalone])
+  const cli = path.join(standalone, 'dist/cli/index.js')
 
   function asNobody(args: string[], cwd: string) {
     const home = tmp('fledge-nobody-')
