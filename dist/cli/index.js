@@ -47787,14 +47787,19 @@ function compareVersionsDescending(a, b) {
 
 
 
+
+
+
 const kernel_source_TOOL = 'fledge-kernel';
 /**
  * A kernel given as a path, or as an http(s)/file URL that is downloaded,
  * verified against `sha256` when given, and kept in the tool cache.
  */
 async function obtainKernel(spec, sha256, log) {
-    if (!spec || !/^(https?|file):\/\//.test(spec))
-        return resolveKernel(spec || undefined);
+    if (!spec)
+        return hostKernel(log);
+    if (!/^(https?|file):\/\//.test(spec))
+        return resolveKernel(spec);
     const expected = sha256?.replace(/^sha256:/, '').toLowerCase() || undefined;
     if (expected) {
         const hit = findCached(kernel_source_TOOL, `sha256-${expected}`);
@@ -47809,6 +47814,30 @@ async function obtainKernel(spec, sha256, log) {
     const cached = await storeCached(dir, kernel_source_TOOL, `sha256-${result.sha256}`);
     await promises_namespaceObject.rm(dir, { recursive: true, force: true });
     return external_node_path_namespaceObject.join(cached, 'vmlinuz');
+}
+/**
+ * The host's newest kernel. Ubuntu (GitHub's runners) installs /boot/vmlinuz-*
+ * readable by root only; there the runner's passwordless sudo makes a readable copy.
+ */
+async function hostKernel(log) {
+    try {
+        return resolveKernel();
+    }
+    catch (error) {
+        if (process.env['GITHUB_ACTIONS'] !== 'true' || !(error instanceof FledgeError))
+            throw error;
+        const names = (await promises_namespaceObject.readdir('/boot').catch(() => []))
+            .filter((n) => n.startsWith('vmlinuz-'))
+            .sort((a, b) => b.localeCompare(a, 'en', { numeric: true }));
+        if (!names[0])
+            throw error;
+        const copy = external_node_path_namespaceObject.join(await makeTempDir('kernel'), 'vmlinuz');
+        log.info(`Copying /boot/${names[0]} with sudo (it is readable by root only)`);
+        await (0,external_node_util_.promisify)(external_node_child_process_namespaceObject.execFile)('sudo', ['-n', 'install', '-m', '0644', `/boot/${names[0]}`, copy]).catch(() => {
+            throw error;
+        });
+        return copy;
+    }
 }
 
 ;// CONCATENATED MODULE: ./src/boot/qemu.ts
