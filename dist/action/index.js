@@ -72245,6 +72245,8 @@ class DeflatePool {
     pending = new Map();
     nextId = 0;
     failure;
+    /** Block buffers back from the workers, to be filled again. */
+    spare = [];
     constructor(size = defaultPoolSize()) {
         this.size = size;
     }
@@ -72262,11 +72264,16 @@ class DeflatePool {
                 },
                 reject
             });
-            // Copies, so that only the block (not the buffer it is a view of) crosses threads.
-            const data = Uint8Array.from(job.data);
+            // A block that is a view of a larger buffer is copied: only its bytes may cross.
+            const data = ownsBuffer(job.data) ? new Uint8Array(job.data.buffer, 0, job.data.length) : Uint8Array.from(job.data);
             const dictionary = job.dictionary ? Uint8Array.from(job.dictionary) : undefined;
             slot.worker.postMessage({ id, data, dictionary, last: job.last, level: job.level }, [data.buffer]);
         });
+    }
+    /** A buffer of `size` bytes to fill: a recycled block when one is free. */
+    takeBuffer(size) {
+        const spare = this.spare.pop();
+        return spare && spare.byteLength === size ? Buffer.from(spare, 0, size) : Buffer.allocUnsafeSlow(size);
     }
     async close() {
         await Promise.all(this.workers.map((w) => w.worker.terminate()));
@@ -72283,6 +72290,8 @@ class DeflatePool {
     spawn() {
         const worker = new external_node_worker_threads_.Worker(__nccwpck_require__.ab + "deflate-worker.mjs");
         worker.on('message', (message) => {
+            if (message.input && this.spare.length < 2 * this.size)
+                this.spare.push(message.input.buffer);
             const pending = this.pending.get(message.id);
             if (!pending)
                 return;
@@ -72305,6 +72314,9 @@ class DeflatePool {
             pending.reject(error);
         this.pending.clear();
     }
+}
+function ownsBuffer(data) {
+    return data.byteOffset === 0 && data.buffer.byteLength === data.length && data.buffer instanceof ArrayBuffer;
 }
 /** One worker per core; the main thread reads files and hashes meanwhile. */
 function defaultPoolSize() {
@@ -72338,15 +72350,17 @@ async function* gzipBlocks(input, options = DEFAULT_GZIP, onUncompressed) {
         yield gzipHeader(options.level);
         let crc = 0;
         let total = 0;
-        let block = Buffer.allocUnsafe(options.blockSize);
+        let block = pool.takeBuffer(options.blockSize);
         let filled = 0;
         let previousTail;
         let ready; // a full block held back until we know it is not the last
         const dispatch = (data, last) => {
-            const job = pool.deflate({ data, dictionary: previousTail, last, level: options.level });
+            const dictionary = previousTail;
+            // Taken before the block moves to its worker.
+            previousTail = Buffer.from(data.subarray(Math.max(0, data.length - WINDOW)));
+            const job = pool.deflate({ data, dictionary, last, level: options.level });
             job.catch(() => { }); // observed when awaited below; avoids an unhandled rejection meanwhile
             inFlight.push(job);
-            previousTail = Buffer.from(data.subarray(Math.max(0, data.length - WINDOW)));
         };
         for await (const chunk of input) {
             // zlib.crc32() of an empty buffer with no backing memory returns 0, not
@@ -72366,7 +72380,7 @@ async function* gzipBlocks(input, options = DEFAULT_GZIP, onUncompressed) {
                     if (ready)
                         dispatch(ready, false);
                     ready = block;
-                    block = Buffer.allocUnsafe(options.blockSize);
+                    block = pool.takeBuffer(options.blockSize);
                     filled = 0;
                     while (inFlight.length >= maxInFlight)
                         yield await inFlight.shift();

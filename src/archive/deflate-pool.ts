@@ -2,7 +2,8 @@ import * as os from 'node:os'
 import { Worker } from 'node:worker_threads'
 
 export interface DeflateJob {
-  data: Uint8Array
+  /** Moved to the worker (its buffer is detached here) and recycled afterwards. */
+  data: Buffer
   dictionary: Uint8Array | undefined
   last: boolean
   level: number
@@ -22,6 +23,8 @@ export class DeflatePool {
   private readonly pending = new Map<number, Pending>()
   private nextId = 0
   private failure: Error | undefined
+  /** Block buffers back from the workers, to be filled again. */
+  private readonly spare: ArrayBuffer[] = []
 
   constructor(readonly size: number = defaultPoolSize()) {}
 
@@ -38,11 +41,17 @@ export class DeflatePool {
         },
         reject
       })
-      // Copies, so that only the block (not the buffer it is a view of) crosses threads.
-      const data = Uint8Array.from(job.data)
+      // A block that is a view of a larger buffer is copied: only its bytes may cross.
+      const data = ownsBuffer(job.data) ? new Uint8Array(job.data.buffer, 0, job.data.length) : Uint8Array.from(job.data)
       const dictionary = job.dictionary ? Uint8Array.from(job.dictionary) : undefined
-      slot.worker.postMessage({ id, data, dictionary, last: job.last, level: job.level }, [data.buffer])
+      slot.worker.postMessage({ id, data, dictionary, last: job.last, level: job.level }, [data.buffer as ArrayBuffer])
     })
+  }
+
+  /** A buffer of `size` bytes to fill: a recycled block when one is free. */
+  takeBuffer(size: number): Buffer {
+    const spare = this.spare.pop()
+    return spare && spare.byteLength === size ? Buffer.from(spare, 0, size) : Buffer.allocUnsafeSlow(size)
   }
 
   async close(): Promise<void> {
@@ -61,7 +70,8 @@ export class DeflatePool {
 
   private spawn(): Worker {
     const worker = new Worker(new URL('./deflate-worker.mjs', import.meta.url))
-    worker.on('message', (message: { id: number; out?: Uint8Array; error?: string }) => {
+    worker.on('message', (message: { id: number; out?: Uint8Array; input?: Uint8Array; error?: string }) => {
+      if (message.input && this.spare.length < 2 * this.size) this.spare.push(message.input.buffer as ArrayBuffer)
       const pending = this.pending.get(message.id)
       if (!pending) return
       this.pending.delete(message.id)
@@ -80,6 +90,10 @@ export class DeflatePool {
     for (const pending of this.pending.values()) pending.reject(error)
     this.pending.clear()
   }
+}
+
+function ownsBuffer(data: Buffer): boolean {
+  return data.byteOffset === 0 && data.buffer.byteLength === data.length && data.buffer instanceof ArrayBuffer
 }
 
 /** One worker per core; the main thread reads files and hashes meanwhile. */

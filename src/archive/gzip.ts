@@ -38,16 +38,18 @@ export async function* gzipBlocks(
     yield gzipHeader(options.level)
     let crc = 0
     let total = 0
-    let block = Buffer.allocUnsafe(options.blockSize)
+    let block = pool.takeBuffer(options.blockSize)
     let filled = 0
     let previousTail: Buffer | undefined
     let ready: Buffer | undefined // a full block held back until we know it is not the last
 
     const dispatch = (data: Buffer, last: boolean) => {
-      const job = pool.deflate({ data, dictionary: previousTail, last, level: options.level })
+      const dictionary = previousTail
+      // Taken before the block moves to its worker.
+      previousTail = Buffer.from(data.subarray(Math.max(0, data.length - WINDOW)))
+      const job = pool.deflate({ data, dictionary, last, level: options.level })
       job.catch(() => {}) // observed when awaited below; avoids an unhandled rejection meanwhile
       inFlight.push(job)
-      previousTail = Buffer.from(data.subarray(Math.max(0, data.length - WINDOW)))
     }
 
     for await (const chunk of input) {
@@ -66,7 +68,7 @@ export async function* gzipBlocks(
         if (filled === options.blockSize) {
           if (ready) dispatch(ready, false)
           ready = block
-          block = Buffer.allocUnsafe(options.blockSize)
+          block = pool.takeBuffer(options.blockSize)
           filled = 0
           while (inFlight.length >= maxInFlight) yield await (inFlight.shift() as Promise<Buffer>)
         }
