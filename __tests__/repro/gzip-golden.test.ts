@@ -2,9 +2,10 @@
  * Golden bytes for the compressor. The output of gzipBlocks for a fixed input
  * is pinned by its sha256, and checked against an independent implementation
  * of the same procedure with stock zlib (Python's zlib module): our
- * compressor (pako, a pure-JavaScript port of zlib, pinned by the lockfile)
- * must give exactly stock zlib's bytes, on any Node and any CPU. If the
- * goldens move, every published checksum of an unchanged plugin would move.
+ * compressor (stock zlib compiled to WebAssembly, committed as zlib.wasm and
+ * rebuilt here from source) must give exactly stock zlib's bytes, on any Node
+ * and any CPU. If the goldens move, every published checksum of an unchanged
+ * plugin would move.
  */
 import { createHash } from 'node:crypto'
 import * as zlib from 'node:zlib'
@@ -143,5 +144,14 @@ describe('gzipBlocks equals stock zlib', () => {
     })
     const ours = await gzip(pieces(input, 5, 65536), { level, blockSize, parallelism: 2 })
     expect(ours.subarray(10, ours.length - 8).equals(reference)).toBe(true)
+  })
+})
+
+describe('zlib.wasm', () => {
+  it('is rebuilt byte for byte from the pinned zlib source by scripts/build-zlib-wasm.sh', () => {
+    const repo = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../..')
+    const rebuilt = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'fledge-wasm-')), 'zlib.wasm')
+    execFileSync('bash', [path.join(repo, 'scripts/build-zlib-wasm.sh'), rebuilt], { stdio: ['ignore', 'ignore', 'pipe'] })
+    expect(sha256(fs.readFileSync(rebuilt))).toBe(sha256(fs.readFileSync(path.join(repo, 'src/archive/zlib.wasm'))))
   })
 })

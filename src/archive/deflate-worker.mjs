@@ -1,62 +1,56 @@
-// Deflates blocks for gzip.ts on a worker thread, with pako: a pure-JavaScript
-// port of zlib whose output equals stock zlib's. Its bytes are fixed by our
-// lockfile, not by the zlib compiled into the running Node (Node bundles
-// Chromium's zlib, whose output differs between releases and is ~1.8% larger
-// than stock zlib at the same level).
+// Deflates blocks for gzip.ts on a worker thread with stock zlib compiled to
+// WebAssembly (zlib.wasm, built by scripts/build-zlib-wasm.sh from Debian's
+// zlib 1.2.13 and c/zlib-deflate.c). Not the zlib compiled into Node: Node
+// bundles Chromium's fork, whose bytes differ between Node releases and are
+// ~1.8% larger than stock zlib's at the same level. WebAssembly runs the same
+// on every machine, so the bytes are pinned by the committed zlib.wasm.
 //
-// One zlib stream per worker is reset for every block (no per-block state
-// allocations), and the input block is sent back to the main thread to be
-// filled again: memory stays flat however large the image is.
+// One zlib stream per worker is reset for every block, and the input block is
+// sent back to the main thread to be filled again: memory stays flat however
+// large the image is.
+import { readFileSync } from 'node:fs'
+import * as path from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { parentPort } from 'node:worker_threads'
-import zlib from 'pako/lib/zlib/deflate.js'
-import ZStream from 'pako/lib/zlib/zstream.js'
 
-const Z_OK = 0
-const Z_STREAM_END = 1
-const Z_SYNC_FLUSH = 2
-const Z_FINISH = 4
-const Z_DEFLATED = 8
-const RAW_WINDOW_BITS = -15
-const MEM_LEVEL = 8
-const Z_DEFAULT_STRATEGY = 0
+const here = path.dirname(fileURLToPath(import.meta.url))
+const module = new WebAssembly.Module(readFileSync(path.join(here, 'zlib.wasm')))
+const zlib = new WebAssembly.Instance(module, {}).exports
 
-let stream
-let streamLevel
-let output = new Uint8Array(0)
+const DICTIONARY_MAX = 32 * 1024
+let inputPtr = 0
+let inputCap = 0
+let outputPtr = 0
+let outputCap = 0
+const dictionaryPtr = zlib.fa_alloc(DICTIONARY_MAX)
 
-function streamFor(level) {
-  if (stream && streamLevel === level) {
-    zlib.deflateReset(stream)
-    return stream
+function reserve(size) {
+  if (size > inputCap) {
+    if (inputPtr) zlib.fa_free(inputPtr)
+    inputPtr = zlib.fa_alloc(size)
+    inputCap = size
   }
-  stream = new ZStream()
-  const status = zlib.deflateInit2(stream, level, Z_DEFLATED, RAW_WINDOW_BITS, MEM_LEVEL, Z_DEFAULT_STRATEGY)
-  if (status !== Z_OK) throw new Error(`deflateInit2 failed (${status})`)
-  streamLevel = level
-  return stream
+  // Room for the worst case: stored blocks plus the flush marker.
+  const bound = size + (size >> 12) + 64
+  if (bound > outputCap) {
+    if (outputPtr) zlib.fa_free(outputPtr)
+    outputPtr = zlib.fa_alloc(bound)
+    outputCap = bound
+  }
+  if (!inputPtr || !outputPtr || !dictionaryPtr) throw new Error('out of WebAssembly memory')
 }
 
 function deflateBlock(data, dictionary, last, level) {
-  const strm = streamFor(level)
-  if (dictionary) {
-    const status = zlib.deflateSetDictionary(strm, dictionary)
-    if (status !== Z_OK) throw new Error(`deflateSetDictionary failed (${status})`)
+  reserve(data.length)
+  // Views are made after reserve(): growing the memory replaces memory.buffer.
+  new Uint8Array(zlib.memory.buffer, inputPtr, data.length).set(data)
+  const dictionaryLength = dictionary ? Math.min(dictionary.length, DICTIONARY_MAX) : 0
+  if (dictionaryLength) {
+    new Uint8Array(zlib.memory.buffer, dictionaryPtr, dictionaryLength).set(dictionary.subarray(dictionary.length - dictionaryLength))
   }
-  // Room for the worst case: stored blocks plus the flush marker.
-  const bound = data.length + (data.length >> 12) + 64
-  if (output.length < bound) output = new Uint8Array(bound)
-  strm.input = data
-  strm.next_in = 0
-  strm.avail_in = data.length
-  strm.output = output
-  strm.next_out = 0
-  strm.avail_out = output.length
-  const status = zlib.deflate(strm, last ? Z_FINISH : Z_SYNC_FLUSH)
-  if (last ? status !== Z_STREAM_END : status !== Z_OK || strm.avail_in !== 0) {
-    throw new Error(`deflate failed (${status}, ${strm.avail_in} bytes left)`)
-  }
-  strm.input = null
-  return output.slice(0, strm.next_out)
+  const written = zlib.fa_deflate_block(level, inputPtr, data.length, dictionaryPtr, dictionaryLength, last ? 1 : 0, outputPtr, outputCap)
+  if (written < 0) throw new Error(`zlib deflate failed (${written})`)
+  return new Uint8Array(zlib.memory.buffer, outputPtr, written).slice()
 }
 
 parentPort.on('message', ({ id, data, dictionary, last, level }) => {
