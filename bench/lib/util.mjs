@@ -37,6 +37,12 @@ export function quote(word) {
   return `'${String(word).replaceAll("'", `'\\''`)}'`
 }
 
+let niceness = 0
+/** Runs every timed command under `nice -n N` (negative needs root); 0 = as is. */
+export function setNiceness(n) {
+  niceness = n
+}
+
 /**
  * Runs argv under GNU time (`/usr/bin/time -v`) and returns the wall time
  * measured here (hrtime around the spawn) plus what time(1) saw: user and
@@ -48,7 +54,8 @@ export async function timed(argv, options = {}) {
     os.tmpdir(),
     `bench-time-${process.pid}-${Math.random().toString(16).slice(2)}`
   )
-  const child = spawn('/usr/bin/time', ['-v', '-o', timeFile, ...argv], {
+  const prefix = niceness ? ['nice', '-n', String(niceness)] : []
+  const child = spawn('/usr/bin/time', ['-v', '-o', timeFile, ...prefix, ...argv], {
     cwd: options.cwd,
     env: options.env ?? process.env,
     stdio: ['ignore', 'pipe', 'pipe']
