@@ -72328,8 +72328,8 @@ function defaultPoolSize() {
 
 /**
  * Level 7 of stock zlib: 0.2% larger than GNU `gzip -9` on real binaries, at
- * less than half its CPU time (bench/README.md has the figures and the
- * alternatives measured).
+ * about half its CPU time, spread over every core (bench/README.md has the
+ * figures and the alternatives measured).
  */
 const DEFAULT_GZIP = { level: 7, blockSize: 1 << 20, parallelism: 0 };
 const WINDOW = 32 * 1024;
