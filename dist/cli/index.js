@@ -41569,8 +41569,11 @@ function remember(map, key, line, column) {
     if (!map.has(key))
         map.set(key, { line, column });
 }
-/** Index of the `=` that ends the key, skipping quoted key parts. */
-function findAssignment(text) {
+/**
+ * Calls `visit` with each character outside TOML strings and its index;
+ * stops when `visit` returns true. Returns that index, or -1.
+ */
+function scanOutsideStrings(text, visit) {
     let quote;
     for (let i = 0; i < text.length; i++) {
         const c = text[i];
@@ -41582,10 +41585,14 @@ function findAssignment(text) {
         }
         else if (c === '"' || c === "'")
             quote = c;
-        else if (c === '=')
+        else if (visit(c, i))
             return i;
     }
     return -1;
+}
+/** Index of the `=` that ends the key, skipping quoted key parts. */
+function findAssignment(text) {
+    return scanOutsideStrings(text, (c) => c === '=');
 }
 /** `a."b.c".d` → ['a', 'b.c', 'd'] */
 function splitKey(key) {
@@ -41618,25 +41625,15 @@ function splitKey(key) {
 /** Net count of opening minus closing brackets outside strings and comments. */
 function bracketBalance(text) {
     let balance = 0;
-    let quote;
-    for (let i = 0; i < text.length; i++) {
-        const c = text[i];
-        if (quote) {
-            if (c === '\\' && quote === '"')
-                i++;
-            else if (c === quote)
-                quote = undefined;
-            continue;
-        }
+    scanOutsideStrings(text, (c) => {
         if (c === '#')
-            break;
-        if (c === '"' || c === "'")
-            quote = c;
-        else if (c === '[' || c === '{')
+            return true;
+        if (c === '[' || c === '{')
             balance++;
         else if (c === ']' || c === '}')
             balance--;
-    }
+        return false;
+    });
     return balance;
 }
 

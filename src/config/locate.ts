@@ -58,18 +58,26 @@ function remember(map: Map<string, KeyPosition>, key: string, line: number, colu
   if (!map.has(key)) map.set(key, { line, column })
 }
 
-/** Index of the `=` that ends the key, skipping quoted key parts. */
-function findAssignment(text: string): number {
+/**
+ * Calls `visit` with each character outside TOML strings and its index;
+ * stops when `visit` returns true. Returns that index, or -1.
+ */
+function scanOutsideStrings(text: string, visit: (c: string, i: number) => boolean | void): number {
   let quote: string | undefined
   for (let i = 0; i < text.length; i++) {
-    const c = text[i]
+    const c = text[i] as string
     if (quote) {
       if (c === '\\' && quote === '"') i++
       else if (c === quote) quote = undefined
     } else if (c === '"' || c === "'") quote = c
-    else if (c === '=') return i
+    else if (visit(c, i)) return i
   }
   return -1
+}
+
+/** Index of the `=` that ends the key, skipping quoted key parts. */
+function findAssignment(text: string): number {
+  return scanOutsideStrings(text, (c) => c === '=')
 }
 
 /** `a."b.c".d` → ['a', 'b.c', 'd'] */
@@ -97,18 +105,11 @@ export function splitKey(key: string): string[] {
 /** Net count of opening minus closing brackets outside strings and comments. */
 function bracketBalance(text: string): number {
   let balance = 0
-  let quote: string | undefined
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i]
-    if (quote) {
-      if (c === '\\' && quote === '"') i++
-      else if (c === quote) quote = undefined
-      continue
-    }
-    if (c === '#') break
-    if (c === '"' || c === "'") quote = c
-    else if (c === '[' || c === '{') balance++
+  scanOutsideStrings(text, (c) => {
+    if (c === '#') return true
+    if (c === '[' || c === '{') balance++
     else if (c === ']' || c === '}') balance--
-  }
+    return false
+  })
   return balance
 }
