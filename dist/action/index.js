@@ -70215,7 +70215,7 @@ const actionsLogger = {
 
 /***/ }),
 
-/***/ 3362:
+/***/ 60046:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -70224,8 +70224,6 @@ __nccwpck_require__.d(__webpack_exports__, {
   C: () => (/* binding */ runAction)
 });
 
-// EXTERNAL MODULE: external "node:fs/promises"
-var promises_ = __nccwpck_require__(51455);
 // EXTERNAL MODULE: external "node:path"
 var external_node_path_ = __nccwpck_require__(76760);
 // EXTERNAL MODULE: external "node:fs"
@@ -70977,6 +70975,8 @@ function report(outcome, consoleLog, accel, log) {
     return result;
 }
 
+// EXTERNAL MODULE: external "node:fs/promises"
+var promises_ = __nccwpck_require__(51455);
 ;// CONCATENATED MODULE: external "node:os"
 const external_node_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:os");
 // EXTERNAL MODULE: ./node_modules/@actions/core/lib/core.js + 8 modules
@@ -75599,6 +75599,17 @@ async function compilerIdentity(cc) {
     return { version: `${version} (${machine})`, fingerprint: `${version}\n${machine}\n${libc}` };
 }
 
+;// CONCATENATED MODULE: ./src/hash.ts
+
+
+/** Hex sha256 of a file, streamed. */
+async function sha256File(file) {
+    const hash = (0,external_node_crypto_.createHash)('sha256');
+    for await (const chunk of (0,external_node_fs_.createReadStream)(file))
+        hash.update(chunk);
+    return hash.digest('hex');
+}
+
 ;// CONCATENATED MODULE: ./src/sources/agent.ts
 
 
@@ -75730,12 +75741,6 @@ function apiHeaders(token) {
 }
 async function agent_describe(file) {
     return { path: file, size: (await promises_.stat(file)).size };
-}
-async function sha256File(file) {
-    const hash = (0,external_node_crypto_.createHash)('sha256');
-    for await (const chunk of (0,external_node_fs_.createReadStream)(file))
-        hash.update(chunk);
-    return hash.digest('hex');
 }
 
 ;// CONCATENATED MODULE: ./src/sources/busybox.ts
@@ -77033,7 +77038,6 @@ async function writePluginManifest(plan, values, log) {
 
 
 
-
 // GitHub renames asset files with other characters (and leading/trailing dots), which
 // breaks finding them again by name: keep names to this set.
 const PLAIN_NAME = /^[A-Za-z0-9_-][A-Za-z0-9._-]*$/;
@@ -77073,15 +77077,10 @@ async function prepareAssets(assets) {
             contentType: asset.contentType,
             label: asset.label,
             size: stat.size,
-            sha256: (asset.sha256 ?? (await assets_sha256File(asset.path))).toLowerCase()
+            sha256: (asset.sha256 ?? (await sha256File(asset.path))).toLowerCase()
         });
     }
     return prepared;
-}
-async function assets_sha256File(path) {
-    const hash = (0,external_node_crypto_.createHash)('sha256');
-    await (0,external_node_stream_promises_namespaceObject.pipeline)(external_node_fs_.createReadStream(path), hash);
-    return hash.digest('hex');
 }
 /** GitHub reports `sha256:<hex>`. */
 function digestMatches(reported, sha256) {
@@ -85239,7 +85238,7 @@ async function runAction(inputs, env, log, attester) {
         assets.push({ path: manifest.path, name: external_node_path_.basename(manifest.path), contentType: 'application/json' });
     assets.push({ path: recordPath, name: external_node_path_.basename(recordPath), contentType: 'application/json' });
     const sumsPath = external_node_path_.join(external_node_path_.dirname(output), 'SHA256SUMS');
-    await writeFileAtomic(sumsPath, (0,notes/* sha256sums */.U0)(await Promise.all(assets.map(async (a) => ({ name: a.name, sha256: a.sha256 ?? (await sha256Of(a.path)) })))));
+    await writeFileAtomic(sumsPath, (0,notes/* sha256sums */.U0)(await Promise.all(assets.map(async (a) => ({ name: a.name, sha256: a.sha256 ?? (await sha256File(a.path)) })))));
     assets.push({ path: sumsPath, name: 'SHA256SUMS', contentType: 'text/plain' });
     const outcome = { build: result, decision, manifest, recordPath, sumsPath, boot };
     if (manifest)
@@ -85247,7 +85246,7 @@ async function runAction(inputs, env, log, attester) {
     if (inputs.attest) {
         const subjects = [{ name: artifactName, sha256: result.archive.sha256 }];
         if (manifest)
-            subjects.push({ name: external_node_path_.basename(manifest.path), sha256: await sha256Of(manifest.path) });
+            subjects.push({ name: external_node_path_.basename(manifest.path), sha256: await sha256File(manifest.path) });
         outcome.provenance = await attestBuild({ subjects, token: inputs.token, repository: env.repository, serverUrl: env.serverUrl }, attester);
         log.info(`Provenance attestation: ${outcome.provenance.url ?? outcome.provenance.id ?? 'created'}`);
     }
@@ -85338,10 +85337,6 @@ function healthFromManifest(manifest) {
         endpoint: m.health_check.endpoint,
         timeoutMs: m.health_check.timeout_ms || 30_000
     };
-}
-async function sha256Of(file) {
-    const { createHash } = await Promise.resolve(/* import() */).then(__nccwpck_require__.t.bind(__nccwpck_require__, 77598, 23));
-    return createHash('sha256').update(await promises_.readFile(file)).digest('hex');
 }
 
 
@@ -85601,7 +85596,7 @@ __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __we
 /* harmony import */ var _actions_core__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(46058);
 /* harmony import */ var _action_logger_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(18980);
 /* harmony import */ var _action_inputs_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(81729);
-/* harmony import */ var _action_run_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(3362);
+/* harmony import */ var _action_run_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(60046);
 /* harmony import */ var _action_summary_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(38770);
 /* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(83916);
 

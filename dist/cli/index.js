@@ -39640,7 +39640,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _cli_main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(2447);
+/* harmony import */ var _cli_main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(2084);
 
 process.exitCode = await (0,_cli_main_js__WEBPACK_IMPORTED_MODULE_0__/* .main */ .iW)(process.argv.slice(2));
 
@@ -39649,7 +39649,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 2447:
+/***/ 2084:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -47061,6 +47061,17 @@ async function compilerIdentity(cc) {
     return { version: `${version} (${machine})`, fingerprint: `${version}\n${machine}\n${libc}` };
 }
 
+;// CONCATENATED MODULE: ./src/hash.ts
+
+
+/** Hex sha256 of a file, streamed. */
+async function sha256File(file) {
+    const hash = (0,external_node_crypto_.createHash)('sha256');
+    for await (const chunk of (0,external_node_fs_namespaceObject.createReadStream)(file))
+        hash.update(chunk);
+    return hash.digest('hex');
+}
+
 ;// CONCATENATED MODULE: external "node:stream/promises"
 const external_node_stream_promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:stream/promises");
 // EXTERNAL MODULE: external "node:stream"
@@ -47359,12 +47370,6 @@ function apiHeaders(token) {
 }
 async function agent_describe(file) {
     return { path: file, size: (await promises_namespaceObject.stat(file)).size };
-}
-async function sha256File(file) {
-    const hash = (0,external_node_crypto_.createHash)('sha256');
-    for await (const chunk of (0,external_node_fs_namespaceObject.createReadStream)(file))
-        hash.update(chunk);
-    return hash.digest('hex');
 }
 
 ;// CONCATENATED MODULE: ./src/sources/busybox.ts
@@ -48703,14 +48708,15 @@ function compareRecords(expected, actual) {
 
 
 
-
 /**
  * Rebuilds an image from the inputs its build record names (in the current
  * checkout) and compares the bytes; on a mismatch, says which input differs.
  */
 async function verifyArchive(options) {
     const record = await verify_readRecord(options.record);
-    const archiveSha256 = await verify_sha256File(options.archive);
+    const archiveSha256 = await sha256File(options.archive).catch((error) => {
+        throw new FledgeError(`cannot read ${options.archive} (${error.code ?? error.message}).`, { fix: 'pass the downloaded image.' });
+    });
     const configPath = options.configPath ?? external_node_path_namespaceObject.resolve(record.config.path);
     const dir = await promises_namespaceObject.mkdtemp(external_node_path_namespaceObject.join(external_node_os_namespaceObject.tmpdir(), 'fledge-verify-'));
     try {
@@ -48757,17 +48763,6 @@ async function verify_readRecord(file) {
         throw new FledgeError(`not a fledge-action build record (schema ${JSON.stringify(record.schema)}).`, { file });
     }
     return record;
-}
-async function verify_sha256File(file) {
-    const hash = (0,external_node_crypto_.createHash)('sha256');
-    try {
-        for await (const chunk of (0,external_node_fs_namespaceObject.createReadStream)(file))
-            hash.update(chunk);
-    }
-    catch (error) {
-        throw new FledgeError(`cannot read ${file} (${error.code}).`, { fix: 'pass the downloaded image.' });
-    }
-    return hash.digest('hex');
 }
 
 ;// CONCATENATED MODULE: ./src/cli/stdout.ts

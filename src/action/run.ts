@@ -1,4 +1,3 @@
-import * as fs from 'node:fs/promises'
 import * as path from 'node:path'
 import { bootImage, type BootResult } from '../boot/smoke.js'
 import { obtainKernel } from '../boot/kernel-source.js'
@@ -10,6 +9,7 @@ import { GitHubReleaser, publishRelease, type PublishAsset, type PublishResult }
 import { attestBuild, type Attester, type ProvenanceResult } from '../release/provenance.js'
 import { makeBuildRecord } from '../release/record.js'
 import { releaseNotes, sha256sums } from '../release/notes.js'
+import { sha256File } from '../hash.js'
 import { toolVersion } from '../version.js'
 import { checkSizeBudget } from './budget.js'
 import { diffAgainstLatestRelease, type PreviousRelease } from './previous.js'
@@ -98,14 +98,14 @@ export async function runAction(
   if (manifest) assets.push({ path: manifest.path, name: path.basename(manifest.path), contentType: 'application/json' })
   assets.push({ path: recordPath, name: path.basename(recordPath), contentType: 'application/json' })
   const sumsPath = path.join(path.dirname(output), 'SHA256SUMS')
-  await writeFileAtomic(sumsPath, sha256sums(await Promise.all(assets.map(async (a) => ({ name: a.name, sha256: a.sha256 ?? (await sha256Of(a.path)) })))))
+  await writeFileAtomic(sumsPath, sha256sums(await Promise.all(assets.map(async (a) => ({ name: a.name, sha256: a.sha256 ?? (await sha256File(a.path)) })))))
   assets.push({ path: sumsPath, name: 'SHA256SUMS', contentType: 'text/plain' })
 
   const outcome: ActionResult = { build: result, decision, manifest, recordPath, sumsPath, boot }
   if (manifest) outcome.manifestUrl = assetUrl(path.basename(manifest.path))
   if (inputs.attest) {
     const subjects = [{ name: artifactName, sha256: result.archive.sha256 }]
-    if (manifest) subjects.push({ name: path.basename(manifest.path), sha256: await sha256Of(manifest.path) })
+    if (manifest) subjects.push({ name: path.basename(manifest.path), sha256: await sha256File(manifest.path) })
     outcome.provenance = await attestBuild(
       { subjects, token: inputs.token, repository: env.repository, serverUrl: env.serverUrl },
       attester
@@ -206,9 +206,4 @@ function healthFromManifest(manifest: WrittenManifest | undefined) {
     endpoint: m.health_check.endpoint,
     timeoutMs: m.health_check.timeout_ms || 30_000
   }
-}
-
-async function sha256Of(file: string): Promise<string> {
-  const { createHash } = await import('node:crypto')
-  return createHash('sha256').update(await fs.readFile(file)).digest('hex')
 }

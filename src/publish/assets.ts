@@ -1,8 +1,7 @@
 /** The files to publish, checked before anything is created on GitHub, and their digests. */
-import { createHash } from 'node:crypto'
 import * as fs from 'node:fs'
-import { pipeline } from 'node:stream/promises'
 import { FledgeError } from '../errors.js'
+import { sha256File } from '../hash.js'
 
 export interface PublishAsset {
   path: string
@@ -67,12 +66,6 @@ export async function prepareAssets(assets: readonly PublishAsset[]): Promise<Pr
     })
   }
   return prepared
-}
-
-export async function sha256File(path: string): Promise<string> {
-  const hash = createHash('sha256')
-  await pipeline(fs.createReadStream(path), hash)
-  return hash.digest('hex')
 }
 
 /** GitHub reports `sha256:<hex>`. */

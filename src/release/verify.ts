@@ -1,10 +1,9 @@
-import { createHash } from 'node:crypto'
-import { createReadStream } from 'node:fs'
 import * as fs from 'node:fs/promises'
 import * as os from 'node:os'
 import * as path from 'node:path'
 import { build } from '../build.js'
 import { FledgeError } from '../errors.js'
+import { sha256File } from '../hash.js'
 import type { Logger } from '../log.js'
 import { compareRecords, makeBuildRecord, RECORD_SCHEMA, type BuildRecord } from './record.js'
 
@@ -27,7 +26,9 @@ export async function verifyArchive(options: {
   log: Logger
 }): Promise<VerifyResult> {
   const record = await readRecord(options.record)
-  const archiveSha256 = await sha256File(options.archive)
+  const archiveSha256 = await sha256File(options.archive).catch((error: NodeJS.ErrnoException) => {
+    throw new FledgeError(`cannot read ${options.archive} (${error.code ?? error.message}).`, { fix: 'pass the downloaded image.' })
+  })
   const configPath = options.configPath ?? path.resolve(record.config.path)
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'fledge-verify-'))
   try {
@@ -75,14 +76,4 @@ async function readRecord(file: string): Promise<BuildRecord> {
     throw new FledgeError(`not a fledge-action build record (schema ${JSON.stringify(record.schema)}).`, { file })
   }
   return record
-}
-
-async function sha256File(file: string): Promise<string> {
-  const hash = createHash('sha256')
-  try {
-    for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer)
-  } catch (error) {
-    throw new FledgeError(`cannot read ${file} (${(error as NodeJS.ErrnoException).code}).`, { fix: 'pass the downloaded image.' })
-  }
-  return hash.digest('hex')
 }

@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto'
-import { createReadStream } from 'node:fs'
 import * as fs from 'node:fs/promises'
 import * as path from 'node:path'
 import { AGENT_ASSET, type AgentSource } from '../config/types.js'
 import { FledgeError } from '../errors.js'
+import { sha256File } from '../hash.js'
 import type { SourceContext } from './busybox.js'
 import { findCached, makeTempDir, storeCached } from './cache.js'
 import { downloadFile, getJson } from './http.js'
@@ -172,10 +172,4 @@ function apiHeaders(token: string | undefined): Record<string, string> {
 
 async function describe(file: string): Promise<{ path: string; size: number }> {
   return { path: file, size: (await fs.stat(file)).size }
-}
-
-export async function sha256File(file: string): Promise<string> {
-  const hash = createHash('sha256')
-  for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer)
-  return hash.digest('hex')
 }
