@@ -518,10 +518,7 @@ class HuffmanBitWriter {
       this.codegenFreq[17]! * 3 +
       this.codegenFreq[18]! * 7
     const size =
-      header +
-      litEnc.bitLength(this.literalFreq) +
-      offEnc.bitLength(this.offsetFreq) +
-      extraBits
+      header + litEnc.bitLength(this.literalFreq) + offEnc.bitLength(this.offsetFreq) + extraBits
     return { size, numCodegens }
   }
 
