@@ -9,7 +9,9 @@
  *
  * Ported from Go 1.19 (/usr/lib/go-1.19/src/compress/{flate,gzip}); the output of this path is the
  * same up to Go 1.26. Go 1.27 replaced compress/flate with another encoder (golang/go commit
- * 388145c51b07, "compress/flate: improve compression speed"), whose output differs.
+ * 388145c51b07, "compress/flate: improve compression speed"), whose output differs; volantd's
+ * releases are built with Go 1.24.x (GO_VERSION in volant's release workflow), so this is the
+ * encoder they run.
  *
  * Names follow Go's so the port can be checked line by line against the original files.
  */
