@@ -21,7 +21,7 @@ runtime = "app"
 
 [workload]
 entrypoint = "/usr/bin/app"
-base_url = "http://127.0.0.1:8080"
+base_url = "http://127.0.0.1:80"
 `
 
 function generate(toml: string) {
@@ -88,7 +88,7 @@ describe('generateManifest from fledge’s manifest.toml', () => {
       enabled: true,
       initramfs: { url: artifact.url, checksum: `sha256:${artifact.checksum.toLowerCase()}` },
       resources: { cpu_cores: 1, memory_mb: 256 },
-      workload: { type: 'http', base_url: 'http://127.0.0.1:8080', entrypoint: ['/usr/bin/app'] },
+      workload: { type: 'http', base_url: 'http://127.0.0.1:80', entrypoint: ['/usr/bin/app'] },
       network: { mode: 'bridged' }
     })
     expect(Object.keys(manifest.initramfs as object)).toEqual(['url', 'checksum'])
@@ -310,6 +310,8 @@ base_url = "localhost:8080"
     }
     expect(error).toBeInstanceOf(FledgeError)
     expect((error as FledgeError).location).toEqual({ key: 'initramfs.url' })
-    expect((error as FledgeError).message).toMatch(/^the artifact url must start with http:\/\//)
+    expect((error as FledgeError).message).toMatch(
+      /^the artifact url must be an http\(s\) URL or an absolute path/
+    )
   })
 })

@@ -5,10 +5,16 @@ import { normalizeChecksum } from './checksum.js'
 import { checkCommandLine } from './cmdline-check.js'
 import { MANIFEST_SCHEMA_ID } from './schema.js'
 import { parseToml, TomlReader, type Table } from './toml-reader.js'
-import { validateManifest, type ManifestProblem } from './validate.js'
+import {
+  AGENT_GUEST_PORT,
+  AGENT_PORT_CLASH,
+  validateManifest,
+  workloadPort,
+  type ManifestProblem
+} from './validate.js'
 
 export interface ArtifactRef {
-  /** where volantd downloads plugin.cpio.gz: https://…, file://… or an absolute path */
+  /** where volantd gets plugin.cpio.gz: an https://… URL or an absolute path (never file://) */
   url: string
   /** `sha256:<hex>` or bare hex */
   checksum: string
@@ -75,7 +81,7 @@ export function generateManifestFromToml(
   const json = `${JSON.stringify(manifest, null, 2)}\n`
   if (isExposing(template)) {
     logger.warn(
-      'network.expose is checked but not written: the Volant manifest has no such key and volantd would refuse the manifest.',
+      'network.expose is checked but not written: volant has no such key (its decoder would ignore it), so ports reach the guest only through the workload itself.',
       { file }
     )
   }
@@ -136,13 +142,20 @@ function readResources(template: Table, reader: TomlReader): Table {
 function readWorkload(template: Table, reader: TomlReader, port: number | undefined): Table {
   const table = reader.table(template, 'workload', '') ?? {}
   reader.onlyKeys(table, ['type', 'entrypoint', 'args', 'base_url', 'workdir', 'env'], 'workload')
-  const example = `http://127.0.0.1:${port ?? 8080}`
+  // 8080 is kestrel's port in the guest: never suggest it, even when [[network.expose]] says so.
+  const example = `http://127.0.0.1:${port !== undefined && port !== AGENT_GUEST_PORT ? port : 80}`
   const baseUrlFix = `add base_url = "${example}" under [workload]: the address the workload serves HTTP on inside the VM (fledge did not need it; volantd does).`
   const baseUrl = reader.requiredString(table, 'base_url', 'workload', baseUrlFix)
   if (baseUrl !== undefined && !/^https?:\/\/[^/\s]/.test(baseUrl)) {
     reader.fail('workload.base_url', `"${baseUrl}" is not an http:// or https:// URL.`, baseUrlFix)
   } else if (baseUrl !== undefined && !URL.canParse(baseUrl)) {
     reader.fail('workload.base_url', `"${baseUrl}" is not a valid URL.`, baseUrlFix)
+  } else if (baseUrl !== undefined && workloadPort(baseUrl) === AGENT_GUEST_PORT) {
+    reader.fail(
+      'workload.base_url',
+      `"${baseUrl}" ${AGENT_PORT_CLASH.replace(/ \(.*\)$/, '')}.`,
+      `listen the workload on another port (e.g. 80) and set base_url = "${baseUrl.replace(':8080', ':80')}".`
+    )
   }
   return withoutUndefined({
     type: reader.oneOf(table, 'type', 'workload', ['http']) ?? 'http',
@@ -250,7 +263,7 @@ function consumerError(problem: ManifestProblem, file: string, envTable: string)
   if (key.startsWith('initramfs')) {
     return new FledgeError(`the artifact ${key.replace('initramfs.', '')} ${problem.message}.`, {
       key,
-      fix: 'pass the artifact URL as https://…, file://… or an absolute path.'
+      fix: 'pass the artifact URL as https://… or an absolute path.'
     })
   }
   return new FledgeError(`${problem.message}.`, {

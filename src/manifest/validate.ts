@@ -106,19 +106,28 @@ function withArticle(type: string): string {
   return /^[aeiou]/.test(type) ? `an ${type}` : `a ${type}`
 }
 
-const INITRAMFS_URL_PREFIXES = ['http://', 'https://', 'file://', '/']
+/** kestrel's port in the guest: volantd reaches the agent there (agentDefaultPort). */
+export const AGENT_GUEST_PORT = 8080
 
-/** volantd's loader checks (internal/pluginspec), beyond the schema. */
+/**
+ * volant's checks in code (pluginspec's Validate, on trimmed values), and what fails later, when
+ * the VM starts: the launcher opens initramfs.url as a path unless it is http(s), so a file://
+ * URL passes install and then fails; kestrel halts when the workload holds its port 8080.
+ */
 function daemonProblems(value: unknown): ManifestProblem[] {
   const problems: ManifestProblem[] = []
   const manifest = asRecord(value)
+  for (const key of ['name', 'version']) {
+    const field = manifest?.[key]
+    if (typeof field === 'string' && field !== '' && field.trim() === '') {
+      problems.push({ path: `$.${key}`, message: 'must not be only white space (volant trims it)' })
+    }
+  }
   const initramfs = asRecord(manifest?.['initramfs'])
   const url = initramfs?.['url']
-  if (typeof url === 'string' && !INITRAMFS_URL_PREFIXES.some((prefix) => url.startsWith(prefix))) {
-    problems.push({
-      path: '$.initramfs.url',
-      message: `must start with http://, https://, file:// or / (got ${JSON.stringify(url)})`
-    })
+  if (typeof url === 'string') {
+    const problem = initramfsUrlProblem(url.trim())
+    if (problem) problems.push({ path: '$.initramfs.url', message: problem })
   }
   for (const media of ['initramfs', 'rootfs']) {
     const checksum = asRecord(manifest?.[media])?.['checksum']
@@ -136,6 +145,8 @@ function daemonProblems(value: unknown): ManifestProblem[] {
       path: '$.workload.base_url',
       message: `is not a URL: ${JSON.stringify(baseUrl)}`
     })
+  } else if (typeof baseUrl === 'string' && workloadPort(baseUrl) === AGENT_GUEST_PORT) {
+    problems.push({ path: '$.workload.base_url', message: AGENT_PORT_CLASH })
   }
   const entrypoint = workload?.['entrypoint']
   if (
@@ -149,6 +160,69 @@ function daemonProblems(value: unknown): ManifestProblem[] {
     })
   }
   return problems
+}
+
+export const AGENT_PORT_CLASH =
+  `uses port ${AGENT_GUEST_PORT}, kestrel's own port in the guest: kestrel serves volantd there ` +
+  'once the workload is healthy, and halts when the workload already holds it ' +
+  '(listen the workload on another port, e.g. 80, and set base_url to match)'
+
+/** The TCP port of an http(s) base_url, with the scheme's default. */
+export function workloadPort(baseUrl: string): number | undefined {
+  if (!URL.canParse(baseUrl)) return undefined
+  const url = new URL(baseUrl)
+  if (url.port !== '') return Number(url.port)
+  return url.protocol === 'https:' ? 443 : url.protocol === 'http:' ? 80 : undefined
+}
+
+function initramfsUrlProblem(url: string): string | undefined {
+  if (url.startsWith('http://') || url.startsWith('https://')) return undefined
+  if (url.startsWith('file://')) {
+    return (
+      `is a file:// URL, which volant accepts at install but cannot open when the VM starts ` +
+      `(its launcher opens the URL string as a path); use the plain absolute path ` +
+      `${JSON.stringify(fileUrlPath(url))}`
+    )
+  }
+  if (url.startsWith('/')) return undefined
+  return `must be an http(s) URL or an absolute path (got ${JSON.stringify(url)})`
+}
+
+function fileUrlPath(url: string): string {
+  try {
+    return new URL(url).pathname
+  } catch {
+    return url.slice('file://'.length)
+  }
+}
+
+const KNOWN_KEYS = new Map<string, readonly string[]>([
+  ['$', [...Object.keys(manifestSchema.properties)]],
+  ['$.resources', ['cpu_cores', 'memory_mb']],
+  ['$.workload', ['type', 'base_url', 'entrypoint', 'env', 'workdir']],
+  ['$.health_check', ['endpoint', 'timeout_ms']],
+  ['$.initramfs', ['url', 'checksum']],
+  ['$.rootfs', ['url', 'checksum', 'format']],
+  ['$.network', ['mode', 'subnet', 'gateway', 'auto_assign']]
+])
+
+/**
+ * Keys volant's decoder does not know: it ignores them (encoding/json drops unknown fields),
+ * so they never reach volantd's re-encoded manifest or the agent. Not an error; worth a note.
+ * `$schema` is ours to keep. Field names match case-insensitively, as encoding/json does.
+ */
+export function ignoredKeys(value: unknown): string[] {
+  const ignored: string[] = []
+  for (const [at, known] of KNOWN_KEYS) {
+    const object = at === '$' ? asRecord(value) : asRecord(asRecord(value)?.[at.slice(2)])
+    if (!object) continue
+    const lower = new Set(known.map((key) => key.toLowerCase()))
+    for (const key of Object.keys(object)) {
+      if (!lower.has(key.toLowerCase()))
+        ignored.push(jsonPath([...pointerSegments(at === '$' ? '' : `/${at.slice(2)}`), key]))
+    }
+  }
+  return ignored
 }
 
 function asRecord(value: unknown): Record<string, unknown> | undefined {
