@@ -2,7 +2,8 @@
 # Build (once) the real kestrel agent, Volant's PID 1, for the boot tests: a static x86-64
 # binary built offline with Debian's Go packages from volant's source at the pinned commit.
 #
-#   scripts/build-kestrel.sh        prints  kestrel=<path>  pluginspec=<folder with spec.go>
+#   scripts/build-kestrel.sh           prints  kestrel=<path>  pluginspec=<folder with spec.go>
+#   scripts/build-kestrel.sh --cached  the same, but fails instead of building (for tests)
 #
 # The source comes from the team's vendored copy (../shared/vendor/volant-agent beside the
 # checkout, or $FLEDGE_VOLANT_SOURCE); without one, volant's source archive at the pinned commit
@@ -11,6 +12,8 @@
 # Cached outside the checkout:
 #   ${FLEDGE_TEST_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/fledge-action-test}/kestrel/<key>/
 set -euo pipefail
+cached_only=no
+[ "${1:-}" = --cached ] && cached_only=yes
 
 script_name=build-kestrel
 # shellcheck source=lib/common.sh
@@ -27,7 +30,9 @@ for dep in github.com/creack/pty github.com/go-chi/chi github.com/mdlayher/vsock
   [ -d "$gocode/$dep" ] || die "$gocode/$dep is missing: run scripts/setup.sh"
 done
 
-key="$commit-$(go version | awk '{print $3}')-$(cat "$sums" "${BASH_SOURCE[0]}" | sha256sum | cut -c1-12)"
+# Bump recipe when the build below changes in a way that changes the binary.
+recipe=1
+key="$commit-$(go version | awk '{print $3}')-r$recipe-$(sha256sum <"$sums" | cut -c1-12)"
 cache_root=${FLEDGE_TEST_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/fledge-action-test}
 dest=$cache_root/kestrel/$key
 mkdir -p "$dest"
@@ -44,6 +49,7 @@ if [ -x "$dest/kestrel" ] && [ -f "$dest/kestrel.sha256" ] && [ -f "$dest/plugin
   exit 0
 fi
 
+[ "$cached_only" = no ] || die "kestrel is not built yet ($dest): run scripts/setup.sh"
 work=$(mktemp -d "${TMPDIR:-/tmp}/fledge-kestrel.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 src=${FLEDGE_VOLANT_SOURCE:-$repo_root/../shared/vendor/volant-agent}

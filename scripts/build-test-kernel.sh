@@ -4,12 +4,15 @@
 # RD_GZIP/LZ4/ZSTD): the options Volant's ch_defconfig sets that a plugin guest needs.
 #
 #   scripts/build-test-kernel.sh            prints  bzImage=<path>
+#   scripts/build-test-kernel.sh --cached   the same, but fails instead of building (for tests)
 #
 # The build takes ~15 minutes on 2 cores, so the result is cached outside the checkout, keyed
 # by the kernel source package's version and the fragment's sha256:
 #   ${FLEDGE_TEST_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/fledge-action-test}/kernel/<key>/bzImage
 # Needs the packages scripts/setup.sh installs; installs nothing itself.
 set -euo pipefail
+cached_only=no
+[ "${1:-}" = --cached ] && cached_only=yes
 
 script_name=build-test-kernel
 # shellcheck source=lib/common.sh
@@ -39,6 +42,7 @@ if [ -s "$dest/bzImage" ] && [ -f "$dest/bzImage.sha256" ] &&
   exit 0
 fi
 
+[ "$cached_only" = no ] || die "the test kernel is not built yet ($dest): run scripts/setup.sh"
 work=$(mktemp -d "${TMPDIR:-/tmp}/fledge-test-kernel.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 say "building the test kernel ($key); this takes about 15 minutes on 2 cores"
