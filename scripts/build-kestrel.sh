@@ -12,6 +12,10 @@
 # Cached outside the checkout:
 #   ${FLEDGE_TEST_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/fledge-action-test}/kestrel/<key>/
 set -euo pipefail
+
+# All in one function: bash parses it whole before running, so editing this file while a
+# build runs cannot derail the build.
+main() {
 cached_only=no
 [ "${1:-}" = --cached ] && cached_only=yes
 
@@ -36,20 +40,27 @@ key="$commit-$(go version | awk '{print $3}')-r$recipe-$(sha256sum <"$sums" | cu
 cache_root=${FLEDGE_TEST_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/fledge-action-test}
 dest=$cache_root/kestrel/$key
 mkdir -p "$dest"
-exec 9>"$dest/.lock"
-flock 9
-
 print_paths() {
   printf 'kestrel=%s\n' "$dest/kestrel"
   printf 'pluginspec=%s\n' "$dest/pluginspec"
 }
-if [ -x "$dest/kestrel" ] && [ -f "$dest/kestrel.sha256" ] && [ -f "$dest/pluginspec/spec.go" ] &&
-  (cd "$dest" && sha256sum --quiet -c kestrel.sha256 >/dev/null 2>&1); then
+complete() {
+  [ -x "$dest/kestrel" ] && [ -f "$dest/kestrel.sha256" ] && [ -f "$dest/pluginspec/spec.go" ] &&
+    (cd "$dest" && sha256sum --quiet -c kestrel.sha256 >/dev/null 2>&1)
+}
+# kestrel.sha256 is written last, so a complete entry needs no lock to be read.
+if complete; then
   print_paths
-  exit 0
+  return 0
+fi
+[ "$cached_only" = no ] || die "kestrel is not built yet ($dest): run scripts/setup.sh"
+exec 9>"$dest/.lock"
+flock 9
+if complete; then
+  print_paths
+  return 0
 fi
 
-[ "$cached_only" = no ] || die "kestrel is not built yet ($dest): run scripts/setup.sh"
 work=$(mktemp -d "${TMPDIR:-/tmp}/fledge-kestrel.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 src=${FLEDGE_VOLANT_SOURCE:-$repo_root/../shared/vendor/volant-agent}
@@ -112,3 +123,6 @@ install -m 0755 "$work/kestrel" "$dest/kestrel"
 # Written last: its presence means the entry is complete.
 (cd "$dest" && sha256sum kestrel >kestrel.sha256)
 print_paths
+}
+
+main "$@"
