@@ -4,6 +4,7 @@ import { FledgeError, FledgeErrors } from '../errors.js'
 import { ACCEPTED_CHECKSUM } from './checksum.js'
 import { jsonPath, pointerSegments } from './json-path.js'
 import { manifestSchema } from './schema.js'
+import { decodeLikeGo } from './volant-encode.js'
 
 export interface ManifestProblem {
   /** JSON path of the offending value, e.g. `$.workload.base_url` */
@@ -24,12 +25,36 @@ const schemaCheck = ajv.compile(manifestSchema)
 export function validateManifest(value: unknown): ManifestProblem[] {
   // For a non-object the schema's required/oneOf rules pass or fail vacuously: noise.
   if (!asRecord(value)) return [{ path: '$', message: 'must be an object' }]
+  value = asVolantValidates(value)
   const problems = schemaCheck(value) ? [] : schemaProblems(schemaCheck.errors ?? [])
   const flagged = new Set(problems.map((problem) => problem.path))
   for (const problem of daemonProblems(value)) {
     if (!flagged.has(problem.path)) problems.push(problem)
   }
   return problems
+}
+
+/**
+ * A manifest file's text as volar reads it: encoding/json refuses a UTF-8 BOM (`invalid
+ * character 'ï'`), so a BOM is a problem here, not something to skip.
+ */
+export function validateManifestText(text: string): ManifestProblem[] {
+  if (text.startsWith('\uFEFF')) {
+    return [
+      {
+        path: '$',
+        message:
+          "starts with a UTF-8 byte order mark, which volar refuses (invalid character 'ï'); save the file as UTF-8 without BOM"
+      }
+    ]
+  }
+  let value: unknown
+  try {
+    value = JSON.parse(text)
+  } catch (error) {
+    return [{ path: '$', message: `is not JSON (${(error as Error).message})` }]
+  }
+  return validateManifest(value)
 }
 
 /** Throws every problem at once, each naming the file and its JSON path. */
@@ -196,33 +221,31 @@ function fileUrlPath(url: string): string {
   }
 }
 
-const KNOWN_KEYS = new Map<string, readonly string[]>([
-  ['$', [...Object.keys(manifestSchema.properties)]],
-  ['$.resources', ['cpu_cores', 'memory_mb']],
-  ['$.workload', ['type', 'base_url', 'entrypoint', 'env', 'workdir']],
-  ['$.health_check', ['endpoint', 'timeout_ms']],
-  ['$.initramfs', ['url', 'checksum']],
-  ['$.rootfs', ['url', 'checksum', 'format']],
-  ['$.network', ['mode', 'subnet', 'gateway', 'auto_assign']]
-])
-
 /**
  * Keys volant's decoder does not know: it ignores them (encoding/json drops unknown fields),
  * so they never reach volantd's re-encoded manifest or the agent. Not an error; worth a note.
- * `$schema` is ours to keep. Field names match case-insensitively, as encoding/json does.
+ * `$schema` is for editors and stays without a note.
  */
 export function ignoredKeys(value: unknown): string[] {
-  const ignored: string[] = []
-  for (const [at, known] of KNOWN_KEYS) {
-    const object = at === '$' ? asRecord(value) : asRecord(asRecord(value)?.[at.slice(2)])
-    if (!object) continue
-    const lower = new Set(known.map((key) => key.toLowerCase()))
-    for (const key of Object.keys(object)) {
-      if (!lower.has(key.toLowerCase()))
-        ignored.push(jsonPath([...pointerSegments(at === '$' ? '' : `/${at.slice(2)}`), key]))
-    }
+  return decodeLikeGo(value).ignored.filter((key) => key !== '$.$schema')
+}
+
+/**
+ * The decoded manifest with the folding volant applies before it validates (Normalize and
+ * Validate lowercase and trim these), so " Bridged " passes as volant lets it.
+ */
+function asVolantValidates(value: unknown): Record<string, unknown> {
+  const { manifest } = decodeLikeGo(value)
+  const folded = (object: unknown, key: string): void => {
+    const record = asRecord(object)
+    if (record && typeof record[key] === 'string')
+      record[key] = (record[key] as string).trim().toLowerCase()
   }
-  return ignored
+  folded(manifest['network'], 'mode')
+  folded(manifest['rootfs'], 'format')
+  folded(manifest['workload'], 'type')
+  if ('$schema' in (asRecord(value) ?? {})) manifest['$schema'] = asRecord(value)?.['$schema']
+  return manifest
 }
 
 function asRecord(value: unknown): Record<string, unknown> | undefined {

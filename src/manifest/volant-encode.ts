@@ -21,11 +21,15 @@ interface Field {
   omitEmpty?: boolean
   /** A Go map: omitempty drops it when it has no keys. */
   map?: boolean
+  /** The fields of a struct value (or of each value of a map or item of a list of structs). */
+  children?: Field[]
+  /** How `children` apply: one struct, each value of a map, each item of a list. */
+  holds?: 'struct' | 'map' | 'list'
 }
 
 export function encodeVolantManifest(manifestJson: string): string {
   const value: Json = JSON.parse(manifestJson.replace(/^\uFEFF/, ''))
-  const marshalled = marshalManifest(normalizeManifest(asFields(value) ?? {}))
+  const marshalled = marshalManifest(normalizeManifest(decodeLikeGo(value).manifest))
   return goGzip(Buffer.from(marshalled, 'utf8')).toString('base64url')
 }
 
@@ -126,15 +130,24 @@ const bool = (value: Json): string => String(value === true)
 const stringList = (value: Json): string =>
   Array.isArray(value) ? `[${value.map(string).join(',')}]` : 'null'
 const stringMap = (value: Json): string => goMap(asFields(value), string)
-const struct =
+const marshalStructValue =
   (fields: Field[]) =>
   (value: Json): string =>
     marshalStruct(asFields(value) ?? {}, fields)
-/** A Go pointer field: nil (absent or null) marshals as null, or is dropped by omitempty. */
-const pointer =
-  (fields: Field[]) =>
-  (value: Json): string | undefined =>
-    asFields(value) ? marshalStruct(asFields(value) ?? {}, fields) : undefined
+const struct = (name: string, children: Field[]): Field => ({
+  name,
+  children,
+  holds: 'struct',
+  write: marshalStructValue(children)
+})
+/** A Go pointer to a struct: nil (absent or null) is dropped by omitempty (all of these have it). */
+const pointer = (name: string, children: Field[]): Field => ({
+  name,
+  children,
+  holds: 'struct',
+  omitEmpty: true,
+  write: (value) => (asFields(value) ? marshalStruct(asFields(value) ?? {}, children) : undefined)
+})
 
 const cloudInitDoc: Field[] = [
   { name: 'inline', write: bool, omitEmpty: true },
@@ -160,88 +173,66 @@ const manifestFields: Field[] = [
   { name: 'name', write: string },
   { name: 'version', write: string },
   { name: 'runtime', write: string },
-  {
-    name: 'rootfs',
-    write: struct([
-      { name: 'url', write: string },
-      { name: 'checksum', write: string, omitEmpty: true },
-      { name: 'format', write: string, omitEmpty: true }
-    ])
-  },
-  {
-    name: 'initramfs',
-    write: struct([
-      { name: 'url', write: string },
-      { name: 'checksum', write: string, omitEmpty: true }
-    ])
-  },
+  struct('rootfs', [
+    { name: 'url', write: string },
+    { name: 'checksum', write: string, omitEmpty: true },
+    { name: 'format', write: string, omitEmpty: true }
+  ]),
+  struct('initramfs', [
+    { name: 'url', write: string },
+    { name: 'checksum', write: string, omitEmpty: true }
+  ]),
   {
     name: 'disks',
-    write: (value) => (Array.isArray(value) ? `[${value.map(struct(disk)).join(',')}]` : 'null'),
+    children: disk,
+    holds: 'list',
+    write: (value) =>
+      Array.isArray(value) ? `[${value.map(marshalStructValue(disk)).join(',')}]` : 'null',
     omitEmpty: true
   },
   { name: 'image', write: string, omitEmpty: true },
   { name: 'image_digest', write: string, omitEmpty: true },
-  {
-    name: 'resources',
-    write: struct([
-      { name: 'cpu_cores', write: int },
-      { name: 'memory_mb', write: int }
-    ])
-  },
+  struct('resources', [
+    { name: 'cpu_cores', write: int },
+    { name: 'memory_mb', write: int }
+  ]),
   {
     name: 'actions',
-    write: (value) => goMap(asFields(value), struct(action)),
+    children: action,
+    holds: 'map',
+    write: (value) => goMap(asFields(value), marshalStructValue(action)),
     omitEmpty: true,
     map: true
   },
-  {
-    name: 'health_check',
-    write: struct([
-      { name: 'endpoint', write: string },
-      { name: 'timeout_ms', write: int }
-    ])
-  },
-  {
-    name: 'workload',
-    write: struct([
-      { name: 'type', write: string },
-      { name: 'base_url', write: string, omitEmpty: true },
-      { name: 'entrypoint', write: stringList, omitEmpty: true },
-      { name: 'env', write: stringMap, omitEmpty: true, map: true },
-      { name: 'workdir', write: string, omitEmpty: true }
-    ])
-  },
-  {
-    name: 'cloud_init',
-    write: pointer([
-      { name: 'datasource', write: string, omitEmpty: true },
-      { name: 'seed_mode', write: string, omitEmpty: true },
-      // omitempty never drops a struct value in Go: these are always written.
-      { name: 'user_data', write: struct(cloudInitDoc) },
-      { name: 'meta_data', write: struct(cloudInitDoc) },
-      { name: 'network_config', write: struct(cloudInitDoc) }
-    ]),
-    omitEmpty: true
-  },
-  {
-    name: 'network',
-    write: pointer([
-      { name: 'mode', write: string },
-      { name: 'subnet', write: string, omitEmpty: true },
-      { name: 'gateway', write: string, omitEmpty: true },
-      { name: 'auto_assign', write: bool, omitEmpty: true }
-    ]),
-    omitEmpty: true
-  },
-  {
-    name: 'devices',
-    write: pointer([
-      { name: 'pci_passthrough', write: stringList, omitEmpty: true },
-      { name: 'allowlist', write: stringList, omitEmpty: true }
-    ]),
-    omitEmpty: true
-  },
+  struct('health_check', [
+    { name: 'endpoint', write: string },
+    { name: 'timeout_ms', write: int }
+  ]),
+  struct('workload', [
+    { name: 'type', write: string },
+    { name: 'base_url', write: string, omitEmpty: true },
+    { name: 'entrypoint', write: stringList, omitEmpty: true },
+    { name: 'env', write: stringMap, omitEmpty: true, map: true },
+    { name: 'workdir', write: string, omitEmpty: true }
+  ]),
+  pointer('cloud_init', [
+    { name: 'datasource', write: string, omitEmpty: true },
+    { name: 'seed_mode', write: string, omitEmpty: true },
+    // omitempty never drops a struct value in Go: these are always written.
+    struct('user_data', cloudInitDoc),
+    struct('meta_data', cloudInitDoc),
+    struct('network_config', cloudInitDoc)
+  ]),
+  pointer('network', [
+    { name: 'mode', write: string },
+    { name: 'subnet', write: string, omitEmpty: true },
+    { name: 'gateway', write: string, omitEmpty: true },
+    { name: 'auto_assign', write: bool, omitEmpty: true }
+  ]),
+  pointer('devices', [
+    { name: 'pci_passthrough', write: stringList, omitEmpty: true },
+    { name: 'allowlist', write: stringList, omitEmpty: true }
+  ]),
   { name: 'enabled', write: bool },
   { name: 'openapi', write: string, omitEmpty: true },
   { name: 'labels', write: stringMap, omitEmpty: true, map: true }
@@ -255,7 +246,7 @@ export function marshalManifest(manifest: Fields): string {
 function marshalStruct(value: Fields, fields: Field[]): string {
   const parts: string[] = []
   for (const field of fields) {
-    const raw = fieldValue(value, field.name)
+    const raw = value[field.name]
     if (
       field.omitEmpty &&
       (isGoEmpty(raw) || (field.map && Object.keys(asFields(raw) ?? {}).length === 0))
@@ -268,17 +259,65 @@ function marshalStruct(value: Fields, fields: Field[]): string {
   return `{${parts.join(',')}}`
 }
 
+export interface GoDecoded {
+  /** The manifest with only the fields volant's struct has, under their canonical names. */
+  manifest: Fields
+  /** JSON paths of the keys the decoder ignored. */
+  ignored: string[]
+}
+
 /**
- * encoding/json matches keys to fields exactly first, then case-insensitively; a later
- * duplicate wins. JSON.parse already kept the last duplicate of each exact spelling.
+ * What encoding/json keeps when it decodes into pluginspec.Manifest: each key goes to the field
+ * of that name, or else to one whose name matches case-insensitively (a later key overwrites an
+ * earlier one); keys matching no field are ignored. Values are kept as they are, so their JSON
+ * types can still be checked.
  */
-function fieldValue(value: Fields, name: string): Json {
-  let found: Json = value[name]
-  if (found !== undefined) return found
-  for (const [key, candidate] of Object.entries(value)) {
-    if (key.toLowerCase() === name) found = candidate
+export function decodeLikeGo(value: Json): GoDecoded {
+  const ignored: string[] = []
+  const manifest = decodeStruct(asFields(value) ?? {}, manifestFields, '$', ignored)
+  return { manifest, ignored }
+}
+
+function decodeStruct(value: Fields, fields: Field[], at: string, ignored: string[]): Fields {
+  const out: Fields = {}
+  for (const [key, raw] of Object.entries(value)) {
+    const field =
+      fields.find((f) => f.name === key) ?? fields.find((f) => f.name === key.toLowerCase())
+    if (!field) {
+      ignored.push(
+        `${at}${/^[A-Za-z_$][\w$]*$/.test(key) ? `.${key}` : `[${JSON.stringify(key)}]`}`
+      )
+      continue
+    }
+    out[field.name] = decodeField(raw, field, `${at}.${field.name}`, ignored)
   }
-  return found
+  return out
+}
+
+function decodeField(raw: Json, field: Field, at: string, ignored: string[]): Json {
+  const children = field.children
+  if (!children) return raw
+  if (field.holds === 'list') {
+    return Array.isArray(raw)
+      ? raw.map((item, i) =>
+          asFields(item)
+            ? decodeStruct(asFields(item) ?? {}, children, `${at}[${i}]`, ignored)
+            : item
+        )
+      : raw
+  }
+  const object = asFields(raw)
+  if (!object) return raw
+  if (field.holds === 'map') {
+    const out: Fields = {}
+    for (const [key, item] of Object.entries(object)) {
+      out[key] = asFields(item)
+        ? decodeStruct(asFields(item) ?? {}, children, `${at}[${JSON.stringify(key)}]`, ignored)
+        : item
+    }
+    return out
+  }
+  return decodeStruct(object, children, at, ignored)
 }
 
 function isGoEmpty(value: Json): boolean {
