@@ -6,7 +6,6 @@ import { FledgeError } from '../../src/errors.js'
 import { BODY_BEGIN, BODY_END } from '../../src/publish/release-body.js'
 import { publishRelease } from '../../src/publish/publish.js'
 import {
-  WRONG_DIGEST,
   startGitHubServer,
   type GitHubServer,
   type StoredAsset
