@@ -9,6 +9,8 @@ import type { Replacement } from './image/builder.js'
 import type { Entry } from './image/entry.js'
 import { compileInit, type CompiledInit } from './init/compile.js'
 import type { Logger } from './log.js'
+import type { ManifestPlan } from './manifest/artifact.js'
+import { plannedOutputs, refuseOutputsOverInputs } from './outputs.js'
 import { resolveAgent, type ResolvedAgent } from './sources/agent.js'
 import { resolveBusybox } from './sources/busybox.js'
 import { ensureCacheEnvironment } from './sources/cache.js'
@@ -18,6 +20,8 @@ import type { ResolvedFile } from './sources/types.js'
 export interface BuildOptions {
   configPath: string
   outputPath: string
+  /** The manifest the face writes after the build: its source and output are checked too. */
+  manifest?: ManifestPlan | undefined
   /** Raw SOURCE_DATE_EPOCH (validated here); unset → fledge's 1704067200. */
   sourceDateEpoch?: string | undefined
   useCache?: boolean
@@ -55,6 +59,7 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
   const clock = stopwatch()
   const epoch = parseSourceDateEpoch(options.sourceDateEpoch)
   const config = await loadConfig(options.configPath)
+  await refuseOutputsOverInputs(config, plannedOutputs(options.outputPath, options.manifest), options.manifest)
   const initPlan = await planInit(config)
   const timings = { config: clock(), sources: 0, image: 0, archive: 0 }
 

@@ -119,9 +119,11 @@ async function buildCommand(args: string[]): Promise<number> {
   })
   if (values.help) return help()
   const log = stderrLogger(values.verbose === true)
+  const plan = await planFromTemplate(values.manifest as string, path.resolve(values.output as string))
   const result = await build({
     configPath: values.config as string,
     outputPath: values.output as string,
+    manifest: plan,
     sourceDateEpoch: process.env['SOURCE_DATE_EPOCH'],
     useCache: values['no-cache'] !== true,
     allowDynamic: values['allow-dynamic'] === true,
@@ -129,7 +131,6 @@ async function buildCommand(args: string[]): Promise<number> {
     log
   })
   const a = result.archive
-  const plan = await planFromTemplate(values.manifest as string, a.path)
   const manifest = await writePluginManifest(plan, { sha256: a.sha256 }, log)
   const lines = [
     displayPath(a.path),
