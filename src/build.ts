@@ -1,4 +1,5 @@
 import { writeArchive, type ArchiveResult } from './archive/write.js'
+import { withCleanup } from './cleanup.js'
 import { parseSourceDateEpoch } from './config/epoch.js'
 import { loadConfig } from './config/load.js'
 import type { BuildConfig } from './config/types.js'
@@ -53,8 +54,15 @@ export interface BuildResult {
   cacheHit: boolean
 }
 
-/** config → sources → image → archive. Both faces (Action, CLI) call this. */
-export async function build(options: BuildOptions): Promise<BuildResult> {
+/**
+ * config → sources → image → archive. Both faces (Action, CLI) call this. The temp
+ * folders it makes are gone when it returns or throws.
+ */
+export function build(options: BuildOptions): Promise<BuildResult> {
+  return withCleanup(() => buildInScope(options))
+}
+
+async function buildInScope(options: BuildOptions): Promise<BuildResult> {
   const { log } = options
   const clock = stopwatch()
   const epoch = parseSourceDateEpoch(options.sourceDateEpoch)

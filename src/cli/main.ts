@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises'
 import * as path from 'node:path'
 import { parseArgs, type ParseArgsConfig } from 'node:util'
 import { build } from '../build.js'
+import { withCleanup } from '../cleanup.js'
 import { loadConfig } from '../config/load.js'
 import { parseSourceDateEpoch } from '../config/epoch.js'
 import { formatError } from '../errors.js'
@@ -69,7 +70,12 @@ function parse(
   return { values: parsed.values as Values, positionals: parsed.positionals }
 }
 
-export async function main(argv: string[]): Promise<number> {
+/** Runs one command; whatever temp files it made are gone when it returns. */
+export function main(argv: string[]): Promise<number> {
+  return withCleanup(() => runCommand(argv))
+}
+
+async function runCommand(argv: string[]): Promise<number> {
   const [command, ...rest] = argv
   quietWorkflowCommands(() => rest.includes('-v') || rest.includes('--verbose'))
   try {
