@@ -40,9 +40,20 @@ interface Exit {
 
 /** `build --no-cache -o <output>` (busybox and the init are then fetched and compiled into RUNNER_TEMP each time). */
 function runBuild(output: string, runnerTemp: string, interrupt?: NodeJS.Signals): Promise<Exit> {
-  const child = spawn(process.execPath, [faces.cli, 'build', '--no-cache', '-o', output], {
+  return runProcess([faces.cli, 'build', '--no-cache', '-o', output], {}, output, runnerTemp, interrupt)
+}
+
+/** Runs `args` with node; with `interrupt`, sends it once the temp file beside `output` appears. */
+function runProcess(
+  args: string[],
+  env: Record<string, string>,
+  output: string,
+  runnerTemp: string,
+  interrupt?: NodeJS.Signals
+): Promise<Exit> {
+  const child = spawn(process.execPath, args, {
     cwd: dir,
-    env: { PATH: process.env['PATH'] ?? '', HOME: dir, RUNNER_TEMP: runnerTemp, RUNNER_TOOL_CACHE: toolCache },
+    env: { PATH: process.env['PATH'] ?? '', HOME: dir, RUNNER_TEMP: runnerTemp, RUNNER_TOOL_CACHE: toolCache, ...env },
     stdio: ['ignore', 'ignore', 'pipe']
   })
   let stderr = ''
@@ -52,6 +63,7 @@ function runBuild(output: string, runnerTemp: string, interrupt?: NodeJS.Signals
   if (interrupt) {
     // Once the temp output exists, the archive is being written.
     poll = setInterval(() => {
+      if (!fs.existsSync(path.dirname(output))) return
       if (!fs.readdirSync(path.dirname(output)).some((name) => name.endsWith('.tmp'))) return
       clearInterval(poll)
       tempAtSignal = fs.readdirSync(runnerTemp)
@@ -95,5 +107,32 @@ describe('the CLI interrupted mid-build', () => {
     const next = await runBuild(again, newRunnerTemp('cli-after'))
     expect(next.code).toBe(0)
     expect(sha256(again)).toBe(sha256(reference))
+  })
+
+  it('the Action process too: SIGTERM mid-build exits 143 and leaves nothing', async () => {
+    const out = path.join(dir, 'action-out')
+    const runnerTemp = newRunnerTemp('action-SIGTERM')
+    const runner = fs.mkdtempSync(path.join(os.tmpdir(), 'fledge-signals-runner-'))
+    const event = path.join(runner, 'event.json')
+    fs.writeFileSync(event, JSON.stringify({ number: 7, pull_request: { number: 7 } }))
+    for (const file of ['output', 'summary']) fs.writeFileSync(path.join(runner, file), '')
+    const env = {
+      GITHUB_ACTIONS: 'true',
+      GITHUB_EVENT_NAME: 'pull_request',
+      GITHUB_EVENT_PATH: event,
+      GITHUB_REF: 'refs/pull/7/merge',
+      GITHUB_REPOSITORY: 'volantvm/signals',
+      GITHUB_WORKSPACE: dir,
+      GITHUB_OUTPUT: path.join(runner, 'output'),
+      GITHUB_STEP_SUMMARY: path.join(runner, 'summary'),
+      INPUT_OUTPUT: 'action-out/plugin.cpio.gz',
+      INPUT_CACHE: 'false'
+    }
+    const interrupted = await runProcess([faces.action], env, path.join(out, 'plugin.cpio.gz'), runnerTemp, 'SIGTERM')
+    fs.rmSync(runner, { recursive: true, force: true })
+    expect({ code: interrupted.code, by: interrupted.signal }).toEqual({ code: 143, by: null })
+    expect(interrupted.tempAtSignal.map((name) => name.replace(/-.*/, '')).sort()).toEqual(['busybox', 'init'])
+    expect(fs.readdirSync(out)).toEqual([])
+    expect(fs.readdirSync(runnerTemp)).toEqual([])
   })
 })
