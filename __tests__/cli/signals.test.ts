@@ -2,7 +2,7 @@
 // the sources): it ends with 130/143, leaves no `.tmp` beside the output and nothing
 // in RUNNER_TEMP, and the next build gives the same bytes as one never interrupted.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
-import { spawn } from 'node:child_process'
+import { execFileSync, spawn } from 'node:child_process'
 import { createHash, randomBytes } from 'node:crypto'
 import * as fs from 'node:fs'
 import * as os from 'node:os'
@@ -49,7 +49,9 @@ function runProcess(
   env: Record<string, string>,
   output: string,
   runnerTemp: string,
-  interrupt?: NodeJS.Signals
+  interrupt?: NodeJS.Signals,
+  /** Killed with SIGKILL after this long (a process that does not end by itself). */
+  limitMs = 120_000
 ): Promise<Exit> {
   const child = spawn(process.execPath, args, {
     cwd: dir,
@@ -70,9 +72,11 @@ function runProcess(
       child.kill(interrupt)
     }, 10)
   }
+  const limit = setTimeout(() => child.kill('SIGKILL'), limitMs)
   return new Promise((resolve, reject) => {
     child.on('error', reject)
     child.on('exit', (code, signal) => {
+      clearTimeout(limit)
       clearInterval(poll)
       resolve({ code, signal, stderr, tempAtSignal })
     })
@@ -81,7 +85,7 @@ function runProcess(
 
 const sha256 = (file: string) => createHash('sha256').update(fs.readFileSync(file)).digest('hex')
 
-describe('the CLI interrupted mid-build', () => {
+describe('the CLI and the Action interrupted or failing mid-build', () => {
   it('exits 130 on SIGINT and 143 on SIGTERM, leaving nothing; the next build is identical', async () => {
     const out = path.join(dir, 'out')
     fs.mkdirSync(out)
@@ -134,5 +138,23 @@ describe('the CLI interrupted mid-build', () => {
     expect(interrupted.tempAtSignal.map((name) => name.replace(/-.*/, '')).sort()).toEqual(['busybox', 'init'])
     expect(fs.readdirSync(out)).toEqual([])
     expect(fs.readdirSync(runnerTemp)).toEqual([])
+  })
+
+  it('a build that fails mid-archive (disk full) ends by itself with 1: no .tmp, no temp folders, no live workers', async () => {
+    // A 1 MiB tmpfs for the output: the 40 MB image fills it while the deflate workers run.
+    const full = fs.mkdtempSync(path.join(os.tmpdir(), 'fledge-full-'))
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', full])
+    try {
+      const runnerTemp = newRunnerTemp('cli-disk-full')
+      const failed = await runProcess([faces.cli, 'build', '--no-cache', '-o', path.join(full, 'plugin.cpio.gz')], {}, full, runnerTemp, undefined, 60_000)
+      expect(failed.stderr).toMatch(/ENOSPC|no space|disk/i)
+      // Exited on its own (a deflate worker left running would keep it alive until killed).
+      expect({ code: failed.code, by: failed.signal }).toEqual({ code: 1, by: null })
+      expect(fs.readdirSync(full)).toEqual([])
+      expect(fs.readdirSync(runnerTemp)).toEqual([])
+    } finally {
+      execFileSync('umount', [full])
+      fs.rmdirSync(full)
+    }
   })
 })
