@@ -1,4 +1,5 @@
 import { writeArchive, type ArchiveResult } from './archive/write.js'
+import { withCleanup } from './cleanup.js'
 import { parseSourceDateEpoch } from './config/epoch.js'
 import { loadConfig } from './config/load.js'
 import type { BuildConfig } from './config/types.js'
@@ -9,6 +10,8 @@ import type { Replacement } from './image/builder.js'
 import type { Entry } from './image/entry.js'
 import { compileInit, type CompiledInit } from './init/compile.js'
 import type { Logger } from './log.js'
+import type { ManifestPlan } from './manifest/artifact.js'
+import { plannedOutputs, refuseOutputsOverInputs } from './outputs.js'
 import { resolveAgent, type ResolvedAgent } from './sources/agent.js'
 import { resolveBusybox } from './sources/busybox.js'
 import { ensureCacheEnvironment } from './sources/cache.js'
@@ -18,6 +21,8 @@ import type { ResolvedFile } from './sources/types.js'
 export interface BuildOptions {
   configPath: string
   outputPath: string
+  /** The manifest the face writes after the build: its source and output are checked too. */
+  manifest?: ManifestPlan | undefined
   /** Raw SOURCE_DATE_EPOCH (validated here); unset → fledge's 1704067200. */
   sourceDateEpoch?: string | undefined
   useCache?: boolean
@@ -49,12 +54,20 @@ export interface BuildResult {
   cacheHit: boolean
 }
 
-/** config → sources → image → archive. Both faces (Action, CLI) call this. */
-export async function build(options: BuildOptions): Promise<BuildResult> {
+/**
+ * config → sources → image → archive. Both faces (Action, CLI) call this. The temp
+ * folders it makes are gone when it returns or throws.
+ */
+export function build(options: BuildOptions): Promise<BuildResult> {
+  return withCleanup(() => buildInScope(options))
+}
+
+async function buildInScope(options: BuildOptions): Promise<BuildResult> {
   const { log } = options
   const clock = stopwatch()
   const epoch = parseSourceDateEpoch(options.sourceDateEpoch)
   const config = await loadConfig(options.configPath)
+  await refuseOutputsOverInputs(config, plannedOutputs(options.outputPath, options.manifest), options.manifest)
   const initPlan = await planInit(config)
   const timings = { config: clock(), sources: 0, image: 0, archive: 0 }
 

@@ -3,6 +3,7 @@ import { actionsLogger } from './action/logger.js'
 import { readInputs } from './action/inputs.js'
 import { runAction } from './action/run.js'
 import { writeSummary } from './action/summary.js'
+import { cleanUpOnExitAndSignals, cleanUpProcess } from './cleanup.js'
 import { formatError, FledgeError } from './errors.js'
 
 /** The Action's face: inputs in, engine run, outputs and job summary out. */
@@ -58,4 +59,6 @@ export async function main(): Promise<void> {
   }
 }
 
+cleanUpOnExitAndSignals()
 await main()
+await cleanUpProcess()

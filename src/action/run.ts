@@ -56,9 +56,13 @@ export async function runAction(
   const decision = decidePublish(inputs.publish, inputs.tag, env)
   log.info(decision.publish ? `Publishing release ${decision.tag}` : `Not publishing: ${decision.why}`)
 
+  const plan: ManifestPlan = inputs.manifest
+    ? { kind: 'rewrite', file: path.resolve(baseDir, inputs.manifest) }
+    : await planFromTemplate(path.join(path.dirname(configPath), 'manifest.toml'), output)
   const result = await build({
     configPath,
     outputPath: output,
+    manifest: plan,
     sourceDateEpoch: inputs.sourceDateEpoch || env.sourceDateEpoch,
     useCache: inputs.cache,
     allowDynamic: inputs.allowDynamic,
@@ -73,9 +77,6 @@ export async function runAction(
     decision.publish
       ? `${env.serverUrl.replace(/\/+$/, '')}/${env.repository}/releases/download/${encodeURIComponent(decision.tag)}/${encodeURIComponent(name)}`
       : undefined
-  const plan: ManifestPlan = inputs.manifest
-    ? { kind: 'rewrite', file: path.resolve(baseDir, inputs.manifest) }
-    : await planFromTemplate(path.join(path.dirname(configPath), 'manifest.toml'), output)
   const manifestUrlValue =
     inputs.manifestUrl === 'keep' ? undefined : inputs.manifestUrl === 'release' ? assetUrl(artifactName) : inputs.manifestUrl
   const manifest = await writePluginManifest(

@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises'
 import * as path from 'node:path'
 import { parseArgs, type ParseArgsConfig } from 'node:util'
 import { build } from '../build.js'
+import { withCleanup } from '../cleanup.js'
 import { loadConfig } from '../config/load.js'
 import { parseSourceDateEpoch } from '../config/epoch.js'
 import { formatError } from '../errors.js'
@@ -69,7 +70,12 @@ function parse(
   return { values: parsed.values as Values, positionals: parsed.positionals }
 }
 
-export async function main(argv: string[]): Promise<number> {
+/** Runs one command; whatever temp files it made are gone when it returns. */
+export function main(argv: string[]): Promise<number> {
+  return withCleanup(() => runCommand(argv))
+}
+
+async function runCommand(argv: string[]): Promise<number> {
   const [command, ...rest] = argv
   quietWorkflowCommands(() => rest.includes('-v') || rest.includes('--verbose'))
   try {
@@ -119,9 +125,11 @@ async function buildCommand(args: string[]): Promise<number> {
   })
   if (values.help) return help()
   const log = stderrLogger(values.verbose === true)
+  const plan = await planFromTemplate(values.manifest as string, path.resolve(values.output as string))
   const result = await build({
     configPath: values.config as string,
     outputPath: values.output as string,
+    manifest: plan,
     sourceDateEpoch: process.env['SOURCE_DATE_EPOCH'],
     useCache: values['no-cache'] !== true,
     allowDynamic: values['allow-dynamic'] === true,
@@ -129,7 +137,6 @@ async function buildCommand(args: string[]): Promise<number> {
     log
   })
   const a = result.archive
-  const plan = await planFromTemplate(values.manifest as string, a.path)
   const manifest = await writePluginManifest(plan, { sha256: a.sha256 }, log)
   const lines = [
     displayPath(a.path),

@@ -2,6 +2,7 @@ import * as os from 'node:os'
 import * as path from 'node:path'
 import * as fs from 'node:fs/promises'
 import * as tc from '@actions/tool-cache'
+import { removeLater } from '../cleanup.js'
 
 /**
  * Downloads and compiled inits live in @actions/tool-cache's layout. Keys are
@@ -35,10 +36,12 @@ export async function storeCached(dir: string, tool: string, key: string): Promi
   return tc.cacheDir(dir, tool, cacheVersion(key), ARCH)
 }
 
-/** A fresh private folder under RUNNER_TEMP. */
+/** A fresh private folder under RUNNER_TEMP, removed when the build (or process) ends. */
 export async function makeTempDir(prefix: string): Promise<string> {
   ensureCacheEnvironment()
   const root = process.env['RUNNER_TEMP'] as string
   await fs.mkdir(root, { recursive: true })
-  return fs.mkdtemp(path.join(root, `${prefix}-`))
+  const dir = await fs.mkdtemp(path.join(root, `${prefix}-`))
+  removeLater(dir)
+  return dir
 }
