@@ -80,7 +80,7 @@ function cachedFile(toolCache: string, tool: string, name: string): string {
 const damage = {
   tampered: (file: string) => {
     const bytes = fs.readFileSync(file)
-    bytes[bytes.length >> 1] ^= 0xff
+    bytes[bytes.length >> 1] = 0xff - bytes[bytes.length >> 1]!
     fs.writeFileSync(file, bytes)
   },
   truncated: (file: string) => fs.truncateSync(file, fs.statSync(file).size >> 1)

@@ -77,11 +77,12 @@ export async function storeVerified(source: string, slot: CacheSlot, sha256: str
   const entry = entryPath(slot)
   let staging: string | undefined
   try {
-    await fs.mkdir(path.dirname(entry), { recursive: true })
+    await fs.mkdir(path.join(root, slot.tool), { recursive: true })
     staging = await fs.mkdtemp(path.join(root, slot.tool, `.staging-${ARCH}-`))
     const { size } = await fs.stat(source)
     await fs.copyFile(source, path.join(staging, slot.file))
     await fs.writeFile(path.join(staging, RECORD), JSON.stringify({ file: slot.file, sha256, size }))
+    await fs.mkdir(path.dirname(entry), { recursive: true })
     for (let tries = 1; ; tries++) {
       if (await renameIfAbsent(staging, entry)) break
       // Another build stored it first (same key, same bytes): use theirs if it checks out.
@@ -93,7 +94,7 @@ export async function storeVerified(source: string, slot: CacheSlot, sha256: str
     }
     await fs.writeFile(`${entry}.complete`, '')
   } catch (error) {
-    throw diskFullError(error, root, `${slot.what} to the tool cache`, 'RUNNER_TOOL_CACHE')
+    throw diskFullError(error, root, slot.what, 'RUNNER_TOOL_CACHE')
   } finally {
     if (staging) await fs.rm(staging, { recursive: true, force: true })
   }
