@@ -8,6 +8,7 @@ import * as os from 'node:os'
 import * as path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
+import { obtainKernel } from '../../src/boot/kernel-source.js'
 import { build } from '../../src/build.js'
 import { silentLogger } from '../../src/log.js'
 import { makeBuildRecord } from '../../src/release/record.js'
@@ -152,6 +153,27 @@ describe('a damaged cache entry is evicted, fetched again once, and the image is
     expect(again.stderr).toMatch(new RegExp(`the cached compiled init at ${file} does not match its sha256`))
     expect(again.sha256).toBe(clean.sha256)
   })
+})
+
+it('a truncated cached kernel (smoke test) is evicted and downloaded again', async () => {
+  const kernel = Buffer.from('not really a kernel, but pinned\n'.repeat(1000))
+  files.routes.set('/vmlinuz', kernel)
+  const { env } = machine()
+  const saved = process.env['RUNNER_TOOL_CACHE']
+  process.env['RUNNER_TOOL_CACHE'] = env.RUNNER_TOOL_CACHE
+  const warnings: string[] = []
+  const log = { ...silentLogger, warn: (m: string) => void warnings.push(m) }
+  try {
+    const first = await obtainKernel(`${files.url}/vmlinuz`, `sha256:${sha(kernel)}`, log)
+    damage.truncated(first)
+    const second = await obtainKernel(`${files.url}/vmlinuz`, `sha256:${sha(kernel)}`, log)
+    expect(second).toBe(first)
+    expect(warnings).toEqual([expect.stringMatching(new RegExp(`^the cached kernel at ${first} is truncated`))])
+    expect(fs.readFileSync(second).equals(kernel)).toBe(true)
+    expect(files.requests.filter((r) => r === '/vmlinuz')).toHaveLength(2)
+  } finally {
+    process.env['RUNNER_TOOL_CACHE'] = saved
+  }
 })
 
 describe('concurrent cold builds sharing one tool cache', () => {
