@@ -181,6 +181,18 @@ describe('retries (engine)', () => {
     fs.rmSync(path.dirname(got.path), { recursive: true })
   })
 
+  it('a server that stops sending is given up on after the idle timeout, and retried', async () => {
+    files.routes.set('/stalls', { trickle: { length: BUSYBOX.length, everyMs: 60_000 } })
+    const error = await resolveBusybox(
+      { url: `${files.url}/stalls`, sha256: sha(BUSYBOX), pinned: true },
+      { log: silentLogger, network: { ...network, attempts: 2, idleTimeoutMs: 300 }, useCache: false }
+    ).catch((e: unknown) => e)
+    expect((error as FledgeError).format()).toMatch(
+      new RegExp(`could not download busybox from ${files.url}/stalls: no data from 127\\.0\\.0\\.1:\\d+ for 0\\.3 s \\(gave up after 2 attempts\\)\\. Fix: `)
+    )
+    expect(count('/stalls')).toBe(2)
+  }, 10_000)
+
   it('the deadline stops a trickling transfer in flight, not only between tries', async () => {
     files.routes.set('/slow', { trickle: { length: BUSYBOX.length, everyMs: 20 } })
     const error = await resolveBusybox(
