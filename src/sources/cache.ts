@@ -157,12 +157,8 @@ async function evict(dir: string): Promise<void> {
 export async function makeTempDir(prefix: string): Promise<string> {
   ensureCacheEnvironment()
   const root = process.env['RUNNER_TEMP'] as string
-  try {
-    await fs.mkdir(root, { recursive: true })
-    return await fs.mkdtemp(path.join(root, `${prefix}-`))
-  } catch (error) {
-    throw diskFullError(error, root, `a ${prefix} folder`, 'RUNNER_TEMP')
-  }
+  await fs.mkdir(root, { recursive: true })
+  return fs.mkdtemp(path.join(root, `${prefix}-`))
 }
 
 /**
