@@ -158,7 +158,7 @@ function get(
     const request = (url.protocol === 'https:' ? https : http).request(url, { method: 'GET', headers, agent, signal }, resolve)
     // Covers the wait for headers and every pause in the body.
     request.setTimeout(idleTimeoutMs, () =>
-      request.destroy(new Error(`no data from ${url.host} for ${Math.round(idleTimeoutMs / 1000)} s`))
+      request.destroy(new Error(`no data from ${url.host} for ${idleTimeoutMs / 1000} s`))
     )
     request.on('error', reject)
     request.end()
