@@ -77,7 +77,7 @@ async function buildInScope(options: BuildOptions): Promise<BuildResult> {
     network: options.network ?? defaultNetworkOptions(),
     useCache: options.useCache ?? true
   }
-  const [busybox, agent, init] = await withConfigLocation(config, Promise.all([
+  const [busybox, agent, init] = await withConfigLocation(config, allSettled([
     resolveBusybox(config.busybox, context),
     config.agent
       ? resolveAgent(
@@ -126,6 +126,17 @@ async function buildInScope(options: BuildOptions): Promise<BuildResult> {
   if (agent) result.agent = agent
   if (init) result.init = init
   return result
+}
+
+/**
+ * Promise.all that waits for every source before failing, so none is still
+ * downloading or compiling into the temp folder when the build reports an error.
+ */
+async function allSettled<T extends readonly unknown[]>(work: { [K in keyof T]: Promise<T[K]> | T[K] }): Promise<T> {
+  const results = await Promise.allSettled(work)
+  const failed = results.find((r) => r.status === 'rejected')
+  if (failed) throw failed.reason
+  return results.map((r) => (r as PromiseFulfilledResult<unknown>).value) as unknown as T
 }
 
 /** Source errors name a config key ("agent.path"); point them at its line in fledge.toml. */

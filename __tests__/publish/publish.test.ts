@@ -396,7 +396,7 @@ describe('publishRelease against a GitHub-compatible server', () => {
 
   it('stops an upload that outlives its deadline', async () => {
     server.inject({ method: 'POST', path: UPLOADS, fault: { delayMs: 5_000 } })
-    const h = harness(server, { uploadDeadlineMs: 300 })
+    const h = harness(server, { deadlineMs: 300 })
     const started = Date.now()
     const failure = await publishRelease(h.releaser, request([image]), h.options).catch(
       (e: unknown) => e

@@ -1,11 +1,10 @@
 import { createHash } from 'node:crypto'
 import * as fs from 'node:fs/promises'
-import * as path from 'node:path'
 import { AGENT_ASSET, type AgentSource } from '../config/types.js'
 import { FledgeError } from '../errors.js'
 import { sha256File } from '../hash.js'
 import type { SourceContext } from './busybox.js'
-import { findCached, makeTempDir, storeCached } from './cache.js'
+import { fetchAndStore, findVerified, type CacheSlot } from './cache.js'
 import { downloadFile, getJson } from './http.js'
 import type { ResolvedFile } from './types.js'
 
@@ -44,7 +43,7 @@ async function resolveLocal(file: string): Promise<ResolvedAgent> {
   return { strategy: 'local', path: file, size: stat.size, sha256: await sha256File(file), cacheHit: false }
 }
 
-const HTTP_TOOL = 'fledge-agent'
+const httpSlot = (sha256: string): CacheSlot => ({ tool: 'fledge-agent', key: `sha256-${sha256}`, file: AGENT_ASSET, what: 'agent' })
 
 async function resolveHttp(
   url: string,
@@ -52,20 +51,21 @@ async function resolveHttp(
   context: SourceContext
 ): Promise<ResolvedAgent> {
   if (sha256 && context.useCache) {
-    const hit = findCached(HTTP_TOOL, `sha256-${sha256}`)
-    if (hit) return { strategy: 'http', url, ...(await describe(path.join(hit, AGENT_ASSET))), sha256, cacheHit: true }
+    const hit = await findVerified(httpSlot(sha256), sha256, context.log)
+    if (hit) return { strategy: 'http', url, ...hit, cacheHit: true }
   }
-  const temp = await makeTempDir('agent')
-  const dest = path.join(temp, AGENT_ASSET)
   context.log.info(`Downloading the agent from ${url}`)
-  const result = await downloadFile(url, dest, { sha256, what: 'the agent' }, context.network, context.log)
+  const fetched = await fetchAndStore(
+    AGENT_ASSET,
+    context.useCache,
+    (dest) => downloadFile(url, dest, { sha256, what: 'the agent' }, context.network, context.log),
+    httpSlot,
+    context.log
+  )
   if (!sha256) {
-    context.log.warn(`[agent] has no checksum, so the download was not verified. Pin it: checksum = "sha256:${result.sha256}"`)
+    context.log.warn(`[agent] has no checksum, so the download was not verified. Pin it: checksum = "sha256:${fetched.sha256}"`)
   }
-  const file = context.useCache
-    ? path.join(await storeCached(temp, HTTP_TOOL, `sha256-${result.sha256}`), AGENT_ASSET)
-    : dest
-  return { strategy: 'http', url, path: file, size: result.size, sha256: result.sha256, cacheHit: false }
+  return { strategy: 'http', url, ...fetched, cacheHit: false }
 }
 
 interface ReleaseAsset {
@@ -81,20 +81,22 @@ interface Release {
   assets: ReleaseAsset[]
 }
 
-const RELEASE_TOOL = 'fledge-agent-release'
-
 /**
  * A concrete tag is looked up in the cache before any request; "latest"
- * costs one API call to learn which tag it is today.
+ * costs one API call to learn which tag it is today. The cache entry records
+ * the sha256 the download was verified with, and every use is checked against it.
  */
 async function resolveRelease(repository: string, version: string, context: AgentContext): Promise<ResolvedAgent> {
-  const tagKey = (tag: string) => `tag-${createHash('sha256').update(`${repository}@${tag}`).digest('hex').slice(0, 40)}`
+  const slot = (tag: string): CacheSlot => ({
+    tool: 'fledge-agent-release',
+    key: `tag-${createHash('sha256').update(`${repository}@${tag}`).digest('hex').slice(0, 40)}`,
+    file: AGENT_ASSET,
+    what: `agent ${repository}@${tag}`
+  })
   const fromCache = async (tag: string): Promise<ResolvedAgent | undefined> => {
     if (!context.useCache) return undefined
-    const hit = findCached(RELEASE_TOOL, tagKey(tag))
-    if (!hit) return undefined
-    const meta = JSON.parse(await fs.readFile(path.join(hit, 'release.json'), 'utf8')) as { sha256: string }
-    return { strategy: 'release', tag, ...(await describe(path.join(hit, AGENT_ASSET))), sha256: meta.sha256, cacheHit: true }
+    const hit = await findVerified(slot(tag), undefined, context.log)
+    return hit ? { strategy: 'release', tag, ...hit, cacheHit: true } : undefined
   }
   if (version !== 'latest') {
     const hit = await fromCache(version)
@@ -117,24 +119,24 @@ async function resolveRelease(repository: string, version: string, context: Agen
   if (!digest) {
     context.log.warn(`GitHub reports no digest for ${repository}@${release.tag_name}/${AGENT_ASSET}; the download cannot be verified.`)
   }
-  const temp = await makeTempDir('agent-release')
-  const dest = path.join(temp, AGENT_ASSET)
   context.log.info(`Downloading the agent ${repository}@${release.tag_name}`)
   // The API asset URL with an octet-stream Accept works for public and private
   // repositories; the token is dropped when GitHub redirects to its storage host.
-  const result = await downloadFile(
-    asset.url,
-    dest,
-    { headers: { ...apiHeaders(context.token), accept: 'application/octet-stream' }, sha256: digest, what: `the agent (${release.tag_name})` },
-    context.network,
+  const fetched = await fetchAndStore(
+    AGENT_ASSET,
+    context.useCache,
+    (dest) =>
+      downloadFile(
+        asset.url,
+        dest,
+        { headers: { ...apiHeaders(context.token), accept: 'application/octet-stream' }, sha256: digest, what: `the agent (${release.tag_name})` },
+        context.network,
+        context.log
+      ),
+    () => slot(release.tag_name),
     context.log
   )
-  let file = dest
-  if (context.useCache) {
-    await fs.writeFile(path.join(temp, 'release.json'), JSON.stringify({ repository, tag: release.tag_name, sha256: result.sha256 }))
-    file = path.join(await storeCached(temp, RELEASE_TOOL, tagKey(release.tag_name)), AGENT_ASSET)
-  }
-  return { strategy: 'release', tag: release.tag_name, path: file, size: result.size, sha256: result.sha256, cacheHit: false }
+  return { strategy: 'release', tag: release.tag_name, ...fetched, cacheHit: false }
 }
 
 async function fetchRelease(repository: string, version: string, context: AgentContext): Promise<Release> {
@@ -147,6 +149,7 @@ async function fetchRelease(repository: string, version: string, context: AgentC
   try {
     response = await getJson<Release>(url, apiHeaders(context.token), context.network, context.log)
   } catch (error) {
+    if (error instanceof FledgeError) throw new FledgeError(error.message, { key: 'agent.version', fix: error.fix })
     throw new FledgeError(`could not look up the agent release at ${url}: ${(error as Error).message}.`, {
       key: 'agent.version',
       fix: 'check the network; set GITHUB_TOKEN (input `token`) to avoid GitHub API rate limits.'
@@ -168,8 +171,4 @@ function apiHeaders(token: string | undefined): Record<string, string> {
   }
   if (token) headers['authorization'] = `Bearer ${token}`
   return headers
-}
-
-async function describe(file: string): Promise<{ path: string; size: number }> {
-  return { path: file, size: (await fs.stat(file)).size }
 }
