@@ -352,13 +352,13 @@ function watch(
     const deadline = vm.startedAt + health.timeoutMs
     function waitingFor(): string {
       const workload = `${workloadUrl} (last answer: ${describe(lastWorkloadAnswer, health?.guestPort ?? 0)})`
-      if (!plan.agent) return `an HTTP 200 from ${workload}`
+      if (!plan.agent) return `HTTP 200 from ${workload}`
       const agent = `kestrel's ${AGENT_READY_PATH} on guest port ${AGENT_PORT}, ${agentUrl} (last answer: ${describe(lastAgentAnswer, AGENT_PORT)})`
       const workloadState =
         workloadMs === undefined
           ? `the workload never answered 200 at ${workload}`
           : `the workload was healthy at ${workloadMs} ms`
-      return `an HTTP 200 from ${agent}; ${workloadState}`
+      return `HTTP 200 from ${agent}; ${workloadState}`
     }
     const probe = async (url: string): Promise<HttpAnswer | string | undefined> => {
       const budget = Math.min(HEALTH_REQUEST_TIMEOUT_MS, deadline - Date.now())
