@@ -14,6 +14,7 @@ import { resolveBusybox } from './sources/busybox.js'
 import { ensureCacheEnvironment } from './sources/cache.js'
 import { defaultNetworkOptions, type NetworkOptions } from './sources/http.js'
 import type { ResolvedFile } from './sources/types.js'
+import { fileError, isFileSystemError } from './user-files.js'
 
 export interface BuildOptions {
   configPath: string
@@ -95,7 +96,11 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
   if (binaries.errors.length > 1) throw new FledgeErrors(binaries.errors)
   timings.image = clock()
 
-  const archive = await writeArchive(image.entries, options.outputPath, { mtime: epoch })
+  const archive = await writeArchive(image.entries, options.outputPath, { mtime: epoch }).catch(
+    (error: unknown) => {
+      throw outputError(error, options.outputPath)
+    }
+  )
   timings.archive = clock()
 
   const result: BuildResult = {
@@ -126,6 +131,14 @@ async function withConfigLocation<T>(config: BuildConfig, work: Promise<T>): Pro
     }
     throw error
   }
+}
+
+/** The output's folder is named when creating it failed (EEXIST, ENOTDIR), else the output itself. */
+function outputError(error: unknown, output: string): unknown {
+  if (!isFileSystemError(error)) return error
+  const { syscall, path: failed } = error as NodeJS.ErrnoException
+  if (syscall === 'mkdir' && failed) return fileError(error, failed, { what: 'the output folder', verb: 'create' })
+  return fileError(error, output, { what: 'the output', verb: 'write' })
 }
 
 function stopwatch(): () => number {
