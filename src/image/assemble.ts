@@ -119,7 +119,7 @@ export async function assembleImage(
     await addMapping(builder, mapping, config.file, (w) => warnings.push(w))
   }
   const entries = builder.sorted()
-  validateImage(entries, config)
+  validateImage(entries, config, plan)
   return { entries, replacements: builder.replacements, warnings }
 }
 
