@@ -15,6 +15,8 @@ import { ensureCacheEnvironment } from './sources/cache.js'
 import { defaultNetworkOptions, type NetworkOptions } from './sources/http.js'
 import type { ResolvedFile } from './sources/types.js'
 import { fileError, isFileSystemError } from './user-files.js'
+import { showPath } from './display.js'
+import * as path from 'node:path'
 
 export interface BuildOptions {
   configPath: string
@@ -138,7 +140,11 @@ function outputError(error: unknown, output: string): unknown {
   if (!isFileSystemError(error)) return error
   const { syscall, path: failed } = error as NodeJS.ErrnoException
   if (syscall === 'mkdir' && failed) return fileError(error, failed, { what: 'the output folder', verb: 'create' })
-  return fileError(error, output, { what: 'the output', verb: 'write' })
+  return fileError(error, output, {
+    what: 'the output',
+    verb: 'write',
+    fixes: { EISDIR: `give a file name, e.g. ${showPath(path.join(output, 'plugin.cpio.gz'))}.` }
+  })
 }
 
 function stopwatch(): () => number {

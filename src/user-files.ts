@@ -63,7 +63,7 @@ export function fileError(error: unknown, file: string | Uint8Array, options: Fi
       break
     case 'EISDIR':
       message = `${subject} is a folder, not a file.`
-      fix = verb === 'read' ? 'pass the path of a file.' : `give a file name, e.g. ${shown.replace(/\/*$/, '')}/plugin.cpio.gz.`
+      fix = verb === 'read' ? 'pass the path of a file.' : 'name a file, not a folder.'
       break
     case 'ENOTDIR':
       message = `cannot ${verb} ${subject}: a part of the path is a file, not a folder.`

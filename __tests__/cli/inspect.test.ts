@@ -25,6 +25,7 @@ describe('inspect (text mode) escapes names', () => {
     expect(lines).toHaveLength(5)
     const names = lines.map((line) => line.replace(/^\S+ \d+\/\d+ +\d+ /, ''))
     expect(names.sort()).toEqual(['\\x1b[31mred', 'back\\\\slash', 'caf\\xe9', 'link -> tab\\there', 'two\\nlines'].sort())
+    // eslint-disable-next-line no-control-regex
     expect(run.stdout).not.toMatch(/[\u0000-\u0008\u000b-\u001f\u007f\ufffd]/)
 
     const json = await runCli(['inspect', archive, '--json'])

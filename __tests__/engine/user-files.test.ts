@@ -227,3 +227,47 @@ describe('reading mapped sources', () => {
     expect(line).not.toContain('\ufffd')
   })
 })
+
+describe('writing the job summary (GITHUB_STEP_SUMMARY)', () => {
+  async function flushTo(file: string): Promise<string> {
+    const core = await import('@actions/core')
+    const { flushSummary } = await import('../../src/action/summary.js')
+    const saved = process.env['GITHUB_STEP_SUMMARY']
+    process.env['GITHUB_STEP_SUMMARY'] = file
+    try {
+      core.summary.addRaw('<p>built</p>')
+      const error = await flushSummary().then(() => undefined, (e: unknown) => e)
+      core.summary.emptyBuffer()
+      return error instanceof Error && 'format' in error ? (error as { format(): string }).format() : String(error)
+    } finally {
+      if (saved === undefined) delete process.env['GITHUB_STEP_SUMMARY']
+      else process.env['GITHUB_STEP_SUMMARY'] = saved
+    }
+  }
+
+  it('appends when it can', async () => {
+    const file = path.join(tmp(), 'summary.md')
+    fs.writeFileSync(file, 'before\n')
+    expect(await flushTo(file)).toBe('undefined')
+    expect(fs.readFileSync(file, 'utf8')).toBe('before\n<p>built</p>')
+  })
+
+  it('EISDIR, EROFS, ENOSPC, ENOENT: one sentence naming the file', async () => {
+    const what = 'the job summary file (GITHUB_STEP_SUMMARY)'
+    const folder = tmp()
+    expect(await flushTo(folder)).toBe(`${what} ${folder} is a folder, not a file. Fix: name a file, not a folder.`)
+    const ro = mountTmpfs('ro,size=1m')
+    expect(await flushTo(path.join(ro, 'summary.md'))).toBe(
+      `cannot write ${what} ${ro}/summary.md: the file system is read-only. Fix: write to a writable folder instead (the workspace, or $RUNNER_TEMP).`
+    )
+    const full = mountTmpfs('size=4k')
+    fs.writeFileSync(path.join(full, 'filler'), Buffer.alloc(4096))
+    expect(await flushTo(path.join(full, 'summary.md'))).toMatch(
+      new RegExp(`^cannot write ${what.replace(/[()]/g, '\\$&')} ${full}/summary\\.md: no space left on the device \\(disk full\\)\\. Fix: free space on the file system of ${full} \\(df -h\\)`)
+    )
+    const gone = path.join(tmp(), 'no-such-folder', 'summary.md')
+    expect(await flushTo(gone)).toBe(
+      `cannot write ${what} ${gone}: its folder ${path.dirname(gone)} does not exist. Fix: create the folder first, or choose another path.`
+    )
+  })
+})
