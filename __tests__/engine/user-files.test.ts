@@ -271,3 +271,19 @@ describe('writing the job summary (GITHUB_STEP_SUMMARY)', () => {
     )
   })
 })
+
+describe('boot --manifest reads the manifest like the config', () => {
+  it('a missing manifest and a FIFO are one sentence each, at once', async () => {
+    const dir = tmp()
+    const missing = path.join(dir, 'plugin.manifest.json')
+    expectOneError(
+      await runCli(['boot', path.join(dir, 'plugin.cpio.gz'), '--manifest', missing]),
+      new RegExp(`^error: manifest not found: ${missing}\\. Fix: check the path\\.$`)
+    )
+    const fifo = path.join(dir, 'fifo.json')
+    execFileSync('mkfifo', [fifo])
+    const run = await runCliProcess(['boot', path.join(dir, 'plugin.cpio.gz'), '--manifest', fifo], { budgetMs: 2000 })
+    expect(run.timedOut).toBe(false)
+    expectOneError(run, /manifest .*fifo\.json is a FIFO \(named pipe\), not a regular file/)
+  })
+})
