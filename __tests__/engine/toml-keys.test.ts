@@ -88,6 +88,11 @@ describe('manifest.toml keys named like Object members', () => {
     ])
   })
 
+  it('an error in the second [[network.expose]] points at its own line', () => {
+    const lines = failures(`${MINIMAL}[[network.expose]]\nport = 80\n[[network.expose]]\nport = 70000\n`)
+    expect(lines).toEqual([expect.stringMatching(/^manifest\.toml:10:1: network\.expose\[1\]\.port: must be between 1 and 65535, not 70000\./)])
+  })
+
   it('a label named __proto__ is a label, not a prototype', () => {
     const { manifest, json } = generateManifestFromToml(`${MINIMAL}[labels]\n__proto__ = "x"\nconstructor = "y"\n`, 'manifest.toml', artifact)
     expect(JSON.parse(json).labels).toEqual(JSON.parse('{"__proto__":"x","constructor":"y"}'))
