@@ -95,6 +95,10 @@ export function fileError(error: unknown, file: string | Uint8Array, options: Fi
       message = `cannot ${verb} ${subject}: too many levels of symbolic links.`
       fix = 'check for a symbolic link that points to itself.'
       break
+    case 'EIO':
+      message = `cannot ${verb} ${subject}: input/output error.`
+      fix = 'the device or file system failed (see dmesg), or this is a special file that cannot be copied: map a regular copy.'
+      break
     case 'ENXIO':
       message = `cannot ${verb} ${subject}: it is a socket or a device without a driver, not a file.`
       fix = 'pass the path of a regular file.'

@@ -313,6 +313,15 @@ describe('checkImageBinaries: damaged and unreadable files', () => {
     expect(result.errors).toEqual([])
     expect(result.warnings).toEqual([expect.stringContaining('could not read it to check it')])
   })
+
+  it('says why a source could not be read, as a sentence without raw errno text', async () => {
+    const gone = path.join(compiled.dir, 'gone')
+    const result = await checkImageBinaries([
+      busyboxEntry(),
+      { ...fileEntry('usr/bin/hello', compiled.staticExec), source: { kind: 'path', path: gone, size: 1 } }
+    ])
+    expect(result.warnings).toEqual([`/usr/bin/hello (mapping hello-static): could not read it to check it: file not found: ${gone}. Fix: check the path.`])
+  })
 })
 
 describe('checkImageBinaries: judges what can run', () => {

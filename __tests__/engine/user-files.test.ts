@@ -287,3 +287,17 @@ describe('boot --manifest reads the manifest like the config', () => {
     expectOneError(run, /manifest .*fifo\.json is a FIFO \(named pipe\), not a regular file/)
   })
 })
+
+describe('a source that fails while the image is packed', () => {
+  it('is named with the image path and mapping (EIO from /proc/self/mem)', async () => {
+    const dir = makeProject({ 'fledge.toml': offlineConfig('[mappings]\n"/proc/self/mem" = "/srv/mem"\n'), 'agent.sh': STAND_IN_AGENT })
+    const output = path.join(dir, 'out', 'plugin.cpio.gz')
+    const run = await runCli(['build', '-c', path.join(dir, 'fledge.toml'), '-o', output])
+    expect(run.code).toBe(1)
+    const lines = run.stderr.split('\n').filter((line) => line.startsWith('error:'))
+    expect(lines).toEqual([
+      'error: cannot read the source of /srv/mem (mapping "/proc/self/mem") /proc/self/mem: input/output error. Fix: the device or file system failed (see dmesg), or this is a special file that cannot be copied: map a regular copy.'
+    ])
+    expect(fs.readdirSync(path.dirname(output))).toEqual([])
+  })
+})

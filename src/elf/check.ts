@@ -7,6 +7,7 @@ import { buildForHint, knownArchNames, normalizeArch, staticRustTarget } from '.
 import { parseElf, type ElfFile, type ElfParseResult } from './parse.js'
 import { bytesReader, openFileReader, type PositionalReader } from './reader.js'
 import { isInLibraryFolder, isInProgramFolder } from '../image/modes.js'
+import { fileError, isFileSystemError } from '../user-files.js'
 
 export interface CheckImageBinariesOptions {
   /** The author accepts dynamically linked executables (CLI `--allow-dynamic`, Action input `allow-dynamic`). */
@@ -54,7 +55,12 @@ export async function checkImageBinaries(
     (entry) => entry.type === 'file' && entry.source !== undefined
   )
   const parsed = await mapLimited(files, PARSE_CONCURRENCY, (entry) =>
-    parseEntry(entry).catch((error: unknown) => ({ unreadable: (error as Error).message }))
+    parseEntry(entry).catch((error: unknown) => ({
+      unreadable:
+        isFileSystemError(error) && entry.source?.kind === 'path'
+          ? fileError(error, entry.source.path, { what: 'file', verb: 'read' }).format()
+          : (error as Error).message
+    }))
   )
 
   const elves = new Map<string, ElfParseResult>()
