@@ -136,9 +136,13 @@ export function readRegularFile(file: string, limits: ReadLimits): Buffer {
       fix: 'pass the path of a regular file.'
     })
   }
-  const tooBig = (size: number) =>
+  const limit = maxBytes >= 1024 ? `${formatSize(maxBytes)} (${maxBytes} bytes)` : `${maxBytes} bytes`
+  /** `size` undefined: the file grew past the limit while it was read. */
+  const tooBig = (size?: number) =>
     new FledgeError(
-      `${options.what} ${showPath(file)} is ${size > maxBytes + 1 ? `${formatSize(size)} (${size} bytes)` : 'larger than that'}; the limit is ${formatSize(maxBytes)} (${maxBytes} bytes).`,
+      size === undefined
+        ? `${options.what} ${showPath(file)} is larger than the limit of ${limit}.`
+        : `${options.what} ${showPath(file)} is ${formatSize(size)} (${size} bytes); the limit is ${limit}.`,
       { ...locationOf(options), fix: sizeHint ?? 'check that the path names the right file.' }
     )
   let descriptor: number
@@ -161,7 +165,7 @@ export function readRegularFile(file: string, limits: ReadLimits): Buffer {
       if (read === 0) break
       filled += read
     }
-    if (filled > maxBytes) throw tooBig(filled)
+    if (filled > maxBytes) throw tooBig()
     return buffer.subarray(0, filled)
   } catch (error) {
     throw error instanceof FledgeError ? error : fail(error)
