@@ -20,6 +20,7 @@ let built: string | undefined
 export function cliScript(): string {
   if (built) return built
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'fledge-cli-js-'))
+  process.once('exit', () => fs.rmSync(root, { recursive: true, force: true }))
   copyTranspiled(path.join(REPO, 'src'), path.join(root, 'src'))
   fs.copyFileSync(path.join(REPO, 'package.json'), path.join(root, 'package.json'))
   fs.symlinkSync(fs.realpathSync(path.join(REPO, 'node_modules')), path.join(root, 'node_modules'))
