@@ -5,7 +5,7 @@ import * as net from 'node:net'
 import * as os from 'node:os'
 import * as path from 'node:path'
 import { runCli, type CliRun } from '../support/cli.js'
-import { cliScript, runCliProcess } from '../support/cli-process.js'
+import { cliScript, removeCliScript, runCliProcess } from '../support/cli-process.js'
 import { makeProject, offlineConfig, STAND_IN_AGENT } from '../support/project.js'
 
 /**
@@ -26,6 +26,7 @@ function mountTmpfs(options: string): string {
 
 afterAll(() => {
   for (const dir of mounts.reverse()) execFileSync('umount', [dir])
+  removeCliScript()
 })
 
 beforeAll(() => {

@@ -20,7 +20,6 @@ let built: string | undefined
 export function cliScript(): string {
   if (built) return built
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'fledge-cli-js-'))
-  process.once('exit', () => fs.rmSync(root, { recursive: true, force: true }))
   copyTranspiled(path.join(REPO, 'src'), path.join(root, 'src'))
   fs.copyFileSync(path.join(REPO, 'package.json'), path.join(root, 'package.json'))
   fs.symlinkSync(fs.realpathSync(path.join(REPO, 'node_modules')), path.join(root, 'node_modules'))
@@ -28,6 +27,13 @@ export function cliScript(): string {
   fs.chmodSync(root, 0o755)
   built = path.join(root, 'src', 'cli.js')
   return built
+}
+
+/** Call from afterAll: removes the transpiled tree (its links, not their targets). */
+export function removeCliScript(): void {
+  if (!built) return
+  fs.rmSync(path.dirname(path.dirname(built)), { recursive: true, force: true })
+  built = undefined
 }
 
 function copyTranspiled(from: string, to: string): void {
