@@ -93,6 +93,14 @@ describe('manifest.toml keys named like Object members', () => {
     expect(lines).toEqual([expect.stringMatching(/^manifest\.toml:10:1: network\.expose\[1\]\.port: must be between 1 and 65535, not 70000\./)])
   })
 
+  it('a table where a string belongs is named, not a crash (TOML tables have no prototype)', () => {
+    const lines = failures(`${MINIMAL}[labels]\nteam = "a"\n[labels.sub]\nx = 1\n[env]\nA = [1]\n`)
+    expect(lines).toEqual([
+      expect.stringMatching(/^manifest\.toml:12:1: env\.A: must be a string, not a list\. Fix: write A = "…" \(a string\)\./),
+      expect.stringMatching(/^manifest\.toml:9:1: labels\.sub: must be a string, not a table\. Fix: write sub = "…" \(a string\)\./)
+    ])
+  })
+
   it('a label named __proto__ is a label, not a prototype', () => {
     const { manifest, json } = generateManifestFromToml(`${MINIMAL}[labels]\n__proto__ = "x"\nconstructor = "y"\n`, 'manifest.toml', artifact)
     expect(JSON.parse(json).labels).toEqual(JSON.parse('{"__proto__":"x","constructor":"y"}'))

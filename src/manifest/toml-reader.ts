@@ -63,7 +63,7 @@ export class TomlReader {
     return this.fail(
       key,
       `must be a string, not ${typeName(value)}.`,
-      `quote it: ${showKey([name])} = ${showValue(String(value))}.`
+      quoteFix(name, value)
     )
   }
 
@@ -154,7 +154,7 @@ export class TomlReader {
         this.fail(
           join(prefix, name, key),
           `must be a string, not ${typeName(value)}.`,
-          `quote it: ${showKey([key])} = ${showValue(String(value))}.`
+          quoteFix(key, value)
         )
       }
     }
@@ -182,6 +182,14 @@ export function isTable(value: unknown): value is Table {
 /** `prefix` is already shown as a key (`network.expose[0]`); the other parts are names from the file. */
 function join(prefix: string, ...names: string[]): string {
   return [prefix, ...names.map((name) => showKey([name]))].filter((part) => part !== '').join('.')
+}
+
+/** A number or boolean can simply be quoted; a list or table must be rewritten. (TOML tables have no prototype: String() would throw.) */
+function quoteFix(name: string, value: unknown): string {
+  const scalar = typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint' || value instanceof Date
+  return scalar
+    ? `quote it: ${showKey([name])} = ${showValue(value instanceof Date ? value.toISOString() : String(value))}.`
+    : `write ${showKey([name])} = "…" (a string).`
 }
 
 function typeName(value: unknown): string {
