@@ -65,6 +65,33 @@ describe('fledge.toml keys named like Object members', () => {
   })
 })
 
+describe('mapping sources in messages', () => {
+  it('are escaped and cut wherever a mapping is named', async () => {
+    const long = 'L'.repeat(5000)
+    const dir = makeProject({
+      'fledge.toml': offlineConfig(`[mappings]\n"a\\u001b[2J" = "/etc/x"\n"${long}" = "/etc/x"\n"missing\\nname" = "/etc/y"\n`),
+      'agent.sh': STAND_IN_AGENT,
+      'a\u001b[2J': 'a',
+      [long.slice(0, 200)]: 'not the same name'
+    })
+    const run = await runCli(['build', '-c', path.join(dir, 'fledge.toml'), '-o', path.join(dir, 'plugin.cpio.gz')])
+    expect(run.code).toBe(1)
+    expect(run.stderr).not.toContain('\u001b')
+    expect(run.stderr.length).toBeLessThan(2000)
+    expect(run.stderr).toMatch(/error: .*fledge\.toml:12:1: cannot read mapping source .*\/L{20,}… \(5\d{3} bytes\): the name is too long/)
+
+    const clash = makeProject({
+      'fledge.toml': offlineConfig('[mappings]\n"a\\u001b[2J" = "/etc/x"\n"b" = "/etc/x"\n'),
+      'agent.sh': STAND_IN_AGENT,
+      'a\u001b[2J': 'a',
+      b: 'b'
+    })
+    const twice = await runCli(['build', '-c', path.join(clash, 'fledge.toml'), '-o', path.join(clash, 'plugin.cpio.gz')])
+    expect(twice.stderr).toContain('two mappings write /etc/x: mapping "a\\u001b[2J" and mapping "b".')
+    expect(twice.stderr).not.toContain('\u001b')
+  })
+})
+
 describe('manifest.toml keys named like Object members', () => {
   const artifact = { url: 'https://example.com/plugin.cpio.gz', checksum: 'a'.repeat(64) }
   const MINIMAL = 'name = "app"\nversion = "0.1.0"\nruntime = "app"\n[workload]\nentrypoint = "/usr/bin/app"\nbase_url = "http://127.0.0.1:8080"\n'

@@ -1,7 +1,7 @@
 import * as fs from 'node:fs/promises'
 import * as path from 'node:path'
 import type { Mapping } from '../config/types.js'
-import { showPath } from '../display.js'
+import { showPath, showValue } from '../display.js'
 import { FledgeError } from '../errors.js'
 import { fileError, isFileSystemError } from '../user-files.js'
 import type { ImageBuilder } from './builder.js'
@@ -18,7 +18,7 @@ export async function addMapping(
   configFile: string,
   warn: (message: string) => void
 ): Promise<void> {
-  const origin = `mapping "${mapping.source}"`
+  const origin = mappingOrigin(mapping.source)
   const where = { file: configFile, line: mapping.position?.line, column: mapping.position?.column }
   let stat
   try {
@@ -43,6 +43,11 @@ export async function addMapping(
       fix: 'map regular files or folders only.'
     })
   }
+}
+
+/** How an entry from this mapping is named in messages: `mapping "payload/app"` (escaped and cut). */
+export function mappingOrigin(source: string): string {
+  return `mapping ${showValue(source)}`
 }
 
 type Where = { file: string; line: number | undefined; column: number | undefined }

@@ -4,6 +4,7 @@ import { ImageTree } from '../elf/image-tree.js'
 import { FledgeError } from '../errors.js'
 import type { InitPlan } from './assemble.js'
 import { entrySize, toArchivePath, type Entry } from './entry.js'
+import { mappingOrigin } from './mappings.js'
 
 /** newc stores sizes in 32 bits; the kernel silently skips names of 4096 bytes or more. */
 export const MAX_FILE_SIZE = 0xffffffff
@@ -94,5 +95,5 @@ function requireExecutable(
 }
 
 function mappingPosition(config: BuildConfig, entry: Entry) {
-  return config.mappings.find((m) => entry.origin === `mapping "${m.source}"`)?.position
+  return config.mappings.find((m) => entry.origin === mappingOrigin(m.source))?.position
 }
