@@ -17,6 +17,9 @@ import { resolveBusybox } from './sources/busybox.js'
 import { ensureCacheEnvironment } from './sources/cache.js'
 import { defaultNetworkOptions, type NetworkOptions } from './sources/http.js'
 import type { ResolvedFile } from './sources/types.js'
+import { fileError, isFileSystemError } from './user-files.js'
+import { showPath } from './display.js'
+import * as path from 'node:path'
 
 export interface BuildOptions {
   configPath: string
@@ -108,7 +111,11 @@ async function buildInScope(options: BuildOptions): Promise<BuildResult> {
   if (binaries.errors.length > 1) throw new FledgeErrors(binaries.errors)
   timings.image = clock()
 
-  const archive = await writeArchive(image.entries, options.outputPath, { mtime: epoch })
+  const archive = await writeArchive(image.entries, options.outputPath, { mtime: epoch }).catch(
+    (error: unknown) => {
+      throw outputError(error, options.outputPath)
+    }
+  )
   timings.archive = clock()
 
   const result: BuildResult = {
@@ -150,6 +157,18 @@ async function withConfigLocation<T>(config: BuildConfig, work: Promise<T>): Pro
     }
     throw error
   }
+}
+
+/** The output's folder is named when creating it failed (EEXIST, ENOTDIR), else the output itself. */
+function outputError(error: unknown, output: string): unknown {
+  if (!isFileSystemError(error)) return error
+  const { syscall, path: failed } = error as NodeJS.ErrnoException
+  if (syscall === 'mkdir' && failed) return fileError(error, failed, { what: 'the output folder', verb: 'create' })
+  return fileError(error, output, {
+    what: 'the output',
+    verb: 'write',
+    fixes: { EISDIR: `give a file name, e.g. ${showPath(path.join(output, 'plugin.cpio.gz'))}.` }
+  })
 }
 
 function stopwatch(): () => number {

@@ -1,4 +1,3 @@
-import { readFile } from 'node:fs/promises'
 import * as path from 'node:path'
 import { parseArgs, type ParseArgsConfig } from 'node:util'
 import { build } from '../build.js'
@@ -6,6 +5,7 @@ import { withCleanup } from '../cleanup.js'
 import { loadConfig } from '../config/load.js'
 import { parseSourceDateEpoch } from '../config/epoch.js'
 import { formatError } from '../errors.js'
+import { MiB, readRegularFile } from '../user-files.js'
 import { stderrLogger } from '../log.js'
 import { formatListing, inspectArchive } from './inspect.js'
 import { readArchive, type ArchiveRecord } from '../archive/read.js'
@@ -204,7 +204,9 @@ async function bootCommand(args: string[]): Promise<number> {
   const timeoutSeconds = Number(values.timeout)
   if (!Number.isFinite(timeoutSeconds) || timeoutSeconds <= 0) throw new UsageError('--timeout takes a number of seconds')
   const log = stderrLogger(values.verbose === true)
-  const manifestJson = values.manifest ? await readFile(values.manifest as string, 'utf8') : undefined
+  const manifestJson = values.manifest
+    ? readRegularFile(values.manifest as string, { what: 'manifest', maxBytes: MiB }).toString('utf8')
+    : undefined
   let health
   if (values.health) {
     if (!manifestJson) throw new UsageError('--health needs --manifest (for workload.base_url and health_check)')

@@ -1,6 +1,7 @@
 import * as fs from 'node:fs/promises'
 import * as path from 'node:path'
 import type { Logger } from '../log.js'
+import { MiB, readRegularFile } from '../user-files.js'
 import { writeFileAtomic } from './atomic.js'
 import { checkCommandLine } from './cmdline-check.js'
 import { generateManifest } from './generate.js'
@@ -15,6 +16,8 @@ export type ManifestPlan =
   | { kind: 'rewrite'; file: string }
   | { kind: 'generate'; template: string; output: string }
   | { kind: 'none' }
+
+const MAX_MANIFEST_BYTES = MiB
 
 export interface ManifestValues {
   /** sha256 hex of the exact bytes that ship. */
@@ -31,15 +34,14 @@ export interface WrittenManifest {
   manifest: Record<string, unknown>
 }
 
-/** fledge's rule: `-m manifest.toml` (the default) is used when it exists. */
+/**
+ * fledge's rule: `-m manifest.toml` (the default) is used when it exists.
+ * Something there that is not a file is used too, so that reading it
+ * refuses it by name instead of the build silently shipping no manifest.
+ */
 export async function planFromTemplate(template: string, artifact: string): Promise<ManifestPlan> {
-  const exists = await fs.stat(template).then(
-    (s) => s.isFile(),
-    () => false
-  )
-  return exists
-    ? { kind: 'generate', template, output: `${artifact}.manifest.json` }
-    : { kind: 'none' }
+  const exists = await fs.stat(template).then(() => true, () => false)
+  return exists ? { kind: 'generate', template, output: `${artifact}.manifest.json` } : { kind: 'none' }
 }
 
 export async function writePluginManifest(
@@ -53,7 +55,11 @@ export async function writePluginManifest(
   let json: string
   if (plan.kind === 'rewrite') {
     target = plan.file
-    const text = await fs.readFile(plan.file, 'utf8')
+    const text = readRegularFile(plan.file, {
+      what: 'manifest',
+      maxBytes: MAX_MANIFEST_BYTES,
+      sizeHint: 'a plugin manifest is a few kilobytes: check that the path names the manifest JSON.'
+    }).toString('utf8')
     json = rewriteManifest(text, { checksum, url: values.url, version: values.version }, plan.file)
     if (text.startsWith(BOM)) {
       log.warn(
