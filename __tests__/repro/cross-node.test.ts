@@ -164,7 +164,8 @@ describe('cross-Node reproducibility of the shipped bundle', () => {
     })
     const { stdout } = await exec(['bash', FETCH_NODES], [], {
       cwd: REPO,
-      env: { ...process.env, NODE_OPTIONS: '' },
+      // Reuse what scripts/setup.sh fetched; never download from a test.
+      env: { ...process.env, NODE_OPTIONS: '', FLEDGE_CACHED_ONLY: '1' },
       timeout: FETCH_TIMEOUT
     })
     const commands = parseFetchOutput(stdout)
