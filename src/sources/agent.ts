@@ -4,7 +4,8 @@ import { AGENT_ASSET, type AgentSource } from '../config/types.js'
 import { FledgeError } from '../errors.js'
 import { sha256File } from '../hash.js'
 import type { SourceContext } from './busybox.js'
-import { fetchAndStore, findVerified, type CacheSlot } from './cache.js'
+import * as path from 'node:path'
+import { fetchAndStore, findVerified, makeTempDir, type CachedFile, type CacheSlot } from './cache.js'
 import { downloadFile, getJson } from './http.js'
 import type { ResolvedFile } from './types.js'
 
@@ -76,70 +77,122 @@ interface ReleaseAsset {
   digest?: string | null
   size: number
 }
-interface Release {
+
+async function resolveRelease(repository: string, version: string, context: AgentContext): Promise<ResolvedAgent> {
+  const found = await resolveReleaseAsset(
+    { repository, version, asset: AGENT_ASSET, what: 'the agent', configKey: 'agent.version', missingFix: 'pick a release that ships the kestrel binary, or use source_strategy = "http" or "local".' },
+    context
+  )
+  return { strategy: 'release', ...found }
+}
+
+export interface ReleaseAssetRequest {
+  repository: string
+  /** A tag, or "latest". */
+  version: string
+  /** The asset's exact name ("kestrel", "bzImage"). */
+  asset: string
+  /** For messages: "the agent", "Volant's kernel". */
+  what: string
+  /** The setting errors point at ("agent.version", "kernel"). */
+  configKey: string
+  missingFix: string
+  /** Checks the downloaded file before it is cached (e.g. against a published .sha256). */
+  verify?: (release: ReleaseInfo, file: string, sha256: string) => Promise<void>
+}
+
+export interface ReleaseInfo {
   tag_name: string
   assets: ReleaseAsset[]
 }
 
 /**
- * A concrete tag is looked up in the cache before any request; "latest"
- * costs one API call to learn which tag it is today. The cache entry records
- * the sha256 the download was verified with, and every use is checked against it.
+ * An asset of a GitHub release, verified against the digest GitHub reports and cached by tag.
+ * A concrete tag is looked up in the cache before any request; "latest" costs one API call to
+ * learn which tag it is today. The cache entry records the sha256 the download was verified
+ * with, and every use is checked against it.
  */
-async function resolveRelease(repository: string, version: string, context: AgentContext): Promise<ResolvedAgent> {
+export async function resolveReleaseAsset(
+  request: ReleaseAssetRequest,
+  context: AgentContext
+): Promise<CachedFile & { tag: string; cacheHit: boolean }> {
+  const { repository, version, asset: name } = request
   const slot = (tag: string): CacheSlot => ({
-    tool: 'fledge-agent-release',
+    tool: name === AGENT_ASSET ? 'fledge-agent-release' : `fledge-release-${name.toLowerCase()}`,
     key: `tag-${createHash('sha256').update(`${repository}@${tag}`).digest('hex').slice(0, 40)}`,
-    file: AGENT_ASSET,
-    what: `agent ${repository}@${tag}`
+    file: name,
+    what: `${name} of ${repository}@${tag}`
   })
-  const fromCache = async (tag: string): Promise<ResolvedAgent | undefined> => {
+  const fromCache = async (tag: string) => {
     if (!context.useCache) return undefined
     const hit = await findVerified(slot(tag), undefined, context.log)
-    return hit ? { strategy: 'release', tag, ...hit, cacheHit: true } : undefined
+    return hit ? { tag, ...hit, cacheHit: true } : undefined
   }
   if (version !== 'latest') {
     const hit = await fromCache(version)
     if (hit) return hit
   }
-  const release = await fetchRelease(repository, version, context)
+  const release = await fetchRelease(repository, version, context, request.configKey)
   if (version === 'latest') {
-    context.log.info(`Agent release "latest" of ${repository} is ${release.tag_name}`)
+    context.log.info(`Release "latest" of ${repository} is ${release.tag_name}`)
     const hit = await fromCache(release.tag_name)
     if (hit) return hit
   }
-  const asset = release.assets.find((a) => a.name === AGENT_ASSET)
+  const asset = release.assets.find((a) => a.name === name)
   if (!asset) {
     throw new FledgeError(
-      `release ${release.tag_name} of ${repository} has no asset named "${AGENT_ASSET}" (it has: ${release.assets.map((a) => a.name).join(', ') || 'no assets'}).`,
-      { key: 'agent.version', fix: 'pick a release that ships the kestrel binary, or use source_strategy = "http" or "local".' }
+      `release ${release.tag_name} of ${repository} has no asset named "${name}" (it has: ${release.assets.map((a) => a.name).join(', ') || 'no assets'}).`,
+      { key: request.configKey, fix: request.missingFix }
     )
   }
   const digest = asset.digest?.replace(/^sha256:/, '').toLowerCase()
   if (!digest) {
-    context.log.warn(`GitHub reports no digest for ${repository}@${release.tag_name}/${AGENT_ASSET}; the download cannot be verified.`)
+    context.log.warn(`GitHub reports no digest for ${repository}@${release.tag_name}/${name}; the download cannot be verified.`)
   }
-  context.log.info(`Downloading the agent ${repository}@${release.tag_name}`)
-  // The API asset URL with an octet-stream Accept works for public and private
-  // repositories; the token is dropped when GitHub redirects to its storage host.
+  context.log.info(`Downloading ${request.what} ${repository}@${release.tag_name}`)
   const fetched = await fetchAndStore(
-    AGENT_ASSET,
+    name,
     context.useCache,
-    (dest) =>
-      downloadFile(
+    async (dest) => {
+      // The API asset URL with an octet-stream Accept works for public and private
+      // repositories; the token is dropped when GitHub redirects to its storage host.
+      const result = await downloadFile(
         asset.url,
         dest,
-        { headers: { ...apiHeaders(context.token), accept: 'application/octet-stream' }, sha256: digest, what: `the agent (${release.tag_name})` },
+        { headers: { ...apiHeaders(context.token), accept: 'application/octet-stream' }, sha256: digest, what: `${request.what} (${release.tag_name})` },
         context.network,
         context.log
-      ),
+      )
+      await request.verify?.(release, dest, result.sha256)
+      return result
+    },
     () => slot(release.tag_name),
     context.log
   )
-  return { strategy: 'release', tag: release.tag_name, ...fetched, cacheHit: false }
+  return { tag: release.tag_name, ...fetched, cacheHit: false }
 }
 
-async function fetchRelease(repository: string, version: string, context: AgentContext): Promise<Release> {
+/** The text of a small release asset (a .sha256 file). */
+export async function releaseAssetText(release: ReleaseInfo, name: string, context: AgentContext): Promise<string | undefined> {
+  const asset = release.assets.find((a) => a.name === name)
+  if (!asset) return undefined
+  const dir = await makeTempDir('release-asset')
+  try {
+    const file = path.join(dir, 'asset')
+    await downloadFile(
+      asset.url,
+      file,
+      { headers: { ...apiHeaders(context.token), accept: 'application/octet-stream' }, what: `${name} (${release.tag_name})` },
+      context.network,
+      context.log
+    )
+    return await fs.readFile(file, 'utf8')
+  } finally {
+    await fs.rm(dir, { recursive: true, force: true })
+  }
+}
+
+async function fetchRelease(repository: string, version: string, context: AgentContext, configKey: string): Promise<ReleaseInfo> {
   const base = context.apiUrl.replace(/\/+$/, '')
   const url =
     version === 'latest'
@@ -147,17 +200,17 @@ async function fetchRelease(repository: string, version: string, context: AgentC
       : `${base}/repos/${repository}/releases/tags/${encodeURIComponent(version)}`
   let response
   try {
-    response = await getJson<Release>(url, apiHeaders(context.token), context.network, context.log)
+    response = await getJson<ReleaseInfo>(url, apiHeaders(context.token), context.network, context.log)
   } catch (error) {
-    if (error instanceof FledgeError) throw new FledgeError(error.message, { key: 'agent.version', fix: error.fix })
-    throw new FledgeError(`could not look up the agent release at ${url}: ${(error as Error).message}.`, {
-      key: 'agent.version',
+    if (error instanceof FledgeError) throw new FledgeError(error.message, { key: configKey, fix: error.fix })
+    throw new FledgeError(`could not look up the release at ${url}: ${(error as Error).message}.`, {
+      key: configKey,
       fix: 'check the network; set GITHUB_TOKEN (input `token`) to avoid GitHub API rate limits.'
     })
   }
   if (!response.body) {
     throw new FledgeError(`${repository} has no release ${version === 'latest' ? '(latest)' : JSON.stringify(version)}.`, {
-      key: 'agent.version',
+      key: configKey,
       fix: 'use an existing release tag, or "latest".'
     })
   }
