@@ -53,7 +53,15 @@ afterAll(async () => {
   fs.rmSync(out, { recursive: true, force: true })
 })
 
-const LS_TYPE: Record<InspectRecord['type'], string> = { dir: 'd', file: '-', symlink: 'l', char: 'c', block: 'b', fifo: 'p', socket: 's' }
+const LS_TYPE: Record<InspectRecord['type'], string> = {
+  dir: 'd',
+  file: '-',
+  symlink: 'l',
+  char: 'c',
+  block: 'b',
+  fifo: 'p',
+  socket: 's'
+}
 function lsMode(r: InspectRecord): string {
   const mode = parseInt(r.mode, 8)
   let s = LS_TYPE[r.type]
@@ -79,17 +87,27 @@ describe.each(Object.keys(EXAMPLES))('example %s', (name) => {
     const run = await runCli(['inspect', archive, '--json'])
     expect(run.code).toBe(0)
     const records = JSON.parse(run.stdout) as InspectRecord[]
-    const ours = records.map((r) => `${lsMode(r)} ${r.path}${r.target !== undefined ? ` -> ${r.target}` : ''}`)
+    const ours = records.map(
+      (r) => `${lsMode(r)} ${r.path}${r.target !== undefined ? ` -> ${r.target}` : ''}`
+    )
     // GNU cpio: mode nlink owner group size|maj,min month day year name
-    const gnuText = execFileSync('sh', ['-c', `zcat '${archive}' | cpio -itv --quiet`], { env: { ...process.env, TZ: 'UTC', LC_ALL: 'C' } }).toString()
+    const gnuText = execFileSync('sh', ['-c', `zcat '${archive}' | cpio -itv --quiet`], {
+      env: { ...process.env, TZ: 'UTC', LC_ALL: 'C' }
+    }).toString()
     const gnu = fromListing(gnuText.replace(/(\d+),\s+(\d+)/g, '$1,$2'), 8)
     // bsdtar: mode nlink uid gid size|maj,min month day year name
-    const bsdText = execFileSync('bsdtar', ['-tvf', archive], { env: { ...process.env, TZ: 'UTC', LC_ALL: 'C' } }).toString()
+    const bsdText = execFileSync('bsdtar', ['-tvf', archive], {
+      env: { ...process.env, TZ: 'UTC', LC_ALL: 'C' }
+    }).toString()
     const bsd = fromListing(bsdText.replace(/(\d+),(\d+)/g, '$1,$2'), 8)
     expect(gnu).toEqual(ours)
     expect(bsd).toEqual(ours)
     expect(records.every((r) => r.uid === 0 && r.gid === 0 && r.mtime === 1704067200)).toBe(true)
-    expect(records.find((r) => r.path === 'dev/console')).toMatchObject({ type: 'char', rdev: '5:1', mode: '0600' })
+    expect(records.find((r) => r.path === 'dev/console')).toMatchObject({
+      type: 'char',
+      rdev: '5:1',
+      mode: '0600'
+    })
   })
 })
 

@@ -17,9 +17,31 @@ let github: GitHubServer
 beforeAll(async () => {
   github = await startGitHubServer()
   const sums = Buffer.from(`${sha(KERNEL)}  bzImage\n`)
-  github.addRelease({ owner: 'volantvm', repo: 'volant', tag: 'v0.6.5', assets: [{ name: 'kestrel', data: Buffer.from('k') }, { name: 'bzImage', data: KERNEL }, { name: 'bzImage.sha256', data: sums }] })
-  github.addRelease({ owner: 'volantvm', repo: 'volant', tag: 'v0.6.6', assets: [{ name: 'bzImage', data: KERNEL }, { name: 'bzImage.sha256', data: Buffer.from(`${'0'.repeat(64)}  bzImage\n`) }] })
-  github.addRelease({ owner: 'volantvm', repo: 'volant', tag: 'v0.6.7', assets: [{ name: 'kestrel', data: Buffer.from('k') }] })
+  github.addRelease({
+    owner: 'volantvm',
+    repo: 'volant',
+    tag: 'v0.6.5',
+    assets: [
+      { name: 'kestrel', data: Buffer.from('k') },
+      { name: 'bzImage', data: KERNEL },
+      { name: 'bzImage.sha256', data: sums }
+    ]
+  })
+  github.addRelease({
+    owner: 'volantvm',
+    repo: 'volant',
+    tag: 'v0.6.6',
+    assets: [
+      { name: 'bzImage', data: KERNEL },
+      { name: 'bzImage.sha256', data: Buffer.from(`${'0'.repeat(64)}  bzImage\n`) }
+    ]
+  })
+  github.addRelease({
+    owner: 'volantvm',
+    repo: 'volant',
+    tag: 'v0.6.7',
+    assets: [{ name: 'kestrel', data: Buffer.from('k') }]
+  })
 })
 afterAll(async () => github.close())
 
@@ -59,6 +81,8 @@ describe("Volant's kernel", () => {
 
   it('names the assets of a release without a kernel', async () => {
     const error = await resolveVolantKernel('v0.6.7', context()).catch((e: unknown) => e)
-    expect((error as FledgeError).format()).toMatch(/kernel: release v0\.6\.7 of volantvm\/volant has no asset named "bzImage" \(it has: kestrel\)/)
+    expect((error as FledgeError).format()).toMatch(
+      /kernel: release v0\.6\.7 of volantvm\/volant has no asset named "bzImage" \(it has: kestrel\)/
+    )
   })
 })

@@ -12,7 +12,13 @@ import { bootImage } from '../../src/boot/smoke.js'
 import { silentLogger } from '../../src/log.js'
 import { runCli } from '../support/cli.js'
 import { startGitHubServer, type GitHubServer } from '../support/github-server.js'
-import { buildExample, REPO, volantRelease, volantTestKernel, type BuiltExample } from '../support/volant.js'
+import {
+  buildExample,
+  REPO,
+  volantRelease,
+  volantTestKernel,
+  type BuiltExample
+} from '../support/volant.js'
 
 let github: GitHubServer
 let work: string
@@ -38,7 +44,10 @@ function exampleOnPort(name: string, port: number): string {
   fs.cpSync(example.dir, dir, { recursive: true })
   for (const file of ['payload/http-server', 'manifest.toml']) {
     const text = fs.readFileSync(path.join(dir, file), 'utf8')
-    fs.writeFileSync(path.join(dir, file), text.replace(/-p 80 /, `-p ${port} `).replace(':80"', `:${port}"`))
+    fs.writeFileSync(
+      path.join(dir, file),
+      text.replace(/-p 80 /, `-p ${port} `).replace(':80"', `:${port}"`)
+    )
   }
   return dir
 }
@@ -46,11 +55,23 @@ function exampleOnPort(name: string, port: number): string {
 describe('the real kestrel on the Volant-like kernel', () => {
   it('examples/http-server reaches agent readiness (kestrel /healthz 200) under boot --health', async () => {
     const run = await runCli(
-      ['boot', example.image, '--kernel', kernel, '--manifest', example.manifest as string, '--health', '--timeout', '120'],
+      [
+        'boot',
+        example.image,
+        '--kernel',
+        kernel,
+        '--manifest',
+        example.manifest as string,
+        '--health',
+        '--timeout',
+        '120'
+      ],
       { GITHUB_API_URL: github.url }
     )
     expect(run.stderr).toMatch(/ready when kestrel's \/healthz on guest port 8080 answers 200/)
-    expect(run.stderr).toMatch(/boot test passed \(\w+\): workload healthy at \d+ ms, agent ready at \d+ ms/)
+    expect(run.stderr).toMatch(
+      /boot test passed \(\w+\): workload healthy at \d+ ms, agent ready at \d+ ms/
+    )
     expect(run.code).toBe(0)
   }, 180_000)
 
@@ -72,35 +93,79 @@ describe('the real kestrel on the Volant-like kernel', () => {
 
   it('a workload on 8080 is refused at build, naming the clash', async () => {
     const dir = exampleOnPort('on-8080-build', 8080)
-    const run = await runCli(['build', '-c', path.join(dir, 'fledge.toml'), '-m', path.join(dir, 'manifest.toml'), '-o', path.join(dir, 'plugin.cpio.gz')], {
-      GITHUB_API_URL: github.url
-    })
+    const run = await runCli(
+      [
+        'build',
+        '-c',
+        path.join(dir, 'fledge.toml'),
+        '-m',
+        path.join(dir, 'manifest.toml'),
+        '-o',
+        path.join(dir, 'plugin.cpio.gz')
+      ],
+      {
+        GITHUB_API_URL: github.url
+      }
+    )
     expect(run.code).toBe(1)
-    expect(run.stderr).toMatch(/manifest\.toml:\d+:\d+: workload\.base_url: "http:\/\/127\.0\.0\.1:8080" uses port 8080, kestrel's own port/)
+    expect(run.stderr).toMatch(
+      /manifest\.toml:\d+:\d+: workload\.base_url: "http:\/\/127\.0\.0\.1:8080" uses port 8080, kestrel's own port/
+    )
   })
 
   it('a workload on 8080 forced into an image fails the boot check within 30 s, naming the clash', async () => {
     const dir = exampleOnPort('on-8080-forced', 8080)
     fs.rmSync(path.join(dir, 'manifest.toml'))
     const image = path.join(dir, 'plugin.cpio.gz')
-    expect((await runCli(['build', '-c', path.join(dir, 'fledge.toml'), '-o', image], { GITHUB_API_URL: github.url })).code).toBe(0)
-    const manifest = fs.readFileSync(example.manifest as string, 'utf8').replace('127.0.0.1:80"', '127.0.0.1:8080"')
+    expect(
+      (
+        await runCli(['build', '-c', path.join(dir, 'fledge.toml'), '-o', image], {
+          GITHUB_API_URL: github.url
+        })
+      ).code
+    ).toBe(0)
+    const manifest = fs
+      .readFileSync(example.manifest as string, 'utf8')
+      .replace('127.0.0.1:80"', '127.0.0.1:8080"')
     const manifestFile = path.join(dir, 'forced.manifest.json')
     fs.writeFileSync(manifestFile, manifest)
     const started = Date.now()
-    const run = await runCli(['boot', image, '--kernel', kernel, '--manifest', manifestFile, '--health', '--timeout', '120'])
+    const run = await runCli([
+      'boot',
+      image,
+      '--kernel',
+      kernel,
+      '--manifest',
+      manifestFile,
+      '--health',
+      '--timeout',
+      '120'
+    ])
     const elapsed = Date.now() - started
     expect(run.code).toBe(1)
-    expect(run.stderr).toMatch(/fatal error in pid1 \(serve http\): tcp listener: listen tcp :8080: bind: address already in use/)
+    expect(run.stderr).toMatch(
+      /fatal error in pid1 \(serve http\): tcp listener: listen tcp :8080: bind: address already in use/
+    )
     expect(run.stderr).toMatch(/the workload listens on 8080, kestrel's own port/)
     expect(elapsed).toBeLessThan(30_000)
   }, 120_000)
 
   it('the Debian cloud kernel fails --health within 30 s, naming the missing kernel networking', async () => {
     const cloudKernel = path.join(REPO, '.kernel/vmlinuz')
-    if (!fs.existsSync(cloudKernel)) throw new Error(`${cloudKernel} is missing. Fix: run scripts/setup.sh`)
+    if (!fs.existsSync(cloudKernel))
+      throw new Error(`${cloudKernel} is missing. Fix: run scripts/setup.sh`)
     const started = Date.now()
-    const run = await runCli(['boot', example.image, '--kernel', cloudKernel, '--manifest', example.manifest as string, '--health', '--timeout', '120'])
+    const run = await runCli([
+      'boot',
+      example.image,
+      '--kernel',
+      cloudKernel,
+      '--manifest',
+      example.manifest as string,
+      '--health',
+      '--timeout',
+      '120'
+    ])
     const elapsed = Date.now() - started
     expect(run.code).toBe(1)
     expect(run.stderr).toMatch(/network is unreachable/)
