@@ -11,7 +11,6 @@ import { compileInit, type CompiledInit } from './init/compile.js'
 import type { Logger } from './log.js'
 import { resolveAgent, type ResolvedAgent } from './sources/agent.js'
 import { resolveBusybox } from './sources/busybox.js'
-import { ensureCacheEnvironment } from './sources/cache.js'
 import { defaultNetworkOptions, type NetworkOptions } from './sources/http.js'
 import type { ResolvedFile } from './sources/types.js'
 
@@ -58,7 +57,6 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
   const initPlan = await planInit(config)
   const timings = { config: clock(), sources: 0, image: 0, archive: 0 }
 
-  ensureCacheEnvironment()
   const context = {
     log,
     network: options.network ?? defaultNetworkOptions(),

@@ -3,9 +3,6 @@ import * as path from 'node:path'
 import type { Logger } from '../log.js'
 import { findCached, makeTempDir, storeCached } from '../sources/cache.js'
 import { defaultNetworkOptions, downloadFile } from '../sources/http.js'
-import { execFile } from 'node:child_process'
-import { promisify } from 'node:util'
-import { FledgeError } from '../errors.js'
 import { resolveKernel } from './kernel.js'
 
 const TOOL = 'fledge-kernel'
@@ -15,7 +12,8 @@ const TOOL = 'fledge-kernel'
  * verified against `sha256` when given, and kept in the tool cache.
  */
 export async function obtainKernel(spec: string | undefined, sha256: string | undefined, log: Logger): Promise<string> {
-  if (!spec) return hostKernel(log)
+  // The host's newest readable kernel; the engine never copies a root-only one (the Action's runner preparation does).
+  if (!spec) return resolveKernel()
   if (!/^(https?|file):\/\//.test(spec)) return resolveKernel(spec)
   const expected = sha256?.replace(/^sha256:/, '').toLowerCase() || undefined
   if (expected) {
@@ -29,26 +27,4 @@ export async function obtainKernel(spec: string | undefined, sha256: string | un
   const cached = await storeCached(dir, TOOL, `sha256-${result.sha256}`)
   await fs.rm(dir, { recursive: true, force: true })
   return path.join(cached, 'vmlinuz')
-}
-
-/**
- * The host's newest kernel. Ubuntu (GitHub's runners) installs /boot/vmlinuz-*
- * readable by root only; there the runner's passwordless sudo makes a readable copy.
- */
-async function hostKernel(log: Logger): Promise<string> {
-  try {
-    return resolveKernel()
-  } catch (error) {
-    if (process.env['GITHUB_ACTIONS'] !== 'true' || !(error instanceof FledgeError)) throw error
-    const names = (await fs.readdir('/boot').catch(() => [] as string[]))
-      .filter((n) => n.startsWith('vmlinuz-'))
-      .sort((a, b) => b.localeCompare(a, 'en', { numeric: true }))
-    if (!names[0]) throw error
-    const copy = path.join(await makeTempDir('kernel'), 'vmlinuz')
-    log.info(`Copying /boot/${names[0]} with sudo (it is readable by root only)`)
-    await promisify(execFile)('sudo', ['-n', 'install', '-m', '0644', `/boot/${names[0]}`, copy]).catch(() => {
-      throw error
-    })
-    return copy
-  }
 }
