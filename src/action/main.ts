@@ -1,9 +1,10 @@
 import * as core from '@actions/core'
-import { actionsLogger } from './action/logger.js'
-import { readInputs } from './action/inputs.js'
-import { runAction } from './action/run.js'
-import { writeSummary } from './action/summary.js'
-import { formatError, FledgeError } from './errors.js'
+import * as path from 'node:path'
+import { actionsLogger } from './logger.js'
+import { readInputs } from './inputs.js'
+import { runAction } from './run.js'
+import { writeSummary } from './summary.js'
+import { formatError, FledgeError, FledgeErrors } from '../errors.js'
 
 /** The Action's face: inputs in, engine run, outputs and job summary out. */
 export async function main(): Promise<void> {
@@ -50,12 +51,30 @@ export async function main(): Promise<void> {
     for (const [name, value] of Object.entries(outputs)) core.setOutput(name, value === undefined ? '' : String(value))
     await writeSummary(result)
   } catch (error) {
-    if (error instanceof FledgeError && error.location.file) {
-      core.error(formatError(error), { file: error.location.file, ...(error.location.line ? { startLine: error.location.line } : {}) })
-    }
-    core.setFailed(formatError(error))
-    if (!(error instanceof FledgeError) && error instanceof Error && error.stack) core.debug(error.stack)
+    reportFailure(error)
   }
 }
 
-await main()
+/**
+ * One annotation per problem, placed on its file/line/column when known.
+ * (core.setFailed would add a second, unplaced copy of the same message.)
+ */
+export function reportFailure(error: unknown, workspace = process.env['GITHUB_WORKSPACE'] ?? process.cwd()): void {
+  const problems = error instanceof FledgeErrors ? error.errors : [error]
+  for (const problem of problems) {
+    core.error(formatError(problem), problem instanceof FledgeError ? annotationAt(problem, workspace) : {})
+  }
+  process.exitCode = core.ExitCode.Failure
+  if (!(error instanceof FledgeError) && error instanceof Error && error.stack) core.debug(error.stack)
+}
+
+function annotationAt(error: FledgeError, workspace: string): core.AnnotationProperties {
+  const { file, line, column } = error.location
+  if (!file) return {}
+  // GitHub places annotations by the path in the repository.
+  const relative = path.relative(workspace, path.resolve(workspace, file))
+  const where: core.AnnotationProperties = { file: relative && !relative.startsWith('..') ? relative.split(path.sep).join('/') : file }
+  if (line !== undefined) where.startLine = line
+  if (line !== undefined && column !== undefined) where.startColumn = column
+  return where
+}
