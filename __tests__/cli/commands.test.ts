@@ -103,7 +103,7 @@ describe('boot', () => {
     execFileSync('sh', ['-c', `cd '${dir}/root' && find . | cpio -o -H newc --quiet | gzip -9n > '${broken}'`])
     const run = await runCli(['boot', broken, '--kernel', kernel.vmlinuz, '--timeout', '60'])
     expect(run.code).toBe(1)
-    expect(run.stderr).toMatch(/error: boot failed .*(Kernel panic|No working init|Failed to execute \/init)/)
+    expect(run.stderr).toMatch(/error: boot smoke test failed .*(Kernel panic|No working init|Failed to execute \/init)/)
     expect(run.stdout).toMatch(/Kernel panic|No working init/)
   })
 

@@ -37,7 +37,7 @@ Commands:
   boot      ARCHIVE [--kernel PATH|URL] [--kernel-sha256 HEX] [--expect TEXT]
             [--timeout SECONDS] [--manifest FILE] [--health] [--console]
             Boot the image in QEMU as Volant does; pass on the marker (or the
-            health check's HTTP 200), fail on a panic or timeout.
+            health check's HTTP 200), fail on a panic or timeout (default 120 s).
   diff      OLD NEW [--json]
             Entries added, removed and changed between two images.
   verify    ARCHIVE --record FILE [-c fledge.toml]
@@ -220,7 +220,7 @@ async function bootCommand(args: string[]): Promise<number> {
   const result = await bootImage({ archive: positionals[0] as string, kernel, ...settings, log })
   if (values.console || !result.ok) process.stdout.write(`${result.consoleTail.trimEnd()}\n`)
   if (!result.ok) {
-    process.stderr.write(`error: boot failed (${result.accel}): ${result.reason ?? 'unknown reason'}\n`)
+    process.stderr.write(`error: boot smoke test failed (${result.accel}): ${result.reason ?? 'unknown reason'}\n`)
     return EXIT_FAILURE
   }
   process.stdout.write(
