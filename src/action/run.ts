@@ -7,7 +7,6 @@ import { GitHubReleaser, publishRelease, type PublishAsset, type PublishResult }
 import { attestBuild, type Attester, type ProvenanceResult } from '../release/provenance.js'
 import { makeProduct } from '../release/product.js'
 import { releaseNotes } from '../release/notes.js'
-import { sha256File } from '../hash.js'
 import { toolVersion } from '../version.js'
 import { prepareRunner } from './prepare-runner.js'
 import { diffAgainstLatestRelease, type PreviousRelease } from './previous.js'
@@ -98,8 +97,8 @@ export async function runAction(
   const outcome: ActionResult = { build: result, decision, manifest, recordPath, sumsPath, boot }
   if (manifest) outcome.manifestUrl = assetUrl(path.basename(manifest.path))
   if (inputs.attest) {
-    const subjects = [{ name: artifactName, sha256: result.archive.sha256 }]
-    if (manifest) subjects.push({ name: path.basename(manifest.path), sha256: await sha256File(manifest.path) })
+    // The image and the manifest: what a plugin user installs.
+    const subjects = product.files.filter((f) => f.path === output || f.path === manifest?.path).map(({ name, sha256 }) => ({ name, sha256 }))
     outcome.provenance = await attestBuild(
       { subjects, token: inputs.token, repository: env.repository, serverUrl: env.serverUrl },
       attester
