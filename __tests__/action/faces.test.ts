@@ -6,6 +6,9 @@ import * as path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 import { runActionInProcess } from '../support/action.js'
+import { bootSettings } from '../../src/boot/settings.js'
+import { FledgeError } from '../../src/errors.js'
+import { fetchTestKernel } from '../boot/fixtures.js'
 import { runCli } from '../support/cli.js'
 import { startGitHubServer, type GitHubServer } from '../support/github-server.js'
 
@@ -102,6 +105,44 @@ describe('one engine, two faces', () => {
   it('only the Action\'s runner preparation mentions apt-get or sudo in src/', () => {
     const hits = execFileSync('grep', ['-rln', '-e', 'apt-get', '-e', 'sudo', 'src/'], { cwd: REPO }).toString().trim().split('\n')
     expect(hits).toEqual(['src/action/prepare-runner.ts'])
+  })
+})
+
+describe('boot settings, read in one place for both faces', () => {
+  const manifest = (m: object) => ({ json: JSON.stringify(m), path: 'plugin.manifest.json' })
+
+  it('health: the guest port from workload.base_url, the endpoint, timeout_ms or else the boot timeout', () => {
+    const m = { workload: { base_url: 'http://127.0.0.1:8000' }, health_check: { endpoint: '/healthz' } }
+    expect(bootSettings(manifest(m), { health: true, timeoutSeconds: 90 })).toEqual({
+      timeoutSeconds: 90,
+      manifest: JSON.stringify(m),
+      health: { guestPort: 8000, endpoint: '/healthz', timeoutMs: 90_000 }
+    })
+    const withTimeout = { ...m, health_check: { endpoint: '/healthz', timeout_ms: 5000 } }
+    expect(bootSettings(manifest(withTimeout), { health: true, timeoutSeconds: 90 }).health?.timeoutMs).toBe(5000)
+    expect(bootSettings(undefined, { health: false, expect: 'ready', timeoutSeconds: 30 })).toEqual({ expect: 'ready', timeoutSeconds: 30 })
+  })
+
+  it('health without workload.base_url names the manifest and the key', () => {
+    const run = () => bootSettings(manifest({ health_check: { endpoint: '/' } }), { health: true, timeoutSeconds: 30 })
+    expect(run).toThrow(FledgeError)
+    expect(() => run()).toThrow(/needs workload\.base_url/)
+    try {
+      run()
+    } catch (error) {
+      expect((error as FledgeError).format()).toMatch(/^plugin\.manifest\.json: workload\.base_url: the health check needs workload\.base_url\. Fix: /)
+    }
+  })
+
+  it('the Action\'s smoke test boots the image the engine built (real QEMU)', async () => {
+    const kernel = fetchTestKernel()
+    expect(kernel).toBeDefined()
+    const { dir } = plugin()
+    const run = await runActionInProcess(dir, { 'smoke-test': 'boot', kernel: kernel?.vmlinuz ?? '', 'boot-expect': 'fledge-example: agent started' })
+    expect(run.stdout).not.toMatch(/::error/)
+    expect(run.exitCode).toBe(0)
+    expect(run.outputs['boot-ms']).toMatch(/^\d+$/)
+    expect(run.summary).toMatch(/Boot smoke test<\/td><td>passed \((tcg|kvm)\)/)
   })
 })
 
