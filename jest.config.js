@@ -8,5 +8,8 @@ export default {
   },
   testMatch: ['<rootDir>/__tests__/**/*.test.ts'],
   setupFiles: ['<rootDir>/__tests__/setup/env.ts'],
+  setupFilesAfterEnv: ['<rootDir>/__tests__/setup/after-env.ts'],
+  globalSetup: '<rootDir>/__tests__/setup/global-setup.mjs',
+  globalTeardown: '<rootDir>/__tests__/setup/global-teardown.mjs',
   testTimeout: 120000
 }

@@ -2,7 +2,8 @@
 # Build (once) the real kestrel agent, Volant's PID 1, for the boot tests: a static x86-64
 # binary built offline with Debian's Go packages from volant's source at the pinned commit.
 #
-#   scripts/build-kestrel.sh        prints  kestrel=<path>  pluginspec=<folder with spec.go>
+#   scripts/build-kestrel.sh           prints  kestrel=<path>  pluginspec=<folder with spec.go>
+#   scripts/build-kestrel.sh --cached  the same, but fails instead of building (for tests)
 #
 # The source comes from the team's vendored copy (../shared/vendor/volant-agent beside the
 # checkout, or $FLEDGE_VOLANT_SOURCE); without one, volant's source archive at the pinned commit
@@ -11,6 +12,12 @@
 # Cached outside the checkout:
 #   ${FLEDGE_TEST_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/fledge-action-test}/kestrel/<key>/
 set -euo pipefail
+
+# All in one function: bash parses it whole before running, so editing this file while a
+# build runs cannot derail the build.
+main() {
+cached_only=no
+[ "${1:-}" = --cached ] && cached_only=yes
 
 script_name=build-kestrel
 # shellcheck source=lib/common.sh
@@ -27,21 +34,31 @@ for dep in github.com/creack/pty github.com/go-chi/chi github.com/mdlayher/vsock
   [ -d "$gocode/$dep" ] || die "$gocode/$dep is missing: run scripts/setup.sh"
 done
 
-key="$commit-$(go version | awk '{print $3}')-$(cat "$sums" "${BASH_SOURCE[0]}" | sha256sum | cut -c1-12)"
+# Bump recipe when the build below changes in a way that changes the binary.
+recipe=1
+key="$commit-$(go version | awk '{print $3}')-r$recipe-$(sha256sum <"$sums" | cut -c1-12)"
 cache_root=${FLEDGE_TEST_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/fledge-action-test}
 dest=$cache_root/kestrel/$key
 mkdir -p "$dest"
-exec 9>"$dest/.lock"
-flock 9
-
 print_paths() {
   printf 'kestrel=%s\n' "$dest/kestrel"
   printf 'pluginspec=%s\n' "$dest/pluginspec"
 }
-if [ -x "$dest/kestrel" ] && [ -f "$dest/kestrel.sha256" ] && [ -f "$dest/pluginspec/spec.go" ] &&
-  (cd "$dest" && sha256sum --quiet -c kestrel.sha256 >/dev/null 2>&1); then
+complete() {
+  [ -x "$dest/kestrel" ] && [ -f "$dest/kestrel.sha256" ] && [ -f "$dest/pluginspec/spec.go" ] &&
+    (cd "$dest" && sha256sum --quiet -c kestrel.sha256 >/dev/null 2>&1)
+}
+# kestrel.sha256 is written last, so a complete entry needs no lock to be read.
+if complete; then
   print_paths
-  exit 0
+  return 0
+fi
+[ "$cached_only" = no ] || die "kestrel is not built yet ($dest): run scripts/setup.sh"
+exec 9>"$dest/.lock"
+flock 9
+if complete; then
+  print_paths
+  return 0
 fi
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/fledge-kestrel.XXXXXX")
@@ -106,3 +123,6 @@ install -m 0755 "$work/kestrel" "$dest/kestrel"
 # Written last: its presence means the entry is complete.
 (cd "$dest" && sha256sum kestrel >kestrel.sha256)
 print_paths
+}
+
+main "$@"

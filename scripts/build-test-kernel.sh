@@ -4,12 +4,19 @@
 # RD_GZIP/LZ4/ZSTD): the options Volant's ch_defconfig sets that a plugin guest needs.
 #
 #   scripts/build-test-kernel.sh            prints  bzImage=<path>
+#   scripts/build-test-kernel.sh --cached   the same, but fails instead of building (for tests)
 #
 # The build takes ~15 minutes on 2 cores, so the result is cached outside the checkout, keyed
 # by the kernel source package's version and the fragment's sha256:
 #   ${FLEDGE_TEST_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/fledge-action-test}/kernel/<key>/bzImage
 # Needs the packages scripts/setup.sh installs; installs nothing itself.
 set -euo pipefail
+
+# All in one function: bash parses it whole before running, so editing this file while a
+# build runs cannot derail the build.
+main() {
+cached_only=no
+[ "${1:-}" = --cached ] && cached_only=yes
 
 script_name=build-test-kernel
 # shellcheck source=lib/common.sh
@@ -29,14 +36,22 @@ cache_root=${FLEDGE_TEST_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/fledge-action-te
 dest=$cache_root/kernel/$key
 mkdir -p "$dest"
 
-# Several test processes may ask at once: one builds, the others wait for it.
+complete() {
+  [ -s "$dest/bzImage" ] && [ -f "$dest/bzImage.sha256" ] &&
+    (cd "$dest" && sha256sum --quiet -c bzImage.sha256 >/dev/null 2>&1)
+}
+# bzImage.sha256 is written last, so a complete entry needs no lock to be read.
+if complete; then
+  printf 'bzImage=%s\n' "$dest/bzImage"
+  return 0
+fi
+[ "$cached_only" = no ] || die "the test kernel is not built yet ($dest): run scripts/setup.sh"
+# Several processes may ask at once: one builds, the others wait for it.
 exec 9>"$dest/.lock"
 flock 9
-
-if [ -s "$dest/bzImage" ] && [ -f "$dest/bzImage.sha256" ] &&
-  (cd "$dest" && sha256sum --quiet -c bzImage.sha256 >/dev/null 2>&1); then
+if complete; then
   printf 'bzImage=%s\n' "$dest/bzImage"
-  exit 0
+  return 0
 fi
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/fledge-test-kernel.XXXXXX")
@@ -63,3 +78,6 @@ mv "$dest/bzImage.new" "$dest/bzImage"
 (cd "$dest" && sha256sum bzImage >bzImage.sha256)
 say "test kernel in $dest"
 printf 'bzImage=%s\n' "$dest/bzImage"
+}
+
+main "$@"

@@ -73,6 +73,7 @@ fetch_node() {
       return
     fi
   fi
+  refuse_when_cached_only "$package@$spec"
   local work
   work=$(mktemp -d "$dest/.pack.XXXXXX")
   say "npm pack $package@$spec"
@@ -124,6 +125,7 @@ fi
 qemu=$(command -v qemu-aarch64-static || true)
 qemu_x64=$(command -v qemu-x86_64-static || true)
 if [ -z "$qemu" ] || [ -z "$qemu_x64" ]; then
+  refuse_when_cached_only qemu-user-static
   apt_install qemu-user-static
   qemu=$(command -v qemu-aarch64-static) || die "qemu-user-static did not provide qemu-aarch64-static"
   qemu_x64=$(command -v qemu-x86_64-static) || die "qemu-user-static did not provide qemu-x86_64-static"
@@ -131,6 +133,7 @@ fi
 
 root=$dest/arm64-root
 if [ ! -f "$root/.complete" ]; then
+  refuse_when_cached_only "$root (the arm64 runtime libraries)"
   if ! dpkg --print-foreign-architectures | grep -qx arm64; then
     say "dpkg --add-architecture arm64"
     as_root dpkg --add-architecture arm64

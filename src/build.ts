@@ -1,4 +1,5 @@
 import { writeArchive, type ArchiveResult } from './archive/write.js'
+import { withCleanup } from './cleanup.js'
 import { parseSourceDateEpoch } from './config/epoch.js'
 import { loadConfig } from './config/load.js'
 import type { BuildConfig } from './config/types.js'
@@ -9,14 +10,21 @@ import type { Replacement } from './image/builder.js'
 import type { Entry } from './image/entry.js'
 import { compileInit, type CompiledInit } from './init/compile.js'
 import type { Logger } from './log.js'
+import type { ManifestPlan } from './manifest/artifact.js'
+import { plannedOutputs, refuseOutputsOverInputs } from './outputs.js'
 import { resolveAgent, type ResolvedAgent } from './sources/agent.js'
 import { resolveBusybox } from './sources/busybox.js'
 import { defaultNetworkOptions, type NetworkOptions } from './sources/http.js'
 import type { ResolvedFile } from './sources/types.js'
+import { fileError, isFileSystemError } from './user-files.js'
+import { showPath } from './display.js'
+import * as path from 'node:path'
 
 export interface BuildOptions {
   configPath: string
   outputPath: string
+  /** The manifest the face writes after the build: its source and output are checked too. */
+  manifest?: ManifestPlan | undefined
   /** Raw SOURCE_DATE_EPOCH (validated here); unset → fledge's 1704067200. */
   sourceDateEpoch?: string | undefined
   useCache?: boolean
@@ -48,12 +56,20 @@ export interface BuildResult {
   cacheHit: boolean
 }
 
-/** config → sources → image → archive. Both faces (Action, CLI) call this. */
-export async function build(options: BuildOptions): Promise<BuildResult> {
+/**
+ * config → sources → image → archive. Both faces (Action, CLI) call this. The temp
+ * folders it makes are gone when it returns or throws.
+ */
+export function build(options: BuildOptions): Promise<BuildResult> {
+  return withCleanup(() => buildInScope(options))
+}
+
+async function buildInScope(options: BuildOptions): Promise<BuildResult> {
   const { log } = options
   const clock = stopwatch()
   const epoch = parseSourceDateEpoch(options.sourceDateEpoch)
   const config = await loadConfig(options.configPath)
+  await refuseOutputsOverInputs(config, plannedOutputs(options.outputPath, options.manifest), options.manifest)
   const initPlan = await planInit(config)
   const timings = { config: clock(), sources: 0, image: 0, archive: 0 }
 
@@ -62,7 +78,7 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
     network: options.network ?? defaultNetworkOptions(),
     useCache: options.useCache ?? true
   }
-  const [busybox, agent, init] = await withConfigLocation(config, Promise.all([
+  const [busybox, agent, init] = await withConfigLocation(config, allSettled([
     resolveBusybox(config.busybox, context),
     config.agent
       ? resolveAgent(
@@ -93,7 +109,11 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
   if (binaries.errors.length > 1) throw new FledgeErrors(binaries.errors)
   timings.image = clock()
 
-  const archive = await writeArchive(image.entries, options.outputPath, { mtime: epoch })
+  const archive = await writeArchive(image.entries, options.outputPath, { mtime: epoch }).catch(
+    (error: unknown) => {
+      throw outputError(error, options.outputPath)
+    }
+  )
   timings.archive = clock()
 
   const result: BuildResult = {
@@ -113,6 +133,17 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
   return result
 }
 
+/**
+ * Promise.all that waits for every source before failing, so none is still
+ * downloading or compiling into the temp folder when the build reports an error.
+ */
+async function allSettled<T extends readonly unknown[]>(work: { [K in keyof T]: Promise<T[K]> | T[K] }): Promise<T> {
+  const results = await Promise.allSettled(work)
+  const failed = results.find((r) => r.status === 'rejected')
+  if (failed) throw failed.reason
+  return results.map((r) => (r as PromiseFulfilledResult<unknown>).value) as unknown as T
+}
+
 /** Source errors name a config key ("agent.path"); point them at its line in fledge.toml. */
 async function withConfigLocation<T>(config: BuildConfig, work: Promise<T>): Promise<T> {
   try {
@@ -124,6 +155,18 @@ async function withConfigLocation<T>(config: BuildConfig, work: Promise<T>): Pro
     }
     throw error
   }
+}
+
+/** The output's folder is named when creating it failed (EEXIST, ENOTDIR), else the output itself. */
+function outputError(error: unknown, output: string): unknown {
+  if (!isFileSystemError(error)) return error
+  const { syscall, path: failed } = error as NodeJS.ErrnoException
+  if (syscall === 'mkdir' && failed) return fileError(error, failed, { what: 'the output folder', verb: 'create' })
+  return fileError(error, output, {
+    what: 'the output',
+    verb: 'write',
+    fixes: { EISDIR: `give a file name, e.g. ${showPath(path.join(output, 'plugin.cpio.gz'))}.` }
+  })
 }
 
 function stopwatch(): () => number {

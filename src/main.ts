@@ -1,3 +1,6 @@
 import { main } from './action/main.js'
+import { cleanUpOnExitAndSignals, cleanUpProcess } from './cleanup.js'
 
+cleanUpOnExitAndSignals()
 await main()
+await cleanUpProcess()

@@ -9,6 +9,7 @@ import { promisify } from 'node:util'
 import { BODY_BEGIN, BODY_END } from '../../src/publish/index.js'
 import { startGitHubServer, type GitHubServer } from '../support/github-server.js'
 import { fetchTestKernel, type TestKernel } from '../boot/fixtures.js'
+import { newRunnerTemp } from '../support/runner-temp.js'
 
 const run = promisify(execFile)
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
@@ -67,7 +68,7 @@ async function runAction(dir: string, event: { name: string; ref: string; payloa
     GITHUB_WORKSPACE: dir,
     GITHUB_OUTPUT: outputFile,
     GITHUB_STEP_SUMMARY: summaryFile,
-    RUNNER_TEMP: path.join(runner, 'temp'),
+    RUNNER_TEMP: newRunnerTemp('action'),
     RUNNER_TOOL_CACHE: path.join(runner, 'tool-cache'),
     INPUT_TOKEN: 'test-token'
   }

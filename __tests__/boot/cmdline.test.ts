@@ -16,43 +16,43 @@ function param(cmdline: string, key: string): string | undefined {
 }
 
 describe('buildCommandLine', () => {
-  it('builds the parameters volantd passes, in its order', () => {
+  it('is volantd’s line byte for byte: fixed parameters, ip= with the hostname, sorted volant.*', () => {
     const cmdline = buildCommandLine({
-      manifestJson: '{"name":"demo"}',
+      manifestJson: '{"name":"demo","runtime":"demo"}',
       runtime: 'demo',
       plugin: 'demo',
       apiHost: '10.0.2.2',
       apiPort: 7777,
-      network: QEMU_USER_NETWORK
+      network: QEMU_USER_NETWORK,
+      vmName: 'Demo_VM-1'
     })
-    expect(cmdline.split(' ').map((p) => p.split('=')[0])).toEqual([
-      'console',
-      'panic',
-      'volant.manifest',
-      'volant.runtime',
-      'volant.plugin',
-      'volant.api_host',
-      'volant.api_port',
-      'ip'
-    ])
-    expect(param(cmdline, 'console')).toBe('ttyS0')
-    expect(param(cmdline, 'panic')).toBe('-1')
-    expect(param(cmdline, 'volant.api_port')).toBe('7777')
-    expect(param(cmdline, 'ip')).toBe('10.0.2.15::10.0.2.2:255.255.255.0::eth0:off')
+    const manifest = param(cmdline, 'volant.manifest')
+    expect(cmdline).toBe(
+      'console=ttyS0 reboot=k panic=1 quiet loglevel=1 i8042.noaux i8042.nokbd pci=lastbus=0 ' +
+        'ip=10.0.2.15::10.0.2.2:255.255.255.0:demovm-1:eth0:off ' +
+        `volant.api_host=10.0.2.2 volant.api_port=7777 volant.manifest=${manifest} volant.plugin=demo volant.runtime=demo`
+    )
   })
 
-  it('encodes the manifest as base64url (no padding) of gzip(JSON), deterministically', () => {
+  it('encodes the manifest as volantd does: base64url (no padding) of Go’s gzip of the re-marshalled struct', () => {
     const manifest = JSON.stringify({ name: 'ünïcode', version: '1.0.0', pad: '?>?>?>' })
     const first = buildCommandLine({ manifestJson: manifest })
     const encoded = param(first, 'volant.manifest') ?? ''
     expect(encoded).toMatch(/^[A-Za-z0-9_-]+$/)
-    expect(gunzipSync(Buffer.from(encoded, 'base64url')).toString('utf8')).toBe(manifest)
+    const gzip = Buffer.from(encoded, 'base64url')
+    // Go's gzip header: no name, mtime 0, XFL 0, OS 255 (unknown).
+    expect(gzip.subarray(0, 10).toString('hex')).toBe('1f8b08000000000000ff')
+    const json = gunzipSync(gzip).toString('utf8')
+    expect(json).toContain('"name":"ünïcode"')
+    expect(json).not.toContain('"pad"')
     expect(buildCommandLine({ manifestJson: manifest })).toBe(first)
   })
 
-  it('leaves out what it is not given', () => {
-    expect(buildCommandLine({})).toBe('console=ttyS0 panic=-1')
-    expect(buildCommandLine({ extra: ['quiet'] })).toBe('console=ttyS0 panic=-1 quiet')
+  it('leaves out what it is not given; diagnostics go after volantd’s parameters', () => {
+    const base =
+      'console=ttyS0 reboot=k panic=1 quiet loglevel=1 i8042.noaux i8042.nokbd pci=lastbus=0'
+    expect(buildCommandLine({})).toBe(base)
+    expect(buildCommandLine({ extra: ['loglevel=7'] })).toBe(`${base} loglevel=7`)
   })
 
   it('refuses values the kernel would split or strip', () => {
@@ -75,7 +75,11 @@ describe('command line length limit', () => {
   })
 
   it('says how long the line is, how much the manifest takes, and why it matters', () => {
-    const manifest = JSON.stringify({ name: 'big', blob: randomBytes(1600).toString('base64') })
+    // volantd drops unknown keys: the bulk must sit in a field it keeps.
+    const manifest = JSON.stringify({
+      name: 'big',
+      workload: { env: { BLOB: randomBytes(1600).toString('base64') } }
+    })
     let error: unknown
     try {
       buildCommandLine({ manifestJson: manifest, network: QEMU_USER_NETWORK })
@@ -94,7 +98,7 @@ describe('command line length limit', () => {
 
   it('explains an overlong line without a manifest too', () => {
     expect(() => buildCommandLine({ extra: ['x'.repeat(2100)] })).toThrow(
-      /kernel command line is 2123 bytes; x86-64/
+      /kernel command line is 2186 bytes; x86-64/
     )
   })
 })

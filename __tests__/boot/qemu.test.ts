@@ -45,7 +45,7 @@ describe('qemuArguments', () => {
     const args = qemuArguments({
       ...base,
       accel: 'tcg',
-      network: { forward: { hostPort: 40123, guestPort: 8080 } }
+      network: { forwards: [{ hostPort: 40123, guestPort: 8080 }] }
     })
     expect(valueAfter(args, '-netdev')).toBe(
       'user,id=net0,restrict=on,hostfwd=tcp:127.0.0.1:40123-:8080'

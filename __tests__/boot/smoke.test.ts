@@ -5,11 +5,12 @@ import * as path from 'node:path'
 import { gunzipSync } from 'node:zlib'
 import { FledgeError } from '../../src/errors.js'
 import { bootImage } from '../../src/boot/smoke.js'
+import { encodeVolantManifest } from '../../src/manifest/volant-encode.js'
 import { fetchTestKernel, makeImage, tempDir, testLog, type TestKernel } from './fixtures.js'
 
 // Boots real images under QEMU: KVM when a test boot proves it works, else software emulation.
 describe('bootImage (boot mode)', () => {
-  let kernel: TestKernel | undefined
+  let kernel: TestKernel
   let dir = ''
 
   beforeAll(() => {
@@ -18,7 +19,6 @@ describe('bootImage (boot mode)', () => {
   }, 600_000)
 
   it('passes when the expected marker shows, and passes the manifest as volantd does', async () => {
-    if (!kernel) return
     const archive = makeImage(dir, 'marker', { init: 'marker-init.sh' })
     const manifest = JSON.stringify({ name: 'demo', version: '1.0.0', runtime: 'demo-rt' })
     const result = await bootImage({
@@ -37,13 +37,14 @@ describe('bootImage (boot mode)', () => {
     const cmdline = /^cmdline: (.*)$/m.exec(result.consoleTail)?.[1] ?? ''
     expect(cmdline).toContain('volant.runtime=demo-rt')
     expect(cmdline).toContain('volant.plugin=demo')
-    expect(cmdline).toContain('ip=10.0.2.15::10.0.2.2:255.255.255.0::eth0:off')
+    expect(cmdline).toContain('ip=10.0.2.15::10.0.2.2:255.255.255.0:demo:eth0:off')
+    expect(cmdline).toBe(result.cmdline)
     const encoded = /volant\.manifest=(\S+)/.exec(cmdline)?.[1] ?? ''
-    expect(gunzipSync(Buffer.from(encoded, 'base64url')).toString('utf8')).toBe(manifest)
+    expect(encoded).toBe(encodeVolantManifest(manifest))
+    expect(gunzipSync(Buffer.from(encoded, 'base64url')).toString('utf8')).toContain('"runtime":"demo-rt"')
   })
 
   it('with the default marker, passes an init that runs and powers off', async () => {
-    if (!kernel) return
     const archive = makeImage(dir, 'default-marker', { init: 'marker-init.sh' })
     const result = await bootImage({ archive, kernel: kernel.vmlinuz, log: testLog })
     expect(result.reason).toBeUndefined()
@@ -52,7 +53,6 @@ describe('bootImage (boot mode)', () => {
   })
 
   it('with the default marker, fails an init that returns (the kernel kills the VM)', async () => {
-    if (!kernel) return
     const archive = makeImage(dir, 'exiting', { init: 'exit-init.sh' })
     const result = await bootImage({ archive, kernel: kernel.vmlinuz, log: testLog })
     expect(result.ok).toBe(false)
@@ -63,7 +63,6 @@ describe('bootImage (boot mode)', () => {
   })
 
   it('fails an image without /init, with the kernel panic and the console tail in the reason', async () => {
-    if (!kernel) return
     const archive = makeImage(dir, 'no-init', {})
     const result = await bootImage({
       archive,
@@ -80,7 +79,6 @@ describe('bootImage (boot mode)', () => {
   })
 
   it('fails an archive the kernel cannot unpack, naming the unpacking error', async () => {
-    if (!kernel) return
     const archive = path.join(dir, 'garbage.cpio.gz')
     fs.writeFileSync(
       archive,
@@ -92,7 +90,6 @@ describe('bootImage (boot mode)', () => {
   })
 
   it('fails on timeout when the marker never shows', async () => {
-    if (!kernel) return
     const archive = makeImage(dir, 'no-marker', { init: 'http-init.sh', touch: ['etc/no-httpd'] })
     const result = await bootImage({
       archive,
@@ -108,11 +105,11 @@ describe('bootImage (boot mode)', () => {
   })
 
   it('refuses a command line of 2048 bytes or more before launching anything', async () => {
-    if (!kernel) return
     const archive = makeImage(dir, 'too-long', { init: 'marker-init.sh' })
     // Random bytes do not compress: the encoded manifest alone passes the limit.
     const filler = randomBytes(1600).toString('base64')
-    const manifest = JSON.stringify({ name: 'big', description: filler })
+    // In a field volantd keeps: it drops unknown keys before it encodes.
+    const manifest = JSON.stringify({ name: 'big', workload: { env: { FILLER: filler } } })
     const savedPath = process.env['PATH']
     // With no QEMU to be found, only a check made before launch can produce this error.
     process.env['PATH'] = ''

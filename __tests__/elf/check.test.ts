@@ -313,4 +313,71 @@ describe('checkImageBinaries: damaged and unreadable files', () => {
     expect(result.errors).toEqual([])
     expect(result.warnings).toEqual([expect.stringContaining('could not read it to check it')])
   })
+
+  it('says why a source could not be read, as a sentence without raw errno text', async () => {
+    const gone = path.join(compiled.dir, 'gone')
+    const result = await checkImageBinaries([
+      busyboxEntry(),
+      { ...fileEntry('usr/bin/hello', compiled.staticExec), source: { kind: 'path', path: gone, size: 1 } }
+    ])
+    expect(result.warnings).toEqual([`/usr/bin/hello (mapping hello-static): could not read it to check it: file not found: ${gone}. Fix: check the path.`])
+  })
+})
+
+describe('checkImageBinaries: judges what can run', () => {
+  const blob = (archivePath: string, mode: number): Entry => ({
+    ...fileEntry(archivePath, downloaded.caddy, mode),
+    origin: 'mapping blobs'
+  })
+
+  it('a dynamic ELF without an execute bit under /srv is data: no error, one note', async () => {
+    const result = await checkImageBinaries([busyboxEntry(), blob('srv/blobs/caddy', 0o644)])
+    expect(messages(result)).toEqual([])
+    expect(result.warnings).toEqual([
+      expect.stringMatching(/^note: \/srv\/blobs\/caddy \(mapping blobs\) is an ELF program without an execute bit \(mode 0644\) outside the program and library folders, so it is packed as data/)
+    ])
+    expect(result.binaries).toContainEqual(expect.objectContaining({ path: 'srv/blobs/caddy', role: 'data' }))
+    expect(result.warnings.join('\n')).not.toMatch(/running it would fail/)
+  })
+
+  it('a foreign-architecture ELF data blob is a note, not an error', async () => {
+    const result = await checkImageBinaries([busyboxEntry(), { ...aarch64Entry('srv/vm/guest'), mode: 0o644 }])
+    expect(messages(result)).toEqual([])
+    expect(result.warnings).toEqual([expect.stringContaining('/srv/vm/guest (mapping arm64) is an ELF program without an execute bit')])
+  })
+
+  it('a static data blob that would run fine needs no note', async () => {
+    const result = await checkImageBinaries([busyboxEntry(), fileEntry('srv/static', compiled.staticExec, 0o644)])
+    expect(result).toMatchObject({ errors: [], warnings: [] })
+  })
+
+  it('executables keep the checks: with an execute bit anywhere, or in a program folder without one', async () => {
+    for (const entry of [blob('srv/blobs/caddy', 0o755), blob('usr/bin/caddy', 0o644), blob('usr/lib/caddy', 0o644)]) {
+      const result = await checkImageBinaries([busyboxEntry(), entry])
+      expect(messages(result)).toEqual([expect.stringMatching(/is dynamically linked, but the image lacks its interpreter .*running it would fail/)])
+    }
+  })
+
+  it('a mapping that replaces /bin/busybox or /bin/kestrel with text fails, naming the mapping', async () => {
+    const text = (archivePath: string, source: string): Entry => ({
+      ...bytesEntry(archivePath, 'just some text\n'),
+      origin: `mapping "${source}"`
+    })
+    const result = await checkImageBinaries([
+      fileEntry('init', compiled.staticExec),
+      text('bin/busybox', 'notes.txt'),
+      text('bin/kestrel', 'agent.txt')
+    ])
+    expect(messages(result)).toEqual([
+      expect.stringMatching(/^\/bin\/busybox \(mapping "notes\.txt"\) replaces busybox with something that is not an ELF executable for x86-64; \/bin\/sh and every other busybox applet would fail to run\. Fix: map a static busybox built for x86-64/),
+      expect.stringMatching(/^\/bin\/kestrel \(mapping "agent\.txt"\) replaces kestrel with something that is not an ELF executable for x86-64; the default init starts \/bin\/kestrel as the agent/)
+    ])
+  })
+
+  it('a mapped shared library over /bin/busybox fails; a generated stand-in agent script does not', async () => {
+    const library = { ...fileEntry('bin/busybox', hostFile(`${MULTIARCH}/libc.so.6`)), origin: 'mapping "libc.so.6"' }
+    const agent = { ...bytesEntry('bin/kestrel', '#!/bin/sh\n'), origin: 'agent (kestrel)' }
+    const result = await checkImageBinaries([fileEntry('init', compiled.staticExec), library, agent])
+    expect(messages(result)).toEqual([expect.stringContaining('/bin/busybox (mapping "libc.so.6") replaces busybox with something that is not an ELF executable')])
+  })
 })

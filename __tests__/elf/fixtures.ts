@@ -25,17 +25,11 @@ function findDownloaded(): Partial<DownloadedFixtures> {
   return { ...(caddy && { caddy }), ...(aarch64 && { aarch64 }) }
 }
 
-/** Runs scripts/fixtures-elf.sh when a fixture is missing (it needs apt; CI is root). */
+/** The fixtures scripts/setup.sh fetched (scripts/fixtures-elf.sh); a test never fetches. */
 export function ensureDownloadedFixtures(): DownloadedFixtures {
-  let found = findDownloaded()
+  const found = findDownloaded()
   if (!found.caddy || !found.aarch64) {
-    execFileSync('bash', [path.join(repoRoot, 'scripts/fixtures-elf.sh')], {
-      stdio: ['ignore', 'pipe', 'inherit']
-    })
-    found = findDownloaded()
-  }
-  if (!found.caddy || !found.aarch64) {
-    throw new Error(`scripts/fixtures-elf.sh did not produce the fixtures in ${cacheDir}`)
+    throw new Error(`the ELF fixtures are missing from ${cacheDir}. Fix: run scripts/setup.sh`)
   }
   return { caddy: found.caddy, aarch64: found.aarch64 }
 }
@@ -67,8 +61,12 @@ export function compileFixtures(): CompiledFixtures {
 }
 
 /** The host's busybox-static, when installed (Debian puts it at /bin/busybox). */
-export function hostBusybox(): string | undefined {
-  return fs.existsSync('/bin/busybox') ? '/bin/busybox' : undefined
+/** Debian's busybox-static at /bin/busybox, as scripts/setup.sh installs it. */
+export function hostBusybox(): string {
+  if (!fs.existsSync('/bin/busybox')) {
+    throw new Error('/bin/busybox is missing (Debian busybox-static). Fix: run scripts/setup.sh')
+  }
+  return '/bin/busybox'
 }
 
 /** Real file behind a host path such as /lib/x86_64-linux-gnu/libc.so.6. */

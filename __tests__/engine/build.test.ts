@@ -8,6 +8,7 @@ import { build } from '../../src/build.js'
 import { silentLogger } from '../../src/log.js'
 import { startFileServer, type FileServer } from '../support/file-server.js'
 import { makeProject } from '../support/project.js'
+import { newRunnerTemp } from '../support/runner-temp.js'
 
 const REPO = path.resolve(import.meta.dirname ?? path.dirname(new URL(import.meta.url).pathname), '../..')
 const OFFLINE = path.join(REPO, 'examples/offline')
@@ -16,7 +17,7 @@ const tmp = (prefix: string) => fs.mkdtempSync(path.join(os.tmpdir(), prefix))
 
 function freshCache() {
   process.env['RUNNER_TOOL_CACHE'] = tmp('fledge-tc-')
-  process.env['RUNNER_TEMP'] = tmp('fledge-rt-')
+  process.env['RUNNER_TEMP'] = newRunnerTemp('build-test')
 }
 
 describe('reproducible builds', () => {

@@ -1,4 +1,4 @@
-import { beforeAll, describe, expect, it } from '@jest/globals'
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
 import { execFileSync } from 'node:child_process'
 import * as fs from 'node:fs'
 import * as os from 'node:os'
@@ -10,12 +10,19 @@ import type { InspectRecord } from '../../src/cli/inspect.js'
 import { silentLogger } from '../../src/log.js'
 import { fetchTestKernel, type TestKernel } from '../boot/fixtures.js'
 import { runCli } from '../support/cli.js'
+import { startGitHubServer, type GitHubServer } from '../support/github-server.js'
+import { volantRelease, volantTestKernel } from '../support/volant.js'
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
-/** Every example that builds offline, with the marker its image prints at boot. */
-const EXAMPLES: Record<string, { mode: string; marker: string }> = {
+/**
+ * Every example that builds without the internet, with the marker its image prints at boot.
+ * http-server runs the real kestrel (from a loopback volantvm/volant release), which needs a
+ * kernel that networks the guest: the Volant-like test kernel. Its marker is kestrel serving
+ * volantd's port, which it does only after the workload passed its health check.
+ */
+const EXAMPLES: Record<string, { mode: string; marker: string; volantKernel?: true }> = {
   offline: { mode: 'default', marker: 'fledge-example: agent started' },
-  'http-server': { mode: 'default', marker: 'fledge-example: http-server answers on :8080' },
+  'http-server': { mode: 'default', marker: 'TCP listener starting on :8080', volantKernel: true },
   'script-worker': { mode: 'default', marker: 'fledge-example: worker processing batch 2' },
   'custom-init': { mode: 'custom', marker: 'fledge-example: custom init running as PID 1' },
   'none-init': { mode: 'none', marker: 'fledge-example: supervisor is PID 1 (none mode)' }
@@ -23,18 +30,27 @@ const EXAMPLES: Record<string, { mode: string; marker: string }> = {
 
 const out = fs.mkdtempSync(path.join(os.tmpdir(), 'fledge-examples-'))
 const built: Record<string, string> = {}
+let github: GitHubServer
 
 beforeAll(async () => {
+  github = await startGitHubServer()
+  github.addRelease(volantRelease())
   for (const name of Object.keys(EXAMPLES)) {
     const output = path.join(out, `${name}.cpio.gz`)
     const result = await build({
       configPath: path.join(REPO, 'examples', name, 'fledge.toml'),
       outputPath: output,
+      apiUrl: github.url,
       log: silentLogger
     })
     expect(result.config.init.mode).toBe(EXAMPLES[name]?.mode)
     built[name] = output
   }
+}, 300_000)
+
+afterAll(async () => {
+  await github?.close()
+  fs.rmSync(out, { recursive: true, force: true })
 })
 
 const LS_TYPE: Record<InspectRecord['type'], string> = { dir: 'd', file: '-', symlink: 'l', char: 'c', block: 'b', fifo: 'p', socket: 's' }
@@ -78,17 +94,18 @@ describe.each(Object.keys(EXAMPLES))('example %s', (name) => {
 })
 
 describe('boot', () => {
-  let kernel: TestKernel | undefined
+  let kernel: TestKernel
+  let volantKernel: string
   beforeAll(() => {
     kernel = fetchTestKernel()
+    volantKernel = volantTestKernel()
   })
 
   it.each(Object.keys(EXAMPLES))('%s boots in QEMU to its marker', async (name) => {
-    if (!kernel) return
-    const example = EXAMPLES[name] as { marker: string }
+    const example = EXAMPLES[name] as (typeof EXAMPLES)[string]
     const result = await bootImage({
       archive: built[name] as string,
-      kernel: kernel.vmlinuz,
+      kernel: example.volantKernel ? volantKernel : kernel.vmlinuz,
       expect: example.marker,
       timeoutSeconds: 90,
       log: silentLogger

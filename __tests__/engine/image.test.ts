@@ -87,13 +87,13 @@ describe('assembled image', () => {
   })
 
   it('custom mode, seeds\' style: init.path copied to /init and also mapped there → allowed and reported', async () => {
-    const dir = makeProject({ 'my-init': '#!/bin/sh\n' })
+    const dir = makeProject({ 'my-init': { data: '#!/bin/sh\n', mode: 0o755 } })
     const { image } = await assemble(dir, `${HEAD}[init]\npath = "./my-init"\n[mappings]\n"./my-init" = "/init"\n`)
     expect(image.replacements).toEqual([{ path: '/init', replaced: 'init.path', by: 'mapping "./my-init"' }])
   })
 
   it('custom mode, in-image reading: C init at /init plus /.volant_init naming the mapped path', async () => {
-    const dir = makeProject({ 'init.sh': '#!/bin/sh\n' })
+    const dir = makeProject({ 'init.sh': { data: '#!/bin/sh\n', mode: 0o755 } })
     const { plan, image } = await assemble(
       dir,
       `${HEAD}[init]\npath = "/usr/local/bin/my-init.sh"\n[mappings]\n"init.sh" = "/usr/local/bin/my-init.sh"\n`
@@ -113,7 +113,7 @@ describe('assembled image', () => {
   })
 
   it('none mode: nothing is added for init; a mapped /init passes, none fails', async () => {
-    const dir = makeProject({ supervisor: '#!/bin/sh\n' })
+    const dir = makeProject({ supervisor: { data: '#!/bin/sh\n', mode: 0o755 } })
     const ok = await assemble(dir, `${HEAD}[init]\nnone = true\n[mappings]\n"supervisor" = "/init"\n`)
     expect(byPath(ok.image.entries).get('init')?.origin).toBe('mapping "supervisor"')
     expect(byPath(ok.image.entries).has('bin/kestrel')).toBe(false)

@@ -34,3 +34,16 @@ describe('key positions', () => {
     expect(splitKey(" 'x y' . z ")).toEqual(['x y', 'z'])
   })
 })
+
+describe('key positions for arrays of tables and escaped keys', () => {
+  it('numbers [[x]] entries and decodes escapes in quoted keys', () => {
+    const at = locateKeys(['[[network.expose]]', 'port = 1', '[[network.expose]]', 'port = 2', '[mappings]', '"a\\nb" = "/x"', '"p/a.b" = "/y"'].join('\n'))
+    expect(at.get('network.expose')).toEqual({ line: 1, column: 1 })
+    expect(at.get('network.expose[0].port')).toEqual({ line: 2, column: 1 })
+    expect(at.get('network.expose[1]')).toEqual({ line: 3, column: 1 })
+    expect(at.get('network.expose[1].port')).toEqual({ line: 4, column: 1 })
+    expect(at.get('mappings."a\\nb"')).toEqual({ line: 6, column: 1 })
+    expect(at.get('mappings.a\nb')).toEqual({ line: 6, column: 1 })
+    expect(at.get('mappings."p/a.b"')).toEqual({ line: 7, column: 1 })
+  })
+})

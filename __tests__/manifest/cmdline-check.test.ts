@@ -31,16 +31,27 @@ describe('checkCommandLine', () => {
     expect(warning).toMatch(/Largest parts: workload\.env \(\d+ bytes of JSON\)/)
   })
 
-  it('encodes the compact manifest with the volant.* parameters next to it', () => {
+  it('encodes the manifest as volantd re-marshals it (Go struct order, Normalize, $schema dropped)', () => {
     const estimate = estimateCommandLine(caddyJson)
     expect(estimate.cmdline).toContain('volant.plugin=caddy')
     expect(estimate.cmdline).toContain('volant.runtime=caddy')
     const param = /volant\.manifest=(\S+)/.exec(estimate.cmdline)?.[1] ?? ''
     const decoded = gunzipSync(Buffer.from(param, 'base64url')).toString('utf8')
-    expect(decoded).toBe(JSON.stringify(JSON.parse(caddyJson)))
-    // about 300 bytes of other parameters, as volantd adds them
-    expect(estimate.totalBytes - estimate.manifestBytes).toBeGreaterThan(280)
-    expect(estimate.totalBytes - estimate.manifestBytes).toBeLessThan(340)
+    expect(decoded).toBe(
+      '{"schema_version":"1.0","name":"caddy","version":"0.1.0","runtime":"caddy",' +
+        '"rootfs":{"url":"","format":"raw"},' +
+        '"initramfs":{"url":"/root/caddy-plugin/plugin.cpio.gz","checksum":"cef98fd5798ce875631aa0c98613fe48005a892aac8fb6ee81535945ebb0aa09"},' +
+        '"resources":{"cpu_cores":1,"memory_mb":512},"health_check":{"endpoint":"/","timeout_ms":10000},' +
+        '"workload":{"type":"http","base_url":"http://127.0.0.1:80","entrypoint":["/usr/bin/caddy","run","--config","/etc/caddy/Caddyfile"],' +
+        '"env":{"PATH":"/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"},"workdir":"/"},' +
+        '"enabled":true,"labels":{"volant.plugin":"caddy","volant.runtime":"caddy"}}'
+    )
+    // volantd's fixed parameters, ip= with a long VM name, volant.*, and room for more
+    expect(estimate.cmdline).toMatch(
+      /^console=ttyS0 reboot=k panic=1 quiet loglevel=1 i8042\.noaux i8042\.nokbd pci=lastbus=0 ip=/
+    )
+    expect(estimate.totalBytes - estimate.manifestBytes).toBeGreaterThan(380)
+    expect(estimate.totalBytes - estimate.manifestBytes).toBeLessThan(460)
   })
 
   it('warns exactly when the estimate reaches the limit', () => {

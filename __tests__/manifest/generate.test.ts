@@ -21,7 +21,7 @@ runtime = "app"
 
 [workload]
 entrypoint = "/usr/bin/app"
-base_url = "http://127.0.0.1:8080"
+base_url = "http://127.0.0.1:80"
 `
 
 function generate(toml: string) {
@@ -88,7 +88,7 @@ describe('generateManifest from fledge’s manifest.toml', () => {
       enabled: true,
       initramfs: { url: artifact.url, checksum: `sha256:${artifact.checksum.toLowerCase()}` },
       resources: { cpu_cores: 1, memory_mb: 256 },
-      workload: { type: 'http', base_url: 'http://127.0.0.1:8080', entrypoint: ['/usr/bin/app'] },
+      workload: { type: 'http', base_url: 'http://127.0.0.1:80', entrypoint: ['/usr/bin/app'] },
       network: { mode: 'bridged' }
     })
     expect(Object.keys(manifest.initramfs as object)).toEqual(['url', 'checksum'])
@@ -163,7 +163,7 @@ pci_passthrough = ["0000:01:00.0"]
     }
     expect(error).toBeInstanceOf(FledgeError)
     expect((error as FledgeError).format()).toBe(
-      `${file}: workload.base_url: is required. Fix: add base_url = "http://127.0.0.1:80" under [workload]: ` +
+      `${file}:11:1: workload.base_url: is required. Fix: add base_url = "http://127.0.0.1:80" under [workload]: ` +
         'the address the workload serves HTTP on inside the VM (fledge did not need it; volantd does).'
     )
   })
@@ -237,17 +237,17 @@ describe('generateManifest refuses what fledge or volantd would', () => {
     [
       'an action without method',
       '[actions.reload]\npath = "/reload"',
-      /manifest\.toml: actions\.reload\.method: is required\. Fix: each \[actions\.<name>\]/
+      /manifest\.toml:10:1: actions\.reload\.method: is required\. Fix: each \[actions\.<name>\]/
     ],
     [
       'an unknown top-level key',
       '[initramfs]\nurl = "x"',
-      /manifest\.toml: initramfs: unknown key\. Fix: use one of: schema_version, name/
+      /manifest\.toml:10:1: initramfs: unknown key\. Fix: use one of: schema_version, name/
     ],
     [
       'labels that are not strings',
       '[labels]\nreplicas = 2',
-      /manifest\.toml: labels\.replicas: must be a string/
+      /manifest\.toml:11:1: labels\.replicas: must be a string/
     ],
     [
       'a top-level key written under a table',
@@ -297,7 +297,7 @@ base_url = "localhost:8080"
 
   it('env given both as [env] and [workload.env]', () => {
     expect(failures(withSection('[env]\nA = "1"\n[workload.env]\nB = "2"'))).toEqual([
-      expect.stringMatching(/manifest\.toml: env: the environment is given twice/)
+      expect.stringMatching(/manifest\.toml:10:1: env: the environment is given twice/)
     ])
   })
 
@@ -310,6 +310,8 @@ base_url = "localhost:8080"
     }
     expect(error).toBeInstanceOf(FledgeError)
     expect((error as FledgeError).location).toEqual({ key: 'initramfs.url' })
-    expect((error as FledgeError).message).toMatch(/^the artifact url must start with http:\/\//)
+    expect((error as FledgeError).message).toMatch(
+      /^the artifact url must be an http\(s\) URL or an absolute path/
+    )
   })
 })

@@ -51,6 +51,8 @@ describe('rewriteManifest keeps the author’s bytes', () => {
   it('changes only the checksum, url and version values', () => {
     const out = rewriteManifest(odd, { checksum: NEW_SUM, url: NEW_URL, version: '0.2.0' })
     expect(changedLines(odd, out, '\r\n')).toEqual([
+      // volar refuses a BOM (`invalid character 'ï'`): it is the one byte dropped
+      [1, '\uFEFF{', '{'],
       [
         7,
         `\t"initramfs":{"checksum":"${OLD_SUM}","url" : "https://old.example/plugin.cpio.gz"},`,
@@ -58,21 +60,22 @@ describe('rewriteManifest keeps the author’s bytes', () => {
       ],
       [9, '\t"version":   "0.0.1",', '\t"version":   "0.2.0",']
     ])
-    // every other byte, including the BOM, CRLFs and the missing final newline
+    // every other byte, including CRLFs and the missing final newline
     expect(out).toBe(
       odd
+        .slice(1)
         .replace(OLD_SUM, NEW_SUM)
         .replace('https://old.example/plugin.cpio.gz', NEW_URL)
         .replace('"0.0.1"', '"0.2.0"')
     )
-    expect(out.startsWith('\uFEFF{\r\n')).toBe(true)
+    expect(out.startsWith('{\r\n')).toBe(true)
     expect(out.endsWith('}')).toBe(true)
     expect(out.replace(/\r\n/g, '')).not.toMatch(/[\r\n]/)
   })
 
   it('leaves url and version alone when they are not given', () => {
     const out = rewriteManifest(odd, { checksum: NEW_SUM })
-    expect(changedLines(odd, out, '\r\n').map(([line]) => line)).toEqual([7])
+    expect(changedLines(odd, out, '\r\n').map(([line]) => line)).toEqual([1, 7])
     expect(out).toContain('"url" : "https://old.example/plugin.cpio.gz"')
     expect(out).toContain('"version":   "0.0.1"')
   })
@@ -125,7 +128,8 @@ describe('rewriteManifest on the seeds’ manifests', () => {
         `  "initramfs": { "url": "/path/to/plugin.cpio.gz", "checksum": "${NEW_SUM}" },`
       ]
     ])
-    expect(validateManifest(JSON.parse(out))).toEqual([])
+    // The seed's workload listens on 8080, kestrel's port: volant would install it, then halt.
+    expect(validateManifest(JSON.parse(out)).map((p) => p.path)).toEqual(['$.workload.base_url'])
   })
 })
 

@@ -86,7 +86,8 @@ export function harness(server: GitHubServer, retry: PublishOptions['retry'] = {
         baseDelayMs: 10,
         maxDelayMs: 40,
         maxRateLimitWaitMs: 5_000,
-        uploadDeadlineMs: 20_000,
+        deadlineMs: 20_000,
+        jitter: 0, // exact backoff figures to assert
         ...retry
       }
     },

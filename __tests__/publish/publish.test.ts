@@ -6,7 +6,6 @@ import { FledgeError } from '../../src/errors.js'
 import { BODY_BEGIN, BODY_END } from '../../src/publish/release-body.js'
 import { publishRelease } from '../../src/publish/publish.js'
 import {
-  WRONG_DIGEST,
   startGitHubServer,
   type GitHubServer,
   type StoredAsset
@@ -78,6 +77,7 @@ describe('publishRelease against a GitHub-compatible server', () => {
       'GET repos/list-releases 200',
       'POST repos/upload-release-asset 201',
       'POST repos/upload-release-asset 201',
+      'GET repos/list-release-assets 200', // both listed with our digests before publishing
       'PATCH repos/update-release 200'
     ])
     const writes = server.writeRequests()
@@ -131,6 +131,7 @@ describe('publishRelease against a GitHub-compatible server', () => {
       'POST repos/upload-release-asset 201',
       'DELETE repos/delete-release-asset 204',
       'POST repos/upload-release-asset 201',
+      'GET repos/list-release-assets 200',
       'PATCH repos/update-release 200'
     ])
     expect(onlyRelease().body).toBe(`${BODY_BEGIN}\nBuilt by fledge-action.\n${BODY_END}`)
@@ -304,28 +305,42 @@ describe('publishRelease against a GitHub-compatible server', () => {
     expect(server.requests.some((r) => r.operationId === 'repos/update-release')).toBe(false)
   })
 
-  it('warns, but publishes, when GitHub reports no digest', async () => {
+  it('waits for a digest GitHub lists only after a while, then publishes', async () => {
     server.inject({ method: 'POST', path: UPLOADS, fault: { digest: null } })
-    const h = harness(server)
-    const result = await publishRelease(h.releaser, request([image]), h.options)
-    expect(h.warnings).toEqual([expect.stringMatching(/no digest for plugin\.cpio\.gz/)])
-    expect(result.assets[0]!.digest).toBe(`sha256:${image.sha256}`)
-  })
-
-  it('checks a digest that GitHub only reports after publishing', async () => {
-    server.inject({ method: 'POST', path: UPLOADS, fault: { digest: null } })
+    const LIST = /\/releases\/\d+\/assets$/
+    server.inject({ method: 'GET', path: LIST, times: 2, fault: { delayMs: 0 } }) // two lists without
     server.inject({
-      method: 'PATCH',
-      path: /\/releases\/\d+$/,
-      fault: { beforeHandling: () => void (onlyRelease().assets[0]!.digest = WRONG_DIGEST) }
+      method: 'GET',
+      path: LIST,
+      fault: { beforeHandling: () => void (onlyRelease().assets[0]!.digest = `sha256:${image.sha256}`) }
     })
     const h = harness(server)
-    const failure = await publishRelease(h.releaser, request([image]), h.options).catch(
+    const result = await publishRelease(h.releaser, request([image]), h.options)
+    expect(h.sleeps).toEqual([1_000, 2_000])
+    expect(result.assets[0]!.digest).toBe(`sha256:${image.sha256}`)
+    expect(onlyRelease().draft).toBe(false)
+  })
+
+  it.each([
+    ['answers 201 but the asset never appears', { vanish: true } as const, /"plugin\.cpio\.gz" is missing from its asset list/],
+    ['lists the asset without a digest', { digest: null }, /"plugin\.cpio\.gz" has no digest to check/]
+  ])('leaves the release a draft and fails when GitHub %s', async (_, fault, message) => {
+    server.inject({ method: 'POST', path: UPLOADS, fault })
+    const h = harness(server)
+    const failure = await publishRelease(h.releaser, request([image, manifest]), h.options).catch(
       (e: unknown) => e
     )
     expect(failure).toBeInstanceOf(FledgeError)
-    expect((failure as FledgeError).message).toContain(WRONG_DIGEST)
-    expect(onlyRelease().assets).toEqual([])
+    const error = failure as FledgeError
+    expect(error.message).toMatch(message)
+    expect(error.message).toMatch(/after 5 looks over 15 s .* on release v1\.2\.0; the release was left a draft\./)
+    expect(error.message).not.toMatch(/manifest\.json/) // that one was verified
+    expect(error.location.key).toBe('plugin.cpio.gz')
+    expect(error.fix).toMatch(/re-run the job/)
+    expect(h.sleeps).toEqual([1_000, 2_000, 4_000, 8_000]) // bounded: five lists with backoff
+    expect(server.requests.filter((r) => r.operationId === 'repos/list-release-assets')).toHaveLength(5)
+    expect(onlyRelease().draft).toBe(true)
+    expect(server.requests.some((r) => r.operationId === 'repos/update-release')).toBe(false)
   })
 
   it('waits as long as retry-after says on 429', async () => {
@@ -381,7 +396,7 @@ describe('publishRelease against a GitHub-compatible server', () => {
 
   it('stops an upload that outlives its deadline', async () => {
     server.inject({ method: 'POST', path: UPLOADS, fault: { delayMs: 5_000 } })
-    const h = harness(server, { uploadDeadlineMs: 300 })
+    const h = harness(server, { deadlineMs: 300 })
     const started = Date.now()
     const failure = await publishRelease(h.releaser, request([image]), h.options).catch(
       (e: unknown) => e

@@ -1,11 +1,12 @@
 import { describe, expect, it } from '@jest/globals'
 import { silentLogger } from '../../src/log.js'
 import { ReleaseApiError } from '../../src/publish/releaser.js'
+import { retryDelayMs } from '../../src/retry.js'
 import {
   DEFAULT_RETRY_POLICY,
   RetriesExhausted,
+  gitHubVerdict,
   isTransient,
-  retryDelayMs,
   retrying,
   type RetryContext
 } from '../../src/publish/retry.js'
@@ -15,8 +16,12 @@ const policy = {
   attempts: 4,
   baseDelayMs: 100,
   maxDelayMs: 300,
-  maxRateLimitWaitMs: 10_000
+  maxRateLimitWaitMs: 10_000,
+  jitter: 0
 }
+// The publish side's delays: GitHub's verdict on a failure, then the one policy's wait.
+const delay = (error: ReleaseApiError, retry: number, now: number) =>
+  retryDelayMs(gitHubVerdict(error, now), retry, policy)
 const failure = (status?: number, headers: Record<string, string> = {}) =>
   new ReleaseApiError(`failed ${status ?? 'network'}`, { status, headers })
 
@@ -42,25 +47,25 @@ describe('which failures are retried', () => {
 
 describe('retryDelayMs', () => {
   it('doubles from the base delay up to the maximum', () => {
-    expect([1, 2, 3, 4].map((n) => retryDelayMs(failure(502), n, policy, 0))).toEqual([
+    expect([1, 2, 3, 4].map((n) => delay(failure(502), n, 0))).toEqual([
       100, 200, 300, 300
     ])
   })
 
   it('honours retry-after in seconds or as an HTTP date, capped', () => {
     const now = Date.parse('2026-03-01T12:00:00Z')
-    expect(retryDelayMs(failure(429, { 'retry-after': '3' }), 1, policy, now)).toBe(3000)
+    expect(delay(failure(429, { 'retry-after': '3' }), 1, now)).toBe(3000)
     expect(
-      retryDelayMs(failure(429, { 'retry-after': 'Sun, 01 Mar 2026 12:00:05 GMT' }), 1, policy, now)
+      delay(failure(429, { 'retry-after': 'Sun, 01 Mar 2026 12:00:05 GMT' }), 1, now)
     ).toBe(5000)
-    expect(retryDelayMs(failure(429, { 'retry-after': '600' }), 1, policy, now)).toBe(10_000)
+    expect(delay(failure(429, { 'retry-after': '600' }), 1, now)).toBe(10_000)
   })
 
   it('waits for x-ratelimit-reset when the primary rate limit is used up', () => {
     const headers = { 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': '1000' }
-    expect(retryDelayMs(failure(403, headers), 1, policy, 998_000)).toBe(3000)
+    expect(delay(failure(403, headers), 1, 998_000)).toBe(3000)
     // A reset header alone, with requests left, is not a reason to wait.
-    expect(retryDelayMs(failure(502, { 'x-ratelimit-reset': '1000' }), 1, policy, 0)).toBe(100)
+    expect(delay(failure(502, { 'x-ratelimit-reset': '1000' }), 1, 0)).toBe(100)
   })
 })
 
@@ -113,9 +118,8 @@ describe('retrying', () => {
     const sleeps: number[] = []
     const rejection = retrying(
       'call',
-      context({ t: 0 }, sleeps),
-      () => Promise.reject(failure(502)),
-      250
+      { ...context({ t: 0 }, sleeps), policy: { ...policy, deadlineMs: 250 } },
+      () => Promise.reject(failure(502))
     )
     await expect(rejection).rejects.toMatchObject({ reason: 'deadline', attempts: 2 })
     expect(sleeps).toEqual([100])

@@ -31,6 +31,7 @@ import { promisify } from 'node:util'
 import * as zlib from 'node:zlib'
 import { describe, it, expect, beforeAll, afterAll } from '@jest/globals'
 import { writePayload } from './payload.js'
+import { newRunnerTemp } from '../support/runner-temp.js'
 
 const run = promisify(execFile)
 
@@ -81,7 +82,7 @@ function childEnv(runDir: string): NodeJS.ProcessEnv {
   delete env['FLEDGE_INIT_SOURCE']
   env['SOURCE_DATE_EPOCH'] = SOURCE_DATE_EPOCH
   env['RUNNER_TOOL_CACHE'] = path.join(runDir, 'tool-cache')
-  env['RUNNER_TEMP'] = path.join(runDir, 'temp')
+  env['RUNNER_TEMP'] = newRunnerTemp('cross-node')
   return env
 }
 
@@ -163,7 +164,8 @@ describe('cross-Node reproducibility of the shipped bundle', () => {
     })
     const { stdout } = await exec(['bash', FETCH_NODES], [], {
       cwd: REPO,
-      env: { ...process.env, NODE_OPTIONS: '' },
+      // Reuse what scripts/setup.sh fetched; never download from a test.
+      env: { ...process.env, NODE_OPTIONS: '', FLEDGE_CACHED_ONLY: '1' },
       timeout: FETCH_TIMEOUT
     })
     const commands = parseFetchOutput(stdout)

@@ -4,10 +4,11 @@
 import * as fs from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
+import { newRunnerTemp } from '../support/runner-temp.js'
 
 const root = fs.mkdtempSync(path.join(os.tmpdir(), 'fledge-jest-'))
 process.env['RUNNER_TOOL_CACHE'] ??= path.join(root, 'tool-cache')
-process.env['RUNNER_TEMP'] ??= path.join(root, 'temp')
+process.env['RUNNER_TEMP'] ??= newRunnerTemp('jest')
 process.env['GITHUB_REPOSITORY'] ??= 'volantvm/example-plugin'
 fs.mkdirSync(process.env['RUNNER_TOOL_CACHE'], { recursive: true })
 fs.mkdirSync(process.env['RUNNER_TEMP'], { recursive: true })

@@ -16,6 +16,8 @@ export type Fault =
   | { delayMs: number }
   /** Store the upload, but report this `digest` for it (a wrong one, or null for none). */
   | { digest: string | null }
+  /** Answer an upload with 201 and the asset, but keep nothing: it never appears in a listing. */
+  | { vanish: true }
   /** Run this first (e.g. another job creating the same release), then handle normally. */
   | { beforeHandling: () => void }
 
@@ -74,4 +76,6 @@ export const faultKind = (fault: Fault): string =>
         ? `delay ${fault.delayMs}ms`
         : 'digest' in fault
           ? 'digest'
-          : 'beforeHandling'
+          : 'vanish' in fault
+            ? 'vanish'
+            : 'beforeHandling'

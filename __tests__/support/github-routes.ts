@@ -193,7 +193,9 @@ export function releaseRoutes(
         data: c.body,
         digest: c.fault && 'digest' in c.fault ? c.fault.digest : sha256Digest(c.body)
       })
-      return { status: 201, json: assetJson(release, asset, hosts) }
+      const reply: Reply = { status: 201, json: assetJson(release, asset, hosts) }
+      if (c.fault && 'vanish' in c.fault) release.assets = release.assets.filter((a) => a !== asset)
+      return reply
     }
   }
 }

@@ -34,3 +34,11 @@ apt_install() {
     as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >&2
   fi
 }
+
+# Tests run the fetch scripts with FLEDGE_CACHED_ONLY=1: they may reuse what set-up left,
+# never install or download. Call before any install or download.
+refuse_when_cached_only() {
+  if [ "${FLEDGE_CACHED_ONLY:-}" = 1 ]; then
+    die "$* is missing: run scripts/setup.sh"
+  fi
+}

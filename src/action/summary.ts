@@ -1,4 +1,6 @@
 import * as core from '@actions/core'
+import { appendFile } from 'node:fs/promises'
+import { fileError, isFileSystemError } from '../user-files.js'
 import { formatDiff } from '../image/diff.js'
 import { largestEntries } from '../image/largest.js'
 import { formatBytes } from '../release/notes.js'
@@ -53,7 +55,27 @@ export async function writeSummary(result: ActionResult): Promise<void> {
     .map((e) => `${e.type.padEnd(7)} ${e.mode.toString(8).padStart(4, '0')} /${e.path === '.' ? '' : e.path}${e.target ? ` -> ${e.target}` : ''}`)
     .join('\n')
   summary.addDetails(`Full listing (${b.entries.length} entries)`, `\n\n<pre>${escapeHtml(listing)}</pre>\n\n`)
-  await summary.write()
+  await flushSummary()
+}
+
+/**
+ * Appends the summary built so far to $GITHUB_STEP_SUMMARY, as
+ * core.summary.write() does, but a failure is one sentence naming the file
+ * (core reports any errno as "Unable to access summary file").
+ */
+export async function flushSummary(): Promise<void> {
+  const file = process.env['GITHUB_STEP_SUMMARY']
+  if (!file) {
+    await core.summary.write()
+    return
+  }
+  try {
+    await appendFile(file, core.summary.stringify(), { encoding: 'utf8' })
+    core.summary.emptyBuffer()
+  } catch (error) {
+    if (!isFileSystemError(error)) throw error
+    throw fileError(error, file, { what: 'the job summary file (GITHUB_STEP_SUMMARY)', verb: 'write' })
+  }
 }
 
 function hit(value: boolean): string {

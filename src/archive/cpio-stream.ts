@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto'
 import { createReadStream } from 'node:fs'
 import { FledgeError } from '../errors.js'
+import { fileError, isFileSystemError } from '../user-files.js'
 import { type Entry } from '../image/entry.js'
 import { encodeHeader, pad4, trailerRecord, TYPE_BITS } from './newc.js'
 
@@ -82,10 +83,8 @@ async function* fileBytes(
         yield buffer
       }
     } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code ?? String(error)
-      throw new FledgeError(`cannot read ${source.path} (${code}) for /${entry.path}.`, {
-        fix: 'make the file readable by the build user.'
-      })
+      if (!isFileSystemError(error)) throw error
+      throw fileError(error, source.path, { what: `the source of /${entry.path} (${entry.origin})`, verb: 'read' })
     }
     if (seen !== expected) {
       throw new FledgeError(

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto'
 import { createReadStream } from 'node:fs'
 import { Readable } from 'node:stream'
 import { createGunzip } from 'node:zlib'
+import { decodeBytes, showPath } from '../display.js'
 import { FledgeError } from '../errors.js'
 import type { EntryType } from '../image/entry.js'
 import { HEADER_SIZE, pad4, TRAILER_NAME, typeFromMode } from './newc.js'
@@ -66,10 +67,11 @@ async function readRecord(reader: ByteReader, file: string): Promise<ArchiveReco
   const namesize = field(11)
   const nameBytes = await reader.take(namesize + pad4(HEADER_SIZE + namesize))
   if (nameBytes.length < namesize) throw truncated(file, reader)
-  const name = nameBytes.toString('utf8', 0, namesize - 1)
+  // Bytes that are not UTF-8 stay distinct (as lone surrogates) so listings can show them as \xNN.
+  const name = decodeBytes(nameBytes.subarray(0, Math.max(0, namesize - 1)))
   if (name === TRAILER_NAME) return undefined
   const type = typeFromMode(mode)
-  if (!type) throw new FledgeError(`unknown file type in mode ${mode.toString(8)} for ${name}.`, { file })
+  if (!type) throw new FledgeError(`unknown file type in mode ${mode.toString(8)} for ${showPath(name)}.`, { file })
   const record: ArchiveRecord = {
     path: name,
     type,
@@ -83,7 +85,7 @@ async function readRecord(reader: ByteReader, file: string): Promise<ArchiveReco
   if (type === 'symlink') {
     const target = await reader.take(size)
     if (target.length < size) throw truncated(file, reader)
-    record.target = target.toString('utf8').replace(/\0$/, '')
+    record.target = decodeBytes(target).replace(/\0$/, '')
   } else if (size > 0) {
     const hash = createHash('sha256')
     let left = size

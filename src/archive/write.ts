@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto'
 import * as fs from 'node:fs/promises'
 import * as path from 'node:path'
+import { removeLater } from '../cleanup.js'
 import type { Entry } from '../image/entry.js'
 import { cpioStream } from './cpio-stream.js'
 import { DEFAULT_GZIP, gzipBlocks, type GzipOptions } from './gzip.js'
@@ -42,8 +43,11 @@ export async function writeArchive(
   const compressed = createHash('sha256')
   let contentSize = 0
   let size = 0
-  const handle = await fs.open(temp, 'wx', 0o644)
+  // Registered before it exists: a signal while it is being created still removes it.
+  const tempFile = removeLater(temp)
+  let handle: fs.FileHandle | undefined
   try {
+    handle = await fs.open(temp, 'wx', 0o644)
     const cpio = cpioStream(entries, {
       mtime: options.mtime,
       onFileDigest: (entry, sha) => fileDigests.set(entry.path, sha)
@@ -60,9 +64,10 @@ export async function writeArchive(
     await handle.sync()
     await handle.close()
     await fs.rename(temp, target)
+    tempFile.release()
   } catch (error) {
-    await handle.close().catch(() => {})
-    await fs.rm(temp, { force: true })
+    await handle?.close().catch(() => {})
+    await tempFile.dispose()
     throw error
   }
   return {

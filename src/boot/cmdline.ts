@@ -1,5 +1,6 @@
 import { FledgeError } from '../errors.js'
-import { COMMAND_LINE_LIMIT, encodeManifestParam } from '../manifest/cmdline.js'
+import { COMMAND_LINE_LIMIT, VOLANTD_BASE_PARAMETERS } from '../manifest/cmdline.js'
+import { encodeVolantManifest } from '../manifest/volant-encode.js'
 
 /** The guest's static address, as volantd leases it and passes it in `ip=`. */
 export interface GuestNetwork {
@@ -16,42 +17,52 @@ export const QEMU_USER_NETWORK: GuestNetwork = {
 }
 
 export interface CommandLineOptions {
-  /** Manifest JSON text; travels as `volant.manifest=<base64url(gzip(JSON))>`. */
+  /** Manifest JSON text; travels as volantd encodes it (see encodeVolantManifest). */
   manifestJson?: string
+  /** volant.runtime and volant.plugin; volantd defaults the runtime to the plugin's name. */
   runtime?: string
   plugin?: string
   apiHost?: string
   apiPort?: number
   network?: GuestNetwork
-  /** More parameters, appended as given. */
+  /** The VM's name: volantd puts it, lowercased and cut to [a-z0-9-], in `ip=` as the hostname. */
+  vmName?: string
+  /** Parameters after volantd's own, for diagnostics only (e.g. loglevel=7). */
   extra?: readonly string[]
 }
 
 /**
- * The kernel command line volantd gives a plugin VM. `panic=-1` makes a panic
- * reboot at once, which `-no-reboot` turns into the end of the VM: a broken
- * image stops the boot test instead of sitting until its timeout.
+ * The kernel command line volantd gives a plugin VM, byte for byte: its fixed parameters, `ip=`
+ * (the kernel's own network autoconfiguration; neither the init nor kestrel configures a
+ * network), then the `volant.*` parameters sorted by key (appendKernelArgs sorts them).
  */
 export function buildCommandLine(options: CommandLineOptions): string {
-  const params = ['console=ttyS0', 'panic=-1']
-  if (options.manifestJson !== undefined) {
-    params.push(`volant.manifest=${encodeManifestParam(options.manifestJson)}`)
-  }
-  if (options.runtime !== undefined)
-    params.push(`volant.runtime=${checkValue('volant.runtime', options.runtime)}`)
-  if (options.plugin !== undefined)
-    params.push(`volant.plugin=${checkValue('volant.plugin', options.plugin)}`)
-  if (options.apiHost !== undefined)
-    params.push(`volant.api_host=${checkValue('volant.api_host', options.apiHost)}`)
-  if (options.apiPort !== undefined) params.push(`volant.api_port=${options.apiPort}`)
+  const params: string[] = [...VOLANTD_BASE_PARAMETERS]
   if (options.network) {
     const { address, gateway, netmask } = options.network
-    params.push(`ip=${address}::${gateway}:${netmask}::eth0:off`)
+    params.push(`ip=${address}::${gateway}:${netmask}:${hostnameOf(options.vmName ?? '')}:eth0:off`)
   }
+  const volant: [string, string][] = []
+  if (options.apiHost !== undefined)
+    volant.push(['volant.api_host', checkValue('volant.api_host', options.apiHost)])
+  if (options.apiPort !== undefined) volant.push(['volant.api_port', String(options.apiPort)])
+  if (options.manifestJson !== undefined)
+    volant.push(['volant.manifest', encodeVolantManifest(options.manifestJson)])
+  if (options.plugin !== undefined)
+    volant.push(['volant.plugin', checkValue('volant.plugin', options.plugin)])
+  if (options.runtime !== undefined)
+    volant.push(['volant.runtime', checkValue('volant.runtime', options.runtime)])
+  volant.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+  params.push(...volant.map(([key, value]) => `${key}=${value}`))
   params.push(...(options.extra ?? []))
   const cmdline = params.join(' ')
   assertCommandLineFits(cmdline)
   return cmdline
+}
+
+/** volantd: the VM name, lowercased, with everything but a-z, 0-9 and '-' removed. */
+export function hostnameOf(vmName: string): string {
+  return vmName.toLowerCase().replace(/[^a-z0-9-]/g, '')
 }
 
 /** The kernel splits parameters on spaces and strips quotes: a value with either would be cut. */

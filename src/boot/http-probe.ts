@@ -14,12 +14,25 @@ export function freeLoopbackPort(): Promise<number> {
   })
 }
 
-/** One GET: the HTTP status, or why there was none ("ECONNRESET", "timeout"). */
-export function httpStatus(url: string, timeoutMs: number): Promise<number | string> {
+export interface HttpAnswer {
+  status: number
+  /** The first few KB of the body. */
+  body: string
+}
+
+const BODY_LIMIT = 4096
+
+/** One GET: the status and the start of the body, or why there was none ("ECONNRESET", "timeout"). */
+export function httpGet(url: string, timeoutMs: number): Promise<HttpAnswer | string> {
   return new Promise((resolve) => {
     const request = http.get(url, { agent: false, timeout: timeoutMs }, (response) => {
-      response.resume()
-      resolve(response.statusCode ?? 'no status')
+      let body = ''
+      response.setEncoding('utf8')
+      response.on('data', (chunk: string) => {
+        if (body.length < BODY_LIMIT) body += chunk.slice(0, BODY_LIMIT - body.length)
+      })
+      response.on('end', () => resolve({ status: response.statusCode ?? 0, body }))
+      response.on('error', (error: NodeJS.ErrnoException) => resolve(error.code ?? error.message))
     })
     request.on('timeout', () => request.destroy(new Error('timeout')))
     request.on('error', (error: NodeJS.ErrnoException) => resolve(error.code ?? error.message))

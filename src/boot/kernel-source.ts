@@ -1,7 +1,5 @@
-import * as fs from 'node:fs/promises'
-import * as path from 'node:path'
 import type { Logger } from '../log.js'
-import { findCached, makeTempDir, storeCached } from '../sources/cache.js'
+import { fetchAndStore, findVerified, type CacheSlot } from '../sources/cache.js'
 import { defaultNetworkOptions, downloadFile } from '../sources/http.js'
 import { resolveKernel } from './kernel.js'
 
@@ -16,15 +14,19 @@ export async function obtainKernel(spec: string | undefined, sha256: string | un
   if (!spec) return resolveKernel()
   if (!/^(https?|file):\/\//.test(spec)) return resolveKernel(spec)
   const expected = sha256?.replace(/^sha256:/, '').toLowerCase() || undefined
+  const slot = (digest: string): CacheSlot => ({ tool: TOOL, key: `sha256-${digest}`, file: 'vmlinuz', what: 'kernel' })
   if (expected) {
-    const hit = findCached(TOOL, `sha256-${expected}`)
-    if (hit) return path.join(hit, 'vmlinuz')
+    const hit = await findVerified(slot(expected), expected, log)
+    if (hit) return hit.path
   }
-  const dir = await makeTempDir('kernel')
   log.info(`Downloading the kernel from ${spec}`)
-  const result = await downloadFile(spec, path.join(dir, 'vmlinuz'), { sha256: expected, what: 'the kernel' }, defaultNetworkOptions(), log)
-  if (!expected) log.warn(`the kernel download is not pinned; pin it with kernel-sha256: ${result.sha256}`)
-  const cached = await storeCached(dir, TOOL, `sha256-${result.sha256}`)
-  await fs.rm(dir, { recursive: true, force: true })
-  return path.join(cached, 'vmlinuz')
+  const fetched = await fetchAndStore(
+    'vmlinuz',
+    true,
+    (dest) => downloadFile(spec, dest, { sha256: expected, what: 'the kernel' }, defaultNetworkOptions(), log),
+    slot,
+    log
+  )
+  if (!expected) log.warn(`the kernel download is not pinned; pin it with kernel-sha256: ${fetched.sha256}`)
+  return fetched.path
 }

@@ -33,6 +33,11 @@ export function qemuOnPath(env: NodeJS.ProcessEnv = process.env): string | undef
   return undefined
 }
 
+export interface PortForward {
+  hostPort: number
+  guestPort: number
+}
+
 export interface QemuLaunch {
   qemu: string
   kernel: string
@@ -41,11 +46,12 @@ export interface QemuLaunch {
   append: string
   accel: Accelerator
   memoryMb?: number
+  cpus?: number
   /**
-   * A virtio NIC on QEMU user networking with no way out of the VM; `forward`
-   * publishes one guest TCP port on 127.0.0.1. Without it the VM has no NIC.
+   * A virtio NIC on QEMU user networking with no way out of the VM; each of `forwards`
+   * publishes a guest TCP port on 127.0.0.1. Without `network` the VM has no NIC.
    */
-  network?: { forward?: { hostPort: number; guestPort: number } }
+  network?: { forwards?: readonly PortForward[] }
   /** QEMU is killed after this long, whatever happens. */
   timeoutMs: number
 }
@@ -62,6 +68,8 @@ export function qemuArguments(launch: QemuLaunch): string[] {
     ...(launch.accel === 'kvm' ? ['-cpu', 'host'] : []),
     '-m',
     String(launch.memoryMb ?? 512),
+    '-smp',
+    String(launch.cpus ?? 1),
     '-no-reboot',
     '-display',
     'none',
@@ -74,10 +82,11 @@ export function qemuArguments(launch: QemuLaunch): string[] {
     launch.append
   ]
   if (launch.network) {
-    const forward = launch.network.forward
     // restrict=on: the guest reaches nothing (not the host, not the internet); hostfwd still works.
     let netdev = 'user,id=net0,restrict=on'
-    if (forward) netdev += `,hostfwd=tcp:127.0.0.1:${forward.hostPort}-:${forward.guestPort}`
+    for (const forward of launch.network.forwards ?? []) {
+      netdev += `,hostfwd=tcp:127.0.0.1:${forward.hostPort}-:${forward.guestPort}`
+    }
     args.push('-netdev', netdev, '-device', 'virtio-net-pci,netdev=net0')
   }
   return args

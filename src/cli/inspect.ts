@@ -1,4 +1,5 @@
 import { readArchive, type ArchiveRecord } from '../archive/read.js'
+import { escapeControls } from '../display.js'
 
 /** The JSON shape `inspect --json` prints, one object per record. */
 export interface InspectRecord {
@@ -50,10 +51,16 @@ export function formatListing(records: InspectRecord[]): string {
     .map((r) => {
       const perms = permissionString(parseInt(r.mode, 8))
       const size = r.rdev ?? String(r.size)
-      const name = r.target !== undefined ? `${r.path} -> ${r.target}` : r.path
+      // Names come from the archive: a newline or an escape sequence in one must not forge lines or colours.
+      const name = r.target !== undefined ? `${shown(r.path)} -> ${shown(r.target)}` : shown(r.path)
       return `${TYPE_CHAR[r.type]}${perms} ${r.uid}/${r.gid} ${size.padStart(10)} ${name}`
     })
     .join('\n')
+}
+
+/** As `ls -b` would: a backslash doubled, so an escape in the output always stands for one byte. */
+function shown(name: string): string {
+  return escapeControls(name.replace(/\\/g, '\\\\'))
 }
 
 function permissionString(mode: number): string {

@@ -1,11 +1,12 @@
-import { readFile } from 'node:fs/promises'
 import * as path from 'node:path'
 import { parseArgs, type ParseArgsConfig } from 'node:util'
 import type { BuildResult } from '../build.js'
+import { withCleanup } from '../cleanup.js'
 import { makeProduct } from '../release/product.js'
 import { loadConfig } from '../config/load.js'
 import { parseSourceDateEpoch } from '../config/epoch.js'
 import { formatError } from '../errors.js'
+import { MiB, readRegularFile } from '../user-files.js'
 import { stderrLogger } from '../log.js'
 import { formatListing, inspectArchive } from './inspect.js'
 import { readArchive, type ArchiveRecord } from '../archive/read.js'
@@ -72,7 +73,12 @@ function parse(
   return { values: parsed.values as Values, positionals: parsed.positionals }
 }
 
-export async function main(argv: string[]): Promise<number> {
+/** Runs one command; whatever temp files it made are gone when it returns. */
+export function main(argv: string[]): Promise<number> {
+  return withCleanup(() => runCommand(argv))
+}
+
+async function runCommand(argv: string[]): Promise<number> {
   const [command, ...rest] = argv
   quietWorkflowCommands(() => rest.includes('-v') || rest.includes('--verbose'))
   try {
@@ -209,7 +215,7 @@ async function bootCommand(args: string[]): Promise<number> {
   const timeoutSeconds = Number(values.timeout)
   if (!Number.isFinite(timeoutSeconds) || timeoutSeconds <= 0) throw new UsageError('--timeout takes a number of seconds')
   const log = stderrLogger(values.verbose === true)
-  const manifest = values.manifest ? { json: await readFile(values.manifest as string, 'utf8'), path: values.manifest as string } : undefined
+  const manifest = values.manifest ? { json: readRegularFile(values.manifest as string, { what: 'manifest', maxBytes: MiB }).toString('utf8'), path: values.manifest as string } : undefined
   if (values.health && !manifest) throw new UsageError('--health needs --manifest (for workload.base_url and health_check)')
   const settings = bootSettings(manifest, {
     health: values.health === true,

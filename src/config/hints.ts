@@ -1,14 +1,19 @@
-/** Known keys per table, and what an unknown key most likely meant. */
-export const KNOWN_KEYS: Record<string, readonly string[]> = {
-  '': ['version', 'strategy', 'agent', 'init', 'source', 'filesystem', 'mappings'],
-  agent: ['source_strategy', 'version', 'path', 'url', 'checksum'],
-  init: ['path', 'none'],
-  source: ['busybox_url', 'busybox_sha256', 'image', 'dockerfile', 'context', 'target', 'build_args']
-}
+import { showKey } from '../display.js'
 
-const TABLE_OF_KEY: Record<string, string> = {}
-for (const [table, keys] of Object.entries(KNOWN_KEYS)) {
-  for (const key of keys) if (table !== '') TABLE_OF_KEY[key] ??= table
+/**
+ * Known keys per table, and what an unknown key most likely meant. Maps, not
+ * objects: a user's key such as `constructor` must not find Object's.
+ */
+export const KNOWN_KEYS: ReadonlyMap<string, readonly string[]> = new Map([
+  ['', ['version', 'strategy', 'agent', 'init', 'source', 'filesystem', 'mappings']],
+  ['agent', ['source_strategy', 'version', 'path', 'url', 'checksum']],
+  ['init', ['path', 'none']],
+  ['source', ['busybox_url', 'busybox_sha256', 'image', 'dockerfile', 'context', 'target', 'build_args']]
+])
+
+const TABLE_OF_KEY = new Map<string, string>()
+for (const [table, keys] of KNOWN_KEYS) {
+  for (const key of keys) if (table !== '' && !TABLE_OF_KEY.has(key)) TABLE_OF_KEY.set(key, table)
 }
 
 export function unknownKeyFix(table: string, key: string): string {
@@ -19,11 +24,11 @@ export function unknownKeyFix(table: string, key: string): string {
       `Move it to its own [mappings] table, or above the first [table] header.`
     )
   }
-  const siblings = KNOWN_KEYS[table] ?? []
+  const siblings = KNOWN_KEYS.get(table) ?? []
   const near = closest(key, siblings)
   if (near) return `did you mean '${near}'? Known keys in ${label}: ${siblings.join(', ')}.`
-  const home = TABLE_OF_KEY[key]
-  if (home && home !== table) return `'${key}' belongs in the [${home}] table.`
+  const home = TABLE_OF_KEY.get(key)
+  if (home && home !== table) return `'${showKey([key])}' belongs in the [${home}] table.`
   if (table === '' && closest(key, ['mappings', 'mapping'])) return `did you mean '[mappings]'?`
   return `remove it; known keys in ${label}: ${siblings.join(', ')}.`
 }

@@ -1,9 +1,9 @@
-import * as fs from 'node:fs/promises'
 import * as path from 'node:path'
-import { parse, TomlError } from 'smol-toml'
+import { showKey, showValue } from '../display.js'
 import { FledgeError, FledgeErrors } from '../errors.js'
 import { KNOWN_KEYS, unknownKeyFix } from './hints.js'
-import { locateKeys, type KeyPosition } from './locate.js'
+import type { KeyPosition } from './locate.js'
+import { parseTomlBytes, positionOf, readTomlFile, type Table, type TomlDocument } from './toml.js'
 import {
   AGENT_REPOSITORY,
   DEFAULT_BUSYBOX_SHA256,
@@ -18,82 +18,33 @@ const DOCKER_SOURCE_KEYS = ['image', 'dockerfile', 'context', 'target', 'build_a
 const SHA256_HEX = /^[0-9a-f]{64}$/i
 
 export async function loadConfig(file: string): Promise<BuildConfig> {
-  let bytes: Buffer
-  try {
-    bytes = await fs.readFile(file)
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code
-    throw new FledgeError(
-      code === 'ENOENT' ? 'config file not found.' : `cannot read the config file (${code}).`,
-      { file, fix: 'pass the path of your fledge.toml with -c/--config (input `config`).' }
-    )
-  }
-  return parseConfig(bytes, file)
+  const document = readTomlFile(file, {
+    what: 'config file',
+    fixes: { ENOENT: 'pass the path of your fledge.toml with -c/--config (input `config`).' },
+    syntaxFix: SYNTAX_FIX
+  })
+  return new ConfigReader(document).read()
 }
 
-type Table = Record<string, unknown>
+const SYNTAX_FIX = 'correct the TOML syntax at that position (see https://toml.io/en/v1.0.0).'
 
 /** Parses and validates a fledge.toml; reports every problem at once. */
 export function parseConfig(bytes: Uint8Array, file: string): BuildConfig {
-  const text = decodeUtf8(bytes, file)
-  let document: Table
-  try {
-    document = parse(text) as Table
-  } catch (error) {
-    if (error instanceof TomlError) {
-      const cause = error.message.split('\n')[0]?.replace(/^Invalid TOML document: /, '') ?? 'invalid TOML'
-      throw new FledgeError(`invalid TOML: ${cause}.`, {
-        file,
-        line: error.line,
-        column: error.column,
-        fix: 'correct the TOML syntax at that position (see https://toml.io/en/v1.0.0).'
-      })
-    }
-    throw error
-  }
-  return new ConfigReader(document, file, locateKeys(text)).read()
-}
-
-function decodeUtf8(bytes: Uint8Array, file: string): string {
-  try {
-    return new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(bytes)
-  } catch {
-    const offset = firstInvalidUtf8(bytes)
-    const line = bytes.subarray(0, offset).filter((b) => b === 0x0a).length + 1
-    throw new FledgeError('the file is not valid UTF-8.', {
-      file,
-      line,
-      fix: 'save fledge.toml as UTF-8 (TOML requires it).'
-    })
-  }
-}
-
-function firstInvalidUtf8(bytes: Uint8Array): number {
-  const decoder = new TextDecoder('utf-8', { fatal: true })
-  let lo = 0
-  let hi = bytes.length
-  while (lo < hi) {
-    const mid = (lo + hi + 1) >> 1
-    try {
-      decoder.decode(bytes.subarray(0, mid), { stream: true })
-      lo = mid
-    } catch {
-      hi = mid - 1
-    }
-  }
-  return lo
+  return new ConfigReader(parseTomlBytes(bytes, file, SYNTAX_FIX)).read()
 }
 
 class ConfigReader {
   private readonly errors: FledgeError[] = []
   private readonly dir: string
+  private readonly doc: Table
+  private readonly file: string
+  private readonly positions: Map<string, KeyPosition>
 
-  constructor(
-    private readonly doc: Table,
-    private readonly file: string,
-    private readonly positions: Map<string, KeyPosition>
-  ) {
-    this.dir = path.dirname(path.resolve(file))
+  constructor(document: TomlDocument) {
+    this.doc = document.table
+    this.file = document.file
+    this.positions = document.positions
+    this.dir = path.dirname(path.resolve(document.file))
   }
 
   read(): BuildConfig {
@@ -118,8 +69,9 @@ class ConfigReader {
     return config
   }
 
+  /** `key` as shown in messages (see showKey). */
   private fail(key: string, message: string, fix?: string) {
-    const at = this.positions.get(key) ?? this.positions.get(key.split('.').slice(0, -1).join('.'))
+    const at = positionOf(this.positions, key)
     this.errors.push(
       new FledgeError(message, { file: this.file, line: at?.line, column: at?.column, key, fix })
     )
@@ -136,12 +88,12 @@ class ConfigReader {
   }
 
   private checkUnknownKeys() {
-    for (const [table, known] of Object.entries(KNOWN_KEYS)) {
+    for (const [table, known] of KNOWN_KEYS) {
       const values = table === '' ? this.doc : this.doc[table]
       if (!isTable(values)) continue
       for (const key of Object.keys(values)) {
         if (known.includes(key)) continue
-        const full = table === '' ? key : `${table}.${key}`
+        const full = showKey(table === '' ? [key] : [table, key])
         this.fail(full, 'unknown key.', unknownKeyFix(table, key))
       }
     }
@@ -172,7 +124,7 @@ class ConfigReader {
     } else if (version !== '1') {
       this.fail(
         'version',
-        `unsupported config version ${JSON.stringify(version)}.`,
+        `unsupported config version ${showValue(version)}.`,
         'set version = "1" (a string).'
       )
     }
@@ -192,7 +144,7 @@ class ConfigReader {
         'strategy',
         strategy === undefined
           ? "'strategy' field is required."
-          : `unknown strategy ${JSON.stringify(strategy)}; allowed values: "initramfs", "oci_rootfs".`,
+          : `unknown strategy ${showValue(strategy)}; allowed values: "initramfs", "oci_rootfs".`,
         'set strategy = "initramfs".'
       )
     }
@@ -249,7 +201,7 @@ class ConfigReader {
       this.fail(
         `agent.${name}`,
         value === undefined
-          ? `source_strategy "${String(strategy)}" requires '${name}'.`
+          ? `source_strategy ${showValue(strategy)} requires '${name}'.`
           : `must be a non-empty string, not ${describe(value)}.`,
         `add ${name} = ${example} to [agent].`
       )
@@ -277,7 +229,7 @@ class ConfigReader {
         if (!SHA256_HEX.test(hex)) {
           this.fail(
             'agent.checksum',
-            `not a sha256 checksum: ${JSON.stringify(checksum)}.`,
+            `not a sha256 checksum: ${showValue(checksum)}.`,
             'write checksum = "sha256:<64 hex digits>" (or the bare 64 hex digits).'
           )
           return undefined
@@ -294,7 +246,7 @@ class ConfigReader {
       default:
         this.fail(
           'agent.source_strategy',
-          `unknown source_strategy ${JSON.stringify(strategy)}; allowed: "release", "local", "http".`,
+          `unknown source_strategy ${showValue(strategy)}; allowed: "release", "local", "http".`,
           'use source_strategy = "release", "local" or "http".'
         )
         return undefined
@@ -315,7 +267,7 @@ class ConfigReader {
       else {
         this.fail(
           'source.busybox_sha256',
-          `not a sha256 checksum: ${JSON.stringify(sha)}.`,
+          `not a sha256 checksum: ${showValue(sha)}.`,
           'write busybox_sha256 = "<64 hex digits>", as printed by `sha256sum busybox`.'
         )
       }
@@ -333,8 +285,8 @@ class ConfigReader {
     if (!table) return []
     const mappings: Mapping[] = []
     for (const [source, destination] of Object.entries(table)) {
-      const key = `mappings.${source.includes('.') || source.includes('/') ? JSON.stringify(source) : source}`
-      const position = this.positions.get(`mappings.${source}`) ?? this.positions.get('mappings')
+      const key = showKey(['mappings', source])
+      const position = positionOf(this.positions, key)
       const fail = (message: string, fix: string) => {
         this.errors.push(
           new FledgeError(message, {
@@ -359,14 +311,14 @@ class ConfigReader {
       }
       if (!destination.startsWith('/')) {
         fail(
-          `destination ${JSON.stringify(destination)} is not absolute.`,
-          `start it with '/', e.g. "/${destination.replace(/^\.?\/*/, '')}".`
+          `destination ${showValue(destination)} is not absolute.`,
+          `start it with '/', e.g. ${showValue(`/${destination.replace(/^\.?\/*/, '')}`)}.`
         )
         continue
       }
       if (destination.split('/').includes('..')) {
         fail(
-          `destination ${JSON.stringify(destination)} contains '..'.`,
+          `destination ${showValue(destination)} contains '..'.`,
           'write the final absolute path inside the image without .. segments.'
         )
         continue
@@ -395,5 +347,5 @@ function isTable(value: unknown): value is Table {
 function describe(value: unknown): string {
   if (Array.isArray(value)) return 'an array'
   if (isTable(value)) return 'a table'
-  return `${typeof value} ${JSON.stringify(value)}`
+  return `${typeof value} ${showValue(value)}`
 }

@@ -6,6 +6,8 @@ import { ImageTree } from './image-tree.js'
 import { buildForHint, knownArchNames, normalizeArch, staticRustTarget } from './machine.js'
 import { parseElf, type ElfFile, type ElfParseResult } from './parse.js'
 import { bytesReader, openFileReader, type PositionalReader } from './reader.js'
+import { isInLibraryFolder, isInProgramFolder } from '../image/modes.js'
+import { fileError, isFileSystemError } from '../user-files.js'
 
 export interface CheckImageBinariesOptions {
   /** The author accepts dynamically linked executables (CLI `--allow-dynamic`, Action input `allow-dynamic`). */
@@ -14,7 +16,8 @@ export interface CheckImageBinariesOptions {
   arch?: string | undefined
 }
 
-export type BinaryRole = 'executable' | 'library' | 'other'
+/** 'data': an executable-type ELF that nothing can run (no execute bit, outside the program and library folders). */
+export type BinaryRole = 'executable' | 'library' | 'data' | 'other'
 
 export interface BinaryReport {
   /** Archive path, as in Entry.path. */
@@ -52,14 +55,23 @@ export async function checkImageBinaries(
     (entry) => entry.type === 'file' && entry.source !== undefined
   )
   const parsed = await mapLimited(files, PARSE_CONCURRENCY, (entry) =>
-    parseEntry(entry).catch((error: unknown) => ({ unreadable: (error as Error).message }))
+    parseEntry(entry).catch((error: unknown) => ({
+      unreadable:
+        isFileSystemError(error) && entry.source?.kind === 'path'
+          ? fileError(error, entry.source.path, { what: 'file', verb: 'read' }).format()
+          : (error as Error).message
+    }))
   )
 
   const elves = new Map<string, ElfParseResult>()
   const checked: { entry: Entry; elf: ElfFile; role: BinaryRole }[] = []
+  const replacedTools: Entry[] = []
   files.forEach((entry, i) => {
     const elf = parsed[i]
-    if (elf === undefined) return
+    if (elf === undefined) {
+      if (isMappedTool(entry)) replacedTools.push(entry)
+      return
+    }
     if ('unreadable' in elf) {
       result.warnings.push(`${describe(entry)}: could not read it to check it: ${elf.unreadable}`)
       return
@@ -75,6 +87,7 @@ export async function checkImageBinaries(
       return
     }
     const role = roleOf(entry, elf)
+    if (role !== 'executable' && isMappedTool(entry)) replacedTools.push(entry)
     checked.push({ entry, elf, role })
     result.binaries.push({
       path: entry.path,
@@ -89,8 +102,16 @@ export async function checkImageBinaries(
   const tree = new ImageTree(entries)
   const image = { tree, elfAt: (path: string) => elves.get(path) }
   const arch = imageArchitecture(options.arch, tree, elves, checked, result.errors)
+  for (const entry of replacedTools) result.errors.push(notAnExecutable(entry, arch))
 
   for (const { entry, elf, role } of checked) {
+    if (role === 'data') {
+      const wouldFail =
+        (arch !== undefined && elf.machine !== arch.machine) ||
+        (elf.linkage === 'dynamic' && hasMissing(findMissingDependencies(entry.path, elf, image)))
+      if (wouldFail) result.warnings.push(dataNote(entry))
+      continue
+    }
     if (arch && elf.machine !== arch.machine) {
       result.errors.push(architectureMismatch(entry, elf, role, arch))
       continue
@@ -98,7 +119,7 @@ export async function checkImageBinaries(
     if (role !== 'executable' || elf.linkage !== 'dynamic') continue
     const missing = findMissingDependencies(entry.path, elf, image)
     const machine = arch?.machine ?? elf.machine
-    if (missing.interpreter !== undefined || missing.libraries.length > 0) {
+    if (hasMissing(missing)) {
       const message = missingDependenciesMessage(entry, missing)
       if (options.allowDynamic) {
         result.warnings.push(`${message} Fix: map them into the image.`)
@@ -127,12 +148,25 @@ async function parseEntry(entry: Entry): Promise<ElfParseResult | undefined> {
   }
 }
 
+function hasMissing(missing: MissingDependencies): boolean {
+  return missing.interpreter !== undefined || missing.libraries.length > 0
+}
+
 /**
  * ET_DYN covers both PIE executables and shared libraries; glibc's libc.so.6
  * even has a PT_INTERP. The linker's PIE flag and a SONAME tell them apart;
- * without either, the name and the execute bits decide.
+ * without either, the name and the execute bits decide. An executable that
+ * has no execute bit and lies outside the program and library folders
+ * cannot be run by anyone: it is data (a blob for a nested VM, a test file).
  */
 function roleOf(entry: Entry, elf: ElfFile): BinaryRole {
+  const role = elfRole(entry, elf)
+  if (role !== 'executable' || (entry.mode & 0o111) !== 0) return role
+  const imagePath = toImagePath(entry.path)
+  return isInProgramFolder(imagePath) || isInLibraryFolder(imagePath) ? role : 'data'
+}
+
+function elfRole(entry: Entry, elf: ElfFile): BinaryRole {
   if (elf.type === 'EXEC') return 'executable'
   if (elf.type !== 'DYN') return 'other'
   if (elf.pie) return 'executable'
@@ -140,6 +174,38 @@ function roleOf(entry: Entry, elf: ElfFile): BinaryRole {
   if (elf.interp !== undefined) return 'executable'
   if (/\.so(\.|$)/.test(posix.basename(entry.path))) return 'library'
   return (entry.mode & 0o111) !== 0 ? 'executable' : 'library'
+}
+
+function dataNote(entry: Entry): string {
+  return (
+    `note: ${describe(entry)} is an ELF program without an execute bit (mode ${entry.mode.toString(8).padStart(4, '0')}) ` +
+    'outside the program and library folders, so it is packed as data and not checked as a program. ' +
+    'If it is meant to run, make its source executable (chmod +x).'
+  )
+}
+
+/** The tools the image itself runs: busybox for every applet, kestrel as the agent. */
+const TOOLS: Record<string, string> = {
+  'bin/busybox': '/bin/sh and every other busybox applet would fail to run',
+  'bin/kestrel': 'the default init starts /bin/kestrel as the agent, and it would fail to start'
+}
+
+function isMappedTool(entry: Entry): boolean {
+  return Object.hasOwn(TOOLS, entry.path) && entry.origin.startsWith('mapping ')
+}
+
+function notAnExecutable(entry: Entry, arch: ImageArchitecture | undefined): FledgeError {
+  const machine = arch?.machine ?? 'the image\'s architecture'
+  const tool = posix.basename(entry.path)
+  return new FledgeError(
+    `${describe(entry)} replaces ${tool} with something that is not an ELF executable${arch ? ` for ${arch.machine}` : ''}; ${TOOLS[entry.path] ?? 'it would fail to run'}.`,
+    {
+      fix:
+        tool === 'busybox'
+          ? `map a static busybox built for ${machine} (Debian: busybox-static), or remove the mapping to keep the one the build provides.`
+          : `map the kestrel binary built for ${machine}, or remove the mapping and choose the agent in [agent].`
+    }
+  )
 }
 
 interface ImageArchitecture {

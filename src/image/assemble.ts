@@ -1,6 +1,7 @@
 import * as fs from 'node:fs/promises'
 import * as path from 'node:path'
 import type { BuildConfig } from '../config/types.js'
+import { showPath, showValue } from '../display.js'
 import { FledgeError } from '../errors.js'
 import { ImageBuilder, type Replacement } from './builder.js'
 import type { Entry } from './entry.js'
@@ -45,7 +46,7 @@ export async function planInit(config: BuildConfig): Promise<InitPlan> {
   }
   const at = config.positions.get('init.path')
   throw new FledgeError(
-    `init path ${JSON.stringify(init.path)} is neither a file next to fledge.toml (${hostPath}) nor an absolute path that a mapping puts into the image.`,
+    `init path ${showValue(init.path)} is neither a file next to fledge.toml (${showPath(hostPath)}) nor an absolute path that a mapping puts into the image.`,
     {
       file: config.file,
       line: at?.line,
@@ -119,7 +120,7 @@ export async function assembleImage(
     await addMapping(builder, mapping, config.file, (w) => warnings.push(w))
   }
   const entries = builder.sorted()
-  validateImage(entries, config)
+  validateImage(entries, config, plan)
   return { entries, replacements: builder.replacements, warnings }
 }
 

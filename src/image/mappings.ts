@@ -1,7 +1,9 @@
 import * as fs from 'node:fs/promises'
 import * as path from 'node:path'
 import type { Mapping } from '../config/types.js'
+import { showPath, showValue } from '../display.js'
 import { FledgeError } from '../errors.js'
+import { fileError, isFileSystemError } from '../user-files.js'
 import type { ImageBuilder } from './builder.js'
 import { DIR_MODE, mappedFileMode } from './modes.js'
 
@@ -16,7 +18,7 @@ export async function addMapping(
   configFile: string,
   warn: (message: string) => void
 ): Promise<void> {
-  const origin = `mapping "${mapping.source}"`
+  const origin = mappingOrigin(mapping.source)
   const where = { file: configFile, line: mapping.position?.line, column: mapping.position?.column }
   let stat
   try {
@@ -36,11 +38,16 @@ export async function addMapping(
       origin
     })
   } else {
-    throw new FledgeError(`mapping source ${mapping.sourcePath} is not a regular file or folder.`, {
+    throw new FledgeError(`mapping source ${showPath(mapping.sourcePath)} is not a regular file or folder.`, {
       ...where,
       fix: 'map regular files or folders only.'
     })
   }
+}
+
+/** How an entry from this mapping is named in messages: `mapping "payload/app"` (escaped and cut). */
+export function mappingOrigin(source: string): string {
+  return `mapping ${showValue(source)}`
 }
 
 type Where = { file: string; line: number | undefined; column: number | undefined }
@@ -55,20 +62,39 @@ async function addDirectory(
 ): Promise<void> {
   let children
   try {
-    children = await fs.readdir(sourceDir, { withFileTypes: true })
+    // As bytes: a name that is not UTF-8 would otherwise come back mangled and then "not exist".
+    children = await fs.readdir(sourceDir, { withFileTypes: true, encoding: 'buffer' })
   } catch (error) {
     throw sourceError(error, sourceDir, where)
   }
   for (const child of children) {
-    const hostPath = path.join(sourceDir, child.name)
-    const imagePath = `${destination}/${child.name}`
+    const name = utf8Name(child.name)
+    if (name === undefined) {
+      throw new FledgeError(
+        `the name of ${showPath(Buffer.concat([Buffer.from(`${sourceDir}/`), child.name]))} is not valid UTF-8; an image's names are UTF-8.`,
+        { ...where, fix: 'rename the file to a UTF-8 name (e.g. with convmv), or leave it out of the mapped folder.' }
+      )
+    }
+    const hostPath = path.join(sourceDir, name)
+    const imagePath = `${destination}/${name}`
     if (child.isDirectory()) {
       builder.addMapped(imagePath, { type: 'dir', mode: DIR_MODE, origin })
       await addDirectory(builder, hostPath, imagePath, origin, where, warn)
     } else if (child.isSymbolicLink()) {
-      builder.addMapped(imagePath, { type: 'symlink', mode: 0o777, target: await fs.readlink(hostPath), origin })
+      let target
+      try {
+        target = await fs.readlink(hostPath)
+      } catch (error) {
+        throw sourceError(error, hostPath, where)
+      }
+      builder.addMapped(imagePath, { type: 'symlink', mode: 0o777, target, origin })
     } else if (child.isFile()) {
-      const stat = await fs.stat(hostPath)
+      let stat
+      try {
+        stat = await fs.stat(hostPath)
+      } catch (error) {
+        throw sourceError(error, hostPath, where)
+      }
       await assertReadable(hostPath, where)
       builder.addMapped(imagePath, {
         type: 'file',
@@ -77,7 +103,7 @@ async function addDirectory(
         origin
       })
     } else {
-      warn(`skipping ${hostPath}: not a regular file, folder or symlink (${origin}).`)
+      warn(`skipping ${showPath(hostPath)}: not a regular file, folder or symlink (${origin}).`)
     }
   }
 }
@@ -91,18 +117,19 @@ async function assertReadable(file: string, where: Where): Promise<void> {
 }
 
 function sourceError(error: unknown, file: string, where: Where): FledgeError {
-  const code = (error as NodeJS.ErrnoException).code
-  if (code === 'ENOENT') {
-    return new FledgeError(`mapping source not found: ${file}.`, {
-      ...where,
-      fix: 'sources are relative to the folder of fledge.toml; create the file or correct the path.'
-    })
+  if (!isFileSystemError(error)) return error instanceof FledgeError ? error : new FledgeError(String(error), where)
+  return fileError(error, file, {
+    ...where,
+    what: 'mapping source',
+    verb: 'read',
+    fixes: { ENOENT: 'sources are relative to the folder of fledge.toml; create the file or correct the path.' }
+  })
+}
+
+function utf8Name(name: Buffer): string | undefined {
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(name)
+  } catch {
+    return undefined
   }
-  if (code === 'EACCES') {
-    return new FledgeError(`cannot read mapping source ${file} (permission denied).`, {
-      ...where,
-      fix: `make it readable by the build user (chmod a+r ${file}).`
-    })
-  }
-  return new FledgeError(`cannot read mapping source ${file} (${code ?? String(error)}).`, where)
 }

@@ -21,13 +21,19 @@ export const FILE_MODE = 0o644
 
 export function mappedFileMode(destination: string, sourceMode: number): number {
   if ((sourceMode & 0o111) !== 0) return EXEC_MODE
-  if (EXEC_DIRS.some((dir) => destination === dir || destination.startsWith(`${dir}/`))) {
-    return EXEC_MODE
-  }
+  if (isInProgramFolder(destination)) return EXEC_MODE
   const name = destination.slice(destination.lastIndexOf('/') + 1)
   const isSharedObject = name.endsWith('.so') || name.includes('.so.')
-  if (isSharedObject && LIB_DIRS.some((dir) => destination.startsWith(`${dir}/`))) {
-    return EXEC_MODE
-  }
+  if (isSharedObject && isInLibraryFolder(destination)) return EXEC_MODE
   return FILE_MODE
+}
+
+/** /bin, /usr/local/sbin, … (an absolute image path). */
+export function isInProgramFolder(imagePath: string): boolean {
+  return EXEC_DIRS.some((dir) => imagePath === dir || imagePath.startsWith(`${dir}/`))
+}
+
+/** /lib, /usr/lib64, … (an absolute image path). */
+export function isInLibraryFolder(imagePath: string): boolean {
+  return LIB_DIRS.some((dir) => imagePath.startsWith(`${dir}/`))
 }

@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 import { FledgeError } from '../errors.js'
 import type { Logger } from '../log.js'
-import { findCached, makeTempDir, storeCached } from '../sources/cache.js'
+import { findVerified, makeTempDir, storeVerified, type CacheSlot } from '../sources/cache.js'
 import type { ResolvedFile } from '../sources/types.js'
 
 const run = promisify(execFile)
@@ -58,37 +58,46 @@ export async function compileInit(options: { log: Logger; useCache: boolean; cc?
     .update('\0')
     .update(compiler.fingerprint)
     .digest('hex')
+  // The recorded sha256 is the compiler's output when it was stored; a changed or
+  // truncated entry is compiled again.
+  const slot: CacheSlot = { tool: TOOL, key: `sha256-${key}`, file: OUTPUT, what: 'compiled init' }
+  const identity = { sourceSha256, compiler: compiler.version }
   if (options.useCache) {
-    const hit = findCached(TOOL, `sha256-${key}`)
-    if (hit) {
-      const file = path.join(hit, OUTPUT)
-      const bytes = await fs.readFile(file)
-      options.log.debug(`init: cache hit ${file}`)
-      return { path: file, size: bytes.length, sha256: sha256(bytes), cacheHit: true, sourceSha256, compiler: compiler.version }
-    }
+    const hit = await findVerified(slot, undefined, options.log)
+    if (hit) return { ...hit, cacheHit: true, ...identity }
   }
   const dir = await makeTempDir('init')
-  await fs.writeFile(path.join(dir, 'init.c'), source)
-  const flags = INIT_CFLAGS.map((f) => f.replace('BUILD_DIR', dir))
+  let keepDir = !options.useCache
   try {
-    await run(cc, [...flags, '-o', OUTPUT, 'init.c'], { cwd: dir })
+    await fs.writeFile(path.join(dir, 'init.c'), source)
+    const flags = INIT_CFLAGS.map((f) => f.replace('BUILD_DIR', dir))
+    try {
+      await run(cc, [...flags, '-o', OUTPUT, 'init.c'], { cwd: dir })
+    } catch (error) {
+      keepDir = false
+      const stderr = String((error as { stderr?: string }).stderr ?? '')
+      const staticLibc = /cannot find -lc\b/.test(stderr)
+      throw new FledgeError(
+        `compiling the C init failed${staticLibc ? ': the static C library is missing' : ''}.\n${stderr.trim()}`,
+        {
+          fix: staticLibc
+            ? 'install the static C library (Debian/Ubuntu, as root: apt install libc6-dev; Fedora: glibc-static).'
+            : 'check that gcc can build static binaries (Debian/Ubuntu, as root: apt install gcc libc6-dev).'
+        }
+      )
+    }
+    await fs.rm(path.join(dir, 'init.c'))
+    const built = path.join(dir, OUTPUT)
+    const bytes = await fs.readFile(built)
+    const compiled = { path: built, size: bytes.length, sha256: sha256(bytes) }
+    const used = options.useCache ? await storeVerified(built, slot, compiled.sha256, options.log) : compiled
+    return { ...used, cacheHit: false, ...identity }
   } catch (error) {
-    const stderr = String((error as { stderr?: string }).stderr ?? '')
-    const staticLibc = /cannot find -lc\b/.test(stderr)
-    throw new FledgeError(
-      `compiling the C init failed${staticLibc ? ': the static C library is missing' : ''}.\n${stderr.trim()}`,
-      {
-        fix: staticLibc
-          ? 'install the static C library (Debian/Ubuntu, as root: apt install libc6-dev; Fedora: glibc-static).'
-          : 'check that gcc can build static binaries (Debian/Ubuntu, as root: apt install gcc libc6-dev).'
-      }
-    )
+    keepDir = false
+    throw error
+  } finally {
+    if (!keepDir) await fs.rm(dir, { recursive: true, force: true })
   }
-  await fs.rm(path.join(dir, 'init.c'))
-  const built = path.join(dir, OUTPUT)
-  const file = options.useCache ? path.join(await storeCached(dir, TOOL, `sha256-${key}`), OUTPUT) : built
-  const bytes = await fs.readFile(file)
-  return { path: file, size: bytes.length, sha256: sha256(bytes), cacheHit: false, sourceSha256, compiler: compiler.version }
 }
 
 function sha256(bytes: Uint8Array): string {

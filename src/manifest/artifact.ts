@@ -1,11 +1,12 @@
 import * as fs from 'node:fs/promises'
 import * as path from 'node:path'
 import type { Logger } from '../log.js'
+import { MiB, readRegularFile } from '../user-files.js'
 import { writeFileAtomic } from './atomic.js'
 import { checkCommandLine } from './cmdline-check.js'
 import { generateManifest } from './generate.js'
-import { rewriteManifest } from './rewrite.js'
-import { assertValidManifest } from './validate.js'
+import { BOM, rewriteManifest } from './rewrite.js'
+import { assertValidManifest, ignoredKeys } from './validate.js'
 
 /**
  * The manifest that ships beside the image: the author's JSON rewritten in
@@ -15,6 +16,8 @@ export type ManifestPlan =
   | { kind: 'rewrite'; file: string }
   | { kind: 'generate'; template: string; output: string }
   | { kind: 'none' }
+
+const MAX_MANIFEST_BYTES = MiB
 
 export interface ManifestValues {
   /** sha256 hex of the exact bytes that ship. */
@@ -31,9 +34,13 @@ export interface WrittenManifest {
   manifest: Record<string, unknown>
 }
 
-/** fledge's rule: `-m manifest.toml` (the default) is used when it exists. */
+/**
+ * fledge's rule: `-m manifest.toml` (the default) is used when it exists.
+ * Something there that is not a file is used too, so that reading it
+ * refuses it by name instead of the build silently shipping no manifest.
+ */
 export async function planFromTemplate(template: string, artifact: string): Promise<ManifestPlan> {
-  const exists = await fs.stat(template).then((s) => s.isFile(), () => false)
+  const exists = await fs.stat(template).then(() => true, () => false)
   return exists ? { kind: 'generate', template, output: `${artifact}.manifest.json` } : { kind: 'none' }
 }
 
@@ -48,15 +55,31 @@ export async function writePluginManifest(
   let json: string
   if (plan.kind === 'rewrite') {
     target = plan.file
-    const text = await fs.readFile(plan.file, 'utf8')
+    const text = readRegularFile(plan.file, {
+      what: 'manifest',
+      maxBytes: MAX_MANIFEST_BYTES,
+      sizeHint: 'a plugin manifest is a few kilobytes: check that the path names the manifest JSON.'
+    }).toString('utf8')
     json = rewriteManifest(text, { checksum, url: values.url, version: values.version }, plan.file)
+    if (text.startsWith(BOM)) {
+      log.warn(
+        'removed the UTF-8 byte order mark at the start: volar refuses a manifest that has one.',
+        { file: plan.file }
+      )
+    }
   } else {
     target = plan.output
-    const url = values.url ?? `file://${path.resolve(plan.output.replace(/\.manifest\.json$/, ''))}`
+    // A plain absolute path: volant's launcher opens initramfs.url as a path, so file:// fails.
+    const url = values.url ?? path.resolve(plan.output.replace(/\.manifest\.json$/, ''))
     json = generateManifest(plan.template, { url, checksum }, log).json
   }
-  const manifest = JSON.parse(json.replace(/^\uFEFF/, '')) as Record<string, unknown>
+  const manifest = JSON.parse(json) as Record<string, unknown>
   assertValidManifest(manifest, target)
+  for (const key of ignoredKeys(manifest)) {
+    log.info(
+      `${target}: ${key}: volant ignores this key (its decoder drops keys it does not know), so it never reaches volantd or the agent.`
+    )
+  }
   const warning = checkCommandLine(json)
   if (warning) log.warn(warning, { file: target })
   await writeFileAtomic(target, json)

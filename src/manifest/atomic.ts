@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto'
 import { open, rename, stat, unlink, type FileHandle } from 'node:fs/promises'
 import { basename, dirname, join } from 'node:path'
 import { FledgeError } from '../errors.js'
+import { fileError, isFileSystemError } from '../user-files.js'
 
 export type AtomicData = string | Uint8Array | AsyncIterable<Uint8Array>
 
@@ -29,6 +30,7 @@ export async function writeFileAtomic(path: string, data: AtomicData): Promise<v
   } catch (error) {
     await handle?.close().catch(() => undefined)
     await unlink(temp).catch(() => undefined)
+    if (isFileSystemError(error)) throw fileError(error, path, { file: path, what: 'the file', verb: 'write' })
     throw new FledgeError(`could not write the file: ${describe(error)}`, {
       file: path,
       fix: 'check that the folder exists, is writable and that the path is not a directory.'

@@ -1,4 +1,5 @@
-import { COMMAND_LINE_LIMIT, commandLineFits, encodeManifestParam } from './cmdline.js'
+import { COMMAND_LINE_LIMIT, commandLineFits, VOLANTD_BASE_PARAMETERS } from './cmdline.js'
+import { encodeVolantManifest } from './volant-encode.js'
 
 export interface CommandLineEstimate {
   /** the kernel command line volantd would build, with worst-case addresses */
@@ -12,16 +13,15 @@ export interface CommandLineEstimate {
 const WIDEST_IP = '255.255.255.255'
 /** Room for kernel arguments volantd or the host configuration may add beyond the volant.* ones. */
 const EXTRA_ARGUMENTS_BYTES = 128
+/** The VM name volantd puts in `ip=` is the user's choice; allow a generous one. */
+const HOSTNAME_ALLOWANCE = 63
 
 export function estimateCommandLine(manifestJson: string): CommandLineEstimate {
   const manifest = parseObject(manifestJson)
-  // volantd decodes the manifest and marshals it again (compact JSON) before
-  // encoding it, so the author's indentation never reaches the command line.
-  const compact = manifest ? JSON.stringify(manifest) : manifestJson
-  const manifestParam = `volant.manifest=${encodeManifestParam(compact)}`
+  const manifestParam = `volant.manifest=${manifest ? encodeVolantManifest(manifestJson) : ''}`
   const others = [
-    'console=ttyS0',
-    `ip=${WIDEST_IP}::${WIDEST_IP}:${WIDEST_IP}::eth0`,
+    ...VOLANTD_BASE_PARAMETERS,
+    `ip=${WIDEST_IP}::${WIDEST_IP}:${WIDEST_IP}:${'x'.repeat(HOSTNAME_ALLOWANCE)}:eth0:off`,
     `volant.runtime=${stringField(manifest, 'runtime') ?? stringField(manifest, 'name') ?? ''}`,
     `volant.plugin=${stringField(manifest, 'name') ?? ''}`,
     `volant.api_host=${WIDEST_IP}`,

@@ -1,13 +1,18 @@
-import { gzipSync } from 'node:zlib'
-
 /**
- * volantd hands the manifest to the agent as `volant.manifest=<base64url,
- * no padding, of gzip(JSON)>` on the kernel command line.
+ * volantd's fixed parameters (internal/server/orchestrator, buildKernelCmdline). `panic=1` with
+ * QEMU's -no-reboot ends the VM a second after a panic; `quiet loglevel=1` hides the kernel's
+ * messages, so a kernel line is only seen when a caller adds a louder loglevel after these.
  */
-export function encodeManifestParam(manifestJson: string): string {
-  // level 9 and a fixed header (mtime 0) so the same manifest gives the same command line.
-  return gzipSync(Buffer.from(manifestJson, 'utf8'), { level: 9 }).toString('base64url')
-}
+export const VOLANTD_BASE_PARAMETERS = [
+  'console=ttyS0',
+  'reboot=k',
+  'panic=1',
+  'quiet',
+  'loglevel=1',
+  'i8042.noaux',
+  'i8042.nokbd',
+  'pci=lastbus=0'
+] as const
 
 /**
  * x86-64 kernels cut the command line at COMMAND_LINE_SIZE (2048 bytes on many

@@ -1,14 +1,21 @@
-import { readFileSync } from 'node:fs'
+import { parseTomlBytes, positionOf, readTomlFile, type TomlDocument } from '../config/toml.js'
+import { showPath, showValue } from '../display.js'
 import { FledgeError, FledgeErrors } from '../errors.js'
 import { silentLogger, type Logger } from '../log.js'
 import { normalizeChecksum } from './checksum.js'
 import { checkCommandLine } from './cmdline-check.js'
 import { MANIFEST_SCHEMA_ID } from './schema.js'
-import { parseToml, TomlReader, type Table } from './toml-reader.js'
-import { validateManifest, type ManifestProblem } from './validate.js'
+import { TomlReader, type Table } from './toml-reader.js'
+import {
+  AGENT_GUEST_PORT,
+  AGENT_PORT_CLASH,
+  validateManifest,
+  workloadPort,
+  type ManifestProblem
+} from './validate.js'
 
 export interface ArtifactRef {
-  /** where volantd downloads plugin.cpio.gz: https://…, file://… or an absolute path */
+  /** where volantd gets plugin.cpio.gz: an https://… URL or an absolute path (never file://) */
   url: string
   /** `sha256:<hex>` or bare hex */
   checksum: string
@@ -48,17 +55,21 @@ export function generateManifest(
   artifact: ArtifactRef,
   logger: Logger = silentLogger
 ): GeneratedManifest {
-  let text: string
-  try {
-    text = readFileSync(manifestTomlPath, 'utf8')
-  } catch (error) {
-    throw new FledgeError(`cannot read the manifest template: ${(error as Error).message}`, {
-      file: manifestTomlPath,
-      fix: 'check the manifest template path (fledge reads manifest.toml next to fledge.toml by default).'
-    })
-  }
-  return generateManifestFromToml(text, manifestTomlPath, artifact, logger)
+  const document = readTomlFile(manifestTomlPath, {
+    what: 'manifest template',
+    messages: {
+      ENOENT: `cannot read the manifest template ${showPath(manifestTomlPath)}: it does not exist.`
+    },
+    fixes: {
+      ENOENT:
+        'check the manifest template path (fledge reads manifest.toml next to fledge.toml by default).'
+    },
+    syntaxFix: SYNTAX_FIX
+  })
+  return generateFromDocument(document, artifact, logger)
 }
+
+const SYNTAX_FIX = 'correct the TOML syntax at that position.'
 
 export function generateManifestFromToml(
   text: string,
@@ -66,16 +77,24 @@ export function generateManifestFromToml(
   artifact: ArtifactRef,
   logger: Logger = silentLogger
 ): GeneratedManifest {
-  const template = parseToml(text, file)
-  const reader = new TomlReader(file, TOP_LEVEL_KEYS)
+  return generateFromDocument(parseTomlBytes(text, file, SYNTAX_FIX), artifact, logger)
+}
+
+function generateFromDocument(
+  document: TomlDocument,
+  artifact: ArtifactRef,
+  logger: Logger
+): GeneratedManifest {
+  const { file, table: template } = document
+  const reader = new TomlReader(document, TOP_LEVEL_KEYS)
   const manifest = convert(template, reader, artifact)
   throwAll(reader.errors)
   const envTable = template['env'] === undefined ? 'workload.env' : 'env'
-  throwAll(validateManifest(manifest).map((problem) => consumerError(problem, file, envTable)))
+  throwAll(validateManifest(manifest).map((problem) => consumerError(problem, document, envTable)))
   const json = `${JSON.stringify(manifest, null, 2)}\n`
   if (isExposing(template)) {
     logger.warn(
-      'network.expose is checked but not written: the Volant manifest has no such key and volantd would refuse the manifest.',
+      'network.expose is checked but not written: volant has no such key (its decoder would ignore it), so ports reach the guest only through the workload itself.',
       { file }
     )
   }
@@ -136,13 +155,20 @@ function readResources(template: Table, reader: TomlReader): Table {
 function readWorkload(template: Table, reader: TomlReader, port: number | undefined): Table {
   const table = reader.table(template, 'workload', '') ?? {}
   reader.onlyKeys(table, ['type', 'entrypoint', 'args', 'base_url', 'workdir', 'env'], 'workload')
-  const example = `http://127.0.0.1:${port ?? 8080}`
+  // 8080 is kestrel's port in the guest: never suggest it, even when [[network.expose]] says so.
+  const example = `http://127.0.0.1:${port !== undefined && port !== AGENT_GUEST_PORT ? port : 80}`
   const baseUrlFix = `add base_url = "${example}" under [workload]: the address the workload serves HTTP on inside the VM (fledge did not need it; volantd does).`
   const baseUrl = reader.requiredString(table, 'base_url', 'workload', baseUrlFix)
   if (baseUrl !== undefined && !/^https?:\/\/[^/\s]/.test(baseUrl)) {
-    reader.fail('workload.base_url', `"${baseUrl}" is not an http:// or https:// URL.`, baseUrlFix)
+    reader.fail('workload.base_url', `${showValue(baseUrl)} is not an http:// or https:// URL.`, baseUrlFix)
   } else if (baseUrl !== undefined && !URL.canParse(baseUrl)) {
-    reader.fail('workload.base_url', `"${baseUrl}" is not a valid URL.`, baseUrlFix)
+    reader.fail('workload.base_url', `${showValue(baseUrl)} is not a valid URL.`, baseUrlFix)
+  } else if (baseUrl !== undefined && workloadPort(baseUrl) === AGENT_GUEST_PORT) {
+    reader.fail(
+      'workload.base_url',
+      `${showValue(baseUrl)} ${AGENT_PORT_CLASH.replace(/ \(.*\)$/, '')}.`,
+      `listen the workload on another port (e.g. 80) and set base_url = "${baseUrl.replace(':8080', ':80')}".`
+    )
   }
   return withoutUndefined({
     type: reader.oneOf(table, 'type', 'workload', ['http']) ?? 'http',
@@ -242,7 +268,12 @@ function readNetwork(
 }
 
 /** A problem the consumer's rules found that the template checks above let through. */
-function consumerError(problem: ManifestProblem, file: string, envTable: string): FledgeError {
+function consumerError(
+  problem: ManifestProblem,
+  document: TomlDocument,
+  envTable: string
+): FledgeError {
+  const file = document.file
   const key = problem.path
     .replace(/^\$\.?/, '')
     .replace(/\["((?:[^"\\]|\\.)*)"\]/g, '."$1"')
@@ -250,11 +281,14 @@ function consumerError(problem: ManifestProblem, file: string, envTable: string)
   if (key.startsWith('initramfs')) {
     return new FledgeError(`the artifact ${key.replace('initramfs.', '')} ${problem.message}.`, {
       key,
-      fix: 'pass the artifact URL as https://…, file://… or an absolute path.'
+      fix: 'pass the artifact URL as https://… or an absolute path.'
     })
   }
+  const at = key ? positionOf(document.positions, key) : undefined
   return new FledgeError(`${problem.message}.`, {
     file,
+    line: at?.line,
+    column: at?.column,
     key: key || undefined,
     fix: key.startsWith('actions.')
       ? 'each [actions.<name>] needs method = "POST" and path = "/…"; description and timeout_ms are optional.'

@@ -1,6 +1,7 @@
 export { writeFileAtomic, type AtomicData } from './atomic.js'
 export { normalizeChecksum } from './checksum.js'
-export { COMMAND_LINE_LIMIT, commandLineFits, encodeManifestParam } from './cmdline.js'
+export { COMMAND_LINE_LIMIT, commandLineFits, VOLANTD_BASE_PARAMETERS } from './cmdline.js'
+export { encodeVolantManifest } from './volant-encode.js'
 export { checkCommandLine, estimateCommandLine, type CommandLineEstimate } from './cmdline-check.js'
 export {
   generateManifest,

@@ -11,21 +11,21 @@ export interface ManifestChanges {
   version?: string | undefined
 }
 
-const BOM = '\uFEFF'
+export const BOM = '\uFEFF'
 
 /**
  * Set `initramfs.checksum` (and `initramfs.url` / `version` when given) in a
  * manifest's JSON text, leaving every other byte as the author wrote it:
  * authors review these files in diffs. Missing keys are inserted in the
- * layout of their neighbours.
+ * layout of their neighbours. A leading UTF-8 BOM is the one exception: volar
+ * refuses it (`invalid character 'ï'`), so it is dropped (the caller warns).
  */
 export function rewriteManifest(
   text: string,
   changes: ManifestChanges,
   file = 'manifest.json'
 ): string {
-  const bom = text.startsWith(BOM) ? BOM : ''
-  const body = text.slice(bom.length)
+  const body = text.startsWith(BOM) ? text.slice(BOM.length) : text
   const root = parseJsonTree(body, file)
   if (root.type !== 'object') {
     throw new FledgeError(`the manifest must be a JSON object, not ${article(root.type)}.`, {
@@ -42,7 +42,7 @@ export function rewriteManifest(
     )
   }
   edits.push(...initramfsEdits(body, root, checksum, changes.url, file))
-  return bom + applyTextEdits(body, edits)
+  return applyTextEdits(body, edits)
 }
 
 function initramfsEdits(

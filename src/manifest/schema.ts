@@ -1,7 +1,11 @@
 /**
- * The consumer's JSON Schema (volant `docs/schemas/plugin-manifest-v1.json`),
- * written from the rules in docs: volant-manifest.md. Where that page gives
- * no shape (cloud_init, disks, devices …) the schema only checks the JSON type.
+ * The shapes volant's Go decoder (internal/pluginspec, encoding/json) accepts, as a JSON Schema:
+ * the JSON type of every field it reads, and the fields its Validate() requires. volant's
+ * published schema (docs/schemas/plugin-manifest-v1.json) is documentation no code reads, and
+ * where it is stricter than the decoder the decoder wins: unknown keys are ignored (listed by
+ * `ignoredKeys`, not refused), schema_version and runtime may be missing (runtime defaults to
+ * name), health_check's fields are optional. Where volant gives no shape (cloud_init, disks,
+ * devices …) only the JSON type is checked.
  */
 export const MANIFEST_SCHEMA_ID =
   'https://raw.githubusercontent.com/volantvm/volant/main/docs/schemas/plugin-manifest-v1.json'
@@ -14,15 +18,14 @@ export const manifestSchema = {
   $id: MANIFEST_SCHEMA_ID,
   title: 'Volant plugin manifest v1',
   type: 'object',
-  additionalProperties: false,
-  required: ['schema_version', 'name', 'version', 'runtime', 'resources', 'workload'],
+  required: ['name', 'version', 'resources', 'workload'],
   oneOf: [{ required: ['initramfs'] }, { required: ['rootfs'] }],
   properties: {
     $schema: { type: 'string' },
     schema_version: { type: 'string' },
     name: nonEmptyString,
     version: nonEmptyString,
-    runtime: nonEmptyString,
+    runtime: { type: 'string' },
     enabled: { type: 'boolean' },
     initramfs: { $ref: '#/definitions/initramfs' },
     rootfs: { $ref: '#/definitions/rootfs' },
@@ -42,13 +45,11 @@ export const manifestSchema = {
   definitions: {
     initramfs: {
       type: 'object',
-      additionalProperties: false,
       required: ['url'],
       properties: { url: nonEmptyString, checksum: { type: 'string' } }
     },
     rootfs: {
       type: 'object',
-      additionalProperties: false,
       required: ['url'],
       properties: {
         url: nonEmptyString,
@@ -58,7 +59,6 @@ export const manifestSchema = {
     },
     resources: {
       type: 'object',
-      additionalProperties: false,
       required: ['cpu_cores', 'memory_mb'],
       properties: {
         cpu_cores: { type: 'integer', minimum: 1 },
@@ -67,7 +67,6 @@ export const manifestSchema = {
     },
     workload: {
       type: 'object',
-      additionalProperties: false,
       required: ['type', 'base_url', 'entrypoint'],
       properties: {
         type: { type: 'string', enum: ['http'] },
@@ -79,8 +78,6 @@ export const manifestSchema = {
     },
     health_check: {
       type: 'object',
-      additionalProperties: false,
-      required: ['endpoint', 'timeout_ms'],
       properties: {
         endpoint: { type: 'string' },
         timeout_ms: { type: 'integer', minimum: 0 }
@@ -98,7 +95,6 @@ export const manifestSchema = {
     },
     network: {
       type: 'object',
-      additionalProperties: false,
       required: ['mode'],
       properties: {
         mode: { type: 'string', enum: ['vsock', 'bridged', 'dhcp'] },

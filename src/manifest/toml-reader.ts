@@ -1,40 +1,32 @@
-import { parse, TomlError } from 'smol-toml'
+import { positionOf, type Table, type TomlDocument } from '../config/toml.js'
+import { clip, showKey, showValue } from '../display.js'
 import { FledgeError } from '../errors.js'
 
-export type Table = Record<string, unknown>
-
-export function parseToml(text: string, file: string): Table {
-  try {
-    return parse(text.replace(/^\uFEFF/, ''))
-  } catch (error) {
-    if (!(error instanceof TomlError)) throw error
-    const reason =
-      error.message.split('\n')[0]?.replace(/^Invalid TOML document: /, '') ?? 'invalid TOML'
-    throw new FledgeError(`invalid TOML: ${reason}.`, {
-      file,
-      line: error.line,
-      column: error.column,
-      fix: 'correct the TOML syntax at that position.'
-    })
-  }
-}
+export type { Table }
 
 /**
  * Typed access to a parsed TOML document that collects every problem (so
  * the author sees them all at once) instead of stopping at the first.
- * Keys are reported as dotted TOML paths (`resources.memory_mb`).
+ * Keys are reported as dotted TOML paths (`resources.memory_mb`), at the
+ * line:column where they (or their table) were written.
  */
 export class TomlReader {
   readonly errors: FledgeError[] = []
+  readonly file: string
 
   /** `topLevelKeys` lets an unknown key that belongs at the top be explained. */
   constructor(
-    readonly file: string,
+    private readonly document: TomlDocument,
     private readonly topLevelKeys: readonly string[] = []
-  ) {}
+  ) {
+    this.file = document.file
+  }
 
   fail(key: string, message: string, fix: string): undefined {
-    this.errors.push(new FledgeError(message, { file: this.file, key, fix }))
+    const at = positionOf(this.document.positions, key)
+    this.errors.push(
+      new FledgeError(message, { file: this.file, line: at?.line, column: at?.column, key, fix })
+    )
     return undefined
   }
 
@@ -71,7 +63,7 @@ export class TomlReader {
     return this.fail(
       key,
       `must be a string, not ${typeName(value)}.`,
-      `quote it: ${name} = "${String(value)}".`
+      quoteFix(name, value)
     )
   }
 
@@ -137,7 +129,7 @@ export class TomlReader {
     const choices = allowed.map((choice) => `"${choice}"`).join(', ')
     return this.fail(
       join(prefix, name),
-      `must be one of ${choices}, not "${value}".`,
+      `must be one of ${choices}, not ${showValue(value)}.`,
       `write ${name} = ${choices.split(', ')[0]}.`
     )
   }
@@ -162,7 +154,7 @@ export class TomlReader {
         this.fail(
           join(prefix, name, key),
           `must be a string, not ${typeName(value)}.`,
-          `quote it: ${key} = "${String(value)}".`
+          quoteFix(key, value)
         )
       }
     }
@@ -187,14 +179,23 @@ export function isTable(value: unknown): value is Table {
   )
 }
 
-function join(...parts: string[]): string {
-  return parts.filter((part) => part !== '').join('.')
+/** `prefix` is already shown as a key (`network.expose[0]`); the other parts are names from the file. */
+function join(prefix: string, ...names: string[]): string {
+  return [prefix, ...names.map((name) => showKey([name]))].filter((part) => part !== '').join('.')
+}
+
+/** A number or boolean can simply be quoted; a list or table must be rewritten. (TOML tables have no prototype: String() would throw.) */
+function quoteFix(name: string, value: unknown): string {
+  const scalar = typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint' || value instanceof Date
+  return scalar
+    ? `quote it: ${showKey([name])} = ${showValue(value instanceof Date ? value.toISOString() : String(value))}.`
+    : `write ${showKey([name])} = "…" (a string).`
 }
 
 function typeName(value: unknown): string {
   if (Array.isArray(value)) return 'a list'
   if (value instanceof Date) return 'a date'
   if (isTable(value)) return 'a table'
-  if (typeof value === 'string') return `the string "${value}"`
-  return String(value)
+  if (typeof value === 'string') return `the string ${showValue(value)}`
+  return clip(String(value))
 }

@@ -4,6 +4,7 @@ import { FledgeError, FledgeErrors } from '../errors.js'
 import { ACCEPTED_CHECKSUM } from './checksum.js'
 import { jsonPath, pointerSegments } from './json-path.js'
 import { manifestSchema } from './schema.js'
+import { decodeLikeGo } from './volant-encode.js'
 
 export interface ManifestProblem {
   /** JSON path of the offending value, e.g. `$.workload.base_url` */
@@ -24,12 +25,36 @@ const schemaCheck = ajv.compile(manifestSchema)
 export function validateManifest(value: unknown): ManifestProblem[] {
   // For a non-object the schema's required/oneOf rules pass or fail vacuously: noise.
   if (!asRecord(value)) return [{ path: '$', message: 'must be an object' }]
+  value = asVolantValidates(value)
   const problems = schemaCheck(value) ? [] : schemaProblems(schemaCheck.errors ?? [])
   const flagged = new Set(problems.map((problem) => problem.path))
   for (const problem of daemonProblems(value)) {
     if (!flagged.has(problem.path)) problems.push(problem)
   }
   return problems
+}
+
+/**
+ * A manifest file's text as volar reads it: encoding/json refuses a UTF-8 BOM (`invalid
+ * character 'ï'`), so a BOM is a problem here, not something to skip.
+ */
+export function validateManifestText(text: string): ManifestProblem[] {
+  if (text.startsWith('\uFEFF')) {
+    return [
+      {
+        path: '$',
+        message:
+          "starts with a UTF-8 byte order mark, which volar refuses (invalid character 'ï'); save the file as UTF-8 without BOM"
+      }
+    ]
+  }
+  let value: unknown
+  try {
+    value = JSON.parse(text)
+  } catch (error) {
+    return [{ path: '$', message: `is not JSON (${(error as Error).message})` }]
+  }
+  return validateManifest(value)
 }
 
 /** Throws every problem at once, each naming the file and its JSON path. */
@@ -106,19 +131,28 @@ function withArticle(type: string): string {
   return /^[aeiou]/.test(type) ? `an ${type}` : `a ${type}`
 }
 
-const INITRAMFS_URL_PREFIXES = ['http://', 'https://', 'file://', '/']
+/** kestrel's port in the guest: volantd reaches the agent there (agentDefaultPort). */
+export const AGENT_GUEST_PORT = 8080
 
-/** volantd's loader checks (internal/pluginspec), beyond the schema. */
+/**
+ * volant's checks in code (pluginspec's Validate, on trimmed values), and what fails later, when
+ * the VM starts: the launcher opens initramfs.url as a path unless it is http(s), so a file://
+ * URL passes install and then fails; kestrel halts when the workload holds its port 8080.
+ */
 function daemonProblems(value: unknown): ManifestProblem[] {
   const problems: ManifestProblem[] = []
   const manifest = asRecord(value)
+  for (const key of ['name', 'version']) {
+    const field = manifest?.[key]
+    if (typeof field === 'string' && field !== '' && field.trim() === '') {
+      problems.push({ path: `$.${key}`, message: 'must not be only white space (volant trims it)' })
+    }
+  }
   const initramfs = asRecord(manifest?.['initramfs'])
   const url = initramfs?.['url']
-  if (typeof url === 'string' && !INITRAMFS_URL_PREFIXES.some((prefix) => url.startsWith(prefix))) {
-    problems.push({
-      path: '$.initramfs.url',
-      message: `must start with http://, https://, file:// or / (got ${JSON.stringify(url)})`
-    })
+  if (typeof url === 'string') {
+    const problem = initramfsUrlProblem(url.trim())
+    if (problem) problems.push({ path: '$.initramfs.url', message: problem })
   }
   for (const media of ['initramfs', 'rootfs']) {
     const checksum = asRecord(manifest?.[media])?.['checksum']
@@ -136,6 +170,8 @@ function daemonProblems(value: unknown): ManifestProblem[] {
       path: '$.workload.base_url',
       message: `is not a URL: ${JSON.stringify(baseUrl)}`
     })
+  } else if (typeof baseUrl === 'string' && workloadPort(baseUrl) === AGENT_GUEST_PORT) {
+    problems.push({ path: '$.workload.base_url', message: AGENT_PORT_CLASH })
   }
   const entrypoint = workload?.['entrypoint']
   if (
@@ -149,6 +185,67 @@ function daemonProblems(value: unknown): ManifestProblem[] {
     })
   }
   return problems
+}
+
+export const AGENT_PORT_CLASH =
+  `uses port ${AGENT_GUEST_PORT}, kestrel's own port in the guest: kestrel serves volantd there ` +
+  'once the workload is healthy, and halts when the workload already holds it ' +
+  '(listen the workload on another port, e.g. 80, and set base_url to match)'
+
+/** The TCP port of an http(s) base_url, with the scheme's default. */
+export function workloadPort(baseUrl: string): number | undefined {
+  if (!URL.canParse(baseUrl)) return undefined
+  const url = new URL(baseUrl)
+  if (url.port !== '') return Number(url.port)
+  return url.protocol === 'https:' ? 443 : url.protocol === 'http:' ? 80 : undefined
+}
+
+function initramfsUrlProblem(url: string): string | undefined {
+  if (url.startsWith('http://') || url.startsWith('https://')) return undefined
+  if (url.startsWith('file://')) {
+    return (
+      `is a file:// URL, which volant accepts at install but cannot open when the VM starts ` +
+      `(its launcher opens the URL string as a path); use the plain absolute path ` +
+      `${JSON.stringify(fileUrlPath(url))}`
+    )
+  }
+  if (url.startsWith('/')) return undefined
+  return `must be an http(s) URL or an absolute path (got ${JSON.stringify(url)})`
+}
+
+function fileUrlPath(url: string): string {
+  try {
+    return new URL(url).pathname
+  } catch {
+    return url.slice('file://'.length)
+  }
+}
+
+/**
+ * Keys volant's decoder does not know: it ignores them (encoding/json drops unknown fields),
+ * so they never reach volantd's re-encoded manifest or the agent. Not an error; worth a note.
+ * `$schema` is for editors and stays without a note.
+ */
+export function ignoredKeys(value: unknown): string[] {
+  return decodeLikeGo(value).ignored.filter((key) => key !== '$.$schema')
+}
+
+/**
+ * The decoded manifest with the folding volant applies before it validates (Normalize and
+ * Validate lowercase and trim these), so " Bridged " passes as volant lets it.
+ */
+function asVolantValidates(value: unknown): Record<string, unknown> {
+  const { manifest } = decodeLikeGo(value)
+  const folded = (object: unknown, key: string): void => {
+    const record = asRecord(object)
+    if (record && typeof record[key] === 'string')
+      record[key] = (record[key] as string).trim().toLowerCase()
+  }
+  folded(manifest['network'], 'mode')
+  folded(manifest['rootfs'], 'format')
+  folded(manifest['workload'], 'type')
+  if ('$schema' in (asRecord(value) ?? {})) manifest['$schema'] = asRecord(value)?.['$schema']
+  return manifest
 }
 
 function asRecord(value: unknown): Record<string, unknown> | undefined {

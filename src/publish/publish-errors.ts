@@ -1,6 +1,7 @@
 /** Failed GitHub calls as FledgeErrors: one line saying what failed, why, and what to do. */
 import { FledgeError } from '../errors.js'
 import { ReleaseApiError } from './releaser.js'
+import { DeadlineExceeded } from '../retry.js'
 import { RetriesExhausted, isRateLimited } from './retry.js'
 
 const oneLine = (text: string): string => text.replace(/\s+/g, ' ').trim()
@@ -22,9 +23,9 @@ export function permissionError(action: string, detail: string): FledgeError {
 export function toPublishError(error: unknown, action: string): unknown {
   if (error instanceof FledgeError) return error
   if (error instanceof RetriesExhausted) {
-    if (error.reason === 'deadline' && error.last.timedOut) {
+    if (error.last instanceof DeadlineExceeded) {
       return new FledgeError(
-        oneLine(`Could not ${action}: it did not finish in time (${error.message}).`),
+        oneLine(`Could not ${action}: it did not finish in time (${error.message}, all attempts included).`),
         {
           fix: 're-run the job; if uploads keep timing out, check https://www.githubstatus.com'
         }

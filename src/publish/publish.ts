@@ -1,7 +1,7 @@
 /**
  * Publishing a tag's release: find or create it as a draft, upload the assets one by
- * one (replacing earlier copies), publish, and check GitHub's digests. Running it
- * again leaves the same single release with one copy of each asset.
+ * one (replacing earlier copies), check that GitHub lists each with our digest, then
+ * publish. Running it again leaves the same single release with one copy of each asset.
  */
 import { FledgeError } from '../errors.js'
 import { silentLogger, type Logger } from '../log.js'
@@ -18,6 +18,12 @@ import { findOrCreateDraft } from './release-target.js'
 import type { MakeLatest, Release, ReleaseAsset, ReleaseUpdate, Releaser } from './releaser.js'
 import { DEFAULT_RETRY_POLICY, realClock, type RetryContext, type RetryPolicy } from './retry.js'
 import { uploadAsset } from './upload.js'
+import {
+  DEFAULT_VERIFY_POLICY,
+  verifyUploadedAssets,
+  type VerifiedAsset,
+  type VerifyPolicy
+} from './verify.js'
 
 export type { PublishAsset } from './assets.js'
 
@@ -48,6 +54,8 @@ export interface PublishOptions {
   /** Injected by tests to make backoff instant. */
   sleep?: ((ms: number) => Promise<void>) | undefined
   now?: (() => number) | undefined
+  /** How long to wait for GitHub to list the uploads with their digests. */
+  verify?: Partial<VerifyPolicy> | undefined
 }
 
 export interface PublishedAsset {
@@ -55,7 +63,7 @@ export interface PublishedAsset {
   id: number
   /** The download URL GitHub reports once the release is published. */
   url: string
-  /** `sha256:<hex>` of the file built (equal to GitHub's digest when GitHub reports one). */
+  /** `sha256:<hex>` of the file built, equal to the digest GitHub lists for it. */
   digest: string
   size: number
 }
@@ -103,15 +111,18 @@ export async function publishRelease(
   }
 
   // Assets go up one at a time: parallel uploads trip GitHub's secondary rate limits.
-  const uploaded: { file: PreparedAsset; asset: ReleaseAsset }[] = []
   for (const file of files) {
-    const asset = await withPublishErrors(`upload ${file.name} to release ${request.tag}`, () =>
+    const reply = await withPublishErrors(`upload ${file.name} to release ${request.tag}`, () =>
       uploadAsset(releaser, release, file, existing, context)
     )
-    // Check before publishing, so a corrupted upload is never published.
-    if (asset.digest !== null) await rejectMismatch(releaser, context, file, asset)
-    uploaded.push({ file, asset })
+    // A digest in the reply that differs is reason enough to stop before the next upload.
+    await rejectMismatch(releaser, context, file, reply)
   }
+  // Only what GitHub lists, with our digest, counts as uploaded: never the upload reply.
+  const verified = await verifyUploadedAssets(releaser, release, request.tag, files, context, {
+    ...DEFAULT_VERIFY_POLICY,
+    ...options.verify
+  })
 
   const final = await callGitHub(`publish release ${request.tag}`, context, () =>
     releaser.updateRelease(release.id, finalUpdate(release, request, logger))
@@ -125,39 +136,20 @@ export async function publishRelease(
     htmlUrl: final.htmlUrl,
     uploadUrl: final.uploadUrl,
     created,
-    assets: await publishedAssets(releaser, context, uploaded, final)
+    assets: verified.map((v) => publishedAsset(v, final))
   }
 }
 
-/**
- * The uploads as the published release shows them (a draft's download URLs change on
- * publishing). Digests GitHub did not report at upload time are checked here.
- */
-async function publishedAssets(
-  releaser: Releaser,
-  context: RetryContext,
-  uploaded: readonly { file: PreparedAsset; asset: ReleaseAsset }[],
-  final: Release
-): Promise<PublishedAsset[]> {
-  const assets: PublishedAsset[] = []
-  for (const { file, asset } of uploaded) {
-    const current = final.assets.find((a) => a.id === asset.id) ?? asset
-    if (asset.digest === null && current.digest === null) {
-      context.logger.warn(
-        `GitHub reports no digest for ${file.name}: could not check the upload against sha256:${file.sha256}`
-      )
-    } else if (asset.digest === null) {
-      await rejectMismatch(releaser, context, file, current)
-    }
-    assets.push({
-      name: current.name,
-      id: current.id,
-      url: current.browserDownloadUrl,
-      digest: `sha256:${file.sha256}`,
-      size: current.size
-    })
+/** A verified asset, with the download URL of the published release (a draft's differ). */
+function publishedAsset({ file, asset }: VerifiedAsset, final: Release): PublishedAsset {
+  const current = final.assets.find((a) => a.id === asset.id) ?? asset
+  return {
+    name: asset.name,
+    id: asset.id,
+    url: current.browserDownloadUrl,
+    digest: `sha256:${file.sha256}`,
+    size: asset.size
   }
-  return assets
 }
 
 /**

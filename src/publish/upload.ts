@@ -16,29 +16,28 @@ export async function uploadAsset(
   existing: readonly ReleaseAsset[],
   context: RetryContext
 ): Promise<ReleaseAsset> {
-  const { clock, logger, policy } = context
-  const deadline = clock.now() + policy.uploadDeadlineMs
+  const { logger } = context
   let recoveredFromConflict = false
 
-  const send = (): Promise<ReleaseAsset> =>
+  const send = (signal: AbortSignal): Promise<ReleaseAsset> =>
     releaser.uploadAsset(release, {
       filePath: asset.path,
       size: asset.size,
       name: asset.name,
       contentType: asset.contentType,
       label: asset.label,
-      signal: AbortSignal.timeout(Math.max(1, deadline - clock.now()))
+      signal
     })
 
   return retrying(
     `upload of ${asset.name}`,
     context,
-    async (attempt) => {
+    async (attempt, signal) => {
       const leftovers = attempt === 1 ? existing : await releaser.listAssets(release.id)
       await deleteNamed(releaser, leftovers, asset.name, logger)
       logger.info(`Uploading ${asset.name} (${asset.size} bytes)`)
       try {
-        return await send()
+        return await send(signal)
       } catch (error) {
         // 422 already_exists: an asset of that name appeared after we looked (another
         // job, or a leftover GitHub listed late). Delete it and try once more.
@@ -46,10 +45,9 @@ export async function uploadAsset(
         recoveredFromConflict = true
         logger.warn(`GitHub already has an asset named ${asset.name}; replacing it`)
         await deleteNamed(releaser, await releaser.listAssets(release.id), asset.name, logger)
-        return await send()
+        return await send(signal)
       }
-    },
-    deadline
+    }
   )
 }
 

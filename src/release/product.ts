@@ -10,7 +10,7 @@ import { planFromTemplate, writeFileAtomic, writePluginManifest, type ManifestPl
 import { sha256sums } from './notes.js'
 import { makeBuildRecord, type BuildRecord } from './record.js'
 
-export interface ProductOptions extends BuildOptions {
+export interface ProductOptions extends Omit<BuildOptions, 'manifest'> {
   /** Paths in the build record are relative to this folder (the Action's working-directory). */
   baseDir: string
   /** A manifest JSON to rewrite in place, or a manifest.toml template (used when it exists). */
@@ -53,15 +53,15 @@ export interface ProductResult {
  */
 export async function makeProduct(options: ProductOptions): Promise<ProductResult> {
   const { log } = options
-  const result = await build(options)
-  const archive = result.archive
-  checkSizeBudget(archive.size, options.maxSize, result.entries)
-
   const plan: ManifestPlan = !options.manifest
     ? { kind: 'none' }
     : 'rewrite' in options.manifest
       ? { kind: 'rewrite', file: path.resolve(options.manifest.rewrite) }
-      : await planFromTemplate(path.resolve(options.manifest.template), archive.path)
+      : await planFromTemplate(path.resolve(options.manifest.template), path.resolve(options.outputPath))
+  const result = await build({ ...options, manifest: plan })
+  const archive = result.archive
+  checkSizeBudget(archive.size, options.maxSize, result.entries)
+
   const manifest = await writePluginManifest(
     plan,
     { sha256: archive.sha256, url: options.manifestUrl, version: options.manifestVersion },

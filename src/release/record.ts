@@ -30,7 +30,7 @@ export interface BuildRecord {
 
 export async function makeBuildRecord(
   result: BuildResult,
-  options: { baseDir: string; recordDir: string; manifest?: { path: string; json: string } | undefined }
+  options: { baseDir: string; recordDir?: string | undefined; manifest?: { path: string; json: string } | undefined }
 ): Promise<BuildRecord> {
   const config = result.config
   const relative = (p: string, from = options.baseDir) => path.relative(from, p).split(path.sep).join('/') || '.'
@@ -49,7 +49,7 @@ export async function makeBuildRecord(
     })
   const record: BuildRecord = {
     schema: RECORD_SCHEMA,
-    base: relative(path.resolve(options.baseDir), path.resolve(options.recordDir)),
+    base: relative(path.resolve(options.baseDir), path.resolve(options.recordDir ?? options.baseDir)),
     tool: { name: 'fledge-action', version: toolVersion(), runtime: `node ${process.version}`, platform: `${process.platform}-${process.arch}` },
     config: {
       path: relative(config.file),

@@ -2,6 +2,7 @@ import * as fs from 'node:fs/promises'
 import * as os from 'node:os'
 import * as path from 'node:path'
 import { build } from '../build.js'
+import { removeLater } from '../cleanup.js'
 import { FledgeError } from '../errors.js'
 import { sha256File } from '../hash.js'
 import type { Logger } from '../log.js'
@@ -32,6 +33,7 @@ export async function verifyArchive(options: {
   const base = recordBase(options.record, record)
   const configPath = options.configPath ?? path.resolve(base, record.config.path)
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'fledge-verify-'))
+  const rebuild = removeLater(dir)
   try {
     const rebuilt = await build({
       configPath,
@@ -59,7 +61,7 @@ export async function verifyArchive(options: {
     }
     return { match, archiveSha256, rebuiltSha256: rebuilt.archive.sha256, differences }
   } finally {
-    await fs.rm(dir, { recursive: true, force: true })
+    await rebuild.dispose()
   }
 }
 

@@ -1,11 +1,11 @@
 import { createHash } from 'node:crypto'
 import * as fs from 'node:fs/promises'
-import * as path from 'node:path'
 import { AGENT_ASSET, type AgentSource } from '../config/types.js'
 import { FledgeError } from '../errors.js'
 import { sha256File } from '../hash.js'
 import type { SourceContext } from './busybox.js'
-import { findCached, makeTempDir, storeCached } from './cache.js'
+import * as path from 'node:path'
+import { fetchAndStore, findVerified, makeTempDir, type CachedFile, type CacheSlot } from './cache.js'
 import { downloadFile, getJson } from './http.js'
 import type { ResolvedFile } from './types.js'
 
@@ -44,7 +44,7 @@ async function resolveLocal(file: string): Promise<ResolvedAgent> {
   return { strategy: 'local', path: file, size: stat.size, sha256: await sha256File(file), cacheHit: false }
 }
 
-const HTTP_TOOL = 'fledge-agent'
+const httpSlot = (sha256: string): CacheSlot => ({ tool: 'fledge-agent', key: `sha256-${sha256}`, file: AGENT_ASSET, what: 'agent' })
 
 async function resolveHttp(
   url: string,
@@ -52,20 +52,21 @@ async function resolveHttp(
   context: SourceContext
 ): Promise<ResolvedAgent> {
   if (sha256 && context.useCache) {
-    const hit = findCached(HTTP_TOOL, `sha256-${sha256}`)
-    if (hit) return { strategy: 'http', url, ...(await describe(path.join(hit, AGENT_ASSET))), sha256, cacheHit: true }
+    const hit = await findVerified(httpSlot(sha256), sha256, context.log)
+    if (hit) return { strategy: 'http', url, ...hit, cacheHit: true }
   }
-  const temp = await makeTempDir('agent')
-  const dest = path.join(temp, AGENT_ASSET)
   context.log.info(`Downloading the agent from ${url}`)
-  const result = await downloadFile(url, dest, { sha256, what: 'the agent' }, context.network, context.log)
+  const fetched = await fetchAndStore(
+    AGENT_ASSET,
+    context.useCache,
+    (dest) => downloadFile(url, dest, { sha256, what: 'the agent' }, context.network, context.log),
+    httpSlot,
+    context.log
+  )
   if (!sha256) {
-    context.log.warn(`[agent] has no checksum, so the download was not verified. Pin it: checksum = "sha256:${result.sha256}"`)
+    context.log.warn(`[agent] has no checksum, so the download was not verified. Pin it: checksum = "sha256:${fetched.sha256}"`)
   }
-  const file = context.useCache
-    ? path.join(await storeCached(temp, HTTP_TOOL, `sha256-${result.sha256}`), AGENT_ASSET)
-    : dest
-  return { strategy: 'http', url, path: file, size: result.size, sha256: result.sha256, cacheHit: false }
+  return { strategy: 'http', url, ...fetched, cacheHit: false }
 }
 
 interface ReleaseAsset {
@@ -76,68 +77,122 @@ interface ReleaseAsset {
   digest?: string | null
   size: number
 }
-interface Release {
+
+async function resolveRelease(repository: string, version: string, context: AgentContext): Promise<ResolvedAgent> {
+  const found = await resolveReleaseAsset(
+    { repository, version, asset: AGENT_ASSET, what: 'the agent', configKey: 'agent.version', missingFix: 'pick a release that ships the kestrel binary, or use source_strategy = "http" or "local".' },
+    context
+  )
+  return { strategy: 'release', ...found }
+}
+
+export interface ReleaseAssetRequest {
+  repository: string
+  /** A tag, or "latest". */
+  version: string
+  /** The asset's exact name ("kestrel", "bzImage"). */
+  asset: string
+  /** For messages: "the agent", "Volant's kernel". */
+  what: string
+  /** The setting errors point at ("agent.version", "kernel"). */
+  configKey: string
+  missingFix: string
+  /** Checks the downloaded file before it is cached (e.g. against a published .sha256). */
+  verify?: (release: ReleaseInfo, file: string, sha256: string) => Promise<void>
+}
+
+export interface ReleaseInfo {
   tag_name: string
   assets: ReleaseAsset[]
 }
 
-const RELEASE_TOOL = 'fledge-agent-release'
-
 /**
- * A concrete tag is looked up in the cache before any request; "latest"
- * costs one API call to learn which tag it is today.
+ * An asset of a GitHub release, verified against the digest GitHub reports and cached by tag.
+ * A concrete tag is looked up in the cache before any request; "latest" costs one API call to
+ * learn which tag it is today. The cache entry records the sha256 the download was verified
+ * with, and every use is checked against it.
  */
-async function resolveRelease(repository: string, version: string, context: AgentContext): Promise<ResolvedAgent> {
-  const tagKey = (tag: string) => `tag-${createHash('sha256').update(`${repository}@${tag}`).digest('hex').slice(0, 40)}`
-  const fromCache = async (tag: string): Promise<ResolvedAgent | undefined> => {
+export async function resolveReleaseAsset(
+  request: ReleaseAssetRequest,
+  context: AgentContext
+): Promise<CachedFile & { tag: string; cacheHit: boolean }> {
+  const { repository, version, asset: name } = request
+  const slot = (tag: string): CacheSlot => ({
+    tool: name === AGENT_ASSET ? 'fledge-agent-release' : `fledge-release-${name.toLowerCase()}`,
+    key: `tag-${createHash('sha256').update(`${repository}@${tag}`).digest('hex').slice(0, 40)}`,
+    file: name,
+    what: `${name} of ${repository}@${tag}`
+  })
+  const fromCache = async (tag: string) => {
     if (!context.useCache) return undefined
-    const hit = findCached(RELEASE_TOOL, tagKey(tag))
-    if (!hit) return undefined
-    const meta = JSON.parse(await fs.readFile(path.join(hit, 'release.json'), 'utf8')) as { sha256: string }
-    return { strategy: 'release', tag, ...(await describe(path.join(hit, AGENT_ASSET))), sha256: meta.sha256, cacheHit: true }
+    const hit = await findVerified(slot(tag), undefined, context.log)
+    return hit ? { tag, ...hit, cacheHit: true } : undefined
   }
   if (version !== 'latest') {
     const hit = await fromCache(version)
     if (hit) return hit
   }
-  const release = await fetchRelease(repository, version, context)
+  const release = await fetchRelease(repository, version, context, request.configKey)
   if (version === 'latest') {
-    context.log.info(`Agent release "latest" of ${repository} is ${release.tag_name}`)
+    context.log.info(`Release "latest" of ${repository} is ${release.tag_name}`)
     const hit = await fromCache(release.tag_name)
     if (hit) return hit
   }
-  const asset = release.assets.find((a) => a.name === AGENT_ASSET)
+  const asset = release.assets.find((a) => a.name === name)
   if (!asset) {
     throw new FledgeError(
-      `release ${release.tag_name} of ${repository} has no asset named "${AGENT_ASSET}" (it has: ${release.assets.map((a) => a.name).join(', ') || 'no assets'}).`,
-      { key: 'agent.version', fix: 'pick a release that ships the kestrel binary, or use source_strategy = "http" or "local".' }
+      `release ${release.tag_name} of ${repository} has no asset named "${name}" (it has: ${release.assets.map((a) => a.name).join(', ') || 'no assets'}).`,
+      { key: request.configKey, fix: request.missingFix }
     )
   }
   const digest = asset.digest?.replace(/^sha256:/, '').toLowerCase()
   if (!digest) {
-    context.log.warn(`GitHub reports no digest for ${repository}@${release.tag_name}/${AGENT_ASSET}; the download cannot be verified.`)
+    context.log.warn(`GitHub reports no digest for ${repository}@${release.tag_name}/${name}; the download cannot be verified.`)
   }
-  const temp = await makeTempDir('agent-release')
-  const dest = path.join(temp, AGENT_ASSET)
-  context.log.info(`Downloading the agent ${repository}@${release.tag_name}`)
-  // The API asset URL with an octet-stream Accept works for public and private
-  // repositories; the token is dropped when GitHub redirects to its storage host.
-  const result = await downloadFile(
-    asset.url,
-    dest,
-    { headers: { ...apiHeaders(context.token), accept: 'application/octet-stream' }, sha256: digest, what: `the agent (${release.tag_name})` },
-    context.network,
+  context.log.info(`Downloading ${request.what} ${repository}@${release.tag_name}`)
+  const fetched = await fetchAndStore(
+    name,
+    context.useCache,
+    async (dest) => {
+      // The API asset URL with an octet-stream Accept works for public and private
+      // repositories; the token is dropped when GitHub redirects to its storage host.
+      const result = await downloadFile(
+        asset.url,
+        dest,
+        { headers: { ...apiHeaders(context.token), accept: 'application/octet-stream' }, sha256: digest, what: `${request.what} (${release.tag_name})` },
+        context.network,
+        context.log
+      )
+      await request.verify?.(release, dest, result.sha256)
+      return result
+    },
+    () => slot(release.tag_name),
     context.log
   )
-  let file = dest
-  if (context.useCache) {
-    await fs.writeFile(path.join(temp, 'release.json'), JSON.stringify({ repository, tag: release.tag_name, sha256: result.sha256 }))
-    file = path.join(await storeCached(temp, RELEASE_TOOL, tagKey(release.tag_name)), AGENT_ASSET)
-  }
-  return { strategy: 'release', tag: release.tag_name, path: file, size: result.size, sha256: result.sha256, cacheHit: false }
+  return { tag: release.tag_name, ...fetched, cacheHit: false }
 }
 
-async function fetchRelease(repository: string, version: string, context: AgentContext): Promise<Release> {
+/** The text of a small release asset (a .sha256 file). */
+export async function releaseAssetText(release: ReleaseInfo, name: string, context: AgentContext): Promise<string | undefined> {
+  const asset = release.assets.find((a) => a.name === name)
+  if (!asset) return undefined
+  const dir = await makeTempDir('release-asset')
+  try {
+    const file = path.join(dir, 'asset')
+    await downloadFile(
+      asset.url,
+      file,
+      { headers: { ...apiHeaders(context.token), accept: 'application/octet-stream' }, what: `${name} (${release.tag_name})` },
+      context.network,
+      context.log
+    )
+    return await fs.readFile(file, 'utf8')
+  } finally {
+    await fs.rm(dir, { recursive: true, force: true })
+  }
+}
+
+async function fetchRelease(repository: string, version: string, context: AgentContext, configKey: string): Promise<ReleaseInfo> {
   const base = context.apiUrl.replace(/\/+$/, '')
   const url =
     version === 'latest'
@@ -145,16 +200,17 @@ async function fetchRelease(repository: string, version: string, context: AgentC
       : `${base}/repos/${repository}/releases/tags/${encodeURIComponent(version)}`
   let response
   try {
-    response = await getJson<Release>(url, apiHeaders(context.token), context.network, context.log)
+    response = await getJson<ReleaseInfo>(url, apiHeaders(context.token), context.network, context.log)
   } catch (error) {
-    throw new FledgeError(`could not look up the agent release at ${url}: ${(error as Error).message}.`, {
-      key: 'agent.version',
+    if (error instanceof FledgeError) throw new FledgeError(error.message, { key: configKey, fix: error.fix })
+    throw new FledgeError(`could not look up the release at ${url}: ${(error as Error).message}.`, {
+      key: configKey,
       fix: 'check the network; set GITHUB_TOKEN (input `token`) to avoid GitHub API rate limits.'
     })
   }
   if (!response.body) {
     throw new FledgeError(`${repository} has no release ${version === 'latest' ? '(latest)' : JSON.stringify(version)}.`, {
-      key: 'agent.version',
+      key: configKey,
       fix: 'use an existing release tag, or "latest".'
     })
   }
@@ -168,8 +224,4 @@ function apiHeaders(token: string | undefined): Record<string, string> {
   }
   if (token) headers['authorization'] = `Bearer ${token}`
   return headers
-}
-
-async function describe(file: string): Promise<{ path: string; size: number }> {
-  return { path: file, size: (await fs.stat(file)).size }
 }

@@ -1,13 +1,8 @@
-import * as fs from 'node:fs/promises'
-import * as path from 'node:path'
 import type { BuildConfig } from '../config/types.js'
 import type { Logger } from '../log.js'
-import { findCached, makeTempDir, storeCached } from './cache.js'
+import { fetchAndStore, findVerified, type CacheSlot } from './cache.js'
 import { downloadFile, type NetworkOptions } from './http.js'
 import type { ResolvedFile } from './types.js'
-
-const TOOL = 'fledge-busybox'
-const FILE = 'busybox'
 
 export interface SourceContext {
   log: Logger
@@ -15,40 +10,30 @@ export interface SourceContext {
   useCache: boolean
 }
 
+const slot = (sha256: string): CacheSlot => ({ tool: 'fledge-busybox', key: `sha256-${sha256}`, file: 'busybox', what: 'busybox' })
+
 export async function resolveBusybox(
   busybox: BuildConfig['busybox'],
   context: SourceContext
 ): Promise<ResolvedFile & { url: string; pinned: boolean }> {
   const { log } = context
+  const origin = { url: busybox.url, pinned: busybox.pinned }
   if (busybox.sha256 && context.useCache) {
-    const hit = findCached(TOOL, `sha256-${busybox.sha256}`)
-    if (hit) {
-      const file = path.join(hit, FILE)
-      const stat = await fs.stat(file)
-      log.debug(`busybox: cache hit ${file}`)
-      return { path: file, size: stat.size, sha256: busybox.sha256, cacheHit: true, url: busybox.url, pinned: true }
-    }
+    const hit = await findVerified(slot(busybox.sha256), busybox.sha256, log)
+    if (hit) return { ...hit, cacheHit: true, ...origin }
   }
-  const temp = await makeTempDir('busybox')
-  const dest = path.join(temp, FILE)
   log.info(`Downloading busybox from ${busybox.url}`)
-  const result = await downloadFile(
-    busybox.url,
-    dest,
-    { sha256: busybox.sha256, what: 'busybox' },
-    context.network,
+  const fetched = await fetchAndStore(
+    'busybox',
+    context.useCache,
+    (dest) => downloadFile(busybox.url, dest, { sha256: busybox.sha256, what: 'busybox' }, context.network, log),
+    slot,
     log
   )
   if (!busybox.pinned) {
     log.warn(
-      `busybox_url has no busybox_sha256, so the download was not verified. Pin it: busybox_sha256 = "${result.sha256}"`
+      `busybox_url has no busybox_sha256, so the download was not verified. Pin it: busybox_sha256 = "${fetched.sha256}"`
     )
   }
-  let file = dest
-  if (context.useCache) {
-    const cached = await storeCached(temp, TOOL, `sha256-${result.sha256}`)
-    file = path.join(cached, FILE)
-    await fs.rm(temp, { recursive: true, force: true })
-  }
-  return { path: file, size: result.size, sha256: result.sha256, cacheHit: false, url: busybox.url, pinned: busybox.pinned }
+  return { ...fetched, cacheHit: false, ...origin }
 }
