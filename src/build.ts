@@ -14,7 +14,6 @@ import type { ManifestPlan } from './manifest/artifact.js'
 import { plannedOutputs, refuseOutputsOverInputs } from './outputs.js'
 import { resolveAgent, type ResolvedAgent } from './sources/agent.js'
 import { resolveBusybox } from './sources/busybox.js'
-import { ensureCacheEnvironment } from './sources/cache.js'
 import { defaultNetworkOptions, type NetworkOptions } from './sources/http.js'
 import type { ResolvedFile } from './sources/types.js'
 import { fileError, isFileSystemError } from './user-files.js'
@@ -74,7 +73,6 @@ async function buildInScope(options: BuildOptions): Promise<BuildResult> {
   const initPlan = await planInit(config)
   const timings = { config: clock(), sources: 0, image: 0, archive: 0 }
 
-  ensureCacheEnvironment()
   const context = {
     log,
     network: options.network ?? defaultNetworkOptions(),

@@ -190,6 +190,6 @@ describe('the bundled action (dist/action/index.js) as a subprocess', () => {
     fs.appendFileSync(path.join(dir, 'fledge.toml'), '\n[init]\nmappings = { "x" = "/init" }\n')
     const result = await runAction(dir, pullRequest, {})
     expect(result.code).not.toBe(0)
-    expect(result.stdout).toMatch(/::error file=.*fledge\.toml,line=\d+::.*init\.mappings: unknown key/)
+    expect(result.stdout).toMatch(/::error file=fledge\.toml,line=\d+,col=\d+::.*init\.mappings: unknown key/)
   })
 })

@@ -2,7 +2,7 @@ import { describe, expect, it } from '@jest/globals'
 import * as fs from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
-import { checkSizeBudget } from '../../src/action/budget.js'
+import { checkSizeBudget } from '../../src/image/budget.js'
 import { decidePublish, versionFromTag } from '../../src/action/event.js'
 import { parseSize, readInputs } from '../../src/action/inputs.js'
 import { FledgeError } from '../../src/errors.js'
@@ -38,7 +38,7 @@ describe('when to publish', () => {
 describe('inputs', () => {
   it('defaults when nothing is set', () => {
     const inputs = readInputs(() => '')
-    expect(inputs).toMatchObject({ config: 'fledge.toml', output: 'plugin.cpio.gz', publish: 'auto', cache: true, makeLatest: 'true', smokeTest: 'false', manifestUrl: 'release' })
+    expect(inputs).toMatchObject({ config: 'fledge.toml', output: 'plugin.cpio.gz', publish: 'auto', cache: true, makeLatest: 'true', smokeTest: 'false', initramfsUrl: 'release' })
   })
   it('a bad choice names the input and the allowed values', () => {
     expect(() => readInputs((n) => (n === 'publish' ? 'sometimes' : ''))).toThrow('input publish is "sometimes"; allowed: auto, true, false.')

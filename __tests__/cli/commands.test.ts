@@ -40,21 +40,19 @@ describe('diff', () => {
 })
 
 describe('verify', () => {
-  it('rebuilds from the record and reports a match; after changing a mapped file, names it', async () => {
+  it('build writes the image, its record and SHA256SUMS; verify from another folder says match; after changing a mapped file, names it', async () => {
     const dir = path.join(tmp(), 'checkout')
     fs.cpSync(path.join(REPO, 'examples/offline'), dir, { recursive: true })
     const out = path.join(dir, 'plugin.cpio.gz')
     const built = await runCli(['build', '-c', path.join(dir, 'fledge.toml'), '-o', out])
     expect(built.code).toBe(0)
-    // The Action writes the record; make it the same way.
-    const { makeBuildRecord } = await import('../../src/release/record.js')
-    const result = await build({ configPath: path.join(dir, 'fledge.toml'), outputPath: path.join(tmp(), 'x.cpio.gz'), log: silentLogger })
-    const record = await makeBuildRecord({ ...result, archive: { ...result.archive, path: out } }, { baseDir: dir })
-    const recordFile = path.join(tmp(), 'plugin.cpio.gz.build.json')
-    fs.writeFileSync(recordFile, JSON.stringify(record))
+    const recordFile = `${out}.build.json`
+    expect(built.stdout).toContain(`build record:   ${recordFile}`)
+    expect(fs.readFileSync(path.join(dir, 'SHA256SUMS'), 'utf8')).toMatch(/^[0-9a-f]{64} {2}plugin\.cpio\.gz\n[0-9a-f]{64} {2}plugin\.cpio\.gz\.build\.json\n$/)
+    expect(execFileSync('sha256sum', ['-c', 'SHA256SUMS'], { cwd: dir }).toString()).toBe('plugin.cpio.gz: OK\nplugin.cpio.gz.build.json: OK\n')
 
     const cwd = process.cwd()
-    process.chdir(dir)
+    process.chdir(tmp())
     try {
       const ok = await runCli(['verify', out, '--record', recordFile])
       expect(ok.stdout).toMatch(/^match: the rebuild gives the same bytes/)
@@ -67,6 +65,15 @@ describe('verify', () => {
     } finally {
       process.chdir(cwd)
     }
+  })
+
+  it('--no-record and --no-sums leave only the image', async () => {
+    const dir = path.join(tmp(), 'checkout')
+    fs.cpSync(path.join(REPO, 'examples/offline'), dir, { recursive: true })
+    const before = fs.readdirSync(dir).sort()
+    const built = await runCli(['build', '-c', path.join(dir, 'fledge.toml'), '-o', path.join(dir, 'plugin.cpio.gz'), '--no-record', '--no-sums'])
+    expect(built.code).toBe(0)
+    expect(fs.readdirSync(dir).sort()).toEqual([...before, 'plugin.cpio.gz'].sort())
   })
 })
 
@@ -96,7 +103,7 @@ describe('boot', () => {
     execFileSync('sh', ['-c', `cd '${dir}/root' && find . | cpio -o -H newc --quiet | gzip -9n > '${broken}'`])
     const run = await runCli(['boot', broken, '--kernel', kernel.vmlinuz, '--timeout', '60'])
     expect(run.code).toBe(1)
-    expect(run.stderr).toMatch(/error: boot failed .*(Kernel panic|No working init|Failed to execute \/init)/)
+    expect(run.stderr).toMatch(/error: boot smoke test failed .*(Kernel panic|No working init|Failed to execute \/init)/)
     expect(run.stdout).toMatch(/Kernel panic|No working init/)
   })
 

@@ -103,7 +103,8 @@ describe('the CLI and the Action interrupted or failing mid-build', () => {
       expect({ signal, code: interrupted.code, by: interrupted.signal }).toEqual({ signal, code, by: null })
       // The busybox download and the compiled init were there to be removed.
       expect(interrupted.tempAtSignal.map((name) => name.replace(/-.*/, '')).sort()).toEqual(['busybox', 'init'])
-      expect(fs.readdirSync(out)).toEqual(['reference.cpio.gz']) // no .tmp, no half output
+      // No .tmp, no half output: only the reference build's image, record and SHA256SUMS.
+      expect(fs.readdirSync(out).sort()).toEqual(['SHA256SUMS', 'reference.cpio.gz', 'reference.cpio.gz.build.json'])
       expect(fs.readdirSync(runnerTemp)).toEqual([])
     }
 

@@ -22,7 +22,7 @@ describe('the C init', () => {
       /the C compiler "no-such-gcc-here" was not found/
     )
     const error = await compileInit({ log: silentLogger, useCache: false, cc: 'no-such-gcc-here' }).catch((e: { format(): string }) => e.format())
-    expect(error).toMatch(/Fix: install gcc and the static C library \(Debian\/Ubuntu: sudo apt-get install gcc libc6-dev\)/)
+    expect(error).toMatch(/Fix: install gcc and the static C library \(Debian\/Ubuntu, as root: apt install gcc libc6-dev\)/)
   })
 })
 

@@ -17,7 +17,7 @@ export interface ActionInputs {
   draft: boolean
   prerelease: boolean
   makeLatest: MakeLatest
-  manifestUrl: string
+  initramfsUrl: string
   versionFromTag: boolean
   sourceDateEpoch: string
   cache: boolean
@@ -62,7 +62,7 @@ export function readInputs(read: Read = (name) => core.getInput(name)): ActionIn
     draft: bool('draft', false),
     prerelease: bool('prerelease', false),
     makeLatest: choice('make-latest', ['true', 'false', 'legacy'] as const, 'true'),
-    manifestUrl: read('manifest-url') || 'release',
+    initramfsUrl: read('initramfs-url') || 'release',
     versionFromTag: bool('version-from-tag', false),
     sourceDateEpoch: read('source-date-epoch'),
     cache: bool('cache', true),

@@ -1,17 +1,14 @@
 import * as path from 'node:path'
-import { bootImage, type BootResult } from '../boot/smoke.js'
-import { obtainKernel } from '../boot/kernel-source.js'
-import { build, type BuildResult } from '../build.js'
+import type { BootResult } from '../boot/smoke.js'
+import type { BuildResult } from '../build.js'
 import type { Logger } from '../log.js'
-import { planFromTemplate, writePluginManifest, type ManifestPlan, type WrittenManifest } from '../manifest/index.js'
-import { writeFileAtomic } from '../manifest/atomic.js'
+import type { WrittenManifest } from '../manifest/index.js'
 import { GitHubReleaser, publishRelease, type PublishAsset, type PublishResult } from '../publish/index.js'
 import { attestBuild, type Attester, type ProvenanceResult } from '../release/provenance.js'
-import { makeBuildRecord } from '../release/record.js'
-import { releaseNotes, sha256sums } from '../release/notes.js'
-import { sha256File } from '../hash.js'
+import { makeProduct } from '../release/product.js'
+import { releaseNotes } from '../release/notes.js'
 import { toolVersion } from '../version.js'
-import { checkSizeBudget } from './budget.js'
+import { prepareRunner } from './prepare-runner.js'
 import { diffAgainstLatestRelease, type PreviousRelease } from './previous.js'
 import { decidePublish, versionFromTag, type PublishDecision } from './event.js'
 import type { ActionInputs } from './inputs.js'
@@ -56,57 +53,52 @@ export async function runAction(
   const decision = decidePublish(inputs.publish, inputs.tag, env)
   log.info(decision.publish ? `Publishing release ${decision.tag}` : `Not publishing: ${decision.why}`)
 
-  const plan: ManifestPlan = inputs.manifest
-    ? { kind: 'rewrite', file: path.resolve(baseDir, inputs.manifest) }
-    : await planFromTemplate(path.join(path.dirname(configPath), 'manifest.toml'), output)
-  const result = await build({
-    configPath,
-    outputPath: output,
-    manifest: plan,
-    sourceDateEpoch: inputs.sourceDateEpoch || env.sourceDateEpoch,
-    useCache: inputs.cache,
-    allowDynamic: inputs.allowDynamic,
-    apiUrl: env.apiUrl,
-    token: inputs.token || undefined,
-    log
-  })
-  checkSizeBudget(result.archive.size, inputs.maxSize, result.entries)
-
   const artifactName = path.basename(output)
   const assetUrl = (name: string) =>
     decision.publish
       ? `${env.serverUrl.replace(/\/+$/, '')}/${env.repository}/releases/download/${encodeURIComponent(decision.tag)}/${encodeURIComponent(name)}`
       : undefined
-  const manifestUrlValue =
-    inputs.manifestUrl === 'keep' ? undefined : inputs.manifestUrl === 'release' ? assetUrl(artifactName) : inputs.manifestUrl
-  const manifest = await writePluginManifest(
-    plan,
-    {
-      sha256: result.archive.sha256,
-      url: manifestUrlValue,
-      version: inputs.versionFromTag && decision.tag ? versionFromTag(decision.tag) : undefined
-    },
+  const runner = await prepareRunner({ smokeTest: inputs.smokeTest !== 'false', kernel: inputs.kernel }, log)
+  const product = await makeProduct({
+    configPath,
+    outputPath: output,
+    baseDir,
+    sourceDateEpoch: inputs.sourceDateEpoch || env.sourceDateEpoch,
+    useCache: inputs.cache,
+    allowDynamic: inputs.allowDynamic,
+    apiUrl: env.apiUrl,
+    token: inputs.token || undefined,
+    maxSize: inputs.maxSize,
+    manifest: inputs.manifest
+      ? { rewrite: path.resolve(baseDir, inputs.manifest) }
+      : { template: path.join(path.dirname(configPath), 'manifest.toml') },
+    manifestUrl:
+      inputs.initramfsUrl === 'keep' ? undefined : inputs.initramfsUrl === 'release' ? assetUrl(artifactName) : inputs.initramfsUrl,
+    manifestVersion: inputs.versionFromTag && decision.tag ? versionFromTag(decision.tag) : undefined,
+    boot:
+      inputs.smokeTest === 'false'
+        ? undefined
+        : {
+            health: inputs.smokeTest === 'health',
+            expect: inputs.bootExpect || undefined,
+            timeoutSeconds: inputs.bootTimeout,
+            kernel: runner.kernel ?? (inputs.kernel || undefined),
+            kernelSha256: inputs.kernelSha256 || undefined
+          },
     log
-  )
-
-  let boot: BootResult | undefined
-  if (inputs.smokeTest !== 'false') boot = await smokeTest(inputs, output, manifest, log)
-
-  const recordPath = `${output}.build.json`
-  const record = await makeBuildRecord(result, { baseDir, manifest })
-  await writeFileAtomic(recordPath, `${JSON.stringify(record, null, 2)}\n`)
-  const assets: PublishAsset[] = [{ path: output, name: artifactName, contentType: 'application/gzip', sha256: result.archive.sha256 }]
-  if (manifest) assets.push({ path: manifest.path, name: path.basename(manifest.path), contentType: 'application/json' })
-  assets.push({ path: recordPath, name: path.basename(recordPath), contentType: 'application/json' })
-  const sumsPath = path.join(path.dirname(output), 'SHA256SUMS')
-  await writeFileAtomic(sumsPath, sha256sums(await Promise.all(assets.map(async (a) => ({ name: a.name, sha256: a.sha256 ?? (await sha256File(a.path)) })))))
-  assets.push({ path: sumsPath, name: 'SHA256SUMS', contentType: 'text/plain' })
+  })
+  const result = product.build
+  const manifest = product.manifest
+  const recordPath = product.record?.path as string
+  const sumsPath = product.sumsPath as string
+  const assets: PublishAsset[] = product.files
+  const boot = product.boot
 
   const outcome: ActionResult = { build: result, decision, manifest, recordPath, sumsPath, boot }
   if (manifest) outcome.manifestUrl = assetUrl(path.basename(manifest.path))
   if (inputs.attest) {
-    const subjects = [{ name: artifactName, sha256: result.archive.sha256 }]
-    if (manifest) subjects.push({ name: path.basename(manifest.path), sha256: await sha256File(manifest.path) })
+    // The image and the manifest: what a plugin user installs.
+    const subjects = product.files.filter((f) => f.path === output || f.path === manifest?.path).map(({ name, sha256 }) => ({ name, sha256 }))
     outcome.provenance = await attestBuild(
       { subjects, token: inputs.token, repository: env.repository, serverUrl: env.serverUrl },
       attester
@@ -148,7 +140,12 @@ export async function runAction(
           sourceDateEpoch: result.epoch,
           agentTag: result.agent ? (result.agent.tag ?? `${result.agent.strategy} sha256:${result.agent.sha256}`) : undefined,
           busyboxSha256: result.busybox.sha256,
-          recordName: path.basename(recordPath)
+          rebuild: {
+            artifactPath: repositoryPath(env.workspace, output),
+            recordPath: repositoryPath(env.workspace, recordPath),
+            recordUrl: assetUrl(path.basename(recordPath)) as string,
+            serverUrl: env.serverUrl
+          }
         })
       : ''
   outcome.release = await publishRelease(
@@ -171,40 +168,7 @@ export async function runAction(
   return outcome
 }
 
-async function smokeTest(inputs: ActionInputs, archive: string, manifest: WrittenManifest | undefined, log: Logger): Promise<BootResult> {
-  const kernel = await obtainKernel(inputs.kernel || undefined, inputs.kernelSha256 || undefined, log)
-  const health =
-    inputs.smokeTest === 'health' ? healthFromManifest(manifest) : undefined
-  const boot = await bootImage({
-    archive,
-    kernel,
-    ...(inputs.bootExpect ? { expect: inputs.bootExpect } : {}),
-    timeoutSeconds: inputs.bootTimeout,
-    ...(manifest ? { manifest: manifest.json } : {}),
-    ...(health ? { health } : {}),
-    log
-  })
-  if (!boot.ok) {
-    const { FledgeError } = await import('../errors.js')
-    throw new FledgeError(`boot smoke test failed: ${boot.reason ?? 'unknown reason'}`, {
-      key: 'smoke-test',
-      fix: 'read the console tail above; see "Troubleshooting" in the README.'
-    })
-  }
-  log.info(`Boot smoke test passed (${boot.accel}): marker after ${boot.markerMs ?? '?'} ms${boot.healthMs ? `, HTTP 200 after ${boot.healthMs} ms` : ''}`)
-  return boot
-}
-
-function healthFromManifest(manifest: WrittenManifest | undefined) {
-  const m = manifest?.manifest as { workload?: { base_url?: string }; health_check?: { endpoint?: string; timeout_ms?: number } } | undefined
-  const base = m?.workload?.base_url
-  if (!base || !m?.health_check?.endpoint) {
-    throw new Error('smoke-test: health needs a manifest with workload.base_url and health_check.endpoint')
-  }
-  const url = new URL(base)
-  return {
-    guestPort: Number(url.port || (url.protocol === 'https:' ? 443 : 80)),
-    endpoint: m.health_check.endpoint,
-    timeoutMs: m.health_check.timeout_ms || 30_000
-  }
+/** A path as the repository names it (forward slashes, from its root). */
+function repositoryPath(workspace: string, file: string): string {
+  return path.relative(workspace, file).split(path.sep).join('/')
 }

@@ -1,4 +1,4 @@
-import * as zlib from 'node:zlib'
+import { crc32 } from './crc32.js'
 import { DeflatePool } from './deflate-pool.js'
 
 export interface GzipOptions {
@@ -53,11 +53,9 @@ export async function* gzipBlocks(
     }
 
     for await (const chunk of input) {
-      // zlib.crc32() of an empty buffer with no backing memory returns 0, not
-      // the running value (zlib's crc32(crc, NULL, 0) quirk): skip empties.
       if (chunk.length === 0) continue
       onUncompressed?.(chunk)
-      crc = zlib.crc32(chunk, crc)
+      crc = crc32(chunk, crc)
       total += chunk.length
       let offset = 0
       while (offset < chunk.length) {

@@ -1,7 +1,6 @@
-import { execFile, spawn, type ChildProcess } from 'node:child_process'
+import { spawn, type ChildProcess } from 'node:child_process'
 import * as fs from 'node:fs'
 import * as path from 'node:path'
-import { promisify } from 'node:util'
 import { FledgeError } from '../errors.js'
 import type { Logger } from '../log.js'
 
@@ -9,42 +8,21 @@ export type Accelerator = 'kvm' | 'tcg'
 
 const QEMU_BINARY = 'qemu-system-x86_64'
 
-/** `qemu-system-x86_64` from PATH; on a GitHub runner it is installed with apt when missing. */
-export async function findQemu(log: Logger, env: NodeJS.ProcessEnv = process.env): Promise<string> {
-  const found = searchPath(QEMU_BINARY, env)
+export const QEMU_PACKAGE = 'qemu-system-x86'
+
+/** `qemu-system-x86_64` from PATH. The engine installs nothing: a missing QEMU is reported with its package. */
+export async function findQemu(_log: Logger, env: NodeJS.ProcessEnv = process.env): Promise<string> {
+  const found = qemuOnPath(env)
   if (found) return found
-  if (env['GITHUB_ACTIONS'] === 'true') {
-    log.info(`${QEMU_BINARY} not found; installing qemu-system-x86 with apt`)
-    try {
-      await aptInstall('qemu-system-x86')
-    } catch (error) {
-      throw new FledgeError(
-        `${QEMU_BINARY} is missing and installing qemu-system-x86 with apt failed: ${firstLine(error)}`,
-        {
-          fix: 'add a step `sudo apt-get update && sudo apt-get install -y qemu-system-x86` before this one.'
-        }
-      )
-    }
-    const installed = searchPath(QEMU_BINARY, env)
-    if (installed) return installed
-  }
-  throw new FledgeError(
-    `${QEMU_BINARY} not found on PATH; the boot test runs the image under QEMU.`,
-    {
-      fix: 'sudo apt-get install qemu-system-x86'
-    }
-  )
+  throw new FledgeError(`${QEMU_BINARY} not found on PATH; the boot test runs the image under QEMU.`, {
+    fix: `install QEMU: on Debian/Ubuntu, as root, \`apt install ${QEMU_PACKAGE}\` (the Action installs it itself on GitHub's runners).`
+  })
 }
 
-function firstLine(error: unknown): string {
-  const text = (error as { stderr?: string }).stderr || (error as Error).message || String(error)
-  return text.trim().split('\n')[0] ?? ''
-}
-
-function searchPath(binary: string, env: NodeJS.ProcessEnv): string | undefined {
+export function qemuOnPath(env: NodeJS.ProcessEnv = process.env): string | undefined {
   for (const dir of (env['PATH'] ?? '').split(path.delimiter)) {
     if (!dir) continue
-    const candidate = path.join(dir, binary)
+    const candidate = path.join(dir, QEMU_BINARY)
     try {
       fs.accessSync(candidate, fs.constants.X_OK)
       return candidate
@@ -53,28 +31,6 @@ function searchPath(binary: string, env: NodeJS.ProcessEnv): string | undefined 
     }
   }
   return undefined
-}
-
-async function aptInstall(pkg: string): Promise<void> {
-  const run = promisify(execFile)
-  const asRoot = process.getuid?.() === 0 ? [] : ['sudo', '-n']
-  const apt = async (...args: string[]): Promise<void> => {
-    const [command, ...rest] = [
-      ...asRoot,
-      'env',
-      'DEBIAN_FRONTEND=noninteractive',
-      'apt-get',
-      ...args
-    ]
-    await run(command as string, rest, { maxBuffer: 64 * 1024 * 1024 })
-  }
-  try {
-    await apt('install', '-y', '-qq', '--no-install-recommends', pkg)
-  } catch {
-    // Runner images ship stale package lists; refresh them once and retry.
-    await apt('update', '-qq')
-    await apt('install', '-y', '-qq', '--no-install-recommends', pkg)
-  }
 }
 
 export interface PortForward {

@@ -1,7 +1,8 @@
 import * as path from 'node:path'
 import { parseArgs, type ParseArgsConfig } from 'node:util'
-import { build } from '../build.js'
+import type { BuildResult } from '../build.js'
 import { withCleanup } from '../cleanup.js'
+import { makeProduct } from '../release/product.js'
 import { loadConfig } from '../config/load.js'
 import { parseSourceDateEpoch } from '../config/epoch.js'
 import { formatError } from '../errors.js'
@@ -11,10 +12,10 @@ import { formatListing, inspectArchive } from './inspect.js'
 import { readArchive, type ArchiveRecord } from '../archive/read.js'
 import { obtainKernel } from '../boot/kernel-source.js'
 import { bootImage } from '../boot/smoke.js'
+import { bootSettings } from '../boot/settings.js'
 import { diffImages, formatDiff } from '../image/diff.js'
 import { verifyArchive } from '../release/verify.js'
 import { quietWorkflowCommands } from './stdout.js'
-import { planFromTemplate, writePluginManifest } from '../manifest/index.js'
 
 export const EXIT_OK = 0
 export const EXIT_FAILURE = 1
@@ -26,8 +27,10 @@ const USAGE = `Usage: fledge-action <command> [options]
 
 Commands:
   build     [-c fledge.toml] [-m manifest.toml] [-o plugin.cpio.gz] [--no-cache]
-            [--allow-dynamic] [-v]
-            Build the initramfs; prints its checksum, size, content digest and agent tag.
+            [--allow-dynamic] [--no-record] [--no-sums] [-v]
+            Build the initramfs, its manifest (from manifest.toml when it exists),
+            <output>.build.json (for verify) and SHA256SUMS beside it; prints the
+            checksum, size, content digest and agent tag.
   validate  [-c fledge.toml]
             Check fledge.toml; exit 0, or print every problem.
   inspect   ARCHIVE [--json]
@@ -35,7 +38,7 @@ Commands:
   boot      ARCHIVE [--kernel PATH|URL] [--kernel-sha256 HEX] [--expect TEXT]
             [--timeout SECONDS] [--manifest FILE] [--health] [--console]
             Boot the image in QEMU as Volant does; pass on the marker (or the
-            health check's HTTP 200), fail on a panic or timeout.
+            health check's HTTP 200), fail on a panic or timeout (default 120 s).
   diff      OLD NEW [--json]
             Entries added, removed and changed between two images.
   verify    ARCHIVE --record FILE [-c fledge.toml]
@@ -121,23 +124,29 @@ async function buildCommand(args: string[]): Promise<number> {
     output: { type: 'string', short: 'o', default: 'plugin.cpio.gz' },
     'no-cache': { type: 'boolean' },
     'allow-dynamic': { type: 'boolean' },
+    'no-record': { type: 'boolean' },
+    'no-sums': { type: 'boolean' },
     verbose: { type: 'boolean', short: 'v' }
   })
   if (values.help) return help()
   const log = stderrLogger(values.verbose === true)
-  const plan = await planFromTemplate(values.manifest as string, path.resolve(values.output as string))
-  const result = await build({
-    configPath: values.config as string,
+  const configPath = path.resolve(values.config as string)
+  const product = await makeProduct({
+    configPath,
     outputPath: values.output as string,
-    manifest: plan,
+    baseDir: path.dirname(configPath),
     sourceDateEpoch: process.env['SOURCE_DATE_EPOCH'],
     useCache: values['no-cache'] !== true,
     allowDynamic: values['allow-dynamic'] === true,
     token: process.env['GITHUB_TOKEN'] || process.env['GH_TOKEN'] || undefined,
+    manifest: { template: values.manifest as string },
+    record: values['no-record'] !== true,
+    sums: values['no-sums'] !== true,
     log
   })
+  const result = product.build
+  const manifest = product.manifest
   const a = result.archive
-  const manifest = await writePluginManifest(plan, { sha256: a.sha256 }, log)
   const lines = [
     displayPath(a.path),
     `  checksum:       sha256:${a.sha256}`,
@@ -149,6 +158,8 @@ async function buildCommand(args: string[]): Promise<number> {
     `  mtime:          ${result.epoch}`
   ]
   if (manifest) lines.push(`  manifest:       ${displayPath(manifest.path)}`)
+  if (product.record) lines.push(`  build record:   ${displayPath(product.record.path)}`)
+  if (product.sumsPath) lines.push(`  SHA256SUMS:     ${displayPath(product.sumsPath)}`)
   process.stdout.write(`${lines.join('\n')}\n`)
   return EXIT_OK
 }
@@ -159,7 +170,7 @@ function displayPath(file: string): string {
   return relative && !relative.startsWith('..') && !path.isAbsolute(relative) ? relative : file
 }
 
-function describeAgent(result: Awaited<ReturnType<typeof build>>): string {
+function describeAgent(result: BuildResult): string {
   const agent = result.agent
   if (!agent) return `none (${result.config.init.mode} init mode)`
   if (agent.strategy === 'release') return `${agent.tag} (release, sha256:${agent.sha256})`
@@ -204,33 +215,18 @@ async function bootCommand(args: string[]): Promise<number> {
   const timeoutSeconds = Number(values.timeout)
   if (!Number.isFinite(timeoutSeconds) || timeoutSeconds <= 0) throw new UsageError('--timeout takes a number of seconds')
   const log = stderrLogger(values.verbose === true)
-  const manifestJson = values.manifest
-    ? readRegularFile(values.manifest as string, { what: 'manifest', maxBytes: MiB }).toString('utf8')
-    : undefined
-  let health
-  if (values.health) {
-    if (!manifestJson) throw new UsageError('--health needs --manifest (for workload.base_url and health_check)')
-    const m = JSON.parse(manifestJson) as { workload?: { base_url?: string }; health_check?: { endpoint?: string; timeout_ms?: number } }
-    const base = new URL(m.workload?.base_url ?? 'http://127.0.0.1:80')
-    health = {
-      guestPort: Number(base.port || 80),
-      endpoint: m.health_check?.endpoint ?? '/',
-      timeoutMs: m.health_check?.timeout_ms || timeoutSeconds * 1000
-    }
-  }
-  const kernel = await obtainKernel(values.kernel as string | undefined, values['kernel-sha256'] as string | undefined, log)
-  const result = await bootImage({
-    archive: positionals[0] as string,
-    kernel,
-    ...(values.expect ? { expect: values.expect as string } : {}),
-    timeoutSeconds,
-    ...(manifestJson ? { manifest: manifestJson } : {}),
-    ...(health ? { health } : {}),
-    log
+  const manifest = values.manifest ? { json: readRegularFile(values.manifest as string, { what: 'manifest', maxBytes: MiB }).toString('utf8'), path: values.manifest as string } : undefined
+  if (values.health && !manifest) throw new UsageError('--health needs --manifest (for workload.base_url and health_check)')
+  const settings = bootSettings(manifest, {
+    health: values.health === true,
+    expect: values.expect as string | undefined,
+    timeoutSeconds
   })
+  const kernel = await obtainKernel(values.kernel as string | undefined, values['kernel-sha256'] as string | undefined, log)
+  const result = await bootImage({ archive: positionals[0] as string, kernel, ...settings, log })
   if (values.console || !result.ok) process.stdout.write(`${result.consoleTail.trimEnd()}\n`)
   if (!result.ok) {
-    process.stderr.write(`error: boot failed (${result.accel}): ${result.reason ?? 'unknown reason'}\n`)
+    process.stderr.write(`error: boot smoke test failed (${result.accel}): ${result.reason ?? 'unknown reason'}\n`)
     return EXIT_FAILURE
   }
   process.stdout.write(

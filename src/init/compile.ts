@@ -81,8 +81,8 @@ export async function compileInit(options: { log: Logger; useCache: boolean; cc?
         `compiling the C init failed${staticLibc ? ': the static C library is missing' : ''}.\n${stderr.trim()}`,
         {
           fix: staticLibc
-            ? 'install the static C library (Debian/Ubuntu: sudo apt-get install libc6-dev; Fedora: glibc-static).'
-            : 'check that gcc can build static binaries (sudo apt-get install gcc libc6-dev).'
+            ? 'install the static C library (Debian/Ubuntu, as root: apt install libc6-dev; Fedora: glibc-static).'
+            : 'check that gcc can build static binaries (Debian/Ubuntu, as root: apt install gcc libc6-dev).'
         }
       )
     }
@@ -115,7 +115,7 @@ async function compilerIdentity(cc: string): Promise<{ version: string; fingerpr
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
       throw new FledgeError(`the C compiler "${cc}" was not found; it builds the image's /init.`, {
-        fix: 'install gcc and the static C library (Debian/Ubuntu: sudo apt-get install gcc libc6-dev), or set CC.'
+        fix: 'install gcc and the static C library (Debian/Ubuntu, as root: apt install gcc libc6-dev), or set CC.'
       })
     }
     throw error

@@ -15,7 +15,8 @@ export interface NotesInput {
   sourceDateEpoch: number
   agentTag?: string | undefined
   busyboxSha256: string
-  recordName?: string | undefined
+  /** Where the build wrote the image and its build record, relative to the repository root. */
+  rebuild?: { artifactPath: string; recordPath: string; recordUrl: string; serverUrl: string } | undefined
 }
 
 export function releaseNotes(n: NotesInput): string {
@@ -51,13 +52,16 @@ export function releaseNotes(n: NotesInput): string {
     `- busybox: \`sha256:${n.busyboxSha256}\``,
     ''
   )
-  if (n.recordName) {
+  if (n.rebuild) {
+    // Image and record go back where the build wrote them; verify finds the inputs from the record's own folder.
+    const r = n.rebuild
     lines.push(
       '```bash',
-      `git clone --branch ${n.tag} https://github.com/${n.repository} plugin && cd plugin`,
-      `curl -fsSLO ${n.artifactUrl.replace(/[^/]+$/, n.recordName)}`,
+      `git clone --branch ${n.tag} ${r.serverUrl.replace(/\/+$/, '')}/${n.repository} plugin && cd plugin`,
+      `curl -fsSL -o ${r.artifactPath} ${n.artifactUrl}`,
+      `curl -fsSL -o ${r.recordPath} ${r.recordUrl}`,
       `git clone --depth 1 --branch v${n.toolVersion} https://github.com/volantvm/fledge-action /tmp/fledge-action`,
-      `node /tmp/fledge-action/dist/cli/index.js verify ${n.artifactName} --record ${n.recordName}`,
+      `node /tmp/fledge-action/dist/cli/index.js verify ${r.artifactPath} --record ${r.recordPath}`,
       '```',
       ''
     )

@@ -12,6 +12,12 @@ export const RECORD_SCHEMA = 'fledge-action/build-record/v1'
  */
 export interface BuildRecord {
   schema: typeof RECORD_SCHEMA
+  /**
+   * The folder every path below is relative to (the Action's working-directory),
+   * written relative to the record's own folder, so `verify` finds the inputs
+   * from any current folder.
+   */
+  base: string
   tool: { name: 'fledge-action'; version: string; runtime: string; platform: string }
   config: { path: string; sha256: string; initMode: string }
   sourceDateEpoch: number
@@ -24,10 +30,10 @@ export interface BuildRecord {
 
 export async function makeBuildRecord(
   result: BuildResult,
-  options: { baseDir: string; manifest?: { path: string; json: string } | undefined }
+  options: { baseDir: string; recordDir?: string | undefined; manifest?: { path: string; json: string } | undefined }
 ): Promise<BuildRecord> {
   const config = result.config
-  const relative = (p: string) => path.relative(options.baseDir, p).split(path.sep).join('/') || '.'
+  const relative = (p: string, from = options.baseDir) => path.relative(from, p).split(path.sep).join('/') || '.'
   const mappings = result.entries
     .filter((e) => e.origin.startsWith('mapping '))
     .map((e) => {
@@ -43,6 +49,7 @@ export async function makeBuildRecord(
     })
   const record: BuildRecord = {
     schema: RECORD_SCHEMA,
+    base: relative(path.resolve(options.baseDir), path.resolve(options.recordDir ?? options.baseDir)),
     tool: { name: 'fledge-action', version: toolVersion(), runtime: `node ${process.version}`, platform: `${process.platform}-${process.arch}` },
     config: {
       path: relative(config.file),

@@ -30,7 +30,8 @@ export async function verifyArchive(options: {
   const archiveSha256 = await sha256File(options.archive).catch((error: NodeJS.ErrnoException) => {
     throw new FledgeError(`cannot read ${options.archive} (${error.code ?? error.message}).`, { fix: 'pass the downloaded image.' })
   })
-  const configPath = options.configPath ?? path.resolve(record.config.path)
+  const base = recordBase(options.record, record)
+  const configPath = options.configPath ?? path.resolve(base, record.config.path)
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'fledge-verify-'))
   const rebuild = removeLater(dir)
   try {
@@ -48,7 +49,7 @@ export async function verifyArchive(options: {
     }
     const match = rebuilt.archive.sha256 === archiveSha256
     if (!match) {
-      const fresh = await makeBuildRecord(rebuilt, { baseDir: process.cwd() })
+      const fresh = await makeBuildRecord(rebuilt, { baseDir: base, recordDir: path.dirname(path.resolve(options.record)) })
       differences.push(...compareRecords(record, fresh))
       if (differences.length === 0) {
         differences.push(
@@ -62,6 +63,11 @@ export async function verifyArchive(options: {
   } finally {
     await rebuild.dispose()
   }
+}
+
+/** The folder the record's paths are relative to; records without `base` were written with it as the current folder. */
+function recordBase(file: string, record: BuildRecord): string {
+  return record.base === undefined ? process.cwd() : path.resolve(path.dirname(path.resolve(file)), record.base)
 }
 
 async function readRecord(file: string): Promise<BuildRecord> {

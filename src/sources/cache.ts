@@ -24,11 +24,18 @@ import { diskFullError } from './http.js'
 const ARCH = 'any'
 const RECORD = 'fledge-entry.json'
 
-export function ensureCacheEnvironment(): void {
-  if (process.env['RUNNER_TOOL_CACHE'] && process.env['RUNNER_TEMP']) return
-  const base = process.env['XDG_CACHE_HOME'] || path.join(os.homedir(), '.cache')
-  process.env['RUNNER_TOOL_CACHE'] ||= path.join(base, 'fledge-action', 'tool-cache')
-  process.env['RUNNER_TEMP'] ||= path.join(os.tmpdir(), `fledge-action-${process.getuid?.() ?? 'user'}`)
+export interface CacheFolders {
+  toolCache: string
+  temp: string
+}
+
+/** RUNNER_TOOL_CACHE and RUNNER_TEMP when set (read, never written: the engine leaves process.env alone), else the user's folders. */
+export function cacheFolders(env: NodeJS.ProcessEnv = process.env): CacheFolders {
+  const base = env['XDG_CACHE_HOME'] || path.join(os.homedir(), '.cache')
+  return {
+    toolCache: env['RUNNER_TOOL_CACHE'] || path.join(base, 'fledge-action', 'tool-cache'),
+    temp: env['RUNNER_TEMP'] || path.join(os.tmpdir(), `fledge-action-${process.getuid?.() ?? 'user'}`)
+  }
 }
 
 export function cacheVersion(key: string): string {
@@ -58,7 +65,6 @@ export interface CacheSlot {
  * fetches or compiles it again.
  */
 export async function findVerified(slot: CacheSlot, expected: string | undefined, log: Logger): Promise<CachedFile | undefined> {
-  ensureCacheEnvironment()
   const found = entryPath(slot)
   if (!(await isFile(`${found}.complete`))) return undefined
   const checked = await checkEntry(found, slot.file, expected)
@@ -73,8 +79,7 @@ export async function findVerified(slot: CacheSlot, expected: string | undefined
 
 /** Copies `source` (whose bytes hash to `sha256`) into the slot, atomically; returns the cached file. */
 export async function storeVerified(source: string, slot: CacheSlot, sha256: string, log: Logger): Promise<CachedFile> {
-  ensureCacheEnvironment()
-  const root = process.env['RUNNER_TOOL_CACHE'] as string
+  const root = cacheFolders().toolCache
   const entry = entryPath(slot)
   let staging: string | undefined
   try {
@@ -106,7 +111,7 @@ export async function storeVerified(source: string, slot: CacheSlot, sha256: str
 }
 
 function entryPath(slot: CacheSlot): string {
-  return path.join(process.env['RUNNER_TOOL_CACHE'] as string, slot.tool, cacheVersion(slot.key), ARCH)
+  return path.join(cacheFolders().toolCache, slot.tool, cacheVersion(slot.key), ARCH)
 }
 
 const isFile = (file: string): Promise<boolean> => fs.stat(file).then((s) => s.isFile(), () => false)
@@ -156,8 +161,7 @@ async function evict(dir: string): Promise<void> {
 
 /** A fresh private folder under RUNNER_TEMP, removed when the build (or process) ends. */
 export async function makeTempDir(prefix: string): Promise<string> {
-  ensureCacheEnvironment()
-  const root = process.env['RUNNER_TEMP'] as string
+  const root = cacheFolders().temp
   await fs.mkdir(root, { recursive: true })
   const dir = await fs.mkdtemp(path.join(root, `${prefix}-`))
   removeLater(dir)

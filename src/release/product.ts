@@ -1,0 +1,103 @@
+import * as path from 'node:path'
+import { obtainKernel } from '../boot/kernel-source.js'
+import { bootSettings, type BootRequest } from '../boot/settings.js'
+import { bootImage, type BootResult } from '../boot/smoke.js'
+import { build, type BuildOptions, type BuildResult } from '../build.js'
+import { FledgeError } from '../errors.js'
+import { sha256File } from '../hash.js'
+import { checkSizeBudget } from '../image/budget.js'
+import { planFromTemplate, writeFileAtomic, writePluginManifest, type ManifestPlan, type WrittenManifest } from '../manifest/index.js'
+import { sha256sums } from './notes.js'
+import { makeBuildRecord, type BuildRecord } from './record.js'
+
+export interface ProductOptions extends Omit<BuildOptions, 'manifest'> {
+  /** Paths in the build record are relative to this folder (the Action's working-directory). */
+  baseDir: string
+  /** A manifest JSON to rewrite in place, or a manifest.toml template (used when it exists). */
+  manifest?: { rewrite: string } | { template: string } | undefined
+  /** initramfs.url and version to write into the manifest; undefined keeps (rewrite) or derives them. */
+  manifestUrl?: string | undefined
+  manifestVersion?: string | undefined
+  /** Fail when the compressed image is larger (bytes). */
+  maxSize?: number | undefined
+  /** Write `<output>.build.json` (default true). */
+  record?: boolean
+  /** Write SHA256SUMS beside the image (default true). */
+  sums?: boolean
+  /** Boot the image as a smoke test. */
+  boot?: (BootRequest & { kernel?: string | undefined; kernelSha256?: string | undefined }) | undefined
+}
+
+/** A file the build produced, in the order a release lists them. */
+export interface ProductFile {
+  path: string
+  name: string
+  contentType: string
+  sha256: string
+}
+
+export interface ProductResult {
+  build: BuildResult
+  manifest?: WrittenManifest | undefined
+  record?: { path: string; record: BuildRecord } | undefined
+  sumsPath?: string | undefined
+  /** Image, manifest, build record, SHA256SUMS: what a release publishes. */
+  files: ProductFile[]
+  boot?: BootResult | undefined
+}
+
+/**
+ * Every product step, for both faces: build → checks → manifest → build
+ * record → SHA256SUMS → (optional) boot. The faces only map their inputs in
+ * and the result out.
+ */
+export async function makeProduct(options: ProductOptions): Promise<ProductResult> {
+  const { log } = options
+  const plan: ManifestPlan = !options.manifest
+    ? { kind: 'none' }
+    : 'rewrite' in options.manifest
+      ? { kind: 'rewrite', file: path.resolve(options.manifest.rewrite) }
+      : await planFromTemplate(path.resolve(options.manifest.template), path.resolve(options.outputPath))
+  const result = await build({ ...options, manifest: plan })
+  const archive = result.archive
+  checkSizeBudget(archive.size, options.maxSize, result.entries)
+
+  const manifest = await writePluginManifest(
+    plan,
+    { sha256: archive.sha256, url: options.manifestUrl, version: options.manifestVersion },
+    log
+  )
+
+  const files: ProductFile[] = [{ path: archive.path, name: path.basename(archive.path), contentType: 'application/gzip', sha256: archive.sha256 }]
+  if (manifest) files.push({ path: manifest.path, name: path.basename(manifest.path), contentType: 'application/json', sha256: await sha256File(manifest.path) })
+
+  const product: ProductResult = { build: result, manifest, files }
+  if (options.record ?? true) {
+    const recordPath = `${archive.path}.build.json`
+    const record = await makeBuildRecord(result, { baseDir: options.baseDir, recordDir: path.dirname(recordPath), manifest })
+    const text = `${JSON.stringify(record, null, 2)}\n`
+    await writeFileAtomic(recordPath, text)
+    product.record = { path: recordPath, record }
+    files.push({ path: recordPath, name: path.basename(recordPath), contentType: 'application/json', sha256: await sha256File(recordPath) })
+  }
+  if (options.sums ?? true) {
+    const sumsPath = path.join(path.dirname(archive.path), 'SHA256SUMS')
+    await writeFileAtomic(sumsPath, sha256sums(files))
+    product.sumsPath = sumsPath
+    files.push({ path: sumsPath, name: 'SHA256SUMS', contentType: 'text/plain', sha256: await sha256File(sumsPath) })
+  }
+
+  if (options.boot) {
+    const kernel = await obtainKernel(options.boot.kernel || undefined, options.boot.kernelSha256 || undefined, log)
+    const boot = await bootImage({ archive: archive.path, kernel, ...bootSettings(manifest, options.boot), log })
+    if (!boot.ok) {
+      throw new FledgeError(`boot smoke test failed: ${boot.reason ?? 'unknown reason'}`, {
+        key: 'smoke-test',
+        fix: 'read the console tail above; see "Troubleshooting" in the README.'
+      })
+    }
+    log.info(`Boot smoke test passed (${boot.accel}): marker after ${boot.markerMs ?? '?'} ms${boot.healthMs ? `, HTTP 200 after ${boot.healthMs} ms` : ''}`)
+    product.boot = boot
+  }
+  return product
+}
