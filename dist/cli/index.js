@@ -5059,7 +5059,7 @@ exports.validateUnion = validateUnion;
 
 /***/ }),
 
-/***/ 7491:
+/***/ 9872:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -5080,7 +5080,7 @@ exports["default"] = def;
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
-const id_1 = __nccwpck_require__(7491);
+const id_1 = __nccwpck_require__(9872);
 const ref_1 = __nccwpck_require__(2996);
 const core = [
     "$schema",
@@ -8024,3245 +8024,6 @@ function escapeJsonPtr(str) {
     }
     exports.applyEdits = applyEdits;
 });
-
-
-/***/ }),
-
-/***/ 9379:
-/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
-
-
-
-const ANY = Symbol('SemVer ANY')
-// hoisted class for cyclic dependency
-class Comparator {
-  static get ANY () {
-    return ANY
-  }
-
-  constructor (comp, options) {
-    options = parseOptions(options)
-
-    if (comp instanceof Comparator) {
-      if (comp.loose === !!options.loose) {
-        return comp
-      } else {
-        comp = comp.value
-      }
-    }
-
-    comp = comp.trim().split(/\s+/).join(' ')
-    debug('comparator', comp, options)
-    this.options = options
-    this.loose = !!options.loose
-    this.parse(comp)
-
-    if (this.semver === ANY) {
-      this.value = ''
-    } else {
-      this.value = this.operator + this.semver.version
-    }
-
-    debug('comp', this)
-  }
-
-  parse (comp) {
-    const r = this.options.loose ? re[t.COMPARATORLOOSE] : re[t.COMPARATOR]
-    const m = comp.match(r)
-
-    if (!m) {
-      throw new TypeError(`Invalid comparator: ${comp}`)
-    }
-
-    this.operator = m[1] !== undefined ? m[1] : ''
-    if (this.operator === '=') {
-      this.operator = ''
-    }
-
-    // if it literally is just '>' or '' then allow anything.
-    if (!m[2]) {
-      this.semver = ANY
-    } else {
-      this.semver = new SemVer(m[2], this.options.loose)
-    }
-  }
-
-  toString () {
-    return this.value
-  }
-
-  test (version) {
-    debug('Comparator.test', version, this.options.loose)
-
-    if (this.semver === ANY || version === ANY) {
-      return true
-    }
-
-    if (typeof version === 'string') {
-      try {
-        version = new SemVer(version, this.options)
-      } catch (er) {
-        return false
-      }
-    }
-
-    return cmp(version, this.operator, this.semver, this.options)
-  }
-
-  intersects (comp, options) {
-    if (!(comp instanceof Comparator)) {
-      throw new TypeError('a Comparator is required')
-    }
-
-    if (this.operator === '') {
-      if (this.value === '') {
-        return true
-      }
-      return new Range(comp.value, options).test(this.value)
-    } else if (comp.operator === '') {
-      if (comp.value === '') {
-        return true
-      }
-      return new Range(this.value, options).test(comp.semver)
-    }
-
-    options = parseOptions(options)
-
-    // Special cases where nothing can possibly be lower
-    if (options.includePrerelease &&
-      (this.value === '<0.0.0-0' || comp.value === '<0.0.0-0')) {
-      return false
-    }
-    if (!options.includePrerelease &&
-      (this.value.startsWith('<0.0.0') || comp.value.startsWith('<0.0.0'))) {
-      return false
-    }
-
-    // Same direction increasing (> or >=)
-    if (this.operator.startsWith('>') && comp.operator.startsWith('>')) {
-      return true
-    }
-    // Same direction decreasing (< or <=)
-    if (this.operator.startsWith('<') && comp.operator.startsWith('<')) {
-      return true
-    }
-    // same SemVer and both sides are inclusive (<= or >=)
-    if (
-      (this.semver.version === comp.semver.version) &&
-      this.operator.includes('=') && comp.operator.includes('=')) {
-      return true
-    }
-    // opposite directions less than
-    if (cmp(this.semver, '<', comp.semver, options) &&
-      this.operator.startsWith('>') && comp.operator.startsWith('<')) {
-      return true
-    }
-    // opposite directions greater than
-    if (cmp(this.semver, '>', comp.semver, options) &&
-      this.operator.startsWith('<') && comp.operator.startsWith('>')) {
-      return true
-    }
-    return false
-  }
-}
-
-module.exports = Comparator
-
-const parseOptions = __nccwpck_require__(356)
-const { safeRe: re, t } = __nccwpck_require__(5471)
-const cmp = __nccwpck_require__(8646)
-const debug = __nccwpck_require__(1159)
-const SemVer = __nccwpck_require__(7163)
-const Range = __nccwpck_require__(6782)
-
-
-/***/ }),
-
-/***/ 6782:
-/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
-
-
-
-const SPACE_CHARACTERS = /\s+/g
-
-// hoisted class for cyclic dependency
-class Range {
-  constructor (range, options) {
-    options = parseOptions(options)
-
-    if (range instanceof Range) {
-      if (
-        range.loose === !!options.loose &&
-        range.includePrerelease === !!options.includePrerelease
-      ) {
-        return range
-      } else {
-        return new Range(range.raw, options)
-      }
-    }
-
-    if (range instanceof Comparator) {
-      // just put it in the set and return
-      this.raw = range.value
-      this.set = [[range]]
-      this.formatted = undefined
-      return this
-    }
-
-    this.options = options
-    this.loose = !!options.loose
-    this.includePrerelease = !!options.includePrerelease
-
-    // First reduce all whitespace as much as possible so we do not have to rely
-    // on potentially slow regexes like \s*. This is then stored and used for
-    // future error messages as well.
-    this.raw = range.trim().replace(SPACE_CHARACTERS, ' ')
-
-    // First, split on ||
-    this.set = this.raw
-      .split('||')
-      // map the range to a 2d array of comparators
-      .map(r => this.parseRange(r.trim()))
-      // throw out any comparator lists that are empty
-      // this generally means that it was not a valid range, which is allowed
-      // in loose mode, but will still throw if the WHOLE range is invalid.
-      .filter(c => c.length)
-
-    if (!this.set.length) {
-      throw new TypeError(`Invalid SemVer Range: ${this.raw}`)
-    }
-
-    // if we have any that are not the null set, throw out null sets.
-    if (this.set.length > 1) {
-      // keep the first one, in case they're all null sets
-      const first = this.set[0]
-      this.set = this.set.filter(c => !isNullSet(c[0]))
-      if (this.set.length === 0) {
-        this.set = [first]
-      } else if (this.set.length > 1) {
-        // if we have any that are *, then the range is just *
-        for (const c of this.set) {
-          if (c.length === 1 && isAny(c[0])) {
-            this.set = [c]
-            break
-          }
-        }
-      }
-    }
-
-    this.formatted = undefined
-  }
-
-  get range () {
-    if (this.formatted === undefined) {
-      this.formatted = ''
-      for (let i = 0; i < this.set.length; i++) {
-        if (i > 0) {
-          this.formatted += '||'
-        }
-        const comps = this.set[i]
-        for (let k = 0; k < comps.length; k++) {
-          if (k > 0) {
-            this.formatted += ' '
-          }
-          this.formatted += comps[k].toString().trim()
-        }
-      }
-    }
-    return this.formatted
-  }
-
-  format () {
-    return this.range
-  }
-
-  toString () {
-    return this.range
-  }
-
-  parseRange (range) {
-    // strip build metadata so it can't bleed into the version
-    range = range.replace(BUILDSTRIPRE, '')
-
-    // memoize range parsing for performance.
-    // this is a very hot path, and fully deterministic.
-    const memoOpts =
-      (this.options.includePrerelease && FLAG_INCLUDE_PRERELEASE) |
-      (this.options.loose && FLAG_LOOSE)
-    const memoKey = memoOpts + ':' + range
-    const cached = cache.get(memoKey)
-    if (cached) {
-      return cached
-    }
-
-    const loose = this.options.loose
-    // `1.2.3 - 1.2.4` => `>=1.2.3 <=1.2.4`
-    const hr = loose ? re[t.HYPHENRANGELOOSE] : re[t.HYPHENRANGE]
-    range = range.replace(hr, hyphenReplace(this.options.includePrerelease))
-    debug('hyphen replace', range)
-
-    // `> 1.2.3 < 1.2.5` => `>1.2.3 <1.2.5`
-    range = trimComparatorWhitespace(range)
-    debug('comparator trim', range)
-
-    // `~ 1.2.3` => `~1.2.3`
-    range = range.replace(re[t.TILDETRIM], tildeTrimReplace)
-    debug('tilde trim', range)
-
-    // `^ 1.2.3` => `^1.2.3`
-    range = range.replace(re[t.CARETTRIM], caretTrimReplace)
-    debug('caret trim', range)
-
-    // At this point, the range is completely trimmed and
-    // ready to be split into comparators.
-
-    let rangeList = range
-      .split(' ')
-      .map(comp => parseComparator(comp, this.options))
-      .join(' ')
-      .split(/\s+/)
-      // >=0.0.0 is equivalent to *
-      .map(comp => replaceGTE0(comp, this.options))
-
-    if (loose) {
-      // in loose mode, throw out any that are not valid comparators
-      rangeList = rangeList.filter(comp => {
-        debug('loose invalid filter', comp, this.options)
-        return !!comp.match(re[t.COMPARATORLOOSE])
-      })
-    }
-    debug('range list', rangeList)
-
-    // if any comparators are the null set, then replace with JUST null set
-    // if more than one comparator, remove any * comparators
-    // also, don't include the same comparator more than once
-    const rangeMap = new Map()
-    const comparators = rangeList.map(comp => new Comparator(comp, this.options))
-    for (const comp of comparators) {
-      if (isNullSet(comp)) {
-        return [comp]
-      }
-      rangeMap.set(comp.value, comp)
-    }
-    if (rangeMap.size > 1 && rangeMap.has('')) {
-      rangeMap.delete('')
-    }
-
-    const result = [...rangeMap.values()]
-    cache.set(memoKey, result)
-    return result
-  }
-
-  intersects (range, options) {
-    if (!(range instanceof Range)) {
-      throw new TypeError('a Range is required')
-    }
-
-    return this.set.some((thisComparators) => {
-      return (
-        isSatisfiable(thisComparators, options) &&
-        range.set.some((rangeComparators) => {
-          return (
-            isSatisfiable(rangeComparators, options) &&
-            thisComparators.every((thisComparator) => {
-              return rangeComparators.every((rangeComparator) => {
-                return thisComparator.intersects(rangeComparator, options)
-              })
-            })
-          )
-        })
-      )
-    })
-  }
-
-  // if ANY of the sets match ALL of its comparators, then pass
-  test (version) {
-    if (!version) {
-      return false
-    }
-
-    if (typeof version === 'string') {
-      try {
-        version = new SemVer(version, this.options)
-      } catch (er) {
-        return false
-      }
-    }
-
-    for (let i = 0; i < this.set.length; i++) {
-      if (testSet(this.set[i], version, this.options)) {
-        return true
-      }
-    }
-    return false
-  }
-}
-
-module.exports = Range
-
-const LRU = __nccwpck_require__(1383)
-const cache = new LRU()
-
-const parseOptions = __nccwpck_require__(356)
-const Comparator = __nccwpck_require__(9379)
-const debug = __nccwpck_require__(1159)
-const SemVer = __nccwpck_require__(7163)
-const trimComparatorWhitespace = __nccwpck_require__(9737)
-const {
-  safeRe: re,
-  src,
-  t,
-  tildeTrimReplace,
-  caretTrimReplace,
-} = __nccwpck_require__(5471)
-const { FLAG_INCLUDE_PRERELEASE, FLAG_LOOSE } = __nccwpck_require__(5101)
-
-// unbounded global build-metadata stripper used by parseRange
-const BUILDSTRIPRE = new RegExp(src[t.BUILD], 'g')
-
-const isNullSet = c => c.value === '<0.0.0-0'
-const isAny = c => c.value === ''
-
-// take a set of comparators and determine whether there
-// exists a version which can satisfy it
-const isSatisfiable = (comparators, options) => {
-  let result = true
-  const remainingComparators = comparators.slice()
-  let testComparator = remainingComparators.pop()
-
-  while (result && remainingComparators.length) {
-    result = remainingComparators.every((otherComparator) => {
-      return testComparator.intersects(otherComparator, options)
-    })
-
-    testComparator = remainingComparators.pop()
-  }
-
-  return result
-}
-
-// comprised of xranges, tildes, stars, and gtlt's at this point.
-// already replaced the hyphen ranges
-// turn into a set of JUST comparators.
-const parseComparator = (comp, options) => {
-  comp = comp.replace(re[t.BUILD], '')
-  debug('comp', comp, options)
-  comp = replaceCarets(comp, options)
-  debug('caret', comp)
-  comp = replaceTildes(comp, options)
-  debug('tildes', comp)
-  comp = replaceXRanges(comp, options)
-  debug('xrange', comp)
-  comp = replaceStars(comp, options)
-  debug('stars', comp)
-  return comp
-}
-
-const isX = id => !id || id.toLowerCase() === 'x' || id === '*'
-
-const invalidXRangeOrder = (M, m, p) => (
-  (isX(M) && !isX(m)) ||
-  (isX(m) && p && !isX(p))
-)
-
-// ~, ~> --> * (any, kinda silly)
-// ~2, ~2.x, ~2.x.x, ~>2, ~>2.x ~>2.x.x --> >=2.0.0 <3.0.0-0
-// ~2.0, ~2.0.x, ~>2.0, ~>2.0.x --> >=2.0.0 <2.1.0-0
-// ~1.2, ~1.2.x, ~>1.2, ~>1.2.x --> >=1.2.0 <1.3.0-0
-// ~1.2.3, ~>1.2.3 --> >=1.2.3 <1.3.0-0
-// ~1.2.0, ~>1.2.0 --> >=1.2.0 <1.3.0-0
-// ~0.0.1 --> >=0.0.1 <0.1.0-0
-const replaceTildes = (comp, options) => {
-  return comp
-    .trim()
-    .split(/\s+/)
-    .map((c) => replaceTilde(c, options))
-    .join(' ')
-}
-
-const replaceTilde = (comp, options) => {
-  const r = options.loose ? re[t.TILDELOOSE] : re[t.TILDE]
-  // if we're including prereleases in the match, then the lower bound is
-  // -0, the lowest possible prerelease value, just like x-ranges and carets.
-  // this keeps `~1.2` equivalent to the `1.2.x` x-range it's documented as.
-  const z = options.includePrerelease ? '-0' : ''
-  return comp.replace(r, (_, M, m, p, pr) => {
-    debug('tilde', comp, _, M, m, p, pr)
-    let ret
-
-    if (isX(M)) {
-      ret = ''
-    } else if (isX(m)) {
-      ret = `>=${M}.0.0${z} <${+M + 1}.0.0-0`
-    } else if (isX(p)) {
-      // ~1.2 == >=1.2.0 <1.3.0-0
-      ret = `>=${M}.${m}.0${z} <${M}.${+m + 1}.0-0`
-    } else if (pr) {
-      debug('replaceTilde pr', pr)
-      ret = `>=${M}.${m}.${p}-${pr
-      } <${M}.${+m + 1}.0-0`
-    } else {
-      // ~1.2.3 == >=1.2.3 <1.3.0-0
-      ret = `>=${M}.${m}.${p
-      } <${M}.${+m + 1}.0-0`
-    }
-
-    debug('tilde return', ret)
-    return ret
-  })
-}
-
-// ^ --> * (any, kinda silly)
-// ^2, ^2.x, ^2.x.x --> >=2.0.0 <3.0.0-0
-// ^2.0, ^2.0.x --> >=2.0.0 <3.0.0-0
-// ^1.2, ^1.2.x --> >=1.2.0 <2.0.0-0
-// ^1.2.3 --> >=1.2.3 <2.0.0-0
-// ^1.2.0 --> >=1.2.0 <2.0.0-0
-// ^0.0.1 --> >=0.0.1 <0.0.2-0
-// ^0.1.0 --> >=0.1.0 <0.2.0-0
-const replaceCarets = (comp, options) => {
-  return comp
-    .trim()
-    .split(/\s+/)
-    .map((c) => replaceCaret(c, options))
-    .join(' ')
-}
-
-const replaceCaret = (comp, options) => {
-  debug('caret', comp, options)
-  const r = options.loose ? re[t.CARETLOOSE] : re[t.CARET]
-  const z = options.includePrerelease ? '-0' : ''
-  return comp.replace(r, (_, M, m, p, pr) => {
-    debug('caret', comp, _, M, m, p, pr)
-    let ret
-
-    if (isX(M)) {
-      ret = ''
-    } else if (isX(m)) {
-      ret = `>=${M}.0.0${z} <${+M + 1}.0.0-0`
-    } else if (isX(p)) {
-      if (M === '0') {
-        ret = `>=${M}.${m}.0${z} <${M}.${+m + 1}.0-0`
-      } else {
-        ret = `>=${M}.${m}.0${z} <${+M + 1}.0.0-0`
-      }
-    } else if (pr) {
-      debug('replaceCaret pr', pr)
-      if (M === '0') {
-        if (m === '0') {
-          ret = `>=${M}.${m}.${p}-${pr
-          } <${M}.${m}.${+p + 1}-0`
-        } else {
-          ret = `>=${M}.${m}.${p}-${pr
-          } <${M}.${+m + 1}.0-0`
-        }
-      } else {
-        ret = `>=${M}.${m}.${p}-${pr
-        } <${+M + 1}.0.0-0`
-      }
-    } else {
-      debug('no pr')
-      if (M === '0') {
-        if (m === '0') {
-          ret = `>=${M}.${m}.${p
-          } <${M}.${m}.${+p + 1}-0`
-        } else {
-          ret = `>=${M}.${m}.${p
-          } <${M}.${+m + 1}.0-0`
-        }
-      } else {
-        ret = `>=${M}.${m}.${p
-        } <${+M + 1}.0.0-0`
-      }
-    }
-
-    debug('caret return', ret)
-    return ret
-  })
-}
-
-const replaceXRanges = (comp, options) => {
-  debug('replaceXRanges', comp, options)
-  return comp
-    .split(/\s+/)
-    .map((c) => replaceXRange(c, options))
-    .join(' ')
-}
-
-const replaceXRange = (comp, options) => {
-  comp = comp.trim()
-  const r = options.loose ? re[t.XRANGELOOSE] : re[t.XRANGE]
-  return comp.replace(r, (ret, gtlt, M, m, p, pr) => {
-    debug('xRange', comp, ret, gtlt, M, m, p, pr)
-    if (invalidXRangeOrder(M, m, p)) {
-      return comp
-    }
-
-    const xM = isX(M)
-    const xm = xM || isX(m)
-    const xp = xm || isX(p)
-    const anyX = xp
-
-    if (gtlt === '=' && anyX) {
-      gtlt = ''
-    }
-
-    // if we're including prereleases in the match, then we need
-    // to fix this to -0, the lowest possible prerelease value
-    pr = options.includePrerelease ? '-0' : ''
-
-    if (xM) {
-      if (gtlt === '>' || gtlt === '<') {
-        // nothing is allowed
-        ret = '<0.0.0-0'
-      } else {
-        // nothing is forbidden
-        ret = '*'
-      }
-    } else if (gtlt && anyX) {
-      // we know patch is an x, because we have any x at all.
-      // replace X with 0
-      if (xm) {
-        m = 0
-      }
-      p = 0
-
-      if (gtlt === '>') {
-        // >1 => >=2.0.0
-        // >1.2 => >=1.3.0
-        gtlt = '>='
-        if (xm) {
-          M = +M + 1
-          m = 0
-          p = 0
-        } else {
-          m = +m + 1
-          p = 0
-        }
-      } else if (gtlt === '<=') {
-        // <=0.7.x is actually <0.8.0, since any 0.7.x should
-        // pass.  Similarly, <=7.x is actually <8.0.0, etc.
-        gtlt = '<'
-        if (xm) {
-          M = +M + 1
-        } else {
-          m = +m + 1
-        }
-      }
-
-      if (gtlt === '<') {
-        pr = '-0'
-      }
-
-      ret = `${gtlt + M}.${m}.${p}${pr}`
-    } else if (xm) {
-      ret = `>=${M}.0.0${pr} <${+M + 1}.0.0-0`
-    } else if (xp) {
-      ret = `>=${M}.${m}.0${pr
-      } <${M}.${+m + 1}.0-0`
-    }
-
-    debug('xRange return', ret)
-
-    return ret
-  })
-}
-
-// Because * is AND-ed with everything else in the comparator,
-// and '' means "any version", just remove the *s entirely.
-const replaceStars = (comp, options) => {
-  debug('replaceStars', comp, options)
-  // Looseness is ignored here.  star is always as loose as it gets!
-  return comp
-    .trim()
-    .replace(re[t.STAR], '')
-}
-
-const replaceGTE0 = (comp, options) => {
-  debug('replaceGTE0', comp, options)
-  return comp
-    .trim()
-    .replace(re[options.includePrerelease ? t.GTE0PRE : t.GTE0], '')
-}
-
-// This function is passed to string.replace(re[t.HYPHENRANGE])
-// M, m, patch, prerelease, build
-// 1.2 - 3.4.5 => >=1.2.0 <=3.4.5
-// 1.2.3 - 3.4 => >=1.2.0 <3.5.0-0 Any 3.4.x will do
-// 1.2 - 3.4 => >=1.2.0 <3.5.0-0
-// TODO build?
-const hyphenReplace = incPr => ($0,
-  from, fM, fm, fp, fpr, fb,
-  to, tM, tm, tp, tpr) => {
-  if (isX(fM)) {
-    from = ''
-  } else if (isX(fm)) {
-    from = `>=${fM}.0.0${incPr ? '-0' : ''}`
-  } else if (isX(fp)) {
-    from = `>=${fM}.${fm}.0${incPr ? '-0' : ''}`
-  } else if (fpr) {
-    from = `>=${from}`
-  } else {
-    from = `>=${from}${incPr ? '-0' : ''}`
-  }
-
-  if (isX(tM)) {
-    to = ''
-  } else if (isX(tm)) {
-    to = `<${+tM + 1}.0.0-0`
-  } else if (isX(tp)) {
-    to = `<${tM}.${+tm + 1}.0-0`
-  } else if (tpr) {
-    to = `<=${tM}.${tm}.${tp}-${tpr}`
-  } else if (incPr) {
-    to = `<${tM}.${tm}.${+tp + 1}-0`
-  } else {
-    to = `<=${to}`
-  }
-
-  return `${from} ${to}`.trim()
-}
-
-const testSet = (set, version, options) => {
-  for (let i = 0; i < set.length; i++) {
-    if (!set[i].test(version)) {
-      return false
-    }
-  }
-
-  if (version.prerelease.length && !options.includePrerelease) {
-    // Find the set of versions that are allowed to have prereleases
-    // For example, ^1.2.3-pr.1 desugars to >=1.2.3-pr.1 <2.0.0
-    // That should allow `1.2.3-pr.2` to pass.
-    // However, `1.2.4-alpha.notready` should NOT be allowed,
-    // even though it's within the range set by the comparators.
-    for (let i = 0; i < set.length; i++) {
-      debug(set[i].semver)
-      if (set[i].semver === Comparator.ANY) {
-        continue
-      }
-
-      if (set[i].semver.prerelease.length > 0) {
-        const allowed = set[i].semver
-        if (allowed.major === version.major &&
-            allowed.minor === version.minor &&
-            allowed.patch === version.patch) {
-          return true
-        }
-      }
-    }
-
-    // Version has a -pre, but it's not one of the ones we like.
-    return false
-  }
-
-  return true
-}
-
-
-/***/ }),
-
-/***/ 7163:
-/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
-
-
-
-const debug = __nccwpck_require__(1159)
-const { MAX_LENGTH, MAX_SAFE_INTEGER } = __nccwpck_require__(5101)
-const { safeRe: re, t } = __nccwpck_require__(5471)
-
-const parseOptions = __nccwpck_require__(356)
-const { compareIdentifiers } = __nccwpck_require__(3348)
-
-const isPrereleaseIdentifier = (prerelease, identifier) => {
-  const identifiers = identifier.split('.')
-  if (identifiers.length > prerelease.length) {
-    return false
-  }
-
-  for (let i = 0; i < identifiers.length; i++) {
-    if (compareIdentifiers(prerelease[i], identifiers[i]) !== 0) {
-      return false
-    }
-  }
-
-  return true
-}
-
-class SemVer {
-  constructor (version, options) {
-    options = parseOptions(options)
-
-    if (version instanceof SemVer) {
-      if (version.loose === !!options.loose &&
-        version.includePrerelease === !!options.includePrerelease) {
-        return version
-      } else {
-        version = version.version
-      }
-    } else if (typeof version !== 'string') {
-      throw new TypeError(`Invalid version. Must be a string. Got type "${typeof version}".`)
-    }
-
-    if (version.length > MAX_LENGTH) {
-      throw new TypeError(
-        `version is longer than ${MAX_LENGTH} characters`
-      )
-    }
-
-    debug('SemVer', version, options)
-    this.options = options
-    this.loose = !!options.loose
-    // this isn't actually relevant for versions, but keep it so that we
-    // don't run into trouble passing this.options around.
-    this.includePrerelease = !!options.includePrerelease
-
-    const m = version.trim().match(options.loose ? re[t.LOOSE] : re[t.FULL])
-
-    if (!m) {
-      throw new TypeError(`Invalid Version: ${version}`)
-    }
-
-    this.raw = version
-
-    // these are actually numbers
-    this.major = +m[1]
-    this.minor = +m[2]
-    this.patch = +m[3]
-
-    if (this.major > MAX_SAFE_INTEGER || this.major < 0) {
-      throw new TypeError('Invalid major version')
-    }
-
-    if (this.minor > MAX_SAFE_INTEGER || this.minor < 0) {
-      throw new TypeError('Invalid minor version')
-    }
-
-    if (this.patch > MAX_SAFE_INTEGER || this.patch < 0) {
-      throw new TypeError('Invalid patch version')
-    }
-
-    // numberify any prerelease numeric ids
-    if (!m[4]) {
-      this.prerelease = []
-    } else {
-      this.prerelease = m[4].split('.').map((id) => {
-        if (/^[0-9]+$/.test(id)) {
-          const num = +id
-          if (num >= 0 && num < MAX_SAFE_INTEGER) {
-            return num
-          }
-        }
-        return id
-      })
-    }
-
-    this.build = m[5] ? m[5].split('.') : []
-    this.format()
-  }
-
-  format () {
-    this.version = `${this.major}.${this.minor}.${this.patch}`
-    if (this.prerelease.length) {
-      this.version += `-${this.prerelease.join('.')}`
-    }
-    return this.version
-  }
-
-  toString () {
-    return this.version
-  }
-
-  compare (other) {
-    debug('SemVer.compare', this.version, this.options, other)
-    if (!(other instanceof SemVer)) {
-      if (typeof other === 'string' && other === this.version) {
-        return 0
-      }
-      other = new SemVer(other, this.options)
-    }
-
-    if (other.version === this.version) {
-      return 0
-    }
-
-    return this.compareMain(other) || this.comparePre(other)
-  }
-
-  compareMain (other) {
-    if (!(other instanceof SemVer)) {
-      other = new SemVer(other, this.options)
-    }
-
-    if (this.major < other.major) {
-      return -1
-    }
-    if (this.major > other.major) {
-      return 1
-    }
-    if (this.minor < other.minor) {
-      return -1
-    }
-    if (this.minor > other.minor) {
-      return 1
-    }
-    if (this.patch < other.patch) {
-      return -1
-    }
-    if (this.patch > other.patch) {
-      return 1
-    }
-    return 0
-  }
-
-  comparePre (other) {
-    if (!(other instanceof SemVer)) {
-      other = new SemVer(other, this.options)
-    }
-
-    // NOT having a prerelease is > having one
-    if (this.prerelease.length && !other.prerelease.length) {
-      return -1
-    } else if (!this.prerelease.length && other.prerelease.length) {
-      return 1
-    } else if (!this.prerelease.length && !other.prerelease.length) {
-      return 0
-    }
-
-    let i = 0
-    do {
-      const a = this.prerelease[i]
-      const b = other.prerelease[i]
-      debug('prerelease compare', i, a, b)
-      if (a === undefined && b === undefined) {
-        return 0
-      } else if (b === undefined) {
-        return 1
-      } else if (a === undefined) {
-        return -1
-      } else if (a === b) {
-        continue
-      } else {
-        return compareIdentifiers(a, b)
-      }
-    } while (++i)
-  }
-
-  compareBuild (other) {
-    if (!(other instanceof SemVer)) {
-      other = new SemVer(other, this.options)
-    }
-
-    let i = 0
-    do {
-      const a = this.build[i]
-      const b = other.build[i]
-      debug('build compare', i, a, b)
-      if (a === undefined && b === undefined) {
-        return 0
-      } else if (b === undefined) {
-        return 1
-      } else if (a === undefined) {
-        return -1
-      } else if (a === b) {
-        continue
-      } else {
-        return compareIdentifiers(a, b)
-      }
-    } while (++i)
-  }
-
-  // preminor will bump the version up to the next minor release, and immediately
-  // down to pre-release. premajor and prepatch work the same way.
-  inc (release, identifier, identifierBase) {
-    if (release.startsWith('pre')) {
-      if (!identifier && identifierBase === false) {
-        throw new Error('invalid increment argument: identifier is empty')
-      }
-      // Avoid an invalid semver results
-      if (identifier) {
-        const match = `-${identifier}`.match(this.options.loose ? re[t.PRERELEASELOOSE] : re[t.PRERELEASE])
-        if (!match || match[1] !== identifier) {
-          throw new Error(`invalid identifier: ${identifier}`)
-        }
-      }
-    }
-
-    switch (release) {
-      case 'premajor':
-        this.prerelease.length = 0
-        this.patch = 0
-        this.minor = 0
-        this.major++
-        this.inc('pre', identifier, identifierBase)
-        break
-      case 'preminor':
-        this.prerelease.length = 0
-        this.patch = 0
-        this.minor++
-        this.inc('pre', identifier, identifierBase)
-        break
-      case 'prepatch':
-        // If this is already a prerelease, it will bump to the next version
-        // drop any prereleases that might already exist, since they are not
-        // relevant at this point.
-        this.prerelease.length = 0
-        this.inc('patch', identifier, identifierBase)
-        this.inc('pre', identifier, identifierBase)
-        break
-      // If the input is a non-prerelease version, this acts the same as
-      // prepatch.
-      case 'prerelease':
-        if (this.prerelease.length === 0) {
-          this.inc('patch', identifier, identifierBase)
-        }
-        this.inc('pre', identifier, identifierBase)
-        break
-      case 'release':
-        if (this.prerelease.length === 0) {
-          throw new Error(`version ${this.raw} is not a prerelease`)
-        }
-        this.prerelease.length = 0
-        break
-
-      case 'major':
-        // If this is a pre-major version, bump up to the same major version.
-        // Otherwise increment major.
-        // 1.0.0-5 bumps to 1.0.0
-        // 1.1.0 bumps to 2.0.0
-        if (
-          this.minor !== 0 ||
-          this.patch !== 0 ||
-          this.prerelease.length === 0
-        ) {
-          this.major++
-        }
-        this.minor = 0
-        this.patch = 0
-        this.prerelease = []
-        break
-      case 'minor':
-        // If this is a pre-minor version, bump up to the same minor version.
-        // Otherwise increment minor.
-        // 1.2.0-5 bumps to 1.2.0
-        // 1.2.1 bumps to 1.3.0
-        if (this.patch !== 0 || this.prerelease.length === 0) {
-          this.minor++
-        }
-        this.patch = 0
-        this.prerelease = []
-        break
-      case 'patch':
-        // If this is not a pre-release version, it will increment the patch.
-        // If it is a pre-release it will bump up to the same patch version.
-        // 1.2.0-5 patches to 1.2.0
-        // 1.2.0 patches to 1.2.1
-        if (this.prerelease.length === 0) {
-          this.patch++
-        }
-        this.prerelease = []
-        break
-      // This probably shouldn't be used publicly.
-      // 1.0.0 'pre' would become 1.0.0-0 which is the wrong direction.
-      case 'pre': {
-        const base = Number(identifierBase) ? 1 : 0
-
-        if (this.prerelease.length === 0) {
-          this.prerelease = [base]
-        } else {
-          let i = this.prerelease.length
-          while (--i >= 0) {
-            if (typeof this.prerelease[i] === 'number') {
-              this.prerelease[i]++
-              i = -2
-            }
-          }
-          if (i === -1) {
-            // didn't increment anything
-            if (identifier === this.prerelease.join('.') && identifierBase === false) {
-              throw new Error('invalid increment argument: identifier already exists')
-            }
-            this.prerelease.push(base)
-          }
-        }
-        if (identifier) {
-          // 1.2.0-beta.1 bumps to 1.2.0-beta.2,
-          // 1.2.0-beta.fooblz or 1.2.0-beta bumps to 1.2.0-beta.0
-          let prerelease = [identifier, base]
-          if (identifierBase === false) {
-            prerelease = [identifier]
-          }
-          if (isPrereleaseIdentifier(this.prerelease, identifier)) {
-            const prereleaseBase = this.prerelease[identifier.split('.').length]
-            if (isNaN(prereleaseBase)) {
-              this.prerelease = prerelease
-            }
-          } else {
-            this.prerelease = prerelease
-          }
-        }
-        break
-      }
-      default:
-        throw new Error(`invalid increment argument: ${release}`)
-    }
-    this.raw = this.format()
-    if (this.build.length) {
-      this.raw += `+${this.build.join('.')}`
-    }
-    return this
-  }
-}
-
-module.exports = SemVer
-
-
-/***/ }),
-
-/***/ 1799:
-/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
-
-
-
-const parse = __nccwpck_require__(6353)
-const clean = (version, options) => {
-  const s = parse(version.trim().replace(/^[=v]+/, ''), options)
-  return s ? s.version : null
-}
-module.exports = clean
-
-
-/***/ }),
-
-/***/ 8646:
-/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
-
-
-
-const eq = __nccwpck_require__(5082)
-const neq = __nccwpck_require__(4974)
-const gt = __nccwpck_require__(6599)
-const gte = __nccwpck_require__(1236)
-const lt = __nccwpck_require__(3872)
-const lte = __nccwpck_require__(6717)
-
-const cmp = (a, op, b, loose) => {
-  switch (op) {
-    case '===':
-      if (typeof a === 'object') {
-        a = a.version
-      }
-      if (typeof b === 'object') {
-        b = b.version
-      }
-      return a === b
-
-    case '!==':
-      if (typeof a === 'object') {
-        a = a.version
-      }
-      if (typeof b === 'object') {
-        b = b.version
-      }
-      return a !== b
-
-    case '':
-    case '=':
-    case '==':
-      return eq(a, b, loose)
-
-    case '!=':
-      return neq(a, b, loose)
-
-    case '>':
-      return gt(a, b, loose)
-
-    case '>=':
-      return gte(a, b, loose)
-
-    case '<':
-      return lt(a, b, loose)
-
-    case '<=':
-      return lte(a, b, loose)
-
-    default:
-      throw new TypeError(`Invalid operator: ${op}`)
-  }
-}
-module.exports = cmp
-
-
-/***/ }),
-
-/***/ 5385:
-/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
-
-
-
-const SemVer = __nccwpck_require__(7163)
-const parse = __nccwpck_require__(6353)
-const { safeRe: re, t } = __nccwpck_require__(5471)
-
-const coerce = (version, options) => {
-  if (version instanceof SemVer) {
-    return version
-  }
-
-  if (typeof version === 'number') {
-    version = String(version)
-  }
-
-  if (typeof version !== 'string') {
-    return null
-  }
-
-  options = options || {}
-
-  let match = null
-  if (!options.rtl) {
-    match = version.match(options.includePrerelease ? re[t.COERCEFULL] : re[t.COERCE])
-  } else {
-    // Find the right-most coercible string that does not share
-    // a terminus with a more left-ward coercible string.
-    // Eg, '1.2.3.4' wants to coerce '2.3.4', not '3.4' or '4'
-    // With includePrerelease option set, '1.2.3.4-rc' wants to coerce '2.3.4-rc', not '2.3.4'
-    //
-    // Walk through the string checking with a /g regexp
-    // Manually set the index so as to pick up overlapping matches.
-    // Stop when we get a match that ends at the string end, since no
-    // coercible string can be more right-ward without the same terminus.
-    const coerceRtlRegex = options.includePrerelease ? re[t.COERCERTLFULL] : re[t.COERCERTL]
-    let next
-    while ((next = coerceRtlRegex.exec(version)) &&
-        (!match || match.index + match[0].length !== version.length)
-    ) {
-      if (!match ||
-            next.index + next[0].length !== match.index + match[0].length) {
-        match = next
-      }
-      coerceRtlRegex.lastIndex = next.index + next[1].length + next[2].length
-    }
-    // leave it in a clean state
-    coerceRtlRegex.lastIndex = -1
-  }
-
-  if (match === null) {
-    return null
-  }
-
-  const major = match[2]
-  const minor = match[3] || '0'
-  const patch = match[4] || '0'
-  const prerelease = options.includePrerelease && match[5] ? `-${match[5]}` : ''
-  const build = options.includePrerelease && match[6] ? `+${match[6]}` : ''
-
-  return parse(`${major}.${minor}.${patch}${prerelease}${build}`, options)
-}
-module.exports = coerce
-
-
-/***/ }),
-
-/***/ 7648:
-/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
-
-
-
-const SemVer = __nccwpck_require__(7163)
-const compareBuild = (a, b, loose) => {
-  const versionA = new SemVer(a, loose)
-  const versionB = new SemVer(b, loose)
-  return versionA.compare(versionB) || versionA.compareBuild(versionB)
-}
-module.exports = compareBuild
-
-
-/***/ }),
-
-/***/ 6874:
-/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
-
-
-
-const compare = __nccwpck_require__(8469)
-const compareLoose = (a, b) => compare(a, b, true)
-module.exports = compareLoose
-
-
-/***/ }),
-
-/***/ 8469:
-/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
-
-
-
-const SemVer = __nccwpck_require__(7163)
-const compare = (a, b, loose) =>
-  new SemVer(a, loose).compare(new SemVer(b, loose))
-
-module.exports = compare
-
-
-/***/ }),
-
-/***/ 711:
-/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
-
-
-
-const parse = __nccwpck_require__(6353)
-
-const diff = (version1, version2) => {
-  const v1 = parse(version1, null, true)
-  const v2 = parse(version2, null, true)
-  const comparison = v1.compare(v2)
-
-  if (comparison === 0) {
-    return null
-  }
-
-  const v1Higher = comparison > 0
-  const highVersion = v1Higher ? v1 : v2
-  const lowVersion = v1Higher ? v2 : v1
-  const highHasPre = !!highVersion.prerelease.length
-  const lowHasPre = !!lowVersion.prerelease.length
-
-  if (lowHasPre && !highHasPre) {
-    // Going from prerelease -> no prerelease requires some special casing
-
-    // If the low version has only a major, then it will always be a major
-    // Some examples:
-    // 1.0.0-1 -> 1.0.0
-    // 1.0.0-1 -> 1.1.1
-    // 1.0.0-1 -> 2.0.0
-    if (!lowVersion.patch && !lowVersion.minor) {
-      return 'major'
-    }
-
-    // If the main part has no difference
-    if (lowVersion.compareMain(highVersion) === 0) {
-      if (lowVersion.minor && !lowVersion.patch) {
-        return 'minor'
-      }
-      return 'patch'
-    }
-  }
-
-  // add the `pre` prefix if we are going to a prerelease version
-  const prefix = highHasPre ? 'pre' : ''
-
-  if (v1.major !== v2.major) {
-    return prefix + 'major'
-  }
-
-  if (v1.minor !== v2.minor) {
-    return prefix + 'minor'
-  }
-
-  if (v1.patch !== v2.patch) {
-    return prefix + 'patch'
-  }
-
-  // high and low are prereleases
-  return 'prerelease'
-}
-
-module.exports = diff
-
-
-/***/ }),
-
-/***/ 5082:
-/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
-
-
-
-const compare = __nccwpck_require__(8469)
-const eq = (a, b, loose) => compare(a, b, loose) === 0
-module.exports = eq
-
-
-/***/ }),
-
-/***/ 6599:
-/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
-
-
-
-const compare = __nccwpck_require__(8469)
-const gt = (a, b, loose) => compare(a, b, loose) > 0
-module.exports = gt
-
-
-/***/ }),
-
-/***/ 1236:
-/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
-
-
-
-const compare = __nccwpck_require__(8469)
-const gte = (a, b, loose) => compare(a, b, loose) >= 0
-module.exports = gte
-
-
-/***/ }),
-
-/***/ 2338:
-/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
-
-
-
-const SemVer = __nccwpck_require__(7163)
-
-const inc = (version, release, options, identifier, identifierBase) => {
-  if (typeof (options) === 'string') {
-    identifierBase = identifier
-    identifier = options
-    options = undefined
-  }
-
-  try {
-    return new SemVer(
-      version instanceof SemVer ? version.version : version,
-      options
-    ).inc(release, identifier, identifierBase).version
-  } catch (er) {
-    return null
-  }
-}
-module.exports = inc
-
-
-/***/ }),
-
-/***/ 3872:
-/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
-
-
-
-const compare = __nccwpck_require__(8469)
-const lt = (a, b, loose) => compare(a, b, loose) < 0
-module.exports = lt
-
-
-/***/ }),
-
-/***/ 6717:
-/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
-
-
-
-const compare = __nccwpck_require__(8469)
-const lte = (a, b, loose) => compare(a, b, loose) <= 0
-module.exports = lte
-
-
-/***/ }),
-
-/***/ 8511:
-/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
-
-
-
-const SemVer = __nccwpck_require__(7163)
-const major = (a, loose) => new SemVer(a, loose).major
-module.exports = major
-
-
-/***/ }),
-
-/***/ 2603:
-/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
-
-
-
-const SemVer = __nccwpck_require__(7163)
-const minor = (a, loose) => new SemVer(a, loose).minor
-module.exports = minor
-
-
-/***/ }),
-
-/***/ 4974:
-/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
-
-
-
-const compare = __nccwpck_require__(8469)
-const neq = (a, b, loose) => compare(a, b, loose) !== 0
-module.exports = neq
-
-
-/***/ }),
-
-/***/ 6353:
-/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
-
-
-
-const SemVer = __nccwpck_require__(7163)
-const parse = (version, options, throwErrors = false) => {
-  if (version instanceof SemVer) {
-    return version
-  }
-  try {
-    return new SemVer(version, options)
-  } catch (er) {
-    if (!throwErrors) {
-      return null
-    }
-    throw er
-  }
-}
-
-module.exports = parse
-
-
-/***/ }),
-
-/***/ 8756:
-/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
-
-
-
-const SemVer = __nccwpck_require__(7163)
-const patch = (a, loose) => new SemVer(a, loose).patch
-module.exports = patch
-
-
-/***/ }),
-
-/***/ 5714:
-/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
-
-
-
-const parse = __nccwpck_require__(6353)
-const prerelease = (version, options) => {
-  const parsed = parse(version, options)
-  return (parsed && parsed.prerelease.length) ? parsed.prerelease : null
-}
-module.exports = prerelease
-
-
-/***/ }),
-
-/***/ 2173:
-/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
-
-
-
-const compare = __nccwpck_require__(8469)
-const rcompare = (a, b, loose) => compare(b, a, loose)
-module.exports = rcompare
-
-
-/***/ }),
-
-/***/ 7192:
-/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
-
-
-
-const compareBuild = __nccwpck_require__(7648)
-const rsort = (list, loose) => list.sort((a, b) => compareBuild(b, a, loose))
-module.exports = rsort
-
-
-/***/ }),
-
-/***/ 8011:
-/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
-
-
-
-const Range = __nccwpck_require__(6782)
-const satisfies = (version, range, options) => {
-  try {
-    range = new Range(range, options)
-  } catch (er) {
-    return false
-  }
-  return range.test(version)
-}
-module.exports = satisfies
-
-
-/***/ }),
-
-/***/ 9872:
-/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
-
-
-
-const compareBuild = __nccwpck_require__(7648)
-const sort = (list, loose) => list.sort((a, b) => compareBuild(a, b, loose))
-module.exports = sort
-
-
-/***/ }),
-
-/***/ 6114:
-/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
-
-
-
-const parse = __nccwpck_require__(6353)
-const constants = __nccwpck_require__(5101)
-const SemVer = __nccwpck_require__(7163)
-
-const truncate = (version, truncation, options) => {
-  if (!constants.RELEASE_TYPES.includes(truncation)) {
-    return null
-  }
-
-  const clonedVersion = cloneInputVersion(version, options)
-  return clonedVersion && doTruncation(clonedVersion, truncation)
-}
-
-const cloneInputVersion = (version, options) => {
-  const versionStringToParse = (
-    version instanceof SemVer ? version.version : version
-  )
-
-  return parse(versionStringToParse, options)
-}
-
-const doTruncation = (version, truncation) => {
-  if (isPrerelease(truncation)) {
-    return version.version
-  }
-
-  version.prerelease = []
-
-  switch (truncation) {
-    case 'major':
-      version.minor = 0
-      version.patch = 0
-      break
-    case 'minor':
-      version.patch = 0
-      break
-  }
-
-  return version.format()
-}
-
-const isPrerelease = (type) => {
-  return type.startsWith('pre')
-}
-
-module.exports = truncate
-
-
-/***/ }),
-
-/***/ 8780:
-/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
-
-
-
-const parse = __nccwpck_require__(6353)
-const valid = (version, options) => {
-  const v = parse(version, options)
-  return v ? v.version : null
-}
-module.exports = valid
-
-
-/***/ }),
-
-/***/ 2088:
-/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
-
-
-
-// just pre-load all the stuff that index.js lazily exports
-const internalRe = __nccwpck_require__(5471)
-const constants = __nccwpck_require__(5101)
-const SemVer = __nccwpck_require__(7163)
-const identifiers = __nccwpck_require__(3348)
-const parse = __nccwpck_require__(6353)
-const valid = __nccwpck_require__(8780)
-const clean = __nccwpck_require__(1799)
-const inc = __nccwpck_require__(2338)
-const diff = __nccwpck_require__(711)
-const major = __nccwpck_require__(8511)
-const minor = __nccwpck_require__(2603)
-const patch = __nccwpck_require__(8756)
-const prerelease = __nccwpck_require__(5714)
-const compare = __nccwpck_require__(8469)
-const rcompare = __nccwpck_require__(2173)
-const compareLoose = __nccwpck_require__(6874)
-const compareBuild = __nccwpck_require__(7648)
-const sort = __nccwpck_require__(9872)
-const rsort = __nccwpck_require__(7192)
-const gt = __nccwpck_require__(6599)
-const lt = __nccwpck_require__(3872)
-const eq = __nccwpck_require__(5082)
-const neq = __nccwpck_require__(4974)
-const gte = __nccwpck_require__(1236)
-const lte = __nccwpck_require__(6717)
-const cmp = __nccwpck_require__(8646)
-const coerce = __nccwpck_require__(5385)
-const truncate = __nccwpck_require__(6114)
-const Comparator = __nccwpck_require__(9379)
-const Range = __nccwpck_require__(6782)
-const satisfies = __nccwpck_require__(8011)
-const toComparators = __nccwpck_require__(4750)
-const maxSatisfying = __nccwpck_require__(5574)
-const minSatisfying = __nccwpck_require__(8595)
-const minVersion = __nccwpck_require__(1866)
-const validRange = __nccwpck_require__(4737)
-const outside = __nccwpck_require__(280)
-const gtr = __nccwpck_require__(2276)
-const ltr = __nccwpck_require__(5213)
-const intersects = __nccwpck_require__(3465)
-const simplifyRange = __nccwpck_require__(2028)
-const subset = __nccwpck_require__(1489)
-module.exports = {
-  parse,
-  valid,
-  clean,
-  inc,
-  diff,
-  major,
-  minor,
-  patch,
-  prerelease,
-  compare,
-  rcompare,
-  compareLoose,
-  compareBuild,
-  sort,
-  rsort,
-  gt,
-  lt,
-  eq,
-  neq,
-  gte,
-  lte,
-  cmp,
-  coerce,
-  truncate,
-  Comparator,
-  Range,
-  satisfies,
-  toComparators,
-  maxSatisfying,
-  minSatisfying,
-  minVersion,
-  validRange,
-  outside,
-  gtr,
-  ltr,
-  intersects,
-  simplifyRange,
-  subset,
-  SemVer,
-  re: internalRe.re,
-  src: internalRe.src,
-  tokens: internalRe.t,
-  SEMVER_SPEC_VERSION: constants.SEMVER_SPEC_VERSION,
-  RELEASE_TYPES: constants.RELEASE_TYPES,
-  compareIdentifiers: identifiers.compareIdentifiers,
-  rcompareIdentifiers: identifiers.rcompareIdentifiers,
-}
-
-
-/***/ }),
-
-/***/ 5101:
-/***/ ((module) => {
-
-
-
-// Note: this is the semver.org version of the spec that it implements
-// Not necessarily the package version of this code.
-const SEMVER_SPEC_VERSION = '2.0.0'
-
-const MAX_LENGTH = 256
-const MAX_SAFE_INTEGER = Number.MAX_SAFE_INTEGER ||
-/* istanbul ignore next */ 9007199254740991
-
-// Max safe segment length for coercion.
-const MAX_SAFE_COMPONENT_LENGTH = 16
-
-// Max safe length for a build identifier. The max length minus 6 characters for
-// the shortest version with a build 0.0.0+BUILD.
-const MAX_SAFE_BUILD_LENGTH = MAX_LENGTH - 6
-
-// ECMAScript whitespace and line terminators matched by \s.
-const WHITESPACE_CHARACTERS = [
-  '\t',
-  '\n',
-  '\v',
-  '\f',
-  '\r',
-  ' ',
-  '\u00a0',
-  '\u1680',
-  '\u2000',
-  '\u2001',
-  '\u2002',
-  '\u2003',
-  '\u2004',
-  '\u2005',
-  '\u2006',
-  '\u2007',
-  '\u2008',
-  '\u2009',
-  '\u200a',
-  '\u2028',
-  '\u2029',
-  '\u202f',
-  '\u205f',
-  '\u3000',
-  '\ufeff',
-]
-
-const RELEASE_TYPES = [
-  'major',
-  'premajor',
-  'minor',
-  'preminor',
-  'patch',
-  'prepatch',
-  'prerelease',
-]
-
-module.exports = {
-  MAX_LENGTH,
-  MAX_SAFE_COMPONENT_LENGTH,
-  MAX_SAFE_BUILD_LENGTH,
-  MAX_SAFE_INTEGER,
-  WHITESPACE_CHARACTERS,
-  RELEASE_TYPES,
-  SEMVER_SPEC_VERSION,
-  FLAG_INCLUDE_PRERELEASE: 0b001,
-  FLAG_LOOSE: 0b010,
-}
-
-
-/***/ }),
-
-/***/ 1159:
-/***/ ((module) => {
-
-
-
-const debug = (
-  typeof process === 'object' &&
-  process.env &&
-  process.env.NODE_DEBUG &&
-  /\bsemver\b/i.test(process.env.NODE_DEBUG)
-) ? (...args) => console.error('SEMVER', ...args)
-  : () => {}
-
-module.exports = debug
-
-
-/***/ }),
-
-/***/ 3348:
-/***/ ((module) => {
-
-
-
-const numeric = /^[0-9]+$/
-const compareIdentifiers = (a, b) => {
-  if (typeof a === 'number' && typeof b === 'number') {
-    return a === b ? 0 : a < b ? -1 : 1
-  }
-
-  const anum = numeric.test(a)
-  const bnum = numeric.test(b)
-
-  if (anum && bnum) {
-    a = +a
-    b = +b
-  }
-
-  return a === b ? 0
-    : (anum && !bnum) ? -1
-    : (bnum && !anum) ? 1
-    : a < b ? -1
-    : 1
-}
-
-const rcompareIdentifiers = (a, b) => compareIdentifiers(b, a)
-
-module.exports = {
-  compareIdentifiers,
-  rcompareIdentifiers,
-}
-
-
-/***/ }),
-
-/***/ 1383:
-/***/ ((module) => {
-
-
-
-class LRUCache {
-  constructor () {
-    this.max = 1000
-    this.map = new Map()
-  }
-
-  get (key) {
-    const value = this.map.get(key)
-    if (value === undefined) {
-      return undefined
-    } else {
-      // Remove the key from the map and add it to the end
-      this.map.delete(key)
-      this.map.set(key, value)
-      return value
-    }
-  }
-
-  delete (key) {
-    return this.map.delete(key)
-  }
-
-  set (key, value) {
-    const deleted = this.delete(key)
-
-    if (!deleted && value !== undefined) {
-      // If cache is full, delete the least recently used item
-      if (this.map.size >= this.max) {
-        const firstKey = this.map.keys().next().value
-        this.delete(firstKey)
-      }
-
-      this.map.set(key, value)
-    }
-
-    return this
-  }
-}
-
-module.exports = LRUCache
-
-
-/***/ }),
-
-/***/ 356:
-/***/ ((module) => {
-
-
-
-// parse out just the options we care about
-const looseOption = Object.freeze({ loose: true })
-const emptyOpts = Object.freeze({ })
-const parseOptions = options => {
-  if (!options) {
-    return emptyOpts
-  }
-
-  if (typeof options !== 'object') {
-    return looseOption
-  }
-
-  return options
-}
-module.exports = parseOptions
-
-
-/***/ }),
-
-/***/ 5471:
-/***/ ((module, exports, __nccwpck_require__) => {
-
-
-
-const {
-  MAX_SAFE_COMPONENT_LENGTH,
-  MAX_SAFE_BUILD_LENGTH,
-  MAX_LENGTH,
-} = __nccwpck_require__(5101)
-const debug = __nccwpck_require__(1159)
-exports = module.exports = {}
-
-// The actual regexps go on exports.re
-const re = exports.re = []
-const safeRe = exports.safeRe = []
-const src = exports.src = []
-const safeSrc = exports.safeSrc = []
-const t = exports.t = {}
-let R = 0
-
-const LETTERDASHNUMBER = '[a-zA-Z0-9-]'
-
-// Replace some greedy regex tokens to prevent regex dos issues. These regex are
-// used internally via the safeRe object since all inputs in this library get
-// normalized first to trim and collapse all extra whitespace. The original
-// regexes are exported for userland consumption and lower level usage. A
-// future breaking change could export the safer regex only with a note that
-// all input should have extra whitespace removed.
-const safeRegexReplacements = [
-  ['\\s', 1],
-  ['\\d', MAX_LENGTH],
-  [LETTERDASHNUMBER, MAX_SAFE_BUILD_LENGTH],
-]
-
-const makeSafeRegex = (value) => {
-  for (const [token, max] of safeRegexReplacements) {
-    value = value
-      .split(`${token}*`).join(`${token}{0,${max}}`)
-      .split(`${token}+`).join(`${token}{1,${max}}`)
-  }
-  return value
-}
-
-const createToken = (name, value, isGlobal) => {
-  const safe = makeSafeRegex(value)
-  const index = R++
-  debug(name, index, value)
-  t[name] = index
-  src[index] = value
-  safeSrc[index] = safe
-  re[index] = new RegExp(value, isGlobal ? 'g' : undefined)
-  safeRe[index] = new RegExp(safe, isGlobal ? 'g' : undefined)
-}
-
-// The following Regular Expressions can be used for tokenizing,
-// validating, and parsing SemVer version strings.
-
-// ## Numeric Identifier
-// A single `0`, or a non-zero digit followed by zero or more digits.
-
-createToken('NUMERICIDENTIFIER', '0|[1-9]\\d*')
-createToken('NUMERICIDENTIFIERLOOSE', '\\d+')
-
-// ## Non-numeric Identifier
-// Zero or more digits, followed by a letter or hyphen, and then zero or
-// more letters, digits, or hyphens.
-
-createToken('NONNUMERICIDENTIFIER', `\\d*[a-zA-Z-]${LETTERDASHNUMBER}*`)
-
-// ## Main Version
-// Three dot-separated numeric identifiers.
-
-createToken('MAINVERSION', `(${src[t.NUMERICIDENTIFIER]})\\.` +
-                   `(${src[t.NUMERICIDENTIFIER]})\\.` +
-                   `(${src[t.NUMERICIDENTIFIER]})`)
-
-createToken('MAINVERSIONLOOSE', `(${src[t.NUMERICIDENTIFIERLOOSE]})\\.` +
-                        `(${src[t.NUMERICIDENTIFIERLOOSE]})\\.` +
-                        `(${src[t.NUMERICIDENTIFIERLOOSE]})`)
-
-// ## Pre-release Version Identifier
-// A numeric identifier, or a non-numeric identifier.
-// Non-numeric identifiers include numeric identifiers but can be longer.
-// Therefore non-numeric identifiers must go first.
-
-createToken('PRERELEASEIDENTIFIER', `(?:${src[t.NONNUMERICIDENTIFIER]
-}|${src[t.NUMERICIDENTIFIER]})`)
-
-createToken('PRERELEASEIDENTIFIERLOOSE', `(?:${src[t.NONNUMERICIDENTIFIER]
-}|${src[t.NUMERICIDENTIFIERLOOSE]})`)
-
-// ## Pre-release Version
-// Hyphen, followed by one or more dot-separated pre-release version
-// identifiers.
-
-createToken('PRERELEASE', `(?:-(${src[t.PRERELEASEIDENTIFIER]
-}(?:\\.${src[t.PRERELEASEIDENTIFIER]})*))`)
-
-createToken('PRERELEASELOOSE', `(?:-?(${src[t.PRERELEASEIDENTIFIERLOOSE]
-}(?:\\.${src[t.PRERELEASEIDENTIFIERLOOSE]})*))`)
-
-// ## Build Metadata Identifier
-// Any combination of digits, letters, or hyphens.
-
-createToken('BUILDIDENTIFIER', `${LETTERDASHNUMBER}+`)
-
-// ## Build Metadata
-// Plus sign, followed by one or more period-separated build metadata
-// identifiers.
-
-createToken('BUILD', `(?:\\+(${src[t.BUILDIDENTIFIER]
-}(?:\\.${src[t.BUILDIDENTIFIER]})*))`)
-
-// ## Full Version String
-// A main version, followed optionally by a pre-release version and
-// build metadata.
-
-// Note that the only major, minor, patch, and pre-release sections of
-// the version string are capturing groups.  The build metadata is not a
-// capturing group, because it should not ever be used in version
-// comparison.
-
-createToken('FULLPLAIN', `v?${src[t.MAINVERSION]
-}${src[t.PRERELEASE]}?${
-  src[t.BUILD]}?`)
-
-createToken('FULL', `^${src[t.FULLPLAIN]}$`)
-
-// like full, but allows v1.2.3 and =1.2.3, which people do sometimes.
-// also, 1.0.0alpha1 (prerelease without the hyphen) which is pretty
-// common in the npm registry.
-createToken('LOOSEPLAIN', `[v=\\s]*${src[t.MAINVERSIONLOOSE]
-}${src[t.PRERELEASELOOSE]}?${
-  src[t.BUILD]}?`)
-
-createToken('LOOSE', `^${src[t.LOOSEPLAIN]}$`)
-
-createToken('GTLT', '((?:<|>)?=?)')
-
-// Something like "2.*" or "1.2.x".
-// Note that "x.x" is a valid xRange identifier, meaning "any version"
-// Only the first item is strictly required.
-createToken('XRANGEIDENTIFIERLOOSE', `${src[t.NUMERICIDENTIFIERLOOSE]}|x|X|\\*`)
-createToken('XRANGEIDENTIFIER', `${src[t.NUMERICIDENTIFIER]}|x|X|\\*`)
-
-createToken('XRANGEPLAIN', `[v=\\s]*(${src[t.XRANGEIDENTIFIER]})` +
-                   `(?:\\.(${src[t.XRANGEIDENTIFIER]})` +
-                   `(?:\\.(${src[t.XRANGEIDENTIFIER]})` +
-                   `(?:${src[t.PRERELEASE]})?${
-                     src[t.BUILD]}?` +
-                   `)?)?`)
-
-createToken('XRANGEPLAINLOOSE', `[v=\\s]*(${src[t.XRANGEIDENTIFIERLOOSE]})` +
-                        `(?:\\.(${src[t.XRANGEIDENTIFIERLOOSE]})` +
-                        `(?:\\.(${src[t.XRANGEIDENTIFIERLOOSE]})` +
-                        `(?:${src[t.PRERELEASELOOSE]})?${
-                          src[t.BUILD]}?` +
-                        `)?)?`)
-
-createToken('XRANGE', `^${src[t.GTLT]}\\s*${src[t.XRANGEPLAIN]}$`)
-createToken('XRANGELOOSE', `^${src[t.GTLT]}\\s*${src[t.XRANGEPLAINLOOSE]}$`)
-
-// Coercion.
-// Extract anything that could conceivably be a part of a valid semver
-createToken('COERCEPLAIN', `${'(^|[^\\d])' +
-              '(\\d{1,'}${MAX_SAFE_COMPONENT_LENGTH}})` +
-              `(?:\\.(\\d{1,${MAX_SAFE_COMPONENT_LENGTH}}))?` +
-              `(?:\\.(\\d{1,${MAX_SAFE_COMPONENT_LENGTH}}))?`)
-createToken('COERCE', `${src[t.COERCEPLAIN]}(?:$|[^\\d])`)
-createToken('COERCEFULL', src[t.COERCEPLAIN] +
-              `(?:${src[t.PRERELEASE]})?` +
-              `(?:${src[t.BUILD]})?` +
-              `(?:$|[^\\d])`)
-createToken('COERCERTL', src[t.COERCE], true)
-createToken('COERCERTLFULL', src[t.COERCEFULL], true)
-
-// Tilde ranges.
-// Meaning is "reasonably at or greater than"
-createToken('LONETILDE', '(?:~>?)')
-
-createToken('TILDETRIM', `(\\s*)${src[t.LONETILDE]}\\s+`, true)
-exports.tildeTrimReplace = '$1~'
-
-createToken('TILDE', `^${src[t.LONETILDE]}${src[t.XRANGEPLAIN]}$`)
-createToken('TILDELOOSE', `^${src[t.LONETILDE]}${src[t.XRANGEPLAINLOOSE]}$`)
-
-// Caret ranges.
-// Meaning is "at least and backwards compatible with"
-createToken('LONECARET', '(?:\\^)')
-
-createToken('CARETTRIM', `(\\s*)${src[t.LONECARET]}\\s+`, true)
-exports.caretTrimReplace = '$1^'
-
-createToken('CARET', `^${src[t.LONECARET]}${src[t.XRANGEPLAIN]}$`)
-createToken('CARETLOOSE', `^${src[t.LONECARET]}${src[t.XRANGEPLAINLOOSE]}$`)
-
-// A simple gt/lt/eq thing, or just "" to indicate "any version"
-createToken('COMPARATORLOOSE', `^${src[t.GTLT]}\\s*(${src[t.LOOSEPLAIN]})$|^$`)
-createToken('COMPARATOR', `^${src[t.GTLT]}\\s*(${src[t.FULLPLAIN]})$|^$`)
-
-// An expression to strip any whitespace between the gtlt and the thing
-// it modifies, so that `> 1.2.3` ==> `>1.2.3`
-createToken('COMPARATORTRIM', `(\\s*)${src[t.GTLT]
-}\\s*(${src[t.LOOSEPLAIN]}|${src[t.XRANGEPLAIN]})`, true)
-exports.comparatorTrimReplace = '$1$2$3'
-
-// Something like `1.2.3 - 1.2.4`
-// Note that these all use the loose form, because they'll be
-// checked against either the strict or loose comparator form
-// later.
-createToken('HYPHENRANGE', `^\\s*(${src[t.XRANGEPLAIN]})` +
-                   `\\s+-\\s+` +
-                   `(${src[t.XRANGEPLAIN]})` +
-                   `\\s*$`)
-
-createToken('HYPHENRANGELOOSE', `^\\s*(${src[t.XRANGEPLAINLOOSE]})` +
-                        `\\s+-\\s+` +
-                        `(${src[t.XRANGEPLAINLOOSE]})` +
-                        `\\s*$`)
-
-// Star ranges basically just allow anything at all.
-createToken('STAR', '(<|>)?=?\\s*\\*')
-// >=0.0.0 is like a star
-createToken('GTE0', '^\\s*>=\\s*0\\.0\\.0\\s*$')
-createToken('GTE0PRE', '^\\s*>=\\s*0\\.0\\.0-0\\s*$')
-
-
-/***/ }),
-
-/***/ 9737:
-/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
-
-// @ts-check
-
-
-// Reproduce safeRe[COMPARATORTRIM] replacement boundaries, not version
-// validation. Each end-index finder returns an exclusive end, or its start
-// on no match.
-// Positions count from zero. An end of 3 means characters 0, 1, and 2 were read;
-// range.slice(start, end) gives the matched text, not a converted number.
-const {
-  MAX_LENGTH,
-  MAX_SAFE_BUILD_LENGTH,
-  WHITESPACE_CHARACTERS,
-} = __nccwpck_require__(5101)
-
-/**
- * Remembers the last two rows of digits so their characters need not be reread.
- * Positions start at -1 until a row has been found.
- *
- * @typedef {object} DigitRunCache
- * @property {number} start The first character of the most recently found row.
- * @property {number} end The position after that row's last character.
- * @property {number} previousStart The first character of the previous row.
- * @property {number} previousEnd The position after the previous row.
- */
-
-// One entry per UTF-16 code unit keeps membership checks constant-time.
-const whitespace = new Uint8Array(0x10000)
-for (const char of WHITESPACE_CHARACTERS) {
-  whitespace[char.charCodeAt(0)] = 1
-}
-
-/**
- * Checks whether a character is whitespace, like a space, tab, or newline.
- * Looking past the end of the string returns false.
- *
- * @param {string|undefined} char One character, or undefined past the string's end.
- * @returns {boolean} Whether the character is whitespace.
- * @example isWhitespace(' ') // true
- * @example isWhitespace('1') // false
- */
-const isWhitespace = char =>
-  char !== undefined && whitespace[char.charCodeAt(0)] === 1
-
-/**
- * Checks for v, =, or whitespace before the version number.
- * These are historical version prefixes, not range operators:
- * < and > are handled separately, as are tilde and caret ranges.
- *
- * @param {string|undefined} char One character to check.
- * @returns {boolean} Whether the character can belong to a version prefix.
- * @example isVersionPrefix('=') // true
- * @example isVersionPrefix('>') // false
- */
-const isVersionPrefix = char =>
-  char === 'v' ||
-  char === '=' ||
-  isWhitespace(char)
-
-/**
- * Checks whether a character is one of the digits 0 through 9.
- *
- * @param {string|undefined} char One character to check.
- * @returns {boolean} Whether the character is an ASCII digit.
- * @example isDigit('7') // true
- * @example isDigit('.') // false
- */
-const isDigit = char => char !== undefined && char >= '0' && char <= '9'
-
-/**
- * Checks whether a character is an English letter, uppercase or lowercase.
- *
- * @param {string|undefined} char One character to check.
- * @returns {boolean} Whether the character is an ASCII letter.
- * @example isLetter('b') // true
- * @example isLetter('7') // false
- */
-const isLetter = char =>
-  char !== undefined && (
-    (char >= 'a' && char <= 'z') ||
-    (char >= 'A' && char <= 'Z')
-  )
-
-/**
- * Checks for a letter, digit, or hyphen: the characters allowed inside
- * prerelease and build names such as beta-1.
- *
- * @param {string|undefined} char One character to check.
- * @returns {boolean} Whether the character can be part of an identifier.
- * @example isIdentifierCharacter('-') // true
- * @example isIdentifierCharacter('.') // false; dots separate identifiers
- */
-const isIdentifierCharacter = char => isDigit(char) || isLetter(char) || char === '-'
-
-/**
- * Checks whether a version component can begin here: with a digit or
- * a wildcard such as x, X, or *.
- *
- * @param {string|undefined} char One character to check.
- * @returns {boolean} Whether a number or wildcard can start with this character.
- * @example isVersionStart('x') // true
- * @example isVersionStart('v') // false; v belongs to the prefix
- */
-const isVersionStart = char =>
-  isDigit(char) ||
-  char === 'x' ||
-  char === 'X' ||
-  char === '*'
-
-/**
- * Finds the end of a row of digits, but returns no more than limit digits.
- * Remembers the last two rows so looking at them again does not reread them.
- *
- * @param {string} range The text to read; it is not changed.
- * @param {number} start The position of the first character to check.
- * @param {number} limit The most digit characters the returned match can include.
- * @param {DigitRunCache} digitRuns Shared cache of digit-run positions, updated in place.
- * @returns {number} The position after the matched digits, or start if none match.
- * @example findDigitsEndIndex('123abc', 0, 10, digitRuns) // 3, pointing at a
- * @example findDigitsEndIndex('123abc', 0, 2, digitRuns) // 2, pointing at the unread 3
- */
-const findDigitsEndIndex = (range, start, limit, digitRuns) => {
-  if (!isDigit(range[start])) {
-    return start
-  }
-  if (start >= digitRuns.start && start < digitRuns.end) {
-    return Math.min(start + limit, digitRuns.end)
-  }
-  if (start >= digitRuns.previousStart && start < digitRuns.previousEnd) {
-    return Math.min(start + limit, digitRuns.previousEnd)
-  }
-  let end = start + 1
-  while (isDigit(range[end])) {
-    end++
-  }
-  // A failed full version can rewind from its second run to its first.
-  digitRuns.previousStart = digitRuns.start
-  digitRuns.previousEnd = digitRuns.end
-  digitRuns.start = start
-  digitRuns.end = end
-  return Math.min(start + limit, end)
-}
-
-/**
- * Reads a number using the old regex's length and leading-zero rules.
- * Strict mode reads just the first zero in 012; loose mode can read all three.
- *
- * @param {string} range The text to read; it is not changed.
- * @param {number} start The position where the number should begin.
- * @param {boolean} loose Whether to allow leading zeros.
- * @param {DigitRunCache} digitRuns Shared digit-run cache, updated as needed.
- * @returns {number} The position after the matched digits, not their numeric value.
- * @example findVersionNumberEndIndex('012', 0, false, digitRuns) // 1
- * @example findVersionNumberEndIndex('012', 0, true, digitRuns) // 3
- */
-const findVersionNumberEndIndex = (range, start, loose, digitRuns) => {
-  if (!loose && range[start] === '0') {
-    return start + 1
-  }
-  // Strict syntax allows an initial nonzero digit plus MAX_LENGTH digits.
-  return findDigitsEndIndex(range, start, loose ? MAX_LENGTH : MAX_LENGTH + 1, digitRuns)
-}
-
-/**
- * Reads one piece of a prerelease name, such as beta or 1 in beta.1.
- * Tries the letter-or-hyphen form first, then the number-only form.
- *
- * @param {string} range The text to read; it is not changed.
- * @param {number} start The position where the identifier should begin.
- * @param {boolean} loose Whether numeric identifiers may have leading zeros.
- * @param {DigitRunCache} digitRuns Shared digit-run cache, updated as needed.
- * @returns {number} The position after the identifier, or start if none matches.
- * @example findPrereleaseIdentifierEndIndex('beta.1', 0, false, digitRuns) // 4, at the dot
- * @example findPrereleaseIdentifierEndIndex('001beta', 0, false, digitRuns) // 7
- */
-const findPrereleaseIdentifierEndIndex = (range, start, loose, digitRuns) => {
-  const digitsEnd = findDigitsEndIndex(range, start, MAX_LENGTH, digitRuns)
-  // The legacy regex tries a nonnumeric identifier before a numeric one.
-  if (isLetter(range[digitsEnd]) || range[digitsEnd] === '-') {
-    let end = digitsEnd + 1
-    const limit = end + MAX_SAFE_BUILD_LENGTH
-    while (end < limit && isIdentifierCharacter(range[end])) {
-      end++
-    }
-    return end
-  }
-  return findVersionNumberEndIndex(range, start, loose, digitRuns)
-}
-
-/**
- * Reads a prerelease suffix such as -beta.1, one dot-separated piece at a time.
- * Loose mode also allows the name without its opening hyphen.
- *
- * @param {string} range The text to read; it is not changed.
- * @param {number} start The position where the suffix should begin, including -.
- * @param {boolean} loose Whether the opening hyphen is optional and zeros allowed.
- * @param {DigitRunCache} digitRuns Shared digit-run cache, updated as needed.
- * @returns {number} The position after the matched suffix, or start if absent.
- * @example findPrereleaseEndIndex('-beta.1+sha', 0, false, digitRuns) // 7, at the plus
- * @example findPrereleaseEndIndex('beta', 0, false, digitRuns) // 0; no opening hyphen
- */
-const findPrereleaseEndIndex = (range, start, loose, digitRuns) => {
-  const hyphen = range[start] === '-'
-  if (!loose && !hyphen) {
-    return start
-  }
-  const identifierStart = start + (hyphen ? 1 : 0)
-  let end = findPrereleaseIdentifierEndIndex(range, identifierStart, loose, digitRuns)
-  if (end === identifierStart) {
-    if (!loose || !hyphen) {
-      return start
-    }
-    // In loose syntax, a lone hyphen can itself be the identifier.
-    end = findPrereleaseIdentifierEndIndex(range, start, loose, digitRuns)
-  }
-  while (range[end] === '.') {
-    const next = findPrereleaseIdentifierEndIndex(range, end + 1, loose, digitRuns)
-    if (next === end + 1) {
-      break
-    }
-    end = next
-  }
-  return end
-}
-
-/**
- * Reads one build-name piece, such as sha or 123 in +sha.123.
- * Stops at a disallowed character or the old regex's length limit.
- *
- * @param {string} range The text to read; it is not changed.
- * @param {number} start The position where the identifier should begin.
- * @returns {number} The position after the identifier, or start if none matches.
- * @example findBuildIdentifierEndIndex('sha.123', 0) // 3, at the dot
- * @example findBuildIdentifierEndIndex('001', 0) // 3; leading zeros are allowed
- */
-const findBuildIdentifierEndIndex = (range, start) => {
-  let end = start
-  while (end - start < MAX_SAFE_BUILD_LENGTH && isIdentifierCharacter(range[end])) {
-    end++
-  }
-  return end
-}
-
-/**
- * Reads optional build metadata such as +sha.123.
- * Leaves the position unchanged if there is no plus sign followed by a name.
- *
- * @param {string} range The text to read; it is not changed.
- * @param {number} start The position where the opening + should be.
- * @returns {number} The position after the matched metadata, or start if absent.
- * @example findBuildEndIndex('+sha.123 <2', 0) // 8, at the space
- * @example findBuildEndIndex('+', 0) // 0; a plus sign alone is not a match
- */
-const findBuildEndIndex = (range, start) => {
-  if (range[start] !== '+') {
-    return start
-  }
-  let end = findBuildIdentifierEndIndex(range, start + 1)
-  if (end === start + 1) {
-    return start
-  }
-  while (range[end] === '.') {
-    const next = findBuildIdentifierEndIndex(range, end + 1)
-    if (next === end + 1) {
-      break
-    }
-    end = next
-  }
-  return end
-}
-
-/**
- * Reads three numbers separated by dots, then any prerelease and build suffixes.
- * Uses loose rules, so forms such as 01.02.03beta can match here.
- *
- * @param {string} range The text to read; it is not changed.
- * @param {number} start The position of the first number, after any prefix.
- * @param {DigitRunCache} digitRuns Shared digit-run cache, updated as needed.
- * @returns {number} The position after the version match, or start if none matches.
- * @example findLooseFullVersionEndIndex('1.2.3-beta+sha <2', 0, digitRuns) // 14
- * @example findLooseFullVersionEndIndex('1.2', 0, digitRuns) // 0; needs three numbers
- */
-const findLooseFullVersionEndIndex = (range, start, digitRuns) => {
-  let end = start
-  for (let component = 0; component < 3; component++) {
-    const next = findVersionNumberEndIndex(range, end, true, digitRuns)
-    if (next === end) {
-      return start
-    }
-    end = next
-    if (component < 2) {
-      if (range[end] !== '.') {
-        return start
-      }
-      end++
-    }
-  }
-  const prereleaseEnd = findPrereleaseEndIndex(range, end, true, digitRuns)
-  return findBuildEndIndex(range, prereleaseEnd)
-}
-
-/**
- * Reads one component of a partial or wildcard version, such as 2 or x in 2.x.
- * Numbers use strict leading-zero rules; wildcards take up one character.
- *
- * @param {string} range The text to read; it is not changed.
- * @param {number} start The position where the component should begin.
- * @param {DigitRunCache} digitRuns Shared digit-run cache, updated as needed.
- * @returns {number} The position after the component, or start if none matches.
- * @example findPartialVersionComponentEndIndex('2.x', 0, digitRuns) // 1, at the dot
- * @example findPartialVersionComponentEndIndex('2.x', 2, digitRuns) // 3, after x
- */
-const findPartialVersionComponentEndIndex = (range, start, digitRuns) => {
-  if (isDigit(range[start])) {
-    return findVersionNumberEndIndex(range, start, false, digitRuns)
-  }
-  return isVersionStart(range[start]) ? start + 1 : start
-}
-
-/**
- * Reads up to three components, allowing forms such as 1, 1.2, or 1.x.
- * After the third component, also reads any strict prerelease and build suffixes.
- *
- * @param {string} range The text to read; it is not changed.
- * @param {number} start The position of a number or wildcard, after any prefix.
- * @param {DigitRunCache} digitRuns Shared digit-run cache, updated as needed.
- * @returns {number} The position after the matched version text.
- * @example findPartialVersionEndIndex('1.x <2', 0, digitRuns) // 3, at the space
- * @example findPartialVersionEndIndex('1.', 0, digitRuns) // 1; the trailing dot is unread
- */
-const findPartialVersionEndIndex = (range, start, digitRuns) => {
-  let end = findPartialVersionComponentEndIndex(range, start, digitRuns)
-  for (let component = 0; component < 2; component++) {
-    if (range[end] !== '.') {
-      return end
-    }
-    const next = findPartialVersionComponentEndIndex(range, end + 1, digitRuns)
-    if (next === end + 1) {
-      return end
-    }
-    end = next
-  }
-  const prereleaseEnd = findPrereleaseEndIndex(range, end, false, digitRuns)
-  return findBuildEndIndex(range, prereleaseEnd)
-}
-
-/**
- * Finds where a version match ends, without deciding whether the range is valid.
- * Tries a loose full version first, then a partial or wildcard version, just
- * like the old regex's LOOSEPLAIN and XRANGEPLAIN alternatives.
- *
- * @param {string} range The text to read; it is not changed.
- * @param {number} start The position of a number or wildcard, after any prefix.
- * @param {DigitRunCache} digitRuns Shared digit-run cache, updated as needed.
- * @returns {number} The position where scanning the next candidate can resume.
- * @example findVersionEndIndex('1.2.3 <2', 0, digitRuns) // 5, at the space
- * @example findVersionEndIndex('1.x <2', 0, digitRuns) // 3, at the space
- */
-const findVersionEndIndex = (range, start, digitRuns) => {
-  const fullVersionEnd = findLooseFullVersionEndIndex(range, start, digitRuns)
-  return fullVersionEnd !== start
-    ? fullVersionEnd
-    : findPartialVersionEndIndex(range, start, digitRuns)
-}
-
-/**
- * Finds the one whitespace character the old replacement would remove.
- * Keeps leading whitespace, skips an optional operator, and checks immediately
- * after it. Returns -1 if there is nothing to remove.
- *
- * @param {string} range The text containing a candidate already found by the caller.
- * @param {number} matchStart The candidate's position, including leading whitespace.
- * @returns {number} The position of the removable whitespace, or -1 if absent.
- * @example findRemovableWhitespaceIndex(' > 1', 0) // 2; keep the space at position 0
- * @example findRemovableWhitespaceIndex('>1', 0) // -1
- */
-const findRemovableWhitespaceIndex = (range, matchStart) => {
-  let position = matchStart
-  if (isWhitespace(range[position])) {
-    position++
-  }
-  if (range[position] === '<' || range[position] === '>') {
-    position++
-  }
-  if (range[position] === '=') {
-    position++
-  }
-  return isWhitespace(range[position]) ? position : -1
-}
-
-/**
- * Joins an operator to its version, turning > 1.2.3 into >1.2.3.
- * Copies everything else according to the old regex's matching rules.
- * Moves forward through prefixes and whole versions to avoid repeatedly
- * searching the same characters on long inputs.
- *
- * @param {string} range The range text to process; the original string is unchanged.
- * @returns {string} The range with matched operator whitespace removed.
- * @example trimComparatorWhitespace('> 1.2.3 < 2') // '>1.2.3 <2'
- * @example trimComparatorWhitespace('> invalid') // '> invalid'
- */
-const trimComparatorWhitespace = range => {
-  let result = ''
-  let copyFrom = 0
-  let cursor = 0
-  const digitRuns = { start: -1, end: -1, previousStart: -1, previousEnd: -1 }
-
-  while (cursor < range.length) {
-    const matchStart = cursor
-    if (range[cursor] === '<' || range[cursor] === '>') {
-      cursor++
-    } else if (!isVersionPrefix(range[cursor]) && !isVersionStart(range[cursor])) {
-      cursor++
-      continue
-    }
-
-    // Consume a v/=/whitespace run once, even when no version follows it.
-    while (cursor < range.length && isVersionPrefix(range[cursor])) {
-      cursor++
-    }
-    if (!isVersionStart(range[cursor])) {
-      continue
-    }
-
-    const whitespacePosition = findRemovableWhitespaceIndex(range, matchStart)
-    if (whitespacePosition !== -1) {
-      result += range.slice(copyFrom, whitespacePosition)
-      copyFrom = whitespacePosition + 1
-    }
-
-    // Skip the entire match, so a prerelease's trailing v cannot be
-    // reconsidered as the prefix of another version.
-    cursor = findVersionEndIndex(range, cursor, digitRuns)
-  }
-
-  return result + range.slice(copyFrom)
-}
-
-module.exports = trimComparatorWhitespace
-
-
-/***/ }),
-
-/***/ 2276:
-/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
-
-
-
-// Determine if version is greater than all the versions possible in the range.
-const outside = __nccwpck_require__(280)
-const gtr = (version, range, options) => outside(version, range, '>', options)
-module.exports = gtr
-
-
-/***/ }),
-
-/***/ 3465:
-/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
-
-
-
-const Range = __nccwpck_require__(6782)
-const intersects = (r1, r2, options) => {
-  r1 = new Range(r1, options)
-  r2 = new Range(r2, options)
-  return r1.intersects(r2, options)
-}
-module.exports = intersects
-
-
-/***/ }),
-
-/***/ 5213:
-/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
-
-
-
-const outside = __nccwpck_require__(280)
-// Determine if version is less than all the versions possible in the range
-const ltr = (version, range, options) => outside(version, range, '<', options)
-module.exports = ltr
-
-
-/***/ }),
-
-/***/ 5574:
-/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
-
-
-
-const SemVer = __nccwpck_require__(7163)
-const Range = __nccwpck_require__(6782)
-
-const maxSatisfying = (versions, range, options) => {
-  let max = null
-  let maxSV = null
-  let rangeObj = null
-  try {
-    rangeObj = new Range(range, options)
-  } catch (er) {
-    return null
-  }
-  versions.forEach((v) => {
-    if (rangeObj.test(v)) {
-      // satisfies(v, range, options)
-      if (!max || maxSV.compare(v) === -1) {
-        // compare(max, v, true)
-        max = v
-        maxSV = new SemVer(max, options)
-      }
-    }
-  })
-  return max
-}
-module.exports = maxSatisfying
-
-
-/***/ }),
-
-/***/ 8595:
-/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
-
-
-
-const SemVer = __nccwpck_require__(7163)
-const Range = __nccwpck_require__(6782)
-const minSatisfying = (versions, range, options) => {
-  let min = null
-  let minSV = null
-  let rangeObj = null
-  try {
-    rangeObj = new Range(range, options)
-  } catch (er) {
-    return null
-  }
-  versions.forEach((v) => {
-    if (rangeObj.test(v)) {
-      // satisfies(v, range, options)
-      if (!min || minSV.compare(v) === 1) {
-        // compare(min, v, true)
-        min = v
-        minSV = new SemVer(min, options)
-      }
-    }
-  })
-  return min
-}
-module.exports = minSatisfying
-
-
-/***/ }),
-
-/***/ 1866:
-/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
-
-
-
-const SemVer = __nccwpck_require__(7163)
-const Range = __nccwpck_require__(6782)
-const gt = __nccwpck_require__(6599)
-
-const minVersion = (range, loose) => {
-  range = new Range(range, loose)
-
-  let minver = new SemVer('0.0.0')
-  if (range.test(minver)) {
-    return minver
-  }
-
-  minver = new SemVer('0.0.0-0')
-  if (range.test(minver)) {
-    return minver
-  }
-
-  minver = null
-  for (let i = 0; i < range.set.length; ++i) {
-    const comparators = range.set[i]
-
-    let setMin = null
-    comparators.forEach((comparator) => {
-      // Clone to avoid manipulating the comparator's semver object.
-      const compver = new SemVer(comparator.semver.version)
-      switch (comparator.operator) {
-        case '>':
-          if (compver.prerelease.length === 0) {
-            compver.patch++
-          } else {
-            compver.prerelease.push(0)
-          }
-          compver.raw = compver.format()
-          /* fallthrough */
-        case '':
-        case '>=':
-          if (!setMin || gt(compver, setMin)) {
-            setMin = compver
-          }
-          break
-        case '<':
-        case '<=':
-          /* Ignore maximum versions */
-          break
-        /* istanbul ignore next */
-        default:
-          throw new Error(`Unexpected operation: ${comparator.operator}`)
-      }
-    })
-    if (setMin && (!minver || gt(minver, setMin))) {
-      minver = setMin
-    }
-  }
-
-  if (minver && range.test(minver)) {
-    return minver
-  }
-
-  return null
-}
-module.exports = minVersion
-
-
-/***/ }),
-
-/***/ 280:
-/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
-
-
-
-const SemVer = __nccwpck_require__(7163)
-const Comparator = __nccwpck_require__(9379)
-const { ANY } = Comparator
-const Range = __nccwpck_require__(6782)
-const satisfies = __nccwpck_require__(8011)
-const gt = __nccwpck_require__(6599)
-const lt = __nccwpck_require__(3872)
-const lte = __nccwpck_require__(6717)
-const gte = __nccwpck_require__(1236)
-
-const outside = (version, range, hilo, options) => {
-  version = new SemVer(version, options)
-  range = new Range(range, options)
-
-  let gtfn, ltefn, ltfn, comp, ecomp
-  switch (hilo) {
-    case '>':
-      gtfn = gt
-      ltefn = lte
-      ltfn = lt
-      comp = '>'
-      ecomp = '>='
-      break
-    case '<':
-      gtfn = lt
-      ltefn = gte
-      ltfn = gt
-      comp = '<'
-      ecomp = '<='
-      break
-    default:
-      throw new TypeError('Must provide a hilo val of "<" or ">"')
-  }
-
-  // If it satisfies the range it is not outside
-  if (satisfies(version, range, options)) {
-    return false
-  }
-
-  // From now on, variable terms are as if we're in "gtr" mode.
-  // but note that everything is flipped for the "ltr" function.
-
-  for (let i = 0; i < range.set.length; ++i) {
-    const comparators = range.set[i]
-
-    let high = null
-    let low = null
-
-    comparators.forEach((comparator) => {
-      if (comparator.semver === ANY) {
-        comparator = new Comparator('>=0.0.0')
-      }
-      high = high || comparator
-      low = low || comparator
-      if (gtfn(comparator.semver, high.semver, options)) {
-        high = comparator
-      } else if (ltfn(comparator.semver, low.semver, options)) {
-        low = comparator
-      }
-    })
-
-    // If the edge version comparator has a operator then our version
-    // isn't outside it
-    if (high.operator === comp || high.operator === ecomp) {
-      return false
-    }
-
-    // If the lowest version comparator has an operator and our version
-    // is less than it then it isn't higher than the range
-    if ((!low.operator || low.operator === comp) &&
-        ltefn(version, low.semver)) {
-      return false
-    } else if (low.operator === ecomp && ltfn(version, low.semver)) {
-      return false
-    }
-  }
-  return true
-}
-
-module.exports = outside
-
-
-/***/ }),
-
-/***/ 2028:
-/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
-
-
-
-// given a set of versions and a range, create a "simplified" range
-// that includes the same versions that the original range does
-// If the original range is shorter than the simplified one, return that.
-const satisfies = __nccwpck_require__(8011)
-const compare = __nccwpck_require__(8469)
-module.exports = (versions, range, options) => {
-  const set = []
-  let first = null
-  let prev = null
-  const v = versions.sort((a, b) => compare(a, b, options))
-  for (const version of v) {
-    const included = satisfies(version, range, options)
-    if (included) {
-      prev = version
-      if (!first) {
-        first = version
-      }
-    } else {
-      if (prev) {
-        set.push([first, prev])
-      }
-      prev = null
-      first = null
-    }
-  }
-  if (first) {
-    set.push([first, null])
-  }
-
-  const ranges = []
-  for (const [min, max] of set) {
-    if (min === max) {
-      ranges.push(min)
-    } else if (!max && min === v[0]) {
-      ranges.push('*')
-    } else if (!max) {
-      ranges.push(`>=${min}`)
-    } else if (min === v[0]) {
-      ranges.push(`<=${max}`)
-    } else {
-      ranges.push(`${min} - ${max}`)
-    }
-  }
-  const simplified = ranges.join(' || ')
-  const original = typeof range.raw === 'string' ? range.raw : String(range)
-  return simplified.length < original.length ? simplified : range
-}
-
-
-/***/ }),
-
-/***/ 1489:
-/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
-
-
-
-const Range = __nccwpck_require__(6782)
-const Comparator = __nccwpck_require__(9379)
-const { ANY } = Comparator
-const satisfies = __nccwpck_require__(8011)
-const compare = __nccwpck_require__(8469)
-
-// Complex range `r1 || r2 || ...` is a subset of `R1 || R2 || ...` iff:
-// - Every simple range `r1, r2, ...` is a null set, OR
-// - Every simple range `r1, r2, ...` which is not a null set is a subset of
-//   some `R1, R2, ...`
-//
-// Simple range `c1 c2 ...` is a subset of simple range `C1 C2 ...` iff:
-// - If c is only the ANY comparator
-//   - If C is only the ANY comparator, return true
-//   - Else if in prerelease mode, return false
-//   - else replace c with `[>=0.0.0]`
-// - If C is only the ANY comparator
-//   - if in prerelease mode, return true
-//   - else replace C with `[>=0.0.0]`
-// - Let EQ be the set of = comparators in c
-// - If EQ is more than one, return true (null set)
-// - Let GT be the highest > or >= comparator in c
-// - Let LT be the lowest < or <= comparator in c
-// - If GT and LT, and GT.semver > LT.semver, return true (null set)
-// - If any C is a = range, and GT or LT are set, return false
-// - If EQ
-//   - If GT, and EQ does not satisfy GT, return true (null set)
-//   - If LT, and EQ does not satisfy LT, return true (null set)
-//   - If EQ satisfies every C, return true
-//   - Else return false
-// - If GT
-//   - If GT.semver is lower than any > or >= comp in C, return false
-//   - If GT is >=, and GT.semver does not satisfy every C, return false
-//   - If GT.semver has a prerelease, and not in prerelease mode
-//     - If no C has a prerelease and the GT.semver tuple, return false
-// - If LT
-//   - If LT.semver is greater than any < or <= comp in C, return false
-//   - If LT is <=, and LT.semver does not satisfy every C, return false
-//   - If LT.semver has a prerelease, and not in prerelease mode
-//     - If no C has a prerelease and the LT.semver tuple, return false
-// - Else return true
-
-const subset = (sub, dom, options = {}) => {
-  if (sub === dom) {
-    return true
-  }
-
-  sub = new Range(sub, options)
-  dom = new Range(dom, options)
-  let sawNonNull = false
-
-  OUTER: for (const simpleSub of sub.set) {
-    for (const simpleDom of dom.set) {
-      const isSub = simpleSubset(simpleSub, simpleDom, options)
-      sawNonNull = sawNonNull || isSub !== null
-      if (isSub) {
-        continue OUTER
-      }
-    }
-    // the null set is a subset of everything, but null simple ranges in
-    // a complex range should be ignored.  so if we saw a non-null range,
-    // then we know this isn't a subset, but if EVERY simple range was null,
-    // then it is a subset.
-    if (sawNonNull) {
-      return false
-    }
-  }
-  return true
-}
-
-const minimumVersionWithPreRelease = [new Comparator('>=0.0.0-0')]
-const minimumVersion = [new Comparator('>=0.0.0')]
-
-const simpleSubset = (sub, dom, options) => {
-  if (sub === dom) {
-    return true
-  }
-
-  if (sub.length === 1 && sub[0].semver === ANY) {
-    if (dom.length === 1 && dom[0].semver === ANY) {
-      return true
-    } else if (options.includePrerelease) {
-      sub = minimumVersionWithPreRelease
-    } else {
-      sub = minimumVersion
-    }
-  }
-
-  if (dom.length === 1 && dom[0].semver === ANY) {
-    if (options.includePrerelease) {
-      return true
-    } else {
-      dom = minimumVersion
-    }
-  }
-
-  const eqSet = new Set()
-  let gt, lt
-  for (const c of sub) {
-    if (c.operator === '>' || c.operator === '>=') {
-      gt = higherGT(gt, c, options)
-    } else if (c.operator === '<' || c.operator === '<=') {
-      lt = lowerLT(lt, c, options)
-    } else {
-      eqSet.add(c.semver)
-    }
-  }
-
-  if (eqSet.size > 1) {
-    return null
-  }
-
-  let gtltComp
-  if (gt && lt) {
-    gtltComp = compare(gt.semver, lt.semver, options)
-    if (gtltComp > 0) {
-      return null
-    } else if (gtltComp === 0 && (gt.operator !== '>=' || lt.operator !== '<=')) {
-      return null
-    }
-  }
-
-  // will iterate one or zero times
-  for (const eq of eqSet) {
-    if (gt && !satisfies(eq, String(gt), options)) {
-      return null
-    }
-
-    if (lt && !satisfies(eq, String(lt), options)) {
-      return null
-    }
-
-    for (const c of dom) {
-      if (!satisfies(eq, String(c), options)) {
-        return false
-      }
-    }
-
-    return true
-  }
-
-  let higher, lower
-  let hasDomLT, hasDomGT
-  // if the subset has a prerelease, we need a comparator in the superset
-  // with the same tuple and a prerelease, or it's not a subset
-  let needDomLTPre = lt &&
-    !options.includePrerelease &&
-    lt.semver.prerelease.length ? lt.semver : false
-  let needDomGTPre = gt &&
-    !options.includePrerelease &&
-    gt.semver.prerelease.length ? gt.semver : false
-  // exception: <1.2.3-0 is the same as <1.2.3
-  if (needDomLTPre && needDomLTPre.prerelease.length === 1 &&
-      lt.operator === '<' && needDomLTPre.prerelease[0] === 0) {
-    needDomLTPre = false
-  }
-
-  for (const c of dom) {
-    hasDomGT = hasDomGT || c.operator === '>' || c.operator === '>='
-    hasDomLT = hasDomLT || c.operator === '<' || c.operator === '<='
-    if (gt) {
-      if (needDomGTPre) {
-        if (c.semver.prerelease && c.semver.prerelease.length &&
-            c.semver.major === needDomGTPre.major &&
-            c.semver.minor === needDomGTPre.minor &&
-            c.semver.patch === needDomGTPre.patch) {
-          needDomGTPre = false
-        }
-      }
-      if (c.operator === '>' || c.operator === '>=') {
-        higher = higherGT(gt, c, options)
-        if (higher === c && higher !== gt) {
-          return false
-        }
-      } else if (gt.operator === '>=' && !c.test(gt.semver)) {
-        return false
-      }
-    }
-    if (lt) {
-      if (needDomLTPre) {
-        if (c.semver.prerelease && c.semver.prerelease.length &&
-            c.semver.major === needDomLTPre.major &&
-            c.semver.minor === needDomLTPre.minor &&
-            c.semver.patch === needDomLTPre.patch) {
-          needDomLTPre = false
-        }
-      }
-      if (c.operator === '<' || c.operator === '<=') {
-        lower = lowerLT(lt, c, options)
-        if (lower === c && lower !== lt) {
-          return false
-        }
-      } else if (lt.operator === '<=' && !c.test(lt.semver)) {
-        return false
-      }
-    }
-    if (!c.operator && (lt || gt) && gtltComp !== 0) {
-      return false
-    }
-  }
-
-  // if there was a < or >, and nothing in the dom, then must be false
-  // UNLESS it was limited by another range in the other direction.
-  // Eg, >1.0.0 <1.0.1 is still a subset of <2.0.0
-  if (gt && hasDomLT && !lt && gtltComp !== 0) {
-    return false
-  }
-
-  if (lt && hasDomGT && !gt && gtltComp !== 0) {
-    return false
-  }
-
-  // we needed a prerelease range in a specific tuple, but didn't get one
-  // then this isn't a subset.  eg >=1.2.3-pre is not a subset of >=1.0.0,
-  // because it includes prereleases in the 1.2.3 tuple
-  if (needDomGTPre || needDomLTPre) {
-    return false
-  }
-
-  return true
-}
-
-// >=1.2.3 is lower than >1.2.3
-const higherGT = (a, b, options) => {
-  if (!a) {
-    return b
-  }
-  const comp = compare(a.semver, b.semver, options)
-  return comp > 0 ? a
-    : comp < 0 ? b
-    : b.operator === '>' && a.operator === '>=' ? b
-    : a
-}
-
-// <=1.2.3 is higher than <1.2.3
-const lowerLT = (a, b, options) => {
-  if (!a) {
-    return b
-  }
-  const comp = compare(a.semver, b.semver, options)
-  return comp < 0 ? a
-    : comp > 0 ? b
-    : b.operator === '<' && a.operator === '<=' ? b
-    : a
-}
-
-module.exports = subset
-
-
-/***/ }),
-
-/***/ 4750:
-/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
-
-
-
-const Range = __nccwpck_require__(6782)
-
-// Mostly just for testing and legacy API reasons
-const toComparators = (range, options) =>
-  new Range(range, options).set
-    .map(comp => comp.map(c => c.value).join(' ').trim().split(' '))
-
-module.exports = toComparators
-
-
-/***/ }),
-
-/***/ 4737:
-/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
-
-
-
-const Range = __nccwpck_require__(6782)
-const validRange = (range, options) => {
-  try {
-    // Return '*' instead of '' so that truthiness works.
-    // This will throw if it's invalid anyway
-    return new Range(range, options).range || '*'
-  } catch (er) {
-    return null
-  }
-}
-module.exports = validRange
 
 
 /***/ }),
@@ -39636,20 +36397,145 @@ module.exports = {
 
 /***/ }),
 
+/***/ 2691:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   Px: () => (/* binding */ removeLater),
+/* harmony export */   V1: () => (/* binding */ withCleanup),
+/* harmony export */   wn: () => (/* binding */ cleanUpOnExitAndSignals)
+/* harmony export */ });
+/* unused harmony exports disposeLater, cleanUpProcess */
+/* harmony import */ var node_async_hooks__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(6698);
+/* harmony import */ var node_async_hooks__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_async_hooks__WEBPACK_IMPORTED_MODULE_0__);
+/* harmony import */ var node_fs__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(3024);
+/* harmony import */ var node_fs__WEBPACK_IMPORTED_MODULE_1___default = /*#__PURE__*/__nccwpck_require__.n(node_fs__WEBPACK_IMPORTED_MODULE_1__);
+/**
+ * What a run must not leave behind (temp files and folders, worker threads), removed
+ * however the run ends: at the end of the work that made it, when the process exits,
+ * and on SIGINT/SIGTERM, which then end the process with 130/143 as a shell would.
+ *
+ * Registrations belong to the innermost `withCleanup` scope (tracked through async
+ * calls), else to the process; a scope removes its own at its end, so concurrent
+ * builds in one process never remove each other's temp folders.
+ */
+
+
+class Scope {
+    entries = new Set();
+}
+const processScope = new Scope();
+const scopes = new node_async_hooks__WEBPACK_IMPORTED_MODULE_0__.AsyncLocalStorage();
+/** Everything registered and not yet disposed, whatever its scope: what a signal removes. */
+const live = new Set();
+function register(entry) {
+    const scope = scopes.getStore() ?? processScope;
+    const forget = () => {
+        const known = live.delete(entry);
+        scope.entries.delete(entry);
+        return known;
+    };
+    scope.entries.add(entry);
+    live.add(entry);
+    return {
+        dispose: async () => {
+            if (forget())
+                await entry.dispose();
+        },
+        release: () => void forget()
+    };
+}
+/** Removes `file` (a file or a whole folder) unless released first. */
+function removeLater(file) {
+    return register({
+        disposeNow: () => node_fs__WEBPACK_IMPORTED_MODULE_1__.rmSync(file, { recursive: true, force: true, maxRetries: 2 }),
+        dispose: () => node_fs__WEBPACK_IMPORTED_MODULE_1__.promises.rm(file, { recursive: true, force: true, maxRetries: 2 })
+    });
+}
+/** Runs `dispose` (e.g. terminating worker threads) unless released first. */
+function disposeLater(dispose) {
+    return register({
+        disposeNow: () => void Promise.resolve(dispose()).catch(() => { }),
+        dispose: async () => dispose()
+    });
+}
+/** Runs `work`; what it registers and does not release is removed when it ends, however it ends. */
+async function withCleanup(work) {
+    const scope = new Scope();
+    try {
+        return await scopes.run(scope, work);
+    }
+    finally {
+        await disposeAll(scope);
+    }
+}
+/** Removes everything the process registered outside any scope (the faces, at their end). */
+function cleanUpProcess() {
+    return disposeAll(processScope);
+}
+async function disposeAll(scope) {
+    // Newest first: a file inside a folder goes before the folder.
+    const entries = [...scope.entries].reverse();
+    scope.entries.clear();
+    for (const entry of entries) {
+        if (!live.delete(entry))
+            continue;
+        await entry.dispose().catch(() => { });
+    }
+}
+function disposeAllNow() {
+    const entries = [...live].reverse();
+    live.clear();
+    for (const entry of entries) {
+        try {
+            entry.disposeNow();
+        }
+        catch {
+            // the rest still goes
+        }
+    }
+}
+const SIGNAL_EXIT_CODES = { SIGINT: 130, SIGTERM: 143 };
+let installed = false;
+/**
+ * For the faces' process entry points, once: on SIGINT or SIGTERM remove everything
+ * registered and exit 130/143; on any exit remove what is still registered.
+ */
+function cleanUpOnExitAndSignals() {
+    if (installed)
+        return;
+    installed = true;
+    process.on('exit', disposeAllNow);
+    for (const [signal, code] of Object.entries(SIGNAL_EXIT_CODES)) {
+        process.once(signal, () => {
+            // Synchronous to the end: no other callback (a rename into place, a new temp
+            // folder) runs between the removal and the exit.
+            disposeAllNow();
+            process.exit(code);
+        });
+    }
+}
+
+
+/***/ }),
+
 /***/ 5581:
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _cli_main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(2084);
+/* harmony import */ var _cleanup_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(2691);
+/* harmony import */ var _cli_main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(3750);
 
-process.exitCode = await (0,_cli_main_js__WEBPACK_IMPORTED_MODULE_0__/* .main */ .iW)(process.argv.slice(2));
+
+(0,_cleanup_js__WEBPACK_IMPORTED_MODULE_0__/* .cleanUpOnExitAndSignals */ .wn)();
+process.exitCode = await (0,_cli_main_js__WEBPACK_IMPORTED_MODULE_1__/* .main */ .iW)(process.argv.slice(2));
 
 __webpack_async_result__();
 } catch(e) { __webpack_async_result__(e); } }, 1);
 
 /***/ }),
 
-/***/ 2084:
+/***/ 3750:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -39660,16 +36546,839 @@ __nccwpck_require__.d(__webpack_exports__, {
 
 // UNUSED EXPORTS: EXIT_FAILURE, EXIT_OK, EXIT_USAGE
 
-;// CONCATENATED MODULE: external "node:fs/promises"
-const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs/promises");
 ;// CONCATENATED MODULE: external "node:path"
 const external_node_path_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:path");
 // EXTERNAL MODULE: external "node:util"
 var external_node_util_ = __nccwpck_require__(7975);
+// EXTERNAL MODULE: ./src/cleanup.ts
+var cleanup = __nccwpck_require__(2691);
+;// CONCATENATED MODULE: external "node:os"
+const external_node_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:os");
+;// CONCATENATED MODULE: external "node:fs/promises"
+const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs/promises");
 // EXTERNAL MODULE: external "node:crypto"
 var external_node_crypto_ = __nccwpck_require__(7598);
-;// CONCATENATED MODULE: external "node:fs"
-const external_node_fs_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs");
+// EXTERNAL MODULE: external "node:fs"
+var external_node_fs_ = __nccwpck_require__(3024);
+;// CONCATENATED MODULE: ./src/hash.ts
+
+
+/** Hex sha256 of a file, streamed. */
+async function sha256File(file) {
+    const hash = (0,external_node_crypto_.createHash)('sha256');
+    for await (const chunk of (0,external_node_fs_.createReadStream)(file))
+        hash.update(chunk);
+    return hash.digest('hex');
+}
+
+// EXTERNAL MODULE: external "node:http"
+var external_node_http_ = __nccwpck_require__(7067);
+;// CONCATENATED MODULE: external "node:https"
+const external_node_https_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:https");
+// EXTERNAL MODULE: external "node:stream"
+var external_node_stream_ = __nccwpck_require__(7075);
+;// CONCATENATED MODULE: external "node:stream/promises"
+const external_node_stream_promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:stream/promises");
+// EXTERNAL MODULE: external "node:url"
+var external_node_url_ = __nccwpck_require__(3136);
+// EXTERNAL MODULE: external "http"
+var external_http_ = __nccwpck_require__(8611);
+var external_http_namespaceObject = /*#__PURE__*/__nccwpck_require__.t(external_http_, 2);
+// EXTERNAL MODULE: external "https"
+var external_https_ = __nccwpck_require__(5692);
+var external_https_namespaceObject = /*#__PURE__*/__nccwpck_require__.t(external_https_, 2);
+;// CONCATENATED MODULE: ./node_modules/@actions/http-client/lib/proxy.js
+function getProxyUrl(reqUrl) {
+    const usingSsl = reqUrl.protocol === 'https:';
+    if (checkBypass(reqUrl)) {
+        return undefined;
+    }
+    const proxyVar = (() => {
+        if (usingSsl) {
+            return process.env['https_proxy'] || process.env['HTTPS_PROXY'];
+        }
+        else {
+            return process.env['http_proxy'] || process.env['HTTP_PROXY'];
+        }
+    })();
+    if (proxyVar) {
+        try {
+            return new DecodedURL(proxyVar);
+        }
+        catch (_a) {
+            if (!proxyVar.startsWith('http://') && !proxyVar.startsWith('https://'))
+                return new DecodedURL(`http://${proxyVar}`);
+        }
+    }
+    else {
+        return undefined;
+    }
+}
+function checkBypass(reqUrl) {
+    if (!reqUrl.hostname) {
+        return false;
+    }
+    const reqHost = reqUrl.hostname;
+    if (isLoopbackAddress(reqHost)) {
+        return true;
+    }
+    const noProxy = process.env['no_proxy'] || process.env['NO_PROXY'] || '';
+    if (!noProxy) {
+        return false;
+    }
+    // Determine the request port
+    let reqPort;
+    if (reqUrl.port) {
+        reqPort = Number(reqUrl.port);
+    }
+    else if (reqUrl.protocol === 'http:') {
+        reqPort = 80;
+    }
+    else if (reqUrl.protocol === 'https:') {
+        reqPort = 443;
+    }
+    // Format the request hostname and hostname with port
+    const upperReqHosts = [reqUrl.hostname.toUpperCase()];
+    if (typeof reqPort === 'number') {
+        upperReqHosts.push(`${upperReqHosts[0]}:${reqPort}`);
+    }
+    // Compare request host against noproxy
+    for (const upperNoProxyItem of noProxy
+        .split(',')
+        .map(x => x.trim().toUpperCase())
+        .filter(x => x)) {
+        if (upperNoProxyItem === '*' ||
+            upperReqHosts.some(x => x === upperNoProxyItem ||
+                x.endsWith(`.${upperNoProxyItem}`) ||
+                (upperNoProxyItem.startsWith('.') &&
+                    x.endsWith(`${upperNoProxyItem}`)))) {
+            return true;
+        }
+    }
+    return false;
+}
+function isLoopbackAddress(host) {
+    const hostLower = host.toLowerCase();
+    return (hostLower === 'localhost' ||
+        hostLower.startsWith('127.') ||
+        hostLower.startsWith('[::1]') ||
+        hostLower.startsWith('[0:0:0:0:0:0:0:1]'));
+}
+class DecodedURL extends URL {
+    constructor(url, base) {
+        super(url, base);
+        this._decodedUsername = decodeURIComponent(super.username);
+        this._decodedPassword = decodeURIComponent(super.password);
+    }
+    get username() {
+        return this._decodedUsername;
+    }
+    get password() {
+        return this._decodedPassword;
+    }
+}
+//# sourceMappingURL=proxy.js.map
+// EXTERNAL MODULE: ./node_modules/tunnel/index.js
+var tunnel = __nccwpck_require__(770);
+// EXTERNAL MODULE: ./node_modules/undici/index.js
+var undici = __nccwpck_require__(6752);
+;// CONCATENATED MODULE: ./node_modules/@actions/http-client/lib/index.js
+/* eslint-disable @typescript-eslint/no-explicit-any */
+var __awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
+    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
+    return new (P || (P = Promise))(function (resolve, reject) {
+        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
+        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
+        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
+        step((generator = generator.apply(thisArg, _arguments || [])).next());
+    });
+};
+
+
+
+
+
+var HttpCodes;
+(function (HttpCodes) {
+    HttpCodes[HttpCodes["OK"] = 200] = "OK";
+    HttpCodes[HttpCodes["MultipleChoices"] = 300] = "MultipleChoices";
+    HttpCodes[HttpCodes["MovedPermanently"] = 301] = "MovedPermanently";
+    HttpCodes[HttpCodes["ResourceMoved"] = 302] = "ResourceMoved";
+    HttpCodes[HttpCodes["SeeOther"] = 303] = "SeeOther";
+    HttpCodes[HttpCodes["NotModified"] = 304] = "NotModified";
+    HttpCodes[HttpCodes["UseProxy"] = 305] = "UseProxy";
+    HttpCodes[HttpCodes["SwitchProxy"] = 306] = "SwitchProxy";
+    HttpCodes[HttpCodes["TemporaryRedirect"] = 307] = "TemporaryRedirect";
+    HttpCodes[HttpCodes["PermanentRedirect"] = 308] = "PermanentRedirect";
+    HttpCodes[HttpCodes["BadRequest"] = 400] = "BadRequest";
+    HttpCodes[HttpCodes["Unauthorized"] = 401] = "Unauthorized";
+    HttpCodes[HttpCodes["PaymentRequired"] = 402] = "PaymentRequired";
+    HttpCodes[HttpCodes["Forbidden"] = 403] = "Forbidden";
+    HttpCodes[HttpCodes["NotFound"] = 404] = "NotFound";
+    HttpCodes[HttpCodes["MethodNotAllowed"] = 405] = "MethodNotAllowed";
+    HttpCodes[HttpCodes["NotAcceptable"] = 406] = "NotAcceptable";
+    HttpCodes[HttpCodes["ProxyAuthenticationRequired"] = 407] = "ProxyAuthenticationRequired";
+    HttpCodes[HttpCodes["RequestTimeout"] = 408] = "RequestTimeout";
+    HttpCodes[HttpCodes["Conflict"] = 409] = "Conflict";
+    HttpCodes[HttpCodes["Gone"] = 410] = "Gone";
+    HttpCodes[HttpCodes["TooManyRequests"] = 429] = "TooManyRequests";
+    HttpCodes[HttpCodes["InternalServerError"] = 500] = "InternalServerError";
+    HttpCodes[HttpCodes["NotImplemented"] = 501] = "NotImplemented";
+    HttpCodes[HttpCodes["BadGateway"] = 502] = "BadGateway";
+    HttpCodes[HttpCodes["ServiceUnavailable"] = 503] = "ServiceUnavailable";
+    HttpCodes[HttpCodes["GatewayTimeout"] = 504] = "GatewayTimeout";
+})(HttpCodes || (HttpCodes = {}));
+var Headers;
+(function (Headers) {
+    Headers["Accept"] = "accept";
+    Headers["ContentType"] = "content-type";
+})(Headers || (Headers = {}));
+var MediaTypes;
+(function (MediaTypes) {
+    MediaTypes["ApplicationJson"] = "application/json";
+})(MediaTypes || (MediaTypes = {}));
+/**
+ * Returns the proxy URL, depending upon the supplied url and proxy environment variables.
+ * @param serverUrl  The server URL where the request will be sent. For example, https://api.github.com
+ */
+function lib_getProxyUrl(serverUrl) {
+    const proxyUrl = pm.getProxyUrl(new URL(serverUrl));
+    return proxyUrl ? proxyUrl.href : '';
+}
+const HttpRedirectCodes = [
+    HttpCodes.MovedPermanently,
+    HttpCodes.ResourceMoved,
+    HttpCodes.SeeOther,
+    HttpCodes.TemporaryRedirect,
+    HttpCodes.PermanentRedirect
+];
+const HttpResponseRetryCodes = [
+    HttpCodes.BadGateway,
+    HttpCodes.ServiceUnavailable,
+    HttpCodes.GatewayTimeout
+];
+const RetryableHttpVerbs = ['OPTIONS', 'GET', 'DELETE', 'HEAD'];
+const ExponentialBackoffCeiling = 10;
+const ExponentialBackoffTimeSlice = 5;
+class HttpClientError extends Error {
+    constructor(message, statusCode) {
+        super(message);
+        this.name = 'HttpClientError';
+        this.statusCode = statusCode;
+        Object.setPrototypeOf(this, HttpClientError.prototype);
+    }
+}
+class HttpClientResponse {
+    constructor(message) {
+        this.message = message;
+    }
+    readBody() {
+        return __awaiter(this, void 0, void 0, function* () {
+            return new Promise((resolve) => __awaiter(this, void 0, void 0, function* () {
+                let output = Buffer.alloc(0);
+                this.message.on('data', (chunk) => {
+                    output = Buffer.concat([output, chunk]);
+                });
+                this.message.on('end', () => {
+                    resolve(output.toString());
+                });
+            }));
+        });
+    }
+    readBodyBuffer() {
+        return __awaiter(this, void 0, void 0, function* () {
+            return new Promise((resolve) => __awaiter(this, void 0, void 0, function* () {
+                const chunks = [];
+                this.message.on('data', (chunk) => {
+                    chunks.push(chunk);
+                });
+                this.message.on('end', () => {
+                    resolve(Buffer.concat(chunks));
+                });
+            }));
+        });
+    }
+}
+function isHttps(requestUrl) {
+    const parsedUrl = new URL(requestUrl);
+    return parsedUrl.protocol === 'https:';
+}
+class HttpClient {
+    constructor(userAgent, handlers, requestOptions) {
+        this._ignoreSslError = false;
+        this._allowRedirects = true;
+        this._allowRedirectDowngrade = false;
+        this._maxRedirects = 50;
+        this._allowRetries = false;
+        this._maxRetries = 1;
+        this._keepAlive = false;
+        this._disposed = false;
+        this.userAgent = this._getUserAgentWithOrchestrationId(userAgent);
+        this.handlers = handlers || [];
+        this.requestOptions = requestOptions;
+        if (requestOptions) {
+            if (requestOptions.ignoreSslError != null) {
+                this._ignoreSslError = requestOptions.ignoreSslError;
+            }
+            this._socketTimeout = requestOptions.socketTimeout;
+            if (requestOptions.allowRedirects != null) {
+                this._allowRedirects = requestOptions.allowRedirects;
+            }
+            if (requestOptions.allowRedirectDowngrade != null) {
+                this._allowRedirectDowngrade = requestOptions.allowRedirectDowngrade;
+            }
+            if (requestOptions.maxRedirects != null) {
+                this._maxRedirects = Math.max(requestOptions.maxRedirects, 0);
+            }
+            if (requestOptions.keepAlive != null) {
+                this._keepAlive = requestOptions.keepAlive;
+            }
+            if (requestOptions.allowRetries != null) {
+                this._allowRetries = requestOptions.allowRetries;
+            }
+            if (requestOptions.maxRetries != null) {
+                this._maxRetries = requestOptions.maxRetries;
+            }
+        }
+    }
+    options(requestUrl, additionalHeaders) {
+        return __awaiter(this, void 0, void 0, function* () {
+            return this.request('OPTIONS', requestUrl, null, additionalHeaders || {});
+        });
+    }
+    get(requestUrl, additionalHeaders) {
+        return __awaiter(this, void 0, void 0, function* () {
+            return this.request('GET', requestUrl, null, additionalHeaders || {});
+        });
+    }
+    del(requestUrl, additionalHeaders) {
+        return __awaiter(this, void 0, void 0, function* () {
+            return this.request('DELETE', requestUrl, null, additionalHeaders || {});
+        });
+    }
+    post(requestUrl, data, additionalHeaders) {
+        return __awaiter(this, void 0, void 0, function* () {
+            return this.request('POST', requestUrl, data, additionalHeaders || {});
+        });
+    }
+    patch(requestUrl, data, additionalHeaders) {
+        return __awaiter(this, void 0, void 0, function* () {
+            return this.request('PATCH', requestUrl, data, additionalHeaders || {});
+        });
+    }
+    put(requestUrl, data, additionalHeaders) {
+        return __awaiter(this, void 0, void 0, function* () {
+            return this.request('PUT', requestUrl, data, additionalHeaders || {});
+        });
+    }
+    head(requestUrl, additionalHeaders) {
+        return __awaiter(this, void 0, void 0, function* () {
+            return this.request('HEAD', requestUrl, null, additionalHeaders || {});
+        });
+    }
+    sendStream(verb, requestUrl, stream, additionalHeaders) {
+        return __awaiter(this, void 0, void 0, function* () {
+            return this.request(verb, requestUrl, stream, additionalHeaders);
+        });
+    }
+    /**
+     * Gets a typed object from an endpoint
+     * Be aware that not found returns a null.  Other errors (4xx, 5xx) reject the promise
+     */
+    getJson(requestUrl_1) {
+        return __awaiter(this, arguments, void 0, function* (requestUrl, additionalHeaders = {}) {
+            additionalHeaders[Headers.Accept] = this._getExistingOrDefaultHeader(additionalHeaders, Headers.Accept, MediaTypes.ApplicationJson);
+            const res = yield this.get(requestUrl, additionalHeaders);
+            return this._processResponse(res, this.requestOptions);
+        });
+    }
+    postJson(requestUrl_1, obj_1) {
+        return __awaiter(this, arguments, void 0, function* (requestUrl, obj, additionalHeaders = {}) {
+            const data = JSON.stringify(obj, null, 2);
+            additionalHeaders[Headers.Accept] = this._getExistingOrDefaultHeader(additionalHeaders, Headers.Accept, MediaTypes.ApplicationJson);
+            additionalHeaders[Headers.ContentType] =
+                this._getExistingOrDefaultContentTypeHeader(additionalHeaders, MediaTypes.ApplicationJson);
+            const res = yield this.post(requestUrl, data, additionalHeaders);
+            return this._processResponse(res, this.requestOptions);
+        });
+    }
+    putJson(requestUrl_1, obj_1) {
+        return __awaiter(this, arguments, void 0, function* (requestUrl, obj, additionalHeaders = {}) {
+            const data = JSON.stringify(obj, null, 2);
+            additionalHeaders[Headers.Accept] = this._getExistingOrDefaultHeader(additionalHeaders, Headers.Accept, MediaTypes.ApplicationJson);
+            additionalHeaders[Headers.ContentType] =
+                this._getExistingOrDefaultContentTypeHeader(additionalHeaders, MediaTypes.ApplicationJson);
+            const res = yield this.put(requestUrl, data, additionalHeaders);
+            return this._processResponse(res, this.requestOptions);
+        });
+    }
+    patchJson(requestUrl_1, obj_1) {
+        return __awaiter(this, arguments, void 0, function* (requestUrl, obj, additionalHeaders = {}) {
+            const data = JSON.stringify(obj, null, 2);
+            additionalHeaders[Headers.Accept] = this._getExistingOrDefaultHeader(additionalHeaders, Headers.Accept, MediaTypes.ApplicationJson);
+            additionalHeaders[Headers.ContentType] =
+                this._getExistingOrDefaultContentTypeHeader(additionalHeaders, MediaTypes.ApplicationJson);
+            const res = yield this.patch(requestUrl, data, additionalHeaders);
+            return this._processResponse(res, this.requestOptions);
+        });
+    }
+    /**
+     * Makes a raw http request.
+     * All other methods such as get, post, patch, and request ultimately call this.
+     * Prefer get, del, post and patch
+     */
+    request(verb, requestUrl, data, headers) {
+        return __awaiter(this, void 0, void 0, function* () {
+            if (this._disposed) {
+                throw new Error('Client has already been disposed.');
+            }
+            const parsedUrl = new URL(requestUrl);
+            let info = this._prepareRequest(verb, parsedUrl, headers);
+            // Only perform retries on reads since writes may not be idempotent.
+            const maxTries = this._allowRetries && RetryableHttpVerbs.includes(verb)
+                ? this._maxRetries + 1
+                : 1;
+            let numTries = 0;
+            let response;
+            do {
+                response = yield this.requestRaw(info, data);
+                // Check if it's an authentication challenge
+                if (response &&
+                    response.message &&
+                    response.message.statusCode === HttpCodes.Unauthorized) {
+                    let authenticationHandler;
+                    for (const handler of this.handlers) {
+                        if (handler.canHandleAuthentication(response)) {
+                            authenticationHandler = handler;
+                            break;
+                        }
+                    }
+                    if (authenticationHandler) {
+                        return authenticationHandler.handleAuthentication(this, info, data);
+                    }
+                    else {
+                        // We have received an unauthorized response but have no handlers to handle it.
+                        // Let the response return to the caller.
+                        return response;
+                    }
+                }
+                let redirectsRemaining = this._maxRedirects;
+                while (response.message.statusCode &&
+                    HttpRedirectCodes.includes(response.message.statusCode) &&
+                    this._allowRedirects &&
+                    redirectsRemaining > 0) {
+                    const redirectUrl = response.message.headers['location'];
+                    if (!redirectUrl) {
+                        // if there's no location to redirect to, we won't
+                        break;
+                    }
+                    const parsedRedirectUrl = new URL(redirectUrl);
+                    if (parsedUrl.protocol === 'https:' &&
+                        parsedUrl.protocol !== parsedRedirectUrl.protocol &&
+                        !this._allowRedirectDowngrade) {
+                        throw new Error('Redirect from HTTPS to HTTP protocol. This downgrade is not allowed for security reasons. If you want to allow this behavior, set the allowRedirectDowngrade option to true.');
+                    }
+                    // we need to finish reading the response before reassigning response
+                    // which will leak the open socket.
+                    yield response.readBody();
+                    // strip authorization header if redirected to a different hostname
+                    if (parsedRedirectUrl.hostname !== parsedUrl.hostname) {
+                        for (const header in headers) {
+                            // header names are case insensitive
+                            if (header.toLowerCase() === 'authorization') {
+                                delete headers[header];
+                            }
+                        }
+                    }
+                    // let's make the request with the new redirectUrl
+                    info = this._prepareRequest(verb, parsedRedirectUrl, headers);
+                    response = yield this.requestRaw(info, data);
+                    redirectsRemaining--;
+                }
+                if (!response.message.statusCode ||
+                    !HttpResponseRetryCodes.includes(response.message.statusCode)) {
+                    // If not a retry code, return immediately instead of retrying
+                    return response;
+                }
+                numTries += 1;
+                if (numTries < maxTries) {
+                    yield response.readBody();
+                    yield this._performExponentialBackoff(numTries);
+                }
+            } while (numTries < maxTries);
+            return response;
+        });
+    }
+    /**
+     * Needs to be called if keepAlive is set to true in request options.
+     */
+    dispose() {
+        if (this._agent) {
+            this._agent.destroy();
+        }
+        this._disposed = true;
+    }
+    /**
+     * Raw request.
+     * @param info
+     * @param data
+     */
+    requestRaw(info, data) {
+        return __awaiter(this, void 0, void 0, function* () {
+            return new Promise((resolve, reject) => {
+                function callbackForResult(err, res) {
+                    if (err) {
+                        reject(err);
+                    }
+                    else if (!res) {
+                        // If `err` is not passed, then `res` must be passed.
+                        reject(new Error('Unknown error'));
+                    }
+                    else {
+                        resolve(res);
+                    }
+                }
+                this.requestRawWithCallback(info, data, callbackForResult);
+            });
+        });
+    }
+    /**
+     * Raw request with callback.
+     * @param info
+     * @param data
+     * @param onResult
+     */
+    requestRawWithCallback(info, data, onResult) {
+        if (typeof data === 'string') {
+            if (!info.options.headers) {
+                info.options.headers = {};
+            }
+            info.options.headers['Content-Length'] = Buffer.byteLength(data, 'utf8');
+        }
+        let callbackCalled = false;
+        function handleResult(err, res) {
+            if (!callbackCalled) {
+                callbackCalled = true;
+                onResult(err, res);
+            }
+        }
+        const req = info.httpModule.request(info.options, (msg) => {
+            const res = new HttpClientResponse(msg);
+            handleResult(undefined, res);
+        });
+        let socket;
+        req.on('socket', sock => {
+            socket = sock;
+        });
+        // If we ever get disconnected, we want the socket to timeout eventually
+        req.setTimeout(this._socketTimeout || 3 * 60000, () => {
+            if (socket) {
+                socket.end();
+            }
+            handleResult(new Error(`Request timeout: ${info.options.path}`));
+        });
+        req.on('error', function (err) {
+            // err has statusCode property
+            // res should have headers
+            handleResult(err);
+        });
+        if (data && typeof data === 'string') {
+            req.write(data, 'utf8');
+        }
+        if (data && typeof data !== 'string') {
+            data.on('close', function () {
+                req.end();
+            });
+            data.pipe(req);
+        }
+        else {
+            req.end();
+        }
+    }
+    /**
+     * Gets an http agent. This function is useful when you need an http agent that handles
+     * routing through a proxy server - depending upon the url and proxy environment variables.
+     * @param serverUrl  The server URL where the request will be sent. For example, https://api.github.com
+     */
+    getAgent(serverUrl) {
+        const parsedUrl = new URL(serverUrl);
+        return this._getAgent(parsedUrl);
+    }
+    getAgentDispatcher(serverUrl) {
+        const parsedUrl = new URL(serverUrl);
+        const proxyUrl = getProxyUrl(parsedUrl);
+        const useProxy = proxyUrl && proxyUrl.hostname;
+        if (!useProxy) {
+            return;
+        }
+        return this._getProxyAgentDispatcher(parsedUrl, proxyUrl);
+    }
+    _prepareRequest(method, requestUrl, headers) {
+        const info = {};
+        info.parsedUrl = requestUrl;
+        const usingSsl = info.parsedUrl.protocol === 'https:';
+        info.httpModule = usingSsl ? external_https_namespaceObject : external_http_namespaceObject;
+        const defaultPort = usingSsl ? 443 : 80;
+        info.options = {};
+        info.options.host = info.parsedUrl.hostname;
+        info.options.port = info.parsedUrl.port
+            ? parseInt(info.parsedUrl.port)
+            : defaultPort;
+        info.options.path =
+            (info.parsedUrl.pathname || '') + (info.parsedUrl.search || '');
+        info.options.method = method;
+        info.options.headers = this._mergeHeaders(headers);
+        if (this.userAgent != null) {
+            info.options.headers['user-agent'] = this.userAgent;
+        }
+        info.options.agent = this._getAgent(info.parsedUrl);
+        // gives handlers an opportunity to participate
+        if (this.handlers) {
+            for (const handler of this.handlers) {
+                handler.prepareRequest(info.options);
+            }
+        }
+        return info;
+    }
+    _mergeHeaders(headers) {
+        if (this.requestOptions && this.requestOptions.headers) {
+            return Object.assign({}, lowercaseKeys(this.requestOptions.headers), lowercaseKeys(headers || {}));
+        }
+        return lowercaseKeys(headers || {});
+    }
+    /**
+     * Gets an existing header value or returns a default.
+     * Handles converting number header values to strings since HTTP headers must be strings.
+     * Note: This returns string | string[] since some headers can have multiple values.
+     * For headers that must always be a single string (like Content-Type), use the
+     * specialized _getExistingOrDefaultContentTypeHeader method instead.
+     */
+    _getExistingOrDefaultHeader(additionalHeaders, header, _default) {
+        let clientHeader;
+        if (this.requestOptions && this.requestOptions.headers) {
+            const headerValue = lowercaseKeys(this.requestOptions.headers)[header];
+            if (headerValue) {
+                clientHeader =
+                    typeof headerValue === 'number' ? headerValue.toString() : headerValue;
+            }
+        }
+        const additionalValue = additionalHeaders[header];
+        if (additionalValue !== undefined) {
+            return typeof additionalValue === 'number'
+                ? additionalValue.toString()
+                : additionalValue;
+        }
+        if (clientHeader !== undefined) {
+            return clientHeader;
+        }
+        return _default;
+    }
+    /**
+     * Specialized version of _getExistingOrDefaultHeader for Content-Type header.
+     * Always returns a single string (not an array) since Content-Type should be a single value.
+     * Converts arrays to comma-separated strings and numbers to strings to ensure type safety.
+     * This was split from _getExistingOrDefaultHeader to provide stricter typing for callers
+     * that assign the result to places expecting a string (e.g., additionalHeaders[Headers.ContentType]).
+     */
+    _getExistingOrDefaultContentTypeHeader(additionalHeaders, _default) {
+        let clientHeader;
+        if (this.requestOptions && this.requestOptions.headers) {
+            const headerValue = lowercaseKeys(this.requestOptions.headers)[Headers.ContentType];
+            if (headerValue) {
+                if (typeof headerValue === 'number') {
+                    clientHeader = String(headerValue);
+                }
+                else if (Array.isArray(headerValue)) {
+                    clientHeader = headerValue.join(', ');
+                }
+                else {
+                    clientHeader = headerValue;
+                }
+            }
+        }
+        const additionalValue = additionalHeaders[Headers.ContentType];
+        // Return the first non-undefined value, converting numbers or arrays to strings if necessary
+        if (additionalValue !== undefined) {
+            if (typeof additionalValue === 'number') {
+                return String(additionalValue);
+            }
+            else if (Array.isArray(additionalValue)) {
+                return additionalValue.join(', ');
+            }
+            else {
+                return additionalValue;
+            }
+        }
+        if (clientHeader !== undefined) {
+            return clientHeader;
+        }
+        return _default;
+    }
+    _getAgent(parsedUrl) {
+        let agent;
+        const proxyUrl = getProxyUrl(parsedUrl);
+        const useProxy = proxyUrl && proxyUrl.hostname;
+        if (this._keepAlive && useProxy) {
+            agent = this._proxyAgent;
+        }
+        if (!useProxy) {
+            agent = this._agent;
+        }
+        // if agent is already assigned use that agent.
+        if (agent) {
+            return agent;
+        }
+        const usingSsl = parsedUrl.protocol === 'https:';
+        let maxSockets = 100;
+        if (this.requestOptions) {
+            maxSockets = this.requestOptions.maxSockets || external_http_.globalAgent.maxSockets;
+        }
+        // This is `useProxy` again, but we need to check `proxyURl` directly for TypeScripts's flow analysis.
+        if (proxyUrl && proxyUrl.hostname) {
+            const agentOptions = {
+                maxSockets,
+                keepAlive: this._keepAlive,
+                proxy: Object.assign(Object.assign({}, ((proxyUrl.username || proxyUrl.password) && {
+                    proxyAuth: `${proxyUrl.username}:${proxyUrl.password}`
+                })), { host: proxyUrl.hostname, port: proxyUrl.port })
+            };
+            let tunnelAgent;
+            const overHttps = proxyUrl.protocol === 'https:';
+            if (usingSsl) {
+                tunnelAgent = overHttps ? tunnel.httpsOverHttps : tunnel.httpsOverHttp;
+            }
+            else {
+                tunnelAgent = overHttps ? tunnel.httpOverHttps : tunnel.httpOverHttp;
+            }
+            agent = tunnelAgent(agentOptions);
+            this._proxyAgent = agent;
+        }
+        // if tunneling agent isn't assigned create a new agent
+        if (!agent) {
+            const options = { keepAlive: this._keepAlive, maxSockets };
+            agent = usingSsl ? new external_https_.Agent(options) : new external_http_.Agent(options);
+            this._agent = agent;
+        }
+        if (usingSsl && this._ignoreSslError) {
+            // we don't want to set NODE_TLS_REJECT_UNAUTHORIZED=0 since that will affect request for entire process
+            // http.RequestOptions doesn't expose a way to modify RequestOptions.agent.options
+            // we have to cast it to any and change it directly
+            agent.options = Object.assign(agent.options || {}, {
+                rejectUnauthorized: false
+            });
+        }
+        return agent;
+    }
+    _getProxyAgentDispatcher(parsedUrl, proxyUrl) {
+        let proxyAgent;
+        if (this._keepAlive) {
+            proxyAgent = this._proxyAgentDispatcher;
+        }
+        // if agent is already assigned use that agent.
+        if (proxyAgent) {
+            return proxyAgent;
+        }
+        const usingSsl = parsedUrl.protocol === 'https:';
+        proxyAgent = new undici/* ProxyAgent */.kT(Object.assign({ uri: proxyUrl.href, pipelining: !this._keepAlive ? 0 : 1 }, ((proxyUrl.username || proxyUrl.password) && {
+            token: `Basic ${Buffer.from(`${proxyUrl.username}:${proxyUrl.password}`).toString('base64')}`
+        })));
+        this._proxyAgentDispatcher = proxyAgent;
+        if (usingSsl && this._ignoreSslError) {
+            // we don't want to set NODE_TLS_REJECT_UNAUTHORIZED=0 since that will affect request for entire process
+            // http.RequestOptions doesn't expose a way to modify RequestOptions.agent.options
+            // we have to cast it to any and change it directly
+            proxyAgent.options = Object.assign(proxyAgent.options.requestTls || {}, {
+                rejectUnauthorized: false
+            });
+        }
+        return proxyAgent;
+    }
+    _getUserAgentWithOrchestrationId(userAgent) {
+        const baseUserAgent = userAgent || 'actions/http-client';
+        const orchId = process.env['ACTIONS_ORCHESTRATION_ID'];
+        if (orchId) {
+            // Sanitize the orchestration ID to ensure it contains only valid characters
+            // Valid characters: 0-9, a-z, _, -, .
+            const sanitizedId = orchId.replace(/[^a-z0-9_.-]/gi, '_');
+            return `${baseUserAgent} actions_orchestration_id/${sanitizedId}`;
+        }
+        return baseUserAgent;
+    }
+    _performExponentialBackoff(retryNumber) {
+        return __awaiter(this, void 0, void 0, function* () {
+            retryNumber = Math.min(ExponentialBackoffCeiling, retryNumber);
+            const ms = ExponentialBackoffTimeSlice * Math.pow(2, retryNumber);
+            return new Promise(resolve => setTimeout(() => resolve(), ms));
+        });
+    }
+    _processResponse(res, options) {
+        return __awaiter(this, void 0, void 0, function* () {
+            return new Promise((resolve, reject) => __awaiter(this, void 0, void 0, function* () {
+                const statusCode = res.message.statusCode || 0;
+                const response = {
+                    statusCode,
+                    result: null,
+                    headers: {}
+                };
+                // not found leads to null obj returned
+                if (statusCode === HttpCodes.NotFound) {
+                    resolve(response);
+                }
+                // get the result from the body
+                function dateTimeDeserializer(key, value) {
+                    if (typeof value === 'string') {
+                        const a = new Date(value);
+                        if (!isNaN(a.valueOf())) {
+                            return a;
+                        }
+                    }
+                    return value;
+                }
+                let obj;
+                let contents;
+                try {
+                    contents = yield res.readBody();
+                    if (contents && contents.length > 0) {
+                        if (options && options.deserializeDates) {
+                            obj = JSON.parse(contents, dateTimeDeserializer);
+                        }
+                        else {
+                            obj = JSON.parse(contents);
+                        }
+                        response.result = obj;
+                    }
+                    response.headers = res.message.headers;
+                }
+                catch (err) {
+                    // Invalid resource (contents not json);  leaving result obj null
+                }
+                // note that 3xx redirects are handled by the http layer.
+                if (statusCode > 299) {
+                    let msg;
+                    // if exception/error in body, attempt to get better error
+                    if (obj && obj.message) {
+                        msg = obj.message;
+                    }
+                    else if (contents && contents.length > 0) {
+                        // it may be the case that the exception is in the body message as string
+                        msg = contents;
+                    }
+                    else {
+                        msg = `Failed request: (${statusCode})`;
+                    }
+                    const err = new HttpClientError(msg, statusCode);
+                    err.result = response.result;
+                    reject(err);
+                }
+                else {
+                    resolve(response);
+                }
+            }));
+        });
+    }
+}
+const lowercaseKeys = (obj) => Object.keys(obj).reduce((c, k) => ((c[k.toLowerCase()] = obj[k]), c), {});
+//# sourceMappingURL=index.js.map
 ;// CONCATENATED MODULE: ./src/errors.ts
 class FledgeError extends Error {
     location;
@@ -39717,6 +37426,2658 @@ function formatError(error) {
     if (error instanceof Error)
         return error.message;
     return String(error);
+}
+
+;// CONCATENATED MODULE: ./src/retry.ts
+const DEFAULT_RETRY_POLICY = {
+    attempts: 5,
+    baseDelayMs: 1_000,
+    maxDelayMs: 30_000,
+    jitter: 0.5,
+    maxRateLimitWaitMs: 120_000,
+    deadlineMs: 15 * 60_000
+};
+/** DEFAULT_RETRY_POLICY, with the first wait from FLEDGE_RETRY_BASE_MS when set (0 makes retries instant). */
+function defaultRetryPolicy(env = process.env) {
+    const base = Number(env['FLEDGE_RETRY_BASE_MS']);
+    const fromEnv = env['FLEDGE_RETRY_BASE_MS'] !== undefined && Number.isFinite(base) && base >= 0;
+    return { ...DEFAULT_RETRY_POLICY, ...(fromEnv ? { baseDelayMs: base } : {}) };
+}
+const realClock = {
+    now: () => Date.now(),
+    sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms))
+};
+/** Thrown when a failure worth retrying outlasted the attempts or the deadline. */
+class RetriesExhausted extends Error {
+    last;
+    attempts;
+    reason;
+    constructor(last, attempts, reason) {
+        const cause = last instanceof Error ? last.message : String(last);
+        super(reason === 'deadline' && last instanceof DeadlineExceeded
+            ? cause
+            : `${cause} (gave up after ${attempts} attempt${attempts === 1 ? '' : 's'})`);
+        this.last = last;
+        this.attempts = attempts;
+        this.reason = reason;
+        this.name = 'RetriesExhausted';
+    }
+}
+/** The overall deadline passed while an attempt was still running; it was aborted. */
+class DeadlineExceeded extends Error {
+    deadlineMs;
+    constructor(deadlineMs) {
+        super(`did not finish within ${formatMs(deadlineMs)}`);
+        this.deadlineMs = deadlineMs;
+        this.name = 'DeadlineExceeded';
+    }
+}
+/** HTTP statuses worth another try: 5xx, 408, 429, and GitHub's 403 rate limits. */
+function isTransientStatus(status, headers) {
+    return status >= 500 || status === 408 || isRateLimitStatus(status, headers);
+}
+/**
+ * GitHub's rate limits: 429, and 403 with `retry-after` (secondary limit) or
+ * `x-ratelimit-remaining: 0` (primary limit). Any other 403 is a permission problem.
+ */
+function isRateLimitStatus(status, headers) {
+    return (status === 429 ||
+        (status === 403 && (headers['retry-after'] !== undefined || headers['x-ratelimit-remaining'] === '0')));
+}
+/** The wait a response asks for: `retry-after` (seconds or HTTP date), or GitHub's rate-limit reset. */
+function serverWaitMs(headers, now) {
+    const retryAfter = headers['retry-after'];
+    if (retryAfter !== undefined) {
+        const seconds = Number(retryAfter);
+        if (retryAfter.trim() !== '' && Number.isFinite(seconds))
+            return Math.max(0, seconds * 1000);
+        const date = Date.parse(retryAfter);
+        if (Number.isFinite(date))
+            return Math.max(0, date - now);
+    }
+    const reset = Number(headers['x-ratelimit-reset']);
+    if (headers['x-ratelimit-remaining'] === '0' && Number.isFinite(reset)) {
+        // Epoch seconds; one extra second because GitHub's reset time is rounded down.
+        return Math.max(0, reset * 1000 - now + 1000);
+    }
+    return undefined;
+}
+/** How long to wait before retry number `retry` (1 for the first retry). */
+function retryDelayMs(verdict, retry, policy, random = Math.random) {
+    if (verdict.waitMs !== undefined)
+        return Math.min(verdict.waitMs, policy.maxRateLimitWaitMs);
+    const backoff = Math.min(policy.baseDelayMs * 2 ** (retry - 1), policy.maxDelayMs);
+    return Math.round(backoff * (1 - policy.jitter * random()));
+}
+/**
+ * Runs `attempt` (numbered from 1) until it succeeds. Failures `classify` calls
+ * retryable are retried with backoff, up to the policy's attempts and within its
+ * deadline; anything else is rethrown at once. When the deadline passes during an
+ * attempt, the attempt's signal aborts it and RetriesExhausted(reason 'deadline',
+ * last: DeadlineExceeded) is thrown without waiting for the attempt to notice.
+ */
+async function retrying(what, context, classify, attempt) {
+    const { policy, clock, logger } = context;
+    const deadline = clock.now() + policy.deadlineMs;
+    for (let attemptNumber = 1;; attemptNumber++) {
+        try {
+            return await withDeadline(deadline - clock.now(), policy.deadlineMs, (signal) => attempt(attemptNumber, signal));
+        }
+        catch (error) {
+            if (error instanceof DeadlineExceeded)
+                throw new RetriesExhausted(error, attemptNumber, 'deadline');
+            const verdict = classify(error);
+            if (!verdict.retry)
+                throw error;
+            if (attemptNumber >= policy.attempts)
+                throw new RetriesExhausted(error, attemptNumber, 'attempts');
+            const delay = retryDelayMs(verdict, attemptNumber, policy, context.random);
+            if (clock.now() + delay >= deadline)
+                throw new RetriesExhausted(error, attemptNumber, 'deadline');
+            logger.warn(`${what} failed: ${error instanceof Error ? error.message : String(error)}; retrying in ${formatMs(delay)} (attempt ${attemptNumber + 1} of ${policy.attempts})`);
+            await clock.sleep(delay);
+        }
+    }
+}
+async function withDeadline(remainingMs, deadlineMs, run) {
+    const controller = new AbortController();
+    const exceeded = new DeadlineExceeded(deadlineMs);
+    let timer;
+    const expired = new Promise((_, reject) => {
+        timer = setTimeout(() => {
+            controller.abort(exceeded);
+            reject(exceeded);
+        }, Math.max(0, remainingMs));
+    });
+    const running = run(controller.signal);
+    // An attempt that ignores the signal may still settle later; nobody waits for it.
+    running.catch(() => { });
+    try {
+        return await Promise.race([running, expired]);
+    }
+    catch (error) {
+        throw controller.signal.aborted ? exceeded : error;
+    }
+    finally {
+        clearTimeout(timer);
+    }
+}
+function formatMs(ms) {
+    return ms < 1000 ? `${Math.round(ms)} ms` : `${Math.round(ms / 100) / 10} s`;
+}
+
+;// CONCATENATED MODULE: ./src/sources/http.ts
+
+
+
+
+
+
+
+
+
+
+
+
+/** Far above any busybox, agent or kernel, far below a disk. */
+const DEFAULT_MAX_DOWNLOAD_BYTES = 512 * 1024 * 1024;
+const MAX_REDIRECTS = 10;
+/**
+ * The one retry policy's defaults; FLEDGE_RETRY_BASE_MS sets the first wait and
+ * FLEDGE_MAX_DOWNLOAD_BYTES the size limit, for faces that pass neither.
+ */
+function defaultNetworkOptions(env = process.env) {
+    const policy = defaultRetryPolicy(env);
+    const max = Number(env['FLEDGE_MAX_DOWNLOAD_BYTES']);
+    return {
+        attempts: policy.attempts,
+        retryBaseMs: policy.baseDelayMs,
+        idleTimeoutMs: 60_000,
+        deadlineMs: policy.deadlineMs,
+        maxDownloadBytes: Number.isSafeInteger(max) && max > 0 ? max : DEFAULT_MAX_DOWNLOAD_BYTES
+    };
+}
+function retryContext(options, log) {
+    return {
+        policy: { ...DEFAULT_RETRY_POLICY, attempts: options.attempts, baseDelayMs: options.retryBaseMs, deadlineMs: options.deadlineMs },
+        clock: realClock,
+        logger: log,
+        random: options.random
+    };
+}
+const USER_AGENT = 'fledge-action';
+class HttpStatusError extends Error {
+    status;
+    url;
+    headers;
+    constructor(status, url, headers) {
+        super(`HTTP ${status} from ${url}`);
+        this.status = status;
+        this.url = url;
+        this.headers = headers;
+    }
+}
+/** FledgeErrors (size limit, redirects, disk full) are final; HTTP statuses by the policy; network failures retried. */
+function verdict(error) {
+    if (error instanceof HttpStatusError) {
+        return isTransientStatus(error.status, error.headers)
+            ? { retry: true, waitMs: serverWaitMs(error.headers, Date.now()) }
+            : { retry: false };
+    }
+    return { retry: !(error instanceof FledgeError) };
+}
+function describeError(error) {
+    if (error instanceof HttpStatusError)
+        return `HTTP ${error.status}`;
+    if (error instanceof RetriesExhausted) {
+        return error.last instanceof DeadlineExceeded
+            ? `${error.message} (all attempts included)`
+            : `${describeError(error.last)} (gave up after ${error.attempts} attempt${error.attempts === 1 ? '' : 's'})`;
+    }
+    const code = error?.code;
+    return code ?? (error instanceof Error ? error.message : String(error));
+}
+/**
+ * GET `url`, following up to MAX_REDIRECTS redirects (relative ones too) and
+ * dropping the authorization header when one leaves the host. Proxies come from
+ * the environment through @actions/http-client's agents.
+ */
+async function http_open(url, headers, options, signal) {
+    const agents = new HttpClient(USER_AGENT);
+    let current = new URL(url);
+    let sending = { ...headers, 'user-agent': USER_AGENT };
+    for (let redirects = 0;; redirects++) {
+        if (current.protocol !== 'http:' && current.protocol !== 'https:') {
+            throw new FledgeError(`${url} redirected to ${current.href}, which is not an http(s) URL.`, {
+                fix: 'use a URL that serves the file over http(s) directly.'
+            });
+        }
+        const response = await get(current, sending, agents.getAgent(current.href), options.idleTimeoutMs, signal);
+        const status = response.statusCode ?? 0;
+        const location = response.headers.location;
+        if (![301, 302, 303, 307, 308].includes(status) || !location) {
+            return { status, headers: flatHeaders(response.headers), body: response, url: current.href };
+        }
+        response.resume();
+        if (redirects >= MAX_REDIRECTS) {
+            throw new FledgeError(`too many redirects (more than ${MAX_REDIRECTS}) from ${url}; the last one pointed at ${new URL(location, current).href}.`, {
+                fix: 'the server redirects in a loop; check the URL in a browser and use the final address.'
+            });
+        }
+        const next = new URL(location, current);
+        if (current.protocol === 'https:' && next.protocol === 'http:') {
+            throw new FledgeError(`${current.href} redirected from https to plain http (${next.href}); refused.`, {
+                fix: 'use a URL that stays on https.'
+            });
+        }
+        if (next.hostname !== current.hostname) {
+            sending = Object.fromEntries(Object.entries(sending).filter(([name]) => name.toLowerCase() !== 'authorization'));
+        }
+        current = next;
+    }
+}
+function get(url, headers, agent, idleTimeoutMs, signal) {
+    return new Promise((resolve, reject) => {
+        const request = (url.protocol === 'https:' ? external_node_https_namespaceObject : external_node_http_).request(url, { method: 'GET', headers, agent, signal }, resolve);
+        // Covers the wait for headers and every pause in the body.
+        request.setTimeout(idleTimeoutMs, () => request.destroy(new Error(`no data from ${url.host} for ${idleTimeoutMs / 1000} s`)));
+        request.on('error', reject);
+        request.end();
+    });
+}
+function flatHeaders(headers) {
+    const flat = {};
+    for (const [name, value] of Object.entries(headers)) {
+        if (value !== undefined)
+            flat[name] = Array.isArray(value) ? value.join(', ') : value;
+    }
+    return flat;
+}
+function tooLarge(what, url, size, limit) {
+    return new FledgeError(`${what} from ${url} is ${size}, more than the ${formatBytes(limit)} a download may be.`, {
+        fix: 'check the URL; if the file really is that large, raise the limit (FLEDGE_MAX_DOWNLOAD_BYTES, in bytes).'
+    });
+}
+function formatBytes(bytes) {
+    return bytes >= 1024 * 1024 ? `${Math.round((bytes / 1024 / 1024) * 10) / 10} MiB` : `${bytes} bytes`;
+}
+/** Counts and hashes what passes, and stops at `limit` bytes. */
+function meter(limit, onLimit) {
+    const hash = (0,external_node_crypto_.createHash)('sha256');
+    let size = 0;
+    const stream = new external_node_stream_.Transform({
+        transform(chunk, _encoding, callback) {
+            size += chunk.length;
+            if (size > limit)
+                return callback(onLimit());
+            hash.update(chunk);
+            callback(null, chunk);
+        }
+    });
+    return Object.assign(stream, { size: () => size, sha256: () => hash.digest('hex') });
+}
+/** ENOSPC/EDQUOT as a sentence naming the folder; anything else unchanged. */
+function diskFullError(error, folder, writing, setting) {
+    const code = error?.code;
+    if (code !== 'ENOSPC' && code !== 'EDQUOT')
+        return error;
+    return new FledgeError(`the disk is full: could not write ${writing} to ${folder} (${code}).`, {
+        fix: `free space on the disk that holds ${folder}, or point ${setting} at a larger disk.`
+    });
+}
+async function getJson(url, headers, options, log) {
+    const limit = options.maxDownloadBytes ?? DEFAULT_MAX_DOWNLOAD_BYTES;
+    return retrying(`GET ${url}`, retryContext(options, log), verdict, async (_attempt, signal) => {
+        const response = await http_open(url, headers, options, signal);
+        const body = meter(limit, () => tooLarge('the answer', url, `more than ${formatBytes(limit)}`, limit));
+        const chunks = [];
+        await (0,external_node_stream_promises_namespaceObject.pipeline)(response.body, body, new external_node_stream_.Writable({
+            write(chunk, _encoding, callback) {
+                chunks.push(chunk);
+                callback();
+            }
+        }), { signal });
+        const text = Buffer.concat(chunks).toString('utf8');
+        if (response.status === 404)
+            return { status: response.status, body: undefined };
+        if (response.status >= 400)
+            throw new HttpStatusError(response.status, url, response.headers);
+        const type = response.headers['content-type'] ?? '';
+        let parsed;
+        try {
+            parsed = JSON.parse(text);
+        }
+        catch {
+            throw new FledgeError(`expected JSON from ${response.url}, got ${type.split(';')[0] || 'no content type'} instead ("${text.slice(0, 60).replace(/\s+/g, ' ').trim()}${text.length > 60 ? '…' : ''}").`, { fix: 'check the API URL (GITHUB_API_URL); a proxy or captive portal may be answering instead of the API.' });
+        }
+        return { status: response.status, body: parsed };
+    });
+}
+/**
+ * Streams `url` (http(s) or file://) into `dest` while hashing it. A wrong
+ * sha256 or a failed request leaves no file behind.
+ */
+async function downloadFile(url, dest, request, options, log) {
+    let result;
+    try {
+        result = await retrying(`downloading ${request.what}`, retryContext(options, log), verdict, (_attempt, signal) => downloadOnce(url, dest, request, options, signal));
+    }
+    catch (error) {
+        await promises_namespaceObject.rm(dest, { force: true });
+        if (error instanceof FledgeError)
+            throw error;
+        const status = error instanceof HttpStatusError ? error.status : undefined;
+        throw new FledgeError(`could not download ${request.what} from ${url}: ${describeError(error)}.`, {
+            fix: status === 404
+                ? 'the URL does not exist; check the URL or version in fledge.toml.'
+                : status === 401 || status === 403
+                    ? 'the server refused access; check the URL, or set a token (GITHUB_TOKEN) for GitHub downloads.'
+                    : 'check the URL and the network, then build again.'
+        });
+    }
+    if (request.sha256 && result.sha256 !== request.sha256) {
+        await promises_namespaceObject.rm(dest, { force: true });
+        throw new FledgeError(`sha256 mismatch for ${request.what} from ${url}: expected ${request.sha256}, got ${result.sha256}.`, {
+            fix: 'the file changed or the pinned checksum is wrong; verify the download and update the sha256 in fledge.toml.'
+        });
+    }
+    return result;
+}
+async function downloadOnce(url, dest, request, options, signal) {
+    const limit = options.maxDownloadBytes ?? DEFAULT_MAX_DOWNLOAD_BYTES;
+    const write = async (from, counter) => {
+        try {
+            await (0,external_node_stream_promises_namespaceObject.pipeline)(from, counter, (0,external_node_fs_.createWriteStream)(dest), { signal });
+        }
+        catch (error) {
+            throw diskFullError(error, external_node_path_namespaceObject.dirname(dest), request.what, 'RUNNER_TEMP');
+        }
+    };
+    if (url.startsWith('file:')) {
+        const file = (0,external_node_url_.fileURLToPath)(url);
+        const counter = meter(limit, () => tooLarge(request.what, url, `more than ${formatBytes(limit)}`, limit));
+        try {
+            await write((0,external_node_fs_.createReadStream)(file), counter);
+        }
+        catch (error) {
+            if (error instanceof FledgeError)
+                throw error;
+            const code = error.code;
+            throw new FledgeError(`cannot read ${file} (${code ?? String(error)}).`, {
+                fix: code === 'ENOENT' ? 'the file:// URL names a file that does not exist.' : 'check the file and its permissions.'
+            });
+        }
+        return { sha256: counter.sha256(), size: counter.size() };
+    }
+    const response = await http_open(url, request.headers ?? {}, options, signal);
+    if (response.status !== 200) {
+        response.body.resume();
+        throw new HttpStatusError(response.status, response.url, response.headers);
+    }
+    const expected = response.headers['content-length'] === undefined ? NaN : Number(response.headers['content-length']);
+    if (Number.isFinite(expected) && expected > limit) {
+        response.body.destroy();
+        throw tooLarge(request.what, url, formatBytes(expected), limit);
+    }
+    const counter = meter(limit, () => tooLarge(request.what, url, `more than ${formatBytes(limit)}`, limit));
+    await write(response.body, counter);
+    if (Number.isFinite(expected) && expected !== counter.size()) {
+        throw new Error(`connection closed after ${counter.size()} of ${expected} bytes`);
+    }
+    return { sha256: counter.sha256(), size: counter.size() };
+}
+
+;// CONCATENATED MODULE: ./src/sources/cache.ts
+
+
+
+
+
+
+
+/**
+ * Downloads and compiled inits live in @actions/tool-cache's layout under
+ * RUNNER_TOOL_CACHE: <tool>/0.0.0-<key>/<arch>, complete once <arch>.complete
+ * exists (tool-cache only finds semver, hence the 0.0.0- prefix), so caches
+ * written by earlier versions are still found. Outside Actions the cache sits in
+ * the user's cache folder.
+ *
+ * The code is our own, not tool-cache's: tc.cacheDir deletes and refills an
+ * entry folder in place, so concurrent builds sharing a cache saw half entries
+ * (raw ENOENT), and tc.find prints ::debug:: lines into the CLI's output. An
+ * entry is assembled in a staging folder beside it and renamed into place in one
+ * step; it records the sha256 of its file, and every use re-hashes the file
+ * against the pinned or recorded sha256.
+ */
+const ARCH = 'any';
+const RECORD = 'fledge-entry.json';
+/** RUNNER_TOOL_CACHE and RUNNER_TEMP when set (read, never written: the engine leaves process.env alone), else the user's folders. */
+function cacheFolders(env = process.env) {
+    const base = env['XDG_CACHE_HOME'] || external_node_path_namespaceObject.join(external_node_os_namespaceObject.homedir(), '.cache');
+    return {
+        toolCache: env['RUNNER_TOOL_CACHE'] || external_node_path_namespaceObject.join(base, 'fledge-action', 'tool-cache'),
+        temp: env['RUNNER_TEMP'] || external_node_path_namespaceObject.join(external_node_os_namespaceObject.tmpdir(), `fledge-action-${process.getuid?.() ?? 'user'}`)
+    };
+}
+function cacheVersion(key) {
+    return `0.0.0-${key.replace(/[^0-9A-Za-z-]/g, '-')}`;
+}
+/**
+ * The slot's file if it is cached and its bytes hash to `expected` (or, unpinned,
+ * to the sha256 recorded when it was stored). A changed, truncated or unreadable
+ * entry is evicted with a warning naming it, and undefined returned so the caller
+ * fetches or compiles it again.
+ */
+async function findVerified(slot, expected, log) {
+    const found = entryPath(slot);
+    if (!(await isFile(`${found}.complete`)))
+        return undefined;
+    const checked = await checkEntry(found, slot.file, expected);
+    if ('problem' in checked) {
+        log.warn(`the cached ${slot.what} at ${external_node_path_namespaceObject.join(found, slot.file)} ${checked.problem}; removed it, getting ${slot.what} again.`);
+        await evict(found);
+        return undefined;
+    }
+    log.debug(`${slot.what}: cache hit ${checked.path}`);
+    return checked;
+}
+/** Copies `source` (whose bytes hash to `sha256`) into the slot, atomically; returns the cached file. */
+async function storeVerified(source, slot, sha256, log) {
+    const root = cacheFolders().toolCache;
+    const entry = entryPath(slot);
+    let staging;
+    try {
+        await promises_namespaceObject.mkdir(external_node_path_namespaceObject.join(root, slot.tool), { recursive: true });
+        staging = await promises_namespaceObject.mkdtemp(external_node_path_namespaceObject.join(root, slot.tool, `.staging-${ARCH}-`));
+        const { size } = await promises_namespaceObject.stat(source);
+        await promises_namespaceObject.copyFile(source, external_node_path_namespaceObject.join(staging, slot.file));
+        await promises_namespaceObject.writeFile(external_node_path_namespaceObject.join(staging, RECORD), JSON.stringify({ file: slot.file, sha256, size }));
+        await promises_namespaceObject.mkdir(external_node_path_namespaceObject.dirname(entry), { recursive: true });
+        for (let tries = 1;; tries++) {
+            if (await renameIfAbsent(staging, entry))
+                break;
+            // Another build stored it first (same key, same bytes): use theirs if it checks out.
+            const theirs = await checkEntry(entry, slot.file, sha256);
+            if (!('problem' in theirs))
+                break;
+            if (tries === 2)
+                throw new Error(`internal: cannot replace the cache entry ${entry} (${theirs.problem})`);
+            log.warn(`the cached ${slot.what} at ${external_node_path_namespaceObject.join(entry, slot.file)} ${theirs.problem}; replacing it.`);
+            await evict(entry);
+        }
+        await promises_namespaceObject.writeFile(`${entry}.complete`, '');
+    }
+    catch (error) {
+        throw diskFullError(error, root, slot.what, 'RUNNER_TOOL_CACHE');
+    }
+    finally {
+        if (staging)
+            await promises_namespaceObject.rm(staging, { recursive: true, force: true });
+    }
+    // What is used is the copy in the cache: its own hash, not the download's.
+    const stored = await checkEntry(entry, slot.file, sha256);
+    if ('problem' in stored)
+        throw new Error(`internal: the cache entry ${entry} ${stored.problem} right after it was stored`);
+    return stored;
+}
+function entryPath(slot) {
+    return external_node_path_namespaceObject.join(cacheFolders().toolCache, slot.tool, cacheVersion(slot.key), ARCH);
+}
+const isFile = (file) => promises_namespaceObject.stat(file).then((s) => s.isFile(), () => false);
+async function renameIfAbsent(from, to) {
+    try {
+        await promises_namespaceObject.rename(from, to);
+        return true;
+    }
+    catch (error) {
+        const code = error.code;
+        if (code === 'ENOTEMPTY' || code === 'EEXIST')
+            return false;
+        throw error;
+    }
+}
+async function checkEntry(dir, file, expected) {
+    const target = external_node_path_namespaceObject.join(dir, file);
+    const recorded = await promises_namespaceObject.readFile(external_node_path_namespaceObject.join(dir, RECORD), 'utf8')
+        .then((text) => JSON.parse(text), () => undefined);
+    const want = expected ?? (typeof recorded?.sha256 === 'string' ? recorded.sha256 : undefined);
+    const stat = await promises_namespaceObject.stat(target).catch(() => undefined);
+    if (!stat?.isFile())
+        return { problem: 'is missing' };
+    if (!want)
+        return { problem: 'has no recorded sha256 to check it against' };
+    const actual = await sha256File(target).catch((error) => `unreadable (${error.code ?? error.message})`);
+    if (actual === want)
+        return { path: target, size: stat.size, sha256: actual };
+    const truncated = typeof recorded?.size === 'number' && stat.size < recorded.size;
+    return {
+        problem: truncated
+            ? `is truncated (${stat.size} of ${recorded.size} bytes)`
+            : `does not match its sha256 (expected ${want}, got ${actual})`
+    };
+}
+/** Out of sight first (marker, then a rename), so no build picks up a half-deleted entry. */
+async function evict(dir) {
+    await promises_namespaceObject.rm(`${dir}.complete`, { force: true });
+    const trash = external_node_path_namespaceObject.join(external_node_path_namespaceObject.dirname(external_node_path_namespaceObject.dirname(dir)), `.evicted-${(0,external_node_crypto_.randomBytes)(6).toString('hex')}`);
+    try {
+        await promises_namespaceObject.rename(dir, trash);
+    }
+    catch (error) {
+        if (error.code === 'ENOENT')
+            return;
+        throw error;
+    }
+    await promises_namespaceObject.rm(trash, { recursive: true, force: true });
+}
+/** A fresh private folder under RUNNER_TEMP, removed when the build (or process) ends. */
+async function makeTempDir(prefix) {
+    const root = cacheFolders().temp;
+    await promises_namespaceObject.mkdir(root, { recursive: true });
+    const dir = await promises_namespaceObject.mkdtemp(external_node_path_namespaceObject.join(root, `${prefix}-`));
+    (0,cleanup/* removeLater */.Px)(dir);
+    return dir;
+}
+/**
+ * Fetches `file` into a fresh temp folder; when caching, stores it in the slot
+ * `slotFor(sha256)` and removes the temp folder. Without the cache the temp file
+ * is what is used.
+ */
+async function fetchAndStore(file, useCache, fetch, slotFor, log) {
+    const temp = await makeTempDir(file);
+    const dest = external_node_path_namespaceObject.join(temp, file);
+    let keepTemp = false;
+    try {
+        const fetched = await fetch(dest);
+        if (useCache)
+            return await storeVerified(dest, slotFor(fetched.sha256), fetched.sha256, log);
+        keepTemp = true;
+        return { path: dest, ...fetched };
+    }
+    finally {
+        if (!keepTemp)
+            await promises_namespaceObject.rm(temp, { recursive: true, force: true });
+    }
+}
+
+;// CONCATENATED MODULE: ./src/config/types.ts
+const DEFAULT_BUSYBOX_URL = 'https://busybox.net/downloads/binaries/1.35.0-x86_64-linux-musl/busybox';
+const DEFAULT_BUSYBOX_SHA256 = '6e123e7f3202a8c1e9b1f94d8941580a25135382b99e8d3e34fb858bba311348';
+const AGENT_REPOSITORY = 'volantvm/volant';
+const AGENT_ASSET = 'kestrel';
+/** fledge's fixed timestamp (2024-01-01T00:00:00Z) when SOURCE_DATE_EPOCH is not set. */
+const DEFAULT_EPOCH = 1704067200;
+
+;// CONCATENATED MODULE: ./src/sources/agent.ts
+
+
+
+
+
+
+
+
+async function resolveAgent(source, context) {
+    switch (source.strategy) {
+        case 'local':
+            return resolveLocal(source.path);
+        case 'http':
+            return resolveHttp(source.url, source.sha256, context);
+        case 'release':
+            return resolveRelease(source.repository, source.version, context);
+    }
+}
+async function resolveLocal(file) {
+    const stat = await promises_namespaceObject.stat(file).catch(() => undefined);
+    if (!stat?.isFile()) {
+        throw new FledgeError(`agent file not found: ${file}.`, {
+            key: 'agent.path',
+            fix: 'agent.path is relative to the folder of fledge.toml; point it at the kestrel binary.'
+        });
+    }
+    return { strategy: 'local', path: file, size: stat.size, sha256: await sha256File(file), cacheHit: false };
+}
+const httpSlot = (sha256) => ({ tool: 'fledge-agent', key: `sha256-${sha256}`, file: AGENT_ASSET, what: 'agent' });
+async function resolveHttp(url, sha256, context) {
+    if (sha256 && context.useCache) {
+        const hit = await findVerified(httpSlot(sha256), sha256, context.log);
+        if (hit)
+            return { strategy: 'http', url, ...hit, cacheHit: true };
+    }
+    context.log.info(`Downloading the agent from ${url}`);
+    const fetched = await fetchAndStore(AGENT_ASSET, context.useCache, (dest) => downloadFile(url, dest, { sha256, what: 'the agent' }, context.network, context.log), httpSlot, context.log);
+    if (!sha256) {
+        context.log.warn(`[agent] has no checksum, so the download was not verified. Pin it: checksum = "sha256:${fetched.sha256}"`);
+    }
+    return { strategy: 'http', url, ...fetched, cacheHit: false };
+}
+async function resolveRelease(repository, version, context) {
+    const found = await resolveReleaseAsset({ repository, version, asset: AGENT_ASSET, what: 'the agent', configKey: 'agent.version', missingFix: 'pick a release that ships the kestrel binary, or use source_strategy = "http" or "local".' }, context);
+    return { strategy: 'release', ...found };
+}
+/**
+ * An asset of a GitHub release, verified against the digest GitHub reports and cached by tag.
+ * A concrete tag is looked up in the cache before any request; "latest" costs one API call to
+ * learn which tag it is today. The cache entry records the sha256 the download was verified
+ * with, and every use is checked against it.
+ */
+async function resolveReleaseAsset(request, context) {
+    const { repository, version, asset: name } = request;
+    const slot = (tag) => ({
+        tool: name === AGENT_ASSET ? 'fledge-agent-release' : `fledge-release-${name.toLowerCase()}`,
+        key: `tag-${(0,external_node_crypto_.createHash)('sha256').update(`${repository}@${tag}`).digest('hex').slice(0, 40)}`,
+        file: name,
+        what: `${name} of ${repository}@${tag}`
+    });
+    const fromCache = async (tag) => {
+        if (!context.useCache)
+            return undefined;
+        const hit = await findVerified(slot(tag), undefined, context.log);
+        return hit ? { tag, ...hit, cacheHit: true } : undefined;
+    };
+    if (version !== 'latest') {
+        const hit = await fromCache(version);
+        if (hit)
+            return hit;
+    }
+    const release = await fetchRelease(repository, version, context, request.configKey);
+    if (version === 'latest') {
+        context.log.info(`Release "latest" of ${repository} is ${release.tag_name}`);
+        const hit = await fromCache(release.tag_name);
+        if (hit)
+            return hit;
+    }
+    const asset = release.assets.find((a) => a.name === name);
+    if (!asset) {
+        throw new FledgeError(`release ${release.tag_name} of ${repository} has no asset named "${name}" (it has: ${release.assets.map((a) => a.name).join(', ') || 'no assets'}).`, { key: request.configKey, fix: request.missingFix });
+    }
+    const digest = asset.digest?.replace(/^sha256:/, '').toLowerCase();
+    if (!digest) {
+        context.log.warn(`GitHub reports no digest for ${repository}@${release.tag_name}/${name}; the download cannot be verified.`);
+    }
+    context.log.info(`Downloading ${request.what} ${repository}@${release.tag_name}`);
+    const fetched = await fetchAndStore(name, context.useCache, async (dest) => {
+        // The API asset URL with an octet-stream Accept works for public and private
+        // repositories; the token is dropped when GitHub redirects to its storage host.
+        const result = await downloadFile(asset.url, dest, { headers: { ...apiHeaders(context.token), accept: 'application/octet-stream' }, sha256: digest, what: `${request.what} (${release.tag_name})` }, context.network, context.log);
+        await request.verify?.(release, dest, result.sha256);
+        return result;
+    }, () => slot(release.tag_name), context.log);
+    return { tag: release.tag_name, ...fetched, cacheHit: false };
+}
+/** The text of a small release asset (a .sha256 file). */
+async function releaseAssetText(release, name, context) {
+    const asset = release.assets.find((a) => a.name === name);
+    if (!asset)
+        return undefined;
+    const dir = await makeTempDir('release-asset');
+    try {
+        const file = external_node_path_namespaceObject.join(dir, 'asset');
+        await downloadFile(asset.url, file, { headers: { ...apiHeaders(context.token), accept: 'application/octet-stream' }, what: `${name} (${release.tag_name})` }, context.network, context.log);
+        return await promises_namespaceObject.readFile(file, 'utf8');
+    }
+    finally {
+        await promises_namespaceObject.rm(dir, { recursive: true, force: true });
+    }
+}
+async function fetchRelease(repository, version, context, configKey) {
+    const base = context.apiUrl.replace(/\/+$/, '');
+    const url = version === 'latest'
+        ? `${base}/repos/${repository}/releases/latest`
+        : `${base}/repos/${repository}/releases/tags/${encodeURIComponent(version)}`;
+    let response;
+    try {
+        response = await getJson(url, apiHeaders(context.token), context.network, context.log);
+    }
+    catch (error) {
+        if (error instanceof FledgeError)
+            throw new FledgeError(error.message, { key: configKey, fix: error.fix });
+        throw new FledgeError(`could not look up the release at ${url}: ${error.message}.`, {
+            key: configKey,
+            fix: 'check the network; set GITHUB_TOKEN (input `token`) to avoid GitHub API rate limits.'
+        });
+    }
+    if (!response.body) {
+        throw new FledgeError(`${repository} has no release ${version === 'latest' ? '(latest)' : JSON.stringify(version)}.`, {
+            key: configKey,
+            fix: 'use an existing release tag, or "latest".'
+        });
+    }
+    return response.body;
+}
+function apiHeaders(token) {
+    const headers = {
+        accept: 'application/vnd.github+json',
+        'x-github-api-version': '2022-11-28'
+    };
+    if (token)
+        headers['authorization'] = `Bearer ${token}`;
+    return headers;
+}
+
+;// CONCATENATED MODULE: ./src/sources/volant-kernel.ts
+
+
+/** Volant's releases carry its guest kernel beside the agent. */
+const VOLANT_REPOSITORY = 'volantvm/volant';
+const KERNEL_ASSET = 'bzImage';
+const KERNEL_SUM_ASSET = 'bzImage.sha256';
+/**
+ * `kernel: volant` (or `volant:<tag>`): the boot check's kernel is the one Volant boots plugins
+ * with, cloud-hypervisor's Linux with ch_defconfig (IP_PNP and virtio-net built in; distribution
+ * kernels have neither, and kestrel cannot network the guest without them).
+ */
+function volantKernelTag(spec) {
+    if (spec === 'volant')
+        return 'latest';
+    return spec?.startsWith('volant:') ? spec.slice('volant:'.length) || 'latest' : undefined;
+}
+/**
+ * The bzImage of volantvm/volant's release `tag`, verified against GitHub's digest and the
+ * release's own bzImage.sha256, cached by tag (and re-hashed on every use).
+ */
+async function resolveVolantKernel(tag, context) {
+    return resolveReleaseAsset({
+        repository: VOLANT_REPOSITORY,
+        version: tag,
+        asset: KERNEL_ASSET,
+        what: "Volant's kernel",
+        configKey: 'kernel',
+        missingFix: 'pick a volantvm/volant release that ships bzImage (kernel: volant:<tag>), or pass a kernel with IP_PNP and built-in virtio-net (kernel: <path or URL>).',
+        verify: async (release, _file, sha256) => {
+            const text = await releaseAssetText(release, KERNEL_SUM_ASSET, context);
+            if (text === undefined) {
+                context.log.warn(`${VOLANT_REPOSITORY}@${release.tag_name} has no ${KERNEL_SUM_ASSET}; only GitHub's digest checked the kernel.`);
+                return;
+            }
+            const published = /\b[0-9a-fA-F]{64}\b/.exec(text)?.[0]?.toLowerCase();
+            if (published !== sha256) {
+                throw new FledgeError(`Volant's kernel of ${VOLANT_REPOSITORY}@${release.tag_name} has sha256 ${sha256}, but its ${KERNEL_SUM_ASSET} says ${published ?? '(no sha256 in it)'}.`, { key: 'kernel', fix: 'retry; if it persists, pin another release (kernel: volant:<tag>) or pass a kernel path.' });
+            }
+        }
+    }, context);
+}
+
+;// CONCATENATED MODULE: ./src/boot/kernel.ts
+
+
+
+const NO_KERNEL_FIX = 'pass --kernel <path to a vmlinuz>, or run scripts/fetch-kernel.sh and pass .kernel/vmlinuz.';
+/**
+ * The kernel to boot: `explicit` when given (it must be a readable file),
+ * otherwise the newest readable `vmlinuz-*` in `bootDir`.
+ */
+function resolveKernel(explicit, bootDir = '/boot') {
+    if (explicit !== undefined) {
+        const absolute = external_node_path_namespaceObject.resolve(explicit);
+        const problem = unreadableFileProblem(absolute);
+        if (problem) {
+            throw new FledgeError(`kernel ${absolute} ${problem}.`, { fix: NO_KERNEL_FIX });
+        }
+        return absolute;
+    }
+    let names;
+    try {
+        names = external_node_fs_.readdirSync(bootDir);
+    }
+    catch {
+        names = [];
+    }
+    const candidates = names
+        .filter((name) => name.startsWith('vmlinuz-'))
+        .sort(compareVersionsDescending)
+        .map((name) => external_node_path_namespaceObject.join(bootDir, name));
+    const readable = candidates.find((file) => unreadableFileProblem(file) === undefined);
+    if (readable)
+        return readable;
+    const why = candidates.length === 0
+        ? `no ${bootDir}/vmlinuz-* exists`
+        : // Ubuntu installs its kernels mode 0600: only root can read them.
+            `${candidates.join(', ')} cannot be read by this user`;
+    throw new FledgeError(`no kernel to boot the image with: ${why}.`, { fix: NO_KERNEL_FIX });
+}
+function unreadableFileProblem(file) {
+    let stat;
+    try {
+        stat = external_node_fs_.statSync(file);
+    }
+    catch {
+        return 'does not exist';
+    }
+    if (!stat.isFile())
+        return 'is not a file';
+    try {
+        external_node_fs_.accessSync(file, external_node_fs_.constants.R_OK);
+    }
+    catch {
+        return 'cannot be read by this user';
+    }
+    return undefined;
+}
+/** "vmlinuz-6.1.0-10-cloud-amd64" sorts after "vmlinuz-6.1.0-9-cloud-amd64". */
+function compareVersionsDescending(a, b) {
+    return b.localeCompare(a, 'en', { numeric: true });
+}
+
+;// CONCATENATED MODULE: ./src/boot/kernel-source.ts
+
+
+
+
+const TOOL = 'fledge-kernel';
+/**
+ * A kernel given as `volant` / `volant:<tag>` (Volant's own, from its release), as a path,
+ * or as an http(s)/file URL that is downloaded, verified against `sha256` when given, and
+ * kept in the tool cache.
+ */
+async function obtainKernel(spec, sha256, log, volant) {
+    // The host's newest readable kernel; the engine never copies a root-only one (the Action's runner preparation does).
+    if (!spec)
+        return resolveKernel();
+    const volantTag = volantKernelTag(spec);
+    if (volantTag !== undefined) {
+        const tag = volantTag === 'latest' && volant?.agentTag ? volant.agentTag : volantTag;
+        const kernel = await resolveVolantKernel(tag, {
+            apiUrl: volant?.apiUrl ?? 'https://api.github.com',
+            token: volant?.token,
+            log,
+            network: defaultNetworkOptions(),
+            useCache: true
+        });
+        log.info(`boot test kernel: Volant's bzImage of volantvm/volant@${kernel.tag} (sha256:${kernel.sha256})`);
+        return kernel.path;
+    }
+    if (!/^(https?|file):\/\//.test(spec))
+        return resolveKernel(spec);
+    const expected = sha256?.replace(/^sha256:/, '').toLowerCase() || undefined;
+    const slot = (digest) => ({ tool: TOOL, key: `sha256-${digest}`, file: 'vmlinuz', what: 'kernel' });
+    if (expected) {
+        const hit = await findVerified(slot(expected), expected, log);
+        if (hit)
+            return hit.path;
+    }
+    log.info(`Downloading the kernel from ${spec}`);
+    const fetched = await fetchAndStore('vmlinuz', true, (dest) => downloadFile(spec, dest, { sha256: expected, what: 'the kernel' }, defaultNetworkOptions(), log), slot, log);
+    if (!expected)
+        log.warn(`the kernel download is not pinned; pin it with kernel-sha256: ${fetched.sha256}`);
+    return fetched.path;
+}
+
+// EXTERNAL MODULE: ./node_modules/ajv/dist/ajv.js
+var ajv = __nccwpck_require__(2463);
+// EXTERNAL MODULE: ./node_modules/ajv-formats/dist/index.js
+var dist = __nccwpck_require__(2815);
+var dist_default = /*#__PURE__*/__nccwpck_require__.n(dist);
+;// CONCATENATED MODULE: ./src/manifest/checksum.ts
+
+/** What volantd accepts: `sha256:<64 hex>` or bare 64 hex, case-insensitive hex. */
+const ACCEPTED_CHECKSUM = /^(sha256:)?[0-9a-fA-F]{64}$/;
+/** The form this project writes: `sha256:` + lowercase hex. */
+function normalizeChecksum(checksum) {
+    if (!ACCEPTED_CHECKSUM.test(checksum)) {
+        throw new FledgeError(`"${checksum}" is not a sha256 checksum.`, {
+            key: 'checksum',
+            fix: 'pass "sha256:" followed by the 64 hex digits of the sha256 of plugin.cpio.gz.'
+        });
+    }
+    return `sha256:${checksum.replace(/^sha256:/, '').toLowerCase()}`;
+}
+
+;// CONCATENATED MODULE: ./src/manifest/json-path.ts
+/** `['workload', 'entrypoint', 0]` → `$.workload.entrypoint[0]`; odd keys are bracketed: `$.labels["a.b"]`. */
+function jsonPath(segments) {
+    let path = '$';
+    for (const segment of segments) {
+        if (typeof segment === 'number')
+            path += `[${segment}]`;
+        else if (/^[A-Za-z_$][\w$]*$/.test(segment))
+            path += `.${segment}`;
+        else
+            path += `[${JSON.stringify(segment)}]`;
+    }
+    return path;
+}
+/** Ajv reports places as JSON Pointers (`/workload/entrypoint/0`, RFC 6901). */
+function pointerSegments(pointer) {
+    if (pointer === '')
+        return [];
+    return pointer
+        .slice(1)
+        .split('/')
+        .map((raw) => raw.replace(/~1/g, '/').replace(/~0/g, '~'))
+        .map((segment) => (/^(0|[1-9]\d*)$/.test(segment) ? Number(segment) : segment));
+}
+
+;// CONCATENATED MODULE: ./src/manifest/schema.ts
+/**
+ * The shapes volant's Go decoder (internal/pluginspec, encoding/json) accepts, as a JSON Schema:
+ * the JSON type of every field it reads, and the fields its Validate() requires. volant's
+ * published schema (docs/schemas/plugin-manifest-v1.json) is documentation no code reads, and
+ * where it is stricter than the decoder the decoder wins: unknown keys are ignored (listed by
+ * `ignoredKeys`, not refused), schema_version and runtime may be missing (runtime defaults to
+ * name), health_check's fields are optional. Where volant gives no shape (cloud_init, disks,
+ * devices …) only the JSON type is checked.
+ */
+const MANIFEST_SCHEMA_ID = 'https://raw.githubusercontent.com/volantvm/volant/main/docs/schemas/plugin-manifest-v1.json';
+const nonEmptyString = { type: 'string', minLength: 1 };
+const stringMap = { type: 'object', additionalProperties: { type: 'string' } };
+const manifestSchema = {
+    $schema: 'http://json-schema.org/draft-07/schema#',
+    $id: MANIFEST_SCHEMA_ID,
+    title: 'Volant plugin manifest v1',
+    type: 'object',
+    required: ['name', 'version', 'resources', 'workload'],
+    oneOf: [{ required: ['initramfs'] }, { required: ['rootfs'] }],
+    properties: {
+        $schema: { type: 'string' },
+        schema_version: { type: 'string' },
+        name: nonEmptyString,
+        version: nonEmptyString,
+        runtime: { type: 'string' },
+        enabled: { type: 'boolean' },
+        initramfs: { $ref: '#/definitions/initramfs' },
+        rootfs: { $ref: '#/definitions/rootfs' },
+        resources: { $ref: '#/definitions/resources' },
+        workload: { $ref: '#/definitions/workload' },
+        health_check: { $ref: '#/definitions/health_check' },
+        network: { $ref: '#/definitions/network' },
+        actions: { type: 'object', additionalProperties: { $ref: '#/definitions/action' } },
+        cloud_init: { type: 'object' },
+        disks: { type: 'array', items: { type: 'object' } },
+        devices: { type: 'object' },
+        labels: stringMap,
+        image: { type: 'string' },
+        image_digest: { type: 'string' },
+        openapi: { type: 'string' }
+    },
+    definitions: {
+        initramfs: {
+            type: 'object',
+            required: ['url'],
+            properties: { url: nonEmptyString, checksum: { type: 'string' } }
+        },
+        rootfs: {
+            type: 'object',
+            required: ['url'],
+            properties: {
+                url: nonEmptyString,
+                checksum: { type: 'string' },
+                format: { type: 'string', enum: ['raw', 'qcow2'] }
+            }
+        },
+        resources: {
+            type: 'object',
+            required: ['cpu_cores', 'memory_mb'],
+            properties: {
+                cpu_cores: { type: 'integer', minimum: 1 },
+                memory_mb: { type: 'integer', minimum: 1 }
+            }
+        },
+        workload: {
+            type: 'object',
+            required: ['type', 'base_url', 'entrypoint'],
+            properties: {
+                type: { type: 'string', enum: ['http'] },
+                base_url: { type: 'string', format: 'uri' },
+                entrypoint: { type: 'array', items: { type: 'string' }, minItems: 1 },
+                env: stringMap,
+                workdir: { type: 'string' }
+            }
+        },
+        health_check: {
+            type: 'object',
+            properties: {
+                endpoint: { type: 'string' },
+                timeout_ms: { type: 'integer', minimum: 0 }
+            }
+        },
+        action: {
+            type: 'object',
+            required: ['method', 'path'],
+            properties: {
+                method: nonEmptyString,
+                path: nonEmptyString,
+                description: { type: 'string' },
+                timeout_ms: { type: 'integer', minimum: 0 }
+            }
+        },
+        network: {
+            type: 'object',
+            required: ['mode'],
+            properties: {
+                mode: { type: 'string', enum: ['vsock', 'bridged', 'dhcp'] },
+                subnet: { type: 'string' },
+                gateway: { type: 'string' },
+                auto_assign: { type: 'boolean' }
+            }
+        }
+    }
+};
+
+;// CONCATENATED MODULE: ./src/manifest/go-gzip.ts
+/**
+ * Go's `gzip.NewWriter(&buf); w.Write(data); w.Close()`, byte for byte, in TypeScript.
+ *
+ * volantd passes the manifest as `volant.manifest=<base64url(gzip(json))>` and we must reproduce
+ * that parameter exactly. Node's zlib is a different deflate implementation (other matches, other
+ * Huffman trees, another header), so this is a port of the path Go takes for that call:
+ * compress/gzip's header and trailer around compress/flate at DefaultCompression (level 6: the lazy
+ * matcher `compressor.deflate`, `huffmanBitWriter.writeBlock`, `huffmanEncoder.generate`).
+ *
+ * Ported from Go 1.19 (/usr/lib/go-1.19/src/compress/{flate,gzip}); the output of this path is the
+ * same up to Go 1.26. Go 1.27 replaced compress/flate with another encoder (golang/go commit
+ * 388145c51b07, "compress/flate: improve compression speed"), whose output differs; volantd's
+ * releases are built with Go 1.24.x (GO_VERSION in volant's release workflow), so this is the
+ * encoder they run.
+ *
+ * Names follow Go's so the port can be checked line by line against the original files.
+ */
+// ---------------------------------------------------------------------------------------------
+// deflate.go constants, and the level-6 row of its `levels` table
+const logWindowSize = 15;
+const windowSize = 1 << logWindowSize;
+const windowMask = windowSize - 1;
+const baseMatchLength = 3; // the smallest match length per RFC 1951 3.2.5
+const minMatchLength = 4; // the smallest match length the compressor emits
+const maxMatchLength = 258;
+const baseMatchOffset = 1;
+const maxFlateBlockTokens = 1 << 14;
+const maxStoreBlockSize = 65535;
+const hashBits = 17;
+const hashSize = 1 << hashBits;
+const hashMask = hashSize - 1;
+const maxHashOffset = 1 << 24;
+const maxInt32 = 0x7fffffff;
+// levels[6] = {level 6, good 8, lazy 16, nice 128, chain 128, fastSkipHashing skipNever}.
+// fastSkipHashing == skipNever selects the lazy-matching branches of deflate(); the others are
+// left out of this port.
+const levelGood = 8;
+const levelLazy = 16;
+const levelNice = 128;
+const levelChain = 128;
+// ---------------------------------------------------------------------------------------------
+// token.go
+const lengthShift = 22;
+const offsetMask = (1 << lengthShift) - 1;
+const matchType = 1 << 30;
+function literalToken(literal) {
+    return literal;
+}
+function matchToken(xlength, xoffset) {
+    return matchType + (xlength << lengthShift) + xoffset;
+}
+function tokenLength(t) {
+    return (t - matchType) >>> lengthShift;
+}
+function tokenOffset(t) {
+    return t & offsetMask;
+}
+function lengthCode(len) {
+    return lengthCodes[len];
+}
+function offsetCode(off) {
+    if (off < offsetCodes.length)
+        return offsetCodes[off];
+    if (off >>> 7 < offsetCodes.length)
+        return offsetCodes[off >>> 7] + 14;
+    return offsetCodes[off >>> 14] + 28;
+}
+/** token.go's lengthCodes table (length - 3 -> length code - 257), derived from lengthBase. */
+function buildLengthCodes() {
+    const table = new Uint8Array(256);
+    for (let code = 0; code < lengthBase.length; code++) {
+        const end = code + 1 < lengthBase.length ? lengthBase[code + 1] : 256;
+        for (let len = lengthBase[code]; len < end; len++)
+            table[len] = code;
+    }
+    return table;
+}
+/** token.go's offsetCodes table (offset - 1 -> offset code, for offsets below 257). */
+function buildOffsetCodes() {
+    const table = new Uint8Array(256);
+    for (let code = 0; code < 16; code++) {
+        const end = code + 1 < 16 ? offsetBase[code + 1] : 256;
+        for (let off = offsetBase[code]; off < end; off++)
+            table[off] = code;
+    }
+    return table;
+}
+// ---------------------------------------------------------------------------------------------
+// huffman_bit_writer.go constants and tables
+const maxNumLit = 286; // inflate.go
+const offsetCodeCount = 30;
+const endBlockMarker = 256;
+const lengthCodesStart = 257;
+const codegenCodeCount = 19;
+const badCode = 255;
+const lengthExtraBits = [
+    /* 257 */ 0, 0, 0, /* 260 */ 0, 0, 0, 0, 0, 1, 1, 1, 1, 2, /* 270 */ 2, 2, 2, 3, 3, 3, 3, 4, 4, 4,
+    /* 280 */ 4, 5, 5, 5, 5, 0
+];
+const lengthBase = [
+    0, 1, 2, 3, 4, 5, 6, 7, 8, 10, 12, 14, 16, 20, 24, 28, 32, 40, 48, 56, 64, 80, 96, 112, 128, 160,
+    192, 224, 255
+];
+const offsetExtraBits = [
+    0, 0, 0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7, 8, 8, 9, 9, 10, 10, 11, 11, 12, 12, 13, 13
+];
+const offsetBase = [
+    0x000000, 0x000001, 0x000002, 0x000003, 0x000004, 0x000006, 0x000008, 0x00000c, 0x000010,
+    0x000018, 0x000020, 0x000030, 0x000040, 0x000060, 0x000080, 0x0000c0, 0x000100, 0x000180,
+    0x000200, 0x000300, 0x000400, 0x000600, 0x000800, 0x000c00, 0x001000, 0x001800, 0x002000,
+    0x003000, 0x004000, 0x006000
+];
+const lengthCodes = buildLengthCodes();
+const offsetCodes = buildOffsetCodes();
+// The odd order in which the codegen code sizes are written.
+const codegenOrder = [16, 17, 18, 0, 8, 7, 9, 6, 10, 5, 11, 4, 12, 3, 13, 2, 14, 1, 15];
+const maxBitsLimit = 16;
+function reverseBits(number, bitLength) {
+    let reversed = 0;
+    for (let i = 0; i < bitLength; i++)
+        reversed = (reversed << 1) | ((number >>> i) & 1);
+    return reversed;
+}
+class HuffmanEncoder {
+    // Go's []hcode, as two arrays: the bit-reversed code and its length (0 = unused symbol).
+    code;
+    len;
+    constructor(size) {
+        this.code = new Uint16Array(size);
+        this.len = new Uint16Array(size);
+    }
+    bitLength(freq) {
+        let total = 0;
+        for (let i = 0; i < freq.length; i++) {
+            const f = freq[i];
+            if (f !== 0)
+                total += f * this.len[i];
+        }
+        return total;
+    }
+    /**
+     * bitCounts: how many literals get each bit length, by Go's package-merge variant (its exact
+     * order of taking leaves and pairs decides the lengths where several trees are optimal).
+     * `list` is sorted by increasing frequency and has at least 3 entries.
+     */
+    bitCounts(list, maxBits) {
+        if (maxBits >= maxBitsLimit)
+            throw new Error('flate: maxBits too large');
+        const n = list.length;
+        // list[n] = maxNode()
+        const freqAt = (i) => (i < n ? list[i].freq : maxInt32);
+        // The tree can't have greater depth than n - 1, no matter what.
+        if (maxBits > n - 1)
+            maxBits = n - 1;
+        // levels[0] is a bogus level whose sole purpose is that level 1's nextPairFreq is never chosen.
+        const levels = [];
+        for (let i = 0; i <= maxBitsLimit; i++) {
+            levels.push({ level: 0, lastFreq: 0, nextCharFreq: 0, nextPairFreq: 0, needed: 0 });
+        }
+        // leafCounts[i][j] is the number of literals at the left of the level-j ancestor of the
+        // rightmost node at level i.
+        const leafCounts = [];
+        for (let i = 0; i < maxBitsLimit; i++)
+            leafCounts.push(new Int32Array(maxBitsLimit));
+        for (let level = 1; level <= maxBits; level++) {
+            // For every level, the first two items are the first two characters.
+            levels[level] = {
+                level,
+                lastFreq: freqAt(1),
+                nextCharFreq: freqAt(2),
+                nextPairFreq: level === 1 ? maxInt32 : freqAt(0) + freqAt(1),
+                needed: 0
+            };
+            leafCounts[level][level] = 2;
+        }
+        // We need a total of 2*n - 2 items at top level and have already generated 2.
+        levels[maxBits].needed = 2 * n - 4;
+        let level = maxBits;
+        for (;;) {
+            const l = levels[level];
+            if (l.nextPairFreq === maxInt32 && l.nextCharFreq === maxInt32) {
+                // Out of both leaves and pairs: end this level and never come back to it or below.
+                l.needed = 0;
+                levels[level + 1].nextPairFreq = maxInt32;
+                level++;
+                continue;
+            }
+            const prevFreq = l.lastFreq;
+            if (l.nextCharFreq < l.nextPairFreq) {
+                // The next item on this row is a leaf node.
+                const next = leafCounts[level][level] + 1;
+                l.lastFreq = l.nextCharFreq;
+                leafCounts[level][level] = next;
+                l.nextCharFreq = freqAt(next);
+            }
+            else {
+                // The next item on this row is a pair from the previous row.
+                l.lastFreq = l.nextPairFreq;
+                // Take leaf counts from the lower level, except counts[level] remains the same.
+                leafCounts[level].set(leafCounts[level - 1].subarray(0, level));
+                levels[l.level - 1].needed = 2;
+            }
+            l.needed--;
+            if (l.needed === 0) {
+                // Done with this level: continue one level up, whose next pair is the two nodes just made.
+                if (l.level === maxBits)
+                    break;
+                levels[l.level + 1].nextPairFreq = prevFreq + l.lastFreq;
+                level++;
+            }
+            else {
+                // If we stole from below, move down temporarily to replenish it.
+                while (levels[level - 1].needed > 0)
+                    level--;
+            }
+        }
+        if (leafCounts[maxBits][maxBits] !== n) {
+            throw new Error('flate: leafCounts[maxBits][maxBits] != n');
+        }
+        const bitCount = new Array(maxBits + 1).fill(0);
+        let bits = 1;
+        const counts = leafCounts[maxBits];
+        for (let lvl = maxBits; lvl > 0; lvl--) {
+            // counts[lvl] - counts[lvl-1] literals need exactly `bits` bits.
+            bitCount[bits] = counts[lvl] - counts[lvl - 1];
+            bits++;
+        }
+        return bitCount;
+    }
+    /** assignEncodingAndSize: canonical codes (RFC 1951 3.2.2), in literal order within a length. */
+    assignEncodingAndSize(bitCount, list) {
+        let code = 0;
+        let remaining = list.length;
+        for (let n = 0; n < bitCount.length; n++) {
+            const bits = bitCount[n];
+            code <<= 1;
+            if (n === 0 || bits === 0)
+                continue;
+            // The `bits` least frequent of the remaining literals get n bits.
+            const chunk = list.slice(remaining - bits, remaining);
+            chunk.sort(byLiteral);
+            for (const node of chunk) {
+                this.code[node.literal] = reverseBits(code, n);
+                this.len[node.literal] = n;
+                code++;
+            }
+            remaining -= bits;
+        }
+    }
+    /** generate: the length-limited code for these frequencies (maxBits <= 15). */
+    generate(freq, maxBits) {
+        const list = [];
+        for (let i = 0; i < freq.length; i++) {
+            const f = freq[i];
+            if (f !== 0)
+                list.push({ literal: i, freq: f });
+            else
+                this.len[i] = 0;
+        }
+        if (list.length <= 2) {
+            // With two or fewer literals, everything has bit length 1 (list is in literal order).
+            list.forEach((node, i) => {
+                this.code[node.literal] = i;
+                this.len[node.literal] = 1;
+            });
+            return;
+        }
+        // Go's sort.Sort is not stable, but byFreq is a total order (ties broken by literal), so any
+        // correct sort gives Go's order.
+        list.sort(byFreq);
+        const bitCount = this.bitCounts(list, maxBits);
+        this.assignEncodingAndSize(bitCount, list);
+    }
+}
+function byLiteral(a, b) {
+    return a.literal - b.literal;
+}
+function byFreq(a, b) {
+    return a.freq === b.freq ? a.literal - b.literal : a.freq - b.freq;
+}
+function generateFixedLiteralEncoding() {
+    const h = new HuffmanEncoder(maxNumLit);
+    for (let ch = 0; ch < maxNumLit; ch++) {
+        let bits;
+        let size;
+        if (ch < 144) {
+            bits = ch + 48; // size 8, 000110000 .. 10111111
+            size = 8;
+        }
+        else if (ch < 256) {
+            bits = ch + 400 - 144; // size 9, 110010000 .. 111111111
+            size = 9;
+        }
+        else if (ch < 280) {
+            bits = ch - 256; // size 7, 0000000 .. 0010111
+            size = 7;
+        }
+        else {
+            bits = ch + 192 - 280; // size 8, 11000000 .. 11000111
+            size = 8;
+        }
+        h.code[ch] = reverseBits(bits, size);
+        h.len[ch] = size;
+    }
+    return h;
+}
+function generateFixedOffsetEncoding() {
+    const h = new HuffmanEncoder(30);
+    for (let ch = 0; ch < 30; ch++) {
+        h.code[ch] = reverseBits(ch, 5);
+        h.len[ch] = 5;
+    }
+    return h;
+}
+const fixedLiteralEncoding = generateFixedLiteralEncoding();
+const fixedOffsetEncoding = generateFixedOffsetEncoding();
+// ---------------------------------------------------------------------------------------------
+// Output bytes
+class ByteSink {
+    buf = new Uint8Array(1024);
+    length = 0;
+    reserve(extra) {
+        if (this.length + extra <= this.buf.length)
+            return;
+        let size = this.buf.length * 2;
+        while (size < this.length + extra)
+            size *= 2;
+        const grown = new Uint8Array(size);
+        grown.set(this.buf.subarray(0, this.length));
+        this.buf = grown;
+    }
+    pushByte(b) {
+        this.reserve(1);
+        this.buf[this.length++] = b;
+    }
+    pushBytes(bytes) {
+        this.reserve(bytes.length);
+        this.buf.set(bytes, this.length);
+        this.length += bytes.length;
+    }
+    toBuffer() {
+        return Buffer.from(this.buf.buffer, this.buf.byteOffset, this.length);
+    }
+}
+// ---------------------------------------------------------------------------------------------
+// huffman_bit_writer.go
+class HuffmanBitWriter {
+    out;
+    // Go keeps up to 64 bits and writes them out 6 bytes at a time; bits leave LSB first either way,
+    // so writing each byte as soon as it is complete yields the same stream.
+    bits = 0;
+    nbits = 0;
+    codegenFreq = new Int32Array(codegenCodeCount);
+    literalFreq = new Int32Array(maxNumLit);
+    offsetFreq = new Int32Array(offsetCodeCount);
+    codegen = new Uint8Array(maxNumLit + offsetCodeCount + 1);
+    literalEncoding = new HuffmanEncoder(maxNumLit);
+    offsetEncoding = new HuffmanEncoder(offsetCodeCount);
+    codegenEncoding = new HuffmanEncoder(codegenCodeCount);
+    constructor(out) {
+        this.out = out;
+    }
+    /** flush: pad the pending bits with zeros to a byte boundary. */
+    flush() {
+        if (this.nbits > 0)
+            this.out.pushByte(this.bits & 0xff);
+        this.bits = 0;
+        this.nbits = 0;
+    }
+    writeBits(b, nb) {
+        this.bits |= b << this.nbits;
+        this.nbits += nb;
+        while (this.nbits >= 8) {
+            this.out.pushByte(this.bits & 0xff);
+            this.bits >>>= 8;
+            this.nbits -= 8;
+        }
+    }
+    writeCode(enc, symbol) {
+        this.writeBits(enc.code[symbol], enc.len[symbol]);
+    }
+    writeBytes(bytes) {
+        if (this.nbits !== 0)
+            throw new Error('flate: writeBytes with unfinished bits');
+        this.out.pushBytes(bytes);
+    }
+    /**
+     * generateCodegen: the run-length encoding (RFC 1951 3.2.7) of the concatenated literal and
+     * offset code lengths into `codegen` (terminated by badCode), counting each code in codegenFreq.
+     * Go uses `codegen` both as the copy of the lengths and as the output; the output never
+     * overtakes the input, so this is safe.
+     */
+    generateCodegen(numLiterals, numOffsets, litEnc, offEnc) {
+        this.codegenFreq.fill(0);
+        const codegen = this.codegen;
+        for (let i = 0; i < numLiterals; i++)
+            codegen[i] = litEnc.len[i];
+        for (let i = 0; i < numOffsets; i++)
+            codegen[numLiterals + i] = offEnc.len[i];
+        codegen[numLiterals + numOffsets] = badCode;
+        let size = codegen[0];
+        let count = 1;
+        let outIndex = 0;
+        for (let inIndex = 1; size !== badCode; inIndex++) {
+            // INVARIANT: we have seen `count` copies of size that have no output yet.
+            const nextSize = codegen[inIndex];
+            if (nextSize === size) {
+                count++;
+                continue;
+            }
+            // Generate codegen indicating `count` of size.
+            if (size !== 0) {
+                codegen[outIndex++] = size;
+                this.codegenFreq[size]++;
+                count--;
+                while (count >= 3) {
+                    const n = Math.min(6, count);
+                    codegen[outIndex++] = 16;
+                    codegen[outIndex++] = n - 3;
+                    this.codegenFreq[16]++;
+                    count -= n;
+                }
+            }
+            else {
+                while (count >= 11) {
+                    const n = Math.min(138, count);
+                    codegen[outIndex++] = 18;
+                    codegen[outIndex++] = n - 11;
+                    this.codegenFreq[18]++;
+                    count -= n;
+                }
+                if (count >= 3) {
+                    // count >= 3 && count <= 10
+                    codegen[outIndex++] = 17;
+                    codegen[outIndex++] = count - 3;
+                    this.codegenFreq[17]++;
+                    count = 0;
+                }
+            }
+            count--;
+            for (; count >= 0; count--) {
+                codegen[outIndex++] = size;
+                this.codegenFreq[size]++;
+            }
+            // Set up the invariant for the next time through the loop.
+            size = nextSize;
+            count = 1;
+        }
+        codegen[outIndex] = badCode;
+    }
+    /** dynamicSize: size in bits of the block as dynamic Huffman, and how many codegen lengths. */
+    dynamicSize(litEnc, offEnc, extraBits) {
+        let numCodegens = this.codegenFreq.length;
+        while (numCodegens > 4 && this.codegenFreq[codegenOrder[numCodegens - 1]] === 0) {
+            numCodegens--;
+        }
+        const header = 3 +
+            5 +
+            5 +
+            4 +
+            3 * numCodegens +
+            this.codegenEncoding.bitLength(this.codegenFreq) +
+            this.codegenFreq[16] * 2 +
+            this.codegenFreq[17] * 3 +
+            this.codegenFreq[18] * 7;
+        const size = header + litEnc.bitLength(this.literalFreq) + offEnc.bitLength(this.offsetFreq) + extraBits;
+        return { size, numCodegens };
+    }
+    fixedSize(extraBits) {
+        return (3 +
+            fixedLiteralEncoding.bitLength(this.literalFreq) +
+            fixedOffsetEncoding.bitLength(this.offsetFreq) +
+            extraBits);
+    }
+    /** storedSize: bits of the block stored, including the header, if it fits in one stored block. */
+    storedSize(input) {
+        if (input === null)
+            return { size: 0, storable: false };
+        if (input.length <= maxStoreBlockSize)
+            return { size: (input.length + 5) * 8, storable: true };
+        return { size: 0, storable: false };
+    }
+    writeDynamicHeader(numLiterals, numOffsets, numCodegens, isEof) {
+        this.writeBits(isEof ? 5 : 4, 3);
+        this.writeBits(numLiterals - 257, 5);
+        this.writeBits(numOffsets - 1, 5);
+        this.writeBits(numCodegens - 4, 4);
+        for (let i = 0; i < numCodegens; i++) {
+            this.writeBits(this.codegenEncoding.len[codegenOrder[i]], 3);
+        }
+        let i = 0;
+        for (;;) {
+            const codeWord = this.codegen[i++];
+            if (codeWord === badCode)
+                break;
+            this.writeCode(this.codegenEncoding, codeWord);
+            if (codeWord === 16)
+                this.writeBits(this.codegen[i++], 2);
+            else if (codeWord === 17)
+                this.writeBits(this.codegen[i++], 3);
+            else if (codeWord === 18)
+                this.writeBits(this.codegen[i++], 7);
+        }
+    }
+    writeStoredHeader(length, isEof) {
+        this.writeBits(isEof ? 1 : 0, 3);
+        this.flush();
+        this.writeBits(length, 16);
+        this.writeBits(~length & 0xffff, 16);
+    }
+    writeFixedHeader(isEof) {
+        this.writeBits(isEof ? 3 : 2, 3);
+    }
+    /**
+     * writeBlock: the tokens as the smallest of fixed Huffman, dynamic Huffman, or (when `input`,
+     * the bytes they stand for, is given) a stored block.
+     */
+    writeBlock(blockTokens, eof, input) {
+        const tokens = [...blockTokens, endBlockMarker];
+        const { numLiterals, numOffsets } = this.indexTokens(tokens);
+        let extraBits = 0;
+        const stored = this.storedSize(input);
+        if (stored.storable) {
+            // The extra bits of lengths and offsets cost the same in fixed and dynamic encoding; they
+            // only matter against the stored encoding.
+            for (let lc = lengthCodesStart + 8; lc < numLiterals; lc++) {
+                // The first eight length codes have no extra bits.
+                extraBits += this.literalFreq[lc] * lengthExtraBits[lc - lengthCodesStart];
+            }
+            for (let oc = 4; oc < numOffsets; oc++) {
+                // The first four offset codes have no extra bits.
+                extraBits += this.offsetFreq[oc] * offsetExtraBits[oc];
+            }
+        }
+        // Fixed Huffman baseline.
+        let literalEncoding = fixedLiteralEncoding;
+        let offsetEncoding = fixedOffsetEncoding;
+        let size = this.fixedSize(extraBits);
+        // Dynamic Huffman?
+        this.generateCodegen(numLiterals, numOffsets, this.literalEncoding, this.offsetEncoding);
+        this.codegenEncoding.generate(this.codegenFreq, 7);
+        const dynamic = this.dynamicSize(this.literalEncoding, this.offsetEncoding, extraBits);
+        if (dynamic.size < size) {
+            size = dynamic.size;
+            literalEncoding = this.literalEncoding;
+            offsetEncoding = this.offsetEncoding;
+        }
+        // Stored bytes?
+        if (input !== null && stored.storable && stored.size < size) {
+            this.writeStoredHeader(input.length, eof);
+            this.writeBytes(input);
+            return;
+        }
+        if (literalEncoding === fixedLiteralEncoding)
+            this.writeFixedHeader(eof);
+        else
+            this.writeDynamicHeader(numLiterals, numOffsets, dynamic.numCodegens, eof);
+        this.writeTokens(tokens, literalEncoding, offsetEncoding);
+    }
+    /**
+     * indexTokens: count literal/length and offset codes, build both dynamic encodings, and return
+     * how many of each code the block header must describe.
+     */
+    indexTokens(tokens) {
+        this.literalFreq.fill(0);
+        this.offsetFreq.fill(0);
+        for (const t of tokens) {
+            if (t < matchType) {
+                this.literalFreq[t]++;
+                continue;
+            }
+            this.literalFreq[lengthCodesStart + lengthCode(tokenLength(t))]++;
+            this.offsetFreq[offsetCode(tokenOffset(t))]++;
+        }
+        let numLiterals = this.literalFreq.length;
+        while (this.literalFreq[numLiterals - 1] === 0)
+            numLiterals--;
+        let numOffsets = this.offsetFreq.length;
+        while (numOffsets > 0 && this.offsetFreq[numOffsets - 1] === 0)
+            numOffsets--;
+        if (numOffsets === 0) {
+            // No match at all: count one offset so that a dynamic offset tree can still be encoded.
+            this.offsetFreq[0] = 1;
+            numOffsets = 1;
+        }
+        this.literalEncoding.generate(this.literalFreq, 15);
+        this.offsetEncoding.generate(this.offsetFreq, 15);
+        return { numLiterals, numOffsets };
+    }
+    writeTokens(tokens, leCodes, oeCodes) {
+        for (const t of tokens) {
+            if (t < matchType) {
+                this.writeCode(leCodes, t);
+                continue;
+            }
+            const length = tokenLength(t);
+            const lc = lengthCode(length);
+            this.writeCode(leCodes, lc + lengthCodesStart);
+            const extraLengthBits = lengthExtraBits[lc];
+            if (extraLengthBits > 0)
+                this.writeBits(length - lengthBase[lc], extraLengthBits);
+            const offset = tokenOffset(t);
+            const oc = offsetCode(offset);
+            this.writeCode(oeCodes, oc);
+            const extraOffsetBits = offsetExtraBits[oc];
+            if (extraOffsetBits > 0)
+                this.writeBits(offset - offsetBase[oc], extraOffsetBits);
+        }
+    }
+}
+// ---------------------------------------------------------------------------------------------
+// deflate.go: the compressor, level 6 only
+const hashmul = 0x1e35a7bd;
+/** hash4: a hash of the 4 bytes at window[i..i+3], read big-endian. */
+function hash4(b, i) {
+    const v = (b[i + 3] | (b[i + 2] << 8) | (b[i + 1] << 16) | (b[i] << 24)) >>> 0;
+    return Math.imul(v, hashmul) >>> (32 - hashBits);
+}
+/** matchLen: how many bytes of a[ai..] and b[bi..] agree, up to max. */
+function matchLen(win, ai, bi, max) {
+    for (let i = 0; i < max; i++) {
+        if (win[ai + i] !== win[bi + i])
+            return i;
+    }
+    return max;
+}
+class Compressor {
+    w;
+    sync = false; // requesting flush
+    // Input hash chains: hashHead[hash] is the largest input index (+ hashOffset) with that hash;
+    // hashPrev[index & windowMask] links to the previous index with the same hash.
+    chainHead = -1;
+    hashHead = new Uint32Array(hashSize);
+    hashPrev = new Uint32Array(windowSize);
+    hashOffset = 1;
+    // Input window: unprocessed data is window[index:windowEnd].
+    index = 0;
+    window = new Uint8Array(2 * windowSize);
+    windowEnd = 0;
+    blockStart = 0; // window index where the current tokens start
+    byteAvailable = false; // if true, window[index-1] still needs to be emitted
+    tokens = [];
+    // deflate state
+    length = minMatchLength - 1;
+    offset = 0;
+    maxInsertIndex = 0;
+    constructor(out) {
+        this.w = new HuffmanBitWriter(out);
+    }
+    /** fillDeflate: slide the window by windowSize when the lookahead runs out, then copy in. */
+    fill(b) {
+        if (this.index >= 2 * windowSize - (minMatchLength + maxMatchLength)) {
+            this.window.copyWithin(0, windowSize, 2 * windowSize);
+            this.index -= windowSize;
+            this.windowEnd -= windowSize;
+            if (this.blockStart >= windowSize)
+                this.blockStart -= windowSize;
+            else
+                this.blockStart = maxInt32;
+            this.hashOffset += windowSize;
+            if (this.hashOffset > maxHashOffset) {
+                const delta = this.hashOffset - 1;
+                this.hashOffset -= delta;
+                this.chainHead -= delta;
+                for (let i = 0; i < this.hashPrev.length; i++) {
+                    const v = this.hashPrev[i];
+                    this.hashPrev[i] = v > delta ? v - delta : 0;
+                }
+                for (let i = 0; i < this.hashHead.length; i++) {
+                    const v = this.hashHead[i];
+                    this.hashHead[i] = v > delta ? v - delta : 0;
+                }
+            }
+        }
+        const n = Math.min(b.length, this.window.length - this.windowEnd);
+        this.window.set(b.subarray(0, n), this.windowEnd);
+        this.windowEnd += n;
+        return n;
+    }
+    writeBlock(tokens, index) {
+        if (index > 0) {
+            // Without the block's input (slid out of the window) it cannot be stored.
+            const input = this.blockStart <= index ? this.window.subarray(this.blockStart, index) : null;
+            this.blockStart = index;
+            this.w.writeBlock(tokens, false, input);
+        }
+    }
+    /** findMatch: a match at pos longer than prevLength, looking at `chain` candidates at most. */
+    findMatch(pos, prevHead, prevLength, lookahead) {
+        const win = this.window;
+        const minMatchLook = Math.min(maxMatchLength, lookahead);
+        // Go slices win = window[0:pos+minMatchLook]; we quit on a match at least `nice` long.
+        const nice = Math.min(levelNice, minMatchLook);
+        // If we've got a match that's good enough, only look in 1/4 the chain.
+        let tries = levelChain;
+        let length = prevLength;
+        let offset = 0;
+        let ok = false;
+        if (length >= levelGood)
+            tries >>= 2;
+        let wEnd = win[pos + length];
+        const minIndex = pos - windowSize;
+        for (let i = prevHead; tries > 0; tries--) {
+            if (wEnd === win[i + length]) {
+                const n = matchLen(win, i, pos, minMatchLook);
+                if (n > length && (n > minMatchLength || pos - i <= 4096)) {
+                    length = n;
+                    offset = pos - i;
+                    ok = true;
+                    // The match is good enough that we don't try to find a better one.
+                    if (n >= nice)
+                        break;
+                    wEnd = win[pos + n];
+                }
+            }
+            // hashPrev[i & windowMask] has already been overwritten, so stop now.
+            if (i === minIndex)
+                break;
+            i = this.hashPrev[i & windowMask] - this.hashOffset;
+            if (i < minIndex || i < 0)
+                break;
+        }
+        return { length, offset, ok };
+    }
+    insertHash(index) {
+        const hash = hash4(this.window, index);
+        const hh = hash & hashMask;
+        this.hashPrev[index & windowMask] = this.hashHead[hh];
+        this.hashHead[hh] = index + this.hashOffset;
+    }
+    /** deflate: lazy matching over window[index:windowEnd] (the fastSkipHashing == skipNever path). */
+    deflate() {
+        if (this.windowEnd - this.index < minMatchLength + maxMatchLength && !this.sync)
+            return;
+        this.maxInsertIndex = this.windowEnd - (minMatchLength - 1);
+        for (;;) {
+            const lookahead = this.windowEnd - this.index;
+            if (lookahead < minMatchLength + maxMatchLength) {
+                if (!this.sync)
+                    break;
+                if (lookahead === 0) {
+                    // Flush the current output block, with the one pending literal if any.
+                    if (this.byteAvailable) {
+                        this.tokens.push(literalToken(this.window[this.index - 1]));
+                        this.byteAvailable = false;
+                    }
+                    if (this.tokens.length > 0) {
+                        this.writeBlock(this.tokens, this.index);
+                        this.tokens = [];
+                    }
+                    break;
+                }
+            }
+            if (this.index < this.maxInsertIndex) {
+                // Update the hash
+                const hash = hash4(this.window, this.index);
+                const hh = hash & hashMask;
+                this.chainHead = this.hashHead[hh];
+                this.hashPrev[this.index & windowMask] = this.chainHead;
+                this.hashHead[hh] = this.index + this.hashOffset;
+            }
+            const prevLength = this.length;
+            const prevOffset = this.offset;
+            this.length = minMatchLength - 1;
+            this.offset = 0;
+            const minIndex = Math.max(this.index - windowSize, 0);
+            if (this.chainHead - this.hashOffset >= minIndex &&
+                lookahead > prevLength &&
+                prevLength < levelLazy) {
+                const found = this.findMatch(this.index, this.chainHead - this.hashOffset, minMatchLength - 1, lookahead);
+                if (found.ok) {
+                    this.length = found.length;
+                    this.offset = found.offset;
+                }
+            }
+            if (prevLength >= minMatchLength && this.length <= prevLength) {
+                // There was a match at the previous step, and the current match is not better: emit it.
+                this.tokens.push(matchToken(prevLength - baseMatchLength, prevOffset - baseMatchOffset));
+                // Insert in the hash table all strings up to the end of the match. index and index-1
+                // are already inserted. If there is not enough lookahead, the last two strings are not
+                // inserted into the hash table.
+                const newIndex = this.index + prevLength - 1;
+                let index = this.index;
+                for (index++; index < newIndex; index++) {
+                    if (index < this.maxInsertIndex)
+                        this.insertHash(index);
+                }
+                this.index = index;
+                this.byteAvailable = false;
+                this.length = minMatchLength - 1;
+                if (this.tokens.length === maxFlateBlockTokens) {
+                    // The block includes the current character.
+                    this.writeBlock(this.tokens, this.index);
+                    this.tokens = [];
+                }
+            }
+            else {
+                if (this.byteAvailable) {
+                    const i = this.index - 1;
+                    this.tokens.push(literalToken(this.window[i]));
+                    if (this.tokens.length === maxFlateBlockTokens) {
+                        this.writeBlock(this.tokens, i + 1);
+                        this.tokens = [];
+                    }
+                }
+                this.index++;
+                this.byteAvailable = true;
+            }
+        }
+    }
+    write(data) {
+        let b = data;
+        while (b.length > 0) {
+            this.deflate();
+            b = b.subarray(this.fill(b));
+        }
+    }
+    /** close: flush everything, then the final empty stored block Go always ends with. */
+    close() {
+        this.sync = true;
+        this.deflate();
+        this.w.writeStoredHeader(0, true);
+        this.w.flush();
+    }
+}
+// ---------------------------------------------------------------------------------------------
+// gzip.go
+const crcTable = buildCrcTable();
+function buildCrcTable() {
+    const table = new Uint32Array(256);
+    for (let n = 0; n < 256; n++) {
+        let c = n;
+        for (let k = 0; k < 8; k++)
+            c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+        table[n] = c >>> 0;
+    }
+    return table;
+}
+/** CRC-32, IEEE polynomial, as hash/crc32.IEEETable. */
+function crc32(data) {
+    let crc = 0xffffffff;
+    for (let i = 0; i < data.length; i++)
+        crc = crcTable[(crc ^ data[i]) & 0xff] ^ (crc >>> 8);
+    return (crc ^ 0xffffffff) >>> 0;
+}
+/**
+ * The bytes of Go's `w := gzip.NewWriter(&buf); w.Write(data); w.Close()`: a 10-byte header with
+ * no name, mtime 0, XFL 0 and OS 255 (unknown), the deflate stream at DefaultCompression, then
+ * the CRC-32 and the size mod 2^32, little-endian.
+ *
+ * One Write call matters: Go's output depends on how the input is split across Writes, and
+ * volantd's pluginspec.Encode writes the marshalled manifest in one call.
+ */
+function goGzip(data) {
+    const out = new ByteSink();
+    out.pushBytes(Uint8Array.of(0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 255));
+    const compressor = new Compressor(out);
+    compressor.write(data);
+    compressor.close();
+    const trailer = Buffer.alloc(8);
+    trailer.writeUInt32LE(crc32(data), 0);
+    trailer.writeUInt32LE(data.length % 2 ** 32, 4);
+    out.pushBytes(trailer);
+    return out.toBuffer();
+}
+
+;// CONCATENATED MODULE: ./src/manifest/volant-encode.ts
+/**
+ * What volantd puts after `volant.manifest=` on the guest's kernel command line, byte for byte:
+ * it decodes the manifest into its Go struct (internal/pluginspec), calls Normalize(), then
+ * `json.Marshal` → compress/gzip (default level) → base64url without padding. So the author's key
+ * order, indentation and unknown keys never reach the guest, and Normalize's defaults
+ * (runtime = name, rootfs.format "raw", volant.* labels) always do.
+ *
+ * The field order and `omitempty` rules below are those of pluginspec.Manifest at volant
+ * f289af92 (the commit the tests build kestrel from); the consumer contract test compares
+ * this encoder with volant's own pluginspec.Encode for every manifest the project writes.
+ */
+
+function encodeVolantManifest(manifestJson) {
+    const value = JSON.parse(manifestJson.replace(/^\uFEFF/, ''));
+    const marshalled = marshalManifest(normalizeManifest(decodeLikeGo(value).manifest));
+    return goGzip(Buffer.from(marshalled, 'utf8')).toString('base64url');
+}
+/** pluginspec.Manifest.Normalize(), on decoded JSON (unknown keys are dropped by marshalManifest). */
+function normalizeManifest(input) {
+    const m = { ...input };
+    for (const key of [
+        'schema_version',
+        'name',
+        'version',
+        'runtime',
+        'image',
+        'image_digest',
+        'openapi'
+    ]) {
+        m[key] = trim(m[key]);
+    }
+    if (m['runtime'] === '')
+        m['runtime'] = m['name'];
+    const rootfs = { ...asFields(m['rootfs']) };
+    rootfs['url'] = trim(rootfs['url']);
+    rootfs['checksum'] = trim(rootfs['checksum']);
+    rootfs['format'] = lowerTrim(rootfs['format']) || 'raw';
+    m['rootfs'] = rootfs;
+    const initramfs = { ...asFields(m['initramfs']) };
+    initramfs['url'] = trim(initramfs['url']);
+    initramfs['checksum'] = trim(initramfs['checksum']);
+    m['initramfs'] = initramfs;
+    if (Array.isArray(m['disks'])) {
+        m['disks'] = m['disks'].map((disk) => {
+            const d = { ...asFields(disk) };
+            d['name'] = trim(d['name']);
+            d['source'] = trim(d['source']);
+            d['format'] = lowerTrim(d['format']);
+            d['target'] = trim(d['target']);
+            return d;
+        });
+    }
+    const cloudInit = asFields(m['cloud_init']);
+    if (cloudInit) {
+        const c = { ...cloudInit };
+        c['datasource'] = trim(c['datasource']) || 'NoCloud';
+        c['seed_mode'] = lowerTrim(c['seed_mode']) || 'vfat';
+        for (const doc of ['user_data', 'meta_data', 'network_config']) {
+            const d = { ...asFields(c[doc]) };
+            d['content'] = trim(d['content']);
+            d['path'] = trim(d['path']);
+            c[doc] = d;
+        }
+        m['cloud_init'] = c;
+    }
+    const network = asFields(m['network']);
+    if (network) {
+        m['network'] = {
+            ...network,
+            mode: lowerTrim(network['mode']),
+            subnet: trim(network['subnet']),
+            gateway: trim(network['gateway'])
+        };
+    }
+    const workload = { ...asFields(m['workload']) };
+    workload['type'] = trim(workload['type']);
+    workload['base_url'] = trim(workload['base_url']);
+    workload['workdir'] = trim(workload['workdir']);
+    if (Array.isArray(workload['entrypoint'])) {
+        workload['entrypoint'] = workload['entrypoint'].map(trim).filter((arg) => arg !== '');
+    }
+    const env = asFields(workload['env']);
+    if (env) {
+        const trimmed = {};
+        for (const [key, value] of Object.entries(env)) {
+            if (key.trim() !== '')
+                trimmed[key.trim()] = trim(value);
+        }
+        workload['env'] = trimmed;
+    }
+    m['workload'] = workload;
+    const actions = asFields(m['actions']);
+    if (actions) {
+        const trimmed = {};
+        for (const [name, action] of Object.entries(actions)) {
+            if (name.trim() === '')
+                continue;
+            const a = { ...asFields(action) };
+            for (const key of ['description', 'method', 'path'])
+                a[key] = trim(a[key]);
+            trimmed[name.trim()] = a;
+        }
+        m['actions'] = Object.keys(trimmed).length > 0 ? trimmed : undefined;
+    }
+    const labels = {};
+    for (const [key, value] of Object.entries(asFields(m['labels']) ?? {}))
+        labels[key] = trim(value);
+    if (m['name'] !== '')
+        labels['volant.plugin'] = m['name'];
+    if (m['runtime'] !== '')
+        labels['volant.runtime'] = m['runtime'];
+    m['labels'] = labels;
+    return m;
+}
+const string = (value) => goString(typeof value === 'string' ? value : '');
+const volant_encode_int = (value) => String(typeof value === 'number' ? Math.trunc(value) : 0);
+const bool = (value) => String(value === true);
+const stringList = (value) => Array.isArray(value) ? `[${value.map(string).join(',')}]` : 'null';
+const volant_encode_stringMap = (value) => goMap(asFields(value), string);
+const marshalStructValue = (fields) => (value) => marshalStruct(asFields(value) ?? {}, fields);
+const struct = (name, children) => ({
+    name,
+    children,
+    holds: 'struct',
+    write: marshalStructValue(children)
+});
+/** A Go pointer to a struct: nil (absent or null) is dropped by omitempty (all of these have it). */
+const pointer = (name, children) => ({
+    name,
+    children,
+    holds: 'struct',
+    omitEmpty: true,
+    write: (value) => (asFields(value) ? marshalStruct(asFields(value) ?? {}, children) : undefined)
+});
+const cloudInitDoc = [
+    { name: 'inline', write: bool, omitEmpty: true },
+    { name: 'content', write: string, omitEmpty: true },
+    { name: 'path', write: string, omitEmpty: true }
+];
+const action = [
+    { name: 'description', write: string },
+    { name: 'method', write: string },
+    { name: 'path', write: string },
+    { name: 'timeout_ms', write: volant_encode_int }
+];
+const disk = [
+    { name: 'name', write: string },
+    { name: 'source', write: string },
+    { name: 'checksum', write: string, omitEmpty: true },
+    { name: 'format', write: string, omitEmpty: true },
+    { name: 'readonly', write: bool },
+    { name: 'target', write: string, omitEmpty: true }
+];
+const manifestFields = [
+    { name: 'schema_version', write: string },
+    { name: 'name', write: string },
+    { name: 'version', write: string },
+    { name: 'runtime', write: string },
+    struct('rootfs', [
+        { name: 'url', write: string },
+        { name: 'checksum', write: string, omitEmpty: true },
+        { name: 'format', write: string, omitEmpty: true }
+    ]),
+    struct('initramfs', [
+        { name: 'url', write: string },
+        { name: 'checksum', write: string, omitEmpty: true }
+    ]),
+    {
+        name: 'disks',
+        children: disk,
+        holds: 'list',
+        write: (value) => Array.isArray(value) ? `[${value.map(marshalStructValue(disk)).join(',')}]` : 'null',
+        omitEmpty: true
+    },
+    { name: 'image', write: string, omitEmpty: true },
+    { name: 'image_digest', write: string, omitEmpty: true },
+    struct('resources', [
+        { name: 'cpu_cores', write: volant_encode_int },
+        { name: 'memory_mb', write: volant_encode_int }
+    ]),
+    {
+        name: 'actions',
+        children: action,
+        holds: 'map',
+        write: (value) => goMap(asFields(value), marshalStructValue(action)),
+        omitEmpty: true,
+        map: true
+    },
+    struct('health_check', [
+        { name: 'endpoint', write: string },
+        { name: 'timeout_ms', write: volant_encode_int }
+    ]),
+    struct('workload', [
+        { name: 'type', write: string },
+        { name: 'base_url', write: string, omitEmpty: true },
+        { name: 'entrypoint', write: stringList, omitEmpty: true },
+        { name: 'env', write: volant_encode_stringMap, omitEmpty: true, map: true },
+        { name: 'workdir', write: string, omitEmpty: true }
+    ]),
+    pointer('cloud_init', [
+        { name: 'datasource', write: string, omitEmpty: true },
+        { name: 'seed_mode', write: string, omitEmpty: true },
+        // omitempty never drops a struct value in Go: these are always written.
+        struct('user_data', cloudInitDoc),
+        struct('meta_data', cloudInitDoc),
+        struct('network_config', cloudInitDoc)
+    ]),
+    pointer('network', [
+        { name: 'mode', write: string },
+        { name: 'subnet', write: string, omitEmpty: true },
+        { name: 'gateway', write: string, omitEmpty: true },
+        { name: 'auto_assign', write: bool, omitEmpty: true }
+    ]),
+    pointer('devices', [
+        { name: 'pci_passthrough', write: stringList, omitEmpty: true },
+        { name: 'allowlist', write: stringList, omitEmpty: true }
+    ]),
+    { name: 'enabled', write: bool },
+    { name: 'openapi', write: string, omitEmpty: true },
+    { name: 'labels', write: volant_encode_stringMap, omitEmpty: true, map: true }
+];
+/** `json.Marshal(pluginspec.Manifest)` of a normalized manifest. */
+function marshalManifest(manifest) {
+    return marshalStruct(manifest, manifestFields);
+}
+function marshalStruct(value, fields) {
+    const parts = [];
+    for (const field of fields) {
+        const raw = value[field.name];
+        if (field.omitEmpty &&
+            (isGoEmpty(raw) || (field.map && Object.keys(asFields(raw) ?? {}).length === 0)))
+            continue;
+        // A nil pointer without omitempty would be `null`; every pointer here has omitempty.
+        const written = field.write(raw) ?? 'null';
+        parts.push(`${goString(field.name)}:${written}`);
+    }
+    return `{${parts.join(',')}}`;
+}
+/**
+ * What encoding/json keeps when it decodes into pluginspec.Manifest: each key goes to the field
+ * of that name, or else to one whose name matches case-insensitively (a later key overwrites an
+ * earlier one); keys matching no field are ignored. Values are kept as they are, so their JSON
+ * types can still be checked.
+ */
+function decodeLikeGo(value) {
+    const ignored = [];
+    const manifest = decodeStruct(asFields(value) ?? {}, manifestFields, '$', ignored);
+    return { manifest, ignored };
+}
+function decodeStruct(value, fields, at, ignored) {
+    const out = {};
+    for (const [key, raw] of Object.entries(value)) {
+        const field = fields.find((f) => f.name === key) ?? fields.find((f) => f.name === key.toLowerCase());
+        if (!field) {
+            ignored.push(`${at}${/^[A-Za-z_$][\w$]*$/.test(key) ? `.${key}` : `[${JSON.stringify(key)}]`}`);
+            continue;
+        }
+        out[field.name] = decodeField(raw, field, `${at}.${field.name}`, ignored);
+    }
+    return out;
+}
+function decodeField(raw, field, at, ignored) {
+    const children = field.children;
+    if (!children)
+        return raw;
+    if (field.holds === 'list') {
+        return Array.isArray(raw)
+            ? raw.map((item, i) => asFields(item)
+                ? decodeStruct(asFields(item) ?? {}, children, `${at}[${i}]`, ignored)
+                : item)
+            : raw;
+    }
+    const object = asFields(raw);
+    if (!object)
+        return raw;
+    if (field.holds === 'map') {
+        const out = {};
+        for (const [key, item] of Object.entries(object)) {
+            out[key] = asFields(item)
+                ? decodeStruct(asFields(item) ?? {}, children, `${at}[${JSON.stringify(key)}]`, ignored)
+                : item;
+        }
+        return out;
+    }
+    return decodeStruct(object, children, at, ignored);
+}
+function isGoEmpty(value) {
+    if (value === undefined || value === null || value === '' || value === 0 || value === false)
+        return true;
+    if (Array.isArray(value))
+        return value.length === 0;
+    // A struct behind a pointer is never empty; maps are empty with no keys.
+    return false;
+}
+/** Go sorts map keys by their bytes (UTF-8), and drops nothing. */
+function goMap(map, write) {
+    if (!map)
+        return 'null';
+    const keys = Object.keys(map).sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
+    if (keys.length === 0)
+        return '{}';
+    return `{${keys.map((key) => `${goString(key)}:${write(map[key]) ?? 'null'}`).join(',')}}`;
+}
+const HEX = '0123456789abcdef';
+/**
+ * encoding/json's string encoding with HTML escaping on (json.Marshal's default): `<`, `>`,
+ * `&`, U+2028 and U+2029 become \u escapes; since Go 1.22 \b and \f have short escapes
+ * (volantd is built with Go 1.24).
+ */
+function goString(text) {
+    let out = '"';
+    for (const char of text) {
+        const code = char.codePointAt(0) ?? 0;
+        if (char === '"' || char === '\\')
+            out += `\\${char}`;
+        else if (char === '\n')
+            out += '\\n';
+        else if (char === '\r')
+            out += '\\r';
+        else if (char === '\t')
+            out += '\\t';
+        else if (char === '\b')
+            out += '\\b';
+        else if (char === '\f')
+            out += '\\f';
+        else if (code < 0x20 || char === '<' || char === '>' || char === '&') {
+            out += `\\u00${HEX[code >> 4]}${HEX[code & 0xf]}`;
+        }
+        else if (code === 0x2028 || code === 0x2029)
+            out += `\\u${code.toString(16)}`;
+        // A lone surrogate is not UTF-8: Go writes U+FFFD for the bytes it cannot decode.
+        else if (code >= 0xd800 && code <= 0xdfff)
+            out += '\ufffd';
+        else
+            out += char;
+    }
+    return `${out}"`;
+}
+/** unicode.IsSpace: JavaScript's \s without U+FEFF, plus U+0085. */
+const GO_SPACE = '[\\t\\n\\v\\f\\r \\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]';
+const GO_TRIM = new RegExp(`^${GO_SPACE}+|${GO_SPACE}+$`, 'gu');
+/** strings.TrimSpace. */
+function trim(value) {
+    return typeof value === 'string' ? value.replace(GO_TRIM, '') : '';
+}
+function lowerTrim(value) {
+    return trim(value).toLowerCase();
+}
+function asFields(value) {
+    return typeof value === 'object' && value !== null && !Array.isArray(value)
+        ? value
+        : undefined;
+}
+
+;// CONCATENATED MODULE: ./src/manifest/validate.ts
+
+
+
+
+
+
+
+// strictRequired would reject the oneOf branches, which name properties defined one level up.
+const validate_ajv = new ajv.Ajv({ allErrors: true, verbose: true, strict: true, strictRequired: false });
+// ajv-formats is CommonJS: under NodeNext its function is the `default` of the import.
+dist_default()["default"](validate_ajv, ['uri']);
+const schemaCheck = validate_ajv.compile(manifestSchema);
+/**
+ * Everything volantd would refuse: its JSON Schema, then the checks its
+ * loader makes in code. An empty list means the manifest installs.
+ */
+function validateManifest(value) {
+    // For a non-object the schema's required/oneOf rules pass or fail vacuously: noise.
+    if (!asRecord(value))
+        return [{ path: '$', message: 'must be an object' }];
+    value = asVolantValidates(value);
+    const problems = schemaCheck(value) ? [] : schemaProblems(schemaCheck.errors ?? []);
+    const flagged = new Set(problems.map((problem) => problem.path));
+    for (const problem of daemonProblems(value)) {
+        if (!flagged.has(problem.path))
+            problems.push(problem);
+    }
+    return problems;
+}
+/**
+ * A manifest file's text as volar reads it: encoding/json refuses a UTF-8 BOM (`invalid
+ * character 'ï'`), so a BOM is a problem here, not something to skip.
+ */
+function validateManifestText(text) {
+    if (text.startsWith('\uFEFF')) {
+        return [
+            {
+                path: '$',
+                message: "starts with a UTF-8 byte order mark, which volar refuses (invalid character 'ï'); save the file as UTF-8 without BOM"
+            }
+        ];
+    }
+    let value;
+    try {
+        value = JSON.parse(text);
+    }
+    catch (error) {
+        return [{ path: '$', message: `is not JSON (${error.message})` }];
+    }
+    return validateManifest(value);
+}
+/** Throws every problem at once, each naming the file and its JSON path. */
+function assertValidManifest(value, file) {
+    const problems = validateManifest(value);
+    if (problems.length === 0)
+        return;
+    const errors = problems.map(({ path, message }) => new FledgeError(`${message}.`, {
+        file,
+        key: path,
+        fix: 'see the Volant plugin manifest reference.'
+    }));
+    throw errors.length === 1 ? errors[0] : new FledgeErrors(errors);
+}
+function schemaProblems(errors) {
+    // The branches of the initramfs/rootfs oneOf report their own `required`
+    // errors; the oneOf error says it better.
+    return errors
+        .filter((error) => !error.schemaPath.startsWith('#/oneOf/'))
+        .map((error) => describeSchemaError(error));
+}
+function describeSchemaError(error) {
+    const at = pointerSegments(error.instancePath);
+    const params = error.params;
+    switch (error.keyword) {
+        case 'required':
+            return { path: jsonPath([...at, String(params['missingProperty'])]), message: 'is required' };
+        case 'additionalProperties': {
+            const allowed = Object.keys(error.parentSchema?.['properties'] ?? {});
+            return {
+                path: jsonPath([...at, String(params['additionalProperty'])]),
+                message: `is not an allowed key here (allowed: ${allowed.join(', ')})`
+            };
+        }
+        case 'oneOf':
+            return {
+                path: jsonPath(at),
+                message: `needs exactly one of "initramfs" or "rootfs" (it has ${params['passingSchemas'] ? 'both' : 'neither'})`
+            };
+        case 'enum':
+            return {
+                path: jsonPath(at),
+                message: `must be one of ${params['allowedValues'].map((v) => JSON.stringify(v)).join(', ')}, not ${JSON.stringify(error.data)}`
+            };
+        case 'type':
+            return { path: jsonPath(at), message: `must be ${withArticle(String(params['type']))}` };
+        case 'minLength':
+            return { path: jsonPath(at), message: 'must not be empty' };
+        case 'minItems':
+            return {
+                path: jsonPath(at),
+                message: `must have at least ${String(params['limit'])} item(s)`
+            };
+        case 'minimum':
+            return {
+                path: jsonPath(at),
+                message: `must be at least ${String(params['limit'])}, not ${String(error.data)}`
+            };
+        case 'format':
+            return {
+                path: jsonPath(at),
+                message: `must be an absolute URL such as "http://127.0.0.1:8080", not ${JSON.stringify(error.data)}`
+            };
+        default:
+            return { path: jsonPath(at), message: error.message ?? error.keyword };
+    }
+}
+function withArticle(type) {
+    return /^[aeiou]/.test(type) ? `an ${type}` : `a ${type}`;
+}
+/** kestrel's port in the guest: volantd reaches the agent there (agentDefaultPort). */
+const AGENT_GUEST_PORT = 8080;
+/**
+ * volant's checks in code (pluginspec's Validate, on trimmed values), and what fails later, when
+ * the VM starts: the launcher opens initramfs.url as a path unless it is http(s), so a file://
+ * URL passes install and then fails; kestrel halts when the workload holds its port 8080.
+ */
+function daemonProblems(value) {
+    const problems = [];
+    const manifest = asRecord(value);
+    for (const key of ['name', 'version']) {
+        const field = manifest?.[key];
+        if (typeof field === 'string' && field !== '' && field.trim() === '') {
+            problems.push({ path: `$.${key}`, message: 'must not be only white space (volant trims it)' });
+        }
+    }
+    const initramfs = asRecord(manifest?.['initramfs']);
+    const url = initramfs?.['url'];
+    if (typeof url === 'string') {
+        const problem = initramfsUrlProblem(url.trim());
+        if (problem)
+            problems.push({ path: '$.initramfs.url', message: problem });
+    }
+    for (const media of ['initramfs', 'rootfs']) {
+        const checksum = asRecord(manifest?.[media])?.['checksum'];
+        if (typeof checksum === 'string' && !ACCEPTED_CHECKSUM.test(checksum)) {
+            problems.push({
+                path: `$.${media}.checksum`,
+                message: `must be "sha256:" followed by 64 hex digits, or the 64 hex digits alone (got ${JSON.stringify(checksum)})`
+            });
+        }
+    }
+    const workload = asRecord(manifest?.['workload']);
+    const baseUrl = workload?.['base_url'];
+    if (typeof baseUrl === 'string' && !URL.canParse(baseUrl)) {
+        problems.push({
+            path: '$.workload.base_url',
+            message: `is not a URL: ${JSON.stringify(baseUrl)}`
+        });
+    }
+    else if (typeof baseUrl === 'string' && workloadPort(baseUrl) === AGENT_GUEST_PORT) {
+        problems.push({ path: '$.workload.base_url', message: AGENT_PORT_CLASH });
+    }
+    const entrypoint = workload?.['entrypoint'];
+    if (Array.isArray(entrypoint) &&
+        typeof entrypoint[0] === 'string' &&
+        entrypoint[0].trim() === '') {
+        problems.push({
+            path: '$.workload.entrypoint[0]',
+            message: 'the program to run must not be empty'
+        });
+    }
+    return problems;
+}
+const AGENT_PORT_CLASH = `uses port ${AGENT_GUEST_PORT}, kestrel's own port in the guest: kestrel serves volantd there ` +
+    'once the workload is healthy, and halts when the workload already holds it ' +
+    '(listen the workload on another port, e.g. 80, and set base_url to match)';
+/** The TCP port of an http(s) base_url, with the scheme's default. */
+function workloadPort(baseUrl) {
+    if (!URL.canParse(baseUrl))
+        return undefined;
+    const url = new URL(baseUrl);
+    if (url.port !== '')
+        return Number(url.port);
+    return url.protocol === 'https:' ? 443 : url.protocol === 'http:' ? 80 : undefined;
+}
+function initramfsUrlProblem(url) {
+    if (url.startsWith('http://') || url.startsWith('https://'))
+        return undefined;
+    if (url.startsWith('file://')) {
+        return (`is a file:// URL, which volant accepts at install but cannot open when the VM starts ` +
+            `(its launcher opens the URL string as a path); use the plain absolute path ` +
+            `${JSON.stringify(fileUrlPath(url))}`);
+    }
+    if (url.startsWith('/'))
+        return undefined;
+    return `must be an http(s) URL or an absolute path (got ${JSON.stringify(url)})`;
+}
+function fileUrlPath(url) {
+    try {
+        return new URL(url).pathname;
+    }
+    catch {
+        return url.slice('file://'.length);
+    }
+}
+/**
+ * Keys volant's decoder does not know: it ignores them (encoding/json drops unknown fields),
+ * so they never reach volantd's re-encoded manifest or the agent. Not an error; worth a note.
+ * `$schema` is for editors and stays without a note.
+ */
+function ignoredKeys(value) {
+    return decodeLikeGo(value).ignored.filter((key) => key !== '$.$schema');
+}
+/**
+ * The decoded manifest with the folding volant applies before it validates (Normalize and
+ * Validate lowercase and trim these), so " Bridged " passes as volant lets it.
+ */
+function asVolantValidates(value) {
+    const { manifest } = decodeLikeGo(value);
+    const folded = (object, key) => {
+        const record = asRecord(object);
+        if (record && typeof record[key] === 'string')
+            record[key] = record[key].trim().toLowerCase();
+    };
+    folded(manifest['network'], 'mode');
+    folded(manifest['rootfs'], 'format');
+    folded(manifest['workload'], 'type');
+    if ('$schema' in (asRecord(value) ?? {}))
+        manifest['$schema'] = asRecord(value)?.['$schema'];
+    return manifest;
+}
+function asRecord(value) {
+    return typeof value === 'object' && value !== null && !Array.isArray(value)
+        ? value
+        : undefined;
+}
+
+;// CONCATENATED MODULE: ./src/boot/settings.ts
+
+
+/**
+ * The one place both faces turn a manifest and a boot request into boot
+ * settings: `--health` (CLI) and `smoke-test: health` (Action) mean the same.
+ */
+function bootSettings(manifest, request) {
+    const settings = { timeoutSeconds: request.timeoutSeconds };
+    if (request.expect)
+        settings.expect = request.expect;
+    if (manifest)
+        settings.manifest = manifest.json;
+    if (!request.health)
+        return settings;
+    const file = manifest?.path;
+    if (!manifest) {
+        throw new FledgeError('the health check needs a plugin manifest (workload.base_url and health_check.endpoint).', {
+            fix: 'give the manifest (CLI: --manifest FILE; Action: a manifest input or a manifest.toml beside fledge.toml).'
+        });
+    }
+    const m = JSON.parse(manifest.json.replace(/^\uFEFF/, ''));
+    const base = m.workload?.base_url?.trim();
+    if (!base)
+        throw new FledgeError('the health check needs workload.base_url.', { file, key: 'workload.base_url', fix: 'set workload.base_url, e.g. "http://127.0.0.1:80".' });
+    const port = workloadPort(base);
+    if (port === undefined) {
+        throw new FledgeError(`workload.base_url "${base}" is not an http(s) URL.`, { file, key: 'workload.base_url', fix: 'write it as http://127.0.0.1:PORT.' });
+    }
+    // kestrel probes base_url + health_check.endpoint (an empty endpoint probes base_url itself).
+    const endpoint = `${new URL(base).pathname.replace(/\/$/, '')}${m.health_check?.endpoint?.trim() ?? ''}` || '/';
+    settings.health = {
+        guestPort: port,
+        endpoint,
+        // Readiness within the boot test's own budget: health_check.timeout_ms is kestrel's budget
+        // for the workload (it waits at least 2 minutes), not a bound on a cold boot under emulation.
+        timeoutMs: request.timeoutSeconds * 1000
+    };
+    return settings;
+}
+
+// EXTERNAL MODULE: external "node:zlib"
+var external_node_zlib_ = __nccwpck_require__(8522);
+;// CONCATENATED MODULE: ./src/display.ts
+/**
+ * How user-controlled text (paths, names, TOML keys and values) is shown in
+ * messages and listings: one line, no terminal control characters, bytes
+ * that are not UTF-8 visible as \xNN, and never longer than a screen or so.
+ */
+/** Longest echo of a user value in a message. */
+const MAX_SHOWN = 200;
+/** Cuts `text` to `max` characters, saying how long it was: `abc… (52428800 bytes)`. */
+function clip(text, max = MAX_SHOWN) {
+    if (text.length <= max)
+        return text;
+    let cut = text.slice(0, max);
+    // never split a surrogate pair
+    if (/[\uD800-\uDBFF]$/.test(cut))
+        cut = cut.slice(0, -1);
+    return `${cut}… (${Buffer.byteLength(text)} bytes)`;
+}
+/**
+ * Control characters as escapes (\n, \t, \x1b, \u2028), lone surrogates
+ * from `decodeBytes` as the byte they stand for (\xe9), everything else as is.
+ */
+function escapeControls(text) {
+    return text.replace(
+    // eslint-disable-next-line no-control-regex
+    /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, (c) => {
+        const code = c.charCodeAt(0);
+        if (code >= 0xdc80 && code <= 0xdcff)
+            return `\\x${(code - 0xdc00).toString(16).padStart(2, '0')}`;
+        switch (c) {
+            case '\n':
+                return '\\n';
+            case '\r':
+                return '\\r';
+            case '\t':
+                return '\\t';
+        }
+        return code <= 0xff ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16).padStart(4, '0')}`;
+    });
+}
+/**
+ * Bytes (a file name from the disk or an archive) as a string: valid UTF-8
+ * decoded, every byte that is not part of valid UTF-8 kept as a lone
+ * surrogate U+DC80–U+DCFF (Python's "surrogateescape"), so the name stays
+ * distinct and `escapeControls` shows it as \xNN.
+ */
+function decodeBytes(bytes) {
+    try {
+        return new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes);
+    }
+    catch {
+        // fall through to the byte-by-byte decoder
+    }
+    let out = '';
+    let i = 0;
+    while (i < bytes.length) {
+        const length = utf8SequenceLength(bytes, i);
+        if (length > 0) {
+            out += Buffer.from(bytes.subarray(i, i + length)).toString('utf8');
+            i += length;
+        }
+        else {
+            out += String.fromCharCode(0xdc00 + bytes[i]);
+            i += 1;
+        }
+    }
+    return out;
+}
+/** Length of the valid UTF-8 sequence starting at `i`, or 0. */
+function utf8SequenceLength(bytes, i) {
+    const b0 = bytes[i];
+    if (b0 < 0x80)
+        return 1;
+    const continuation = (k, lo = 0x80, hi = 0xbf) => {
+        const b = bytes[i + k];
+        return b !== undefined && b >= lo && b <= hi;
+    };
+    if (b0 >= 0xc2 && b0 <= 0xdf)
+        return continuation(1) ? 2 : 0;
+    if (b0 >= 0xe0 && b0 <= 0xef) {
+        const lo = b0 === 0xe0 ? 0xa0 : 0x80;
+        const hi = b0 === 0xed ? 0x9f : 0xbf;
+        return continuation(1, lo, hi) && continuation(2) ? 3 : 0;
+    }
+    if (b0 >= 0xf0 && b0 <= 0xf4) {
+        const lo = b0 === 0xf0 ? 0x90 : 0x80;
+        const hi = b0 === 0xf4 ? 0x8f : 0xbf;
+        return continuation(1, lo, hi) && continuation(2) && continuation(3) ? 4 : 0;
+    }
+    return 0;
+}
+/** A path for a message: bytes decoded as above, controls escaped, clipped. */
+function showPath(file) {
+    const text = typeof file === 'string' ? file : decodeBytes(file);
+    return clip(escapeControls(text), 300);
+}
+/** A user value for a message: strings quoted, anything clipped. */
+function showValue(value) {
+    if (typeof value === 'string')
+        return clip(escapeControls(JSON.stringify(value)));
+    if (typeof value === 'bigint')
+        return `${value}`;
+    if (value instanceof Date)
+        return value.toISOString();
+    let json;
+    try {
+        json = JSON.stringify(value);
+    }
+    catch {
+        json = undefined;
+    }
+    return clip(escapeControls(json ?? String(value)));
+}
+/**
+ * A TOML key path as it would be written in TOML: bare parts as they are,
+ * others quoted (`mappings."payload/app"`, `"__proto__"` stays `__proto__`).
+ */
+function showKey(parts) {
+    return parts
+        .map((part) => (/^[A-Za-z0-9_-]+$/.test(part) ? part : clip(escapeControls(JSON.stringify(part)), 80)))
+        .join('.');
 }
 
 ;// CONCATENATED MODULE: ./src/archive/newc.ts
@@ -39792,7 +40153,1155 @@ function trailerRecord() {
     });
 }
 
+;// CONCATENATED MODULE: ./src/archive/read.ts
+
+
+
+
+
+
+
+/**
+ * Reads what the kernel reads: newc archives, plain or gzip-compressed,
+ * several concatenated (gzip members, or raw cpio followed by gzip).
+ */
+async function* readArchive(file) {
+    yield* readSegments(new ByteReader((0,external_node_fs_.createReadStream)(file, { highWaterMark: 1 << 20 })), file);
+}
+async function* readSegments(reader, file) {
+    for (;;) {
+        await reader.skipZeros();
+        const magic = await reader.peek(6);
+        if (magic.length === 0)
+            return;
+        if (magic[0] === 0x1f && magic[1] === 0x8b) {
+            const inflated = external_node_stream_.Readable.from(reader.rest()).pipe((0,external_node_zlib_.createGunzip)());
+            yield* readSegments(new ByteReader(inflated), file);
+            return;
+        }
+        const text = magic.toString('latin1');
+        if (text !== '070701' && text !== '070702') {
+            throw new FledgeError(`not a newc cpio archive (found ${JSON.stringify(text)} at byte ${reader.offset}).`, { file, fix: 'pass a plugin.cpio.gz (gzip-compressed or plain newc cpio).' });
+        }
+        for (;;) {
+            const record = await readRecord(reader, file);
+            if (!record)
+                break;
+            yield record;
+        }
+    }
+}
+async function readRecord(reader, file) {
+    const header = await reader.take(HEADER_SIZE);
+    if (header.length < HEADER_SIZE)
+        throw truncated(file, reader);
+    const magic = header.toString('latin1', 0, 6);
+    if (magic !== '070701' && magic !== '070702') {
+        throw new FledgeError(`corrupt cpio header at byte ${reader.offset - HEADER_SIZE}.`, { file });
+    }
+    const field = (i) => parseInt(header.toString('latin1', 6 + i * 8, 14 + i * 8), 16);
+    const mode = field(1);
+    const size = field(6);
+    const namesize = field(11);
+    const nameBytes = await reader.take(namesize + pad4(HEADER_SIZE + namesize));
+    if (nameBytes.length < namesize)
+        throw truncated(file, reader);
+    // Bytes that are not UTF-8 stay distinct (as lone surrogates) so listings can show them as \xNN.
+    const name = decodeBytes(nameBytes.subarray(0, Math.max(0, namesize - 1)));
+    if (name === TRAILER_NAME)
+        return undefined;
+    const type = typeFromMode(mode);
+    if (!type)
+        throw new FledgeError(`unknown file type in mode ${mode.toString(8)} for ${showPath(name)}.`, { file });
+    const record = {
+        path: name,
+        type,
+        mode: mode & 0o7777,
+        uid: field(2),
+        gid: field(3),
+        size,
+        mtime: field(5)
+    };
+    if (type === 'char' || type === 'block')
+        record.rdev = { major: field(9), minor: field(10) };
+    if (type === 'symlink') {
+        const target = await reader.take(size);
+        if (target.length < size)
+            throw truncated(file, reader);
+        record.target = decodeBytes(target).replace(/\0$/, '');
+    }
+    else if (size > 0) {
+        const hash = (0,external_node_crypto_.createHash)('sha256');
+        let left = size;
+        while (left > 0) {
+            const piece = await reader.take(Math.min(left, 1 << 20));
+            if (piece.length === 0)
+                throw truncated(file, reader);
+            hash.update(piece);
+            left -= piece.length;
+        }
+        if (type === 'file')
+            record.sha256 = hash.digest('hex');
+    }
+    else if (type === 'file') {
+        record.sha256 = (0,external_node_crypto_.createHash)('sha256').digest('hex');
+    }
+    await reader.take(pad4(size));
+    return record;
+}
+function truncated(file, reader) {
+    return new FledgeError(`archive ends in the middle of a record (byte ${reader.offset}).`, {
+        file,
+        fix: 'the file is truncated; build or download it again.'
+    });
+}
+/** Pull-based reader over a byte stream: exact takes, peeks, and a handoff of the rest. */
+class ByteReader {
+    chunks = [];
+    buffered = 0;
+    done = false;
+    iterator;
+    offset = 0;
+    constructor(source) {
+        this.iterator = source[Symbol.asyncIterator]();
+    }
+    async fill(n) {
+        while (this.buffered < n && !this.done) {
+            const next = await this.iterator.next();
+            if (next.done)
+                this.done = true;
+            else if (next.value.length > 0) {
+                this.chunks.push(next.value);
+                this.buffered += next.value.length;
+            }
+        }
+    }
+    async peek(n) {
+        await this.fill(n);
+        const all = this.chunks.length === 1 ? this.chunks[0] : Buffer.concat(this.chunks);
+        this.chunks = all.length ? [all] : [];
+        return all.subarray(0, n);
+    }
+    async take(n) {
+        const out = await this.peek(n);
+        const first = this.chunks[0];
+        if (first) {
+            const rest = first.subarray(out.length);
+            this.chunks = rest.length ? [rest] : [];
+            this.buffered = rest.length;
+        }
+        this.offset += out.length;
+        return out;
+    }
+    async skipZeros() {
+        for (;;) {
+            const head = await this.peek(512);
+            let i = 0;
+            while (i < head.length && head[i] === 0)
+                i++;
+            if (i === 0)
+                return;
+            await this.take(i);
+            if (i < head.length)
+                return;
+        }
+    }
+    async *rest() {
+        for (const chunk of this.chunks)
+            yield chunk;
+        this.chunks = [];
+        this.buffered = 0;
+        for (;;) {
+            const next = await this.iterator.next();
+            if (next.done)
+                return;
+            yield next.value;
+        }
+    }
+}
+
+;// CONCATENATED MODULE: external "node:child_process"
+const external_node_child_process_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:child_process");
+;// CONCATENATED MODULE: ./src/boot/qemu.ts
+
+
+
+
+const QEMU_BINARY = 'qemu-system-x86_64';
+const QEMU_PACKAGE = 'qemu-system-x86';
+/** `qemu-system-x86_64` from PATH. The engine installs nothing: a missing QEMU is reported with its package. */
+async function findQemu(_log, env = process.env) {
+    const found = qemuOnPath(env);
+    if (found)
+        return found;
+    throw new FledgeError(`${QEMU_BINARY} not found on PATH; the boot test runs the image under QEMU.`, {
+        fix: `install QEMU: on Debian/Ubuntu, as root, \`apt install ${QEMU_PACKAGE}\` (the Action installs it itself on GitHub's runners).`
+    });
+}
+function qemuOnPath(env = process.env) {
+    for (const dir of (env['PATH'] ?? '').split(external_node_path_namespaceObject.delimiter)) {
+        if (!dir)
+            continue;
+        const candidate = external_node_path_namespaceObject.join(dir, QEMU_BINARY);
+        try {
+            external_node_fs_.accessSync(candidate, external_node_fs_.constants.X_OK);
+            return candidate;
+        }
+        catch {
+            // not here
+        }
+    }
+    return undefined;
+}
+function qemuArguments(launch) {
+    const args = [
+        // -nodefaults also drops the default NIC, which would be unrestricted user networking.
+        '-nodefaults',
+        '-no-user-config',
+        '-M',
+        'pc',
+        '-accel',
+        launch.accel,
+        ...(launch.accel === 'kvm' ? ['-cpu', 'host'] : []),
+        '-m',
+        String(launch.memoryMb ?? 512),
+        '-smp',
+        String(launch.cpus ?? 1),
+        '-no-reboot',
+        '-display',
+        'none',
+        '-serial',
+        'stdio',
+        '-kernel',
+        launch.kernel,
+        ...(launch.initrd === undefined ? [] : ['-initrd', launch.initrd]),
+        '-append',
+        launch.append
+    ];
+    if (launch.network) {
+        // restrict=on: the guest reaches nothing (not the host, not the internet); hostfwd still works.
+        let netdev = 'user,id=net0,restrict=on';
+        for (const forward of launch.network.forwards ?? []) {
+            netdev += `,hostfwd=tcp:127.0.0.1:${forward.hostPort}-:${forward.guestPort}`;
+        }
+        args.push('-netdev', netdev, '-device', 'virtio-net-pci,netdev=net0');
+    }
+    return args;
+}
+function launchQemu(launch) {
+    const child = (0,external_node_child_process_namespaceObject.spawn)(launch.qemu, qemuArguments(launch), { stdio: ['ignore', 'pipe', 'pipe'] });
+    const startedAt = Date.now();
+    track(child);
+    const listeners = [];
+    child.stdout.setEncoding('utf8');
+    child.stdout.on('data', (chunk) => {
+        const text = chunk.replace(/\r/g, '');
+        for (const listener of listeners)
+            listener(text);
+    });
+    let stderr = '';
+    child.stderr.setEncoding('utf8');
+    child.stderr.on('data', (chunk) => {
+        if (stderr.length < 64 * 1024)
+            stderr += chunk;
+    });
+    let timedOut = false;
+    const timer = setTimeout(() => {
+        timedOut = true;
+        kill(child);
+    }, launch.timeoutMs);
+    const exited = new Promise((resolve) => {
+        let settled = false;
+        const finish = (code, signal) => {
+            if (settled)
+                return;
+            settled = true;
+            clearTimeout(timer);
+            untrack(child);
+            resolve({ code, signal, stderr: stderr.trim(), timedOut });
+        };
+        child.on('error', (error) => {
+            stderr += `${error.message}\n`;
+            finish(null, null);
+        });
+        // 'close' (not 'exit') so the last console bytes have been delivered.
+        child.on('close', finish);
+    });
+    return {
+        startedAt,
+        onConsole: (listener) => void listeners.push(listener),
+        exited,
+        stop: () => kill(child)
+    };
+}
+function kill(child) {
+    if (child.exitCode === null && child.signalCode === null)
+        child.kill('SIGKILL');
+}
+// QEMU must not outlive us: kill every VM still running when this process exits or is signalled.
+const running = new Set();
+const FORWARDED_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+function killAll() {
+    for (const child of running)
+        kill(child);
+}
+function onSignal(signal) {
+    killAll();
+    // When nobody else handles the signal, die of it as we would have without this hook.
+    if (process.listenerCount(signal) === 1) {
+        removeHooks();
+        process.kill(process.pid, signal);
+    }
+}
+function addHooks() {
+    process.on('exit', killAll);
+    for (const signal of FORWARDED_SIGNALS)
+        process.on(signal, onSignal);
+}
+function removeHooks() {
+    process.removeListener('exit', killAll);
+    for (const signal of FORWARDED_SIGNALS)
+        process.removeListener(signal, onSignal);
+}
+function track(child) {
+    if (running.size === 0)
+        addHooks();
+    running.add(child);
+}
+function untrack(child) {
+    running.delete(child);
+    if (running.size === 0)
+        removeHooks();
+}
+
+;// CONCATENATED MODULE: ./src/boot/accel.ts
+
+
+
+/** A working KVM boots the kernel to its panic in about a second; a broken one prints nothing. */
+const DEFAULT_PROBE_TIMEOUT_MS = 8000;
+/** The panics a kernel reaches at the very end of its init when it has no root fs and no init. */
+const END_OF_BOOT = /Unable to mount root fs|No working init found/;
+let cached;
+/**
+ * 'kvm' when a short KVM boot of the kernel gets to its end, else 'tcg'.
+ * `FLEDGE_ACCEL=kvm|tcg` skips the probe. The probed answer is kept for the
+ * life of the process.
+ */
+function detectAccelerator(probe) {
+    const forced = (probe.env ?? process.env)['FLEDGE_ACCEL'];
+    if (forced !== undefined && forced !== '') {
+        if (forced === 'kvm' || forced === 'tcg')
+            return Promise.resolve(forced);
+        return Promise.reject(new FledgeError(`FLEDGE_ACCEL=${forced} is not an accelerator.`, {
+            key: 'FLEDGE_ACCEL',
+            fix: 'set FLEDGE_ACCEL to kvm or tcg, or unset it to detect.'
+        }));
+    }
+    cached ??= probeKvm(probe);
+    return cached;
+}
+/** Forget the probed answer (tests). */
+function resetAcceleratorCache() {
+    cached = undefined;
+}
+async function probeKvm(probe) {
+    const { log } = probe;
+    try {
+        external_node_fs_.accessSync('/dev/kvm', external_node_fs_.constants.R_OK | external_node_fs_.constants.W_OK);
+    }
+    catch {
+        log.info('KVM not available (/dev/kvm missing or not accessible): booting under software emulation');
+        return 'tcg';
+    }
+    // /dev/kvm can exist and still hang a guest forever (nested virtualisation
+    // without the features a kernel needs), so only a real boot settles it. With
+    // no initramfs the kernel runs its whole init and then panics for lack of a
+    // root fs; reaching that panic (not any panic) is the proof.
+    const vm = launchQemu({
+        qemu: probe.qemu,
+        kernel: probe.kernel,
+        append: 'console=ttyS0 panic=-1',
+        accel: 'kvm',
+        memoryMb: 256,
+        timeoutMs: probe.probeTimeoutMs ?? DEFAULT_PROBE_TIMEOUT_MS
+    });
+    let output = '';
+    const booted = new Promise((resolve) => {
+        vm.onConsole((text) => {
+            output += text;
+            if (END_OF_BOOT.test(output))
+                resolve(true);
+        });
+        void vm.exited.then(() => resolve(END_OF_BOOT.test(output)));
+    });
+    const ok = await booted;
+    vm.stop();
+    const exit = await vm.exited;
+    if (ok) {
+        log.debug(`KVM probe booted ${probe.kernel} in ${Date.now() - vm.startedAt} ms`);
+        return 'kvm';
+    }
+    const why = exit.timedOut
+        ? `a test boot under KVM made no progress in ${probe.probeTimeoutMs ?? DEFAULT_PROBE_TIMEOUT_MS} ms`
+        : `QEMU could not use KVM${exit.stderr ? ` (${lastLine(exit.stderr)})` : ''}`;
+    log.info(`KVM not usable: ${why}; booting under software emulation`);
+    return 'tcg';
+}
+function lastLine(text) {
+    const lines = text.trim().split('\n');
+    return lines[lines.length - 1] ?? '';
+}
+
+;// CONCATENATED MODULE: ./src/manifest/cmdline.ts
+/**
+ * volantd's fixed parameters (internal/server/orchestrator, buildKernelCmdline). `panic=1` with
+ * QEMU's -no-reboot ends the VM a second after a panic; `quiet loglevel=1` hides the kernel's
+ * messages, so a kernel line is only seen when a caller adds a louder loglevel after these.
+ */
+const VOLANTD_BASE_PARAMETERS = [
+    'console=ttyS0',
+    'reboot=k',
+    'panic=1',
+    'quiet',
+    'loglevel=1',
+    'i8042.noaux',
+    'i8042.nokbd',
+    'pci=lastbus=0'
+];
+/**
+ * x86-64 kernels cut the command line at COMMAND_LINE_SIZE (2048 bytes on many
+ * builds, counting the terminating NUL); past it the guest hangs without a word.
+ */
+const COMMAND_LINE_LIMIT = 2048;
+function commandLineFits(cmdline) {
+    return Buffer.byteLength(cmdline, 'utf8') < COMMAND_LINE_LIMIT;
+}
+
+;// CONCATENATED MODULE: ./src/boot/cmdline.ts
+
+
+
+/** QEMU user networking puts the guest at 10.0.2.15 behind a gateway at 10.0.2.2. */
+const QEMU_USER_NETWORK = {
+    address: '10.0.2.15',
+    gateway: '10.0.2.2',
+    netmask: '255.255.255.0'
+};
+/**
+ * The kernel command line volantd gives a plugin VM, byte for byte: its fixed parameters, `ip=`
+ * (the kernel's own network autoconfiguration; neither the init nor kestrel configures a
+ * network), then the `volant.*` parameters sorted by key (appendKernelArgs sorts them).
+ */
+function buildCommandLine(options) {
+    const params = [...VOLANTD_BASE_PARAMETERS];
+    if (options.network) {
+        const { address, gateway, netmask } = options.network;
+        params.push(`ip=${address}::${gateway}:${netmask}:${hostnameOf(options.vmName ?? '')}:eth0:off`);
+    }
+    const volant = [];
+    if (options.apiHost !== undefined)
+        volant.push(['volant.api_host', checkValue('volant.api_host', options.apiHost)]);
+    if (options.apiPort !== undefined)
+        volant.push(['volant.api_port', String(options.apiPort)]);
+    if (options.manifestJson !== undefined)
+        volant.push(['volant.manifest', encodeVolantManifest(options.manifestJson)]);
+    if (options.plugin !== undefined)
+        volant.push(['volant.plugin', checkValue('volant.plugin', options.plugin)]);
+    if (options.runtime !== undefined)
+        volant.push(['volant.runtime', checkValue('volant.runtime', options.runtime)]);
+    volant.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    params.push(...volant.map(([key, value]) => `${key}=${value}`));
+    params.push(...(options.extra ?? []));
+    const cmdline = params.join(' ');
+    assertCommandLineFits(cmdline);
+    return cmdline;
+}
+/** volantd: the VM name, lowercased, with everything but a-z, 0-9 and '-' removed. */
+function hostnameOf(vmName) {
+    return vmName.toLowerCase().replace(/[^a-z0-9-]/g, '');
+}
+/** The kernel splits parameters on spaces and strips quotes: a value with either would be cut. */
+function checkValue(key, value) {
+    if (value === '' || /[\s"]/.test(value)) {
+        throw new FledgeError(`${key} ${JSON.stringify(value)} cannot go on a kernel command line.`, {
+            key,
+            fix: 'use a non-empty value without spaces or quotes.'
+        });
+    }
+    return value;
+}
+function assertCommandLineFits(cmdline) {
+    const bytes = Buffer.byteLength(cmdline, 'utf8');
+    if (bytes < COMMAND_LINE_LIMIT)
+        return;
+    const manifest = /(?:^| )volant\.manifest=(\S*)/.exec(cmdline)?.[1];
+    const share = manifest === undefined ? '' : ` (the encoded manifest takes ${manifest.length})`;
+    throw new FledgeError(`kernel command line is ${bytes} bytes${share}; x86-64 kernels keep at most ` +
+        `${COMMAND_LINE_LIMIT - 1} (COMMAND_LINE_SIZE ${COMMAND_LINE_LIMIT} with the final NUL), ` +
+        `and past that the guest hangs without a word.`, manifest === undefined
+        ? { fix: 'drop command-line parameters.' }
+        : {
+            key: 'volant.manifest',
+            fix: 'shrink the manifest volantd puts on the command line (gzip + base64url of its JSON): drop long descriptions, openapi, cloud_init or unused actions.'
+        });
+}
+
+;// CONCATENATED MODULE: ./src/boot/console.ts
+/** The guest's serial console as it arrives: searchable for markers, with a tail for reports. */
+class ConsoleLog {
+    text = '';
+    dropped = 0;
+    // A boot log is tens of KB; a guest that floods its console must not eat our memory.
+    static KEEP = 1024 * 1024;
+    /** Characters received so far, including any dropped from the front. */
+    get length() {
+        return this.dropped + this.text.length;
+    }
+    append(chunk) {
+        this.text += chunk;
+        if (this.text.length > ConsoleLog.KEEP * 2) {
+            const cut = this.text.length - ConsoleLog.KEEP;
+            this.text = this.text.slice(cut);
+            this.dropped += cut;
+        }
+    }
+    /** Where the first of `markers` starts, as an offset into everything received, from `fromOffset` on. */
+    find(markers, fromOffset = 0) {
+        const start = Math.max(0, fromOffset - this.dropped);
+        let first;
+        for (const marker of markers) {
+            const at = this.text.indexOf(marker, start);
+            if (at >= 0 && (first === undefined || at < first))
+                first = at;
+        }
+        return first === undefined ? undefined : this.dropped + first;
+    }
+    /** The whole line around `offset` (as received so far). */
+    lineAt(offset) {
+        const at = Math.max(0, offset - this.dropped);
+        const start = this.text.lastIndexOf('\n', at) + 1;
+        const newline = this.text.indexOf('\n', at);
+        return this.text.slice(start, newline < 0 ? this.text.length : newline).trim();
+    }
+    /** The last `lines` lines, or the last ones up to and including the line at `endOffset`. */
+    tail(lines = 40, endOffset) {
+        let text = this.text;
+        if (endOffset !== undefined) {
+            const newline = text.indexOf('\n', Math.max(0, endOffset - this.dropped));
+            if (newline >= 0)
+                text = text.slice(0, newline);
+        }
+        return text.replace(/\n+$/, '').split('\n').slice(-lines).join('\n');
+    }
+}
+
+// EXTERNAL MODULE: external "node:net"
+var external_node_net_ = __nccwpck_require__(7030);
+;// CONCATENATED MODULE: ./src/boot/http-probe.ts
+
+
+/** A TCP port on 127.0.0.1 that nothing listens on right now. */
+function freeLoopbackPort() {
+    return new Promise((resolve, reject) => {
+        const server = external_node_net_.createServer();
+        server.once('error', reject);
+        server.listen(0, '127.0.0.1', () => {
+            const address = server.address();
+            const port = typeof address === 'object' && address ? address.port : 0;
+            server.close(() => resolve(port));
+        });
+    });
+}
+const BODY_LIMIT = 4096;
+/** One GET: the status and the start of the body, or why there was none ("ECONNRESET", "timeout"). */
+function httpGet(url, timeoutMs) {
+    return new Promise((resolve) => {
+        const request = external_node_http_.get(url, { agent: false, timeout: timeoutMs }, (response) => {
+            let body = '';
+            response.setEncoding('utf8');
+            response.on('data', (chunk) => {
+                if (body.length < BODY_LIMIT)
+                    body += chunk.slice(0, BODY_LIMIT - body.length);
+            });
+            response.on('end', () => resolve({ status: response.statusCode ?? 0, body }));
+            response.on('error', (error) => resolve(error.code ?? error.message));
+        });
+        request.on('timeout', () => request.destroy(new Error('timeout')));
+        request.on('error', (error) => resolve(error.code ?? error.message));
+    });
+}
+
+;// CONCATENATED MODULE: ./src/boot/smoke.ts
+/**
+ * Boot smoke test: run the built initramfs under QEMU with the command line
+ * volantd would give it, and judge it by its serial console (and, in health
+ * mode, by what volantd judges readiness by).
+ *
+ * What "booted" means by default: our images start with the C init, which
+ * prints nothing when it succeeds, and then the agent, whose log lines are not
+ * ours to rely on. So the default marker is the kernel's own
+ * "Run /init as init process" (the kernel found /init and is handing over to
+ * it), followed by a quiet window (`settleMs`, default 3 s) with no failure
+ * marker: an init that cannot be executed, exits, or panics shows up within
+ * that window. A caller that knows what its image prints passes `expect`, and
+ * the test passes as soon as that text appears.
+ *
+ * The command line is volantd's, byte for byte. Its `quiet loglevel=1` hides the kernel's
+ * hand-over line, so the default-marker mode alone appends `loglevel=7` (the kernel takes the
+ * last one); `expect` and health mode add nothing.
+ *
+ * Health mode judges what volantd judges. In an image whose init starts kestrel (it has
+ * /bin/kestrel), ready means kestrel's `GET /healthz` on guest port 8080 answers 200, which
+ * kestrel serves only after the workload's own health check passed; the workload's URL is
+ * polled too, to report when it became healthy. A workload answering is not readiness: it
+ * answers earlier, and it keeps answering after kestrel has died. Images without kestrel
+ * (custom or none init) are judged by the workload's URL alone.
+ */
+
+
+
+
+
+
+
+
+
+
+const DEFAULT_EXPECT = 'Run /init as init process';
+const DEFAULT_SETTLE_MS = 3000;
+const DEFAULT_TIMEOUT_SECONDS = 60;
+/** Console text that means the image is broken, whatever else it printed. */
+const FAILURE_MARKERS = [
+    'Kernel panic',
+    'INIT PANIC',
+    'Attempted to kill init',
+    // The kernel then falls back to /sbin/init, /bin/sh…: a busybox image would sit at a shell.
+    'Failed to execute /init',
+    // Printed long before the panic it leads to, and far more telling than that panic.
+    'Initramfs unpacking failed',
+    // kestrel's last words: it halts and the VM keeps running, so nothing else would end the test.
+    'fatal error in pid1',
+    'pid1 cannot exit; halting'
+];
+/**
+ * kestrel's workload probe on a guest with no network. kestrel configures none (not even lo):
+ * it relies on the kernel's `ip=` autoconfiguration, which needs IP_PNP and a built-in NIC driver.
+ */
+const NO_GUEST_NETWORK_MARKER = 'network is unreachable';
+const NO_GUEST_NETWORK_REASON = "the guest has no network: kestrel configures none and relies on the kernel's ip= " +
+    'autoconfiguration, but this kernel lacks CONFIG_IP_PNP or a built-in virtio-net driver ' +
+    "(distribution kernels such as Debian's cloud kernel have neither). Boot with Volant's kernel " +
+    "(the Action's default: the bzImage of the agent's volantvm/volant release) or one built with " +
+    'IP_PNP=y and VIRTIO_NET=y (scripts/build-test-kernel.sh)';
+/** volantd talks to kestrel at http://<vm>:8080 (agentDefaultPort); kestrel listens on :8080. */
+const AGENT_PORT = 8080;
+const AGENT_READY_PATH = '/healthz';
+const AGENT_PATH_IN_IMAGE = 'bin/kestrel';
+const CONSOLE_TAIL_LINES = 40;
+/** After a failure marker, time for the panic to finish printing before we stop the VM. */
+const FAILURE_GRACE_MS = 2000;
+const HEALTH_POLL_INTERVAL_MS = 250;
+const HEALTH_REQUEST_TIMEOUT_MS = 2000;
+/**
+ * A stand-in for volantd's API port: the test VM cannot reach the host
+ * (restrict=on); the agent only needs a well-formed value.
+ */
+const TEST_API_PORT = 7777;
+async function bootImage(options) {
+    const { log } = options;
+    const archive = external_node_path_namespaceObject.resolve(options.archive);
+    assertReadableArchive(archive);
+    const kernel = resolveKernel(options.kernel);
+    const defaultMarker = options.expect === undefined && !options.health;
+    // Refused here, before anything is launched.
+    const append = buildCommandLine({
+        ...commandLineOptions(options.manifest, options.vmName),
+        ...(defaultMarker ? { extra: ['loglevel=7'] } : {})
+    });
+    const qemu = await findQemu(log);
+    const accel = await detectAccelerator({ qemu, kernel, log });
+    const plan = {
+        expect: options.expect ?? DEFAULT_EXPECT,
+        settleMs: options.settleMs ?? (options.expect === undefined ? DEFAULT_SETTLE_MS : 0),
+        timeoutSeconds: options.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS,
+        ...(options.health ? { health: options.health } : {}),
+        agent: options.health !== undefined && (options.agent ?? (await hasAgent(archive)))
+    };
+    log.info(`boot test: ${archive} with ${kernel} (${accel === 'kvm' ? 'KVM' : 'software emulation'})`);
+    if (plan.health)
+        log.info(`boot test: ${describePlan(plan, plan.health)}`);
+    log.debug(`kernel command line (${Buffer.byteLength(append)} bytes): ${append}`);
+    for (let attempt = 1;; attempt++) {
+        const { ports, forwards } = await forwardedPorts(plan);
+        const vm = launchQemu({
+            qemu,
+            kernel,
+            initrd: archive,
+            append,
+            accel,
+            timeoutMs: plan.timeoutSeconds * 1000,
+            network: { forwards },
+            ...(options.memoryMb !== undefined ? { memoryMb: options.memoryMb } : {}),
+            ...(options.cpus !== undefined ? { cpus: options.cpus } : {})
+        });
+        const consoleLog = new ConsoleLog();
+        const outcome = await watch(vm, consoleLog, plan, ports);
+        vm.stop();
+        const exit = await vm.exited;
+        // Another process took a port between our check and QEMU's bind: try new ones.
+        if (!outcome.ok && /host forwarding rule/i.test(exit.stderr) && attempt < 3)
+            continue;
+        return report(outcome, consoleLog, accel, append, log);
+    }
+}
+function describePlan(plan, health) {
+    const workload = `the workload's ${health.endpoint} on guest port ${health.guestPort}`;
+    return plan.agent
+        ? `ready when kestrel's ${AGENT_READY_PATH} on guest port ${AGENT_PORT} answers 200 (it does after ${workload} does)`
+        : `ready when ${workload} answers 200 (the image has no /bin/kestrel)`;
+}
+async function forwardedPorts(plan) {
+    const ports = {};
+    const forwards = [];
+    if (!plan.health)
+        return { ports, forwards };
+    ports.workload = await freeLoopbackPort();
+    forwards.push({ hostPort: ports.workload, guestPort: plan.health.guestPort });
+    // With the workload on 8080 too (the clash the console then reports), one forward serves both.
+    if (plan.agent && plan.health.guestPort !== AGENT_PORT) {
+        ports.agent = await freeLoopbackPort();
+        forwards.push({ hostPort: ports.agent, guestPort: AGENT_PORT });
+    }
+    else if (plan.agent) {
+        ports.agent = ports.workload;
+    }
+    return { ports, forwards };
+}
+/** Whether the image holds kestrel (our C init and Volant's exec /bin/kestrel). */
+async function hasAgent(archive) {
+    for await (const record of readArchive(archive)) {
+        if (record.path.replace(/^\.?\//, '') === AGENT_PATH_IN_IMAGE)
+            return true;
+    }
+    return false;
+}
+function assertReadableArchive(archive) {
+    try {
+        external_node_fs_.accessSync(archive, external_node_fs_.constants.R_OK);
+    }
+    catch {
+        throw new FledgeError(`cannot boot ${archive}: the file does not exist or cannot be read.`, {
+            fix: 'build the image first, or pass the path of an existing .cpio.gz.'
+        });
+    }
+}
+function commandLineOptions(manifest, vmName) {
+    const options = {
+        network: QEMU_USER_NETWORK,
+        apiHost: QEMU_USER_NETWORK.gateway,
+        apiPort: TEST_API_PORT,
+        ...(vmName !== undefined ? { vmName } : {})
+    };
+    if (manifest === undefined)
+        return options;
+    let parsed;
+    try {
+        parsed = JSON.parse(manifest.replace(/^\uFEFF/, ''));
+    }
+    catch (error) {
+        throw new FledgeError(`the manifest given to the boot test is not JSON (${error.message}).`, {
+            fix: 'pass the text of the generated manifest JSON file.'
+        });
+    }
+    options.manifestJson = manifest;
+    const fields = typeof parsed === 'object' && parsed !== null ? parsed : {};
+    const name = typeof fields['name'] === 'string' ? fields['name'].trim() : '';
+    // volantd defaults the runtime to the plugin's name.
+    const runtime = (typeof fields['runtime'] === 'string' ? fields['runtime'].trim() : '') || name;
+    if (name)
+        options.plugin = name;
+    if (runtime)
+        options.runtime = runtime;
+    if (vmName === undefined && name)
+        options.vmName = name;
+    return options;
+}
+function watch(vm, consoleLog, plan, ports) {
+    const markers = [...FAILURE_MARKERS, NO_GUEST_NETWORK_MARKER];
+    const longestMarker = Math.max(plan.expect.length, ...markers.map((m) => m.length));
+    const health = plan.health;
+    const workloadUrl = ports.workload === undefined
+        ? ''
+        : `http://127.0.0.1:${ports.workload}${health?.endpoint ?? '/'}`;
+    const agentUrl = ports.agent === undefined ? '' : `http://127.0.0.1:${ports.agent}${AGENT_READY_PATH}`;
+    return new Promise((resolve) => {
+        let done = false;
+        let markerMs;
+        let workloadMs;
+        let failureAt;
+        let lastWorkloadAnswer = 'none yet';
+        let lastAgentAnswer = 'none yet';
+        const timers = [];
+        const finish = (outcome) => {
+            if (done)
+                return;
+            done = true;
+            for (const timer of timers)
+                clearTimeout(timer);
+            resolve({
+                ...(markerMs !== undefined ? { markerMs } : {}),
+                ...(workloadMs !== undefined ? { workloadMs } : {}),
+                ...outcome
+            });
+        };
+        vm.onConsole((text) => {
+            const from = Math.max(0, consoleLog.length - longestMarker);
+            consoleLog.append(text);
+            if (done || failureAt !== undefined)
+                return;
+            const noNetworkAt = consoleLog.find([NO_GUEST_NETWORK_MARKER], from);
+            if (noNetworkAt !== undefined) {
+                finish({ ok: false, failureAt: noNetworkAt, reason: NO_GUEST_NETWORK_REASON });
+                return;
+            }
+            failureAt = consoleLog.find(FAILURE_MARKERS, from);
+            if (failureAt !== undefined) {
+                const at = failureAt;
+                // panic=1 ends the VM in a moment; wait for that so the whole panic is in the log.
+                timers.push(setTimeout(() => finish({ ok: false, failureAt: at }), FAILURE_GRACE_MS));
+                return;
+            }
+            if (markerMs === undefined && consoleLog.find([plan.expect], from) !== undefined) {
+                markerMs = Date.now() - vm.startedAt;
+                if (health)
+                    return;
+                if (plan.settleMs === 0)
+                    finish({ ok: true });
+                else
+                    timers.push(setTimeout(() => finish({ ok: true }), plan.settleMs));
+            }
+        });
+        void vm.exited.then((exit) => {
+            if (failureAt !== undefined)
+                finish({ ok: false, failureAt });
+            // A clean power-off after the marker is a pass (our test images do exactly that).
+            else if (!health && markerMs !== undefined)
+                finish({ ok: true });
+            else
+                finish({ ok: false, reason: exitReason(exit, plan, waitingFor()) });
+        });
+        if (!health)
+            return;
+        const deadline = vm.startedAt + health.timeoutMs;
+        function waitingFor() {
+            const workload = `${workloadUrl} (last answer: ${describe(lastWorkloadAnswer, health?.guestPort ?? 0)})`;
+            if (!plan.agent)
+                return `HTTP 200 from ${workload}`;
+            const agent = `kestrel's ${AGENT_READY_PATH} on guest port ${AGENT_PORT}, ${agentUrl} (last answer: ${describe(lastAgentAnswer, AGENT_PORT)})`;
+            const workloadState = workloadMs === undefined
+                ? `the workload never answered 200 at ${workload}`
+                : `the workload was healthy at ${workloadMs} ms`;
+            return `HTTP 200 from ${agent}; ${workloadState}`;
+        }
+        const probe = async (url) => {
+            const budget = Math.min(HEALTH_REQUEST_TIMEOUT_MS, deadline - Date.now());
+            const answer = await httpGet(url, budget);
+            // A request cut short by the deadline says nothing; keep the answer before it.
+            return answer === 'timeout' && budget < HEALTH_REQUEST_TIMEOUT_MS ? undefined : answer;
+        };
+        const poll = async () => {
+            while (!done) {
+                if (Date.now() >= deadline) {
+                    finish({
+                        ok: false,
+                        reason: `no ${waitingFor()} within ${health.timeoutMs} ms of launch`
+                    });
+                    return;
+                }
+                if (workloadMs === undefined) {
+                    const answer = await probe(workloadUrl);
+                    if (answer !== undefined)
+                        lastWorkloadAnswer = answer;
+                    if (isOk(answer))
+                        workloadMs = Date.now() - vm.startedAt;
+                }
+                if (done)
+                    return;
+                if (!plan.agent && workloadMs !== undefined) {
+                    finish({ ok: true, healthMs: workloadMs });
+                    return;
+                }
+                if (plan.agent) {
+                    const answer = await probe(agentUrl);
+                    if (answer !== undefined)
+                        lastAgentAnswer = answer;
+                    // kestrel's answer, not a workload's that happens to hold the port: {"status":"ok",…}.
+                    if (isOk(answer) && isAgentHealth(answer)) {
+                        const agentMs = Date.now() - vm.startedAt;
+                        finish({ ok: true, healthMs: agentMs, agentMs });
+                        return;
+                    }
+                }
+                await new Promise((wake) => setTimeout(wake, HEALTH_POLL_INTERVAL_MS));
+            }
+        };
+        void poll();
+    });
+}
+function isOk(answer) {
+    return typeof answer === 'object' && answer.status === 200;
+}
+function isAgentHealth(answer) {
+    try {
+        const body = JSON.parse(answer.body);
+        return body.status === 'ok';
+    }
+    catch {
+        return false;
+    }
+}
+function describe(answer, guestPort) {
+    if (typeof answer === 'object')
+        return `HTTP ${answer.status}`;
+    // QEMU accepts on the host side, then passes on the guest's refusal as a reset.
+    if (answer === 'ECONNRESET')
+        return `connection reset: nothing in the guest accepted it on port ${guestPort}`;
+    return answer;
+}
+function exitReason(exit, plan, healthWaitingFor) {
+    const waitingFor = plan.health ? healthWaitingFor : `"${plan.expect}" on the console`;
+    if (exit.timedOut)
+        return `no ${waitingFor} within the ${plan.timeoutSeconds} s boot timeout`;
+    const qemuSaid = exit.code !== 0 && exit.stderr ? `; QEMU said: ${exit.stderr}` : '';
+    return `the VM stopped before ${waitingFor}${qemuSaid}`;
+}
+/** kestrel's fatal lines, in words a plugin author can act on. */
+function explainAgentFailure(line) {
+    if (/listen tcp [^ ]*:8080: bind: address already in use/.test(line)) {
+        return ("the workload listens on 8080, kestrel's own port: kestrel serves volantd on guest port 8080 " +
+            'once the workload is healthy, and halts when it cannot. Move the workload to another port ' +
+            '(its listen address and workload.base_url)');
+    }
+    if (/workload health check failed/.test(line)) {
+        return "the workload never passed kestrel's health check (workload.base_url + health_check.endpoint)";
+    }
+    if (/fatal error in pid1|pid1 cannot exit/.test(line))
+        return 'kestrel (the agent, PID 1) failed and halted';
+    return undefined;
+}
+function report(outcome, consoleLog, accel, cmdline, log) {
+    const { markerMs, healthMs, workloadMs, agentMs, failureAt } = outcome;
+    const result = {
+        ok: outcome.ok,
+        cmdline,
+        consoleTail: consoleLog.tail(CONSOLE_TAIL_LINES),
+        accel,
+        ...(markerMs !== undefined ? { markerMs } : {}),
+        ...(healthMs !== undefined ? { healthMs } : {}),
+        ...(workloadMs !== undefined ? { workloadMs } : {}),
+        ...(agentMs !== undefined ? { agentMs } : {})
+    };
+    if (outcome.ok) {
+        const times = [
+            markerMs !== undefined ? `marker after ${markerMs} ms` : '',
+            workloadMs !== undefined ? `workload healthy at ${workloadMs} ms` : '',
+            agentMs !== undefined ? `agent ready at ${agentMs} ms` : ''
+        ].filter(Boolean);
+        log.info(`boot test passed (${accel}): ${times.join(', ')}`);
+        return result;
+    }
+    if (failureAt === undefined) {
+        result.reason =
+            `${outcome.reason ?? 'boot test failed'}. Console, last ${CONSOLE_TAIL_LINES} lines:\n` +
+                result.consoleTail;
+        return result;
+    }
+    // A panic's own dump fills the tail; the lines before it say what went wrong.
+    const line = consoleLog.lineAt(failureAt);
+    const cause = outcome.reason ?? explainAgentFailure(line);
+    result.reason =
+        `the guest failed: "${line}"${cause ? `: ${cause}` : ''}. ` +
+            `Console, last ${CONSOLE_TAIL_LINES} lines up to the failure:\n` +
+            consoleLog.tail(CONSOLE_TAIL_LINES, failureAt);
+    return result;
+}
+
+;// CONCATENATED MODULE: ./src/user-files.ts
+
+
+
+
+function errnoCode(error) {
+    const code = error?.code;
+    return typeof code === 'string' ? code : undefined;
+}
+/** True for the errors `fileError` explains (anything else is a bug to show as is). */
+function isFileSystemError(error) {
+    const code = errnoCode(error);
+    return code !== undefined && /^E[A-Z]+$/.test(code) && error.syscall !== undefined;
+}
+function fileError(error, file, options) {
+    const { what, verb, fixes, messages, ...location } = options;
+    const code = errnoCode(error) ?? 'EIO';
+    const shown = showPath(file);
+    // When the location already names the file, the sentence need not repeat it.
+    const subject = location.file === file ? what : `${what} ${shown}`;
+    const raw = typeof file === 'string' ? file : decodeBytes(file);
+    const where = verb === 'read' || verb === 'list' ? raw : external_node_path_namespaceObject.dirname(raw);
+    let message;
+    let fix;
+    switch (code) {
+        case 'ENOENT':
+            if (verb === 'read' || verb === 'list') {
+                message = location.file === file ? `${what} not found.` : `${what} not found: ${shown}.`;
+                fix = 'check the path.';
+            }
+            else {
+                message = `cannot ${verb} ${subject}: its folder ${showPath(where)} does not exist.`;
+                fix = 'create the folder first, or choose another path.';
+            }
+            break;
+        case 'EACCES':
+        case 'EPERM':
+            message = `cannot ${verb} ${subject} (permission denied).`;
+            fix =
+                verb === 'read' || verb === 'list'
+                    ? `make it readable by the build user (chmod a+r${verb === 'list' ? 'X' : ''} ${shown}).`
+                    : `make ${showPath(where)} writable by the build user, or choose a folder it can write to.`;
+            break;
+        case 'EISDIR':
+            message = `${subject} is a folder, not a file.`;
+            fix = verb === 'read' ? 'pass the path of a file.' : 'name a file, not a folder.';
+            break;
+        case 'ENOTDIR':
+            message = `cannot ${verb} ${subject}: a part of the path is a file, not a folder.`;
+            fix = 'correct the path: every part before the last must be a folder.';
+            break;
+        case 'EROFS':
+            message = `cannot ${verb} ${subject}: the file system is read-only.`;
+            fix = 'write to a writable folder instead (the workspace, or $RUNNER_TEMP).';
+            break;
+        case 'ENOSPC':
+        case 'EDQUOT':
+            message = `cannot ${verb} ${subject}: no space left on the device (disk full${code === 'EDQUOT' ? ' for this user' : ''}).`;
+            fix = `free space on the file system of ${showPath(where)} (df -h), or write to another one.`;
+            break;
+        case 'EEXIST':
+            message = `cannot ${verb} ${subject}: a file of that name is in the way.`;
+            fix = 'remove or rename the file that is in the way, or choose another path.';
+            break;
+        case 'ENAMETOOLONG':
+            message = `cannot ${verb} ${subject}: the name is too long (at most 255 bytes per name and 4095 per path).`;
+            fix = 'use a shorter path.';
+            break;
+        case 'EMFILE':
+        case 'ENFILE':
+            message = `cannot ${verb} ${subject}: too many open files.`;
+            fix = 'raise the open-file limit (ulimit -n 4096) and run again.';
+            break;
+        case 'ELOOP':
+            message = `cannot ${verb} ${subject}: too many levels of symbolic links.`;
+            fix = 'check for a symbolic link that points to itself.';
+            break;
+        case 'EIO':
+            message = `cannot ${verb} ${subject}: input/output error.`;
+            fix = 'the device or file system failed (see dmesg), or this is a special file that cannot be copied: map a regular copy.';
+            break;
+        case 'ENXIO':
+            message = `cannot ${verb} ${subject}: it is a socket or a device without a driver, not a file.`;
+            fix = 'pass the path of a regular file.';
+            break;
+        default:
+            message = `cannot ${verb} ${subject} (${code}).`;
+            fix = `check ${shown} and its permissions.`;
+    }
+    return new FledgeError(messages?.[code] ?? message, { ...location, fix: fixes?.[code] ?? fix });
+}
+const MiB = 1024 * 1024;
+/**
+ * Reads a small file (config, manifest) that must be a regular file: a
+ * FIFO, device or socket is refused before reading, so `-c` at a FIFO or
+ * /dev/zero ends at once; a file above `maxBytes` is refused. Synchronous:
+ * these files are small, and the manifest generator is synchronous.
+ */
+function readRegularFile(file, limits) {
+    const { maxBytes, sizeHint, ...options } = limits;
+    const fail = (error) => fileError(error, file, { ...options, verb: 'read' });
+    const refuseKind = (stat) => {
+        if (stat.isFile())
+            return;
+        if (stat.isDirectory())
+            throw fail(Object.assign(new Error('EISDIR'), { code: 'EISDIR' }));
+        throw new FledgeError(`${options.what} ${showPath(file)} is a ${kindOf(stat)}, not a regular file.`, {
+            ...locationOf(options),
+            fix: 'pass the path of a regular file.'
+        });
+    };
+    const limit = maxBytes >= 1024 ? `${formatSize(maxBytes)} (${maxBytes} bytes)` : `${maxBytes} bytes`;
+    /** `size` undefined: the file grew past the limit while it was read. */
+    const tooBig = (size) => new FledgeError(size === undefined
+        ? `${options.what} ${showPath(file)} is larger than the limit of ${limit}.`
+        : `${options.what} ${showPath(file)} is ${formatSize(size)} (${size} bytes); the limit is ${limit}.`, { ...locationOf(options), fix: sizeHint ?? 'check that the path names the right file.' });
+    let descriptor;
+    try {
+        refuseKind(external_node_fs_.statSync(file));
+        // O_NONBLOCK: should the path become a FIFO after the check, open still returns at once.
+        descriptor = external_node_fs_.openSync(file, external_node_fs_.constants.O_RDONLY | external_node_fs_.constants.O_NONBLOCK);
+    }
+    catch (error) {
+        throw error instanceof FledgeError ? error : fail(error);
+    }
+    try {
+        const opened = external_node_fs_.fstatSync(descriptor);
+        refuseKind(opened);
+        if (opened.size > maxBytes)
+            throw tooBig(opened.size);
+        // One byte more than allowed: a file that grows while it is read is caught too.
+        const buffer = Buffer.alloc(maxBytes + 1);
+        let filled = 0;
+        while (filled < buffer.length) {
+            const read = external_node_fs_.readSync(descriptor, buffer, filled, buffer.length - filled, filled);
+            if (read === 0)
+                break;
+            filled += read;
+        }
+        if (filled > maxBytes)
+            throw tooBig();
+        return buffer.subarray(0, filled);
+    }
+    catch (error) {
+        throw error instanceof FledgeError ? error : fail(error);
+    }
+    finally {
+        external_node_fs_.closeSync(descriptor);
+    }
+}
+function locationOf(options) {
+    const { file, line, column, key } = options;
+    return { file, line, column, key };
+}
+function kindOf(stat) {
+    if (stat.isFIFO())
+        return 'FIFO (named pipe)';
+    if (stat.isSocket())
+        return 'socket';
+    if (stat.isCharacterDevice())
+        return 'character device';
+    if (stat.isBlockDevice())
+        return 'block device';
+    return 'special file';
+}
+function formatSize(bytes) {
+    if (bytes >= MiB)
+        return `${+(bytes / MiB).toFixed(1)} MiB`;
+    if (bytes >= 1024)
+        return `${+(bytes / 1024).toFixed(1)} KiB`;
+    return `${bytes} bytes`;
+}
+
 ;// CONCATENATED MODULE: ./src/archive/cpio-stream.ts
+
 
 
 
@@ -39856,7 +41365,7 @@ async function* fileBytes(entry, expected, onDigest) {
     else {
         let seen = 0;
         try {
-            for await (const chunk of (0,external_node_fs_namespaceObject.createReadStream)(source.path, { highWaterMark: READ_CHUNK })) {
+            for await (const chunk of (0,external_node_fs_.createReadStream)(source.path, { highWaterMark: READ_CHUNK })) {
                 const buffer = chunk;
                 seen += buffer.length;
                 if (seen > expected)
@@ -39866,10 +41375,9 @@ async function* fileBytes(entry, expected, onDigest) {
             }
         }
         catch (error) {
-            const code = error.code ?? String(error);
-            throw new FledgeError(`cannot read ${source.path} (${code}) for /${entry.path}.`, {
-                fix: 'make the file readable by the build user.'
-            });
+            if (!isFileSystemError(error))
+                throw error;
+            throw fileError(error, source.path, { what: `the source of /${entry.path} (${entry.origin})`, verb: 'read' });
         }
         if (seen !== expected) {
             throw new FledgeError(`${source.path} changed while the image was being written (${expected} bytes expected, ${seen} read).`, { fix: 'do not modify payload files during the build, then build again.' });
@@ -39879,10 +41387,54 @@ async function* fileBytes(entry, expected, onDigest) {
         onDigest(entry, hash.digest('hex'));
 }
 
-// EXTERNAL MODULE: external "node:zlib"
-var external_node_zlib_ = __nccwpck_require__(8522);
-;// CONCATENATED MODULE: external "node:os"
-const external_node_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:os");
+;// CONCATENATED MODULE: ./src/archive/crc32.ts
+/**
+ * CRC-32 (IEEE 802.3, the gzip trailer's), slicing by 8. Node's own zlib crc32()
+ * exists only from Node 20.15 and 22.2; this keeps the engine on any Node 20.
+ */
+const TABLES = makeTables();
+function makeTables() {
+    const tables = Array.from({ length: 8 }, () => new Uint32Array(256));
+    const first = tables[0];
+    for (let n = 0; n < 256; n++) {
+        let c = n;
+        for (let k = 0; k < 8; k++)
+            c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+        first[n] = c >>> 0;
+    }
+    for (let n = 0; n < 256; n++) {
+        let c = first[n];
+        for (let t = 1; t < 8; t++) {
+            c = first[c & 0xff] ^ (c >>> 8);
+            tables[t][n] = c >>> 0;
+        }
+    }
+    return tables;
+}
+/** The running CRC-32 of `data` continued from `crc` (0 to start), as zlib's crc32(crc, buf, len). */
+function crc32_crc32(data, crc = 0) {
+    const [t0, t1, t2, t3, t4, t5, t6, t7] = TABLES;
+    let c = ~crc >>> 0;
+    let i = 0;
+    const end8 = data.length - (data.length % 8);
+    while (i < end8) {
+        const lo = (c ^ (data[i] | (data[i + 1] << 8) | (data[i + 2] << 16) | (data[i + 3] << 24))) >>> 0;
+        c =
+            t7[lo & 0xff] ^
+                t6[(lo >>> 8) & 0xff] ^
+                t5[(lo >>> 16) & 0xff] ^
+                t4[lo >>> 24] ^
+                t3[data[i + 4]] ^
+                t2[data[i + 5]] ^
+                t1[data[i + 6]] ^
+                t0[data[i + 7]];
+        i += 8;
+    }
+    while (i < data.length)
+        c = t0[(c ^ data[i++]) & 0xff] ^ (c >>> 8);
+    return ~c >>> 0;
+}
+
 // EXTERNAL MODULE: external "node:worker_threads"
 var external_node_worker_threads_ = __nccwpck_require__(5919);
 ;// CONCATENATED MODULE: ./src/archive/deflate-pool.ts
@@ -40016,12 +41568,10 @@ async function* gzipBlocks(input, options = DEFAULT_GZIP, onUncompressed) {
             inFlight.push(job);
         };
         for await (const chunk of input) {
-            // zlib.crc32() of an empty buffer with no backing memory returns 0, not
-            // the running value (zlib's crc32(crc, NULL, 0) quirk): skip empties.
             if (chunk.length === 0)
                 continue;
             onUncompressed?.(chunk);
-            crc = external_node_zlib_.crc32(chunk, crc);
+            crc = crc32_crc32(chunk, crc);
             total += chunk.length;
             let offset = 0;
             while (offset < chunk.length) {
@@ -40071,6 +41621,7 @@ function gzipHeader(level) {
 
 
 
+
 /**
  * One pass: source files → newc records → parallel gzip → sha256 → a temp
  * file beside the output, renamed into place only when complete.
@@ -40084,8 +41635,11 @@ async function writeArchive(entries, output, options) {
     const compressed = (0,external_node_crypto_.createHash)('sha256');
     let contentSize = 0;
     let size = 0;
-    const handle = await promises_namespaceObject.open(temp, 'wx', 0o644);
+    // Registered before it exists: a signal while it is being created still removes it.
+    const tempFile = (0,cleanup/* removeLater */.Px)(temp);
+    let handle;
     try {
+        handle = await promises_namespaceObject.open(temp, 'wx', 0o644);
         const cpio = cpioStream(entries, {
             mtime: options.mtime,
             onFileDigest: (entry, sha) => fileDigests.set(entry.path, sha)
@@ -40102,10 +41656,11 @@ async function writeArchive(entries, output, options) {
         await handle.sync();
         await handle.close();
         await promises_namespaceObject.rename(temp, target);
+        tempFile.release();
     }
     catch (error) {
-        await handle.close().catch(() => { });
-        await promises_namespaceObject.rm(temp, { force: true });
+        await handle?.close().catch(() => { });
+        await tempFile.dispose();
         throw error;
     }
     return {
@@ -40117,14 +41672,6 @@ async function writeArchive(entries, output, options) {
         fileDigests
     };
 }
-
-;// CONCATENATED MODULE: ./src/config/types.ts
-const DEFAULT_BUSYBOX_URL = 'https://busybox.net/downloads/binaries/1.35.0-x86_64-linux-musl/busybox';
-const DEFAULT_BUSYBOX_SHA256 = '6e123e7f3202a8c1e9b1f94d8941580a25135382b99e8d3e34fb858bba311348';
-const AGENT_REPOSITORY = 'volantvm/volant';
-const AGENT_ASSET = 'kestrel';
-/** fledge's fixed timestamp (2024-01-01T00:00:00Z) when SOURCE_DATE_EPOCH is not set. */
-const DEFAULT_EPOCH = 1704067200;
 
 ;// CONCATENATED MODULE: ./src/config/epoch.ts
 
@@ -40145,6 +41692,67 @@ function parseSourceDateEpoch(value, origin = 'SOURCE_DATE_EPOCH') {
         });
     }
     return Number(trimmed);
+}
+
+;// CONCATENATED MODULE: ./src/config/hints.ts
+
+/**
+ * Known keys per table, and what an unknown key most likely meant. Maps, not
+ * objects: a user's key such as `constructor` must not find Object's.
+ */
+const KNOWN_KEYS = new Map([
+    ['', ['version', 'strategy', 'agent', 'init', 'source', 'filesystem', 'mappings']],
+    ['agent', ['source_strategy', 'version', 'path', 'url', 'checksum']],
+    ['init', ['path', 'none']],
+    ['source', ['busybox_url', 'busybox_sha256', 'image', 'dockerfile', 'context', 'target', 'build_args']]
+]);
+const TABLE_OF_KEY = new Map();
+for (const [table, keys] of KNOWN_KEYS) {
+    for (const key of keys)
+        if (table !== '' && !TABLE_OF_KEY.has(key))
+            TABLE_OF_KEY.set(key, table);
+}
+function unknownKeyFix(table, key) {
+    const label = table === '' ? 'the top level' : `[${table}]`;
+    if (key === 'mappings' && table !== '') {
+        return (`in TOML every key after a [${table}] header belongs to that table, so this is '${table}.mappings' and fledge would silently build without these files. ` +
+            `Move it to its own [mappings] table, or above the first [table] header.`);
+    }
+    const siblings = KNOWN_KEYS.get(table) ?? [];
+    const near = closest(key, siblings);
+    if (near)
+        return `did you mean '${near}'? Known keys in ${label}: ${siblings.join(', ')}.`;
+    const home = TABLE_OF_KEY.get(key);
+    if (home && home !== table)
+        return `'${showKey([key])}' belongs in the [${home}] table.`;
+    if (table === '' && closest(key, ['mappings', 'mapping']))
+        return `did you mean '[mappings]'?`;
+    return `remove it; known keys in ${label}: ${siblings.join(', ')}.`;
+}
+function closest(word, candidates) {
+    let best;
+    let bestDistance = Math.max(2, Math.floor(word.length / 4));
+    for (const candidate of candidates) {
+        const d = distance(word.toLowerCase(), candidate);
+        if (d <= bestDistance) {
+            best = candidate;
+            bestDistance = d - 1;
+        }
+    }
+    return best;
+}
+function distance(a, b) {
+    const row = Array.from({ length: b.length + 1 }, (_, i) => i);
+    for (let i = 1; i <= a.length; i++) {
+        let previous = row[0];
+        row[0] = i;
+        for (let j = 1; j <= b.length; j++) {
+            const saved = row[j];
+            row[j] = Math.min(row[j] + 1, row[j - 1] + 1, previous + (a[i - 1] === b[j - 1] ? 0 : 1));
+            previous = saved;
+        }
+    }
+    return row[b.length];
 }
 
 ;// CONCATENATED MODULE: ./node_modules/smol-toml/dist/error.js
@@ -41460,70 +43068,16 @@ function stringify(obj, { maxDepth = 1000, numbersAsFloat = false, strictTempora
 
 
 /** @deprecated use `import * as ... from 'smol-toml'` instead */
-/* harmony default export */ const dist = ({ parse: parse, stringify: stringify, TomlDate: TomlDate, TomlError: TomlError });
-
-;// CONCATENATED MODULE: ./src/config/hints.ts
-/** Known keys per table, and what an unknown key most likely meant. */
-const KNOWN_KEYS = {
-    '': ['version', 'strategy', 'agent', 'init', 'source', 'filesystem', 'mappings'],
-    agent: ['source_strategy', 'version', 'path', 'url', 'checksum'],
-    init: ['path', 'none'],
-    source: ['busybox_url', 'busybox_sha256', 'image', 'dockerfile', 'context', 'target', 'build_args']
-};
-const TABLE_OF_KEY = {};
-for (const [table, keys] of Object.entries(KNOWN_KEYS)) {
-    for (const key of keys)
-        if (table !== '')
-            TABLE_OF_KEY[key] ??= table;
-}
-function unknownKeyFix(table, key) {
-    const label = table === '' ? 'the top level' : `[${table}]`;
-    if (key === 'mappings' && table !== '') {
-        return (`in TOML every key after a [${table}] header belongs to that table, so this is '${table}.mappings' and fledge would silently build without these files. ` +
-            `Move it to its own [mappings] table, or above the first [table] header.`);
-    }
-    const siblings = KNOWN_KEYS[table] ?? [];
-    const near = closest(key, siblings);
-    if (near)
-        return `did you mean '${near}'? Known keys in ${label}: ${siblings.join(', ')}.`;
-    const home = TABLE_OF_KEY[key];
-    if (home && home !== table)
-        return `'${key}' belongs in the [${home}] table.`;
-    if (table === '' && closest(key, ['mappings', 'mapping']))
-        return `did you mean '[mappings]'?`;
-    return `remove it; known keys in ${label}: ${siblings.join(', ')}.`;
-}
-function closest(word, candidates) {
-    let best;
-    let bestDistance = Math.max(2, Math.floor(word.length / 4));
-    for (const candidate of candidates) {
-        const d = distance(word.toLowerCase(), candidate);
-        if (d <= bestDistance) {
-            best = candidate;
-            bestDistance = d - 1;
-        }
-    }
-    return best;
-}
-function distance(a, b) {
-    const row = Array.from({ length: b.length + 1 }, (_, i) => i);
-    for (let i = 1; i <= a.length; i++) {
-        let previous = row[0];
-        row[0] = i;
-        for (let j = 1; j <= b.length; j++) {
-            const saved = row[j];
-            row[j] = Math.min(row[j] + 1, row[j - 1] + 1, previous + (a[i - 1] === b[j - 1] ? 0 : 1));
-            previous = saved;
-        }
-    }
-    return row[b.length];
-}
+/* harmony default export */ const smol_toml_dist = ({ parse: parse, stringify: stringify, TomlDate: TomlDate, TomlError: TomlError });
 
 ;// CONCATENATED MODULE: ./src/config/locate.ts
+
 function locateKeys(source) {
     const positions = new Map();
     const lines = source.split(/\r?\n/);
     let table = [];
+    /** `[[network.expose]]` seen so far, per table path: entries are `network.expose[0]`, … */
+    const arrayCounts = new Map();
     let depth = 0; // open [ or { of a multi-line value
     let inMultiline;
     for (let index = 0; index < lines.length; index++) {
@@ -41545,7 +43099,14 @@ function locateKeys(source) {
         const header = /^\[\[?\s*([^\]]+?)\s*\]\]?/.exec(text);
         if (header?.[1]) {
             table = splitKey(header[1]);
-            remember(positions, table.join('.'), index + 1, indent + 1);
+            remember(positions, table, index + 1, indent + 1);
+            if (text.startsWith('[[')) {
+                const name = table.join('.');
+                const count = arrayCounts.get(name) ?? 0;
+                arrayCounts.set(name, count + 1);
+                table = [...table.slice(0, -1), `${table[table.length - 1] ?? ''}[${count}]`];
+                remember(positions, table, index + 1, indent + 1);
+            }
             continue;
         }
         const eq = findAssignment(text);
@@ -41553,7 +43114,7 @@ function locateKeys(source) {
             continue;
         const keyParts = splitKey(text.slice(0, eq).trim());
         for (let i = 1; i <= keyParts.length; i++) {
-            remember(positions, [...table, ...keyParts.slice(0, i)].join('.'), index + 1, indent + 1);
+            remember(positions, [...table, ...keyParts.slice(0, i)], index + 1, indent + 1);
         }
         const value = text.slice(eq + 1);
         const triple = /("""|''')/.exec(value);
@@ -41565,9 +43126,21 @@ function locateKeys(source) {
     }
     return positions;
 }
-function remember(map, key, line, column) {
-    if (!map.has(key))
-        map.set(key, { line, column });
+/** Under the plain dotted path (`mappings.payload/a.b`) and as messages show it (`mappings."payload/a.b"`). */
+function remember(map, parts, line, column) {
+    for (const key of [parts.join('.'), shownKey(parts)]) {
+        if (!map.has(key))
+            map.set(key, { line, column });
+    }
+}
+/** `['network', 'expose[0]', 'a.b']` → `network.expose[0]."a.b"` */
+function shownKey(parts) {
+    return parts
+        .map((part) => {
+        const indexed = /^(.*)(\[\d+\])$/.exec(part);
+        return indexed ? `${showKey([indexed[1] ?? ''])}${indexed[2] ?? ''}` : showKey([part]);
+    })
+        .join('.');
 }
 /**
  * Calls `visit` with each character outside TOML strings and its index;
@@ -41603,7 +43176,9 @@ function splitKey(key) {
         const c = key[i];
         if (quote) {
             if (c === '\\' && quote === '"' && i + 1 < key.length) {
-                current += key[++i];
+                const [text, length] = locate_unescape(key, i);
+                current += text;
+                i += length - 1;
             }
             else if (c === quote)
                 quote = undefined;
@@ -41622,6 +43197,18 @@ function splitKey(key) {
     parts.push(current.trim());
     return parts;
 }
+const ESCAPES = { b: '\b', t: '\t', n: '\n', f: '\f', r: '\r', e: '\u001b', '"': '"', '\\': '\\' };
+/** The basic-string escape at `key[i]` (a backslash): its text and its length in the source. */
+function locate_unescape(key, i) {
+    const c = key[i + 1];
+    const hexLength = c === 'u' ? 4 : c === 'U' ? 8 : c === 'x' ? 2 : 0;
+    if (hexLength > 0) {
+        const code = Number.parseInt(key.slice(i + 2, i + 2 + hexLength), 16);
+        if (Number.isInteger(code) && code <= 0x10ffff)
+            return [String.fromCodePoint(code), 2 + hexLength];
+    }
+    return [Object.hasOwn(ESCAPES, c) ? ESCAPES[c] : c, 2];
+}
 /** Net count of opening minus closing brackets outside strings and comments. */
 function bracketBalance(text) {
     let balance = 0;
@@ -41637,47 +43224,54 @@ function bracketBalance(text) {
     return balance;
 }
 
-;// CONCATENATED MODULE: ./src/config/load.ts
+;// CONCATENATED MODULE: ./src/config/toml.ts
 
 
 
 
-
-
-
-const DOCKER_SOURCE_KEYS = ['image', 'dockerfile', 'context', 'target', 'build_args'];
-const SHA256_HEX = /^[0-9a-f]{64}$/i;
-async function loadConfig(file) {
-    let bytes;
-    try {
-        bytes = await promises_namespaceObject.readFile(file);
-    }
-    catch (error) {
-        const code = error.code;
-        throw new FledgeError(code === 'ENOENT' ? 'config file not found.' : `cannot read the config file (${code}).`, { file, fix: 'pass the path of your fledge.toml with -c/--config (input `config`).' });
-    }
-    return parseConfig(bytes, file);
+/** fledge.toml and manifest.toml are a few hundred bytes; this is generous. */
+const MAX_TOML_BYTES = MiB;
+function readTomlFile(file, options) {
+    const bytes = readRegularFile(file, {
+        what: options.what,
+        ...(options.fixes ? { fixes: options.fixes } : {}),
+        ...(options.messages ? { messages: options.messages } : {}),
+        maxBytes: MAX_TOML_BYTES,
+        sizeHint: `a ${options.what} is a few kilobytes at most: check that the path names the right file.`
+    });
+    return toml_parseTomlBytes(bytes, file, options.syntaxFix);
 }
-/** Parses and validates a fledge.toml; reports every problem at once. */
-function parseConfig(bytes, file) {
-    const text = decodeUtf8(bytes, file);
-    let document;
+function toml_parseTomlBytes(bytes, file, syntaxFix) {
+    const text = (typeof bytes === 'string' ? bytes : decodeUtf8(bytes, file)).replace(/^\uFEFF/, '');
+    let table;
     try {
-        document = parse(text);
+        table = parse(text);
     }
     catch (error) {
-        if (error instanceof TomlError) {
-            const cause = error.message.split('\n')[0]?.replace(/^Invalid TOML document: /, '') ?? 'invalid TOML';
-            throw new FledgeError(`invalid TOML: ${cause}.`, {
-                file,
-                line: error.line,
-                column: error.column,
-                fix: 'correct the TOML syntax at that position (see https://toml.io/en/v1.0.0).'
-            });
-        }
-        throw error;
+        if (!(error instanceof TomlError))
+            throw error;
+        const cause = error.message.split('\n')[0]?.replace(/^Invalid TOML document: /, '') ?? 'invalid TOML';
+        throw new FledgeError(`invalid TOML: ${cause}.`, {
+            file,
+            line: error.line,
+            column: error.column,
+            fix: syntaxFix
+        });
     }
-    return new ConfigReader(document, file, locateKeys(text)).read();
+    return { file, table, positions: locateKeys(text) };
+}
+/** Where `key` (or, failing that, its nearest parent) was written. */
+function positionOf(positions, key) {
+    let probe = key;
+    for (;;) {
+        const at = positions.get(probe);
+        if (at)
+            return at;
+        const cut = Math.max(probe.lastIndexOf('.'), probe.lastIndexOf('['));
+        if (cut <= 0)
+            return undefined;
+        probe = probe.slice(0, cut);
+    }
 }
 function decodeUtf8(bytes, file) {
     try {
@@ -41689,7 +43283,7 @@ function decodeUtf8(bytes, file) {
         throw new FledgeError('the file is not valid UTF-8.', {
             file,
             line,
-            fix: 'save fledge.toml as UTF-8 (TOML requires it).'
+            fix: 'save it as UTF-8 (TOML requires it).'
         });
     }
 }
@@ -41709,17 +43303,40 @@ function firstInvalidUtf8(bytes) {
     }
     return lo;
 }
+
+;// CONCATENATED MODULE: ./src/config/load.ts
+
+
+
+
+
+
+const DOCKER_SOURCE_KEYS = ['image', 'dockerfile', 'context', 'target', 'build_args'];
+const SHA256_HEX = /^[0-9a-f]{64}$/i;
+async function loadConfig(file) {
+    const document = readTomlFile(file, {
+        what: 'config file',
+        fixes: { ENOENT: 'pass the path of your fledge.toml with -c/--config (input `config`).' },
+        syntaxFix: SYNTAX_FIX
+    });
+    return new ConfigReader(document).read();
+}
+const SYNTAX_FIX = 'correct the TOML syntax at that position (see https://toml.io/en/v1.0.0).';
+/** Parses and validates a fledge.toml; reports every problem at once. */
+function parseConfig(bytes, file) {
+    return new ConfigReader(parseTomlBytes(bytes, file, SYNTAX_FIX)).read();
+}
 class ConfigReader {
+    errors = [];
+    dir;
     doc;
     file;
     positions;
-    errors = [];
-    dir;
-    constructor(doc, file, positions) {
-        this.doc = doc;
-        this.file = file;
-        this.positions = positions;
-        this.dir = external_node_path_namespaceObject.dirname(external_node_path_namespaceObject.resolve(file));
+    constructor(document) {
+        this.doc = document.table;
+        this.file = document.file;
+        this.positions = document.positions;
+        this.dir = external_node_path_namespaceObject.dirname(external_node_path_namespaceObject.resolve(document.file));
     }
     read() {
         this.checkUnknownKeys();
@@ -41745,8 +43362,9 @@ class ConfigReader {
             config.agent = agent;
         return config;
     }
+    /** `key` as shown in messages (see showKey). */
     fail(key, message, fix) {
-        const at = this.positions.get(key) ?? this.positions.get(key.split('.').slice(0, -1).join('.'));
+        const at = positionOf(this.positions, key);
         this.errors.push(new FledgeError(message, { file: this.file, line: at?.line, column: at?.column, key, fix }));
     }
     table(name) {
@@ -41754,20 +43372,20 @@ class ConfigReader {
         if (value === undefined)
             return undefined;
         if (!isTable(value)) {
-            this.fail(name, `must be a table, not ${describe(value)}.`, `write it as a [${name}] section.`);
+            this.fail(name, `must be a table, not ${load_describe(value)}.`, `write it as a [${name}] section.`);
             return undefined;
         }
         return value;
     }
     checkUnknownKeys() {
-        for (const [table, known] of Object.entries(KNOWN_KEYS)) {
+        for (const [table, known] of KNOWN_KEYS) {
             const values = table === '' ? this.doc : this.doc[table];
             if (!isTable(values))
                 continue;
             for (const key of Object.keys(values)) {
                 if (known.includes(key))
                     continue;
-                const full = table === '' ? key : `${table}.${key}`;
+                const full = showKey(table === '' ? [key] : [table, key]);
                 this.fail(full, 'unknown key.', unknownKeyFix(table, key));
             }
         }
@@ -41789,7 +43407,7 @@ class ConfigReader {
             this.fail('version', "'version' field is required.", 'add version = "1" at the top of the file.');
         }
         else if (version !== '1') {
-            this.fail('version', `unsupported config version ${JSON.stringify(version)}.`, 'set version = "1" (a string).');
+            this.fail('version', `unsupported config version ${showValue(version)}.`, 'set version = "1" (a string).');
         }
     }
     checkStrategy() {
@@ -41802,7 +43420,7 @@ class ConfigReader {
         else {
             this.fail('strategy', strategy === undefined
                 ? "'strategy' field is required."
-                : `unknown strategy ${JSON.stringify(strategy)}; allowed values: "initramfs", "oci_rootfs".`, 'set strategy = "initramfs".');
+                : `unknown strategy ${showValue(strategy)}; allowed values: "initramfs", "oci_rootfs".`, 'set strategy = "initramfs".');
         }
     }
     readInit() {
@@ -41811,7 +43429,7 @@ class ConfigReader {
             return { mode: 'default' };
         const { none, path: initPath } = init;
         if (none !== undefined && typeof none !== 'boolean') {
-            this.fail('init.none', `must be true or false, not ${describe(none)}.`, 'write none = true.');
+            this.fail('init.none', `must be true or false, not ${load_describe(none)}.`, 'write none = true.');
             return undefined;
         }
         if (initPath !== undefined && (typeof initPath !== 'string' || initPath === '')) {
@@ -41849,8 +43467,8 @@ class ConfigReader {
             if (typeof value === 'string' && value !== '')
                 return value;
             this.fail(`agent.${name}`, value === undefined
-                ? `source_strategy "${String(strategy)}" requires '${name}'.`
-                : `must be a non-empty string, not ${describe(value)}.`, `add ${name} = ${example} to [agent].`);
+                ? `source_strategy ${showValue(strategy)} requires '${name}'.`
+                : `must be a non-empty string, not ${load_describe(value)}.`, `add ${name} = ${example} to [agent].`);
             return undefined;
         };
         switch (strategy) {
@@ -41875,7 +43493,7 @@ class ConfigReader {
                     return { strategy: 'http', url };
                 const hex = typeof checksum === 'string' ? checksum.replace(/^sha256:/i, '') : '';
                 if (!SHA256_HEX.test(hex)) {
-                    this.fail('agent.checksum', `not a sha256 checksum: ${JSON.stringify(checksum)}.`, 'write checksum = "sha256:<64 hex digits>" (or the bare 64 hex digits).');
+                    this.fail('agent.checksum', `not a sha256 checksum: ${showValue(checksum)}.`, 'write checksum = "sha256:<64 hex digits>" (or the bare 64 hex digits).');
                     return undefined;
                 }
                 return { strategy: 'http', url, sha256: hex.toLowerCase() };
@@ -41884,7 +43502,7 @@ class ConfigReader {
                 this.fail('agent.source_strategy', "'source_strategy' is required in [agent].", 'add source_strategy = "release" (or "local" / "http").');
                 return undefined;
             default:
-                this.fail('agent.source_strategy', `unknown source_strategy ${JSON.stringify(strategy)}; allowed: "release", "local", "http".`, 'use source_strategy = "release", "local" or "http".');
+                this.fail('agent.source_strategy', `unknown source_strategy ${showValue(strategy)}; allowed: "release", "local", "http".`, 'use source_strategy = "release", "local" or "http".');
                 return undefined;
         }
     }
@@ -41893,7 +43511,7 @@ class ConfigReader {
         const url = source['busybox_url'];
         const sha = source['busybox_sha256'];
         if (url !== undefined && typeof url !== 'string') {
-            this.fail('source.busybox_url', `must be a string, not ${describe(url)}.`);
+            this.fail('source.busybox_url', `must be a string, not ${load_describe(url)}.`);
         }
         let sha256;
         if (sha !== undefined && sha !== '') {
@@ -41901,7 +43519,7 @@ class ConfigReader {
             if (SHA256_HEX.test(hex))
                 sha256 = hex.toLowerCase();
             else {
-                this.fail('source.busybox_sha256', `not a sha256 checksum: ${JSON.stringify(sha)}.`, 'write busybox_sha256 = "<64 hex digits>", as printed by `sha256sum busybox`.');
+                this.fail('source.busybox_sha256', `not a sha256 checksum: ${showValue(sha)}.`, 'write busybox_sha256 = "<64 hex digits>", as printed by `sha256sum busybox`.');
             }
         }
         // fledge defaults the sha256 even for a custom URL (and then fails to verify);
@@ -41917,8 +43535,8 @@ class ConfigReader {
             return [];
         const mappings = [];
         for (const [source, destination] of Object.entries(table)) {
-            const key = `mappings.${source.includes('.') || source.includes('/') ? JSON.stringify(source) : source}`;
-            const position = this.positions.get(`mappings.${source}`) ?? this.positions.get('mappings');
+            const key = showKey(['mappings', source]);
+            const position = positionOf(this.positions, key);
             const fail = (message, fix) => {
                 this.errors.push(new FledgeError(message, {
                     file: this.file,
@@ -41933,15 +43551,15 @@ class ConfigReader {
                 continue;
             }
             if (typeof destination !== 'string' || destination === '') {
-                fail(`destination must be a non-empty string, not ${describe(destination)}.`, 'write "path/on/host" = "/path/in/image".');
+                fail(`destination must be a non-empty string, not ${load_describe(destination)}.`, 'write "path/on/host" = "/path/in/image".');
                 continue;
             }
             if (!destination.startsWith('/')) {
-                fail(`destination ${JSON.stringify(destination)} is not absolute.`, `start it with '/', e.g. "/${destination.replace(/^\.?\/*/, '')}".`);
+                fail(`destination ${showValue(destination)} is not absolute.`, `start it with '/', e.g. ${showValue(`/${destination.replace(/^\.?\/*/, '')}`)}.`);
                 continue;
             }
             if (destination.split('/').includes('..')) {
-                fail(`destination ${JSON.stringify(destination)} contains '..'.`, 'write the final absolute path inside the image without .. segments.');
+                fail(`destination ${showValue(destination)} contains '..'.`, 'write the final absolute path inside the image without .. segments.');
                 continue;
             }
             const normalized = external_node_path_namespaceObject.posix.normalize(destination).replace(/\/+$/, '');
@@ -41964,12 +43582,12 @@ class ConfigReader {
 function isTable(value) {
     return typeof value === 'object' && value !== null && !Array.isArray(value) && !(value instanceof Date);
 }
-function describe(value) {
+function load_describe(value) {
     if (Array.isArray(value))
         return 'an array';
     if (isTable(value))
         return 'a table';
-    return `${typeof value} ${JSON.stringify(value)}`;
+    return `${typeof value} ${showValue(value)}`;
 }
 
 ;// CONCATENATED MODULE: ./src/image/entry.ts
@@ -42014,15 +43632,21 @@ const FILE_MODE = 0o644;
 function mappedFileMode(destination, sourceMode) {
     if ((sourceMode & 0o111) !== 0)
         return EXEC_MODE;
-    if (EXEC_DIRS.some((dir) => destination === dir || destination.startsWith(`${dir}/`))) {
+    if (isInProgramFolder(destination))
         return EXEC_MODE;
-    }
     const name = destination.slice(destination.lastIndexOf('/') + 1);
     const isSharedObject = name.endsWith('.so') || name.includes('.so.');
-    if (isSharedObject && LIB_DIRS.some((dir) => destination.startsWith(`${dir}/`))) {
+    if (isSharedObject && isInLibraryFolder(destination))
         return EXEC_MODE;
-    }
     return FILE_MODE;
+}
+/** /bin, /usr/local/sbin, … (an absolute image path). */
+function isInProgramFolder(imagePath) {
+    return EXEC_DIRS.some((dir) => imagePath === dir || imagePath.startsWith(`${dir}/`));
+}
+/** /lib, /usr/lib64, … (an absolute image path). */
+function isInLibraryFolder(imagePath) {
+    return LIB_DIRS.some((dir) => imagePath.startsWith(`${dir}/`));
 }
 
 ;// CONCATENATED MODULE: ./src/image/builder.ts
@@ -42155,13 +43779,15 @@ const CUSTOM_INIT_POINTER = '/.volant_init';
 
 
 
+
+
 /**
  * Adds one mapping: a file, or a folder copied recursively with symlinks
  * inside it kept as symlinks. Only metadata is read here; file bytes are
  * streamed later by the archive writer.
  */
 async function addMapping(builder, mapping, configFile, warn) {
-    const origin = `mapping "${mapping.source}"`;
+    const origin = mappingOrigin(mapping.source);
     const where = { file: configFile, line: mapping.position?.line, column: mapping.position?.column };
     let stat;
     try {
@@ -42184,32 +43810,54 @@ async function addMapping(builder, mapping, configFile, warn) {
         });
     }
     else {
-        throw new FledgeError(`mapping source ${mapping.sourcePath} is not a regular file or folder.`, {
+        throw new FledgeError(`mapping source ${showPath(mapping.sourcePath)} is not a regular file or folder.`, {
             ...where,
             fix: 'map regular files or folders only.'
         });
     }
 }
+/** How an entry from this mapping is named in messages: `mapping "payload/app"` (escaped and cut). */
+function mappingOrigin(source) {
+    return `mapping ${showValue(source)}`;
+}
 async function addDirectory(builder, sourceDir, destination, origin, where, warn) {
     let children;
     try {
-        children = await promises_namespaceObject.readdir(sourceDir, { withFileTypes: true });
+        // As bytes: a name that is not UTF-8 would otherwise come back mangled and then "not exist".
+        children = await promises_namespaceObject.readdir(sourceDir, { withFileTypes: true, encoding: 'buffer' });
     }
     catch (error) {
         throw sourceError(error, sourceDir, where);
     }
     for (const child of children) {
-        const hostPath = external_node_path_namespaceObject.join(sourceDir, child.name);
-        const imagePath = `${destination}/${child.name}`;
+        const name = utf8Name(child.name);
+        if (name === undefined) {
+            throw new FledgeError(`the name of ${showPath(Buffer.concat([Buffer.from(`${sourceDir}/`), child.name]))} is not valid UTF-8; an image's names are UTF-8.`, { ...where, fix: 'rename the file to a UTF-8 name (e.g. with convmv), or leave it out of the mapped folder.' });
+        }
+        const hostPath = external_node_path_namespaceObject.join(sourceDir, name);
+        const imagePath = `${destination}/${name}`;
         if (child.isDirectory()) {
             builder.addMapped(imagePath, { type: 'dir', mode: DIR_MODE, origin });
             await addDirectory(builder, hostPath, imagePath, origin, where, warn);
         }
         else if (child.isSymbolicLink()) {
-            builder.addMapped(imagePath, { type: 'symlink', mode: 0o777, target: await promises_namespaceObject.readlink(hostPath), origin });
+            let target;
+            try {
+                target = await promises_namespaceObject.readlink(hostPath);
+            }
+            catch (error) {
+                throw sourceError(error, hostPath, where);
+            }
+            builder.addMapped(imagePath, { type: 'symlink', mode: 0o777, target, origin });
         }
         else if (child.isFile()) {
-            const stat = await promises_namespaceObject.stat(hostPath);
+            let stat;
+            try {
+                stat = await promises_namespaceObject.stat(hostPath);
+            }
+            catch (error) {
+                throw sourceError(error, hostPath, where);
+            }
             await assertReadable(hostPath, where);
             builder.addMapped(imagePath, {
                 type: 'file',
@@ -42219,7 +43867,7 @@ async function addDirectory(builder, sourceDir, destination, origin, where, warn
             });
         }
         else {
-            warn(`skipping ${hostPath}: not a regular file, folder or symlink (${origin}).`);
+            warn(`skipping ${showPath(hostPath)}: not a regular file, folder or symlink (${origin}).`);
         }
     }
 }
@@ -42232,29 +43880,81 @@ async function assertReadable(file, where) {
     }
 }
 function sourceError(error, file, where) {
-    const code = error.code;
-    if (code === 'ENOENT') {
-        return new FledgeError(`mapping source not found: ${file}.`, {
-            ...where,
-            fix: 'sources are relative to the folder of fledge.toml; create the file or correct the path.'
-        });
+    if (!isFileSystemError(error))
+        return error instanceof FledgeError ? error : new FledgeError(String(error), where);
+    return fileError(error, file, {
+        ...where,
+        what: 'mapping source',
+        verb: 'read',
+        fixes: { ENOENT: 'sources are relative to the folder of fledge.toml; create the file or correct the path.' }
+    });
+}
+function utf8Name(name) {
+    try {
+        return new TextDecoder('utf-8', { fatal: true }).decode(name);
     }
-    if (code === 'EACCES') {
-        return new FledgeError(`cannot read mapping source ${file} (permission denied).`, {
-            ...where,
-            fix: `make it readable by the build user (chmod a+r ${file}).`
-        });
+    catch {
+        return undefined;
     }
-    return new FledgeError(`cannot read mapping source ${file} (${code ?? String(error)}).`, where);
+}
+
+;// CONCATENATED MODULE: ./src/elf/image-tree.ts
+/** Linux gives up after 40 symlinks in one lookup (ELOOP); so do we. */
+const MAX_SYMLINK_HOPS = 40;
+/** Path lookups inside the image being built, following its own symlinks, never the host's. */
+class ImageTree {
+    byPath = new Map();
+    constructor(entries) {
+        // A later entry for the same path replaces an earlier one, as mappings overwrite.
+        for (const entry of entries)
+            this.byPath.set(entry.path, entry);
+    }
+    /**
+     * The entry an absolute or archive-relative path leads to, following
+     * symlinks in the last component and in any folder on the way
+     * (`lib64 -> usr/lib64` layouts). undefined when it leads nowhere.
+     */
+    resolve(path) {
+        let pending = components(path);
+        let resolved = [];
+        let hops = 0;
+        while (pending.length > 0) {
+            const [part, ...rest] = pending;
+            pending = rest;
+            if (part === '..') {
+                resolved.pop();
+                continue;
+            }
+            resolved.push(part);
+            const entry = this.byPath.get(resolved.join('/'));
+            if (entry?.type !== 'symlink' || entry.target === undefined)
+                continue;
+            if (++hops > MAX_SYMLINK_HOPS)
+                return undefined;
+            resolved.pop();
+            if (entry.target.startsWith('/'))
+                resolved = [];
+            pending = [...components(entry.target), ...pending];
+        }
+        const finalPath = resolved.length === 0 ? '.' : resolved.join('/');
+        const entry = this.byPath.get(finalPath);
+        return entry ? { path: finalPath, entry } : undefined;
+    }
+}
+function components(path) {
+    return path.split('/').filter((part) => part !== '' && part !== '.');
 }
 
 ;// CONCATENATED MODULE: ./src/image/validate.ts
 
 
+
+
+
 /** newc stores sizes in 32 bits; the kernel silently skips names of 4096 bytes or more. */
 const MAX_FILE_SIZE = 0xffffffff;
 const MAX_NAME_BYTES = 4095;
-function validateImage(entries, config) {
+function validateImage(entries, config, plan) {
     for (const entry of entries) {
         if (Buffer.byteLength(entry.path) + 1 > MAX_NAME_BYTES) {
             throw new FledgeError(`path /${entry.path.slice(0, 60)}… is ${Buffer.byteLength(entry.path)} bytes long; the kernel skips names of 4096 bytes or more.`, { file: config.file, fix: `shorten the path (from ${entry.origin}).` });
@@ -42274,15 +43974,52 @@ function validateImage(entries, config) {
                 : 'map an init program to "/init".'
         });
     }
-    if (init.type !== 'file' && init.type !== 'symlink') {
-        throw new FledgeError(`/init is a ${init.type}; it must be an executable file.`, {
-            file: config.file,
-            fix: 'map an executable file to "/init".'
+    const image = { tree: new ImageTree(entries), byPath: new Map(entries.map((e) => [e.path, e])) };
+    requireExecutable(image, '/init', config, 'the kernel could not run it ("Failed to execute /init") and would start /bin/sh or panic instead');
+    if (plan?.kind === 'c-init' && plan.exec === 'custom') {
+        requireExecutable(image, plan.imagePath, config, `the init could not start it (init.path = ${showValue(plan.imagePath)})`);
+    }
+}
+/**
+ * `imagePath` must lead (through symlinks inside the image) to a regular
+ * file with an execute bit: the kernel execs /init with no shell to help.
+ */
+function requireExecutable(image, imagePath, config, consequence) {
+    const entry = image.tree.resolve(imagePath)?.entry;
+    // A later entry for a path replaces an earlier one, as in the archive.
+    const link = image.byPath.get(toArchivePath(imagePath));
+    const named = link ? `${imagePath} (${link.origin})` : imagePath;
+    const at = link ? mappingPosition(config, link) : undefined;
+    const where = { file: config.file, line: at?.line, column: at?.column };
+    if (!entry) {
+        const target = link?.type === 'symlink' ? ` is a symlink to ${showValue(link.target)}, which` : '';
+        throw new FledgeError(`${named}${target} leads to nothing in the image; ${consequence}.`, {
+            ...where,
+            fix: `make ${imagePath} a link to an executable file that is in the image (a symlink is resolved inside the image, not on the host).`
+        });
+    }
+    if (entry.type !== 'file') {
+        throw new FledgeError(`${named} is ${entry.type === 'dir' ? 'a folder' : `a ${entry.type}`}${link !== entry ? ` (through its symlink)` : ''}; ${consequence}.`, {
+            ...where,
+            fix: `map an executable file to "${imagePath}".`
+        });
+    }
+    if ((entry.mode & 0o111) === 0) {
+        const source = entry.source?.kind === 'path' ? entry.source.path : undefined;
+        throw new FledgeError(`${named} is not executable (mode ${entry.mode.toString(8).padStart(4, '0')}); ${consequence}.`, {
+            ...where,
+            fix: source
+                ? `make the source executable (chmod +x ${showPath(source)}): a mapped file keeps its execute bit.`
+                : `map an executable file to "${imagePath}".`
         });
     }
 }
+function mappingPosition(config, entry) {
+    return config.mappings.find((m) => entry.origin === mappingOrigin(m.source))?.position;
+}
 
 ;// CONCATENATED MODULE: ./src/image/assemble.ts
+
 
 
 
@@ -42306,7 +44043,7 @@ async function planInit(config) {
         return { kind: 'c-init', exec: 'custom', imagePath: inImage };
     }
     const at = config.positions.get('init.path');
-    throw new FledgeError(`init path ${JSON.stringify(init.path)} is neither a file next to fledge.toml (${hostPath}) nor an absolute path that a mapping puts into the image.`, {
+    throw new FledgeError(`init path ${showValue(init.path)} is neither a file next to fledge.toml (${showPath(hostPath)}) nor an absolute path that a mapping puts into the image.`, {
         file: config.file,
         line: at?.line,
         column: at?.column,
@@ -42357,7 +44094,7 @@ async function assembleImage(config, plan, inputs) {
         await addMapping(builder, mapping, config.file, (w) => warnings.push(w));
     }
     const entries = builder.sorted();
-    validateImage(entries, config);
+    validateImage(entries, config, plan);
     return { entries, replacements: builder.replacements, warnings };
 }
 function addInit(builder, plan, inputs) {
@@ -42602,53 +44339,6 @@ function searchDirs(requesterPath, requester, machine) {
     const triplet = multiarchTriplet(machine);
     const multiarch = triplet ? [`lib/${triplet}`, `usr/lib/${triplet}`] : [];
     return [...fromObject, ...multiarch, 'lib', 'usr/lib', 'lib64', 'usr/lib64', 'usr/local/lib'];
-}
-
-;// CONCATENATED MODULE: ./src/elf/image-tree.ts
-/** Linux gives up after 40 symlinks in one lookup (ELOOP); so do we. */
-const MAX_SYMLINK_HOPS = 40;
-/** Path lookups inside the image being built, following its own symlinks, never the host's. */
-class ImageTree {
-    byPath = new Map();
-    constructor(entries) {
-        // A later entry for the same path replaces an earlier one, as mappings overwrite.
-        for (const entry of entries)
-            this.byPath.set(entry.path, entry);
-    }
-    /**
-     * The entry an absolute or archive-relative path leads to, following
-     * symlinks in the last component and in any folder on the way
-     * (`lib64 -> usr/lib64` layouts). undefined when it leads nowhere.
-     */
-    resolve(path) {
-        let pending = components(path);
-        let resolved = [];
-        let hops = 0;
-        while (pending.length > 0) {
-            const [part, ...rest] = pending;
-            pending = rest;
-            if (part === '..') {
-                resolved.pop();
-                continue;
-            }
-            resolved.push(part);
-            const entry = this.byPath.get(resolved.join('/'));
-            if (entry?.type !== 'symlink' || entry.target === undefined)
-                continue;
-            if (++hops > MAX_SYMLINK_HOPS)
-                return undefined;
-            resolved.pop();
-            if (entry.target.startsWith('/'))
-                resolved = [];
-            pending = [...components(entry.target), ...pending];
-        }
-        const finalPath = resolved.length === 0 ? '.' : resolved.join('/');
-        const entry = this.byPath.get(finalPath);
-        return entry ? { path: finalPath, entry } : undefined;
-    }
-}
-function components(path) {
-    return path.split('/').filter((part) => part !== '' && part !== '.');
 }
 
 ;// CONCATENATED MODULE: ./src/elf/reader.ts
@@ -42989,6 +44679,8 @@ function decode(bytes) {
 
 
 
+
+
 /** Parsing is I/O bound: a few reads per file, many files. */
 const PARSE_CONCURRENCY = 16;
 /**
@@ -43002,13 +44694,21 @@ async function checkImageBinaries(entries, options = {}) {
     // A later entry for a path replaces an earlier one in the archive, so only it is checked.
     const lastByPath = new Map(entries.map((entry) => [entry.path, entry]));
     const files = [...lastByPath.values()].filter((entry) => entry.type === 'file' && entry.source !== undefined);
-    const parsed = await mapLimited(files, PARSE_CONCURRENCY, (entry) => parseEntry(entry).catch((error) => ({ unreadable: error.message })));
+    const parsed = await mapLimited(files, PARSE_CONCURRENCY, (entry) => parseEntry(entry).catch((error) => ({
+        unreadable: isFileSystemError(error) && entry.source?.kind === 'path'
+            ? fileError(error, entry.source.path, { what: 'file', verb: 'read' }).format()
+            : error.message
+    })));
     const elves = new Map();
     const checked = [];
+    const replacedTools = [];
     files.forEach((entry, i) => {
         const elf = parsed[i];
-        if (elf === undefined)
+        if (elf === undefined) {
+            if (isMappedTool(entry))
+                replacedTools.push(entry);
             return;
+        }
         if ('unreadable' in elf) {
             result.warnings.push(`${check_describe(entry)}: could not read it to check it: ${elf.unreadable}`);
             return;
@@ -43019,6 +44719,8 @@ async function checkImageBinaries(entries, options = {}) {
             return;
         }
         const role = roleOf(entry, elf);
+        if (role !== 'executable' && isMappedTool(entry))
+            replacedTools.push(entry);
         checked.push({ entry, elf, role });
         result.binaries.push({
             path: entry.path,
@@ -43032,7 +44734,16 @@ async function checkImageBinaries(entries, options = {}) {
     const tree = new ImageTree(entries);
     const image = { tree, elfAt: (path) => elves.get(path) };
     const arch = imageArchitecture(options.arch, tree, elves, checked, result.errors);
+    for (const entry of replacedTools)
+        result.errors.push(notAnExecutable(entry, arch));
     for (const { entry, elf, role } of checked) {
+        if (role === 'data') {
+            const wouldFail = (arch !== undefined && elf.machine !== arch.machine) ||
+                (elf.linkage === 'dynamic' && hasMissing(findMissingDependencies(entry.path, elf, image)));
+            if (wouldFail)
+                result.warnings.push(dataNote(entry));
+            continue;
+        }
         if (arch && elf.machine !== arch.machine) {
             result.errors.push(architectureMismatch(entry, elf, role, arch));
             continue;
@@ -43041,7 +44752,7 @@ async function checkImageBinaries(entries, options = {}) {
             continue;
         const missing = findMissingDependencies(entry.path, elf, image);
         const machine = arch?.machine ?? elf.machine;
-        if (missing.interpreter !== undefined || missing.libraries.length > 0) {
+        if (hasMissing(missing)) {
             const message = missingDependenciesMessage(entry, missing);
             if (options.allowDynamic) {
                 result.warnings.push(`${message} Fix: map them into the image.`);
@@ -43069,12 +44780,24 @@ async function parseEntry(entry) {
         await reader.close();
     }
 }
+function hasMissing(missing) {
+    return missing.interpreter !== undefined || missing.libraries.length > 0;
+}
 /**
  * ET_DYN covers both PIE executables and shared libraries; glibc's libc.so.6
  * even has a PT_INTERP. The linker's PIE flag and a SONAME tell them apart;
- * without either, the name and the execute bits decide.
+ * without either, the name and the execute bits decide. An executable that
+ * has no execute bit and lies outside the program and library folders
+ * cannot be run by anyone: it is data (a blob for a nested VM, a test file).
  */
 function roleOf(entry, elf) {
+    const role = elfRole(entry, elf);
+    if (role !== 'executable' || (entry.mode & 0o111) !== 0)
+        return role;
+    const imagePath = toImagePath(entry.path);
+    return isInProgramFolder(imagePath) || isInLibraryFolder(imagePath) ? role : 'data';
+}
+function elfRole(entry, elf) {
     if (elf.type === 'EXEC')
         return 'executable';
     if (elf.type !== 'DYN')
@@ -43088,6 +44811,28 @@ function roleOf(entry, elf) {
     if (/\.so(\.|$)/.test(external_node_path_namespaceObject.posix.basename(entry.path)))
         return 'library';
     return (entry.mode & 0o111) !== 0 ? 'executable' : 'library';
+}
+function dataNote(entry) {
+    return (`note: ${check_describe(entry)} is an ELF program without an execute bit (mode ${entry.mode.toString(8).padStart(4, '0')}) ` +
+        'outside the program and library folders, so it is packed as data and not checked as a program. ' +
+        'If it is meant to run, make its source executable (chmod +x).');
+}
+/** The tools the image itself runs: busybox for every applet, kestrel as the agent. */
+const TOOLS = {
+    'bin/busybox': '/bin/sh and every other busybox applet would fail to run',
+    'bin/kestrel': 'the default init starts /bin/kestrel as the agent, and it would fail to start'
+};
+function isMappedTool(entry) {
+    return Object.hasOwn(TOOLS, entry.path) && entry.origin.startsWith('mapping ');
+}
+function notAnExecutable(entry, arch) {
+    const machine = arch?.machine ?? 'the image\'s architecture';
+    const tool = external_node_path_namespaceObject.posix.basename(entry.path);
+    return new FledgeError(`${check_describe(entry)} replaces ${tool} with something that is not an ELF executable${arch ? ` for ${arch.machine}` : ''}; ${TOOLS[entry.path] ?? 'it would fail to run'}.`, {
+        fix: tool === 'busybox'
+            ? `map a static busybox built for ${machine} (Debian: busybox-static), or remove the mapping to keep the one the build provides.`
+            : `map the kestrel binary built for ${machine}, or remove the mapping and choose the agent in [agent].`
+    });
 }
 /** The option if given, else busybox's, else init's, else the first executable's. */
 function imageArchitecture(option, tree, elves, checked, errors) {
@@ -43162,3798 +44907,6 @@ async function mapLimited(items, limit, work) {
     return results;
 }
 
-;// CONCATENATED MODULE: external "node:child_process"
-const external_node_child_process_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:child_process");
-// EXTERNAL MODULE: external "node:url"
-var external_node_url_ = __nccwpck_require__(3136);
-;// CONCATENATED MODULE: external "os"
-const external_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("os");
-;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/utils.js
-// We use any as a valid input type
-/* eslint-disable @typescript-eslint/no-explicit-any */
-/**
- * Sanitizes an input into a string so it can be passed into issueCommand safely
- * @param input input to sanitize into a string
- */
-function utils_toCommandValue(input) {
-    if (input === null || input === undefined) {
-        return '';
-    }
-    else if (typeof input === 'string' || input instanceof String) {
-        return input;
-    }
-    return JSON.stringify(input);
-}
-/**
- *
- * @param annotationProperties
- * @returns The command properties to send with the actual annotation command
- * See IssueCommandProperties: https://github.com/actions/runner/blob/main/src/Runner.Worker/ActionCommandManager.cs#L646
- */
-function utils_toCommandProperties(annotationProperties) {
-    if (!Object.keys(annotationProperties).length) {
-        return {};
-    }
-    return {
-        title: annotationProperties.title,
-        file: annotationProperties.file,
-        line: annotationProperties.startLine,
-        endLine: annotationProperties.endLine,
-        col: annotationProperties.startColumn,
-        endColumn: annotationProperties.endColumn
-    };
-}
-//# sourceMappingURL=utils.js.map
-;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/command.js
-
-
-/**
- * Issues a command to the GitHub Actions runner
- *
- * @param command - The command name to issue
- * @param properties - Additional properties for the command (key-value pairs)
- * @param message - The message to include with the command
- * @remarks
- * This function outputs a specially formatted string to stdout that the Actions
- * runner interprets as a command. These commands can control workflow behavior,
- * set outputs, create annotations, mask values, and more.
- *
- * Command Format:
- *   ::name key=value,key=value::message
- *
- * @example
- * ```typescript
- * // Issue a warning annotation
- * issueCommand('warning', {}, 'This is a warning message');
- * // Output: ::warning::This is a warning message
- *
- * // Set an environment variable
- * issueCommand('set-env', { name: 'MY_VAR' }, 'some value');
- * // Output: ::set-env name=MY_VAR::some value
- *
- * // Add a secret mask
- * issueCommand('add-mask', {}, 'secretValue123');
- * // Output: ::add-mask::secretValue123
- * ```
- *
- * @internal
- * This is an internal utility function that powers the public API functions
- * such as setSecret, warning, error, and exportVariable.
- */
-function command_issueCommand(command, properties, message) {
-    const cmd = new Command(command, properties, message);
-    process.stdout.write(cmd.toString() + external_os_namespaceObject.EOL);
-}
-function command_issue(name, message = '') {
-    command_issueCommand(name, {}, message);
-}
-const CMD_STRING = '::';
-class Command {
-    constructor(command, properties, message) {
-        if (!command) {
-            command = 'missing.command';
-        }
-        this.command = command;
-        this.properties = properties;
-        this.message = message;
-    }
-    toString() {
-        let cmdStr = CMD_STRING + this.command;
-        if (this.properties && Object.keys(this.properties).length > 0) {
-            cmdStr += ' ';
-            let first = true;
-            for (const key in this.properties) {
-                if (this.properties.hasOwnProperty(key)) {
-                    const val = this.properties[key];
-                    if (val) {
-                        if (first) {
-                            first = false;
-                        }
-                        else {
-                            cmdStr += ',';
-                        }
-                        cmdStr += `${key}=${escapeProperty(val)}`;
-                    }
-                }
-            }
-        }
-        cmdStr += `${CMD_STRING}${escapeData(this.message)}`;
-        return cmdStr;
-    }
-}
-function escapeData(s) {
-    return utils_toCommandValue(s)
-        .replace(/%/g, '%25')
-        .replace(/\r/g, '%0D')
-        .replace(/\n/g, '%0A');
-}
-function escapeProperty(s) {
-    return utils_toCommandValue(s)
-        .replace(/%/g, '%25')
-        .replace(/\r/g, '%0D')
-        .replace(/\n/g, '%0A')
-        .replace(/:/g, '%3A')
-        .replace(/,/g, '%2C');
-}
-//# sourceMappingURL=command.js.map
-;// CONCATENATED MODULE: external "crypto"
-const external_crypto_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("crypto");
-;// CONCATENATED MODULE: external "fs"
-const external_fs_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("fs");
-;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/file-command.js
-// For internal use, subject to change.
-// We use any as a valid input type
-/* eslint-disable @typescript-eslint/no-explicit-any */
-
-
-
-
-function file_command_issueFileCommand(command, message) {
-    const filePath = process.env[`GITHUB_${command}`];
-    if (!filePath) {
-        throw new Error(`Unable to find environment variable for file command ${command}`);
-    }
-    if (!fs.existsSync(filePath)) {
-        throw new Error(`Missing file at path: ${filePath}`);
-    }
-    fs.appendFileSync(filePath, `${toCommandValue(message)}${os.EOL}`, {
-        encoding: 'utf8'
-    });
-}
-function file_command_prepareKeyValueMessage(key, value) {
-    const delimiter = `ghadelimiter_${crypto.randomUUID()}`;
-    const convertedValue = toCommandValue(value);
-    // These should realistically never happen, but just in case someone finds a
-    // way to exploit uuid generation let's not allow keys or values that contain
-    // the delimiter.
-    if (key.includes(delimiter)) {
-        throw new Error(`Unexpected input: name should not contain the delimiter "${delimiter}"`);
-    }
-    if (convertedValue.includes(delimiter)) {
-        throw new Error(`Unexpected input: value should not contain the delimiter "${delimiter}"`);
-    }
-    return `${key}<<${delimiter}${os.EOL}${convertedValue}${os.EOL}${delimiter}`;
-}
-//# sourceMappingURL=file-command.js.map
-;// CONCATENATED MODULE: external "path"
-const external_path_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("path");
-// EXTERNAL MODULE: external "http"
-var external_http_ = __nccwpck_require__(8611);
-var external_http_namespaceObject = /*#__PURE__*/__nccwpck_require__.t(external_http_, 2);
-// EXTERNAL MODULE: external "https"
-var external_https_ = __nccwpck_require__(5692);
-var external_https_namespaceObject = /*#__PURE__*/__nccwpck_require__.t(external_https_, 2);
-;// CONCATENATED MODULE: ./node_modules/@actions/http-client/lib/proxy.js
-function getProxyUrl(reqUrl) {
-    const usingSsl = reqUrl.protocol === 'https:';
-    if (checkBypass(reqUrl)) {
-        return undefined;
-    }
-    const proxyVar = (() => {
-        if (usingSsl) {
-            return process.env['https_proxy'] || process.env['HTTPS_PROXY'];
-        }
-        else {
-            return process.env['http_proxy'] || process.env['HTTP_PROXY'];
-        }
-    })();
-    if (proxyVar) {
-        try {
-            return new DecodedURL(proxyVar);
-        }
-        catch (_a) {
-            if (!proxyVar.startsWith('http://') && !proxyVar.startsWith('https://'))
-                return new DecodedURL(`http://${proxyVar}`);
-        }
-    }
-    else {
-        return undefined;
-    }
-}
-function checkBypass(reqUrl) {
-    if (!reqUrl.hostname) {
-        return false;
-    }
-    const reqHost = reqUrl.hostname;
-    if (isLoopbackAddress(reqHost)) {
-        return true;
-    }
-    const noProxy = process.env['no_proxy'] || process.env['NO_PROXY'] || '';
-    if (!noProxy) {
-        return false;
-    }
-    // Determine the request port
-    let reqPort;
-    if (reqUrl.port) {
-        reqPort = Number(reqUrl.port);
-    }
-    else if (reqUrl.protocol === 'http:') {
-        reqPort = 80;
-    }
-    else if (reqUrl.protocol === 'https:') {
-        reqPort = 443;
-    }
-    // Format the request hostname and hostname with port
-    const upperReqHosts = [reqUrl.hostname.toUpperCase()];
-    if (typeof reqPort === 'number') {
-        upperReqHosts.push(`${upperReqHosts[0]}:${reqPort}`);
-    }
-    // Compare request host against noproxy
-    for (const upperNoProxyItem of noProxy
-        .split(',')
-        .map(x => x.trim().toUpperCase())
-        .filter(x => x)) {
-        if (upperNoProxyItem === '*' ||
-            upperReqHosts.some(x => x === upperNoProxyItem ||
-                x.endsWith(`.${upperNoProxyItem}`) ||
-                (upperNoProxyItem.startsWith('.') &&
-                    x.endsWith(`${upperNoProxyItem}`)))) {
-            return true;
-        }
-    }
-    return false;
-}
-function isLoopbackAddress(host) {
-    const hostLower = host.toLowerCase();
-    return (hostLower === 'localhost' ||
-        hostLower.startsWith('127.') ||
-        hostLower.startsWith('[::1]') ||
-        hostLower.startsWith('[0:0:0:0:0:0:0:1]'));
-}
-class DecodedURL extends URL {
-    constructor(url, base) {
-        super(url, base);
-        this._decodedUsername = decodeURIComponent(super.username);
-        this._decodedPassword = decodeURIComponent(super.password);
-    }
-    get username() {
-        return this._decodedUsername;
-    }
-    get password() {
-        return this._decodedPassword;
-    }
-}
-//# sourceMappingURL=proxy.js.map
-// EXTERNAL MODULE: ./node_modules/tunnel/index.js
-var tunnel = __nccwpck_require__(770);
-// EXTERNAL MODULE: ./node_modules/undici/index.js
-var undici = __nccwpck_require__(6752);
-;// CONCATENATED MODULE: ./node_modules/@actions/http-client/lib/index.js
-/* eslint-disable @typescript-eslint/no-explicit-any */
-var __awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
-    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
-    return new (P || (P = Promise))(function (resolve, reject) {
-        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
-        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
-        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
-        step((generator = generator.apply(thisArg, _arguments || [])).next());
-    });
-};
-
-
-
-
-
-var HttpCodes;
-(function (HttpCodes) {
-    HttpCodes[HttpCodes["OK"] = 200] = "OK";
-    HttpCodes[HttpCodes["MultipleChoices"] = 300] = "MultipleChoices";
-    HttpCodes[HttpCodes["MovedPermanently"] = 301] = "MovedPermanently";
-    HttpCodes[HttpCodes["ResourceMoved"] = 302] = "ResourceMoved";
-    HttpCodes[HttpCodes["SeeOther"] = 303] = "SeeOther";
-    HttpCodes[HttpCodes["NotModified"] = 304] = "NotModified";
-    HttpCodes[HttpCodes["UseProxy"] = 305] = "UseProxy";
-    HttpCodes[HttpCodes["SwitchProxy"] = 306] = "SwitchProxy";
-    HttpCodes[HttpCodes["TemporaryRedirect"] = 307] = "TemporaryRedirect";
-    HttpCodes[HttpCodes["PermanentRedirect"] = 308] = "PermanentRedirect";
-    HttpCodes[HttpCodes["BadRequest"] = 400] = "BadRequest";
-    HttpCodes[HttpCodes["Unauthorized"] = 401] = "Unauthorized";
-    HttpCodes[HttpCodes["PaymentRequired"] = 402] = "PaymentRequired";
-    HttpCodes[HttpCodes["Forbidden"] = 403] = "Forbidden";
-    HttpCodes[HttpCodes["NotFound"] = 404] = "NotFound";
-    HttpCodes[HttpCodes["MethodNotAllowed"] = 405] = "MethodNotAllowed";
-    HttpCodes[HttpCodes["NotAcceptable"] = 406] = "NotAcceptable";
-    HttpCodes[HttpCodes["ProxyAuthenticationRequired"] = 407] = "ProxyAuthenticationRequired";
-    HttpCodes[HttpCodes["RequestTimeout"] = 408] = "RequestTimeout";
-    HttpCodes[HttpCodes["Conflict"] = 409] = "Conflict";
-    HttpCodes[HttpCodes["Gone"] = 410] = "Gone";
-    HttpCodes[HttpCodes["TooManyRequests"] = 429] = "TooManyRequests";
-    HttpCodes[HttpCodes["InternalServerError"] = 500] = "InternalServerError";
-    HttpCodes[HttpCodes["NotImplemented"] = 501] = "NotImplemented";
-    HttpCodes[HttpCodes["BadGateway"] = 502] = "BadGateway";
-    HttpCodes[HttpCodes["ServiceUnavailable"] = 503] = "ServiceUnavailable";
-    HttpCodes[HttpCodes["GatewayTimeout"] = 504] = "GatewayTimeout";
-})(HttpCodes || (HttpCodes = {}));
-var Headers;
-(function (Headers) {
-    Headers["Accept"] = "accept";
-    Headers["ContentType"] = "content-type";
-})(Headers || (Headers = {}));
-var MediaTypes;
-(function (MediaTypes) {
-    MediaTypes["ApplicationJson"] = "application/json";
-})(MediaTypes || (MediaTypes = {}));
-/**
- * Returns the proxy URL, depending upon the supplied url and proxy environment variables.
- * @param serverUrl  The server URL where the request will be sent. For example, https://api.github.com
- */
-function lib_getProxyUrl(serverUrl) {
-    const proxyUrl = pm.getProxyUrl(new URL(serverUrl));
-    return proxyUrl ? proxyUrl.href : '';
-}
-const HttpRedirectCodes = [
-    HttpCodes.MovedPermanently,
-    HttpCodes.ResourceMoved,
-    HttpCodes.SeeOther,
-    HttpCodes.TemporaryRedirect,
-    HttpCodes.PermanentRedirect
-];
-const HttpResponseRetryCodes = [
-    HttpCodes.BadGateway,
-    HttpCodes.ServiceUnavailable,
-    HttpCodes.GatewayTimeout
-];
-const RetryableHttpVerbs = ['OPTIONS', 'GET', 'DELETE', 'HEAD'];
-const ExponentialBackoffCeiling = 10;
-const ExponentialBackoffTimeSlice = 5;
-class HttpClientError extends Error {
-    constructor(message, statusCode) {
-        super(message);
-        this.name = 'HttpClientError';
-        this.statusCode = statusCode;
-        Object.setPrototypeOf(this, HttpClientError.prototype);
-    }
-}
-class HttpClientResponse {
-    constructor(message) {
-        this.message = message;
-    }
-    readBody() {
-        return __awaiter(this, void 0, void 0, function* () {
-            return new Promise((resolve) => __awaiter(this, void 0, void 0, function* () {
-                let output = Buffer.alloc(0);
-                this.message.on('data', (chunk) => {
-                    output = Buffer.concat([output, chunk]);
-                });
-                this.message.on('end', () => {
-                    resolve(output.toString());
-                });
-            }));
-        });
-    }
-    readBodyBuffer() {
-        return __awaiter(this, void 0, void 0, function* () {
-            return new Promise((resolve) => __awaiter(this, void 0, void 0, function* () {
-                const chunks = [];
-                this.message.on('data', (chunk) => {
-                    chunks.push(chunk);
-                });
-                this.message.on('end', () => {
-                    resolve(Buffer.concat(chunks));
-                });
-            }));
-        });
-    }
-}
-function isHttps(requestUrl) {
-    const parsedUrl = new URL(requestUrl);
-    return parsedUrl.protocol === 'https:';
-}
-class lib_HttpClient {
-    constructor(userAgent, handlers, requestOptions) {
-        this._ignoreSslError = false;
-        this._allowRedirects = true;
-        this._allowRedirectDowngrade = false;
-        this._maxRedirects = 50;
-        this._allowRetries = false;
-        this._maxRetries = 1;
-        this._keepAlive = false;
-        this._disposed = false;
-        this.userAgent = this._getUserAgentWithOrchestrationId(userAgent);
-        this.handlers = handlers || [];
-        this.requestOptions = requestOptions;
-        if (requestOptions) {
-            if (requestOptions.ignoreSslError != null) {
-                this._ignoreSslError = requestOptions.ignoreSslError;
-            }
-            this._socketTimeout = requestOptions.socketTimeout;
-            if (requestOptions.allowRedirects != null) {
-                this._allowRedirects = requestOptions.allowRedirects;
-            }
-            if (requestOptions.allowRedirectDowngrade != null) {
-                this._allowRedirectDowngrade = requestOptions.allowRedirectDowngrade;
-            }
-            if (requestOptions.maxRedirects != null) {
-                this._maxRedirects = Math.max(requestOptions.maxRedirects, 0);
-            }
-            if (requestOptions.keepAlive != null) {
-                this._keepAlive = requestOptions.keepAlive;
-            }
-            if (requestOptions.allowRetries != null) {
-                this._allowRetries = requestOptions.allowRetries;
-            }
-            if (requestOptions.maxRetries != null) {
-                this._maxRetries = requestOptions.maxRetries;
-            }
-        }
-    }
-    options(requestUrl, additionalHeaders) {
-        return __awaiter(this, void 0, void 0, function* () {
-            return this.request('OPTIONS', requestUrl, null, additionalHeaders || {});
-        });
-    }
-    get(requestUrl, additionalHeaders) {
-        return __awaiter(this, void 0, void 0, function* () {
-            return this.request('GET', requestUrl, null, additionalHeaders || {});
-        });
-    }
-    del(requestUrl, additionalHeaders) {
-        return __awaiter(this, void 0, void 0, function* () {
-            return this.request('DELETE', requestUrl, null, additionalHeaders || {});
-        });
-    }
-    post(requestUrl, data, additionalHeaders) {
-        return __awaiter(this, void 0, void 0, function* () {
-            return this.request('POST', requestUrl, data, additionalHeaders || {});
-        });
-    }
-    patch(requestUrl, data, additionalHeaders) {
-        return __awaiter(this, void 0, void 0, function* () {
-            return this.request('PATCH', requestUrl, data, additionalHeaders || {});
-        });
-    }
-    put(requestUrl, data, additionalHeaders) {
-        return __awaiter(this, void 0, void 0, function* () {
-            return this.request('PUT', requestUrl, data, additionalHeaders || {});
-        });
-    }
-    head(requestUrl, additionalHeaders) {
-        return __awaiter(this, void 0, void 0, function* () {
-            return this.request('HEAD', requestUrl, null, additionalHeaders || {});
-        });
-    }
-    sendStream(verb, requestUrl, stream, additionalHeaders) {
-        return __awaiter(this, void 0, void 0, function* () {
-            return this.request(verb, requestUrl, stream, additionalHeaders);
-        });
-    }
-    /**
-     * Gets a typed object from an endpoint
-     * Be aware that not found returns a null.  Other errors (4xx, 5xx) reject the promise
-     */
-    getJson(requestUrl_1) {
-        return __awaiter(this, arguments, void 0, function* (requestUrl, additionalHeaders = {}) {
-            additionalHeaders[Headers.Accept] = this._getExistingOrDefaultHeader(additionalHeaders, Headers.Accept, MediaTypes.ApplicationJson);
-            const res = yield this.get(requestUrl, additionalHeaders);
-            return this._processResponse(res, this.requestOptions);
-        });
-    }
-    postJson(requestUrl_1, obj_1) {
-        return __awaiter(this, arguments, void 0, function* (requestUrl, obj, additionalHeaders = {}) {
-            const data = JSON.stringify(obj, null, 2);
-            additionalHeaders[Headers.Accept] = this._getExistingOrDefaultHeader(additionalHeaders, Headers.Accept, MediaTypes.ApplicationJson);
-            additionalHeaders[Headers.ContentType] =
-                this._getExistingOrDefaultContentTypeHeader(additionalHeaders, MediaTypes.ApplicationJson);
-            const res = yield this.post(requestUrl, data, additionalHeaders);
-            return this._processResponse(res, this.requestOptions);
-        });
-    }
-    putJson(requestUrl_1, obj_1) {
-        return __awaiter(this, arguments, void 0, function* (requestUrl, obj, additionalHeaders = {}) {
-            const data = JSON.stringify(obj, null, 2);
-            additionalHeaders[Headers.Accept] = this._getExistingOrDefaultHeader(additionalHeaders, Headers.Accept, MediaTypes.ApplicationJson);
-            additionalHeaders[Headers.ContentType] =
-                this._getExistingOrDefaultContentTypeHeader(additionalHeaders, MediaTypes.ApplicationJson);
-            const res = yield this.put(requestUrl, data, additionalHeaders);
-            return this._processResponse(res, this.requestOptions);
-        });
-    }
-    patchJson(requestUrl_1, obj_1) {
-        return __awaiter(this, arguments, void 0, function* (requestUrl, obj, additionalHeaders = {}) {
-            const data = JSON.stringify(obj, null, 2);
-            additionalHeaders[Headers.Accept] = this._getExistingOrDefaultHeader(additionalHeaders, Headers.Accept, MediaTypes.ApplicationJson);
-            additionalHeaders[Headers.ContentType] =
-                this._getExistingOrDefaultContentTypeHeader(additionalHeaders, MediaTypes.ApplicationJson);
-            const res = yield this.patch(requestUrl, data, additionalHeaders);
-            return this._processResponse(res, this.requestOptions);
-        });
-    }
-    /**
-     * Makes a raw http request.
-     * All other methods such as get, post, patch, and request ultimately call this.
-     * Prefer get, del, post and patch
-     */
-    request(verb, requestUrl, data, headers) {
-        return __awaiter(this, void 0, void 0, function* () {
-            if (this._disposed) {
-                throw new Error('Client has already been disposed.');
-            }
-            const parsedUrl = new URL(requestUrl);
-            let info = this._prepareRequest(verb, parsedUrl, headers);
-            // Only perform retries on reads since writes may not be idempotent.
-            const maxTries = this._allowRetries && RetryableHttpVerbs.includes(verb)
-                ? this._maxRetries + 1
-                : 1;
-            let numTries = 0;
-            let response;
-            do {
-                response = yield this.requestRaw(info, data);
-                // Check if it's an authentication challenge
-                if (response &&
-                    response.message &&
-                    response.message.statusCode === HttpCodes.Unauthorized) {
-                    let authenticationHandler;
-                    for (const handler of this.handlers) {
-                        if (handler.canHandleAuthentication(response)) {
-                            authenticationHandler = handler;
-                            break;
-                        }
-                    }
-                    if (authenticationHandler) {
-                        return authenticationHandler.handleAuthentication(this, info, data);
-                    }
-                    else {
-                        // We have received an unauthorized response but have no handlers to handle it.
-                        // Let the response return to the caller.
-                        return response;
-                    }
-                }
-                let redirectsRemaining = this._maxRedirects;
-                while (response.message.statusCode &&
-                    HttpRedirectCodes.includes(response.message.statusCode) &&
-                    this._allowRedirects &&
-                    redirectsRemaining > 0) {
-                    const redirectUrl = response.message.headers['location'];
-                    if (!redirectUrl) {
-                        // if there's no location to redirect to, we won't
-                        break;
-                    }
-                    const parsedRedirectUrl = new URL(redirectUrl);
-                    if (parsedUrl.protocol === 'https:' &&
-                        parsedUrl.protocol !== parsedRedirectUrl.protocol &&
-                        !this._allowRedirectDowngrade) {
-                        throw new Error('Redirect from HTTPS to HTTP protocol. This downgrade is not allowed for security reasons. If you want to allow this behavior, set the allowRedirectDowngrade option to true.');
-                    }
-                    // we need to finish reading the response before reassigning response
-                    // which will leak the open socket.
-                    yield response.readBody();
-                    // strip authorization header if redirected to a different hostname
-                    if (parsedRedirectUrl.hostname !== parsedUrl.hostname) {
-                        for (const header in headers) {
-                            // header names are case insensitive
-                            if (header.toLowerCase() === 'authorization') {
-                                delete headers[header];
-                            }
-                        }
-                    }
-                    // let's make the request with the new redirectUrl
-                    info = this._prepareRequest(verb, parsedRedirectUrl, headers);
-                    response = yield this.requestRaw(info, data);
-                    redirectsRemaining--;
-                }
-                if (!response.message.statusCode ||
-                    !HttpResponseRetryCodes.includes(response.message.statusCode)) {
-                    // If not a retry code, return immediately instead of retrying
-                    return response;
-                }
-                numTries += 1;
-                if (numTries < maxTries) {
-                    yield response.readBody();
-                    yield this._performExponentialBackoff(numTries);
-                }
-            } while (numTries < maxTries);
-            return response;
-        });
-    }
-    /**
-     * Needs to be called if keepAlive is set to true in request options.
-     */
-    dispose() {
-        if (this._agent) {
-            this._agent.destroy();
-        }
-        this._disposed = true;
-    }
-    /**
-     * Raw request.
-     * @param info
-     * @param data
-     */
-    requestRaw(info, data) {
-        return __awaiter(this, void 0, void 0, function* () {
-            return new Promise((resolve, reject) => {
-                function callbackForResult(err, res) {
-                    if (err) {
-                        reject(err);
-                    }
-                    else if (!res) {
-                        // If `err` is not passed, then `res` must be passed.
-                        reject(new Error('Unknown error'));
-                    }
-                    else {
-                        resolve(res);
-                    }
-                }
-                this.requestRawWithCallback(info, data, callbackForResult);
-            });
-        });
-    }
-    /**
-     * Raw request with callback.
-     * @param info
-     * @param data
-     * @param onResult
-     */
-    requestRawWithCallback(info, data, onResult) {
-        if (typeof data === 'string') {
-            if (!info.options.headers) {
-                info.options.headers = {};
-            }
-            info.options.headers['Content-Length'] = Buffer.byteLength(data, 'utf8');
-        }
-        let callbackCalled = false;
-        function handleResult(err, res) {
-            if (!callbackCalled) {
-                callbackCalled = true;
-                onResult(err, res);
-            }
-        }
-        const req = info.httpModule.request(info.options, (msg) => {
-            const res = new HttpClientResponse(msg);
-            handleResult(undefined, res);
-        });
-        let socket;
-        req.on('socket', sock => {
-            socket = sock;
-        });
-        // If we ever get disconnected, we want the socket to timeout eventually
-        req.setTimeout(this._socketTimeout || 3 * 60000, () => {
-            if (socket) {
-                socket.end();
-            }
-            handleResult(new Error(`Request timeout: ${info.options.path}`));
-        });
-        req.on('error', function (err) {
-            // err has statusCode property
-            // res should have headers
-            handleResult(err);
-        });
-        if (data && typeof data === 'string') {
-            req.write(data, 'utf8');
-        }
-        if (data && typeof data !== 'string') {
-            data.on('close', function () {
-                req.end();
-            });
-            data.pipe(req);
-        }
-        else {
-            req.end();
-        }
-    }
-    /**
-     * Gets an http agent. This function is useful when you need an http agent that handles
-     * routing through a proxy server - depending upon the url and proxy environment variables.
-     * @param serverUrl  The server URL where the request will be sent. For example, https://api.github.com
-     */
-    getAgent(serverUrl) {
-        const parsedUrl = new URL(serverUrl);
-        return this._getAgent(parsedUrl);
-    }
-    getAgentDispatcher(serverUrl) {
-        const parsedUrl = new URL(serverUrl);
-        const proxyUrl = getProxyUrl(parsedUrl);
-        const useProxy = proxyUrl && proxyUrl.hostname;
-        if (!useProxy) {
-            return;
-        }
-        return this._getProxyAgentDispatcher(parsedUrl, proxyUrl);
-    }
-    _prepareRequest(method, requestUrl, headers) {
-        const info = {};
-        info.parsedUrl = requestUrl;
-        const usingSsl = info.parsedUrl.protocol === 'https:';
-        info.httpModule = usingSsl ? external_https_namespaceObject : external_http_namespaceObject;
-        const defaultPort = usingSsl ? 443 : 80;
-        info.options = {};
-        info.options.host = info.parsedUrl.hostname;
-        info.options.port = info.parsedUrl.port
-            ? parseInt(info.parsedUrl.port)
-            : defaultPort;
-        info.options.path =
-            (info.parsedUrl.pathname || '') + (info.parsedUrl.search || '');
-        info.options.method = method;
-        info.options.headers = this._mergeHeaders(headers);
-        if (this.userAgent != null) {
-            info.options.headers['user-agent'] = this.userAgent;
-        }
-        info.options.agent = this._getAgent(info.parsedUrl);
-        // gives handlers an opportunity to participate
-        if (this.handlers) {
-            for (const handler of this.handlers) {
-                handler.prepareRequest(info.options);
-            }
-        }
-        return info;
-    }
-    _mergeHeaders(headers) {
-        if (this.requestOptions && this.requestOptions.headers) {
-            return Object.assign({}, lowercaseKeys(this.requestOptions.headers), lowercaseKeys(headers || {}));
-        }
-        return lowercaseKeys(headers || {});
-    }
-    /**
-     * Gets an existing header value or returns a default.
-     * Handles converting number header values to strings since HTTP headers must be strings.
-     * Note: This returns string | string[] since some headers can have multiple values.
-     * For headers that must always be a single string (like Content-Type), use the
-     * specialized _getExistingOrDefaultContentTypeHeader method instead.
-     */
-    _getExistingOrDefaultHeader(additionalHeaders, header, _default) {
-        let clientHeader;
-        if (this.requestOptions && this.requestOptions.headers) {
-            const headerValue = lowercaseKeys(this.requestOptions.headers)[header];
-            if (headerValue) {
-                clientHeader =
-                    typeof headerValue === 'number' ? headerValue.toString() : headerValue;
-            }
-        }
-        const additionalValue = additionalHeaders[header];
-        if (additionalValue !== undefined) {
-            return typeof additionalValue === 'number'
-                ? additionalValue.toString()
-                : additionalValue;
-        }
-        if (clientHeader !== undefined) {
-            return clientHeader;
-        }
-        return _default;
-    }
-    /**
-     * Specialized version of _getExistingOrDefaultHeader for Content-Type header.
-     * Always returns a single string (not an array) since Content-Type should be a single value.
-     * Converts arrays to comma-separated strings and numbers to strings to ensure type safety.
-     * This was split from _getExistingOrDefaultHeader to provide stricter typing for callers
-     * that assign the result to places expecting a string (e.g., additionalHeaders[Headers.ContentType]).
-     */
-    _getExistingOrDefaultContentTypeHeader(additionalHeaders, _default) {
-        let clientHeader;
-        if (this.requestOptions && this.requestOptions.headers) {
-            const headerValue = lowercaseKeys(this.requestOptions.headers)[Headers.ContentType];
-            if (headerValue) {
-                if (typeof headerValue === 'number') {
-                    clientHeader = String(headerValue);
-                }
-                else if (Array.isArray(headerValue)) {
-                    clientHeader = headerValue.join(', ');
-                }
-                else {
-                    clientHeader = headerValue;
-                }
-            }
-        }
-        const additionalValue = additionalHeaders[Headers.ContentType];
-        // Return the first non-undefined value, converting numbers or arrays to strings if necessary
-        if (additionalValue !== undefined) {
-            if (typeof additionalValue === 'number') {
-                return String(additionalValue);
-            }
-            else if (Array.isArray(additionalValue)) {
-                return additionalValue.join(', ');
-            }
-            else {
-                return additionalValue;
-            }
-        }
-        if (clientHeader !== undefined) {
-            return clientHeader;
-        }
-        return _default;
-    }
-    _getAgent(parsedUrl) {
-        let agent;
-        const proxyUrl = getProxyUrl(parsedUrl);
-        const useProxy = proxyUrl && proxyUrl.hostname;
-        if (this._keepAlive && useProxy) {
-            agent = this._proxyAgent;
-        }
-        if (!useProxy) {
-            agent = this._agent;
-        }
-        // if agent is already assigned use that agent.
-        if (agent) {
-            return agent;
-        }
-        const usingSsl = parsedUrl.protocol === 'https:';
-        let maxSockets = 100;
-        if (this.requestOptions) {
-            maxSockets = this.requestOptions.maxSockets || external_http_.globalAgent.maxSockets;
-        }
-        // This is `useProxy` again, but we need to check `proxyURl` directly for TypeScripts's flow analysis.
-        if (proxyUrl && proxyUrl.hostname) {
-            const agentOptions = {
-                maxSockets,
-                keepAlive: this._keepAlive,
-                proxy: Object.assign(Object.assign({}, ((proxyUrl.username || proxyUrl.password) && {
-                    proxyAuth: `${proxyUrl.username}:${proxyUrl.password}`
-                })), { host: proxyUrl.hostname, port: proxyUrl.port })
-            };
-            let tunnelAgent;
-            const overHttps = proxyUrl.protocol === 'https:';
-            if (usingSsl) {
-                tunnelAgent = overHttps ? tunnel.httpsOverHttps : tunnel.httpsOverHttp;
-            }
-            else {
-                tunnelAgent = overHttps ? tunnel.httpOverHttps : tunnel.httpOverHttp;
-            }
-            agent = tunnelAgent(agentOptions);
-            this._proxyAgent = agent;
-        }
-        // if tunneling agent isn't assigned create a new agent
-        if (!agent) {
-            const options = { keepAlive: this._keepAlive, maxSockets };
-            agent = usingSsl ? new external_https_.Agent(options) : new external_http_.Agent(options);
-            this._agent = agent;
-        }
-        if (usingSsl && this._ignoreSslError) {
-            // we don't want to set NODE_TLS_REJECT_UNAUTHORIZED=0 since that will affect request for entire process
-            // http.RequestOptions doesn't expose a way to modify RequestOptions.agent.options
-            // we have to cast it to any and change it directly
-            agent.options = Object.assign(agent.options || {}, {
-                rejectUnauthorized: false
-            });
-        }
-        return agent;
-    }
-    _getProxyAgentDispatcher(parsedUrl, proxyUrl) {
-        let proxyAgent;
-        if (this._keepAlive) {
-            proxyAgent = this._proxyAgentDispatcher;
-        }
-        // if agent is already assigned use that agent.
-        if (proxyAgent) {
-            return proxyAgent;
-        }
-        const usingSsl = parsedUrl.protocol === 'https:';
-        proxyAgent = new undici/* ProxyAgent */.kT(Object.assign({ uri: proxyUrl.href, pipelining: !this._keepAlive ? 0 : 1 }, ((proxyUrl.username || proxyUrl.password) && {
-            token: `Basic ${Buffer.from(`${proxyUrl.username}:${proxyUrl.password}`).toString('base64')}`
-        })));
-        this._proxyAgentDispatcher = proxyAgent;
-        if (usingSsl && this._ignoreSslError) {
-            // we don't want to set NODE_TLS_REJECT_UNAUTHORIZED=0 since that will affect request for entire process
-            // http.RequestOptions doesn't expose a way to modify RequestOptions.agent.options
-            // we have to cast it to any and change it directly
-            proxyAgent.options = Object.assign(proxyAgent.options.requestTls || {}, {
-                rejectUnauthorized: false
-            });
-        }
-        return proxyAgent;
-    }
-    _getUserAgentWithOrchestrationId(userAgent) {
-        const baseUserAgent = userAgent || 'actions/http-client';
-        const orchId = process.env['ACTIONS_ORCHESTRATION_ID'];
-        if (orchId) {
-            // Sanitize the orchestration ID to ensure it contains only valid characters
-            // Valid characters: 0-9, a-z, _, -, .
-            const sanitizedId = orchId.replace(/[^a-z0-9_.-]/gi, '_');
-            return `${baseUserAgent} actions_orchestration_id/${sanitizedId}`;
-        }
-        return baseUserAgent;
-    }
-    _performExponentialBackoff(retryNumber) {
-        return __awaiter(this, void 0, void 0, function* () {
-            retryNumber = Math.min(ExponentialBackoffCeiling, retryNumber);
-            const ms = ExponentialBackoffTimeSlice * Math.pow(2, retryNumber);
-            return new Promise(resolve => setTimeout(() => resolve(), ms));
-        });
-    }
-    _processResponse(res, options) {
-        return __awaiter(this, void 0, void 0, function* () {
-            return new Promise((resolve, reject) => __awaiter(this, void 0, void 0, function* () {
-                const statusCode = res.message.statusCode || 0;
-                const response = {
-                    statusCode,
-                    result: null,
-                    headers: {}
-                };
-                // not found leads to null obj returned
-                if (statusCode === HttpCodes.NotFound) {
-                    resolve(response);
-                }
-                // get the result from the body
-                function dateTimeDeserializer(key, value) {
-                    if (typeof value === 'string') {
-                        const a = new Date(value);
-                        if (!isNaN(a.valueOf())) {
-                            return a;
-                        }
-                    }
-                    return value;
-                }
-                let obj;
-                let contents;
-                try {
-                    contents = yield res.readBody();
-                    if (contents && contents.length > 0) {
-                        if (options && options.deserializeDates) {
-                            obj = JSON.parse(contents, dateTimeDeserializer);
-                        }
-                        else {
-                            obj = JSON.parse(contents);
-                        }
-                        response.result = obj;
-                    }
-                    response.headers = res.message.headers;
-                }
-                catch (err) {
-                    // Invalid resource (contents not json);  leaving result obj null
-                }
-                // note that 3xx redirects are handled by the http layer.
-                if (statusCode > 299) {
-                    let msg;
-                    // if exception/error in body, attempt to get better error
-                    if (obj && obj.message) {
-                        msg = obj.message;
-                    }
-                    else if (contents && contents.length > 0) {
-                        // it may be the case that the exception is in the body message as string
-                        msg = contents;
-                    }
-                    else {
-                        msg = `Failed request: (${statusCode})`;
-                    }
-                    const err = new HttpClientError(msg, statusCode);
-                    err.result = response.result;
-                    reject(err);
-                }
-                else {
-                    resolve(response);
-                }
-            }));
-        });
-    }
-}
-const lowercaseKeys = (obj) => Object.keys(obj).reduce((c, k) => ((c[k.toLowerCase()] = obj[k]), c), {});
-//# sourceMappingURL=index.js.map
-;// CONCATENATED MODULE: ./node_modules/@actions/http-client/lib/auth.js
-var auth_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
-    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
-    return new (P || (P = Promise))(function (resolve, reject) {
-        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
-        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
-        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
-        step((generator = generator.apply(thisArg, _arguments || [])).next());
-    });
-};
-class BasicCredentialHandler {
-    constructor(username, password) {
-        this.username = username;
-        this.password = password;
-    }
-    prepareRequest(options) {
-        if (!options.headers) {
-            throw Error('The request has no headers');
-        }
-        options.headers['Authorization'] = `Basic ${Buffer.from(`${this.username}:${this.password}`).toString('base64')}`;
-    }
-    // This handler cannot handle 401
-    canHandleAuthentication() {
-        return false;
-    }
-    handleAuthentication() {
-        return auth_awaiter(this, void 0, void 0, function* () {
-            throw new Error('not implemented');
-        });
-    }
-}
-class auth_BearerCredentialHandler {
-    constructor(token) {
-        this.token = token;
-    }
-    // currently implements pre-authorization
-    // TODO: support preAuth = false where it hooks on 401
-    prepareRequest(options) {
-        if (!options.headers) {
-            throw Error('The request has no headers');
-        }
-        options.headers['Authorization'] = `Bearer ${this.token}`;
-    }
-    // This handler cannot handle 401
-    canHandleAuthentication() {
-        return false;
-    }
-    handleAuthentication() {
-        return auth_awaiter(this, void 0, void 0, function* () {
-            throw new Error('not implemented');
-        });
-    }
-}
-class PersonalAccessTokenCredentialHandler {
-    constructor(token) {
-        this.token = token;
-    }
-    // currently implements pre-authorization
-    // TODO: support preAuth = false where it hooks on 401
-    prepareRequest(options) {
-        if (!options.headers) {
-            throw Error('The request has no headers');
-        }
-        options.headers['Authorization'] = `Basic ${Buffer.from(`PAT:${this.token}`).toString('base64')}`;
-    }
-    // This handler cannot handle 401
-    canHandleAuthentication() {
-        return false;
-    }
-    handleAuthentication() {
-        return auth_awaiter(this, void 0, void 0, function* () {
-            throw new Error('not implemented');
-        });
-    }
-}
-//# sourceMappingURL=auth.js.map
-;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/oidc-utils.js
-var oidc_utils_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
-    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
-    return new (P || (P = Promise))(function (resolve, reject) {
-        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
-        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
-        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
-        step((generator = generator.apply(thisArg, _arguments || [])).next());
-    });
-};
-
-
-
-class oidc_utils_OidcClient {
-    static createHttpClient(allowRetry = true, maxRetry = 10) {
-        const requestOptions = {
-            allowRetries: allowRetry,
-            maxRetries: maxRetry
-        };
-        return new HttpClient('actions/oidc-client', [new BearerCredentialHandler(oidc_utils_OidcClient.getRequestToken())], requestOptions);
-    }
-    static getRequestToken() {
-        const token = process.env['ACTIONS_ID_TOKEN_REQUEST_TOKEN'];
-        if (!token) {
-            throw new Error('Unable to get ACTIONS_ID_TOKEN_REQUEST_TOKEN env variable');
-        }
-        return token;
-    }
-    static getIDTokenUrl() {
-        const runtimeUrl = process.env['ACTIONS_ID_TOKEN_REQUEST_URL'];
-        if (!runtimeUrl) {
-            throw new Error('Unable to get ACTIONS_ID_TOKEN_REQUEST_URL env variable');
-        }
-        return runtimeUrl;
-    }
-    static getCall(id_token_url) {
-        return oidc_utils_awaiter(this, void 0, void 0, function* () {
-            var _a;
-            const httpclient = oidc_utils_OidcClient.createHttpClient();
-            const res = yield httpclient
-                .getJson(id_token_url)
-                .catch(error => {
-                throw new Error(`Failed to get ID Token. \n 
-        Error Code : ${error.statusCode}\n 
-        Error Message: ${error.message}`);
-            });
-            const id_token = (_a = res.result) === null || _a === void 0 ? void 0 : _a.value;
-            if (!id_token) {
-                throw new Error('Response json body do not have ID Token field');
-            }
-            return id_token;
-        });
-    }
-    static getIDToken(audience) {
-        return oidc_utils_awaiter(this, void 0, void 0, function* () {
-            try {
-                // New ID Token is requested from action service
-                let id_token_url = oidc_utils_OidcClient.getIDTokenUrl();
-                if (audience) {
-                    const encodedAudience = encodeURIComponent(audience);
-                    id_token_url = `${id_token_url}&audience=${encodedAudience}`;
-                }
-                debug(`ID token url is ${id_token_url}`);
-                const id_token = yield oidc_utils_OidcClient.getCall(id_token_url);
-                setSecret(id_token);
-                return id_token;
-            }
-            catch (error) {
-                throw new Error(`Error message: ${error.message}`);
-            }
-        });
-    }
-}
-//# sourceMappingURL=oidc-utils.js.map
-;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/summary.js
-var summary_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
-    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
-    return new (P || (P = Promise))(function (resolve, reject) {
-        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
-        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
-        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
-        step((generator = generator.apply(thisArg, _arguments || [])).next());
-    });
-};
-
-
-const { access, appendFile, writeFile } = external_fs_namespaceObject.promises;
-const SUMMARY_ENV_VAR = 'GITHUB_STEP_SUMMARY';
-const SUMMARY_DOCS_URL = 'https://docs.github.com/actions/using-workflows/workflow-commands-for-github-actions#adding-a-job-summary';
-class Summary {
-    constructor() {
-        this._buffer = '';
-    }
-    /**
-     * Finds the summary file path from the environment, rejects if env var is not found or file does not exist
-     * Also checks r/w permissions.
-     *
-     * @returns step summary file path
-     */
-    filePath() {
-        return summary_awaiter(this, void 0, void 0, function* () {
-            if (this._filePath) {
-                return this._filePath;
-            }
-            const pathFromEnv = process.env[SUMMARY_ENV_VAR];
-            if (!pathFromEnv) {
-                throw new Error(`Unable to find environment variable for $${SUMMARY_ENV_VAR}. Check if your runtime environment supports job summaries.`);
-            }
-            try {
-                yield access(pathFromEnv, external_fs_namespaceObject.constants.R_OK | external_fs_namespaceObject.constants.W_OK);
-            }
-            catch (_a) {
-                throw new Error(`Unable to access summary file: '${pathFromEnv}'. Check if the file has correct read/write permissions.`);
-            }
-            this._filePath = pathFromEnv;
-            return this._filePath;
-        });
-    }
-    /**
-     * Wraps content in an HTML tag, adding any HTML attributes
-     *
-     * @param {string} tag HTML tag to wrap
-     * @param {string | null} content content within the tag
-     * @param {[attribute: string]: string} attrs key-value list of HTML attributes to add
-     *
-     * @returns {string} content wrapped in HTML element
-     */
-    wrap(tag, content, attrs = {}) {
-        const htmlAttrs = Object.entries(attrs)
-            .map(([key, value]) => ` ${key}="${value}"`)
-            .join('');
-        if (!content) {
-            return `<${tag}${htmlAttrs}>`;
-        }
-        return `<${tag}${htmlAttrs}>${content}</${tag}>`;
-    }
-    /**
-     * Writes text in the buffer to the summary buffer file and empties buffer. Will append by default.
-     *
-     * @param {SummaryWriteOptions} [options] (optional) options for write operation
-     *
-     * @returns {Promise<Summary>} summary instance
-     */
-    write(options) {
-        return summary_awaiter(this, void 0, void 0, function* () {
-            const overwrite = !!(options === null || options === void 0 ? void 0 : options.overwrite);
-            const filePath = yield this.filePath();
-            const writeFunc = overwrite ? writeFile : appendFile;
-            yield writeFunc(filePath, this._buffer, { encoding: 'utf8' });
-            return this.emptyBuffer();
-        });
-    }
-    /**
-     * Clears the summary buffer and wipes the summary file
-     *
-     * @returns {Summary} summary instance
-     */
-    clear() {
-        return summary_awaiter(this, void 0, void 0, function* () {
-            return this.emptyBuffer().write({ overwrite: true });
-        });
-    }
-    /**
-     * Returns the current summary buffer as a string
-     *
-     * @returns {string} string of summary buffer
-     */
-    stringify() {
-        return this._buffer;
-    }
-    /**
-     * If the summary buffer is empty
-     *
-     * @returns {boolen} true if the buffer is empty
-     */
-    isEmptyBuffer() {
-        return this._buffer.length === 0;
-    }
-    /**
-     * Resets the summary buffer without writing to summary file
-     *
-     * @returns {Summary} summary instance
-     */
-    emptyBuffer() {
-        this._buffer = '';
-        return this;
-    }
-    /**
-     * Adds raw text to the summary buffer
-     *
-     * @param {string} text content to add
-     * @param {boolean} [addEOL=false] (optional) append an EOL to the raw text (default: false)
-     *
-     * @returns {Summary} summary instance
-     */
-    addRaw(text, addEOL = false) {
-        this._buffer += text;
-        return addEOL ? this.addEOL() : this;
-    }
-    /**
-     * Adds the operating system-specific end-of-line marker to the buffer
-     *
-     * @returns {Summary} summary instance
-     */
-    addEOL() {
-        return this.addRaw(external_os_namespaceObject.EOL);
-    }
-    /**
-     * Adds an HTML codeblock to the summary buffer
-     *
-     * @param {string} code content to render within fenced code block
-     * @param {string} lang (optional) language to syntax highlight code
-     *
-     * @returns {Summary} summary instance
-     */
-    addCodeBlock(code, lang) {
-        const attrs = Object.assign({}, (lang && { lang }));
-        const element = this.wrap('pre', this.wrap('code', code), attrs);
-        return this.addRaw(element).addEOL();
-    }
-    /**
-     * Adds an HTML list to the summary buffer
-     *
-     * @param {string[]} items list of items to render
-     * @param {boolean} [ordered=false] (optional) if the rendered list should be ordered or not (default: false)
-     *
-     * @returns {Summary} summary instance
-     */
-    addList(items, ordered = false) {
-        const tag = ordered ? 'ol' : 'ul';
-        const listItems = items.map(item => this.wrap('li', item)).join('');
-        const element = this.wrap(tag, listItems);
-        return this.addRaw(element).addEOL();
-    }
-    /**
-     * Adds an HTML table to the summary buffer
-     *
-     * @param {SummaryTableCell[]} rows table rows
-     *
-     * @returns {Summary} summary instance
-     */
-    addTable(rows) {
-        const tableBody = rows
-            .map(row => {
-            const cells = row
-                .map(cell => {
-                if (typeof cell === 'string') {
-                    return this.wrap('td', cell);
-                }
-                const { header, data, colspan, rowspan } = cell;
-                const tag = header ? 'th' : 'td';
-                const attrs = Object.assign(Object.assign({}, (colspan && { colspan })), (rowspan && { rowspan }));
-                return this.wrap(tag, data, attrs);
-            })
-                .join('');
-            return this.wrap('tr', cells);
-        })
-            .join('');
-        const element = this.wrap('table', tableBody);
-        return this.addRaw(element).addEOL();
-    }
-    /**
-     * Adds a collapsable HTML details element to the summary buffer
-     *
-     * @param {string} label text for the closed state
-     * @param {string} content collapsable content
-     *
-     * @returns {Summary} summary instance
-     */
-    addDetails(label, content) {
-        const element = this.wrap('details', this.wrap('summary', label) + content);
-        return this.addRaw(element).addEOL();
-    }
-    /**
-     * Adds an HTML image tag to the summary buffer
-     *
-     * @param {string} src path to the image you to embed
-     * @param {string} alt text description of the image
-     * @param {SummaryImageOptions} options (optional) addition image attributes
-     *
-     * @returns {Summary} summary instance
-     */
-    addImage(src, alt, options) {
-        const { width, height } = options || {};
-        const attrs = Object.assign(Object.assign({}, (width && { width })), (height && { height }));
-        const element = this.wrap('img', null, Object.assign({ src, alt }, attrs));
-        return this.addRaw(element).addEOL();
-    }
-    /**
-     * Adds an HTML section heading element
-     *
-     * @param {string} text heading text
-     * @param {number | string} [level=1] (optional) the heading level, default: 1
-     *
-     * @returns {Summary} summary instance
-     */
-    addHeading(text, level) {
-        const tag = `h${level}`;
-        const allowedTag = ['h1', 'h2', 'h3', 'h4', 'h5', 'h6'].includes(tag)
-            ? tag
-            : 'h1';
-        const element = this.wrap(allowedTag, text);
-        return this.addRaw(element).addEOL();
-    }
-    /**
-     * Adds an HTML thematic break (<hr>) to the summary buffer
-     *
-     * @returns {Summary} summary instance
-     */
-    addSeparator() {
-        const element = this.wrap('hr', null);
-        return this.addRaw(element).addEOL();
-    }
-    /**
-     * Adds an HTML line break (<br>) to the summary buffer
-     *
-     * @returns {Summary} summary instance
-     */
-    addBreak() {
-        const element = this.wrap('br', null);
-        return this.addRaw(element).addEOL();
-    }
-    /**
-     * Adds an HTML blockquote to the summary buffer
-     *
-     * @param {string} text quote text
-     * @param {string} cite (optional) citation url
-     *
-     * @returns {Summary} summary instance
-     */
-    addQuote(text, cite) {
-        const attrs = Object.assign({}, (cite && { cite }));
-        const element = this.wrap('blockquote', text, attrs);
-        return this.addRaw(element).addEOL();
-    }
-    /**
-     * Adds an HTML anchor tag to the summary buffer
-     *
-     * @param {string} text link text/content
-     * @param {string} href hyperlink
-     *
-     * @returns {Summary} summary instance
-     */
-    addLink(text, href) {
-        const element = this.wrap('a', text, { href });
-        return this.addRaw(element).addEOL();
-    }
-}
-const _summary = new Summary();
-/**
- * @deprecated use `core.summary`
- */
-const markdownSummary = (/* unused pure expression or super */ null && (_summary));
-const summary = (/* unused pure expression or super */ null && (_summary));
-//# sourceMappingURL=summary.js.map
-;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/path-utils.js
-
-/**
- * toPosixPath converts the given path to the posix form. On Windows, \\ will be
- * replaced with /.
- *
- * @param pth. Path to transform.
- * @return string Posix path.
- */
-function toPosixPath(pth) {
-    return pth.replace(/[\\]/g, '/');
-}
-/**
- * toWin32Path converts the given path to the win32 form. On Linux, / will be
- * replaced with \\.
- *
- * @param pth. Path to transform.
- * @return string Win32 path.
- */
-function toWin32Path(pth) {
-    return pth.replace(/[/]/g, '\\');
-}
-/**
- * toPlatformPath converts the given path to a platform-specific path. It does
- * this by replacing instances of / and \ with the platform-specific path
- * separator.
- *
- * @param pth The path to platformize.
- * @return string The platform-specific path.
- */
-function toPlatformPath(pth) {
-    return pth.replace(/[/\\]/g, path.sep);
-}
-//# sourceMappingURL=path-utils.js.map
-// EXTERNAL MODULE: external "string_decoder"
-var external_string_decoder_ = __nccwpck_require__(3193);
-// EXTERNAL MODULE: external "events"
-var external_events_ = __nccwpck_require__(4434);
-;// CONCATENATED MODULE: external "child_process"
-const external_child_process_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("child_process");
-// EXTERNAL MODULE: external "assert"
-var external_assert_ = __nccwpck_require__(2613);
-;// CONCATENATED MODULE: ./node_modules/@actions/io/lib/io-util.js
-var io_util_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
-    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
-    return new (P || (P = Promise))(function (resolve, reject) {
-        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
-        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
-        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
-        step((generator = generator.apply(thisArg, _arguments || [])).next());
-    });
-};
-
-
-const { chmod, copyFile, lstat, mkdir, open: io_util_open, readdir, rename, rm, rmdir, stat, symlink, unlink } = external_fs_namespaceObject.promises;
-// export const {open} = 'fs'
-const IS_WINDOWS = process.platform === 'win32';
-/**
- * Custom implementation of readlink to ensure Windows junctions
- * maintain trailing backslash for backward compatibility with Node.js < 24
- *
- * In Node.js 20, Windows junctions (directory symlinks) always returned paths
- * with trailing backslashes. Node.js 24 removed this behavior, which breaks
- * code that relied on this format for path operations.
- *
- * This implementation restores the Node 20 behavior by adding a trailing
- * backslash to all junction results on Windows.
- */
-function readlink(fsPath) {
-    return io_util_awaiter(this, void 0, void 0, function* () {
-        const result = yield external_fs_namespaceObject.promises.readlink(fsPath);
-        // On Windows, restore Node 20 behavior: add trailing backslash to all results
-        // since junctions on Windows are always directory links
-        if (IS_WINDOWS && !result.endsWith('\\')) {
-            return `${result}\\`;
-        }
-        return result;
-    });
-}
-// See https://github.com/nodejs/node/blob/d0153aee367422d0858105abec186da4dff0a0c5/deps/uv/include/uv/win.h#L691
-const UV_FS_O_EXLOCK = 0x10000000;
-const READONLY = external_fs_namespaceObject.constants.O_RDONLY;
-function exists(fsPath) {
-    return io_util_awaiter(this, void 0, void 0, function* () {
-        try {
-            yield stat(fsPath);
-        }
-        catch (err) {
-            if (err.code === 'ENOENT') {
-                return false;
-            }
-            throw err;
-        }
-        return true;
-    });
-}
-function isDirectory(fsPath_1) {
-    return io_util_awaiter(this, arguments, void 0, function* (fsPath, useStat = false) {
-        const stats = useStat ? yield stat(fsPath) : yield lstat(fsPath);
-        return stats.isDirectory();
-    });
-}
-/**
- * On OSX/Linux, true if path starts with '/'. On Windows, true for paths like:
- * \, \hello, \\hello\share, C:, and C:\hello (and corresponding alternate separator cases).
- */
-function isRooted(p) {
-    p = normalizeSeparators(p);
-    if (!p) {
-        throw new Error('isRooted() parameter "p" cannot be empty');
-    }
-    if (IS_WINDOWS) {
-        return (p.startsWith('\\') || /^[A-Z]:/i.test(p) // e.g. \ or \hello or \\hello
-        ); // e.g. C: or C:\hello
-    }
-    return p.startsWith('/');
-}
-/**
- * Best effort attempt to determine whether a file exists and is executable.
- * @param filePath    file path to check
- * @param extensions  additional file extensions to try
- * @return if file exists and is executable, returns the file path. otherwise empty string.
- */
-function tryGetExecutablePath(filePath, extensions) {
-    return io_util_awaiter(this, void 0, void 0, function* () {
-        let stats = undefined;
-        try {
-            // test file exists
-            stats = yield stat(filePath);
-        }
-        catch (err) {
-            if (err.code !== 'ENOENT') {
-                // eslint-disable-next-line no-console
-                console.log(`Unexpected error attempting to determine if executable file exists '${filePath}': ${err}`);
-            }
-        }
-        if (stats && stats.isFile()) {
-            if (IS_WINDOWS) {
-                // on Windows, test for valid extension
-                const upperExt = external_path_namespaceObject.extname(filePath).toUpperCase();
-                if (extensions.some(validExt => validExt.toUpperCase() === upperExt)) {
-                    return filePath;
-                }
-            }
-            else {
-                if (isUnixExecutable(stats)) {
-                    return filePath;
-                }
-            }
-        }
-        // try each extension
-        const originalFilePath = filePath;
-        for (const extension of extensions) {
-            filePath = originalFilePath + extension;
-            stats = undefined;
-            try {
-                stats = yield stat(filePath);
-            }
-            catch (err) {
-                if (err.code !== 'ENOENT') {
-                    // eslint-disable-next-line no-console
-                    console.log(`Unexpected error attempting to determine if executable file exists '${filePath}': ${err}`);
-                }
-            }
-            if (stats && stats.isFile()) {
-                if (IS_WINDOWS) {
-                    // preserve the case of the actual file (since an extension was appended)
-                    try {
-                        const directory = external_path_namespaceObject.dirname(filePath);
-                        const upperName = external_path_namespaceObject.basename(filePath).toUpperCase();
-                        for (const actualName of yield readdir(directory)) {
-                            if (upperName === actualName.toUpperCase()) {
-                                filePath = external_path_namespaceObject.join(directory, actualName);
-                                break;
-                            }
-                        }
-                    }
-                    catch (err) {
-                        // eslint-disable-next-line no-console
-                        console.log(`Unexpected error attempting to determine the actual case of the file '${filePath}': ${err}`);
-                    }
-                    return filePath;
-                }
-                else {
-                    if (isUnixExecutable(stats)) {
-                        return filePath;
-                    }
-                }
-            }
-        }
-        return '';
-    });
-}
-function normalizeSeparators(p) {
-    p = p || '';
-    if (IS_WINDOWS) {
-        // convert slashes on Windows
-        p = p.replace(/\//g, '\\');
-        // remove redundant slashes
-        return p.replace(/\\\\+/g, '\\');
-    }
-    // remove redundant slashes
-    return p.replace(/\/\/+/g, '/');
-}
-// on Mac/Linux, test the execute bit
-//     R   W  X  R  W X R W X
-//   256 128 64 32 16 8 4 2 1
-function isUnixExecutable(stats) {
-    return ((stats.mode & 1) > 0 ||
-        ((stats.mode & 8) > 0 &&
-            process.getgid !== undefined &&
-            stats.gid === process.getgid()) ||
-        ((stats.mode & 64) > 0 &&
-            process.getuid !== undefined &&
-            stats.uid === process.getuid()));
-}
-// Get the path of cmd.exe in windows
-function getCmdPath() {
-    var _a;
-    return (_a = process.env['COMSPEC']) !== null && _a !== void 0 ? _a : `cmd.exe`;
-}
-//# sourceMappingURL=io-util.js.map
-;// CONCATENATED MODULE: ./node_modules/@actions/io/lib/io.js
-var io_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
-    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
-    return new (P || (P = Promise))(function (resolve, reject) {
-        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
-        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
-        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
-        step((generator = generator.apply(thisArg, _arguments || [])).next());
-    });
-};
-
-
-
-/**
- * Copies a file or folder.
- * Based off of shelljs - https://github.com/shelljs/shelljs/blob/9237f66c52e5daa40458f94f9565e18e8132f5a6/src/cp.js
- *
- * @param     source    source path
- * @param     dest      destination path
- * @param     options   optional. See CopyOptions.
- */
-function io_cp(source_1, dest_1) {
-    return io_awaiter(this, arguments, void 0, function* (source, dest, options = {}) {
-        const { force, recursive, copySourceDirectory } = readCopyOptions(options);
-        const destStat = (yield exists(dest)) ? yield stat(dest) : null;
-        // Dest is an existing file, but not forcing
-        if (destStat && destStat.isFile() && !force) {
-            return;
-        }
-        // If dest is an existing directory, should copy inside.
-        const newDest = destStat && destStat.isDirectory() && copySourceDirectory
-            ? external_path_namespaceObject.join(dest, external_path_namespaceObject.basename(source))
-            : dest;
-        if (!(yield exists(source))) {
-            throw new Error(`no such file or directory: ${source}`);
-        }
-        const sourceStat = yield stat(source);
-        if (sourceStat.isDirectory()) {
-            if (!recursive) {
-                throw new Error(`Failed to copy. ${source} is a directory, but tried to copy without recursive flag.`);
-            }
-            else {
-                yield cpDirRecursive(source, newDest, 0, force);
-            }
-        }
-        else {
-            if (external_path_namespaceObject.relative(source, newDest) === '') {
-                // a file cannot be copied to itself
-                throw new Error(`'${newDest}' and '${source}' are the same file`);
-            }
-            yield io_copyFile(source, newDest, force);
-        }
-    });
-}
-/**
- * Moves a path.
- *
- * @param     source    source path
- * @param     dest      destination path
- * @param     options   optional. See MoveOptions.
- */
-function mv(source_1, dest_1) {
-    return io_awaiter(this, arguments, void 0, function* (source, dest, options = {}) {
-        if (yield ioUtil.exists(dest)) {
-            let destExists = true;
-            if (yield ioUtil.isDirectory(dest)) {
-                // If dest is directory copy src into dest
-                dest = path.join(dest, path.basename(source));
-                destExists = yield ioUtil.exists(dest);
-            }
-            if (destExists) {
-                if (options.force == null || options.force) {
-                    yield rmRF(dest);
-                }
-                else {
-                    throw new Error('Destination already exists');
-                }
-            }
-        }
-        yield mkdirP(path.dirname(dest));
-        yield ioUtil.rename(source, dest);
-    });
-}
-/**
- * Remove a path recursively with force
- *
- * @param inputPath path to remove
- */
-function rmRF(inputPath) {
-    return io_awaiter(this, void 0, void 0, function* () {
-        if (IS_WINDOWS) {
-            // Check for invalid characters
-            // https://docs.microsoft.com/en-us/windows/win32/fileio/naming-a-file
-            if (/[*"<>|]/.test(inputPath)) {
-                throw new Error('File path must not contain `*`, `"`, `<`, `>` or `|` on Windows');
-            }
-        }
-        try {
-            // note if path does not exist, error is silent
-            yield rm(inputPath, {
-                force: true,
-                maxRetries: 3,
-                recursive: true,
-                retryDelay: 300
-            });
-        }
-        catch (err) {
-            throw new Error(`File was unable to be removed ${err}`);
-        }
-    });
-}
-/**
- * Make a directory.  Creates the full path with folders in between
- * Will throw if it fails
- *
- * @param   fsPath        path to create
- * @returns Promise<void>
- */
-function mkdirP(fsPath) {
-    return io_awaiter(this, void 0, void 0, function* () {
-        (0,external_assert_.ok)(fsPath, 'a path argument must be provided');
-        yield mkdir(fsPath, { recursive: true });
-    });
-}
-/**
- * Returns path of a tool had the tool actually been invoked.  Resolves via paths.
- * If you check and the tool does not exist, it will throw.
- *
- * @param     tool              name of the tool
- * @param     check             whether to check if tool exists
- * @returns   Promise<string>   path to tool
- */
-function which(tool, check) {
-    return io_awaiter(this, void 0, void 0, function* () {
-        if (!tool) {
-            throw new Error("parameter 'tool' is required");
-        }
-        // recursive when check=true
-        if (check) {
-            const result = yield which(tool, false);
-            if (!result) {
-                if (IS_WINDOWS) {
-                    throw new Error(`Unable to locate executable file: ${tool}. Please verify either the file path exists or the file can be found within a directory specified by the PATH environment variable. Also verify the file has a valid extension for an executable file.`);
-                }
-                else {
-                    throw new Error(`Unable to locate executable file: ${tool}. Please verify either the file path exists or the file can be found within a directory specified by the PATH environment variable. Also check the file mode to verify the file is executable.`);
-                }
-            }
-            return result;
-        }
-        const matches = yield findInPath(tool);
-        if (matches && matches.length > 0) {
-            return matches[0];
-        }
-        return '';
-    });
-}
-/**
- * Returns a list of all occurrences of the given tool on the system path.
- *
- * @returns   Promise<string[]>  the paths of the tool
- */
-function findInPath(tool) {
-    return io_awaiter(this, void 0, void 0, function* () {
-        if (!tool) {
-            throw new Error("parameter 'tool' is required");
-        }
-        // build the list of extensions to try
-        const extensions = [];
-        if (IS_WINDOWS && process.env['PATHEXT']) {
-            for (const extension of process.env['PATHEXT'].split(external_path_namespaceObject.delimiter)) {
-                if (extension) {
-                    extensions.push(extension);
-                }
-            }
-        }
-        // if it's rooted, return it if exists. otherwise return empty.
-        if (isRooted(tool)) {
-            const filePath = yield tryGetExecutablePath(tool, extensions);
-            if (filePath) {
-                return [filePath];
-            }
-            return [];
-        }
-        // if any path separators, return empty
-        if (tool.includes(external_path_namespaceObject.sep)) {
-            return [];
-        }
-        // build the list of directories
-        //
-        // Note, technically "where" checks the current directory on Windows. From a toolkit perspective,
-        // it feels like we should not do this. Checking the current directory seems like more of a use
-        // case of a shell, and the which() function exposed by the toolkit should strive for consistency
-        // across platforms.
-        const directories = [];
-        if (process.env.PATH) {
-            for (const p of process.env.PATH.split(external_path_namespaceObject.delimiter)) {
-                if (p) {
-                    directories.push(p);
-                }
-            }
-        }
-        // find all matches
-        const matches = [];
-        for (const directory of directories) {
-            const filePath = yield tryGetExecutablePath(external_path_namespaceObject.join(directory, tool), extensions);
-            if (filePath) {
-                matches.push(filePath);
-            }
-        }
-        return matches;
-    });
-}
-function readCopyOptions(options) {
-    const force = options.force == null ? true : options.force;
-    const recursive = Boolean(options.recursive);
-    const copySourceDirectory = options.copySourceDirectory == null
-        ? true
-        : Boolean(options.copySourceDirectory);
-    return { force, recursive, copySourceDirectory };
-}
-function cpDirRecursive(sourceDir, destDir, currentDepth, force) {
-    return io_awaiter(this, void 0, void 0, function* () {
-        // Ensure there is not a run away recursive copy
-        if (currentDepth >= 255)
-            return;
-        currentDepth++;
-        yield mkdirP(destDir);
-        const files = yield readdir(sourceDir);
-        for (const fileName of files) {
-            const srcFile = `${sourceDir}/${fileName}`;
-            const destFile = `${destDir}/${fileName}`;
-            const srcFileStat = yield lstat(srcFile);
-            if (srcFileStat.isDirectory()) {
-                // Recurse
-                yield cpDirRecursive(srcFile, destFile, currentDepth, force);
-            }
-            else {
-                yield io_copyFile(srcFile, destFile, force);
-            }
-        }
-        // Change the mode for the newly created directory
-        yield chmod(destDir, (yield stat(sourceDir)).mode);
-    });
-}
-// Buffered file copy
-function io_copyFile(srcFile, destFile, force) {
-    return io_awaiter(this, void 0, void 0, function* () {
-        if ((yield lstat(srcFile)).isSymbolicLink()) {
-            // unlink/re-link it
-            try {
-                yield lstat(destFile);
-                yield unlink(destFile);
-            }
-            catch (e) {
-                // Try to override file permission
-                if (e.code === 'EPERM') {
-                    yield chmod(destFile, '0666');
-                    yield unlink(destFile);
-                }
-                // other errors = it doesn't exist, no work to do
-            }
-            // Copy over symlink
-            const symlinkFull = yield readlink(srcFile);
-            yield symlink(symlinkFull, destFile, IS_WINDOWS ? 'junction' : null);
-        }
-        else if (!(yield exists(destFile)) || force) {
-            yield copyFile(srcFile, destFile);
-        }
-    });
-}
-//# sourceMappingURL=io.js.map
-;// CONCATENATED MODULE: external "timers"
-const external_timers_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("timers");
-;// CONCATENATED MODULE: ./node_modules/@actions/exec/lib/toolrunner.js
-var toolrunner_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
-    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
-    return new (P || (P = Promise))(function (resolve, reject) {
-        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
-        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
-        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
-        step((generator = generator.apply(thisArg, _arguments || [])).next());
-    });
-};
-
-
-
-
-
-
-
-/* eslint-disable @typescript-eslint/unbound-method */
-const toolrunner_IS_WINDOWS = process.platform === 'win32';
-/*
- * Class for running command line tools. Handles quoting and arg parsing in a platform agnostic way.
- */
-class ToolRunner extends external_events_.EventEmitter {
-    constructor(toolPath, args, options) {
-        super();
-        if (!toolPath) {
-            throw new Error("Parameter 'toolPath' cannot be null or empty.");
-        }
-        this.toolPath = toolPath;
-        this.args = args || [];
-        this.options = options || {};
-    }
-    _debug(message) {
-        if (this.options.listeners && this.options.listeners.debug) {
-            this.options.listeners.debug(message);
-        }
-    }
-    _getCommandString(options, noPrefix) {
-        const toolPath = this._getSpawnFileName();
-        const args = this._getSpawnArgs(options);
-        let cmd = noPrefix ? '' : '[command]'; // omit prefix when piped to a second tool
-        if (toolrunner_IS_WINDOWS) {
-            // Windows + cmd file
-            if (this._isCmdFile()) {
-                cmd += toolPath;
-                for (const a of args) {
-                    cmd += ` ${a}`;
-                }
-            }
-            // Windows + verbatim
-            else if (options.windowsVerbatimArguments) {
-                cmd += `"${toolPath}"`;
-                for (const a of args) {
-                    cmd += ` ${a}`;
-                }
-            }
-            // Windows (regular)
-            else {
-                cmd += this._windowsQuoteCmdArg(toolPath);
-                for (const a of args) {
-                    cmd += ` ${this._windowsQuoteCmdArg(a)}`;
-                }
-            }
-        }
-        else {
-            // OSX/Linux - this can likely be improved with some form of quoting.
-            // creating processes on Unix is fundamentally different than Windows.
-            // on Unix, execvp() takes an arg array.
-            cmd += toolPath;
-            for (const a of args) {
-                cmd += ` ${a}`;
-            }
-        }
-        return cmd;
-    }
-    _processLineBuffer(data, strBuffer, onLine) {
-        try {
-            let s = strBuffer + data.toString();
-            let n = s.indexOf(external_os_namespaceObject.EOL);
-            while (n > -1) {
-                const line = s.substring(0, n);
-                onLine(line);
-                // the rest of the string ...
-                s = s.substring(n + external_os_namespaceObject.EOL.length);
-                n = s.indexOf(external_os_namespaceObject.EOL);
-            }
-            return s;
-        }
-        catch (err) {
-            // streaming lines to console is best effort.  Don't fail a build.
-            this._debug(`error processing line. Failed with error ${err}`);
-            return '';
-        }
-    }
-    _getSpawnFileName() {
-        if (toolrunner_IS_WINDOWS) {
-            if (this._isCmdFile()) {
-                return process.env['COMSPEC'] || 'cmd.exe';
-            }
-        }
-        return this.toolPath;
-    }
-    _getSpawnArgs(options) {
-        if (toolrunner_IS_WINDOWS) {
-            if (this._isCmdFile()) {
-                let argline = `/D /S /C "${this._windowsQuoteCmdArg(this.toolPath)}`;
-                for (const a of this.args) {
-                    argline += ' ';
-                    argline += options.windowsVerbatimArguments
-                        ? a
-                        : this._windowsQuoteCmdArg(a);
-                }
-                argline += '"';
-                return [argline];
-            }
-        }
-        return this.args;
-    }
-    _endsWith(str, end) {
-        return str.endsWith(end);
-    }
-    _isCmdFile() {
-        const upperToolPath = this.toolPath.toUpperCase();
-        return (this._endsWith(upperToolPath, '.CMD') ||
-            this._endsWith(upperToolPath, '.BAT'));
-    }
-    _windowsQuoteCmdArg(arg) {
-        // for .exe, apply the normal quoting rules that libuv applies
-        if (!this._isCmdFile()) {
-            return this._uvQuoteCmdArg(arg);
-        }
-        // otherwise apply quoting rules specific to the cmd.exe command line parser.
-        // the libuv rules are generic and are not designed specifically for cmd.exe
-        // command line parser.
-        //
-        // for a detailed description of the cmd.exe command line parser, refer to
-        // http://stackoverflow.com/questions/4094699/how-does-the-windows-command-interpreter-cmd-exe-parse-scripts/7970912#7970912
-        // need quotes for empty arg
-        if (!arg) {
-            return '""';
-        }
-        // determine whether the arg needs to be quoted
-        const cmdSpecialChars = [
-            ' ',
-            '\t',
-            '&',
-            '(',
-            ')',
-            '[',
-            ']',
-            '{',
-            '}',
-            '^',
-            '=',
-            ';',
-            '!',
-            "'",
-            '+',
-            ',',
-            '`',
-            '~',
-            '|',
-            '<',
-            '>',
-            '"'
-        ];
-        let needsQuotes = false;
-        for (const char of arg) {
-            if (cmdSpecialChars.some(x => x === char)) {
-                needsQuotes = true;
-                break;
-            }
-        }
-        // short-circuit if quotes not needed
-        if (!needsQuotes) {
-            return arg;
-        }
-        // the following quoting rules are very similar to the rules that by libuv applies.
-        //
-        // 1) wrap the string in quotes
-        //
-        // 2) double-up quotes - i.e. " => ""
-        //
-        //    this is different from the libuv quoting rules. libuv replaces " with \", which unfortunately
-        //    doesn't work well with a cmd.exe command line.
-        //
-        //    note, replacing " with "" also works well if the arg is passed to a downstream .NET console app.
-        //    for example, the command line:
-        //          foo.exe "myarg:""my val"""
-        //    is parsed by a .NET console app into an arg array:
-        //          [ "myarg:\"my val\"" ]
-        //    which is the same end result when applying libuv quoting rules. although the actual
-        //    command line from libuv quoting rules would look like:
-        //          foo.exe "myarg:\"my val\""
-        //
-        // 3) double-up slashes that precede a quote,
-        //    e.g.  hello \world    => "hello \world"
-        //          hello\"world    => "hello\\""world"
-        //          hello\\"world   => "hello\\\\""world"
-        //          hello world\    => "hello world\\"
-        //
-        //    technically this is not required for a cmd.exe command line, or the batch argument parser.
-        //    the reasons for including this as a .cmd quoting rule are:
-        //
-        //    a) this is optimized for the scenario where the argument is passed from the .cmd file to an
-        //       external program. many programs (e.g. .NET console apps) rely on the slash-doubling rule.
-        //
-        //    b) it's what we've been doing previously (by deferring to node default behavior) and we
-        //       haven't heard any complaints about that aspect.
-        //
-        // note, a weakness of the quoting rules chosen here, is that % is not escaped. in fact, % cannot be
-        // escaped when used on the command line directly - even though within a .cmd file % can be escaped
-        // by using %%.
-        //
-        // the saving grace is, on the command line, %var% is left as-is if var is not defined. this contrasts
-        // the line parsing rules within a .cmd file, where if var is not defined it is replaced with nothing.
-        //
-        // one option that was explored was replacing % with ^% - i.e. %var% => ^%var^%. this hack would
-        // often work, since it is unlikely that var^ would exist, and the ^ character is removed when the
-        // variable is used. the problem, however, is that ^ is not removed when %* is used to pass the args
-        // to an external program.
-        //
-        // an unexplored potential solution for the % escaping problem, is to create a wrapper .cmd file.
-        // % can be escaped within a .cmd file.
-        let reverse = '"';
-        let quoteHit = true;
-        for (let i = arg.length; i > 0; i--) {
-            // walk the string in reverse
-            reverse += arg[i - 1];
-            if (quoteHit && arg[i - 1] === '\\') {
-                reverse += '\\'; // double the slash
-            }
-            else if (arg[i - 1] === '"') {
-                quoteHit = true;
-                reverse += '"'; // double the quote
-            }
-            else {
-                quoteHit = false;
-            }
-        }
-        reverse += '"';
-        return reverse.split('').reverse().join('');
-    }
-    _uvQuoteCmdArg(arg) {
-        // Tool runner wraps child_process.spawn() and needs to apply the same quoting as
-        // Node in certain cases where the undocumented spawn option windowsVerbatimArguments
-        // is used.
-        //
-        // Since this function is a port of quote_cmd_arg from Node 4.x (technically, lib UV,
-        // see https://github.com/nodejs/node/blob/v4.x/deps/uv/src/win/process.c for details),
-        // pasting copyright notice from Node within this function:
-        //
-        //      Copyright Joyent, Inc. and other Node contributors. All rights reserved.
-        //
-        //      Permission is hereby granted, free of charge, to any person obtaining a copy
-        //      of this software and associated documentation files (the "Software"), to
-        //      deal in the Software without restriction, including without limitation the
-        //      rights to use, copy, modify, merge, publish, distribute, sublicense, and/or
-        //      sell copies of the Software, and to permit persons to whom the Software is
-        //      furnished to do so, subject to the following conditions:
-        //
-        //      The above copyright notice and this permission notice shall be included in
-        //      all copies or substantial portions of the Software.
-        //
-        //      THE SOFTWARE IS PROVIDED "AS IS", WITHOUT WARRANTY OF ANY KIND, EXPRESS OR
-        //      IMPLIED, INCLUDING BUT NOT LIMITED TO THE WARRANTIES OF MERCHANTABILITY,
-        //      FITNESS FOR A PARTICULAR PURPOSE AND NONINFRINGEMENT. IN NO EVENT SHALL THE
-        //      AUTHORS OR COPYRIGHT HOLDERS BE LIABLE FOR ANY CLAIM, DAMAGES OR OTHER
-        //      LIABILITY, WHETHER IN AN ACTION OF CONTRACT, TORT OR OTHERWISE, ARISING
-        //      FROM, OUT OF OR IN CONNECTION WITH THE SOFTWARE OR THE USE OR OTHER DEALINGS
-        //      IN THE SOFTWARE.
-        if (!arg) {
-            // Need double quotation for empty argument
-            return '""';
-        }
-        if (!arg.includes(' ') && !arg.includes('\t') && !arg.includes('"')) {
-            // No quotation needed
-            return arg;
-        }
-        if (!arg.includes('"') && !arg.includes('\\')) {
-            // No embedded double quotes or backslashes, so I can just wrap
-            // quote marks around the whole thing.
-            return `"${arg}"`;
-        }
-        // Expected input/output:
-        //   input : hello"world
-        //   output: "hello\"world"
-        //   input : hello""world
-        //   output: "hello\"\"world"
-        //   input : hello\world
-        //   output: hello\world
-        //   input : hello\\world
-        //   output: hello\\world
-        //   input : hello\"world
-        //   output: "hello\\\"world"
-        //   input : hello\\"world
-        //   output: "hello\\\\\"world"
-        //   input : hello world\
-        //   output: "hello world\\" - note the comment in libuv actually reads "hello world\"
-        //                             but it appears the comment is wrong, it should be "hello world\\"
-        let reverse = '"';
-        let quoteHit = true;
-        for (let i = arg.length; i > 0; i--) {
-            // walk the string in reverse
-            reverse += arg[i - 1];
-            if (quoteHit && arg[i - 1] === '\\') {
-                reverse += '\\';
-            }
-            else if (arg[i - 1] === '"') {
-                quoteHit = true;
-                reverse += '\\';
-            }
-            else {
-                quoteHit = false;
-            }
-        }
-        reverse += '"';
-        return reverse.split('').reverse().join('');
-    }
-    _cloneExecOptions(options) {
-        options = options || {};
-        const result = {
-            cwd: options.cwd || process.cwd(),
-            env: options.env || process.env,
-            silent: options.silent || false,
-            windowsVerbatimArguments: options.windowsVerbatimArguments || false,
-            failOnStdErr: options.failOnStdErr || false,
-            ignoreReturnCode: options.ignoreReturnCode || false,
-            delay: options.delay || 10000
-        };
-        result.outStream = options.outStream || process.stdout;
-        result.errStream = options.errStream || process.stderr;
-        return result;
-    }
-    _getSpawnOptions(options, toolPath) {
-        options = options || {};
-        const result = {};
-        result.cwd = options.cwd;
-        result.env = options.env;
-        result['windowsVerbatimArguments'] =
-            options.windowsVerbatimArguments || this._isCmdFile();
-        if (options.windowsVerbatimArguments) {
-            result.argv0 = `"${toolPath}"`;
-        }
-        return result;
-    }
-    /**
-     * Exec a tool.
-     * Output will be streamed to the live console.
-     * Returns promise with return code
-     *
-     * @param     tool     path to tool to exec
-     * @param     options  optional exec options.  See ExecOptions
-     * @returns   number
-     */
-    exec() {
-        return toolrunner_awaiter(this, void 0, void 0, function* () {
-            // root the tool path if it is unrooted and contains relative pathing
-            if (!isRooted(this.toolPath) &&
-                (this.toolPath.includes('/') ||
-                    (toolrunner_IS_WINDOWS && this.toolPath.includes('\\')))) {
-                // prefer options.cwd if it is specified, however options.cwd may also need to be rooted
-                this.toolPath = external_path_namespaceObject.resolve(process.cwd(), this.options.cwd || process.cwd(), this.toolPath);
-            }
-            // if the tool is only a file name, then resolve it from the PATH
-            // otherwise verify it exists (add extension on Windows if necessary)
-            this.toolPath = yield which(this.toolPath, true);
-            return new Promise((resolve, reject) => toolrunner_awaiter(this, void 0, void 0, function* () {
-                this._debug(`exec tool: ${this.toolPath}`);
-                this._debug('arguments:');
-                for (const arg of this.args) {
-                    this._debug(`   ${arg}`);
-                }
-                const optionsNonNull = this._cloneExecOptions(this.options);
-                if (!optionsNonNull.silent && optionsNonNull.outStream) {
-                    optionsNonNull.outStream.write(this._getCommandString(optionsNonNull) + external_os_namespaceObject.EOL);
-                }
-                const state = new ExecState(optionsNonNull, this.toolPath);
-                state.on('debug', (message) => {
-                    this._debug(message);
-                });
-                if (this.options.cwd && !(yield exists(this.options.cwd))) {
-                    return reject(new Error(`The cwd: ${this.options.cwd} does not exist!`));
-                }
-                const fileName = this._getSpawnFileName();
-                const cp = external_child_process_namespaceObject.spawn(fileName, this._getSpawnArgs(optionsNonNull), this._getSpawnOptions(this.options, fileName));
-                let stdbuffer = '';
-                if (cp.stdout) {
-                    cp.stdout.on('data', (data) => {
-                        if (this.options.listeners && this.options.listeners.stdout) {
-                            this.options.listeners.stdout(data);
-                        }
-                        if (!optionsNonNull.silent && optionsNonNull.outStream) {
-                            optionsNonNull.outStream.write(data);
-                        }
-                        stdbuffer = this._processLineBuffer(data, stdbuffer, (line) => {
-                            if (this.options.listeners && this.options.listeners.stdline) {
-                                this.options.listeners.stdline(line);
-                            }
-                        });
-                    });
-                }
-                let errbuffer = '';
-                if (cp.stderr) {
-                    cp.stderr.on('data', (data) => {
-                        state.processStderr = true;
-                        if (this.options.listeners && this.options.listeners.stderr) {
-                            this.options.listeners.stderr(data);
-                        }
-                        if (!optionsNonNull.silent &&
-                            optionsNonNull.errStream &&
-                            optionsNonNull.outStream) {
-                            const s = optionsNonNull.failOnStdErr
-                                ? optionsNonNull.errStream
-                                : optionsNonNull.outStream;
-                            s.write(data);
-                        }
-                        errbuffer = this._processLineBuffer(data, errbuffer, (line) => {
-                            if (this.options.listeners && this.options.listeners.errline) {
-                                this.options.listeners.errline(line);
-                            }
-                        });
-                    });
-                }
-                cp.on('error', (err) => {
-                    state.processError = err.message;
-                    state.processExited = true;
-                    state.processClosed = true;
-                    state.CheckComplete();
-                });
-                cp.on('exit', (code) => {
-                    state.processExitCode = code;
-                    state.processExited = true;
-                    this._debug(`Exit code ${code} received from tool '${this.toolPath}'`);
-                    state.CheckComplete();
-                });
-                cp.on('close', (code) => {
-                    state.processExitCode = code;
-                    state.processExited = true;
-                    state.processClosed = true;
-                    this._debug(`STDIO streams have closed for tool '${this.toolPath}'`);
-                    state.CheckComplete();
-                });
-                state.on('done', (error, exitCode) => {
-                    if (stdbuffer.length > 0) {
-                        this.emit('stdline', stdbuffer);
-                    }
-                    if (errbuffer.length > 0) {
-                        this.emit('errline', errbuffer);
-                    }
-                    cp.removeAllListeners();
-                    if (error) {
-                        reject(error);
-                    }
-                    else {
-                        resolve(exitCode);
-                    }
-                });
-                if (this.options.input) {
-                    if (!cp.stdin) {
-                        throw new Error('child process missing stdin');
-                    }
-                    cp.stdin.end(this.options.input);
-                }
-            }));
-        });
-    }
-}
-/**
- * Convert an arg string to an array of args. Handles escaping
- *
- * @param    argString   string of arguments
- * @returns  string[]    array of arguments
- */
-function argStringToArray(argString) {
-    const args = [];
-    let inQuotes = false;
-    let escaped = false;
-    let arg = '';
-    function append(c) {
-        // we only escape double quotes.
-        if (escaped && c !== '"') {
-            arg += '\\';
-        }
-        arg += c;
-        escaped = false;
-    }
-    for (let i = 0; i < argString.length; i++) {
-        const c = argString.charAt(i);
-        if (c === '"') {
-            if (!escaped) {
-                inQuotes = !inQuotes;
-            }
-            else {
-                append(c);
-            }
-            continue;
-        }
-        if (c === '\\' && escaped) {
-            append(c);
-            continue;
-        }
-        if (c === '\\' && inQuotes) {
-            escaped = true;
-            continue;
-        }
-        if (c === ' ' && !inQuotes) {
-            if (arg.length > 0) {
-                args.push(arg);
-                arg = '';
-            }
-            continue;
-        }
-        append(c);
-    }
-    if (arg.length > 0) {
-        args.push(arg.trim());
-    }
-    return args;
-}
-class ExecState extends external_events_.EventEmitter {
-    constructor(options, toolPath) {
-        super();
-        this.processClosed = false; // tracks whether the process has exited and stdio is closed
-        this.processError = '';
-        this.processExitCode = 0;
-        this.processExited = false; // tracks whether the process has exited
-        this.processStderr = false; // tracks whether stderr was written to
-        this.delay = 10000; // 10 seconds
-        this.done = false;
-        this.timeout = null;
-        if (!toolPath) {
-            throw new Error('toolPath must not be empty');
-        }
-        this.options = options;
-        this.toolPath = toolPath;
-        if (options.delay) {
-            this.delay = options.delay;
-        }
-    }
-    CheckComplete() {
-        if (this.done) {
-            return;
-        }
-        if (this.processClosed) {
-            this._setResult();
-        }
-        else if (this.processExited) {
-            this.timeout = (0,external_timers_namespaceObject.setTimeout)(ExecState.HandleTimeout, this.delay, this);
-        }
-    }
-    _debug(message) {
-        this.emit('debug', message);
-    }
-    _setResult() {
-        // determine whether there is an error
-        let error;
-        if (this.processExited) {
-            if (this.processError) {
-                error = new Error(`There was an error when attempting to execute the process '${this.toolPath}'. This may indicate the process failed to start. Error: ${this.processError}`);
-            }
-            else if (this.processExitCode !== 0 && !this.options.ignoreReturnCode) {
-                error = new Error(`The process '${this.toolPath}' failed with exit code ${this.processExitCode}`);
-            }
-            else if (this.processStderr && this.options.failOnStdErr) {
-                error = new Error(`The process '${this.toolPath}' failed because one or more lines were written to the STDERR stream`);
-            }
-        }
-        // clear the timeout
-        if (this.timeout) {
-            clearTimeout(this.timeout);
-            this.timeout = null;
-        }
-        this.done = true;
-        this.emit('done', error, this.processExitCode);
-    }
-    static HandleTimeout(state) {
-        if (state.done) {
-            return;
-        }
-        if (!state.processClosed && state.processExited) {
-            const message = `The STDIO streams did not close within ${state.delay / 1000} seconds of the exit event from process '${state.toolPath}'. This may indicate a child process inherited the STDIO streams and has not yet exited.`;
-            state._debug(message);
-        }
-        state._setResult();
-    }
-}
-//# sourceMappingURL=toolrunner.js.map
-;// CONCATENATED MODULE: ./node_modules/@actions/exec/lib/exec.js
-var exec_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
-    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
-    return new (P || (P = Promise))(function (resolve, reject) {
-        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
-        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
-        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
-        step((generator = generator.apply(thisArg, _arguments || [])).next());
-    });
-};
-
-
-/**
- * Exec a command.
- * Output will be streamed to the live console.
- * Returns promise with return code
- *
- * @param     commandLine        command to execute (can include additional args). Must be correctly escaped.
- * @param     args               optional arguments for tool. Escaping is handled by the lib.
- * @param     options            optional exec options.  See ExecOptions
- * @returns   Promise<number>    exit code
- */
-function exec_exec(commandLine, args, options) {
-    return exec_awaiter(this, void 0, void 0, function* () {
-        const commandArgs = tr.argStringToArray(commandLine);
-        if (commandArgs.length === 0) {
-            throw new Error(`Parameter 'commandLine' cannot be null or empty.`);
-        }
-        // Path to tool to execute should be first arg
-        const toolPath = commandArgs[0];
-        args = commandArgs.slice(1).concat(args || []);
-        const runner = new tr.ToolRunner(toolPath, args, options);
-        return runner.exec();
-    });
-}
-/**
- * Exec a command and get the output.
- * Output will be streamed to the live console.
- * Returns promise with the exit code and collected stdout and stderr
- *
- * @param     commandLine           command to execute (can include additional args). Must be correctly escaped.
- * @param     args                  optional arguments for tool. Escaping is handled by the lib.
- * @param     options               optional exec options.  See ExecOptions
- * @returns   Promise<ExecOutput>   exit code, stdout, and stderr
- */
-function getExecOutput(commandLine, args, options) {
-    return exec_awaiter(this, void 0, void 0, function* () {
-        var _a, _b;
-        let stdout = '';
-        let stderr = '';
-        //Using string decoder covers the case where a mult-byte character is split
-        const stdoutDecoder = new StringDecoder('utf8');
-        const stderrDecoder = new StringDecoder('utf8');
-        const originalStdoutListener = (_a = options === null || options === void 0 ? void 0 : options.listeners) === null || _a === void 0 ? void 0 : _a.stdout;
-        const originalStdErrListener = (_b = options === null || options === void 0 ? void 0 : options.listeners) === null || _b === void 0 ? void 0 : _b.stderr;
-        const stdErrListener = (data) => {
-            stderr += stderrDecoder.write(data);
-            if (originalStdErrListener) {
-                originalStdErrListener(data);
-            }
-        };
-        const stdOutListener = (data) => {
-            stdout += stdoutDecoder.write(data);
-            if (originalStdoutListener) {
-                originalStdoutListener(data);
-            }
-        };
-        const listeners = Object.assign(Object.assign({}, options === null || options === void 0 ? void 0 : options.listeners), { stdout: stdOutListener, stderr: stdErrListener });
-        const exitCode = yield exec_exec(commandLine, args, Object.assign(Object.assign({}, options), { listeners }));
-        //flush any remaining characters
-        stdout += stdoutDecoder.end();
-        stderr += stderrDecoder.end();
-        return {
-            exitCode,
-            stdout,
-            stderr
-        };
-    });
-}
-//# sourceMappingURL=exec.js.map
-;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/platform.js
-var platform_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
-    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
-    return new (P || (P = Promise))(function (resolve, reject) {
-        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
-        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
-        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
-        step((generator = generator.apply(thisArg, _arguments || [])).next());
-    });
-};
-
-
-const getWindowsInfo = () => platform_awaiter(void 0, void 0, void 0, function* () {
-    const { stdout: version } = yield exec.getExecOutput('powershell -command "(Get-CimInstance -ClassName Win32_OperatingSystem).Version"', undefined, {
-        silent: true
-    });
-    const { stdout: name } = yield exec.getExecOutput('powershell -command "(Get-CimInstance -ClassName Win32_OperatingSystem).Caption"', undefined, {
-        silent: true
-    });
-    return {
-        name: name.trim(),
-        version: version.trim()
-    };
-});
-const getMacOsInfo = () => platform_awaiter(void 0, void 0, void 0, function* () {
-    var _a, _b, _c, _d;
-    const { stdout } = yield exec.getExecOutput('sw_vers', undefined, {
-        silent: true
-    });
-    const version = (_b = (_a = stdout.match(/ProductVersion:\s*(.+)/)) === null || _a === void 0 ? void 0 : _a[1]) !== null && _b !== void 0 ? _b : '';
-    const name = (_d = (_c = stdout.match(/ProductName:\s*(.+)/)) === null || _c === void 0 ? void 0 : _c[1]) !== null && _d !== void 0 ? _d : '';
-    return {
-        name,
-        version
-    };
-});
-const getLinuxInfo = () => platform_awaiter(void 0, void 0, void 0, function* () {
-    const { stdout } = yield exec.getExecOutput('lsb_release', ['-i', '-r', '-s'], {
-        silent: true
-    });
-    const [name, version] = stdout.trim().split('\n');
-    return {
-        name,
-        version
-    };
-});
-const platform = external_os_namespaceObject.platform();
-const arch = external_os_namespaceObject.arch();
-const isWindows = platform === 'win32';
-const isMacOS = platform === 'darwin';
-const isLinux = platform === 'linux';
-function getDetails() {
-    return platform_awaiter(this, void 0, void 0, function* () {
-        return Object.assign(Object.assign({}, (yield (isWindows
-            ? getWindowsInfo()
-            : isMacOS
-                ? getMacOsInfo()
-                : getLinuxInfo()))), { platform,
-            arch,
-            isWindows,
-            isMacOS,
-            isLinux });
-    });
-}
-//# sourceMappingURL=platform.js.map
-;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/core.js
-var core_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
-    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
-    return new (P || (P = Promise))(function (resolve, reject) {
-        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
-        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
-        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
-        step((generator = generator.apply(thisArg, _arguments || [])).next());
-    });
-};
-
-
-
-
-
-
-/**
- * The code to exit an action
- */
-var ExitCode;
-(function (ExitCode) {
-    /**
-     * A code indicating that the action was successful
-     */
-    ExitCode[ExitCode["Success"] = 0] = "Success";
-    /**
-     * A code indicating that the action was a failure
-     */
-    ExitCode[ExitCode["Failure"] = 1] = "Failure";
-})(ExitCode || (ExitCode = {}));
-//-----------------------------------------------------------------------
-// Variables
-//-----------------------------------------------------------------------
-/**
- * Sets env variable for this action and future actions in the job
- * @param name the name of the variable to set
- * @param val the value of the variable. Non-string values will be converted to a string via JSON.stringify
- */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-function exportVariable(name, val) {
-    const convertedVal = toCommandValue(val);
-    process.env[name] = convertedVal;
-    const filePath = process.env['GITHUB_ENV'] || '';
-    if (filePath) {
-        return issueFileCommand('ENV', prepareKeyValueMessage(name, val));
-    }
-    issueCommand('set-env', { name }, convertedVal);
-}
-/**
- * Registers a secret which will get masked from logs
- *
- * @param secret - Value of the secret to be masked
- * @remarks
- * This function instructs the Actions runner to mask the specified value in any
- * logs produced during the workflow run. Once registered, the secret value will
- * be replaced with asterisks (***) whenever it appears in console output, logs,
- * or error messages.
- *
- * This is useful for protecting sensitive information such as:
- * - API keys
- * - Access tokens
- * - Authentication credentials
- * - URL parameters containing signatures (SAS tokens)
- *
- * Note that masking only affects future logs; any previous appearances of the
- * secret in logs before calling this function will remain unmasked.
- *
- * @example
- * ```typescript
- * // Register an API token as a secret
- * const apiToken = "abc123xyz456";
- * setSecret(apiToken);
- *
- * // Now any logs containing this value will show *** instead
- * console.log(`Using token: ${apiToken}`); // Outputs: "Using token: ***"
- * ```
- */
-function core_setSecret(secret) {
-    issueCommand('add-mask', {}, secret);
-}
-/**
- * Prepends inputPath to the PATH (for this action and future actions)
- * @param inputPath
- */
-function addPath(inputPath) {
-    const filePath = process.env['GITHUB_PATH'] || '';
-    if (filePath) {
-        issueFileCommand('PATH', inputPath);
-    }
-    else {
-        issueCommand('add-path', {}, inputPath);
-    }
-    process.env['PATH'] = `${inputPath}${path.delimiter}${process.env['PATH']}`;
-}
-/**
- * Gets the value of an input.
- * Unless trimWhitespace is set to false in InputOptions, the value is also trimmed.
- * Returns an empty string if the value is not defined.
- *
- * @param     name     name of the input to get
- * @param     options  optional. See InputOptions.
- * @returns   string
- */
-function getInput(name, options) {
-    const val = process.env[`INPUT_${name.replace(/ /g, '_').toUpperCase()}`] || '';
-    if (options && options.required && !val) {
-        throw new Error(`Input required and not supplied: ${name}`);
-    }
-    if (options && options.trimWhitespace === false) {
-        return val;
-    }
-    return val.trim();
-}
-/**
- * Gets the values of an multiline input.  Each value is also trimmed.
- *
- * @param     name     name of the input to get
- * @param     options  optional. See InputOptions.
- * @returns   string[]
- *
- */
-function getMultilineInput(name, options) {
-    const inputs = getInput(name, options)
-        .split('\n')
-        .filter(x => x !== '');
-    if (options && options.trimWhitespace === false) {
-        return inputs;
-    }
-    return inputs.map(input => input.trim());
-}
-/**
- * Gets the input value of the boolean type in the YAML 1.2 "core schema" specification.
- * Support boolean input list: `true | True | TRUE | false | False | FALSE` .
- * The return value is also in boolean type.
- * ref: https://yaml.org/spec/1.2/spec.html#id2804923
- *
- * @param     name     name of the input to get
- * @param     options  optional. See InputOptions.
- * @returns   boolean
- */
-function getBooleanInput(name, options) {
-    const trueValue = ['true', 'True', 'TRUE'];
-    const falseValue = ['false', 'False', 'FALSE'];
-    const val = getInput(name, options);
-    if (trueValue.includes(val))
-        return true;
-    if (falseValue.includes(val))
-        return false;
-    throw new TypeError(`Input does not meet YAML 1.2 "Core Schema" specification: ${name}\n` +
-        `Support boolean input list: \`true | True | TRUE | false | False | FALSE\``);
-}
-/**
- * Sets the value of an output.
- *
- * @param     name     name of the output to set
- * @param     value    value to store. Non-string values will be converted to a string via JSON.stringify
- */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-function setOutput(name, value) {
-    const filePath = process.env['GITHUB_OUTPUT'] || '';
-    if (filePath) {
-        return issueFileCommand('OUTPUT', prepareKeyValueMessage(name, value));
-    }
-    process.stdout.write(os.EOL);
-    issueCommand('set-output', { name }, toCommandValue(value));
-}
-/**
- * Enables or disables the echoing of commands into stdout for the rest of the step.
- * Echoing is disabled by default if ACTIONS_STEP_DEBUG is not set.
- *
- */
-function setCommandEcho(enabled) {
-    issue('echo', enabled ? 'on' : 'off');
-}
-//-----------------------------------------------------------------------
-// Results
-//-----------------------------------------------------------------------
-/**
- * Sets the action status to failed.
- * When the action exits it will be with an exit code of 1
- * @param message add error issue message
- */
-function setFailed(message) {
-    process.exitCode = ExitCode.Failure;
-    error(message);
-}
-//-----------------------------------------------------------------------
-// Logging Commands
-//-----------------------------------------------------------------------
-/**
- * Gets whether Actions Step Debug is on or not
- */
-function isDebug() {
-    return process.env['RUNNER_DEBUG'] === '1';
-}
-/**
- * Writes debug message to user log
- * @param message debug message
- */
-function core_debug(message) {
-    command_issueCommand('debug', {}, message);
-}
-/**
- * Adds an error issue
- * @param message error issue message. Errors will be converted to string via toString()
- * @param properties optional properties to add to the annotation.
- */
-function error(message, properties = {}) {
-    issueCommand('error', toCommandProperties(properties), message instanceof Error ? message.toString() : message);
-}
-/**
- * Adds a warning issue
- * @param message warning issue message. Errors will be converted to string via toString()
- * @param properties optional properties to add to the annotation.
- */
-function warning(message, properties = {}) {
-    issueCommand('warning', toCommandProperties(properties), message instanceof Error ? message.toString() : message);
-}
-/**
- * Adds a notice issue
- * @param message notice issue message. Errors will be converted to string via toString()
- * @param properties optional properties to add to the annotation.
- */
-function notice(message, properties = {}) {
-    issueCommand('notice', toCommandProperties(properties), message instanceof Error ? message.toString() : message);
-}
-/**
- * Writes info to log with console.log.
- * @param message info message
- */
-function info(message) {
-    process.stdout.write(message + os.EOL);
-}
-/**
- * Begin an output group.
- *
- * Output until the next `groupEnd` will be foldable in this group
- *
- * @param name The name of the output group
- */
-function startGroup(name) {
-    issue('group', name);
-}
-/**
- * End an output group.
- */
-function endGroup() {
-    issue('endgroup');
-}
-/**
- * Wrap an asynchronous function call in a group.
- *
- * Returns the same type as the function itself.
- *
- * @param name The name of the group
- * @param fn The function to wrap in the group
- */
-function group(name, fn) {
-    return core_awaiter(this, void 0, void 0, function* () {
-        startGroup(name);
-        let result;
-        try {
-            result = yield fn();
-        }
-        finally {
-            endGroup();
-        }
-        return result;
-    });
-}
-//-----------------------------------------------------------------------
-// Wrapper action state
-//-----------------------------------------------------------------------
-/**
- * Saves state for current action, the state can only be retrieved by this action's post job execution.
- *
- * @param     name     name of the state to store
- * @param     value    value to store. Non-string values will be converted to a string via JSON.stringify
- */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-function saveState(name, value) {
-    const filePath = process.env['GITHUB_STATE'] || '';
-    if (filePath) {
-        return issueFileCommand('STATE', prepareKeyValueMessage(name, value));
-    }
-    issueCommand('save-state', { name }, toCommandValue(value));
-}
-/**
- * Gets the value of an state set by this action's main execution.
- *
- * @param     name     name of the state to get
- * @returns   string
- */
-function getState(name) {
-    return process.env[`STATE_${name}`] || '';
-}
-function getIDToken(aud) {
-    return core_awaiter(this, void 0, void 0, function* () {
-        return yield OidcClient.getIDToken(aud);
-    });
-}
-/**
- * Summary exports
- */
-
-/**
- * @deprecated use core.summary
- */
-
-/**
- * Path exports
- */
-
-/**
- * Platform utilities exports
- */
-
-//# sourceMappingURL=core.js.map
-// EXTERNAL MODULE: ./node_modules/semver/index.js
-var node_modules_semver = __nccwpck_require__(2088);
-;// CONCATENATED MODULE: ./node_modules/@actions/tool-cache/lib/manifest.js
-var manifest_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
-    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
-    return new (P || (P = Promise))(function (resolve, reject) {
-        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
-        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
-        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
-        step((generator = generator.apply(thisArg, _arguments || [])).next());
-    });
-};
-
-
-
-
-
-// Internal object for testability (allows mocking in ESM)
-const _internal = {
-    readLinuxVersionFile() {
-        const lsbReleaseFile = '/etc/lsb-release';
-        const osReleaseFile = '/etc/os-release';
-        let contents = '';
-        if (external_fs_namespaceObject.existsSync(lsbReleaseFile)) {
-            contents = external_fs_namespaceObject.readFileSync(lsbReleaseFile).toString();
-        }
-        else if (external_fs_namespaceObject.existsSync(osReleaseFile)) {
-            contents = external_fs_namespaceObject.readFileSync(osReleaseFile).toString();
-        }
-        return contents;
-    }
-};
-function _findMatch(versionSpec, stable, candidates, archFilter) {
-    return manifest_awaiter(this, void 0, void 0, function* () {
-        const platFilter = os.platform();
-        let result;
-        let match;
-        let file;
-        for (const candidate of candidates) {
-            const version = candidate.version;
-            debug(`check ${version} satisfies ${versionSpec}`);
-            if (semver.satisfies(version, versionSpec) &&
-                (!stable || candidate.stable === stable)) {
-                file = candidate.files.find(item => {
-                    debug(`${item.arch}===${archFilter} && ${item.platform}===${platFilter}`);
-                    let chk = item.arch === archFilter && item.platform === platFilter;
-                    if (chk && item.platform_version) {
-                        const osVersion = _getOsVersion();
-                        if (osVersion === item.platform_version) {
-                            chk = true;
-                        }
-                        else {
-                            chk = semver.satisfies(osVersion, item.platform_version);
-                        }
-                    }
-                    return chk;
-                });
-                if (file) {
-                    debug(`matched ${candidate.version}`);
-                    match = candidate;
-                    break;
-                }
-            }
-        }
-        if (match && file) {
-            // clone since we're mutating the file list to be only the file that matches
-            result = Object.assign({}, match);
-            result.files = [file];
-        }
-        return result;
-    });
-}
-function _getOsVersion() {
-    // TODO: add windows and other linux, arm variants
-    // right now filtering on version is only an ubuntu and macos scenario for tools we build for hosted (python)
-    const plat = os.platform();
-    let version = '';
-    if (plat === 'darwin') {
-        version = cp.execSync('sw_vers -productVersion').toString();
-    }
-    else if (plat === 'linux') {
-        // lsb_release process not in some containers, readfile
-        // Run cat /etc/lsb-release
-        // DISTRIB_ID=Ubuntu
-        // DISTRIB_RELEASE=18.04
-        // DISTRIB_CODENAME=bionic
-        // DISTRIB_DESCRIPTION="Ubuntu 18.04.4 LTS"
-        const lsbContents = _internal.readLinuxVersionFile();
-        if (lsbContents) {
-            const lines = lsbContents.split('\n');
-            for (const line of lines) {
-                const parts = line.split('=');
-                if (parts.length === 2 &&
-                    (parts[0].trim() === 'VERSION_ID' ||
-                        parts[0].trim() === 'DISTRIB_RELEASE')) {
-                    version = parts[1].trim().replace(/^"/, '').replace(/"$/, '');
-                    break;
-                }
-            }
-        }
-    }
-    return version;
-}
-// Alias for backwards compatibility
-function _readLinuxVersionFile() {
-    return _internal.readLinuxVersionFile();
-}
-//# sourceMappingURL=manifest.js.map
-;// CONCATENATED MODULE: external "stream"
-const external_stream_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("stream");
-// EXTERNAL MODULE: external "util"
-var external_util_ = __nccwpck_require__(9023);
-;// CONCATENATED MODULE: ./node_modules/@actions/tool-cache/lib/retry-helper.js
-var retry_helper_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
-    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
-    return new (P || (P = Promise))(function (resolve, reject) {
-        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
-        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
-        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
-        step((generator = generator.apply(thisArg, _arguments || [])).next());
-    });
-};
-
-/**
- * Internal class for retries
- */
-class retry_helper_RetryHelper {
-    constructor(maxAttempts, minSeconds, maxSeconds) {
-        if (maxAttempts < 1) {
-            throw new Error('max attempts should be greater than or equal to 1');
-        }
-        this.maxAttempts = maxAttempts;
-        this.minSeconds = Math.floor(minSeconds);
-        this.maxSeconds = Math.floor(maxSeconds);
-        if (this.minSeconds > this.maxSeconds) {
-            throw new Error('min seconds should be less than or equal to max seconds');
-        }
-    }
-    execute(action, isRetryable) {
-        return retry_helper_awaiter(this, void 0, void 0, function* () {
-            let attempt = 1;
-            while (attempt < this.maxAttempts) {
-                // Try
-                try {
-                    return yield action();
-                }
-                catch (err) {
-                    if (isRetryable && !isRetryable(err)) {
-                        throw err;
-                    }
-                    core.info(err.message);
-                }
-                // Sleep
-                const seconds = this.getSleepAmount();
-                core.info(`Waiting ${seconds} seconds before trying again`);
-                yield this.sleep(seconds);
-                attempt++;
-            }
-            // Last attempt
-            return yield action();
-        });
-    }
-    getSleepAmount() {
-        return (Math.floor(Math.random() * (this.maxSeconds - this.minSeconds + 1)) +
-            this.minSeconds);
-    }
-    sleep(seconds) {
-        return retry_helper_awaiter(this, void 0, void 0, function* () {
-            return new Promise(resolve => setTimeout(resolve, seconds * 1000));
-        });
-    }
-}
-//# sourceMappingURL=retry-helper.js.map
-;// CONCATENATED MODULE: ./node_modules/@actions/tool-cache/lib/tool-cache.js
-var tool_cache_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
-    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
-    return new (P || (P = Promise))(function (resolve, reject) {
-        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
-        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
-        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
-        step((generator = generator.apply(thisArg, _arguments || [])).next());
-    });
-};
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-class HTTPError extends Error {
-    constructor(httpStatusCode) {
-        super(`Unexpected HTTP response: ${httpStatusCode}`);
-        this.httpStatusCode = httpStatusCode;
-        Object.setPrototypeOf(this, new.target.prototype);
-    }
-}
-const tool_cache_IS_WINDOWS = process.platform === 'win32';
-const IS_MAC = process.platform === 'darwin';
-const userAgent = 'actions/tool-cache';
-/**
- * Download a tool from an url and stream it into a file
- *
- * @param url       url of tool to download
- * @param dest      path to download tool
- * @param auth      authorization header
- * @param headers   other headers
- * @returns         path to downloaded tool
- */
-function downloadTool(url, dest, auth, headers) {
-    return tool_cache_awaiter(this, void 0, void 0, function* () {
-        dest = dest || path.join(_getTempDirectory(), crypto.randomUUID());
-        yield io.mkdirP(path.dirname(dest));
-        core.debug(`Downloading ${url}`);
-        core.debug(`Destination ${dest}`);
-        const maxAttempts = 3;
-        const minSeconds = _getGlobal('TEST_DOWNLOAD_TOOL_RETRY_MIN_SECONDS', 10);
-        const maxSeconds = _getGlobal('TEST_DOWNLOAD_TOOL_RETRY_MAX_SECONDS', 20);
-        const retryHelper = new RetryHelper(maxAttempts, minSeconds, maxSeconds);
-        return yield retryHelper.execute(() => tool_cache_awaiter(this, void 0, void 0, function* () {
-            return yield downloadToolAttempt(url, dest || '', auth, headers);
-        }), (err) => {
-            if (err instanceof HTTPError && err.httpStatusCode) {
-                // Don't retry anything less than 500, except 408 Request Timeout and 429 Too Many Requests
-                if (err.httpStatusCode < 500 &&
-                    err.httpStatusCode !== 408 &&
-                    err.httpStatusCode !== 429) {
-                    return false;
-                }
-            }
-            // Otherwise retry
-            return true;
-        });
-    });
-}
-function downloadToolAttempt(url, dest, auth, headers) {
-    return tool_cache_awaiter(this, void 0, void 0, function* () {
-        if (fs.existsSync(dest)) {
-            throw new Error(`Destination file path ${dest} already exists`);
-        }
-        // Get the response headers
-        const http = new httpm.HttpClient(userAgent, [], {
-            allowRetries: false
-        });
-        if (auth) {
-            core.debug('set auth');
-            if (headers === undefined) {
-                headers = {};
-            }
-            headers.authorization = auth;
-        }
-        const response = yield http.get(url, headers);
-        if (response.message.statusCode !== 200) {
-            const err = new HTTPError(response.message.statusCode);
-            core.debug(`Failed to download from "${url}". Code(${response.message.statusCode}) Message(${response.message.statusMessage})`);
-            throw err;
-        }
-        // Download the response body
-        const pipeline = util.promisify(stream.pipeline);
-        const responseMessageFactory = _getGlobal('TEST_DOWNLOAD_TOOL_RESPONSE_MESSAGE_FACTORY', () => response.message);
-        const readStream = responseMessageFactory();
-        let succeeded = false;
-        try {
-            yield pipeline(readStream, fs.createWriteStream(dest));
-            core.debug('download complete');
-            succeeded = true;
-            return dest;
-        }
-        finally {
-            // Error, delete dest before retry
-            if (!succeeded) {
-                core.debug('download failed');
-                try {
-                    yield io.rmRF(dest);
-                }
-                catch (err) {
-                    core.debug(`Failed to delete '${dest}'. ${err.message}`);
-                }
-            }
-        }
-    });
-}
-/**
- * Extract a .7z file
- *
- * @param file     path to the .7z file
- * @param dest     destination directory. Optional.
- * @param _7zPath  path to 7zr.exe. Optional, for long path support. Most .7z archives do not have this
- * problem. If your .7z archive contains very long paths, you can pass the path to 7zr.exe which will
- * gracefully handle long paths. By default 7zdec.exe is used because it is a very small program and is
- * bundled with the tool lib. However it does not support long paths. 7zr.exe is the reduced command line
- * interface, it is smaller than the full command line interface, and it does support long paths. At the
- * time of this writing, it is freely available from the LZMA SDK that is available on the 7zip website.
- * Be sure to check the current license agreement. If 7zr.exe is bundled with your action, then the path
- * to 7zr.exe can be pass to this function.
- * @returns        path to the destination directory
- */
-function extract7z(file, dest, _7zPath) {
-    return tool_cache_awaiter(this, void 0, void 0, function* () {
-        ok(tool_cache_IS_WINDOWS, 'extract7z() not supported on current OS');
-        ok(file, 'parameter "file" is required');
-        dest = yield _createExtractFolder(dest);
-        const originalCwd = process.cwd();
-        process.chdir(dest);
-        if (_7zPath) {
-            try {
-                const logLevel = core.isDebug() ? '-bb1' : '-bb0';
-                const args = [
-                    'x', // eXtract files with full paths
-                    logLevel, // -bb[0-3] : set output log level
-                    '-bd', // disable progress indicator
-                    '-sccUTF-8', // set charset for for console input/output
-                    file
-                ];
-                const options = {
-                    silent: true
-                };
-                yield exec(`"${_7zPath}"`, args, options);
-            }
-            finally {
-                process.chdir(originalCwd);
-            }
-        }
-        else {
-            const escapedScript = path
-                .join(__dirname, '..', 'scripts', 'Invoke-7zdec.ps1')
-                .replace(/'/g, "''")
-                .replace(/"|\n|\r/g, ''); // double-up single quotes, remove double quotes and newlines
-            const escapedFile = file.replace(/'/g, "''").replace(/"|\n|\r/g, '');
-            const escapedTarget = dest.replace(/'/g, "''").replace(/"|\n|\r/g, '');
-            const command = `& '${escapedScript}' -Source '${escapedFile}' -Target '${escapedTarget}'`;
-            const args = [
-                '-NoLogo',
-                '-Sta',
-                '-NoProfile',
-                '-NonInteractive',
-                '-ExecutionPolicy',
-                'Unrestricted',
-                '-Command',
-                command
-            ];
-            const options = {
-                silent: true
-            };
-            try {
-                const powershellPath = yield io.which('powershell', true);
-                yield exec(`"${powershellPath}"`, args, options);
-            }
-            finally {
-                process.chdir(originalCwd);
-            }
-        }
-        return dest;
-    });
-}
-/**
- * Extract a compressed tar archive
- *
- * @param file     path to the tar
- * @param dest     destination directory. Optional.
- * @param flags    flags for the tar command to use for extraction. Defaults to 'xz' (extracting gzipped tars). Optional.
- * @returns        path to the destination directory
- */
-function extractTar(file_1, dest_1) {
-    return tool_cache_awaiter(this, arguments, void 0, function* (file, dest, flags = 'xz') {
-        if (!file) {
-            throw new Error("parameter 'file' is required");
-        }
-        // Create dest
-        dest = yield _createExtractFolder(dest);
-        // Determine whether GNU tar
-        core.debug('Checking tar --version');
-        let versionOutput = '';
-        yield exec('tar --version', [], {
-            ignoreReturnCode: true,
-            silent: true,
-            listeners: {
-                stdout: (data) => (versionOutput += data.toString()),
-                stderr: (data) => (versionOutput += data.toString())
-            }
-        });
-        core.debug(versionOutput.trim());
-        const isGnuTar = versionOutput.toUpperCase().includes('GNU TAR');
-        // Initialize args
-        let args;
-        if (flags instanceof Array) {
-            args = flags;
-        }
-        else {
-            args = [flags];
-        }
-        if (core.isDebug() && !flags.includes('v')) {
-            args.push('-v');
-        }
-        let destArg = dest;
-        let fileArg = file;
-        if (tool_cache_IS_WINDOWS && isGnuTar) {
-            args.push('--force-local');
-            destArg = dest.replace(/\\/g, '/');
-            // Technically only the dest needs to have `/` but for aesthetic consistency
-            // convert slashes in the file arg too.
-            fileArg = file.replace(/\\/g, '/');
-        }
-        if (isGnuTar) {
-            // Suppress warnings when using GNU tar to extract archives created by BSD tar
-            args.push('--warning=no-unknown-keyword');
-            args.push('--overwrite');
-        }
-        args.push('-C', destArg, '-f', fileArg);
-        yield exec(`tar`, args);
-        return dest;
-    });
-}
-/**
- * Extract a xar compatible archive
- *
- * @param file     path to the archive
- * @param dest     destination directory. Optional.
- * @param flags    flags for the xar. Optional.
- * @returns        path to the destination directory
- */
-function extractXar(file_1, dest_1) {
-    return tool_cache_awaiter(this, arguments, void 0, function* (file, dest, flags = []) {
-        ok(IS_MAC, 'extractXar() not supported on current OS');
-        ok(file, 'parameter "file" is required');
-        dest = yield _createExtractFolder(dest);
-        let args;
-        if (flags instanceof Array) {
-            args = flags;
-        }
-        else {
-            args = [flags];
-        }
-        args.push('-x', '-C', dest, '-f', file);
-        if (core.isDebug()) {
-            args.push('-v');
-        }
-        const xarPath = yield io.which('xar', true);
-        yield exec(`"${xarPath}"`, _unique(args));
-        return dest;
-    });
-}
-/**
- * Extract a zip
- *
- * @param file     path to the zip
- * @param dest     destination directory. Optional.
- * @returns        path to the destination directory
- */
-function extractZip(file, dest) {
-    return tool_cache_awaiter(this, void 0, void 0, function* () {
-        if (!file) {
-            throw new Error("parameter 'file' is required");
-        }
-        dest = yield _createExtractFolder(dest);
-        if (tool_cache_IS_WINDOWS) {
-            yield extractZipWin(file, dest);
-        }
-        else {
-            yield extractZipNix(file, dest);
-        }
-        return dest;
-    });
-}
-function extractZipWin(file, dest) {
-    return tool_cache_awaiter(this, void 0, void 0, function* () {
-        // build the powershell command
-        const escapedFile = file.replace(/'/g, "''").replace(/"|\n|\r/g, ''); // double-up single quotes, remove double quotes and newlines
-        const escapedDest = dest.replace(/'/g, "''").replace(/"|\n|\r/g, '');
-        const pwshPath = yield io.which('pwsh', false);
-        //To match the file overwrite behavior on nix systems, we use the overwrite = true flag for ExtractToDirectory
-        //and the -Force flag for Expand-Archive as a fallback
-        if (pwshPath) {
-            //attempt to use pwsh with ExtractToDirectory, if this fails attempt Expand-Archive
-            const pwshCommand = [
-                `$ErrorActionPreference = 'Stop' ;`,
-                `try { Add-Type -AssemblyName System.IO.Compression.ZipFile } catch { } ;`,
-                `try { [System.IO.Compression.ZipFile]::ExtractToDirectory('${escapedFile}', '${escapedDest}', $true) }`,
-                `catch { if (($_.Exception.GetType().FullName -eq 'System.Management.Automation.MethodException') -or ($_.Exception.GetType().FullName -eq 'System.Management.Automation.RuntimeException') ){ Expand-Archive -LiteralPath '${escapedFile}' -DestinationPath '${escapedDest}' -Force } else { throw $_ } } ;`
-            ].join(' ');
-            const args = [
-                '-NoLogo',
-                '-NoProfile',
-                '-NonInteractive',
-                '-ExecutionPolicy',
-                'Unrestricted',
-                '-Command',
-                pwshCommand
-            ];
-            core.debug(`Using pwsh at path: ${pwshPath}`);
-            yield exec(`"${pwshPath}"`, args);
-        }
-        else {
-            const powershellCommand = [
-                `$ErrorActionPreference = 'Stop' ;`,
-                `try { Add-Type -AssemblyName System.IO.Compression.FileSystem } catch { } ;`,
-                `if ((Get-Command -Name Expand-Archive -Module Microsoft.PowerShell.Archive -ErrorAction Ignore)) { Expand-Archive -LiteralPath '${escapedFile}' -DestinationPath '${escapedDest}' -Force }`,
-                `else {[System.IO.Compression.ZipFile]::ExtractToDirectory('${escapedFile}', '${escapedDest}', $true) }`
-            ].join(' ');
-            const args = [
-                '-NoLogo',
-                '-Sta',
-                '-NoProfile',
-                '-NonInteractive',
-                '-ExecutionPolicy',
-                'Unrestricted',
-                '-Command',
-                powershellCommand
-            ];
-            const powershellPath = yield io.which('powershell', true);
-            core.debug(`Using powershell at path: ${powershellPath}`);
-            yield exec(`"${powershellPath}"`, args);
-        }
-    });
-}
-function extractZipNix(file, dest) {
-    return tool_cache_awaiter(this, void 0, void 0, function* () {
-        const unzipPath = yield io.which('unzip', true);
-        const args = [file];
-        if (!core.isDebug()) {
-            args.unshift('-q');
-        }
-        args.unshift('-o'); //overwrite with -o, otherwise a prompt is shown which freezes the run
-        yield exec(`"${unzipPath}"`, args, { cwd: dest });
-    });
-}
-/**
- * Caches a directory and installs it into the tool cacheDir
- *
- * @param sourceDir    the directory to cache into tools
- * @param tool          tool name
- * @param version       version of the tool.  semver format
- * @param arch          architecture of the tool.  Optional.  Defaults to machine architecture
- */
-function cacheDir(sourceDir, tool, version, arch) {
-    return tool_cache_awaiter(this, void 0, void 0, function* () {
-        version = node_modules_semver.clean(version) || version;
-        arch = arch || external_os_namespaceObject.arch();
-        core_debug(`Caching tool ${tool} ${version} ${arch}`);
-        core_debug(`source dir: ${sourceDir}`);
-        if (!external_fs_namespaceObject.statSync(sourceDir).isDirectory()) {
-            throw new Error('sourceDir is not a directory');
-        }
-        // Create the tool dir
-        const destPath = yield _createToolPath(tool, version, arch);
-        // copy each child item. do not move. move can fail on Windows
-        // due to anti-virus software having an open handle on a file.
-        for (const itemName of external_fs_namespaceObject.readdirSync(sourceDir)) {
-            const s = external_path_namespaceObject.join(sourceDir, itemName);
-            yield io_cp(s, destPath, { recursive: true });
-        }
-        // write .complete
-        _completeToolPath(tool, version, arch);
-        return destPath;
-    });
-}
-/**
- * Caches a downloaded file (GUID) and installs it
- * into the tool cache with a given targetName
- *
- * @param sourceFile    the file to cache into tools.  Typically a result of downloadTool which is a guid.
- * @param targetFile    the name of the file name in the tools directory
- * @param tool          tool name
- * @param version       version of the tool.  semver format
- * @param arch          architecture of the tool.  Optional.  Defaults to machine architecture
- */
-function cacheFile(sourceFile, targetFile, tool, version, arch) {
-    return tool_cache_awaiter(this, void 0, void 0, function* () {
-        version = semver.clean(version) || version;
-        arch = arch || os.arch();
-        core.debug(`Caching tool ${tool} ${version} ${arch}`);
-        core.debug(`source file: ${sourceFile}`);
-        if (!fs.statSync(sourceFile).isFile()) {
-            throw new Error('sourceFile is not a file');
-        }
-        // create the tool dir
-        const destFolder = yield _createToolPath(tool, version, arch);
-        // copy instead of move. move can fail on Windows due to
-        // anti-virus software having an open handle on a file.
-        const destPath = path.join(destFolder, targetFile);
-        core.debug(`destination file ${destPath}`);
-        yield io.cp(sourceFile, destPath);
-        // write .complete
-        _completeToolPath(tool, version, arch);
-        return destFolder;
-    });
-}
-/**
- * Finds the path to a tool version in the local installed tool cache
- *
- * @param toolName      name of the tool
- * @param versionSpec   version of the tool
- * @param arch          optional arch.  defaults to arch of computer
- */
-function find(toolName, versionSpec, arch) {
-    if (!toolName) {
-        throw new Error('toolName parameter is required');
-    }
-    if (!versionSpec) {
-        throw new Error('versionSpec parameter is required');
-    }
-    arch = arch || external_os_namespaceObject.arch();
-    // attempt to resolve an explicit version
-    if (!isExplicitVersion(versionSpec)) {
-        const localVersions = findAllVersions(toolName, arch);
-        const match = evaluateVersions(localVersions, versionSpec);
-        versionSpec = match;
-    }
-    // check for the explicit version in the cache
-    let toolPath = '';
-    if (versionSpec) {
-        versionSpec = node_modules_semver.clean(versionSpec) || '';
-        const cachePath = external_path_namespaceObject.join(_getCacheDirectory(), toolName, versionSpec, arch);
-        core_debug(`checking cache: ${cachePath}`);
-        if (external_fs_namespaceObject.existsSync(cachePath) && external_fs_namespaceObject.existsSync(`${cachePath}.complete`)) {
-            core_debug(`Found tool in cache ${toolName} ${versionSpec} ${arch}`);
-            toolPath = cachePath;
-        }
-        else {
-            core_debug('not found');
-        }
-    }
-    return toolPath;
-}
-/**
- * Finds the paths to all versions of a tool that are installed in the local tool cache
- *
- * @param toolName  name of the tool
- * @param arch      optional arch.  defaults to arch of computer
- */
-function findAllVersions(toolName, arch) {
-    const versions = [];
-    arch = arch || external_os_namespaceObject.arch();
-    const toolPath = external_path_namespaceObject.join(_getCacheDirectory(), toolName);
-    if (external_fs_namespaceObject.existsSync(toolPath)) {
-        const children = external_fs_namespaceObject.readdirSync(toolPath);
-        for (const child of children) {
-            if (isExplicitVersion(child)) {
-                const fullPath = external_path_namespaceObject.join(toolPath, child, arch || '');
-                if (external_fs_namespaceObject.existsSync(fullPath) && external_fs_namespaceObject.existsSync(`${fullPath}.complete`)) {
-                    versions.push(child);
-                }
-            }
-        }
-    }
-    return versions;
-}
-function getManifestFromRepo(owner_1, repo_1, auth_1) {
-    return tool_cache_awaiter(this, arguments, void 0, function* (owner, repo, auth, branch = 'master') {
-        let releases = [];
-        const treeUrl = `https://api.github.com/repos/${owner}/${repo}/git/trees/${branch}`;
-        const http = new httpm.HttpClient('tool-cache');
-        const headers = {};
-        if (auth) {
-            core.debug('set auth');
-            headers.authorization = auth;
-        }
-        const response = yield http.getJson(treeUrl, headers);
-        if (!response.result) {
-            return releases;
-        }
-        let manifestUrl = '';
-        for (const item of response.result.tree) {
-            if (item.path === 'versions-manifest.json') {
-                manifestUrl = item.url;
-                break;
-            }
-        }
-        headers['accept'] = 'application/vnd.github.VERSION.raw';
-        let versionsRaw = yield (yield http.get(manifestUrl, headers)).readBody();
-        if (versionsRaw) {
-            // shouldn't be needed but protects against invalid json saved with BOM
-            versionsRaw = versionsRaw.replace(/^\uFEFF/, '');
-            try {
-                releases = JSON.parse(versionsRaw);
-            }
-            catch (_a) {
-                core.debug('Invalid json');
-            }
-        }
-        return releases;
-    });
-}
-function findFromManifest(versionSpec_1, stable_1, manifest_1) {
-    return tool_cache_awaiter(this, arguments, void 0, function* (versionSpec, stable, manifest, archFilter = os.arch()) {
-        // wrap the internal impl
-        const match = yield mm._findMatch(versionSpec, stable, manifest, archFilter);
-        return match;
-    });
-}
-function _createExtractFolder(dest) {
-    return tool_cache_awaiter(this, void 0, void 0, function* () {
-        if (!dest) {
-            // create a temp dir
-            dest = path.join(_getTempDirectory(), crypto.randomUUID());
-        }
-        yield io.mkdirP(dest);
-        return dest;
-    });
-}
-function _createToolPath(tool, version, arch) {
-    return tool_cache_awaiter(this, void 0, void 0, function* () {
-        const folderPath = external_path_namespaceObject.join(_getCacheDirectory(), tool, node_modules_semver.clean(version) || version, arch || '');
-        core_debug(`destination ${folderPath}`);
-        const markerPath = `${folderPath}.complete`;
-        yield rmRF(folderPath);
-        yield rmRF(markerPath);
-        yield mkdirP(folderPath);
-        return folderPath;
-    });
-}
-function _completeToolPath(tool, version, arch) {
-    const folderPath = external_path_namespaceObject.join(_getCacheDirectory(), tool, node_modules_semver.clean(version) || version, arch || '');
-    const markerPath = `${folderPath}.complete`;
-    external_fs_namespaceObject.writeFileSync(markerPath, '');
-    core_debug('finished caching tool');
-}
-/**
- * Check if version string is explicit
- *
- * @param versionSpec      version string to check
- */
-function isExplicitVersion(versionSpec) {
-    const c = node_modules_semver.clean(versionSpec) || '';
-    core_debug(`isExplicit: ${c}`);
-    const valid = node_modules_semver.valid(c) != null;
-    core_debug(`explicit? ${valid}`);
-    return valid;
-}
-/**
- * Get the highest satisfiying semantic version in `versions` which satisfies `versionSpec`
- *
- * @param versions        array of versions to evaluate
- * @param versionSpec     semantic version spec to satisfy
- */
-function evaluateVersions(versions, versionSpec) {
-    let version = '';
-    core_debug(`evaluating ${versions.length} versions`);
-    versions = versions.sort((a, b) => {
-        if (node_modules_semver.gt(a, b)) {
-            return 1;
-        }
-        return -1;
-    });
-    for (let i = versions.length - 1; i >= 0; i--) {
-        const potential = versions[i];
-        const satisfied = node_modules_semver.satisfies(potential, versionSpec);
-        if (satisfied) {
-            version = potential;
-            break;
-        }
-    }
-    if (version) {
-        core_debug(`matched: ${version}`);
-    }
-    else {
-        core_debug('match not found');
-    }
-    return version;
-}
-/**
- * Gets RUNNER_TOOL_CACHE
- */
-function _getCacheDirectory() {
-    const cacheDirectory = process.env['RUNNER_TOOL_CACHE'] || '';
-    (0,external_assert_.ok)(cacheDirectory, 'Expected RUNNER_TOOL_CACHE to be defined');
-    return cacheDirectory;
-}
-/**
- * Gets RUNNER_TEMP
- */
-function _getTempDirectory() {
-    const tempDirectory = process.env['RUNNER_TEMP'] || '';
-    ok(tempDirectory, 'Expected RUNNER_TEMP to be defined');
-    return tempDirectory;
-}
-/**
- * Gets a global variable
- */
-function _getGlobal(key, defaultValue) {
-    /* eslint-disable @typescript-eslint/no-explicit-any */
-    const value = global[key];
-    /* eslint-enable @typescript-eslint/no-explicit-any */
-    return value !== undefined ? value : defaultValue;
-}
-/**
- * Returns an array of unique values.
- * @param values Values to make unique.
- */
-function _unique(values) {
-    return Array.from(new Set(values));
-}
-//# sourceMappingURL=tool-cache.js.map
-;// CONCATENATED MODULE: ./src/sources/cache.ts
-
-
-
-
-/**
- * Downloads and compiled inits live in @actions/tool-cache's layout. Keys are
- * content-addressed; tool-cache only finds valid semver, so a key becomes
- * the prerelease part of `0.0.0-<key>`. Outside Actions the cache sits in the
- * user's cache folder.
- */
-const ARCH = 'any';
-function ensureCacheEnvironment() {
-    if (process.env['RUNNER_TOOL_CACHE'] && process.env['RUNNER_TEMP'])
-        return;
-    const base = process.env['XDG_CACHE_HOME'] || external_node_path_namespaceObject.join(external_node_os_namespaceObject.homedir(), '.cache');
-    process.env['RUNNER_TOOL_CACHE'] ||= external_node_path_namespaceObject.join(base, 'fledge-action', 'tool-cache');
-    process.env['RUNNER_TEMP'] ||= external_node_path_namespaceObject.join(external_node_os_namespaceObject.tmpdir(), `fledge-action-${process.getuid?.() ?? 'user'}`);
-}
-function cacheVersion(key) {
-    return `0.0.0-${key.replace(/[^0-9A-Za-z-]/g, '-')}`;
-}
-/** The cached folder for `key`, or undefined. */
-function findCached(tool, key) {
-    ensureCacheEnvironment();
-    const found = find(tool, cacheVersion(key), ARCH);
-    return found === '' ? undefined : found;
-}
-/** Stores a folder's contents under `key` and returns the cached folder. */
-async function storeCached(dir, tool, key) {
-    ensureCacheEnvironment();
-    return cacheDir(dir, tool, cacheVersion(key), ARCH);
-}
-/** A fresh private folder under RUNNER_TEMP. */
-async function makeTempDir(prefix) {
-    ensureCacheEnvironment();
-    const root = process.env['RUNNER_TEMP'];
-    await promises_namespaceObject.mkdir(root, { recursive: true });
-    return promises_namespaceObject.mkdtemp(external_node_path_namespaceObject.join(root, `${prefix}-`));
-}
-
 ;// CONCATENATED MODULE: ./src/init/compile.ts
 
 
@@ -46964,7 +44917,7 @@ async function makeTempDir(prefix) {
 
 
 const run = (0,external_node_util_.promisify)(external_node_child_process_namespaceObject.execFile);
-const TOOL = 'fledge-init';
+const compile_TOOL = 'fledge-init';
 const OUTPUT = 'init';
 /**
  * Reproducible from any folder: the build folder is mapped to "." in debug
@@ -47005,35 +44958,48 @@ async function compileInit(options) {
         .update('\0')
         .update(compiler.fingerprint)
         .digest('hex');
+    // The recorded sha256 is the compiler's output when it was stored; a changed or
+    // truncated entry is compiled again.
+    const slot = { tool: compile_TOOL, key: `sha256-${key}`, file: OUTPUT, what: 'compiled init' };
+    const identity = { sourceSha256, compiler: compiler.version };
     if (options.useCache) {
-        const hit = findCached(TOOL, `sha256-${key}`);
-        if (hit) {
-            const file = external_node_path_namespaceObject.join(hit, OUTPUT);
-            const bytes = await promises_namespaceObject.readFile(file);
-            options.log.debug(`init: cache hit ${file}`);
-            return { path: file, size: bytes.length, sha256: sha256(bytes), cacheHit: true, sourceSha256, compiler: compiler.version };
-        }
+        const hit = await findVerified(slot, undefined, options.log);
+        if (hit)
+            return { ...hit, cacheHit: true, ...identity };
     }
     const dir = await makeTempDir('init');
-    await promises_namespaceObject.writeFile(external_node_path_namespaceObject.join(dir, 'init.c'), source);
-    const flags = INIT_CFLAGS.map((f) => f.replace('BUILD_DIR', dir));
+    let keepDir = !options.useCache;
     try {
-        await run(cc, [...flags, '-o', OUTPUT, 'init.c'], { cwd: dir });
+        await promises_namespaceObject.writeFile(external_node_path_namespaceObject.join(dir, 'init.c'), source);
+        const flags = INIT_CFLAGS.map((f) => f.replace('BUILD_DIR', dir));
+        try {
+            await run(cc, [...flags, '-o', OUTPUT, 'init.c'], { cwd: dir });
+        }
+        catch (error) {
+            keepDir = false;
+            const stderr = String(error.stderr ?? '');
+            const staticLibc = /cannot find -lc\b/.test(stderr);
+            throw new FledgeError(`compiling the C init failed${staticLibc ? ': the static C library is missing' : ''}.\n${stderr.trim()}`, {
+                fix: staticLibc
+                    ? 'install the static C library (Debian/Ubuntu, as root: apt install libc6-dev; Fedora: glibc-static).'
+                    : 'check that gcc can build static binaries (Debian/Ubuntu, as root: apt install gcc libc6-dev).'
+            });
+        }
+        await promises_namespaceObject.rm(external_node_path_namespaceObject.join(dir, 'init.c'));
+        const built = external_node_path_namespaceObject.join(dir, OUTPUT);
+        const bytes = await promises_namespaceObject.readFile(built);
+        const compiled = { path: built, size: bytes.length, sha256: sha256(bytes) };
+        const used = options.useCache ? await storeVerified(built, slot, compiled.sha256, options.log) : compiled;
+        return { ...used, cacheHit: false, ...identity };
     }
     catch (error) {
-        const stderr = String(error.stderr ?? '');
-        const staticLibc = /cannot find -lc\b/.test(stderr);
-        throw new FledgeError(`compiling the C init failed${staticLibc ? ': the static C library is missing' : ''}.\n${stderr.trim()}`, {
-            fix: staticLibc
-                ? 'install the static C library (Debian/Ubuntu: sudo apt-get install libc6-dev; Fedora: glibc-static).'
-                : 'check that gcc can build static binaries (sudo apt-get install gcc libc6-dev).'
-        });
+        keepDir = false;
+        throw error;
     }
-    await promises_namespaceObject.rm(external_node_path_namespaceObject.join(dir, 'init.c'));
-    const built = external_node_path_namespaceObject.join(dir, OUTPUT);
-    const file = options.useCache ? external_node_path_namespaceObject.join(await storeCached(dir, TOOL, `sha256-${key}`), OUTPUT) : built;
-    const bytes = await promises_namespaceObject.readFile(file);
-    return { path: file, size: bytes.length, sha256: sha256(bytes), cacheHit: false, sourceSha256, compiler: compiler.version };
+    finally {
+        if (!keepDir)
+            await promises_namespaceObject.rm(dir, { recursive: true, force: true });
+    }
 }
 function sha256(bytes) {
     return (0,external_node_crypto_.createHash)('sha256').update(bytes).digest('hex');
@@ -47050,7 +45016,7 @@ async function compilerIdentity(cc) {
     catch (error) {
         if (error.code === 'ENOENT') {
             throw new FledgeError(`the C compiler "${cc}" was not found; it builds the image's /init.`, {
-                fix: 'install gcc and the static C library (Debian/Ubuntu: sudo apt-get install gcc libc6-dev), or set CC.'
+                fix: 'install gcc and the static C library (Debian/Ubuntu, as root: apt install gcc libc6-dev), or set CC.'
             });
         }
         throw error;
@@ -47061,349 +45027,145 @@ async function compilerIdentity(cc) {
     return { version: `${version} (${machine})`, fingerprint: `${version}\n${machine}\n${libc}` };
 }
 
-;// CONCATENATED MODULE: ./src/hash.ts
+;// CONCATENATED MODULE: ./src/outputs.ts
 
 
-/** Hex sha256 of a file, streamed. */
-async function sha256File(file) {
-    const hash = (0,external_node_crypto_.createHash)('sha256');
-    for await (const chunk of (0,external_node_fs_namespaceObject.createReadStream)(file))
-        hash.update(chunk);
-    return hash.digest('hex');
+
+
+/** The files a build writes: the image, and the manifest that `manifest` plans. */
+function plannedOutputs(image, manifest) {
+    const outputs = [{ path: image, what: 'the image' }];
+    if (manifest?.kind === 'generate')
+        outputs.push({ path: manifest.output, what: 'the manifest' });
+    if (manifest?.kind === 'rewrite')
+        outputs.push({ path: manifest.file, what: 'the manifest' });
+    return outputs;
 }
-
-;// CONCATENATED MODULE: external "node:stream/promises"
-const external_node_stream_promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:stream/promises");
-// EXTERNAL MODULE: external "node:stream"
-var external_node_stream_ = __nccwpck_require__(7075);
-;// CONCATENATED MODULE: ./src/sources/http.ts
-
-
-
-
-
-
-
-
-function defaultNetworkOptions() {
-    const base = Number(process.env['FLEDGE_RETRY_BASE_MS']);
-    return {
-        attempts: 4,
-        retryBaseMs: Number.isFinite(base) && base >= 0 ? base : 1000,
-        idleTimeoutMs: 60_000,
-        deadlineMs: 15 * 60_000
-    };
-}
-const USER_AGENT = 'fledge-action';
-class HttpStatusError extends Error {
-    status;
-    url;
-    retryAfterMs;
-    constructor(status, url, retryAfterMs) {
-        super(`HTTP ${status} from ${url}`);
-        this.status = status;
-        this.url = url;
-        this.retryAfterMs = retryAfterMs;
-    }
-}
-function retryable(error) {
-    if (error instanceof HttpStatusError) {
-        return error.status >= 500 || error.status === 408 || error.status === 429;
-    }
-    return !(error instanceof FledgeError);
-}
-async function withRetries(what, options, log, attempt) {
-    const deadline = Date.now() + options.deadlineMs;
-    let lastError;
-    for (let n = 1; n <= options.attempts; n++) {
-        try {
-            return await attempt();
-        }
-        catch (error) {
-            lastError = error;
-            if (!retryable(error) || n === options.attempts)
-                break;
-            const hinted = error instanceof HttpStatusError ? error.retryAfterMs : undefined;
-            const wait = Math.min(hinted ?? options.retryBaseMs * 2 ** (n - 1), 60_000);
-            if (Date.now() + wait > deadline)
-                break;
-            log.warn(`${what} failed (${describeError(error)}); retrying in ${Math.round(wait / 1000)} s.`);
-            await new Promise((resolve) => setTimeout(resolve, wait));
+/** Throws a FledgeError naming the input that an output would overwrite or be packed into. */
+async function refuseOutputsOverInputs(config, outputs, manifest) {
+    const inputs = configInputs(config);
+    const manifestSource = manifest?.kind === 'generate'
+        ? manifest.template
+        : manifest?.kind === 'rewrite'
+            ? manifest.file
+            : undefined;
+    if (manifestSource)
+        inputs.push({ path: manifestSource, what: `the manifest source ${manifestSource}` });
+    const located = await Promise.all(inputs.map(async (input) => ({ input, at: await locate(input.path) })));
+    for (const output of outputs) {
+        const out = await locate(output.path);
+        for (const { input, at } of located) {
+            // The rewritten manifest is its own source, on purpose.
+            if (output.what === 'the manifest' &&
+                manifest?.kind === 'rewrite' &&
+                input.path === manifestSource)
+                continue;
+            if (sameFile(out, at))
+                throw overwriteError(config, output, input);
+            if (at.stat?.isDirectory() && isInside(out.real, at.real))
+                throw insideFolderError(config, output, input);
         }
     }
-    throw lastError;
 }
-function describeError(error) {
-    if (error instanceof HttpStatusError)
-        return `HTTP ${error.status}`;
-    const code = error?.code;
-    return code ?? (error instanceof Error ? error.message : String(error));
-}
-function client(options) {
-    return new lib_HttpClient(USER_AGENT, [], {
-        allowRetries: false,
-        socketTimeout: options.idleTimeoutMs,
-        allowRedirects: true,
-        maxRedirects: 10
-    });
-}
-function retryAfter(headers) {
-    const value = headers['retry-after'];
-    if (typeof value === 'string' && /^\d+$/.test(value))
-        return Number(value) * 1000;
-    const reset = headers['x-ratelimit-reset'];
-    if (typeof reset === 'string' && /^\d+$/.test(reset) && headers['x-ratelimit-remaining'] === '0') {
-        return Math.max(0, Number(reset) * 1000 - Date.now());
-    }
-    return undefined;
-}
-async function getJson(url, headers, options, log) {
-    return withRetries(`GET ${url}`, options, log, async () => {
-        const response = await client(options).get(url, headers);
-        const status = response.message.statusCode ?? 0;
-        const text = await response.readBody();
-        if (status >= 500 || status === 429 || status === 408) {
-            throw new HttpStatusError(status, url, retryAfter(response.message.headers));
-        }
-        if (status === 404)
-            return { status, body: undefined };
-        if (status >= 400)
-            throw new HttpStatusError(status, url, undefined);
-        return { status, body: JSON.parse(text) };
-    });
-}
-/**
- * Streams `url` (http(s) or file://) into `dest` while hashing it. A wrong
- * sha256 or a failed request leaves no file behind.
- */
-async function downloadFile(url, dest, request, options, log) {
-    let result;
-    try {
-        result = await withRetries(`downloading ${request.what}`, options, log, () => downloadOnce(url, dest, request.headers ?? {}, options));
-    }
-    catch (error) {
-        await promises_namespaceObject.rm(dest, { force: true });
-        if (error instanceof FledgeError)
-            throw error;
-        const status = error instanceof HttpStatusError ? error.status : undefined;
-        throw new FledgeError(`could not download ${request.what} from ${url}: ${describeError(error)}.`, {
-            fix: status === 404
-                ? 'the URL does not exist; check the URL or version in fledge.toml.'
-                : status === 401 || status === 403
-                    ? 'the server refused access; check the URL, or set a token (GITHUB_TOKEN) for GitHub downloads.'
-                    : 'check the URL and the network, then build again.'
+function configInputs(config) {
+    const inputs = [{ path: config.file, what: `the config file ${config.file}` }];
+    if (config.agent?.strategy === 'local')
+        inputs.push({ path: config.agent.path, what: `the agent ([agent] path)`, key: 'agent.path' });
+    if (config.init.mode === 'custom')
+        inputs.push({
+            path: external_node_path_namespaceObject.resolve(config.dir, config.init.path),
+            what: 'the init program ([init] path)',
+            key: 'init.path'
         });
-    }
-    if (request.sha256 && result.sha256 !== request.sha256) {
-        await promises_namespaceObject.rm(dest, { force: true });
-        throw new FledgeError(`sha256 mismatch for ${request.what} from ${url}: expected ${request.sha256}, got ${result.sha256}.`, {
-            fix: 'the file changed or the pinned checksum is wrong; verify the download and update the sha256 in fledge.toml.'
-        });
-    }
-    return result;
-}
-async function downloadOnce(url, dest, headers, options) {
-    const hash = (0,external_node_crypto_.createHash)('sha256');
-    let size = 0;
-    const meter = new external_node_stream_.Transform({
-        transform(chunk, _encoding, callback) {
-            hash.update(chunk);
-            size += chunk.length;
-            callback(null, chunk);
-        }
-    });
-    if (url.startsWith('file:')) {
-        const file = (0,external_node_url_.fileURLToPath)(url);
+    if (config.busybox.url.startsWith('file://')) {
         try {
-            await (0,external_node_stream_promises_namespaceObject.pipeline)((0,external_node_fs_namespaceObject.createReadStream)(file), meter, (0,external_node_fs_namespaceObject.createWriteStream)(dest));
-        }
-        catch (error) {
-            const code = error.code;
-            throw new FledgeError(`cannot read ${file} (${code ?? String(error)}).`, {
-                fix: code === 'ENOENT' ? 'the file:// URL names a file that does not exist.' : 'check the file and its permissions.'
+            inputs.push({
+                path: (0,external_node_url_.fileURLToPath)(config.busybox.url),
+                what: 'busybox (busybox_url)',
+                key: 'source.busybox_url'
             });
         }
-        return { sha256: hash.digest('hex'), size };
+        catch {
+            // not a local file URL: nothing on disk to protect
+        }
     }
-    const response = await client(options).get(url, headers);
-    const status = response.message.statusCode ?? 0;
-    if (status !== 200) {
-        response.message.resume();
-        throw new HttpStatusError(status, url, retryAfter(response.message.headers));
-    }
-    await (0,external_node_stream_promises_namespaceObject.pipeline)(response.message, meter, (0,external_node_fs_namespaceObject.createWriteStream)(dest));
-    const expected = Number(response.message.headers['content-length']);
-    if (Number.isFinite(expected) && expected !== size) {
-        throw new Error(`connection closed after ${size} of ${expected} bytes`);
-    }
-    return { sha256: hash.digest('hex'), size };
-}
-
-;// CONCATENATED MODULE: ./src/sources/agent.ts
-
-
-
-
-
-
-
-
-async function resolveAgent(source, context) {
-    switch (source.strategy) {
-        case 'local':
-            return resolveLocal(source.path);
-        case 'http':
-            return resolveHttp(source.url, source.sha256, context);
-        case 'release':
-            return resolveRelease(source.repository, source.version, context);
-    }
-}
-async function resolveLocal(file) {
-    const stat = await promises_namespaceObject.stat(file).catch(() => undefined);
-    if (!stat?.isFile()) {
-        throw new FledgeError(`agent file not found: ${file}.`, {
-            key: 'agent.path',
-            fix: 'agent.path is relative to the folder of fledge.toml; point it at the kestrel binary.'
+    for (const mapping of config.mappings) {
+        inputs.push({
+            path: mapping.sourcePath,
+            what: `the source of mapping "${mapping.source}" = "${mapping.destination}"`,
+            mapping
         });
     }
-    return { strategy: 'local', path: file, size: stat.size, sha256: await sha256File(file), cacheHit: false };
+    return inputs;
 }
-const HTTP_TOOL = 'fledge-agent';
-async function resolveHttp(url, sha256, context) {
-    if (sha256 && context.useCache) {
-        const hit = findCached(HTTP_TOOL, `sha256-${sha256}`);
-        if (hit)
-            return { strategy: 'http', url, ...(await agent_describe(external_node_path_namespaceObject.join(hit, AGENT_ASSET))), sha256, cacheHit: true };
-    }
-    const temp = await makeTempDir('agent');
-    const dest = external_node_path_namespaceObject.join(temp, AGENT_ASSET);
-    context.log.info(`Downloading the agent from ${url}`);
-    const result = await downloadFile(url, dest, { sha256, what: 'the agent' }, context.network, context.log);
-    if (!sha256) {
-        context.log.warn(`[agent] has no checksum, so the download was not verified. Pin it: checksum = "sha256:${result.sha256}"`);
-    }
-    const file = context.useCache
-        ? external_node_path_namespaceObject.join(await storeCached(temp, HTTP_TOOL, `sha256-${result.sha256}`), AGENT_ASSET)
-        : dest;
-    return { strategy: 'http', url, path: file, size: result.size, sha256: result.sha256, cacheHit: false };
+/** The real path (symlinks and `..` resolved, also for a file not yet written) and its stat. */
+async function locate(file) {
+    const absolute = external_node_path_namespaceObject.resolve(file);
+    const stat = await promises_namespaceObject.stat(absolute).catch(() => undefined);
+    const real = await promises_namespaceObject.realpath(absolute).catch(async () => {
+        // Not there (yet), or a dangling link: resolve the nearest folder that exists.
+        let dir = external_node_path_namespaceObject.dirname(absolute);
+        const rest = [external_node_path_namespaceObject.basename(absolute)];
+        for (;;) {
+            const resolved = await promises_namespaceObject.realpath(dir).catch(() => undefined);
+            if (resolved !== undefined)
+                return external_node_path_namespaceObject.join(resolved, ...rest);
+            if (external_node_path_namespaceObject.dirname(dir) === dir)
+                return absolute;
+            rest.unshift(external_node_path_namespaceObject.basename(dir));
+            dir = external_node_path_namespaceObject.dirname(dir);
+        }
+    });
+    return { real, stat };
 }
-const RELEASE_TOOL = 'fledge-agent-release';
-/**
- * A concrete tag is looked up in the cache before any request; "latest"
- * costs one API call to learn which tag it is today.
- */
-async function resolveRelease(repository, version, context) {
-    const tagKey = (tag) => `tag-${(0,external_node_crypto_.createHash)('sha256').update(`${repository}@${tag}`).digest('hex').slice(0, 40)}`;
-    const fromCache = async (tag) => {
-        if (!context.useCache)
-            return undefined;
-        const hit = findCached(RELEASE_TOOL, tagKey(tag));
-        if (!hit)
-            return undefined;
-        const meta = JSON.parse(await promises_namespaceObject.readFile(external_node_path_namespaceObject.join(hit, 'release.json'), 'utf8'));
-        return { strategy: 'release', tag, ...(await agent_describe(external_node_path_namespaceObject.join(hit, AGENT_ASSET))), sha256: meta.sha256, cacheHit: true };
+function sameFile(a, b) {
+    if (a.real === b.real)
+        return true;
+    return !!a.stat && !!b.stat && a.stat.dev === b.stat.dev && a.stat.ino === b.stat.ino;
+}
+function isInside(file, folder) {
+    const relative = external_node_path_namespaceObject.relative(folder, file);
+    return relative === '' || (!relative.startsWith('..') && !external_node_path_namespaceObject.isAbsolute(relative));
+}
+function where(config, input) {
+    const key = input.mapping ? 'mappings' : input.key;
+    const at = input.mapping?.position ?? (key ? config.positions.get(key) : undefined);
+    return {
+        file: config.file,
+        ...(at ? { line: at.line, column: at.column } : {}),
+        ...(input.mapping ? { key: `mappings."${input.mapping.source}"` } : key ? { key } : {})
     };
-    if (version !== 'latest') {
-        const hit = await fromCache(version);
-        if (hit)
-            return hit;
-    }
-    const release = await fetchRelease(repository, version, context);
-    if (version === 'latest') {
-        context.log.info(`Agent release "latest" of ${repository} is ${release.tag_name}`);
-        const hit = await fromCache(release.tag_name);
-        if (hit)
-            return hit;
-    }
-    const asset = release.assets.find((a) => a.name === AGENT_ASSET);
-    if (!asset) {
-        throw new FledgeError(`release ${release.tag_name} of ${repository} has no asset named "${AGENT_ASSET}" (it has: ${release.assets.map((a) => a.name).join(', ') || 'no assets'}).`, { key: 'agent.version', fix: 'pick a release that ships the kestrel binary, or use source_strategy = "http" or "local".' });
-    }
-    const digest = asset.digest?.replace(/^sha256:/, '').toLowerCase();
-    if (!digest) {
-        context.log.warn(`GitHub reports no digest for ${repository}@${release.tag_name}/${AGENT_ASSET}; the download cannot be verified.`);
-    }
-    const temp = await makeTempDir('agent-release');
-    const dest = external_node_path_namespaceObject.join(temp, AGENT_ASSET);
-    context.log.info(`Downloading the agent ${repository}@${release.tag_name}`);
-    // The API asset URL with an octet-stream Accept works for public and private
-    // repositories; the token is dropped when GitHub redirects to its storage host.
-    const result = await downloadFile(asset.url, dest, { headers: { ...apiHeaders(context.token), accept: 'application/octet-stream' }, sha256: digest, what: `the agent (${release.tag_name})` }, context.network, context.log);
-    let file = dest;
-    if (context.useCache) {
-        await promises_namespaceObject.writeFile(external_node_path_namespaceObject.join(temp, 'release.json'), JSON.stringify({ repository, tag: release.tag_name, sha256: result.sha256 }));
-        file = external_node_path_namespaceObject.join(await storeCached(temp, RELEASE_TOOL, tagKey(release.tag_name)), AGENT_ASSET);
-    }
-    return { strategy: 'release', tag: release.tag_name, path: file, size: result.size, sha256: result.sha256, cacheHit: false };
 }
-async function fetchRelease(repository, version, context) {
-    const base = context.apiUrl.replace(/\/+$/, '');
-    const url = version === 'latest'
-        ? `${base}/repos/${repository}/releases/latest`
-        : `${base}/repos/${repository}/releases/tags/${encodeURIComponent(version)}`;
-    let response;
-    try {
-        response = await getJson(url, apiHeaders(context.token), context.network, context.log);
-    }
-    catch (error) {
-        throw new FledgeError(`could not look up the agent release at ${url}: ${error.message}.`, {
-            key: 'agent.version',
-            fix: 'check the network; set GITHUB_TOKEN (input `token`) to avoid GitHub API rate limits.'
-        });
-    }
-    if (!response.body) {
-        throw new FledgeError(`${repository} has no release ${version === 'latest' ? '(latest)' : JSON.stringify(version)}.`, {
-            key: 'agent.version',
-            fix: 'use an existing release tag, or "latest".'
-        });
-    }
-    return response.body;
+function overwriteError(config, output, input) {
+    return new FledgeError(`the output path ${output.path} for ${output.what} is ${input.what}, which the build reads; writing there would destroy it.`, { ...where(config, input), fix: fixFor(output) });
 }
-function apiHeaders(token) {
-    const headers = {
-        accept: 'application/vnd.github+json',
-        'x-github-api-version': '2022-11-28'
-    };
-    if (token)
-        headers['authorization'] = `Bearer ${token}`;
-    return headers;
+function insideFolderError(config, output, input) {
+    return new FledgeError(`the output path ${output.path} for ${output.what} is inside the folder that is ${input.what}, so the next build would pack it into the image.`, { ...where(config, input), fix: fixFor(output) });
 }
-async function agent_describe(file) {
-    return { path: file, size: (await promises_namespaceObject.stat(file)).size };
+function fixFor(output) {
+    return output.what === 'the image'
+        ? 'write the image elsewhere (-o, or the action input `output`), outside the config, the manifest and every mapped file and folder.'
+        : 'keep the manifest outside the config and every mapped file and folder (the generated one is written beside the image: write the image elsewhere).';
 }
 
 ;// CONCATENATED MODULE: ./src/sources/busybox.ts
 
 
-
-
-const busybox_TOOL = 'fledge-busybox';
-const FILE = 'busybox';
+const slot = (sha256) => ({ tool: 'fledge-busybox', key: `sha256-${sha256}`, file: 'busybox', what: 'busybox' });
 async function resolveBusybox(busybox, context) {
     const { log } = context;
+    const origin = { url: busybox.url, pinned: busybox.pinned };
     if (busybox.sha256 && context.useCache) {
-        const hit = findCached(busybox_TOOL, `sha256-${busybox.sha256}`);
-        if (hit) {
-            const file = external_node_path_namespaceObject.join(hit, FILE);
-            const stat = await promises_namespaceObject.stat(file);
-            log.debug(`busybox: cache hit ${file}`);
-            return { path: file, size: stat.size, sha256: busybox.sha256, cacheHit: true, url: busybox.url, pinned: true };
-        }
+        const hit = await findVerified(slot(busybox.sha256), busybox.sha256, log);
+        if (hit)
+            return { ...hit, cacheHit: true, ...origin };
     }
-    const temp = await makeTempDir('busybox');
-    const dest = external_node_path_namespaceObject.join(temp, FILE);
     log.info(`Downloading busybox from ${busybox.url}`);
-    const result = await downloadFile(busybox.url, dest, { sha256: busybox.sha256, what: 'busybox' }, context.network, log);
+    const fetched = await fetchAndStore('busybox', context.useCache, (dest) => downloadFile(busybox.url, dest, { sha256: busybox.sha256, what: 'busybox' }, context.network, log), slot, log);
     if (!busybox.pinned) {
-        log.warn(`busybox_url has no busybox_sha256, so the download was not verified. Pin it: busybox_sha256 = "${result.sha256}"`);
+        log.warn(`busybox_url has no busybox_sha256, so the download was not verified. Pin it: busybox_sha256 = "${fetched.sha256}"`);
     }
-    let file = dest;
-    if (context.useCache) {
-        const cached = await storeCached(temp, busybox_TOOL, `sha256-${result.sha256}`);
-        file = external_node_path_namespaceObject.join(cached, FILE);
-        await promises_namespaceObject.rm(temp, { recursive: true, force: true });
-    }
-    return { path: file, size: result.size, sha256: result.sha256, cacheHit: false, url: busybox.url, pinned: busybox.pinned };
+    return { ...fetched, cacheHit: false, ...origin };
 }
 
 ;// CONCATENATED MODULE: ./src/build.ts
@@ -47418,21 +45180,31 @@ async function resolveBusybox(busybox, context) {
 
 
 
-/** config → sources → image → archive. Both faces (Action, CLI) call this. */
-async function build(options) {
+
+
+
+
+/**
+ * config → sources → image → archive. Both faces (Action, CLI) call this. The temp
+ * folders it makes are gone when it returns or throws.
+ */
+function build(options) {
+    return (0,cleanup/* withCleanup */.V1)(() => buildInScope(options));
+}
+async function buildInScope(options) {
     const { log } = options;
     const clock = stopwatch();
     const epoch = parseSourceDateEpoch(options.sourceDateEpoch);
     const config = await loadConfig(options.configPath);
+    await refuseOutputsOverInputs(config, plannedOutputs(options.outputPath, options.manifest), options.manifest);
     const initPlan = await planInit(config);
     const timings = { config: clock(), sources: 0, image: 0, archive: 0 };
-    ensureCacheEnvironment();
     const context = {
         log,
         network: options.network ?? defaultNetworkOptions(),
         useCache: options.useCache ?? true
     };
-    const [busybox, agent, init] = await withConfigLocation(config, Promise.all([
+    const [busybox, agent, init] = await withConfigLocation(config, allSettled([
         resolveBusybox(config.busybox, context),
         config.agent
             ? resolveAgent(config.agent.strategy === 'release' && options.agentVersion
@@ -47463,7 +45235,9 @@ async function build(options) {
     if (binaries.errors.length > 1)
         throw new FledgeErrors(binaries.errors);
     timings.image = clock();
-    const archive = await writeArchive(image.entries, options.outputPath, { mtime: epoch });
+    const archive = await writeArchive(image.entries, options.outputPath, { mtime: epoch }).catch((error) => {
+        throw outputError(error, options.outputPath);
+    });
     timings.archive = clock();
     const result = {
         config,
@@ -47483,6 +45257,17 @@ async function build(options) {
         result.init = init;
     return result;
 }
+/**
+ * Promise.all that waits for every source before failing, so none is still
+ * downloading or compiling into the temp folder when the build reports an error.
+ */
+async function allSettled(work) {
+    const results = await Promise.allSettled(work);
+    const failed = results.find((r) => r.status === 'rejected');
+    if (failed)
+        throw failed.reason;
+    return results.map((r) => r.value);
+}
 /** Source errors name a config key ("agent.path"); point them at its line in fledge.toml. */
 async function withConfigLocation(config, work) {
     try {
@@ -47496,6 +45281,19 @@ async function withConfigLocation(config, work) {
         throw error;
     }
 }
+/** The output's folder is named when creating it failed (EEXIST, ENOTDIR), else the output itself. */
+function outputError(error, output) {
+    if (!isFileSystemError(error))
+        return error;
+    const { syscall, path: failed } = error;
+    if (syscall === 'mkdir' && failed)
+        return fileError(error, failed, { what: 'the output folder', verb: 'create' });
+    return fileError(error, output, {
+        what: 'the output',
+        verb: 'write',
+        fixes: { EISDIR: `give a file name, e.g. ${showPath(external_node_path_namespaceObject.join(output, 'plugin.cpio.gz'))}.` }
+    });
+}
 function stopwatch() {
     let last = performance.now();
     return () => {
@@ -47506,1287 +45304,69 @@ function stopwatch() {
     };
 }
 
-;// CONCATENATED MODULE: ./src/log.ts
-const silentLogger = { info() { }, warn() { }, debug() { } };
-function stderrLogger(verbose = false) {
-    return {
-        info: (m) => process.stderr.write(`${m}\n`),
-        warn: (m, where) => process.stderr.write(`warning: ${where?.file ? `${where.file}${where.line ? `:${where.line}` : ''}: ` : ''}${m}\n`),
-        debug: (m) => {
-            if (verbose)
-                process.stderr.write(`debug: ${m}\n`);
-        }
-    };
+;// CONCATENATED MODULE: ./src/image/largest.ts
+
+function largestEntries(entries, count = 10) {
+    return entries
+        .filter((e) => e.type === 'file')
+        .map((e) => ({ path: `/${e.path}`, size: entrySize(e), origin: e.origin }))
+        .sort((a, b) => b.size - a.size || (a.path < b.path ? -1 : 1))
+        .slice(0, count);
 }
 
-;// CONCATENATED MODULE: ./src/archive/read.ts
-
-
-
-
-
-
-/**
- * Reads what the kernel reads: newc archives, plain or gzip-compressed,
- * several concatenated (gzip members, or raw cpio followed by gzip).
- */
-async function* readArchive(file) {
-    yield* readSegments(new ByteReader((0,external_node_fs_namespaceObject.createReadStream)(file, { highWaterMark: 1 << 20 })), file);
-}
-async function* readSegments(reader, file) {
-    for (;;) {
-        await reader.skipZeros();
-        const magic = await reader.peek(6);
-        if (magic.length === 0)
-            return;
-        if (magic[0] === 0x1f && magic[1] === 0x8b) {
-            const inflated = external_node_stream_.Readable.from(reader.rest()).pipe((0,external_node_zlib_.createGunzip)());
-            yield* readSegments(new ByteReader(inflated), file);
-            return;
-        }
-        const text = magic.toString('latin1');
-        if (text !== '070701' && text !== '070702') {
-            throw new FledgeError(`not a newc cpio archive (found ${JSON.stringify(text)} at byte ${reader.offset}).`, { file, fix: 'pass a plugin.cpio.gz (gzip-compressed or plain newc cpio).' });
-        }
-        for (;;) {
-            const record = await readRecord(reader, file);
-            if (!record)
-                break;
-            yield record;
-        }
-    }
-}
-async function readRecord(reader, file) {
-    const header = await reader.take(HEADER_SIZE);
-    if (header.length < HEADER_SIZE)
-        throw truncated(file, reader);
-    const magic = header.toString('latin1', 0, 6);
-    if (magic !== '070701' && magic !== '070702') {
-        throw new FledgeError(`corrupt cpio header at byte ${reader.offset - HEADER_SIZE}.`, { file });
-    }
-    const field = (i) => parseInt(header.toString('latin1', 6 + i * 8, 14 + i * 8), 16);
-    const mode = field(1);
-    const size = field(6);
-    const namesize = field(11);
-    const nameBytes = await reader.take(namesize + pad4(HEADER_SIZE + namesize));
-    if (nameBytes.length < namesize)
-        throw truncated(file, reader);
-    const name = nameBytes.toString('utf8', 0, namesize - 1);
-    if (name === TRAILER_NAME)
-        return undefined;
-    const type = typeFromMode(mode);
-    if (!type)
-        throw new FledgeError(`unknown file type in mode ${mode.toString(8)} for ${name}.`, { file });
-    const record = {
-        path: name,
-        type,
-        mode: mode & 0o7777,
-        uid: field(2),
-        gid: field(3),
-        size,
-        mtime: field(5)
-    };
-    if (type === 'char' || type === 'block')
-        record.rdev = { major: field(9), minor: field(10) };
-    if (type === 'symlink') {
-        const target = await reader.take(size);
-        if (target.length < size)
-            throw truncated(file, reader);
-        record.target = target.toString('utf8').replace(/\0$/, '');
-    }
-    else if (size > 0) {
-        const hash = (0,external_node_crypto_.createHash)('sha256');
-        let left = size;
-        while (left > 0) {
-            const piece = await reader.take(Math.min(left, 1 << 20));
-            if (piece.length === 0)
-                throw truncated(file, reader);
-            hash.update(piece);
-            left -= piece.length;
-        }
-        if (type === 'file')
-            record.sha256 = hash.digest('hex');
-    }
-    else if (type === 'file') {
-        record.sha256 = (0,external_node_crypto_.createHash)('sha256').digest('hex');
-    }
-    await reader.take(pad4(size));
-    return record;
-}
-function truncated(file, reader) {
-    return new FledgeError(`archive ends in the middle of a record (byte ${reader.offset}).`, {
-        file,
-        fix: 'the file is truncated; build or download it again.'
-    });
-}
-/** Pull-based reader over a byte stream: exact takes, peeks, and a handoff of the rest. */
-class ByteReader {
-    chunks = [];
-    buffered = 0;
-    done = false;
-    iterator;
-    offset = 0;
-    constructor(source) {
-        this.iterator = source[Symbol.asyncIterator]();
-    }
-    async fill(n) {
-        while (this.buffered < n && !this.done) {
-            const next = await this.iterator.next();
-            if (next.done)
-                this.done = true;
-            else if (next.value.length > 0) {
-                this.chunks.push(next.value);
-                this.buffered += next.value.length;
-            }
-        }
-    }
-    async peek(n) {
-        await this.fill(n);
-        const all = this.chunks.length === 1 ? this.chunks[0] : Buffer.concat(this.chunks);
-        this.chunks = all.length ? [all] : [];
-        return all.subarray(0, n);
-    }
-    async take(n) {
-        const out = await this.peek(n);
-        const first = this.chunks[0];
-        if (first) {
-            const rest = first.subarray(out.length);
-            this.chunks = rest.length ? [rest] : [];
-            this.buffered = rest.length;
-        }
-        this.offset += out.length;
-        return out;
-    }
-    async skipZeros() {
-        for (;;) {
-            const head = await this.peek(512);
-            let i = 0;
-            while (i < head.length && head[i] === 0)
-                i++;
-            if (i === 0)
-                return;
-            await this.take(i);
-            if (i < head.length)
-                return;
-        }
-    }
-    async *rest() {
-        for (const chunk of this.chunks)
-            yield chunk;
-        this.chunks = [];
-        this.buffered = 0;
-        for (;;) {
-            const next = await this.iterator.next();
-            if (next.done)
-                return;
-            yield next.value;
-        }
-    }
-}
-
-;// CONCATENATED MODULE: ./src/cli/inspect.ts
-
-async function inspectArchive(file) {
-    const out = [];
-    for await (const r of readArchive(file)) {
-        const record = {
-            path: r.path,
-            type: r.type,
-            mode: r.mode.toString(8).padStart(4, '0'),
-            uid: r.uid,
-            gid: r.gid,
-            size: r.size,
-            mtime: r.mtime
-        };
-        if (r.target !== undefined)
-            record.target = r.target;
-        if (r.rdev)
-            record.rdev = `${r.rdev.major}:${r.rdev.minor}`;
-        if (r.sha256)
-            record.sha256 = r.sha256;
-        out.push(record);
-    }
-    return out;
-}
-const TYPE_CHAR = {
-    dir: 'd',
-    file: '-',
-    symlink: 'l',
-    char: 'c',
-    block: 'b',
-    fifo: 'p',
-    socket: 's'
-};
-/** `ls -l`-like lines. */
-function formatListing(records) {
-    return records
-        .map((r) => {
-        const perms = permissionString(parseInt(r.mode, 8));
-        const size = r.rdev ?? String(r.size);
-        const name = r.target !== undefined ? `${r.path} -> ${r.target}` : r.path;
-        return `${TYPE_CHAR[r.type]}${perms} ${r.uid}/${r.gid} ${size.padStart(10)} ${name}`;
-    })
-        .join('\n');
-}
-function permissionString(mode) {
-    const rwx = ['r', 'w', 'x'];
-    let s = '';
-    for (let i = 8; i >= 0; i--)
-        s += mode & (1 << i) ? rwx[(8 - i) % 3] : '-';
-    return s;
-}
-
-;// CONCATENATED MODULE: ./src/boot/kernel.ts
-
-
-
-const NO_KERNEL_FIX = 'pass --kernel <path to a vmlinuz>, or run scripts/fetch-kernel.sh and pass .kernel/vmlinuz.';
-/**
- * The kernel to boot: `explicit` when given (it must be a readable file),
- * otherwise the newest readable `vmlinuz-*` in `bootDir`.
- */
-function resolveKernel(explicit, bootDir = '/boot') {
-    if (explicit !== undefined) {
-        const absolute = external_node_path_namespaceObject.resolve(explicit);
-        const problem = unreadableFileProblem(absolute);
-        if (problem) {
-            throw new FledgeError(`kernel ${absolute} ${problem}.`, { fix: NO_KERNEL_FIX });
-        }
-        return absolute;
-    }
-    let names;
-    try {
-        names = external_node_fs_namespaceObject.readdirSync(bootDir);
-    }
-    catch {
-        names = [];
-    }
-    const candidates = names
-        .filter((name) => name.startsWith('vmlinuz-'))
-        .sort(compareVersionsDescending)
-        .map((name) => external_node_path_namespaceObject.join(bootDir, name));
-    const readable = candidates.find((file) => unreadableFileProblem(file) === undefined);
-    if (readable)
-        return readable;
-    const why = candidates.length === 0
-        ? `no ${bootDir}/vmlinuz-* exists`
-        : // Ubuntu installs its kernels mode 0600: only root can read them.
-            `${candidates.join(', ')} cannot be read by this user`;
-    throw new FledgeError(`no kernel to boot the image with: ${why}.`, { fix: NO_KERNEL_FIX });
-}
-function unreadableFileProblem(file) {
-    let stat;
-    try {
-        stat = external_node_fs_namespaceObject.statSync(file);
-    }
-    catch {
-        return 'does not exist';
-    }
-    if (!stat.isFile())
-        return 'is not a file';
-    try {
-        external_node_fs_namespaceObject.accessSync(file, external_node_fs_namespaceObject.constants.R_OK);
-    }
-    catch {
-        return 'cannot be read by this user';
-    }
-    return undefined;
-}
-/** "vmlinuz-6.1.0-10-cloud-amd64" sorts after "vmlinuz-6.1.0-9-cloud-amd64". */
-function compareVersionsDescending(a, b) {
-    return b.localeCompare(a, 'en', { numeric: true });
-}
-
-;// CONCATENATED MODULE: ./src/boot/kernel-source.ts
-
-
-
-
-
-
-
-
-const kernel_source_TOOL = 'fledge-kernel';
-/**
- * A kernel given as a path, or as an http(s)/file URL that is downloaded,
- * verified against `sha256` when given, and kept in the tool cache.
- */
-async function obtainKernel(spec, sha256, log) {
-    if (!spec)
-        return hostKernel(log);
-    if (!/^(https?|file):\/\//.test(spec))
-        return resolveKernel(spec);
-    const expected = sha256?.replace(/^sha256:/, '').toLowerCase() || undefined;
-    if (expected) {
-        const hit = findCached(kernel_source_TOOL, `sha256-${expected}`);
-        if (hit)
-            return external_node_path_namespaceObject.join(hit, 'vmlinuz');
-    }
-    const dir = await makeTempDir('kernel');
-    log.info(`Downloading the kernel from ${spec}`);
-    const result = await downloadFile(spec, external_node_path_namespaceObject.join(dir, 'vmlinuz'), { sha256: expected, what: 'the kernel' }, defaultNetworkOptions(), log);
-    if (!expected)
-        log.warn(`the kernel download is not pinned; pin it with kernel-sha256: ${result.sha256}`);
-    const cached = await storeCached(dir, kernel_source_TOOL, `sha256-${result.sha256}`);
-    await promises_namespaceObject.rm(dir, { recursive: true, force: true });
-    return external_node_path_namespaceObject.join(cached, 'vmlinuz');
-}
-/**
- * The host's newest kernel. Ubuntu (GitHub's runners) installs /boot/vmlinuz-*
- * readable by root only; there the runner's passwordless sudo makes a readable copy.
- */
-async function hostKernel(log) {
-    try {
-        return resolveKernel();
-    }
-    catch (error) {
-        if (process.env['GITHUB_ACTIONS'] !== 'true' || !(error instanceof FledgeError))
-            throw error;
-        const names = (await promises_namespaceObject.readdir('/boot').catch(() => []))
-            .filter((n) => n.startsWith('vmlinuz-'))
-            .sort((a, b) => b.localeCompare(a, 'en', { numeric: true }));
-        if (!names[0])
-            throw error;
-        const copy = external_node_path_namespaceObject.join(await makeTempDir('kernel'), 'vmlinuz');
-        log.info(`Copying /boot/${names[0]} with sudo (it is readable by root only)`);
-        await (0,external_node_util_.promisify)(external_node_child_process_namespaceObject.execFile)('sudo', ['-n', 'install', '-m', '0644', `/boot/${names[0]}`, copy]).catch(() => {
-            throw error;
-        });
-        return copy;
-    }
-}
-
-;// CONCATENATED MODULE: ./src/boot/qemu.ts
-
-
-
-
-
-const QEMU_BINARY = 'qemu-system-x86_64';
-/** `qemu-system-x86_64` from PATH; on a GitHub runner it is installed with apt when missing. */
-async function findQemu(log, env = process.env) {
-    const found = searchPath(QEMU_BINARY, env);
-    if (found)
-        return found;
-    if (env['GITHUB_ACTIONS'] === 'true') {
-        log.info(`${QEMU_BINARY} not found; installing qemu-system-x86 with apt`);
-        try {
-            await aptInstall('qemu-system-x86');
-        }
-        catch (error) {
-            throw new FledgeError(`${QEMU_BINARY} is missing and installing qemu-system-x86 with apt failed: ${firstLine(error)}`, {
-                fix: 'add a step `sudo apt-get update && sudo apt-get install -y qemu-system-x86` before this one.'
-            });
-        }
-        const installed = searchPath(QEMU_BINARY, env);
-        if (installed)
-            return installed;
-    }
-    throw new FledgeError(`${QEMU_BINARY} not found on PATH; the boot test runs the image under QEMU.`, {
-        fix: 'sudo apt-get install qemu-system-x86'
-    });
-}
-function firstLine(error) {
-    const text = error.stderr || error.message || String(error);
-    return text.trim().split('\n')[0] ?? '';
-}
-function searchPath(binary, env) {
-    for (const dir of (env['PATH'] ?? '').split(external_node_path_namespaceObject.delimiter)) {
-        if (!dir)
-            continue;
-        const candidate = external_node_path_namespaceObject.join(dir, binary);
-        try {
-            external_node_fs_namespaceObject.accessSync(candidate, external_node_fs_namespaceObject.constants.X_OK);
-            return candidate;
-        }
-        catch {
-            // not here
-        }
-    }
-    return undefined;
-}
-async function aptInstall(pkg) {
-    const run = (0,external_node_util_.promisify)(external_node_child_process_namespaceObject.execFile);
-    const asRoot = process.getuid?.() === 0 ? [] : ['sudo', '-n'];
-    const apt = async (...args) => {
-        const [command, ...rest] = [
-            ...asRoot,
-            'env',
-            'DEBIAN_FRONTEND=noninteractive',
-            'apt-get',
-            ...args
-        ];
-        await run(command, rest, { maxBuffer: 64 * 1024 * 1024 });
-    };
-    try {
-        await apt('install', '-y', '-qq', '--no-install-recommends', pkg);
-    }
-    catch {
-        // Runner images ship stale package lists; refresh them once and retry.
-        await apt('update', '-qq');
-        await apt('install', '-y', '-qq', '--no-install-recommends', pkg);
-    }
-}
-function qemuArguments(launch) {
-    const args = [
-        // -nodefaults also drops the default NIC, which would be unrestricted user networking.
-        '-nodefaults',
-        '-no-user-config',
-        '-M',
-        'pc',
-        '-accel',
-        launch.accel,
-        ...(launch.accel === 'kvm' ? ['-cpu', 'host'] : []),
-        '-m',
-        String(launch.memoryMb ?? 512),
-        '-no-reboot',
-        '-display',
-        'none',
-        '-serial',
-        'stdio',
-        '-kernel',
-        launch.kernel,
-        ...(launch.initrd === undefined ? [] : ['-initrd', launch.initrd]),
-        '-append',
-        launch.append
+;// CONCATENATED MODULE: ./src/release/notes.ts
+function releaseNotes(n) {
+    const lines = [
+        `## ${n.pluginName} ${n.pluginVersion}`,
+        '',
+        `| | |`,
+        `| --- | --- |`,
+        `| Image | \`${n.artifactName}\` (${notes_formatBytes(n.size)}) |`,
+        `| Checksum | \`sha256:${n.sha256}\` |`,
+        `| Content digest (uncompressed cpio) | \`sha256:${n.contentSha256}\` |`,
+        ''
     ];
-    if (launch.network) {
-        const forward = launch.network.forward;
-        // restrict=on: the guest reaches nothing (not the host, not the internet); hostfwd still works.
-        let netdev = 'user,id=net0,restrict=on';
-        if (forward)
-            netdev += `,hostfwd=tcp:127.0.0.1:${forward.hostPort}-:${forward.guestPort}`;
-        args.push('-netdev', netdev, '-device', 'virtio-net-pci,netdev=net0');
+    if (n.manifestUrl) {
+        lines.push('### Install', '', '```bash', `volar plugins install --manifest ${n.manifestUrl}`, '```', '');
     }
-    return args;
-}
-function launchQemu(launch) {
-    const child = (0,external_node_child_process_namespaceObject.spawn)(launch.qemu, qemuArguments(launch), { stdio: ['ignore', 'pipe', 'pipe'] });
-    const startedAt = Date.now();
-    track(child);
-    const listeners = [];
-    child.stdout.setEncoding('utf8');
-    child.stdout.on('data', (chunk) => {
-        const text = chunk.replace(/\r/g, '');
-        for (const listener of listeners)
-            listener(text);
-    });
-    let stderr = '';
-    child.stderr.setEncoding('utf8');
-    child.stderr.on('data', (chunk) => {
-        if (stderr.length < 64 * 1024)
-            stderr += chunk;
-    });
-    let timedOut = false;
-    const timer = setTimeout(() => {
-        timedOut = true;
-        kill(child);
-    }, launch.timeoutMs);
-    const exited = new Promise((resolve) => {
-        let settled = false;
-        const finish = (code, signal) => {
-            if (settled)
-                return;
-            settled = true;
-            clearTimeout(timer);
-            untrack(child);
-            resolve({ code, signal, stderr: stderr.trim(), timedOut });
-        };
-        child.on('error', (error) => {
-            stderr += `${error.message}\n`;
-            finish(null, null);
-        });
-        // 'close' (not 'exit') so the last console bytes have been delivered.
-        child.on('close', finish);
-    });
-    return {
-        startedAt,
-        onConsole: (listener) => void listeners.push(listener),
-        exited,
-        stop: () => kill(child)
-    };
-}
-function kill(child) {
-    if (child.exitCode === null && child.signalCode === null)
-        child.kill('SIGKILL');
-}
-// QEMU must not outlive us: kill every VM still running when this process exits or is signalled.
-const running = new Set();
-const FORWARDED_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'];
-function killAll() {
-    for (const child of running)
-        kill(child);
-}
-function onSignal(signal) {
-    killAll();
-    // When nobody else handles the signal, die of it as we would have without this hook.
-    if (process.listenerCount(signal) === 1) {
-        removeHooks();
-        process.kill(process.pid, signal);
+    lines.push('### Verify', '', '```bash', `curl -fsSLO ${n.artifactUrl}`, `echo "${n.sha256}  ${n.artifactName}" | sha256sum -c -`, '```', '', 'All assets are listed in `SHA256SUMS` (`sha256sum -c SHA256SUMS`).', '', '### Rebuild it yourself', '', 'The image is bit-for-bit reproducible. With the same inputs you get the same bytes:', '', `- fledge-action ${n.toolVersion}, \`SOURCE_DATE_EPOCH=${n.sourceDateEpoch}\``, `- agent: ${n.agentTag ?? 'none (custom or none init mode)'}`, `- busybox: \`sha256:${n.busyboxSha256}\``, '');
+    if (n.rebuild) {
+        // Image and record go back where the build wrote them; verify finds the inputs from the record's own folder.
+        const r = n.rebuild;
+        lines.push('```bash', `git clone --branch ${n.tag} ${r.serverUrl.replace(/\/+$/, '')}/${n.repository} plugin && cd plugin`, `curl -fsSL -o ${r.artifactPath} ${n.artifactUrl}`, `curl -fsSL -o ${r.recordPath} ${r.recordUrl}`, `git clone --depth 1 --branch v${n.toolVersion} https://github.com/volantvm/fledge-action /tmp/fledge-action`, `node /tmp/fledge-action/dist/cli/index.js verify ${r.artifactPath} --record ${r.recordPath}`, '```', '');
     }
-}
-function addHooks() {
-    process.on('exit', killAll);
-    for (const signal of FORWARDED_SIGNALS)
-        process.on(signal, onSignal);
-}
-function removeHooks() {
-    process.removeListener('exit', killAll);
-    for (const signal of FORWARDED_SIGNALS)
-        process.removeListener(signal, onSignal);
-}
-function track(child) {
-    if (running.size === 0)
-        addHooks();
-    running.add(child);
-}
-function untrack(child) {
-    running.delete(child);
-    if (running.size === 0)
-        removeHooks();
-}
-
-;// CONCATENATED MODULE: ./src/boot/accel.ts
-
-
-
-/** A working KVM boots the kernel to its panic in about a second; a broken one prints nothing. */
-const DEFAULT_PROBE_TIMEOUT_MS = 8000;
-/** The panics a kernel reaches at the very end of its init when it has no root fs and no init. */
-const END_OF_BOOT = /Unable to mount root fs|No working init found/;
-let cached;
-/**
- * 'kvm' when a short KVM boot of the kernel gets to its end, else 'tcg'.
- * `FLEDGE_ACCEL=kvm|tcg` skips the probe. The probed answer is kept for the
- * life of the process.
- */
-function detectAccelerator(probe) {
-    const forced = (probe.env ?? process.env)['FLEDGE_ACCEL'];
-    if (forced !== undefined && forced !== '') {
-        if (forced === 'kvm' || forced === 'tcg')
-            return Promise.resolve(forced);
-        return Promise.reject(new FledgeError(`FLEDGE_ACCEL=${forced} is not an accelerator.`, {
-            key: 'FLEDGE_ACCEL',
-            fix: 'set FLEDGE_ACCEL to kvm or tcg, or unset it to detect.'
-        }));
-    }
-    cached ??= probeKvm(probe);
-    return cached;
-}
-/** Forget the probed answer (tests). */
-function resetAcceleratorCache() {
-    cached = undefined;
-}
-async function probeKvm(probe) {
-    const { log } = probe;
-    try {
-        external_node_fs_namespaceObject.accessSync('/dev/kvm', external_node_fs_namespaceObject.constants.R_OK | external_node_fs_namespaceObject.constants.W_OK);
-    }
-    catch {
-        log.info('KVM not available (/dev/kvm missing or not accessible): booting under software emulation');
-        return 'tcg';
-    }
-    // /dev/kvm can exist and still hang a guest forever (nested virtualisation
-    // without the features a kernel needs), so only a real boot settles it. With
-    // no initramfs the kernel runs its whole init and then panics for lack of a
-    // root fs; reaching that panic (not any panic) is the proof.
-    const vm = launchQemu({
-        qemu: probe.qemu,
-        kernel: probe.kernel,
-        append: 'console=ttyS0 panic=-1',
-        accel: 'kvm',
-        memoryMb: 256,
-        timeoutMs: probe.probeTimeoutMs ?? DEFAULT_PROBE_TIMEOUT_MS
-    });
-    let output = '';
-    const booted = new Promise((resolve) => {
-        vm.onConsole((text) => {
-            output += text;
-            if (END_OF_BOOT.test(output))
-                resolve(true);
-        });
-        void vm.exited.then(() => resolve(END_OF_BOOT.test(output)));
-    });
-    const ok = await booted;
-    vm.stop();
-    const exit = await vm.exited;
-    if (ok) {
-        log.debug(`KVM probe booted ${probe.kernel} in ${Date.now() - vm.startedAt} ms`);
-        return 'kvm';
-    }
-    const why = exit.timedOut
-        ? `a test boot under KVM made no progress in ${probe.probeTimeoutMs ?? DEFAULT_PROBE_TIMEOUT_MS} ms`
-        : `QEMU could not use KVM${exit.stderr ? ` (${lastLine(exit.stderr)})` : ''}`;
-    log.info(`KVM not usable: ${why}; booting under software emulation`);
-    return 'tcg';
-}
-function lastLine(text) {
-    const lines = text.trim().split('\n');
-    return lines[lines.length - 1] ?? '';
-}
-
-;// CONCATENATED MODULE: ./src/manifest/cmdline.ts
-
-/**
- * volantd hands the manifest to the agent as `volant.manifest=<base64url,
- * no padding, of gzip(JSON)>` on the kernel command line.
- */
-function encodeManifestParam(manifestJson) {
-    // level 9 and a fixed header (mtime 0) so the same manifest gives the same command line.
-    return (0,external_node_zlib_.gzipSync)(Buffer.from(manifestJson, 'utf8'), { level: 9 }).toString('base64url');
-}
-/**
- * x86-64 kernels cut the command line at COMMAND_LINE_SIZE (2048 bytes on many
- * builds, counting the terminating NUL); past it the guest hangs without a word.
- */
-const COMMAND_LINE_LIMIT = 2048;
-function commandLineFits(cmdline) {
-    return Buffer.byteLength(cmdline, 'utf8') < COMMAND_LINE_LIMIT;
-}
-
-;// CONCATENATED MODULE: ./src/boot/cmdline.ts
-
-
-/** QEMU user networking puts the guest at 10.0.2.15 behind a gateway at 10.0.2.2. */
-const QEMU_USER_NETWORK = {
-    address: '10.0.2.15',
-    gateway: '10.0.2.2',
-    netmask: '255.255.255.0'
-};
-/**
- * The kernel command line volantd gives a plugin VM. `panic=-1` makes a panic
- * reboot at once, which `-no-reboot` turns into the end of the VM: a broken
- * image stops the boot test instead of sitting until its timeout.
- */
-function buildCommandLine(options) {
-    const params = ['console=ttyS0', 'panic=-1'];
-    if (options.manifestJson !== undefined) {
-        params.push(`volant.manifest=${encodeManifestParam(options.manifestJson)}`);
-    }
-    if (options.runtime !== undefined)
-        params.push(`volant.runtime=${checkValue('volant.runtime', options.runtime)}`);
-    if (options.plugin !== undefined)
-        params.push(`volant.plugin=${checkValue('volant.plugin', options.plugin)}`);
-    if (options.apiHost !== undefined)
-        params.push(`volant.api_host=${checkValue('volant.api_host', options.apiHost)}`);
-    if (options.apiPort !== undefined)
-        params.push(`volant.api_port=${options.apiPort}`);
-    if (options.network) {
-        const { address, gateway, netmask } = options.network;
-        params.push(`ip=${address}::${gateway}:${netmask}::eth0:off`);
-    }
-    params.push(...(options.extra ?? []));
-    const cmdline = params.join(' ');
-    assertCommandLineFits(cmdline);
-    return cmdline;
-}
-/** The kernel splits parameters on spaces and strips quotes: a value with either would be cut. */
-function checkValue(key, value) {
-    if (value === '' || /[\s"]/.test(value)) {
-        throw new FledgeError(`${key} ${JSON.stringify(value)} cannot go on a kernel command line.`, {
-            key,
-            fix: 'use a non-empty value without spaces or quotes.'
-        });
-    }
-    return value;
-}
-function assertCommandLineFits(cmdline) {
-    const bytes = Buffer.byteLength(cmdline, 'utf8');
-    if (bytes < COMMAND_LINE_LIMIT)
-        return;
-    const manifest = /(?:^| )volant\.manifest=(\S*)/.exec(cmdline)?.[1];
-    const share = manifest === undefined ? '' : ` (the encoded manifest takes ${manifest.length})`;
-    throw new FledgeError(`kernel command line is ${bytes} bytes${share}; x86-64 kernels keep at most ` +
-        `${COMMAND_LINE_LIMIT - 1} (COMMAND_LINE_SIZE ${COMMAND_LINE_LIMIT} with the final NUL), ` +
-        `and past that the guest hangs without a word.`, manifest === undefined
-        ? { fix: 'drop command-line parameters.' }
-        : {
-            key: 'volant.manifest',
-            fix: 'shrink the manifest volantd puts on the command line (gzip + base64url of its JSON): drop long descriptions, openapi, cloud_init or unused actions.'
-        });
-}
-
-;// CONCATENATED MODULE: ./src/boot/console.ts
-/** The guest's serial console as it arrives: searchable for markers, with a tail for reports. */
-class ConsoleLog {
-    text = '';
-    dropped = 0;
-    // A boot log is tens of KB; a guest that floods its console must not eat our memory.
-    static KEEP = 1024 * 1024;
-    /** Characters received so far, including any dropped from the front. */
-    get length() {
-        return this.dropped + this.text.length;
-    }
-    append(chunk) {
-        this.text += chunk;
-        if (this.text.length > ConsoleLog.KEEP * 2) {
-            const cut = this.text.length - ConsoleLog.KEEP;
-            this.text = this.text.slice(cut);
-            this.dropped += cut;
-        }
-    }
-    /** Where the first of `markers` starts, as an offset into everything received, from `fromOffset` on. */
-    find(markers, fromOffset = 0) {
-        const start = Math.max(0, fromOffset - this.dropped);
-        let first;
-        for (const marker of markers) {
-            const at = this.text.indexOf(marker, start);
-            if (at >= 0 && (first === undefined || at < first))
-                first = at;
-        }
-        return first === undefined ? undefined : this.dropped + first;
-    }
-    /** The whole line around `offset` (as received so far). */
-    lineAt(offset) {
-        const at = Math.max(0, offset - this.dropped);
-        const start = this.text.lastIndexOf('\n', at) + 1;
-        const newline = this.text.indexOf('\n', at);
-        return this.text.slice(start, newline < 0 ? this.text.length : newline).trim();
-    }
-    /** The last `lines` lines, or the last ones up to and including the line at `endOffset`. */
-    tail(lines = 40, endOffset) {
-        let text = this.text;
-        if (endOffset !== undefined) {
-            const newline = text.indexOf('\n', Math.max(0, endOffset - this.dropped));
-            if (newline >= 0)
-                text = text.slice(0, newline);
-        }
-        return text.replace(/\n+$/, '').split('\n').slice(-lines).join('\n');
-    }
-}
-
-// EXTERNAL MODULE: external "node:http"
-var external_node_http_ = __nccwpck_require__(7067);
-// EXTERNAL MODULE: external "node:net"
-var external_node_net_ = __nccwpck_require__(7030);
-;// CONCATENATED MODULE: ./src/boot/http-probe.ts
-
-
-/** A TCP port on 127.0.0.1 that nothing listens on right now. */
-function freeLoopbackPort() {
-    return new Promise((resolve, reject) => {
-        const server = external_node_net_.createServer();
-        server.once('error', reject);
-        server.listen(0, '127.0.0.1', () => {
-            const address = server.address();
-            const port = typeof address === 'object' && address ? address.port : 0;
-            server.close(() => resolve(port));
-        });
-    });
-}
-/** One GET: the HTTP status, or why there was none ("ECONNRESET", "timeout"). */
-function httpStatus(url, timeoutMs) {
-    return new Promise((resolve) => {
-        const request = external_node_http_.get(url, { agent: false, timeout: timeoutMs }, (response) => {
-            response.resume();
-            resolve(response.statusCode ?? 'no status');
-        });
-        request.on('timeout', () => request.destroy(new Error('timeout')));
-        request.on('error', (error) => resolve(error.code ?? error.message));
-    });
-}
-
-;// CONCATENATED MODULE: ./src/boot/smoke.ts
-/**
- * Boot smoke test: run the built initramfs under QEMU with the command line
- * volantd would give it, and judge it by its serial console (and, in health
- * mode, by an HTTP 200 from the guest).
- *
- * What "booted" means by default: our images start with the C init, which
- * prints nothing when it succeeds, and then the agent, whose log lines are not
- * ours to rely on. So the default marker is the kernel's own
- * "Run /init as init process" (the kernel found /init and is handing over to
- * it), followed by a quiet window (`settleMs`, default 3 s) with no failure
- * marker: an init that cannot be executed, exits, or panics shows up within
- * that window. A caller that knows what its image prints passes `expect`, and
- * the test passes as soon as that text appears.
- */
-
-
-
-
-
-
-
-
-
-const DEFAULT_EXPECT = 'Run /init as init process';
-const DEFAULT_SETTLE_MS = 3000;
-const DEFAULT_TIMEOUT_SECONDS = 60;
-/** Console text that means the image is broken, whatever else it printed. */
-const FAILURE_MARKERS = [
-    'Kernel panic',
-    'INIT PANIC',
-    'Attempted to kill init',
-    // The kernel then falls back to /sbin/init, /bin/sh…: a busybox image would sit at a shell.
-    'Failed to execute /init',
-    // Printed long before the panic it leads to, and far more telling than that panic.
-    'Initramfs unpacking failed'
-];
-const CONSOLE_TAIL_LINES = 40;
-/** After a failure marker, time for the panic to finish printing before we stop the VM. */
-const FAILURE_GRACE_MS = 2000;
-const HEALTH_POLL_INTERVAL_MS = 250;
-const HEALTH_REQUEST_TIMEOUT_MS = 2000;
-/**
- * A stand-in for volantd's API port: the test VM cannot reach the host
- * (restrict=on); the agent only needs a well-formed value.
- */
-const TEST_API_PORT = 7777;
-async function bootImage(options) {
-    const { log } = options;
-    const archive = external_node_path_namespaceObject.resolve(options.archive);
-    assertReadableArchive(archive);
-    const kernel = resolveKernel(options.kernel);
-    // Refused here, before anything is launched.
-    const append = buildCommandLine(commandLineOptions(options.manifest));
-    const qemu = await findQemu(log);
-    const accel = await detectAccelerator({ qemu, kernel, log });
-    const plan = {
-        expect: options.expect ?? DEFAULT_EXPECT,
-        settleMs: options.settleMs ?? (options.expect === undefined ? DEFAULT_SETTLE_MS : 0),
-        timeoutSeconds: options.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS,
-        ...(options.health ? { health: options.health } : {})
-    };
-    log.info(`boot test: ${archive} with ${kernel} (${accel === 'kvm' ? 'KVM' : 'software emulation'})`);
-    log.debug(`kernel command line (${Buffer.byteLength(append)} bytes): ${append}`);
-    for (let attempt = 1;; attempt++) {
-        const hostPort = plan.health ? await freeLoopbackPort() : undefined;
-        const vm = launchQemu({
-            qemu,
-            kernel,
-            initrd: archive,
-            append,
-            accel,
-            timeoutMs: plan.timeoutSeconds * 1000,
-            network: hostPort !== undefined && plan.health
-                ? { forward: { hostPort, guestPort: plan.health.guestPort } }
-                : {},
-            ...(options.memoryMb !== undefined ? { memoryMb: options.memoryMb } : {})
-        });
-        const consoleLog = new ConsoleLog();
-        const outcome = await watch(vm, consoleLog, plan, hostPort);
-        vm.stop();
-        const exit = await vm.exited;
-        // Another process took the port between our check and QEMU's bind: try a new one.
-        if (!outcome.ok && /host forwarding rule/i.test(exit.stderr) && attempt < 3)
-            continue;
-        return report(outcome, consoleLog, accel, log);
-    }
-}
-function assertReadableArchive(archive) {
-    try {
-        external_node_fs_namespaceObject.accessSync(archive, external_node_fs_namespaceObject.constants.R_OK);
-    }
-    catch {
-        throw new FledgeError(`cannot boot ${archive}: the file does not exist or cannot be read.`, {
-            fix: 'build the image first, or pass the path of an existing .cpio.gz.'
-        });
-    }
-}
-function commandLineOptions(manifest) {
-    const options = {
-        network: QEMU_USER_NETWORK,
-        apiHost: QEMU_USER_NETWORK.gateway,
-        apiPort: TEST_API_PORT
-    };
-    if (manifest === undefined)
-        return options;
-    let parsed;
-    try {
-        parsed = JSON.parse(manifest);
-    }
-    catch (error) {
-        throw new FledgeError(`the manifest given to the boot test is not JSON (${error.message}).`, {
-            fix: 'pass the text of the generated manifest JSON file.'
-        });
-    }
-    options.manifestJson = manifest;
-    const fields = typeof parsed === 'object' && parsed !== null ? parsed : {};
-    const name = typeof fields['name'] === 'string' ? fields['name'] : undefined;
-    // volantd defaults the runtime to the plugin's name.
-    const runtime = typeof fields['runtime'] === 'string' ? fields['runtime'] : name;
-    if (name)
-        options.plugin = name;
-    if (runtime)
-        options.runtime = runtime;
-    return options;
-}
-function watch(vm, consoleLog, plan, hostPort) {
-    const longestMarker = Math.max(plan.expect.length, ...FAILURE_MARKERS.map((m) => m.length));
-    const url = hostPort === undefined ? '' : `http://127.0.0.1:${hostPort}${plan.health?.endpoint ?? '/'}`;
-    return new Promise((resolve) => {
-        let done = false;
-        let markerMs;
-        let failureAt;
-        let lastAnswer = 'none yet';
-        const timers = [];
-        const finish = (outcome) => {
-            if (done)
-                return;
-            done = true;
-            for (const timer of timers)
-                clearTimeout(timer);
-            resolve(markerMs === undefined ? outcome : { markerMs, ...outcome });
-        };
-        vm.onConsole((text) => {
-            const from = Math.max(0, consoleLog.length - longestMarker);
-            consoleLog.append(text);
-            if (done || failureAt !== undefined)
-                return;
-            failureAt = consoleLog.find(FAILURE_MARKERS, from);
-            if (failureAt !== undefined) {
-                const at = failureAt;
-                // panic=-1 ends the VM in a moment; wait for that so the whole panic is in the log.
-                timers.push(setTimeout(() => finish({ ok: false, failureAt: at }), FAILURE_GRACE_MS));
-                return;
-            }
-            if (markerMs === undefined && consoleLog.find([plan.expect], from) !== undefined) {
-                markerMs = Date.now() - vm.startedAt;
-                if (plan.health)
-                    return;
-                if (plan.settleMs === 0)
-                    finish({ ok: true });
-                else
-                    timers.push(setTimeout(() => finish({ ok: true }), plan.settleMs));
-            }
-        });
-        void vm.exited.then((exit) => {
-            if (failureAt !== undefined)
-                finish({ ok: false, failureAt });
-            // A clean power-off after the marker is a pass (our test images do exactly that).
-            else if (!plan.health && markerMs !== undefined)
-                finish({ ok: true });
-            else
-                finish({ ok: false, reason: exitReason(exit, plan, url, lastAnswer) });
-        });
-        const health = plan.health;
-        if (!health)
-            return;
-        const deadline = vm.startedAt + health.timeoutMs;
-        const poll = async () => {
-            while (!done) {
-                const remaining = deadline - Date.now();
-                if (remaining <= 0) {
-                    finish({
-                        ok: false,
-                        reason: `no HTTP 200 from ${url} within ${health.timeoutMs} ms of launch (last answer: ${smoke_describe(lastAnswer, health)})`
-                    });
-                    return;
-                }
-                const budget = Math.min(HEALTH_REQUEST_TIMEOUT_MS, remaining);
-                const answer = await httpStatus(url, budget);
-                if (answer === 200) {
-                    finish({ ok: true, healthMs: Date.now() - vm.startedAt });
-                    return;
-                }
-                // A request cut short by the deadline says nothing; keep the answer before it.
-                if (!(answer === 'timeout' && budget < HEALTH_REQUEST_TIMEOUT_MS))
-                    lastAnswer = answer;
-                await new Promise((wake) => setTimeout(wake, HEALTH_POLL_INTERVAL_MS));
-            }
-        };
-        void poll();
-    });
-}
-function smoke_describe(answer, health) {
-    if (typeof answer === 'number')
-        return `HTTP ${answer}`;
-    // QEMU accepts on the host side, then passes on the guest's refusal as a reset.
-    if (answer === 'ECONNRESET')
-        return `connection reset: nothing in the guest accepted it on port ${health.guestPort}`;
-    return answer;
-}
-function exitReason(exit, plan, url, lastAnswer) {
-    const waitingFor = plan.health
-        ? `an HTTP 200 from ${url} (last answer: ${smoke_describe(lastAnswer, plan.health)})`
-        : `"${plan.expect}" on the console`;
-    if (exit.timedOut)
-        return `no ${waitingFor} within the ${plan.timeoutSeconds} s boot timeout`;
-    const qemuSaid = exit.code !== 0 && exit.stderr ? `; QEMU said: ${exit.stderr}` : '';
-    return `the VM stopped before ${waitingFor}${qemuSaid}`;
-}
-function report(outcome, consoleLog, accel, log) {
-    const { markerMs, healthMs, failureAt } = outcome;
-    const result = {
-        ok: outcome.ok,
-        consoleTail: consoleLog.tail(CONSOLE_TAIL_LINES),
-        accel,
-        ...(markerMs !== undefined ? { markerMs } : {}),
-        ...(healthMs !== undefined ? { healthMs } : {})
-    };
-    if (outcome.ok) {
-        const times = [
-            markerMs !== undefined ? `marker after ${markerMs} ms` : '',
-            healthMs !== undefined ? `HTTP 200 after ${healthMs} ms` : ''
-        ].filter(Boolean);
-        log.info(`boot test passed (${accel}): ${times.join(', ')}`);
-        return result;
-    }
-    // A panic's own dump fills the tail; the lines before it say what went wrong.
-    result.reason =
-        failureAt === undefined
-            ? `${outcome.reason ?? 'boot test failed'}. Console, last ${CONSOLE_TAIL_LINES} lines:\n` +
-                result.consoleTail
-            : `the guest failed: "${consoleLog.lineAt(failureAt)}". ` +
-                `Console, last ${CONSOLE_TAIL_LINES} lines up to the failure:\n` +
-                consoleLog.tail(CONSOLE_TAIL_LINES, failureAt);
-    return result;
-}
-
-;// CONCATENATED MODULE: ./src/image/diff.ts
-/** What changed between two images, entry by entry (by path). */
-function diffImages(before, after) {
-    const old = new Map(before.map((r) => [r.path, r]));
-    const diff = { added: [], removed: [], changed: [] };
-    for (const record of after) {
-        const previous = old.get(record.path);
-        old.delete(record.path);
-        if (!previous) {
-            diff.added.push(record);
-            continue;
-        }
-        const what = [];
-        if (previous.type !== record.type)
-            what.push(`type ${previous.type} → ${record.type}`);
-        if (previous.mode !== record.mode)
-            what.push(`mode ${octal(previous.mode)} → ${octal(record.mode)}`);
-        if (previous.uid !== record.uid || previous.gid !== record.gid)
-            what.push(`owner ${previous.uid}:${previous.gid} → ${record.uid}:${record.gid}`);
-        if (previous.size !== record.size)
-            what.push(`size ${previous.size} → ${record.size} (${signed(record.size - previous.size)})`);
-        else if (previous.sha256 !== record.sha256)
-            what.push('content');
-        if (previous.target !== record.target)
-            what.push(`target ${previous.target ?? '-'} → ${record.target ?? '-'}`);
-        const rdev = (r) => (r.rdev ? `${r.rdev.major}:${r.rdev.minor}` : '-');
-        if (rdev(previous) !== rdev(record))
-            what.push(`device ${rdev(previous)} → ${rdev(record)}`);
-        if (what.length > 0)
-            diff.changed.push({ path: record.path, before: previous, after: record, what });
-    }
-    diff.removed = [...old.values()];
-    return diff;
-}
-function formatDiff(diff) {
-    const lines = [];
-    for (const r of diff.added)
-        lines.push(`+ /${r.path} (${r.type}, ${octal(r.mode)}, ${r.size} bytes)`);
-    for (const r of diff.removed)
-        lines.push(`- /${r.path} (${r.type}, ${octal(r.mode)}, ${r.size} bytes)`);
-    for (const c of diff.changed)
-        lines.push(`~ /${c.path}: ${c.what.join(', ')}`);
-    const total = (rs) => rs.reduce((n, r) => n + r.size, 0);
-    lines.push(`${diff.added.length} added, ${diff.removed.length} removed, ${diff.changed.length} changed` +
-        ` (payload ${signed(total(diff.added) - total(diff.removed) + diff.changed.reduce((n, c) => n + c.after.size - c.before.size, 0))} bytes)`);
     return lines.join('\n');
 }
-function octal(mode) {
-    return mode.toString(8).padStart(4, '0');
+function notes_formatBytes(size) {
+    if (size < 1000)
+        return `${size} B`;
+    if (size < 1e6)
+        return `${(size / 1e3).toFixed(1)} kB`;
+    return `${(size / 1e6).toFixed(2)} MB`;
 }
-function signed(n) {
-    return n >= 0 ? `+${n}` : String(n);
-}
-
-;// CONCATENATED MODULE: ./src/version.ts
-
-
-
-/**
- * This tool's version, from package.json beside src/ or dist/ (both faces
- * run from a checkout of the action). Recorded in build records.
- */
-function toolVersion() {
-    const here = external_node_path_namespaceObject.dirname((0,external_node_url_.fileURLToPath)(import.meta.url));
-    for (const candidate of [external_node_path_namespaceObject.resolve(here, '..', 'package.json'), external_node_path_namespaceObject.resolve(here, '..', '..', 'package.json')]) {
-        try {
-            const pkg = JSON.parse((0,external_node_fs_namespaceObject.readFileSync)(candidate, 'utf8'));
-            if (pkg.name === 'fledge-action' && pkg.version)
-                return pkg.version;
-        }
-        catch {
-            // not this one
-        }
-    }
-    return 'unknown';
+/** The format `sha256sum -c` reads: "<hex>  <name>" per line. */
+function sha256sums(files) {
+    return files.map((f) => `${f.sha256}  ${f.name}\n`).join('');
 }
 
-;// CONCATENATED MODULE: ./src/release/record.ts
+;// CONCATENATED MODULE: ./src/image/budget.ts
 
 
 
-
-const RECORD_SCHEMA = 'fledge-action/build-record/v1';
-async function makeBuildRecord(result, options) {
-    const config = result.config;
-    const relative = (p) => external_node_path_namespaceObject.relative(options.baseDir, p).split(external_node_path_namespaceObject.sep).join('/') || '.';
-    const mappings = result.entries
-        .filter((e) => e.origin.startsWith('mapping '))
-        .map((e) => {
-        const item = {
-            source: e.source?.kind === 'path' ? relative(e.source.path) : e.origin,
-            destination: `/${e.path}`,
-            mode: e.mode.toString(8).padStart(4, '0'),
-            type: e.type
-        };
-        const digest = result.archive.fileDigests.get(e.path);
-        if (digest)
-            item.sha256 = digest;
-        return item;
-    });
-    const record = {
-        schema: RECORD_SCHEMA,
-        tool: { name: 'fledge-action', version: toolVersion(), runtime: `node ${process.version}`, platform: `${process.platform}-${process.arch}` },
-        config: {
-            path: relative(config.file),
-            sha256: (0,external_node_crypto_.createHash)('sha256').update(await promises_namespaceObject.readFile(config.file)).digest('hex'),
-            initMode: config.init.mode
-        },
-        sourceDateEpoch: result.epoch,
-        busybox: { url: result.busybox.url, sha256: result.busybox.sha256, pinned: result.busybox.pinned },
-        mappings,
-        outputs: {
-            artifact: external_node_path_namespaceObject.basename(result.archive.path),
-            sha256: result.archive.sha256,
-            size: result.archive.size,
-            contentSha256: result.archive.contentSha256
-        }
-    };
-    if (result.agent) {
-        record.agent = { strategy: result.agent.strategy, sha256: result.agent.sha256 };
-        if (result.agent.tag)
-            record.agent.tag = result.agent.tag;
-        if (result.agent.url)
-            record.agent.url = result.agent.url;
-    }
-    if (result.init) {
-        record.init = { sourceSha256: result.init.sourceSha256, compiler: result.init.compiler, sha256: result.init.sha256 };
-    }
-    if (options.manifest) {
-        record.outputs.manifest = {
-            name: external_node_path_namespaceObject.basename(options.manifest.path),
-            sha256: (0,external_node_crypto_.createHash)('sha256').update(options.manifest.json).digest('hex')
-        };
-    }
-    return record;
-}
-/** What differs between the record and a fresh build's record, as readable lines. */
-function compareRecords(expected, actual) {
-    const differences = [];
-    const check = (what, a, b) => {
-        if (JSON.stringify(a) !== JSON.stringify(b))
-            differences.push(`${what}: recorded ${JSON.stringify(a)}, rebuilt ${JSON.stringify(b)}`);
-    };
-    check('fledge.toml sha256', expected.config.sha256, actual.config.sha256);
-    check('SOURCE_DATE_EPOCH', expected.sourceDateEpoch, actual.sourceDateEpoch);
-    check('busybox sha256', expected.busybox.sha256, actual.busybox.sha256);
-    check('agent', expected.agent, actual.agent);
-    check('C init source sha256', expected.init?.sourceSha256, actual.init?.sourceSha256);
-    if (expected.init?.sha256 !== actual.init?.sha256) {
-        check('C init binary sha256 (compiler: recorded ' + expected.init?.compiler + ', here ' + actual.init?.compiler + ')', expected.init?.sha256, actual.init?.sha256);
-    }
-    const byDestination = new Map(actual.mappings.map((m) => [m.destination, m]));
-    for (const m of expected.mappings) {
-        const other = byDestination.get(m.destination);
-        if (!other)
-            differences.push(`mapped ${m.destination}: in the record, missing from the rebuild`);
-        else if (other.sha256 !== m.sha256 || other.mode !== m.mode || other.type !== m.type) {
-            differences.push(`mapped ${m.destination} (from ${m.source}): recorded ${m.type} ${m.mode} sha256 ${m.sha256 ?? '-'}, rebuilt ${other.type} ${other.mode} sha256 ${other.sha256 ?? '-'}`);
-        }
-        byDestination.delete(m.destination);
-    }
-    for (const extra of byDestination.values())
-        differences.push(`mapped ${extra.destination}: new in the rebuild`);
-    return differences;
-}
-
-;// CONCATENATED MODULE: ./src/release/verify.ts
-
-
-
-
-
-
-
-/**
- * Rebuilds an image from the inputs its build record names (in the current
- * checkout) and compares the bytes; on a mismatch, says which input differs.
- */
-async function verifyArchive(options) {
-    const record = await verify_readRecord(options.record);
-    const archiveSha256 = await sha256File(options.archive).catch((error) => {
-        throw new FledgeError(`cannot read ${options.archive} (${error.code ?? error.message}).`, { fix: 'pass the downloaded image.' });
-    });
-    const configPath = options.configPath ?? external_node_path_namespaceObject.resolve(record.config.path);
-    const dir = await promises_namespaceObject.mkdtemp(external_node_path_namespaceObject.join(external_node_os_namespaceObject.tmpdir(), 'fledge-verify-'));
-    try {
-        const rebuilt = await build({
-            configPath,
-            outputPath: external_node_path_namespaceObject.join(dir, record.outputs.artifact),
-            sourceDateEpoch: String(record.sourceDateEpoch),
-            agentVersion: record.agent?.tag,
-            token: options.token,
-            log: options.log
-        });
-        const differences = [];
-        if (archiveSha256 !== record.outputs.sha256) {
-            differences.push(`the archive's sha256 is ${archiveSha256}, the record describes ${record.outputs.sha256}`);
-        }
-        const match = rebuilt.archive.sha256 === archiveSha256;
-        if (!match) {
-            const fresh = await makeBuildRecord(rebuilt, { baseDir: process.cwd() });
-            differences.push(...compareRecords(record, fresh));
-            if (differences.length === 0) {
-                differences.push(rebuilt.archive.contentSha256 === record.outputs.contentSha256
-                    ? `same content (cpio sha256 ${record.outputs.contentSha256}), different compression: recorded with ${record.tool.name} ${record.tool.version} on ${record.tool.runtime}, rebuilt with ${fresh.tool.version} on ${fresh.tool.runtime}`
-                    : `the inputs match but the cpio differs (recorded ${record.outputs.contentSha256}, rebuilt ${rebuilt.archive.contentSha256}): recorded with ${record.tool.version}, rebuilt with ${fresh.tool.version}`);
-            }
-        }
-        return { match, archiveSha256, rebuiltSha256: rebuilt.archive.sha256, differences };
-    }
-    finally {
-        await promises_namespaceObject.rm(dir, { recursive: true, force: true });
-    }
-}
-async function verify_readRecord(file) {
-    let record;
-    try {
-        record = JSON.parse(await promises_namespaceObject.readFile(file, 'utf8'));
-    }
-    catch (error) {
-        throw new FledgeError(`cannot read the build record (${error.message}).`, {
-            file,
-            fix: 'pass the <artifact>.build.json asset from the same release.'
-        });
-    }
-    if (record.schema !== RECORD_SCHEMA) {
-        throw new FledgeError(`not a fledge-action build record (schema ${JSON.stringify(record.schema)}).`, { file });
-    }
-    return record;
-}
-
-;// CONCATENATED MODULE: ./src/cli/stdout.ts
-/**
- * @actions/core (used by @actions/tool-cache) writes `::debug::` workflow
- * commands to stdout. In a terminal they are noise, and they would corrupt
- * `inspect --json`; outside GitHub Actions, drop them (or show them on
- * stderr with --verbose / RUNNER_DEBUG=1).
- */
-function quietWorkflowCommands(verbose) {
-    if (process.env['GITHUB_ACTIONS'] === 'true')
+function checkSizeBudget(size, maxSize, entries) {
+    if (maxSize === undefined || size <= maxSize)
         return;
-    const write = process.stdout.write.bind(process.stdout);
-    process.stdout.write = ((chunk, ...rest) => {
-        if (typeof chunk === 'string' && chunk.startsWith('::debug::')) {
-            if (verbose() || process.env['RUNNER_DEBUG'] === '1')
-                process.stderr.write(`debug: ${chunk.slice(9)}`);
-            return true;
-        }
-        return write(chunk, ...rest);
+    const top = largestEntries(entries, 10)
+        .map((e) => `${e.path} ${notes_formatBytes(e.size)}`)
+        .join(', ');
+    throw new FledgeError(`the image is ${notes_formatBytes(size)} compressed, over the max-size budget of ${notes_formatBytes(maxSize)}. Largest entries: ${top}.`, {
+        key: 'max-size',
+        fix: 'strip binaries (strip -s, Go: -ldflags="-s -w"), leave out what the workload does not need, or raise max-size.'
     });
 }
 
 ;// CONCATENATED MODULE: ./src/manifest/atomic.ts
+
 
 
 
@@ -48817,6 +45397,8 @@ async function writeFileAtomic(path, data) {
     catch (error) {
         await handle?.close().catch(() => undefined);
         await (0,promises_namespaceObject.unlink)(temp).catch(() => undefined);
+        if (isFileSystemError(error))
+            throw fileError(error, path, { file: path, what: 'the file', verb: 'write' });
         throw new FledgeError(`could not write the file: ${atomic_describe(error)}`, {
             file: path,
             fix: 'check that the folder exists, is writable and that the path is not a directory.'
@@ -48850,35 +45432,20 @@ function atomic_describe(error) {
     return error instanceof Error ? error.message : String(error);
 }
 
-;// CONCATENATED MODULE: ./src/manifest/checksum.ts
-
-/** What volantd accepts: `sha256:<64 hex>` or bare 64 hex, case-insensitive hex. */
-const ACCEPTED_CHECKSUM = /^(sha256:)?[0-9a-fA-F]{64}$/;
-/** The form this project writes: `sha256:` + lowercase hex. */
-function normalizeChecksum(checksum) {
-    if (!ACCEPTED_CHECKSUM.test(checksum)) {
-        throw new FledgeError(`"${checksum}" is not a sha256 checksum.`, {
-            key: 'checksum',
-            fix: 'pass "sha256:" followed by the 64 hex digits of the sha256 of plugin.cpio.gz.'
-        });
-    }
-    return `sha256:${checksum.replace(/^sha256:/, '').toLowerCase()}`;
-}
-
 ;// CONCATENATED MODULE: ./src/manifest/cmdline-check.ts
+
 
 const WIDEST_IP = '255.255.255.255';
 /** Room for kernel arguments volantd or the host configuration may add beyond the volant.* ones. */
 const EXTRA_ARGUMENTS_BYTES = 128;
+/** The VM name volantd puts in `ip=` is the user's choice; allow a generous one. */
+const HOSTNAME_ALLOWANCE = 63;
 function estimateCommandLine(manifestJson) {
     const manifest = parseObject(manifestJson);
-    // volantd decodes the manifest and marshals it again (compact JSON) before
-    // encoding it, so the author's indentation never reaches the command line.
-    const compact = manifest ? JSON.stringify(manifest) : manifestJson;
-    const manifestParam = `volant.manifest=${encodeManifestParam(compact)}`;
+    const manifestParam = `volant.manifest=${manifest ? encodeVolantManifest(manifestJson) : ''}`;
     const others = [
-        'console=ttyS0',
-        `ip=${WIDEST_IP}::${WIDEST_IP}:${WIDEST_IP}::eth0`,
+        ...VOLANTD_BASE_PARAMETERS,
+        `ip=${WIDEST_IP}::${WIDEST_IP}:${WIDEST_IP}:${'x'.repeat(HOSTNAME_ALLOWANCE)}:eth0:off`,
         `volant.runtime=${stringField(manifest, 'runtime') ?? stringField(manifest, 'name') ?? ''}`,
         `volant.plugin=${stringField(manifest, 'name') ?? ''}`,
         `volant.api_host=${WIDEST_IP}`,
@@ -48938,151 +45505,43 @@ function stringField(manifest, key) {
     return typeof value === 'string' ? value : undefined;
 }
 
-;// CONCATENATED MODULE: ./src/manifest/schema.ts
-/**
- * The consumer's JSON Schema (volant `docs/schemas/plugin-manifest-v1.json`),
- * written from the rules in docs: volant-manifest.md. Where that page gives
- * no shape (cloud_init, disks, devices …) the schema only checks the JSON type.
- */
-const MANIFEST_SCHEMA_ID = 'https://raw.githubusercontent.com/volantvm/volant/main/docs/schemas/plugin-manifest-v1.json';
-const nonEmptyString = { type: 'string', minLength: 1 };
-const stringMap = { type: 'object', additionalProperties: { type: 'string' } };
-const manifestSchema = {
-    $schema: 'http://json-schema.org/draft-07/schema#',
-    $id: MANIFEST_SCHEMA_ID,
-    title: 'Volant plugin manifest v1',
-    type: 'object',
-    additionalProperties: false,
-    required: ['schema_version', 'name', 'version', 'runtime', 'resources', 'workload'],
-    oneOf: [{ required: ['initramfs'] }, { required: ['rootfs'] }],
-    properties: {
-        $schema: { type: 'string' },
-        schema_version: { type: 'string' },
-        name: nonEmptyString,
-        version: nonEmptyString,
-        runtime: nonEmptyString,
-        enabled: { type: 'boolean' },
-        initramfs: { $ref: '#/definitions/initramfs' },
-        rootfs: { $ref: '#/definitions/rootfs' },
-        resources: { $ref: '#/definitions/resources' },
-        workload: { $ref: '#/definitions/workload' },
-        health_check: { $ref: '#/definitions/health_check' },
-        network: { $ref: '#/definitions/network' },
-        actions: { type: 'object', additionalProperties: { $ref: '#/definitions/action' } },
-        cloud_init: { type: 'object' },
-        disks: { type: 'array', items: { type: 'object' } },
-        devices: { type: 'object' },
-        labels: stringMap,
-        image: { type: 'string' },
-        image_digest: { type: 'string' },
-        openapi: { type: 'string' }
-    },
-    definitions: {
-        initramfs: {
-            type: 'object',
-            additionalProperties: false,
-            required: ['url'],
-            properties: { url: nonEmptyString, checksum: { type: 'string' } }
-        },
-        rootfs: {
-            type: 'object',
-            additionalProperties: false,
-            required: ['url'],
-            properties: {
-                url: nonEmptyString,
-                checksum: { type: 'string' },
-                format: { type: 'string', enum: ['raw', 'qcow2'] }
-            }
-        },
-        resources: {
-            type: 'object',
-            additionalProperties: false,
-            required: ['cpu_cores', 'memory_mb'],
-            properties: {
-                cpu_cores: { type: 'integer', minimum: 1 },
-                memory_mb: { type: 'integer', minimum: 1 }
-            }
-        },
-        workload: {
-            type: 'object',
-            additionalProperties: false,
-            required: ['type', 'base_url', 'entrypoint'],
-            properties: {
-                type: { type: 'string', enum: ['http'] },
-                base_url: { type: 'string', format: 'uri' },
-                entrypoint: { type: 'array', items: { type: 'string' }, minItems: 1 },
-                env: stringMap,
-                workdir: { type: 'string' }
-            }
-        },
-        health_check: {
-            type: 'object',
-            additionalProperties: false,
-            required: ['endpoint', 'timeout_ms'],
-            properties: {
-                endpoint: { type: 'string' },
-                timeout_ms: { type: 'integer', minimum: 0 }
-            }
-        },
-        action: {
-            type: 'object',
-            required: ['method', 'path'],
-            properties: {
-                method: nonEmptyString,
-                path: nonEmptyString,
-                description: { type: 'string' },
-                timeout_ms: { type: 'integer', minimum: 0 }
-            }
-        },
-        network: {
-            type: 'object',
-            additionalProperties: false,
-            required: ['mode'],
-            properties: {
-                mode: { type: 'string', enum: ['vsock', 'bridged', 'dhcp'] },
-                subnet: { type: 'string' },
-                gateway: { type: 'string' },
-                auto_assign: { type: 'boolean' }
-            }
+;// CONCATENATED MODULE: ./src/log.ts
+const log_silentLogger = { info() { }, warn() { }, debug() { } };
+function stderrLogger(verbose = false) {
+    return {
+        info: (m) => process.stderr.write(`${m}\n`),
+        warn: (m, where) => process.stderr.write(`warning: ${where?.file ? `${where.file}${where.line ? `:${where.line}` : ''}: ` : ''}${m}\n`),
+        debug: (m) => {
+            if (verbose)
+                process.stderr.write(`debug: ${m}\n`);
         }
-    }
-};
+    };
+}
 
 ;// CONCATENATED MODULE: ./src/manifest/toml-reader.ts
 
 
-function parseToml(text, file) {
-    try {
-        return parse(text.replace(/^\uFEFF/, ''));
-    }
-    catch (error) {
-        if (!(error instanceof TomlError))
-            throw error;
-        const reason = error.message.split('\n')[0]?.replace(/^Invalid TOML document: /, '') ?? 'invalid TOML';
-        throw new FledgeError(`invalid TOML: ${reason}.`, {
-            file,
-            line: error.line,
-            column: error.column,
-            fix: 'correct the TOML syntax at that position.'
-        });
-    }
-}
+
 /**
  * Typed access to a parsed TOML document that collects every problem (so
  * the author sees them all at once) instead of stopping at the first.
- * Keys are reported as dotted TOML paths (`resources.memory_mb`).
+ * Keys are reported as dotted TOML paths (`resources.memory_mb`), at the
+ * line:column where they (or their table) were written.
  */
 class TomlReader {
-    file;
+    document;
     topLevelKeys;
     errors = [];
+    file;
     /** `topLevelKeys` lets an unknown key that belongs at the top be explained. */
-    constructor(file, topLevelKeys = []) {
-        this.file = file;
+    constructor(document, topLevelKeys = []) {
+        this.document = document;
         this.topLevelKeys = topLevelKeys;
+        this.file = document.file;
     }
     fail(key, message, fix) {
-        this.errors.push(new FledgeError(message, { file: this.file, key, fix }));
+        const at = positionOf(this.document.positions, key);
+        this.errors.push(new FledgeError(message, { file: this.file, line: at?.line, column: at?.column, key, fix }));
         return undefined;
     }
     /** Keys other than `allowed` are refused: fledge ignores them silently, and a typo then goes unnoticed. */
@@ -49109,7 +45568,7 @@ class TomlReader {
         if (value === undefined || typeof value === 'string')
             return value;
         const key = join(prefix, name);
-        return this.fail(key, `must be a string, not ${typeName(value)}.`, `quote it: ${name} = "${String(value)}".`);
+        return this.fail(key, `must be a string, not ${typeName(value)}.`, quoteFix(name, value));
     }
     requiredString(table, name, prefix, fix) {
         const value = this.string(table, name, prefix);
@@ -49146,7 +45605,7 @@ class TomlReader {
         if (value === undefined || allowed.includes(value))
             return value;
         const choices = allowed.map((choice) => `"${choice}"`).join(', ');
-        return this.fail(join(prefix, name), `must be one of ${choices}, not "${value}".`, `write ${name} = ${choices.split(', ')[0]}.`);
+        return this.fail(join(prefix, name), `must be one of ${choices}, not ${showValue(value)}.`, `write ${name} = ${choices.split(', ')[0]}.`);
     }
     stringList(table, name, prefix) {
         const value = table[name];
@@ -49162,7 +45621,7 @@ class TomlReader {
             return undefined;
         for (const [key, value] of Object.entries(map)) {
             if (typeof value !== 'string') {
-                this.fail(join(prefix, name, key), `must be a string, not ${typeName(value)}.`, `quote it: ${key} = "${String(value)}".`);
+                this.fail(join(prefix, name, key), `must be a string, not ${typeName(value)}.`, quoteFix(key, value));
             }
         }
         return map;
@@ -49179,8 +45638,16 @@ class TomlReader {
 function toml_reader_isTable(value) {
     return (typeof value === 'object' && value !== null && !Array.isArray(value) && !(value instanceof Date));
 }
-function join(...parts) {
-    return parts.filter((part) => part !== '').join('.');
+/** `prefix` is already shown as a key (`network.expose[0]`); the other parts are names from the file. */
+function join(prefix, ...names) {
+    return [prefix, ...names.map((name) => showKey([name]))].filter((part) => part !== '').join('.');
+}
+/** A number or boolean can simply be quoted; a list or table must be rewritten. (TOML tables have no prototype: String() would throw.) */
+function quoteFix(name, value) {
+    const scalar = typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint' || value instanceof Date;
+    return scalar
+        ? `quote it: ${showKey([name])} = ${showValue(value instanceof Date ? value.toISOString() : String(value))}.`
+        : `write ${showKey([name])} = "…" (a string).`;
 }
 function typeName(value) {
     if (Array.isArray(value))
@@ -49190,184 +45657,12 @@ function typeName(value) {
     if (toml_reader_isTable(value))
         return 'a table';
     if (typeof value === 'string')
-        return `the string "${value}"`;
-    return String(value);
-}
-
-// EXTERNAL MODULE: ./node_modules/ajv/dist/ajv.js
-var ajv = __nccwpck_require__(2463);
-// EXTERNAL MODULE: ./node_modules/ajv-formats/dist/index.js
-var ajv_formats_dist = __nccwpck_require__(2815);
-var dist_default = /*#__PURE__*/__nccwpck_require__.n(ajv_formats_dist);
-;// CONCATENATED MODULE: ./src/manifest/json-path.ts
-/** `['workload', 'entrypoint', 0]` → `$.workload.entrypoint[0]`; odd keys are bracketed: `$.labels["a.b"]`. */
-function jsonPath(segments) {
-    let path = '$';
-    for (const segment of segments) {
-        if (typeof segment === 'number')
-            path += `[${segment}]`;
-        else if (/^[A-Za-z_$][\w$]*$/.test(segment))
-            path += `.${segment}`;
-        else
-            path += `[${JSON.stringify(segment)}]`;
-    }
-    return path;
-}
-/** Ajv reports places as JSON Pointers (`/workload/entrypoint/0`, RFC 6901). */
-function pointerSegments(pointer) {
-    if (pointer === '')
-        return [];
-    return pointer
-        .slice(1)
-        .split('/')
-        .map((raw) => raw.replace(/~1/g, '/').replace(/~0/g, '~'))
-        .map((segment) => (/^(0|[1-9]\d*)$/.test(segment) ? Number(segment) : segment));
-}
-
-;// CONCATENATED MODULE: ./src/manifest/validate.ts
-
-
-
-
-
-
-// strictRequired would reject the oneOf branches, which name properties defined one level up.
-const validate_ajv = new ajv.Ajv({ allErrors: true, verbose: true, strict: true, strictRequired: false });
-// ajv-formats is CommonJS: under NodeNext its function is the `default` of the import.
-dist_default()["default"](validate_ajv, ['uri']);
-const schemaCheck = validate_ajv.compile(manifestSchema);
-/**
- * Everything volantd would refuse: its JSON Schema, then the checks its
- * loader makes in code. An empty list means the manifest installs.
- */
-function validateManifest(value) {
-    // For a non-object the schema's required/oneOf rules pass or fail vacuously: noise.
-    if (!asRecord(value))
-        return [{ path: '$', message: 'must be an object' }];
-    const problems = schemaCheck(value) ? [] : schemaProblems(schemaCheck.errors ?? []);
-    const flagged = new Set(problems.map((problem) => problem.path));
-    for (const problem of daemonProblems(value)) {
-        if (!flagged.has(problem.path))
-            problems.push(problem);
-    }
-    return problems;
-}
-/** Throws every problem at once, each naming the file and its JSON path. */
-function assertValidManifest(value, file) {
-    const problems = validateManifest(value);
-    if (problems.length === 0)
-        return;
-    const errors = problems.map(({ path, message }) => new FledgeError(`${message}.`, {
-        file,
-        key: path,
-        fix: 'see the Volant plugin manifest reference.'
-    }));
-    throw errors.length === 1 ? errors[0] : new FledgeErrors(errors);
-}
-function schemaProblems(errors) {
-    // The branches of the initramfs/rootfs oneOf report their own `required`
-    // errors; the oneOf error says it better.
-    return errors
-        .filter((error) => !error.schemaPath.startsWith('#/oneOf/'))
-        .map((error) => describeSchemaError(error));
-}
-function describeSchemaError(error) {
-    const at = pointerSegments(error.instancePath);
-    const params = error.params;
-    switch (error.keyword) {
-        case 'required':
-            return { path: jsonPath([...at, String(params['missingProperty'])]), message: 'is required' };
-        case 'additionalProperties': {
-            const allowed = Object.keys(error.parentSchema?.['properties'] ?? {});
-            return {
-                path: jsonPath([...at, String(params['additionalProperty'])]),
-                message: `is not an allowed key here (allowed: ${allowed.join(', ')})`
-            };
-        }
-        case 'oneOf':
-            return {
-                path: jsonPath(at),
-                message: `needs exactly one of "initramfs" or "rootfs" (it has ${params['passingSchemas'] ? 'both' : 'neither'})`
-            };
-        case 'enum':
-            return {
-                path: jsonPath(at),
-                message: `must be one of ${params['allowedValues'].map((v) => JSON.stringify(v)).join(', ')}, not ${JSON.stringify(error.data)}`
-            };
-        case 'type':
-            return { path: jsonPath(at), message: `must be ${withArticle(String(params['type']))}` };
-        case 'minLength':
-            return { path: jsonPath(at), message: 'must not be empty' };
-        case 'minItems':
-            return {
-                path: jsonPath(at),
-                message: `must have at least ${String(params['limit'])} item(s)`
-            };
-        case 'minimum':
-            return {
-                path: jsonPath(at),
-                message: `must be at least ${String(params['limit'])}, not ${String(error.data)}`
-            };
-        case 'format':
-            return {
-                path: jsonPath(at),
-                message: `must be an absolute URL such as "http://127.0.0.1:8080", not ${JSON.stringify(error.data)}`
-            };
-        default:
-            return { path: jsonPath(at), message: error.message ?? error.keyword };
-    }
-}
-function withArticle(type) {
-    return /^[aeiou]/.test(type) ? `an ${type}` : `a ${type}`;
-}
-const INITRAMFS_URL_PREFIXES = ['http://', 'https://', 'file://', '/'];
-/** volantd's loader checks (internal/pluginspec), beyond the schema. */
-function daemonProblems(value) {
-    const problems = [];
-    const manifest = asRecord(value);
-    const initramfs = asRecord(manifest?.['initramfs']);
-    const url = initramfs?.['url'];
-    if (typeof url === 'string' && !INITRAMFS_URL_PREFIXES.some((prefix) => url.startsWith(prefix))) {
-        problems.push({
-            path: '$.initramfs.url',
-            message: `must start with http://, https://, file:// or / (got ${JSON.stringify(url)})`
-        });
-    }
-    for (const media of ['initramfs', 'rootfs']) {
-        const checksum = asRecord(manifest?.[media])?.['checksum'];
-        if (typeof checksum === 'string' && !ACCEPTED_CHECKSUM.test(checksum)) {
-            problems.push({
-                path: `$.${media}.checksum`,
-                message: `must be "sha256:" followed by 64 hex digits, or the 64 hex digits alone (got ${JSON.stringify(checksum)})`
-            });
-        }
-    }
-    const workload = asRecord(manifest?.['workload']);
-    const baseUrl = workload?.['base_url'];
-    if (typeof baseUrl === 'string' && !URL.canParse(baseUrl)) {
-        problems.push({
-            path: '$.workload.base_url',
-            message: `is not a URL: ${JSON.stringify(baseUrl)}`
-        });
-    }
-    const entrypoint = workload?.['entrypoint'];
-    if (Array.isArray(entrypoint) &&
-        typeof entrypoint[0] === 'string' &&
-        entrypoint[0].trim() === '') {
-        problems.push({
-            path: '$.workload.entrypoint[0]',
-            message: 'the program to run must not be empty'
-        });
-    }
-    return problems;
-}
-function asRecord(value) {
-    return typeof value === 'object' && value !== null && !Array.isArray(value)
-        ? value
-        : undefined;
+        return `the string ${showValue(value)}`;
+    return clip(String(value));
 }
 
 ;// CONCATENATED MODULE: ./src/manifest/generate.ts
+
 
 
 
@@ -49398,29 +45693,33 @@ const TOP_LEVEL_KEYS = [
  * Throws a FledgeError for everything the author must fix, all at once;
  * never returns a manifest that fails `validateManifest`.
  */
-function generateManifest(manifestTomlPath, artifact, logger = silentLogger) {
-    let text;
-    try {
-        text = (0,external_node_fs_namespaceObject.readFileSync)(manifestTomlPath, 'utf8');
-    }
-    catch (error) {
-        throw new FledgeError(`cannot read the manifest template: ${error.message}`, {
-            file: manifestTomlPath,
-            fix: 'check the manifest template path (fledge reads manifest.toml next to fledge.toml by default).'
-        });
-    }
-    return generateManifestFromToml(text, manifestTomlPath, artifact, logger);
+function generateManifest(manifestTomlPath, artifact, logger = log_silentLogger) {
+    const document = readTomlFile(manifestTomlPath, {
+        what: 'manifest template',
+        messages: {
+            ENOENT: `cannot read the manifest template ${showPath(manifestTomlPath)}: it does not exist.`
+        },
+        fixes: {
+            ENOENT: 'check the manifest template path (fledge reads manifest.toml next to fledge.toml by default).'
+        },
+        syntaxFix: generate_SYNTAX_FIX
+    });
+    return generateFromDocument(document, artifact, logger);
 }
+const generate_SYNTAX_FIX = 'correct the TOML syntax at that position.';
 function generateManifestFromToml(text, file, artifact, logger = silentLogger) {
-    const template = parseToml(text, file);
-    const reader = new TomlReader(file, TOP_LEVEL_KEYS);
+    return generateFromDocument(parseTomlBytes(text, file, generate_SYNTAX_FIX), artifact, logger);
+}
+function generateFromDocument(document, artifact, logger) {
+    const { file, table: template } = document;
+    const reader = new TomlReader(document, TOP_LEVEL_KEYS);
     const manifest = convert(template, reader, artifact);
     throwAll(reader.errors);
     const envTable = template['env'] === undefined ? 'workload.env' : 'env';
-    throwAll(validateManifest(manifest).map((problem) => consumerError(problem, file, envTable)));
+    throwAll(validateManifest(manifest).map((problem) => consumerError(problem, document, envTable)));
     const json = `${JSON.stringify(manifest, null, 2)}\n`;
     if (isExposing(template)) {
-        logger.warn('network.expose is checked but not written: the Volant manifest has no such key and volantd would refuse the manifest.', { file });
+        logger.warn('network.expose is checked but not written: volant has no such key (its decoder would ignore it), so ports reach the guest only through the workload itself.', { file });
     }
     const overflow = checkCommandLine(json);
     if (overflow)
@@ -49467,14 +45766,18 @@ function readResources(template, reader) {
 function readWorkload(template, reader, port) {
     const table = reader.table(template, 'workload', '') ?? {};
     reader.onlyKeys(table, ['type', 'entrypoint', 'args', 'base_url', 'workdir', 'env'], 'workload');
-    const example = `http://127.0.0.1:${port ?? 8080}`;
+    // 8080 is kestrel's port in the guest: never suggest it, even when [[network.expose]] says so.
+    const example = `http://127.0.0.1:${port !== undefined && port !== AGENT_GUEST_PORT ? port : 80}`;
     const baseUrlFix = `add base_url = "${example}" under [workload]: the address the workload serves HTTP on inside the VM (fledge did not need it; volantd does).`;
     const baseUrl = reader.requiredString(table, 'base_url', 'workload', baseUrlFix);
     if (baseUrl !== undefined && !/^https?:\/\/[^/\s]/.test(baseUrl)) {
-        reader.fail('workload.base_url', `"${baseUrl}" is not an http:// or https:// URL.`, baseUrlFix);
+        reader.fail('workload.base_url', `${showValue(baseUrl)} is not an http:// or https:// URL.`, baseUrlFix);
     }
     else if (baseUrl !== undefined && !URL.canParse(baseUrl)) {
-        reader.fail('workload.base_url', `"${baseUrl}" is not a valid URL.`, baseUrlFix);
+        reader.fail('workload.base_url', `${showValue(baseUrl)} is not a valid URL.`, baseUrlFix);
+    }
+    else if (baseUrl !== undefined && workloadPort(baseUrl) === AGENT_GUEST_PORT) {
+        reader.fail('workload.base_url', `${showValue(baseUrl)} ${AGENT_PORT_CLASH.replace(/ \(.*\)$/, '')}.`, `listen the workload on another port (e.g. 80) and set base_url = "${baseUrl.replace(':8080', ':80')}".`);
     }
     return withoutUndefined({
         type: reader.oneOf(table, 'type', 'workload', ['http']) ?? 'http',
@@ -49553,7 +45856,8 @@ function readNetwork(template, reader) {
     return { network, firstTcpPort };
 }
 /** A problem the consumer's rules found that the template checks above let through. */
-function consumerError(problem, file, envTable) {
+function consumerError(problem, document, envTable) {
+    const file = document.file;
     const key = problem.path
         .replace(/^\$\.?/, '')
         .replace(/\["((?:[^"\\]|\\.)*)"\]/g, '."$1"')
@@ -49561,11 +45865,14 @@ function consumerError(problem, file, envTable) {
     if (key.startsWith('initramfs')) {
         return new FledgeError(`the artifact ${key.replace('initramfs.', '')} ${problem.message}.`, {
             key,
-            fix: 'pass the artifact URL as https://…, file://… or an absolute path.'
+            fix: 'pass the artifact URL as https://… or an absolute path.'
         });
     }
+    const at = key ? positionOf(document.positions, key) : undefined;
     return new FledgeError(`${problem.message}.`, {
         file,
+        line: at?.line,
+        column: at?.column,
         key: key || undefined,
         fix: key.startsWith('actions.')
             ? 'each [actions.<name>] needs method = "POST" and path = "/…"; description and timeout_ms are optional.'
@@ -49802,11 +46109,11 @@ const BOM = '\uFEFF';
  * Set `initramfs.checksum` (and `initramfs.url` / `version` when given) in a
  * manifest's JSON text, leaving every other byte as the author wrote it:
  * authors review these files in diffs. Missing keys are inserted in the
- * layout of their neighbours.
+ * layout of their neighbours. A leading UTF-8 BOM is the one exception: volar
+ * refuses it (`invalid character 'ï'`), so it is dropped (the caller warns).
  */
 function rewriteManifest(text, changes, file = 'manifest.json') {
-    const bom = text.startsWith(BOM) ? BOM : '';
-    const body = text.slice(bom.length);
+    const body = text.startsWith(BOM) ? text.slice(BOM.length) : text;
     const root = parseJsonTree(body, file);
     if (root.type !== 'object') {
         throw new FledgeError(`the manifest must be a JSON object, not ${article(root.type)}.`, {
@@ -49821,7 +46128,7 @@ function rewriteManifest(text, changes, file = 'manifest.json') {
         edits.push(...setStrings(body, root, [['version', changes.version]], ['name', 'schema_version'], file));
     }
     edits.push(...initramfsEdits(body, root, checksum, changes.url, file));
-    return bom + applyTextEdits(body, edits);
+    return applyTextEdits(body, edits);
 }
 function initramfsEdits(text, root, checksum, url, file) {
     const initramfs = findProperty(root, 'initramfs', text, file);
@@ -49888,9 +46195,15 @@ function article(type) {
 
 
 
-/** fledge's rule: `-m manifest.toml` (the default) is used when it exists. */
+
+const MAX_MANIFEST_BYTES = MiB;
+/**
+ * fledge's rule: `-m manifest.toml` (the default) is used when it exists.
+ * Something there that is not a file is used too, so that reading it
+ * refuses it by name instead of the build silently shipping no manifest.
+ */
 async function planFromTemplate(template, artifact) {
-    const exists = await promises_namespaceObject.stat(template).then((s) => s.isFile(), () => false);
+    const exists = await promises_namespaceObject.stat(template).then(() => true, () => false);
     return exists ? { kind: 'generate', template, output: `${artifact}.manifest.json` } : { kind: 'none' };
 }
 async function writePluginManifest(plan, values, log) {
@@ -49901,16 +46214,27 @@ async function writePluginManifest(plan, values, log) {
     let json;
     if (plan.kind === 'rewrite') {
         target = plan.file;
-        const text = await promises_namespaceObject.readFile(plan.file, 'utf8');
+        const text = readRegularFile(plan.file, {
+            what: 'manifest',
+            maxBytes: MAX_MANIFEST_BYTES,
+            sizeHint: 'a plugin manifest is a few kilobytes: check that the path names the manifest JSON.'
+        }).toString('utf8');
         json = rewriteManifest(text, { checksum, url: values.url, version: values.version }, plan.file);
+        if (text.startsWith(BOM)) {
+            log.warn('removed the UTF-8 byte order mark at the start: volar refuses a manifest that has one.', { file: plan.file });
+        }
     }
     else {
         target = plan.output;
-        const url = values.url ?? `file://${external_node_path_namespaceObject.resolve(plan.output.replace(/\.manifest\.json$/, ''))}`;
+        // A plain absolute path: volant's launcher opens initramfs.url as a path, so file:// fails.
+        const url = values.url ?? external_node_path_namespaceObject.resolve(plan.output.replace(/\.manifest\.json$/, ''));
         json = generateManifest(plan.template, { url, checksum }, log).json;
     }
-    const manifest = JSON.parse(json.replace(/^\uFEFF/, ''));
+    const manifest = JSON.parse(json);
     assertValidManifest(manifest, target);
+    for (const key of ignoredKeys(manifest)) {
+        log.info(`${target}: ${key}: volant ignores this key (its decoder drops keys it does not know), so it never reaches volantd or the agent.`);
+    }
     const warning = checkCommandLine(json);
     if (warning)
         log.warn(warning, { file: target });
@@ -49929,7 +46253,391 @@ async function writePluginManifest(plan, values, log) {
 
 
 
+
+;// CONCATENATED MODULE: ./src/version.ts
+
+
+
+/**
+ * This tool's version, from package.json beside src/ or dist/ (both faces
+ * run from a checkout of the action). Recorded in build records.
+ */
+function toolVersion() {
+    const here = external_node_path_namespaceObject.dirname((0,external_node_url_.fileURLToPath)(import.meta.url));
+    for (const candidate of [external_node_path_namespaceObject.resolve(here, '..', 'package.json'), external_node_path_namespaceObject.resolve(here, '..', '..', 'package.json')]) {
+        try {
+            const pkg = JSON.parse((0,external_node_fs_.readFileSync)(candidate, 'utf8'));
+            if (pkg.name === 'fledge-action' && pkg.version)
+                return pkg.version;
+        }
+        catch {
+            // not this one
+        }
+    }
+    return 'unknown';
+}
+
+;// CONCATENATED MODULE: ./src/release/record.ts
+
+
+
+
+const RECORD_SCHEMA = 'fledge-action/build-record/v1';
+async function makeBuildRecord(result, options) {
+    const config = result.config;
+    const relative = (p, from = options.baseDir) => external_node_path_namespaceObject.relative(from, p).split(external_node_path_namespaceObject.sep).join('/') || '.';
+    const mappings = result.entries
+        .filter((e) => e.origin.startsWith('mapping '))
+        .map((e) => {
+        const item = {
+            source: e.source?.kind === 'path' ? relative(e.source.path) : e.origin,
+            destination: `/${e.path}`,
+            mode: e.mode.toString(8).padStart(4, '0'),
+            type: e.type
+        };
+        const digest = result.archive.fileDigests.get(e.path);
+        if (digest)
+            item.sha256 = digest;
+        return item;
+    });
+    const record = {
+        schema: RECORD_SCHEMA,
+        base: relative(external_node_path_namespaceObject.resolve(options.baseDir), external_node_path_namespaceObject.resolve(options.recordDir ?? options.baseDir)),
+        tool: { name: 'fledge-action', version: toolVersion(), runtime: `node ${process.version}`, platform: `${process.platform}-${process.arch}` },
+        config: {
+            path: relative(config.file),
+            sha256: (0,external_node_crypto_.createHash)('sha256').update(await promises_namespaceObject.readFile(config.file)).digest('hex'),
+            initMode: config.init.mode
+        },
+        sourceDateEpoch: result.epoch,
+        busybox: { url: result.busybox.url, sha256: result.busybox.sha256, pinned: result.busybox.pinned },
+        mappings,
+        outputs: {
+            artifact: external_node_path_namespaceObject.basename(result.archive.path),
+            sha256: result.archive.sha256,
+            size: result.archive.size,
+            contentSha256: result.archive.contentSha256
+        }
+    };
+    if (result.agent) {
+        record.agent = { strategy: result.agent.strategy, sha256: result.agent.sha256 };
+        if (result.agent.tag)
+            record.agent.tag = result.agent.tag;
+        if (result.agent.url)
+            record.agent.url = result.agent.url;
+    }
+    if (result.init) {
+        record.init = { sourceSha256: result.init.sourceSha256, compiler: result.init.compiler, sha256: result.init.sha256 };
+    }
+    if (options.manifest) {
+        record.outputs.manifest = {
+            name: external_node_path_namespaceObject.basename(options.manifest.path),
+            sha256: (0,external_node_crypto_.createHash)('sha256').update(options.manifest.json).digest('hex')
+        };
+    }
+    return record;
+}
+/** What differs between the record and a fresh build's record, as readable lines. */
+function compareRecords(expected, actual) {
+    const differences = [];
+    const check = (what, a, b) => {
+        if (JSON.stringify(a) !== JSON.stringify(b))
+            differences.push(`${what}: recorded ${JSON.stringify(a)}, rebuilt ${JSON.stringify(b)}`);
+    };
+    check('fledge.toml sha256', expected.config.sha256, actual.config.sha256);
+    check('SOURCE_DATE_EPOCH', expected.sourceDateEpoch, actual.sourceDateEpoch);
+    check('busybox sha256', expected.busybox.sha256, actual.busybox.sha256);
+    check('agent', expected.agent, actual.agent);
+    check('C init source sha256', expected.init?.sourceSha256, actual.init?.sourceSha256);
+    if (expected.init?.sha256 !== actual.init?.sha256) {
+        check('C init binary sha256 (compiler: recorded ' + expected.init?.compiler + ', here ' + actual.init?.compiler + ')', expected.init?.sha256, actual.init?.sha256);
+    }
+    const byDestination = new Map(actual.mappings.map((m) => [m.destination, m]));
+    for (const m of expected.mappings) {
+        const other = byDestination.get(m.destination);
+        if (!other)
+            differences.push(`mapped ${m.destination}: in the record, missing from the rebuild`);
+        else if (other.sha256 !== m.sha256 || other.mode !== m.mode || other.type !== m.type) {
+            differences.push(`mapped ${m.destination} (from ${m.source}): recorded ${m.type} ${m.mode} sha256 ${m.sha256 ?? '-'}, rebuilt ${other.type} ${other.mode} sha256 ${other.sha256 ?? '-'}`);
+        }
+        byDestination.delete(m.destination);
+    }
+    for (const extra of byDestination.values())
+        differences.push(`mapped ${extra.destination}: new in the rebuild`);
+    return differences;
+}
+
+;// CONCATENATED MODULE: ./src/release/product.ts
+
+
+
+
+
+
+
+
+
+
+
+/**
+ * Every product step, for both faces: build → checks → manifest → build
+ * record → SHA256SUMS → (optional) boot. The faces only map their inputs in
+ * and the result out.
+ */
+async function makeProduct(options) {
+    const { log } = options;
+    const plan = !options.manifest
+        ? { kind: 'none' }
+        : 'rewrite' in options.manifest
+            ? { kind: 'rewrite', file: external_node_path_namespaceObject.resolve(options.manifest.rewrite) }
+            : await planFromTemplate(external_node_path_namespaceObject.resolve(options.manifest.template), external_node_path_namespaceObject.resolve(options.outputPath));
+    const result = await build({ ...options, manifest: plan });
+    const archive = result.archive;
+    checkSizeBudget(archive.size, options.maxSize, result.entries);
+    const manifest = await writePluginManifest(plan, { sha256: archive.sha256, url: options.manifestUrl, version: options.manifestVersion }, log);
+    const files = [{ path: archive.path, name: external_node_path_namespaceObject.basename(archive.path), contentType: 'application/gzip', sha256: archive.sha256 }];
+    if (manifest)
+        files.push({ path: manifest.path, name: external_node_path_namespaceObject.basename(manifest.path), contentType: 'application/json', sha256: await sha256File(manifest.path) });
+    const product = { build: result, manifest, files };
+    if (options.record ?? true) {
+        const recordPath = `${archive.path}.build.json`;
+        const record = await makeBuildRecord(result, { baseDir: options.baseDir, recordDir: external_node_path_namespaceObject.dirname(recordPath), manifest });
+        const text = `${JSON.stringify(record, null, 2)}\n`;
+        await writeFileAtomic(recordPath, text);
+        product.record = { path: recordPath, record };
+        files.push({ path: recordPath, name: external_node_path_namespaceObject.basename(recordPath), contentType: 'application/json', sha256: await sha256File(recordPath) });
+    }
+    if (options.sums ?? true) {
+        const sumsPath = external_node_path_namespaceObject.join(external_node_path_namespaceObject.dirname(archive.path), 'SHA256SUMS');
+        await writeFileAtomic(sumsPath, sha256sums(files));
+        product.sumsPath = sumsPath;
+        files.push({ path: sumsPath, name: 'SHA256SUMS', contentType: 'text/plain', sha256: await sha256File(sumsPath) });
+    }
+    if (options.boot) {
+        const kernel = await obtainKernel(options.boot.kernel || undefined, options.boot.kernelSha256 || undefined, log, {
+            apiUrl: options.apiUrl ?? process.env['GITHUB_API_URL'] ?? 'https://api.github.com',
+            token: options.token,
+            agentTag: result.agent?.strategy === 'release' ? result.agent.tag : undefined
+        });
+        const boot = await bootImage({ archive: archive.path, kernel, ...bootSettings(manifest, options.boot), log });
+        if (!boot.ok) {
+            throw new FledgeError(`boot smoke test failed: ${boot.reason ?? 'unknown reason'}`, {
+                key: 'smoke-test',
+                fix: 'read the console tail above; see "Troubleshooting" in the README.'
+            });
+        }
+        product.boot = boot;
+    }
+    return product;
+}
+
+;// CONCATENATED MODULE: ./src/cli/inspect.ts
+
+
+async function inspectArchive(file) {
+    const out = [];
+    for await (const r of readArchive(file)) {
+        const record = {
+            path: r.path,
+            type: r.type,
+            mode: r.mode.toString(8).padStart(4, '0'),
+            uid: r.uid,
+            gid: r.gid,
+            size: r.size,
+            mtime: r.mtime
+        };
+        if (r.target !== undefined)
+            record.target = r.target;
+        if (r.rdev)
+            record.rdev = `${r.rdev.major}:${r.rdev.minor}`;
+        if (r.sha256)
+            record.sha256 = r.sha256;
+        out.push(record);
+    }
+    return out;
+}
+const TYPE_CHAR = {
+    dir: 'd',
+    file: '-',
+    symlink: 'l',
+    char: 'c',
+    block: 'b',
+    fifo: 'p',
+    socket: 's'
+};
+/** `ls -l`-like lines. */
+function formatListing(records) {
+    return records
+        .map((r) => {
+        const perms = permissionString(parseInt(r.mode, 8));
+        const size = r.rdev ?? String(r.size);
+        // Names come from the archive: a newline or an escape sequence in one must not forge lines or colours.
+        const name = r.target !== undefined ? `${shown(r.path)} -> ${shown(r.target)}` : shown(r.path);
+        return `${TYPE_CHAR[r.type]}${perms} ${r.uid}/${r.gid} ${size.padStart(10)} ${name}`;
+    })
+        .join('\n');
+}
+/** As `ls -b` would: a backslash doubled, so an escape in the output always stands for one byte. */
+function shown(name) {
+    return escapeControls(name.replace(/\\/g, '\\\\'));
+}
+function permissionString(mode) {
+    const rwx = ['r', 'w', 'x'];
+    let s = '';
+    for (let i = 8; i >= 0; i--)
+        s += mode & (1 << i) ? rwx[(8 - i) % 3] : '-';
+    return s;
+}
+
+;// CONCATENATED MODULE: ./src/image/diff.ts
+/** What changed between two images, entry by entry (by path). */
+function diffImages(before, after) {
+    const old = new Map(before.map((r) => [r.path, r]));
+    const diff = { added: [], removed: [], changed: [] };
+    for (const record of after) {
+        const previous = old.get(record.path);
+        old.delete(record.path);
+        if (!previous) {
+            diff.added.push(record);
+            continue;
+        }
+        const what = [];
+        if (previous.type !== record.type)
+            what.push(`type ${previous.type} → ${record.type}`);
+        if (previous.mode !== record.mode)
+            what.push(`mode ${octal(previous.mode)} → ${octal(record.mode)}`);
+        if (previous.uid !== record.uid || previous.gid !== record.gid)
+            what.push(`owner ${previous.uid}:${previous.gid} → ${record.uid}:${record.gid}`);
+        if (previous.size !== record.size)
+            what.push(`size ${previous.size} → ${record.size} (${signed(record.size - previous.size)})`);
+        else if (previous.sha256 !== record.sha256)
+            what.push('content');
+        if (previous.target !== record.target)
+            what.push(`target ${previous.target ?? '-'} → ${record.target ?? '-'}`);
+        const rdev = (r) => (r.rdev ? `${r.rdev.major}:${r.rdev.minor}` : '-');
+        if (rdev(previous) !== rdev(record))
+            what.push(`device ${rdev(previous)} → ${rdev(record)}`);
+        if (what.length > 0)
+            diff.changed.push({ path: record.path, before: previous, after: record, what });
+    }
+    diff.removed = [...old.values()];
+    return diff;
+}
+function formatDiff(diff) {
+    const lines = [];
+    for (const r of diff.added)
+        lines.push(`+ /${r.path} (${r.type}, ${octal(r.mode)}, ${r.size} bytes)`);
+    for (const r of diff.removed)
+        lines.push(`- /${r.path} (${r.type}, ${octal(r.mode)}, ${r.size} bytes)`);
+    for (const c of diff.changed)
+        lines.push(`~ /${c.path}: ${c.what.join(', ')}`);
+    const total = (rs) => rs.reduce((n, r) => n + r.size, 0);
+    lines.push(`${diff.added.length} added, ${diff.removed.length} removed, ${diff.changed.length} changed` +
+        ` (payload ${signed(total(diff.added) - total(diff.removed) + diff.changed.reduce((n, c) => n + c.after.size - c.before.size, 0))} bytes)`);
+    return lines.join('\n');
+}
+function octal(mode) {
+    return mode.toString(8).padStart(4, '0');
+}
+function signed(n) {
+    return n >= 0 ? `+${n}` : String(n);
+}
+
+;// CONCATENATED MODULE: ./src/release/verify.ts
+
+
+
+
+
+
+
+
+/**
+ * Rebuilds an image from the inputs its build record names (in the current
+ * checkout) and compares the bytes; on a mismatch, says which input differs.
+ */
+async function verifyArchive(options) {
+    const record = await verify_readRecord(options.record);
+    const archiveSha256 = await sha256File(options.archive).catch((error) => {
+        throw new FledgeError(`cannot read ${options.archive} (${error.code ?? error.message}).`, { fix: 'pass the downloaded image.' });
+    });
+    const base = recordBase(options.record, record);
+    const configPath = options.configPath ?? external_node_path_namespaceObject.resolve(base, record.config.path);
+    const dir = await promises_namespaceObject.mkdtemp(external_node_path_namespaceObject.join(external_node_os_namespaceObject.tmpdir(), 'fledge-verify-'));
+    const rebuild = (0,cleanup/* removeLater */.Px)(dir);
+    try {
+        const rebuilt = await build({
+            configPath,
+            outputPath: external_node_path_namespaceObject.join(dir, record.outputs.artifact),
+            sourceDateEpoch: String(record.sourceDateEpoch),
+            agentVersion: record.agent?.tag,
+            token: options.token,
+            log: options.log
+        });
+        const differences = [];
+        if (archiveSha256 !== record.outputs.sha256) {
+            differences.push(`the archive's sha256 is ${archiveSha256}, the record describes ${record.outputs.sha256}`);
+        }
+        const match = rebuilt.archive.sha256 === archiveSha256;
+        if (!match) {
+            const fresh = await makeBuildRecord(rebuilt, { baseDir: base, recordDir: external_node_path_namespaceObject.dirname(external_node_path_namespaceObject.resolve(options.record)) });
+            differences.push(...compareRecords(record, fresh));
+            if (differences.length === 0) {
+                differences.push(rebuilt.archive.contentSha256 === record.outputs.contentSha256
+                    ? `same content (cpio sha256 ${record.outputs.contentSha256}), different compression: recorded with ${record.tool.name} ${record.tool.version} on ${record.tool.runtime}, rebuilt with ${fresh.tool.version} on ${fresh.tool.runtime}`
+                    : `the inputs match but the cpio differs (recorded ${record.outputs.contentSha256}, rebuilt ${rebuilt.archive.contentSha256}): recorded with ${record.tool.version}, rebuilt with ${fresh.tool.version}`);
+            }
+        }
+        return { match, archiveSha256, rebuiltSha256: rebuilt.archive.sha256, differences };
+    }
+    finally {
+        await rebuild.dispose();
+    }
+}
+/** The folder the record's paths are relative to; records without `base` were written with it as the current folder. */
+function recordBase(file, record) {
+    return record.base === undefined ? process.cwd() : external_node_path_namespaceObject.resolve(external_node_path_namespaceObject.dirname(external_node_path_namespaceObject.resolve(file)), record.base);
+}
+async function verify_readRecord(file) {
+    let record;
+    try {
+        record = JSON.parse(await promises_namespaceObject.readFile(file, 'utf8'));
+    }
+    catch (error) {
+        throw new FledgeError(`cannot read the build record (${error.message}).`, {
+            file,
+            fix: 'pass the <artifact>.build.json asset from the same release.'
+        });
+    }
+    if (record.schema !== RECORD_SCHEMA) {
+        throw new FledgeError(`not a fledge-action build record (schema ${JSON.stringify(record.schema)}).`, { file });
+    }
+    return record;
+}
+
+;// CONCATENATED MODULE: ./src/cli/stdout.ts
+/**
+ * @actions/core (used by @actions/tool-cache) writes `::debug::` workflow
+ * commands to stdout. In a terminal they are noise, and they would corrupt
+ * `inspect --json`; outside GitHub Actions, drop them (or show them on
+ * stderr with --verbose / RUNNER_DEBUG=1).
+ */
+function quietWorkflowCommands(verbose) {
+    if (process.env['GITHUB_ACTIONS'] === 'true')
+        return;
+    const write = process.stdout.write.bind(process.stdout);
+    process.stdout.write = ((chunk, ...rest) => {
+        if (typeof chunk === 'string' && chunk.startsWith('::debug::')) {
+            if (verbose() || process.env['RUNNER_DEBUG'] === '1')
+                process.stderr.write(`debug: ${chunk.slice(9)}`);
+            return true;
+        }
+        return write(chunk, ...rest);
+    });
+}
+
 ;// CONCATENATED MODULE: ./src/cli/main.ts
+
 
 
 
@@ -49955,8 +46663,10 @@ const USAGE = `Usage: fledge-action <command> [options]
 
 Commands:
   build     [-c fledge.toml] [-m manifest.toml] [-o plugin.cpio.gz] [--no-cache]
-            [--allow-dynamic] [-v]
-            Build the initramfs; prints its checksum, size, content digest and agent tag.
+            [--allow-dynamic] [--no-record] [--no-sums] [-v]
+            Build the initramfs, its manifest (from manifest.toml when it exists),
+            <output>.build.json (for verify) and SHA256SUMS beside it; prints the
+            checksum, size, content digest and agent tag.
   validate  [-c fledge.toml]
             Check fledge.toml; exit 0, or print every problem.
   inspect   ARCHIVE [--json]
@@ -49964,7 +46674,7 @@ Commands:
   boot      ARCHIVE [--kernel PATH|URL] [--kernel-sha256 HEX] [--expect TEXT]
             [--timeout SECONDS] [--manifest FILE] [--health] [--console]
             Boot the image in QEMU as Volant does; pass on the marker (or the
-            health check's HTTP 200), fail on a panic or timeout.
+            health check's HTTP 200), fail on a panic or timeout (default 120 s).
   diff      OLD NEW [--json]
             Entries added, removed and changed between two images.
   verify    ARCHIVE --record FILE [-c fledge.toml]
@@ -49988,7 +46698,11 @@ function main_parse(args, options, positionals = 0) {
     }
     return { values: parsed.values, positionals: parsed.positionals };
 }
-async function main_main(argv) {
+/** Runs one command; whatever temp files it made are gone when it returns. */
+function main_main(argv) {
+    return (0,cleanup/* withCleanup */.V1)(() => runCommand(argv));
+}
+async function runCommand(argv) {
     const [command, ...rest] = argv;
     quietWorkflowCommands(() => rest.includes('-v') || rest.includes('--verbose'));
     try {
@@ -50034,23 +46748,30 @@ async function buildCommand(args) {
         output: { type: 'string', short: 'o', default: 'plugin.cpio.gz' },
         'no-cache': { type: 'boolean' },
         'allow-dynamic': { type: 'boolean' },
+        'no-record': { type: 'boolean' },
+        'no-sums': { type: 'boolean' },
         verbose: { type: 'boolean', short: 'v' }
     });
     if (values.help)
         return help();
     const log = stderrLogger(values.verbose === true);
-    const result = await build({
-        configPath: values.config,
+    const configPath = external_node_path_namespaceObject.resolve(values.config);
+    const product = await makeProduct({
+        configPath,
         outputPath: values.output,
+        baseDir: external_node_path_namespaceObject.dirname(configPath),
         sourceDateEpoch: process.env['SOURCE_DATE_EPOCH'],
         useCache: values['no-cache'] !== true,
         allowDynamic: values['allow-dynamic'] === true,
         token: process.env['GITHUB_TOKEN'] || process.env['GH_TOKEN'] || undefined,
+        manifest: { template: values.manifest },
+        record: values['no-record'] !== true,
+        sums: values['no-sums'] !== true,
         log
     });
+    const result = product.build;
+    const manifest = product.manifest;
     const a = result.archive;
-    const plan = await planFromTemplate(values.manifest, a.path);
-    const manifest = await writePluginManifest(plan, { sha256: a.sha256 }, log);
     const lines = [
         displayPath(a.path),
         `  checksum:       sha256:${a.sha256}`,
@@ -50063,6 +46784,10 @@ async function buildCommand(args) {
     ];
     if (manifest)
         lines.push(`  manifest:       ${displayPath(manifest.path)}`);
+    if (product.record)
+        lines.push(`  build record:   ${displayPath(product.record.path)}`);
+    if (product.sumsPath)
+        lines.push(`  SHA256SUMS:     ${displayPath(product.sumsPath)}`);
     process.stdout.write(`${lines.join('\n')}\n`);
     return EXIT_OK;
 }
@@ -50113,33 +46838,23 @@ async function bootCommand(args) {
     if (!Number.isFinite(timeoutSeconds) || timeoutSeconds <= 0)
         throw new UsageError('--timeout takes a number of seconds');
     const log = stderrLogger(values.verbose === true);
-    const manifestJson = values.manifest ? await (0,promises_namespaceObject.readFile)(values.manifest, 'utf8') : undefined;
-    let health;
-    if (values.health) {
-        if (!manifestJson)
-            throw new UsageError('--health needs --manifest (for workload.base_url and health_check)');
-        const m = JSON.parse(manifestJson);
-        const base = new URL(m.workload?.base_url ?? 'http://127.0.0.1:80');
-        health = {
-            guestPort: Number(base.port || 80),
-            endpoint: m.health_check?.endpoint ?? '/',
-            timeoutMs: m.health_check?.timeout_ms || timeoutSeconds * 1000
-        };
-    }
-    const kernel = await obtainKernel(values.kernel, values['kernel-sha256'], log);
-    const result = await bootImage({
-        archive: positionals[0],
-        kernel,
-        ...(values.expect ? { expect: values.expect } : {}),
-        timeoutSeconds,
-        ...(manifestJson ? { manifest: manifestJson } : {}),
-        ...(health ? { health } : {}),
-        log
+    const manifest = values.manifest ? { json: readRegularFile(values.manifest, { what: 'manifest', maxBytes: MiB }).toString('utf8'), path: values.manifest } : undefined;
+    if (values.health && !manifest)
+        throw new UsageError('--health needs --manifest (for workload.base_url and health_check)');
+    const settings = bootSettings(manifest, {
+        health: values.health === true,
+        expect: values.expect,
+        timeoutSeconds
     });
+    const kernel = await obtainKernel(values.kernel, values['kernel-sha256'], log, {
+        apiUrl: process.env['GITHUB_API_URL'] ?? 'https://api.github.com',
+        token: process.env['GITHUB_TOKEN'] || process.env['GH_TOKEN'] || undefined
+    });
+    const result = await bootImage({ archive: positionals[0], kernel, ...settings, log });
     if (values.console || !result.ok)
         process.stdout.write(`${result.consoleTail.trimEnd()}\n`);
     if (!result.ok) {
-        process.stderr.write(`error: boot failed (${result.accel}): ${result.reason ?? 'unknown reason'}\n`);
+        process.stderr.write(`error: boot smoke test failed (${result.accel}): ${result.reason ?? 'unknown reason'}\n`);
         return EXIT_FAILURE;
     }
     process.stdout.write(`booted (${result.accel}): marker after ${result.markerMs ?? '?'} ms${result.healthMs !== undefined ? `, HTTP 200 after ${result.healthMs} ms` : ''}\n`);
@@ -50275,6 +46990,13 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:dns");
 /***/ ((module) => {
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:events");
+
+/***/ }),
+
+/***/ 3024:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs");
 
 /***/ }),
 

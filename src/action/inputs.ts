@@ -68,7 +68,7 @@ export function readInputs(read: Read = (name) => core.getInput(name)): ActionIn
     cache: bool('cache', true),
     allowDynamic: bool('allow-dynamic', false),
     smokeTest: choice('smoke-test', ['false', 'boot', 'health'] as const, 'false'),
-    kernel: read('kernel'),
+    kernel: read('kernel') || 'volant',
     kernelSha256: read('kernel-sha256'),
     bootExpect: read('boot-expect'),
     bootTimeout: timeout,

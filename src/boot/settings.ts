@@ -1,4 +1,5 @@
 import { FledgeError } from '../errors.js'
+import { workloadPort } from '../manifest/validate.js'
 import type { HealthCheck } from './smoke.js'
 
 export interface BootRequest {
@@ -36,21 +37,20 @@ export function bootSettings(manifest: { json: string; path?: string } | undefin
     workload?: { base_url?: string }
     health_check?: { endpoint?: string; timeout_ms?: number }
   }
-  const base = m.workload?.base_url
-  if (!base) throw new FledgeError('the health check needs workload.base_url.', { file, key: 'workload.base_url', fix: 'set workload.base_url, e.g. "http://127.0.0.1:8000".' })
-  const endpoint = m.health_check?.endpoint
-  if (!endpoint) throw new FledgeError('the health check needs health_check.endpoint.', { file, key: 'health_check.endpoint', fix: 'set health_check.endpoint, e.g. "/healthz".' })
-  let url: URL
-  try {
-    url = new URL(base)
-  } catch {
-    throw new FledgeError(`workload.base_url "${base}" is not a URL.`, { file, key: 'workload.base_url', fix: 'write it as http://127.0.0.1:PORT.' })
+  const base = m.workload?.base_url?.trim()
+  if (!base) throw new FledgeError('the health check needs workload.base_url.', { file, key: 'workload.base_url', fix: 'set workload.base_url, e.g. "http://127.0.0.1:80".' })
+  const port = workloadPort(base)
+  if (port === undefined) {
+    throw new FledgeError(`workload.base_url "${base}" is not an http(s) URL.`, { file, key: 'workload.base_url', fix: 'write it as http://127.0.0.1:PORT.' })
   }
+  // kestrel probes base_url + health_check.endpoint (an empty endpoint probes base_url itself).
+  const endpoint = `${new URL(base).pathname.replace(/\/$/, '')}${m.health_check?.endpoint?.trim() ?? ''}` || '/'
   settings.health = {
-    guestPort: Number(url.port || (url.protocol === 'https:' ? 443 : 80)),
+    guestPort: port,
     endpoint,
-    // The health check cannot outlast the boot test itself.
-    timeoutMs: m.health_check?.timeout_ms || request.timeoutSeconds * 1000
+    // Readiness within the boot test's own budget: health_check.timeout_ms is kestrel's budget
+    // for the workload (it waits at least 2 minutes), not a bound on a cold boot under emulation.
+    timeoutMs: request.timeoutSeconds * 1000
   }
   return settings
 }

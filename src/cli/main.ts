@@ -222,7 +222,10 @@ async function bootCommand(args: string[]): Promise<number> {
     expect: values.expect as string | undefined,
     timeoutSeconds
   })
-  const kernel = await obtainKernel(values.kernel as string | undefined, values['kernel-sha256'] as string | undefined, log)
+  const kernel = await obtainKernel(values.kernel as string | undefined, values['kernel-sha256'] as string | undefined, log, {
+    apiUrl: process.env['GITHUB_API_URL'] ?? 'https://api.github.com',
+    token: process.env['GITHUB_TOKEN'] || process.env['GH_TOKEN'] || undefined
+  })
   const result = await bootImage({ archive: positionals[0] as string, kernel, ...settings, log })
   if (values.console || !result.ok) process.stdout.write(`${result.consoleTail.trimEnd()}\n`)
   if (!result.ok) {

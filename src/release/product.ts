@@ -88,7 +88,11 @@ export async function makeProduct(options: ProductOptions): Promise<ProductResul
   }
 
   if (options.boot) {
-    const kernel = await obtainKernel(options.boot.kernel || undefined, options.boot.kernelSha256 || undefined, log)
+    const kernel = await obtainKernel(options.boot.kernel || undefined, options.boot.kernelSha256 || undefined, log, {
+      apiUrl: options.apiUrl ?? process.env['GITHUB_API_URL'] ?? 'https://api.github.com',
+      token: options.token,
+      agentTag: result.agent?.strategy === 'release' ? result.agent.tag : undefined
+    })
     const boot = await bootImage({ archive: archive.path, kernel, ...bootSettings(manifest, options.boot), log })
     if (!boot.ok) {
       throw new FledgeError(`boot smoke test failed: ${boot.reason ?? 'unknown reason'}`, {
@@ -96,7 +100,6 @@ export async function makeProduct(options: ProductOptions): Promise<ProductResul
         fix: 'read the console tail above; see "Troubleshooting" in the README.'
       })
     }
-    log.info(`Boot smoke test passed (${boot.accel}): marker after ${boot.markerMs ?? '?'} ms${boot.healthMs ? `, HTTP 200 after ${boot.healthMs} ms` : ''}`)
     product.boot = boot
   }
   return product
