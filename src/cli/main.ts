@@ -1,4 +1,5 @@
 import * as path from 'node:path'
+import { existsSync } from 'node:fs'
 import { parseArgs, type ParseArgsConfig } from 'node:util'
 import type { BuildResult } from '../build.js'
 import { withCleanup } from '../cleanup.js'
@@ -15,6 +16,7 @@ import { bootImage } from '../boot/smoke.js'
 import { bootSettings } from '../boot/settings.js'
 import { diffImages, formatDiff } from '../image/diff.js'
 import { verifyArchive } from '../release/verify.js'
+import { validateManifestSource } from '../manifest/index.js'
 import { quietWorkflowCommands } from './stdout.js'
 
 export const EXIT_OK = 0
@@ -31,14 +33,16 @@ Commands:
             Build the initramfs, its manifest (from manifest.toml when it exists),
             <output>.build.json (for verify) and SHA256SUMS beside it; prints the
             checksum, size, content digest and agent tag.
-  validate  [-c fledge.toml]
-            Check fledge.toml; exit 0, or print every problem.
+  validate  [-c fledge.toml] [-m manifest.toml|manifest.json]
+            Check fledge.toml and the manifest (manifest.toml when it exists)
+            by Volant's rules; exit 0, or print every problem.
   inspect   ARCHIVE [--json]
             List an initramfs (gzip or plain newc, concatenated members too).
-  boot      ARCHIVE [--kernel PATH|URL] [--kernel-sha256 HEX] [--expect TEXT]
+  boot      ARCHIVE [--kernel PATH|URL|volant[:TAG]] [--kernel-sha256 HEX] [--expect TEXT]
             [--timeout SECONDS] [--manifest FILE] [--health] [--console]
-            Boot the image in QEMU as Volant does; pass on the marker (or the
-            health check's HTTP 200), fail on a panic or timeout (default 120 s).
+            Boot the image in QEMU as Volant does; pass on the marker, or with
+            --health on kestrel's /healthz 200 (after the workload's own check);
+            fail on a panic, the agent halting, or the timeout (default 120 s).
   diff      OLD NEW [--json]
             Entries added, removed and changed between two images.
   verify    ARCHIVE --record FILE [-c fledge.toml]
@@ -178,13 +182,22 @@ function describeAgent(result: BuildResult): string {
 }
 
 async function validateCommand(args: string[]): Promise<number> {
-  const { values } = parse(args, { config: { type: 'string', short: 'c', default: 'fledge.toml' } })
+  const { values } = parse(args, {
+    config: { type: 'string', short: 'c', default: 'fledge.toml' },
+    manifest: { type: 'string', short: 'm' }
+  })
   if (values.help) return help()
   parseSourceDateEpoch(process.env['SOURCE_DATE_EPOCH'])
   const config = await loadConfig(values.config as string)
   process.stdout.write(
     `${values.config}: ok (${config.init.mode} init, ${config.mappings.length} mapping${config.mappings.length === 1 ? '' : 's'})\n`
   )
+  // As build does: -m, else manifest.toml when it exists.
+  const manifest = (values.manifest as string | undefined) ?? (existsSync('manifest.toml') ? 'manifest.toml' : undefined)
+  if (manifest) {
+    validateManifestSource(manifest, stderrLogger())
+    process.stdout.write(`${manifest}: ok (volant accepts it and can boot it)\n`)
+  }
   return EXIT_OK
 }
 

@@ -6,7 +6,7 @@ import { writeFileAtomic } from './atomic.js'
 import { checkCommandLine } from './cmdline-check.js'
 import { generateManifest } from './generate.js'
 import { BOM, rewriteManifest } from './rewrite.js'
-import { assertValidManifest, ignoredKeys } from './validate.js'
+import { assertValidManifest, assertValidManifestText, ignoredKeys } from './validate.js'
 
 /**
  * The manifest that ships beside the image: the author's JSON rewritten in
@@ -40,8 +40,13 @@ export interface WrittenManifest {
  * refuses it by name instead of the build silently shipping no manifest.
  */
 export async function planFromTemplate(template: string, artifact: string): Promise<ManifestPlan> {
-  const exists = await fs.stat(template).then(() => true, () => false)
-  return exists ? { kind: 'generate', template, output: `${artifact}.manifest.json` } : { kind: 'none' }
+  const exists = await fs.stat(template).then(
+    () => true,
+    () => false
+  )
+  return exists
+    ? { kind: 'generate', template, output: `${artifact}.manifest.json` }
+    : { kind: 'none' }
 }
 
 export async function writePluginManifest(
@@ -84,4 +89,26 @@ export async function writePluginManifest(
   if (warning) log.warn(warning, { file: target })
   await writeFileAtomic(target, json)
   return { path: target, json, manifest }
+}
+
+/**
+ * Checks a manifest source without building: a manifest.toml template is converted as the build
+ * would (with a placeholder image), a manifest JSON is read as volar reads it. Throws every problem.
+ */
+export function validateManifestSource(file: string, log: Logger): void {
+  if (/\.toml$/i.test(file)) {
+    generateManifest(file, { url: path.resolve('plugin.cpio.gz'), checksum: '0'.repeat(64) }, log)
+    return
+  }
+  const text = readRegularFile(file, {
+    what: 'manifest',
+    maxBytes: MAX_MANIFEST_BYTES,
+    sizeHint: 'a plugin manifest is a few kilobytes: check that the path names the manifest JSON.'
+  }).toString('utf8')
+  assertValidManifestText(text, file)
+  for (const key of ignoredKeys(JSON.parse(text))) {
+    log.info(
+      `${file}: ${key}: volant ignores this key (its decoder drops keys it does not know), so it never reaches volantd or the agent.`
+    )
+  }
 }

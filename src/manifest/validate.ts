@@ -59,7 +59,15 @@ export function validateManifestText(text: string): ManifestProblem[] {
 
 /** Throws every problem at once, each naming the file and its JSON path. */
 export function assertValidManifest(value: unknown, file: string): void {
-  const problems = validateManifest(value)
+  throwProblems(validateManifest(value), file)
+}
+
+/** The same for a manifest file's text, read as volar reads it (a BOM is refused). */
+export function assertValidManifestText(text: string, file: string): void {
+  throwProblems(validateManifestText(text), file)
+}
+
+function throwProblems(problems: ManifestProblem[], file: string): void {
   if (problems.length === 0) return
   const errors = problems.map(
     ({ path, message }) =>
