@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 import { BODY_BEGIN, BODY_END } from '../../src/publish/index.js'
 import { startGitHubServer, type GitHubServer } from '../support/github-server.js'
-import { fetchTestKernel, type TestKernel } from '../boot/fixtures.js'
+import { volantRelease } from '../support/volant.js'
 import { newRunnerTemp } from '../support/runner-temp.js'
 
 const run = promisify(execFile)
@@ -17,10 +17,11 @@ const ACTION = path.join(REPO, 'dist/action/index.js')
 const sha = (b: Buffer | string) => createHash('sha256').update(b).digest('hex')
 
 let server: GitHubServer
-let kernel: TestKernel | undefined
 beforeAll(async () => {
   server = await startGitHubServer()
-  kernel = fetchTestKernel()
+  // The example's agent (source_strategy = "release") and the smoke test's default kernel
+  // (kernel: volant) both come from this volantvm/volant release.
+  server.addRelease(volantRelease('v0.6.5', { kernel: true }))
 })
 afterAll(() => server.close())
 
@@ -41,12 +42,16 @@ function workspace(): string {
     path.join(dir, 'manifest.json'),
     '{\r\n\t"name": "http-server",\r\n\t"runtime":"http-server",   "schema_version": "1.0",\r\n\t"version": "0.0.0-dev",\r\n\t"initramfs": {"checksum": "sha256:' +
       '0'.repeat(64) +
-      '", "url": "https://example.invalid/old.cpio.gz"},\r\n\t"resources": { "memory_mb": 256, "cpu_cores": 1 },\r\n\t"workload": {\r\n\t\t"entrypoint": ["/usr/bin/http-server"],\r\n\t\t"type": "http",\r\n\t\t"base_url": "http://127.0.0.1:8080"\r\n\t},\r\n\t"health_check": { "endpoint": "/healthz.txt", "timeout_ms": 10000 }\r\n}\r\n'
+      '", "url": "https://example.invalid/old.cpio.gz"},\r\n\t"resources": { "memory_mb": 256, "cpu_cores": 1 },\r\n\t"workload": {\r\n\t\t"entrypoint": ["/usr/bin/http-server"],\r\n\t\t"type": "http",\r\n\t\t"base_url": "http://127.0.0.1:80"\r\n\t},\r\n\t"health_check": { "endpoint": "/healthz.txt", "timeout_ms": 10000 }\r\n}\r\n'
   )
   return dir
 }
 
-async function runAction(dir: string, event: { name: string; ref: string; payload: object }, inputs: Record<string, string>): Promise<ActionRun> {
+async function runAction(
+  dir: string,
+  event: { name: string; ref: string; payload: object },
+  inputs: Record<string, string>
+): Promise<ActionRun> {
   const runner = fs.mkdtempSync(path.join(os.tmpdir(), 'fledge-runner-'))
   const outputFile = path.join(runner, 'output')
   const summaryFile = path.join(runner, 'summary')
@@ -81,7 +86,13 @@ async function runAction(dir: string, event: { name: string; ref: string; payloa
     code = (error as { code: number }).code
     stdout = (error as { stdout: string }).stdout
   }
-  return { code, outputs: parseOutputs(fs.readFileSync(outputFile, 'utf8')), summary: fs.readFileSync(summaryFile, 'utf8'), stdout, workspace: dir }
+  return {
+    code,
+    outputs: parseOutputs(fs.readFileSync(outputFile, 'utf8')),
+    summary: fs.readFileSync(summaryFile, 'utf8'),
+    stdout,
+    workspace: dir
+  }
 }
 
 /** GITHUB_OUTPUT's heredoc format: name<<delimiter\nvalue\ndelimiter */
@@ -92,14 +103,25 @@ function parseOutputs(text: string): Record<string, string> {
   return outputs
 }
 
-const tagPush = (tag: string) => ({ name: 'push', ref: `refs/tags/${tag}`, payload: { ref: `refs/tags/${tag}`, repository: { full_name: 'volantvm/http-server-plugin' } } })
-const pullRequest = { name: 'pull_request', ref: 'refs/pull/7/merge', payload: { number: 7, pull_request: { number: 7, head: { repo: { fork: true } } } } }
+const tagPush = (tag: string) => ({
+  name: 'push',
+  ref: `refs/tags/${tag}`,
+  payload: { ref: `refs/tags/${tag}`, repository: { full_name: 'volantvm/http-server-plugin' } }
+})
+const pullRequest = {
+  name: 'pull_request',
+  ref: 'refs/pull/7/merge',
+  payload: { number: 7, pull_request: { number: 7, head: { repo: { fork: true } } } }
+}
 
 describe('the bundled action (dist/action/index.js) as a subprocess', () => {
   it('on a tag push: builds, rewrites the manifest, publishes one release with verified assets', async () => {
     const dir = workspace()
     const before = fs.readFileSync(path.join(dir, 'manifest.json'), 'utf8')
-    const result = await runAction(dir, tagPush('v0.2.0'), { manifest: 'manifest.json', 'version-from-tag': 'true' })
+    const result = await runAction(dir, tagPush('v0.2.0'), {
+      manifest: 'manifest.json',
+      'version-from-tag': 'true'
+    })
     expect(result.stdout).not.toMatch(/::error::/)
     expect(result.code).toBe(0)
     const o = result.outputs
@@ -108,14 +130,21 @@ describe('the bundled action (dist/action/index.js) as a subprocess', () => {
     expect(o['checksum']).toBe(`sha256:${sha(artifact)}`)
     expect(o['size']).toBe(String(artifact.length))
     expect(o['content-sha256']).toMatch(/^[0-9a-f]{64}$/)
-    expect(o['agent-version']).toBe('local')
-    expect(o['artifact-url']).toBe(`${server.url}/volantvm/http-server-plugin/releases/download/v0.2.0/plugin.cpio.gz`)
-    expect(o['manifest-url']).toBe(`${server.url}/volantvm/http-server-plugin/releases/download/v0.2.0/manifest.json`)
+    expect(o['agent-version']).toBe('v0.6.5')
+    expect(o['artifact-url']).toBe(
+      `${server.url}/volantvm/http-server-plugin/releases/download/v0.2.0/plugin.cpio.gz`
+    )
+    expect(o['manifest-url']).toBe(
+      `${server.url}/volantvm/http-server-plugin/releases/download/v0.2.0/manifest.json`
+    )
     expect(o['release-url']).toMatch(/releases\/tag\/v0\.2\.0$/)
 
     // The manifest: only the checksum, url and version values changed (tabs, CRLF, key order kept).
     const after = fs.readFileSync(path.join(dir, 'manifest.json'), 'utf8')
-    const changed = before.split('\r\n').map((line, i) => [line, after.split('\r\n')[i]]).filter(([a, b]) => a !== b)
+    const changed = before
+      .split('\r\n')
+      .map((line, i) => [line, after.split('\r\n')[i]])
+      .filter(([a, b]) => a !== b)
     expect(changed).toEqual([
       ['\t"version": "0.0.0-dev",', '\t"version": "0.2.0",'],
       [
@@ -128,22 +157,37 @@ describe('the bundled action (dist/action/index.js) as a subprocess', () => {
     expect(releases).toHaveLength(1)
     const release = releases[0]!
     expect(release.draft).toBe(false)
-    expect(release.assets.map((a) => a.name).sort()).toEqual(['SHA256SUMS', 'manifest.json', 'plugin.cpio.gz', 'plugin.cpio.gz.build.json'])
+    expect(release.assets.map((a) => a.name).sort()).toEqual([
+      'SHA256SUMS',
+      'manifest.json',
+      'plugin.cpio.gz',
+      'plugin.cpio.gz.build.json'
+    ])
     expect(release.body).toContain(`sha256:${sha(artifact)}`)
     expect(release.body).toContain(`volar plugins install --manifest ${o['manifest-url']}`)
 
     // Download every asset through the release URLs and check them with sha256sum -c.
     const downloads = fs.mkdtempSync(path.join(os.tmpdir(), 'fledge-downloads-'))
     for (const asset of release.assets) {
-      const response = await fetch(`${server.url}/volantvm/http-server-plugin/releases/download/v0.2.0/${asset.name}`)
+      const response = await fetch(
+        `${server.url}/volantvm/http-server-plugin/releases/download/v0.2.0/${asset.name}`
+      )
       expect(response.status).toBe(200)
       fs.writeFileSync(path.join(downloads, asset.name), Buffer.from(await response.arrayBuffer()))
     }
     const check = execFileSync('sha256sum', ['-c', 'SHA256SUMS'], { cwd: downloads }).toString()
-    expect(check.trim().split('\n').sort()).toEqual(['manifest.json: OK', 'plugin.cpio.gz.build.json: OK', 'plugin.cpio.gz: OK'])
+    expect(check.trim().split('\n').sort()).toEqual([
+      'manifest.json: OK',
+      'plugin.cpio.gz.build.json: OK',
+      'plugin.cpio.gz: OK'
+    ])
     // The published manifest points at the published image and carries its checksum.
-    const published = JSON.parse(fs.readFileSync(path.join(downloads, 'manifest.json'), 'utf8')) as { initramfs: { url: string; checksum: string } }
-    expect(published.initramfs.checksum).toBe(`sha256:${sha(fs.readFileSync(path.join(downloads, 'plugin.cpio.gz')))}`)
+    const published = JSON.parse(
+      fs.readFileSync(path.join(downloads, 'manifest.json'), 'utf8')
+    ) as { initramfs: { url: string; checksum: string } }
+    expect(published.initramfs.checksum).toBe(
+      `sha256:${sha(fs.readFileSync(path.join(downloads, 'plugin.cpio.gz')))}`
+    )
 
     expect(result.summary).toContain(sha(artifact))
     expect(result.summary).toContain('Largest entries')
@@ -153,13 +197,25 @@ describe('the bundled action (dist/action/index.js) as a subprocess', () => {
     // one copy of each asset, the author's text kept outside the marked block.
     const id = release.id
     release.body = `Author's intro.\n\n${release.body}\n\nAuthor's footer.`
-    const rerun = await runAction(workspace(), tagPush('v0.2.0'), { manifest: 'manifest.json', 'version-from-tag': 'true' })
+    const rerun = await runAction(workspace(), tagPush('v0.2.0'), {
+      manifest: 'manifest.json',
+      'version-from-tag': 'true'
+    })
     expect(rerun.code).toBe(0)
     const again = server.releases('volantvm', 'http-server-plugin')
     expect(again).toHaveLength(1)
     expect(again[0]!.id).toBe(id)
-    expect(again[0]!.assets.map((a) => a.name).sort()).toEqual(['SHA256SUMS', 'manifest.json', 'plugin.cpio.gz', 'plugin.cpio.gz.build.json'])
-    expect(again[0]!.body).toMatch(new RegExp(`^Author's intro\\.\\n\\n${BODY_BEGIN}[\\s\\S]*${BODY_END}\\n\\nAuthor's footer\\.$`))
+    expect(again[0]!.assets.map((a) => a.name).sort()).toEqual([
+      'SHA256SUMS',
+      'manifest.json',
+      'plugin.cpio.gz',
+      'plugin.cpio.gz.build.json'
+    ])
+    expect(again[0]!.body).toMatch(
+      new RegExp(
+        `^Author's intro\\.\\n\\n${BODY_BEGIN}[\\s\\S]*${BODY_END}\\n\\nAuthor's footer\\.$`
+      )
+    )
     expect((again[0]!.body ?? '').split(BODY_BEGIN)).toHaveLength(2)
     expect(rerun.outputs['sha256']).toBe(o['sha256'])
     expect(server.violations).toEqual([])
@@ -169,16 +225,24 @@ describe('the bundled action (dist/action/index.js) as a subprocess', () => {
     const mark = server.requests.length
     const dir = workspace()
     fs.appendFileSync(path.join(dir, 'payload/www/index.html'), '<p>changed in this PR</p>\n')
-    const smoke = kernel ? { 'smoke-test': 'boot', kernel: kernel.vmlinuz, 'boot-expect': 'http-server answers on :8080' } : {}
-    const result = await runAction(dir, pullRequest, { manifest: 'manifest.json', publish: 'true', ...smoke })
+    // smoke-test: health with the default kernel: Volant's bzImage from the agent's release.
+    const result = await runAction(dir, pullRequest, {
+      manifest: 'manifest.json',
+      publish: 'true',
+      'smoke-test': 'health',
+      'boot-timeout': '120'
+    })
+    expect(result.stdout).toMatch(/boot test kernel: Volant's bzImage of volantvm\/volant@v0\.6\.5/)
+    expect(result.stdout).toMatch(/ready when kestrel's \/healthz on guest port 8080 answers 200/)
+    expect(result.stdout).toMatch(
+      /boot test passed \((tcg|kvm)\): workload healthy at \d+ ms, agent ready at \d+ ms/
+    )
     expect(result.code).toBe(0)
     expect(result.outputs['sha256']).toMatch(/^[0-9a-f]{64}$/)
     expect(result.outputs['release-url']).toBe('')
     expect(result.summary).toContain('not published: a pull_request event never publishes')
-    if (kernel) {
-      expect(result.outputs['boot-ms']).toMatch(/^\d+$/)
-      expect(result.summary).toMatch(/Boot smoke test<\/td><td>passed \((tcg|kvm)\)/)
-    }
+    expect(result.outputs['health-ms']).toMatch(/^\d+$/)
+    expect(result.summary).toMatch(/Boot smoke test<\/td><td>passed \((tcg|kvm)\)/)
     expect(server.requests.slice(mark).filter((r) => r.method !== 'GET')).toEqual([])
     // The summary shows what the PR changes in the image against the latest release (v0.2.0 above).
     expect(result.summary).toContain('Changes against v0.2.0')
@@ -190,6 +254,8 @@ describe('the bundled action (dist/action/index.js) as a subprocess', () => {
     fs.appendFileSync(path.join(dir, 'fledge.toml'), '\n[init]\nmappings = { "x" = "/init" }\n')
     const result = await runAction(dir, pullRequest, {})
     expect(result.code).not.toBe(0)
-    expect(result.stdout).toMatch(/::error file=fledge\.toml,line=\d+,col=\d+::.*init\.mappings: unknown key/)
+    expect(result.stdout).toMatch(
+      /::error file=fledge\.toml,line=\d+,col=\d+::.*init\.mappings: unknown key/
+    )
   })
 })

@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 import { transpileFaces, type SourceFaces } from '../support/from-source.js'
 import { startGitHubServer, type Fault, type GitHubServer } from '../support/github-server.js'
+import { volantRelease } from '../support/volant.js'
 import { newRunnerTemp } from '../support/runner-temp.js'
 
 const run = promisify(execFile)
@@ -21,6 +22,8 @@ let server: GitHubServer
 let faces: SourceFaces
 beforeAll(async () => {
   server = await startGitHubServer()
+  // examples/http-server's agent comes from volantvm/volant's release.
+  server.addRelease(volantRelease())
   faces = transpileFaces()
 })
 afterAll(async () => {
@@ -28,12 +31,17 @@ afterAll(async () => {
   faces.remove()
 })
 
-async function publishTag(tag: string): Promise<{ code: number; stdout: string; runnerTemp: string }> {
+async function publishTag(
+  tag: string
+): Promise<{ code: number; stdout: string; runnerTemp: string }> {
   const workspace = fs.mkdtempSync(path.join(os.tmpdir(), 'fledge-verified-ws-'))
   fs.cpSync(path.join(REPO, 'examples/http-server'), workspace, { recursive: true })
   const runner = fs.mkdtempSync(path.join(os.tmpdir(), 'fledge-verified-runner-'))
   const eventFile = path.join(runner, 'event.json')
-  fs.writeFileSync(eventFile, JSON.stringify({ ref: `refs/tags/${tag}`, repository: { full_name: `${OWNER}/${NAME}` } }))
+  fs.writeFileSync(
+    eventFile,
+    JSON.stringify({ ref: `refs/tags/${tag}`, repository: { full_name: `${OWNER}/${NAME}` } })
+  )
   for (const file of ['output', 'summary']) fs.writeFileSync(path.join(runner, file), '')
   const runnerTemp = newRunnerTemp('action')
   const env: Record<string, string> = {
@@ -70,21 +78,39 @@ const UPLOAD_IMAGE = /^\/repos\/[^/]+\/[^/]+\/releases\/\d+\/assets$/
 
 describe('the Action publishes only what GitHub lists with our digest', () => {
   it.each([
-    ['answers 201 but the asset never appears', 'v0.3.0', { vanish: true } as Fault, /"plugin\.cpio\.gz" is missing from its asset list/],
-    ['lists the asset without a digest', 'v0.3.1', { digest: null } as Fault, /"plugin\.cpio\.gz" has no digest to check/]
-  ])('GitHub %s: the release stays a draft, the step fails naming plugin.cpio.gz', async (_, tag, fault, message) => {
-    // The image is the first upload.
-    server.inject({ method: 'POST', path: UPLOAD_IMAGE, fault })
-    const result = await publishTag(tag)
-    expect(result.code).not.toBe(0)
-    const errors = result.stdout.split('\n').filter((line) => line.startsWith('::error'))
-    expect(errors).toHaveLength(1)
-    expect(errors[0]).toMatch(message)
-    expect(errors[0]).toMatch(new RegExp(`on release ${tag.replace(/\./g, '\\.')}; the release was left a draft\\. Fix: re-run the job`))
-    const release = server.releases(OWNER, NAME).find((r) => r.tagName === tag)
-    expect(release?.draft).toBe(true)
-    expect(server.unusedFaults()).toEqual([])
-    expect(server.violations).toEqual([])
-    expect(fs.readdirSync(result.runnerTemp)).toEqual([])
-  }, 180_000)
+    [
+      'answers 201 but the asset never appears',
+      'v0.3.0',
+      { vanish: true } as Fault,
+      /"plugin\.cpio\.gz" is missing from its asset list/
+    ],
+    [
+      'lists the asset without a digest',
+      'v0.3.1',
+      { digest: null } as Fault,
+      /"plugin\.cpio\.gz" has no digest to check/
+    ]
+  ])(
+    'GitHub %s: the release stays a draft, the step fails naming plugin.cpio.gz',
+    async (_, tag, fault, message) => {
+      // The image is the first upload.
+      server.inject({ method: 'POST', path: UPLOAD_IMAGE, fault })
+      const result = await publishTag(tag)
+      expect(result.code).not.toBe(0)
+      const errors = result.stdout.split('\n').filter((line) => line.startsWith('::error'))
+      expect(errors).toHaveLength(1)
+      expect(errors[0]).toMatch(message)
+      expect(errors[0]).toMatch(
+        new RegExp(
+          `on release ${tag.replace(/\./g, '\\.')}; the release was left a draft\\. Fix: re-run the job`
+        )
+      )
+      const release = server.releases(OWNER, NAME).find((r) => r.tagName === tag)
+      expect(release?.draft).toBe(true)
+      expect(server.unusedFaults()).toEqual([])
+      expect(server.violations).toEqual([])
+      expect(fs.readdirSync(result.runnerTemp)).toEqual([])
+    },
+    180_000
+  )
 })

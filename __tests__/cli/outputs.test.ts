@@ -9,7 +9,7 @@ import * as path from 'node:path'
 import { runCli } from '../support/cli.js'
 import { makeProject, offlineConfig, STAND_IN_AGENT } from '../support/project.js'
 
-const TEMPLATE = 'schema_version = "v1"\nname = "guarded"\nversion = "1.0.0"\nruntime = "guarded"\n\n[resources]\ncpu_cores = 1\nmemory_mb = 128\n\n[workload]\nentrypoint = "/usr/bin/app"\nbase_url = "http://127.0.0.1:8080"\n'
+const TEMPLATE = 'schema_version = "v1"\nname = "guarded"\nversion = "1.0.0"\nruntime = "guarded"\n\n[resources]\ncpu_cores = 1\nmemory_mb = 128\n\n[workload]\nentrypoint = "/usr/bin/app"\nbase_url = "http://127.0.0.1:80"\n'
 
 function project(): string {
   const dir = makeProject({

@@ -94,7 +94,7 @@ describe('mapping sources in messages', () => {
 
 describe('manifest.toml keys named like Object members', () => {
   const artifact = { url: 'https://example.com/plugin.cpio.gz', checksum: 'a'.repeat(64) }
-  const MINIMAL = 'name = "app"\nversion = "0.1.0"\nruntime = "app"\n[workload]\nentrypoint = "/usr/bin/app"\nbase_url = "http://127.0.0.1:8080"\n'
+  const MINIMAL = 'name = "app"\nversion = "0.1.0"\nruntime = "app"\n[workload]\nentrypoint = "/usr/bin/app"\nbase_url = "http://127.0.0.1:80"\n'
 
   function failures(toml: string): string[] {
     try {
@@ -136,7 +136,7 @@ describe('manifest.toml keys named like Object members', () => {
   })
 
   it('a long value is echoed cut, with its length', () => {
-    const lines = failures(MINIMAL.replace('"http://127.0.0.1:8080"', `"${'h'.repeat(100_000)}"`))
+    const lines = failures(MINIMAL.replace('"http://127.0.0.1:80"', `"${'h'.repeat(100_000)}"`))
     expect(lines).toHaveLength(1)
     expect(lines[0]).toMatch(/^manifest\.toml:6:1: workload\.base_url: "h{199}… \(100002 bytes\) is not an http/)
     expect((lines[0] as string).length).toBeLessThan(700)

@@ -5,6 +5,7 @@
  * part fails the test with the set-up hint; nothing here builds a kernel or downloads.
  */
 import { execFileSync, spawnSync } from 'node:child_process'
+import { createHash } from 'node:crypto'
 import * as fs from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
@@ -145,17 +146,23 @@ export async function buildExample(
   }
 }
 
-/** volantvm/volant's release, as the loopback GitHub serves it: the real kestrel (+ a kernel). */
-export function volantRelease(tag = 'v0.6.5'): {
-  owner: string
-  repo: string
-  tag: string
-  assets: { name: string; data: Buffer }[]
-} {
-  return {
-    owner: 'volantvm',
-    repo: 'volant',
-    tag,
-    assets: [{ name: 'kestrel', data: fs.readFileSync(realKestrel().kestrel) }]
+/**
+ * volantvm/volant's release as the loopback GitHub serves it: the real kestrel and, with
+ * `kernel`, the Volant-like test kernel as `bzImage` with its `bzImage.sha256`, as Volant's
+ * releases ship them.
+ */
+export function volantRelease(
+  tag = 'v0.6.5',
+  options: { kernel?: boolean } = {}
+): { owner: string; repo: string; tag: string; assets: { name: string; data: Buffer }[] } {
+  const assets = [{ name: 'kestrel', data: fs.readFileSync(realKestrel().kestrel) }]
+  if (options.kernel) {
+    const bzImage = fs.readFileSync(volantTestKernel())
+    const sum = createHash('sha256').update(bzImage).digest('hex')
+    assets.push(
+      { name: 'bzImage', data: bzImage },
+      { name: 'bzImage.sha256', data: Buffer.from(`${sum}  bzImage\n`) }
+    )
   }
+  return { owner: 'volantvm', repo: 'volant', tag, assets }
 }

@@ -83305,7 +83305,13 @@ function validateManifestText(text) {
 }
 /** Throws every problem at once, each naming the file and its JSON path. */
 function assertValidManifest(value, file) {
-    const problems = validateManifest(value);
+    throwProblems(validateManifest(value), file);
+}
+/** The same for a manifest file's text, read as volar reads it (a BOM is refused). */
+function validate_assertValidManifestText(text, file) {
+    throwProblems(validateManifestText(text), file);
+}
+function throwProblems(problems, file) {
     if (problems.length === 0)
         return;
     const errors = problems.map(({ path, message }) => new FledgeError(`${message}.`, {
@@ -83462,7 +83468,7 @@ function fileUrlPath(url) {
  * so they never reach volantd's re-encoded manifest or the agent. Not an error; worth a note.
  * `$schema` is for editors and stays without a note.
  */
-function ignoredKeys(value) {
+function validate_ignoredKeys(value) {
     return decodeLikeGo(value).ignored.filter((key) => key !== '$.$schema');
 }
 /**
@@ -84800,7 +84806,7 @@ const MiB = 1024 * 1024;
  * /dev/zero ends at once; a file above `maxBytes` is refused. Synchronous:
  * these files are small, and the manifest generator is synchronous.
  */
-function readRegularFile(file, limits) {
+function user_files_readRegularFile(file, limits) {
     const { maxBytes, sizeHint, ...options } = limits;
     const fail = (error) => fileError(error, file, { ...options, verb: 'read' });
     const refuseKind = (stat) => {
@@ -86807,7 +86813,7 @@ function bracketBalance(text) {
 /** fledge.toml and manifest.toml are a few hundred bytes; this is generous. */
 const MAX_TOML_BYTES = MiB;
 function readTomlFile(file, options) {
-    const bytes = readRegularFile(file, {
+    const bytes = user_files_readRegularFile(file, {
         what: options.what,
         ...(options.fixes ? { fixes: options.fixes } : {}),
         ...(options.messages ? { messages: options.messages } : {}),
@@ -89255,7 +89261,7 @@ const TOP_LEVEL_KEYS = [
  * Throws a FledgeError for everything the author must fix, all at once;
  * never returns a manifest that fails `validateManifest`.
  */
-function generateManifest(manifestTomlPath, artifact, logger = log_silentLogger) {
+function generate_generateManifest(manifestTomlPath, artifact, logger = log_silentLogger) {
     const document = readTomlFile(manifestTomlPath, {
         what: 'manifest template',
         messages: {
@@ -89766,7 +89772,9 @@ const MAX_MANIFEST_BYTES = MiB;
  */
 async function planFromTemplate(template, artifact) {
     const exists = await promises_.stat(template).then(() => true, () => false);
-    return exists ? { kind: 'generate', template, output: `${artifact}.manifest.json` } : { kind: 'none' };
+    return exists
+        ? { kind: 'generate', template, output: `${artifact}.manifest.json` }
+        : { kind: 'none' };
 }
 async function writePluginManifest(plan, values, log) {
     if (plan.kind === 'none')
@@ -89776,7 +89784,7 @@ async function writePluginManifest(plan, values, log) {
     let json;
     if (plan.kind === 'rewrite') {
         target = plan.file;
-        const text = readRegularFile(plan.file, {
+        const text = user_files_readRegularFile(plan.file, {
             what: 'manifest',
             maxBytes: MAX_MANIFEST_BYTES,
             sizeHint: 'a plugin manifest is a few kilobytes: check that the path names the manifest JSON.'
@@ -89790,11 +89798,11 @@ async function writePluginManifest(plan, values, log) {
         target = plan.output;
         // A plain absolute path: volant's launcher opens initramfs.url as a path, so file:// fails.
         const url = values.url ?? external_node_path_.resolve(plan.output.replace(/\.manifest\.json$/, ''));
-        json = generateManifest(plan.template, { url, checksum }, log).json;
+        json = generate_generateManifest(plan.template, { url, checksum }, log).json;
     }
     const manifest = JSON.parse(json);
     assertValidManifest(manifest, target);
-    for (const key of ignoredKeys(manifest)) {
+    for (const key of validate_ignoredKeys(manifest)) {
         log.info(`${target}: ${key}: volant ignores this key (its decoder drops keys it does not know), so it never reaches volantd or the agent.`);
     }
     const warning = checkCommandLine(json);
@@ -89802,6 +89810,25 @@ async function writePluginManifest(plan, values, log) {
         log.warn(warning, { file: target });
     await writeFileAtomic(target, json);
     return { path: target, json, manifest };
+}
+/**
+ * Checks a manifest source without building: a manifest.toml template is converted as the build
+ * would (with a placeholder image), a manifest JSON is read as volar reads it. Throws every problem.
+ */
+function validateManifestSource(file, log) {
+    if (/\.toml$/i.test(file)) {
+        generateManifest(file, { url: path.resolve('plugin.cpio.gz'), checksum: '0'.repeat(64) }, log);
+        return;
+    }
+    const text = readRegularFile(file, {
+        what: 'manifest',
+        maxBytes: MAX_MANIFEST_BYTES,
+        sizeHint: 'a plugin manifest is a few kilobytes: check that the path names the manifest JSON.'
+    }).toString('utf8');
+    assertValidManifestText(text, file);
+    for (const key of ignoredKeys(JSON.parse(text))) {
+        log.info(`${file}: ${key}: volant ignores this key (its decoder drops keys it does not know), so it never reaches volantd or the agent.`);
+    }
 }
 
 ;// CONCATENATED MODULE: ./src/manifest/index.ts

@@ -36548,6 +36548,8 @@ __nccwpck_require__.d(__webpack_exports__, {
 
 ;// CONCATENATED MODULE: external "node:path"
 const external_node_path_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:path");
+// EXTERNAL MODULE: external "node:fs"
+var external_node_fs_ = __nccwpck_require__(3024);
 // EXTERNAL MODULE: external "node:util"
 var external_node_util_ = __nccwpck_require__(7975);
 // EXTERNAL MODULE: ./src/cleanup.ts
@@ -36558,8 +36560,6 @@ const external_node_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import
 const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs/promises");
 // EXTERNAL MODULE: external "node:crypto"
 var external_node_crypto_ = __nccwpck_require__(7598);
-// EXTERNAL MODULE: external "node:fs"
-var external_node_fs_ = __nccwpck_require__(3024);
 ;// CONCATENATED MODULE: ./src/hash.ts
 
 
@@ -39730,7 +39730,13 @@ function validateManifestText(text) {
 }
 /** Throws every problem at once, each naming the file and its JSON path. */
 function assertValidManifest(value, file) {
-    const problems = validateManifest(value);
+    throwProblems(validateManifest(value), file);
+}
+/** The same for a manifest file's text, read as volar reads it (a BOM is refused). */
+function assertValidManifestText(text, file) {
+    throwProblems(validateManifestText(text), file);
+}
+function throwProblems(problems, file) {
     if (problems.length === 0)
         return;
     const errors = problems.map(({ path, message }) => new FledgeError(`${message}.`, {
@@ -46204,7 +46210,9 @@ const MAX_MANIFEST_BYTES = MiB;
  */
 async function planFromTemplate(template, artifact) {
     const exists = await promises_namespaceObject.stat(template).then(() => true, () => false);
-    return exists ? { kind: 'generate', template, output: `${artifact}.manifest.json` } : { kind: 'none' };
+    return exists
+        ? { kind: 'generate', template, output: `${artifact}.manifest.json` }
+        : { kind: 'none' };
 }
 async function writePluginManifest(plan, values, log) {
     if (plan.kind === 'none')
@@ -46240,6 +46248,25 @@ async function writePluginManifest(plan, values, log) {
         log.warn(warning, { file: target });
     await writeFileAtomic(target, json);
     return { path: target, json, manifest };
+}
+/**
+ * Checks a manifest source without building: a manifest.toml template is converted as the build
+ * would (with a placeholder image), a manifest JSON is read as volar reads it. Throws every problem.
+ */
+function validateManifestSource(file, log) {
+    if (/\.toml$/i.test(file)) {
+        generateManifest(file, { url: external_node_path_namespaceObject.resolve('plugin.cpio.gz'), checksum: '0'.repeat(64) }, log);
+        return;
+    }
+    const text = readRegularFile(file, {
+        what: 'manifest',
+        maxBytes: MAX_MANIFEST_BYTES,
+        sizeHint: 'a plugin manifest is a few kilobytes: check that the path names the manifest JSON.'
+    }).toString('utf8');
+    assertValidManifestText(text, file);
+    for (const key of ignoredKeys(JSON.parse(text))) {
+        log.info(`${file}: ${key}: volant ignores this key (its decoder drops keys it does not know), so it never reaches volantd or the agent.`);
+    }
 }
 
 ;// CONCATENATED MODULE: ./src/manifest/index.ts
@@ -46654,6 +46681,8 @@ function quietWorkflowCommands(verbose) {
 
 
 
+
+
 const EXIT_OK = 0;
 const EXIT_FAILURE = 1;
 const EXIT_USAGE = 2;
@@ -46667,14 +46696,16 @@ Commands:
             Build the initramfs, its manifest (from manifest.toml when it exists),
             <output>.build.json (for verify) and SHA256SUMS beside it; prints the
             checksum, size, content digest and agent tag.
-  validate  [-c fledge.toml]
-            Check fledge.toml; exit 0, or print every problem.
+  validate  [-c fledge.toml] [-m manifest.toml|manifest.json]
+            Check fledge.toml and the manifest (manifest.toml when it exists)
+            by Volant's rules; exit 0, or print every problem.
   inspect   ARCHIVE [--json]
             List an initramfs (gzip or plain newc, concatenated members too).
-  boot      ARCHIVE [--kernel PATH|URL] [--kernel-sha256 HEX] [--expect TEXT]
+  boot      ARCHIVE [--kernel PATH|URL|volant[:TAG]] [--kernel-sha256 HEX] [--expect TEXT]
             [--timeout SECONDS] [--manifest FILE] [--health] [--console]
-            Boot the image in QEMU as Volant does; pass on the marker (or the
-            health check's HTTP 200), fail on a panic or timeout (default 120 s).
+            Boot the image in QEMU as Volant does; pass on the marker, or with
+            --health on kestrel's /healthz 200 (after the workload's own check);
+            fail on a panic, the agent halting, or the timeout (default 120 s).
   diff      OLD NEW [--json]
             Entries added, removed and changed between two images.
   verify    ARCHIVE --record FILE [-c fledge.toml]
@@ -46805,12 +46836,21 @@ function describeAgent(result) {
     return `${agent.strategy} (sha256:${agent.sha256})`;
 }
 async function validateCommand(args) {
-    const { values } = main_parse(args, { config: { type: 'string', short: 'c', default: 'fledge.toml' } });
+    const { values } = main_parse(args, {
+        config: { type: 'string', short: 'c', default: 'fledge.toml' },
+        manifest: { type: 'string', short: 'm' }
+    });
     if (values.help)
         return help();
     parseSourceDateEpoch(process.env['SOURCE_DATE_EPOCH']);
     const config = await loadConfig(values.config);
     process.stdout.write(`${values.config}: ok (${config.init.mode} init, ${config.mappings.length} mapping${config.mappings.length === 1 ? '' : 's'})\n`);
+    // As build does: -m, else manifest.toml when it exists.
+    const manifest = values.manifest ?? ((0,external_node_fs_.existsSync)('manifest.toml') ? 'manifest.toml' : undefined);
+    if (manifest) {
+        validateManifestSource(manifest, stderrLogger());
+        process.stdout.write(`${manifest}: ok (volant accepts it and can boot it)\n`);
+    }
     return EXIT_OK;
 }
 async function inspectCommand(args) {
