@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { gunzipSync, gzipSync } from 'node:zlib'
 import { goGzip } from '../../src/manifest/go-gzip.js'
+import { goBuild } from '../support/go.js'
 
 // The reference is the machine's Go itself: __tests__/fixtures/go-gzip/main.go does what
 // volantd's pluginspec.Encode does (gzip.NewWriter, one Write, Close).
@@ -24,22 +25,7 @@ beforeAll(() => {
   goVersion = version.stdout.trim()
   buildDir = mkdtempSync(join(tmpdir(), 'go-gzip-ref-'))
   reference = join(buildDir, 'go-gzip-ref')
-  const build = spawnSync('go', ['build', '-o', reference, '.'], {
-    cwd: fixtureDir,
-    encoding: 'utf8',
-    env: {
-      ...process.env,
-      GOFLAGS: '-mod=mod',
-      GOPROXY: 'off',
-      GOTOOLCHAIN: 'local',
-      CGO_ENABLED: '0',
-      // Go's own build cache when it has one; a throwaway one (in buildDir) when there is no HOME.
-      ...(process.env['GOCACHE'] === undefined && process.env['HOME'] === undefined
-        ? { GOCACHE: join(buildDir, 'cache') }
-        : {})
-    }
-  })
-  if (build.status !== 0) throw new Error(`go build of the reference failed: ${build.stderr}`)
+  goBuild(fixtureDir, reference, 'the Go gzip reference')
 }, 300_000)
 
 afterAll(() => {

@@ -10,6 +10,7 @@ import * as fs from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { goBuild } from './go.js'
 
 export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 const SETUP_HINT = 'run scripts/setup.sh (it builds kestrel and the test kernel once, cached)'
@@ -76,22 +77,11 @@ export function buildVolantContract(): VolantContract {
   )
   fs.writeFileSync(path.join(dir, 'go.mod'), 'module contract\n\ngo 1.19\n')
   const binary = path.join(dir, 'contract')
-  const build = spawnSync('go', ['build', '-o', binary, '.'], {
-    cwd: dir,
-    encoding: 'utf8',
-    env: {
-      ...process.env,
-      GOFLAGS: '-mod=mod',
-      GOPROXY: 'off',
-      GOTOOLCHAIN: 'local',
-      CGO_ENABLED: '0'
-    }
-  })
-  if (build.error || build.status !== 0) {
+  try {
+    goBuild(dir, binary, 'the volant contract checker')
+  } catch (error) {
     fs.rmSync(dir, { recursive: true, force: true })
-    throw new Error(
-      `go build of the volant contract checker failed: ${build.error?.message ?? build.stderr}. Fix: ${SETUP_HINT}`
-    )
+    throw error
   }
   return {
     check(manifestFile, image) {
