@@ -41,7 +41,7 @@ afterAll(async () => {
 /** examples/http-server with its workload moved to `port`, built with or without its manifest. */
 function exampleOnPort(name: string, port: number): string {
   const dir = path.join(work, name)
-  fs.cpSync(example.dir, dir, { recursive: true })
+  fs.cpSync(path.join(REPO, 'examples/http-server'), dir, { recursive: true })
   for (const file of ['payload/http-server', 'manifest.toml']) {
     const text = fs.readFileSync(path.join(dir, file), 'utf8')
     fs.writeFileSync(
@@ -111,6 +111,10 @@ describe('the real kestrel on the Volant-like kernel', () => {
     expect(run.stderr).toMatch(
       /manifest\.toml:\d+:\d+: workload\.base_url: "http:\/\/127\.0\.0\.1:8080" uses port 8080, kestrel's own port/
     )
+    // Refused before anything was written: no image, no record, no temp files.
+    expect(
+      fs.readdirSync(dir).filter((name) => /plugin\.cpio\.gz|SHA256SUMS|\.tmp/.test(name))
+    ).toEqual([])
   })
 
   it('a workload on 8080 forced into an image fails the boot check within 30 s, naming the clash', async () => {

@@ -46202,6 +46202,7 @@ function article(type) {
 
 
 
+
 const MAX_MANIFEST_BYTES = MiB;
 /**
  * fledge's rule: `-m manifest.toml` (the default) is used when it exists.
@@ -46215,6 +46216,21 @@ async function planFromTemplate(template, artifact) {
         : { kind: 'none' };
 }
 async function writePluginManifest(plan, values, log) {
+    const rendered = renderPluginManifest(plan, values, log);
+    if (!rendered)
+        return undefined;
+    await writeFileAtomic(rendered.path, rendered.json);
+    return rendered;
+}
+/**
+ * Everything writePluginManifest checks, before there is an image: the same manifest with a
+ * placeholder checksum, so a manifest Volant would refuse stops the build before it writes
+ * anything. Quiet: the real write reports the warnings.
+ */
+function precheckPluginManifest(plan, values) {
+    renderPluginManifest(plan, { ...values, sha256: '0'.repeat(64) }, log_silentLogger);
+}
+function renderPluginManifest(plan, values, log) {
     if (plan.kind === 'none')
         return undefined;
     const checksum = `sha256:${values.sha256}`;
@@ -46246,7 +46262,6 @@ async function writePluginManifest(plan, values, log) {
     const warning = checkCommandLine(json);
     if (warning)
         log.warn(warning, { file: target });
-    await writeFileAtomic(target, json);
     return { path: target, json, manifest };
 }
 /**
@@ -46418,6 +46433,8 @@ async function makeProduct(options) {
         : 'rewrite' in options.manifest
             ? { kind: 'rewrite', file: external_node_path_namespaceObject.resolve(options.manifest.rewrite) }
             : await planFromTemplate(external_node_path_namespaceObject.resolve(options.manifest.template), external_node_path_namespaceObject.resolve(options.outputPath));
+    // A manifest Volant would refuse stops the build before any output is written.
+    precheckPluginManifest(plan, { url: options.manifestUrl, version: options.manifestVersion });
     const result = await build({ ...options, manifest: plan });
     const archive = result.archive;
     checkSizeBudget(archive.size, options.maxSize, result.entries);

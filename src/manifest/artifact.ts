@@ -1,6 +1,6 @@
 import * as fs from 'node:fs/promises'
 import * as path from 'node:path'
-import type { Logger } from '../log.js'
+import { silentLogger, type Logger } from '../log.js'
 import { MiB, readRegularFile } from '../user-files.js'
 import { writeFileAtomic } from './atomic.js'
 import { checkCommandLine } from './cmdline-check.js'
@@ -54,6 +54,29 @@ export async function writePluginManifest(
   values: ManifestValues,
   log: Logger
 ): Promise<WrittenManifest | undefined> {
+  const rendered = renderPluginManifest(plan, values, log)
+  if (!rendered) return undefined
+  await writeFileAtomic(rendered.path, rendered.json)
+  return rendered
+}
+
+/**
+ * Everything writePluginManifest checks, before there is an image: the same manifest with a
+ * placeholder checksum, so a manifest Volant would refuse stops the build before it writes
+ * anything. Quiet: the real write reports the warnings.
+ */
+export function precheckPluginManifest(
+  plan: ManifestPlan,
+  values: Omit<ManifestValues, 'sha256'>
+): void {
+  renderPluginManifest(plan, { ...values, sha256: '0'.repeat(64) }, silentLogger)
+}
+
+function renderPluginManifest(
+  plan: ManifestPlan,
+  values: ManifestValues,
+  log: Logger
+): WrittenManifest | undefined {
   if (plan.kind === 'none') return undefined
   const checksum = `sha256:${values.sha256}`
   let target: string
@@ -87,7 +110,6 @@ export async function writePluginManifest(
   }
   const warning = checkCommandLine(json)
   if (warning) log.warn(warning, { file: target })
-  await writeFileAtomic(target, json)
   return { path: target, json, manifest }
 }
 

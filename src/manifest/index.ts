@@ -14,6 +14,7 @@ export { MANIFEST_SCHEMA_ID, manifestSchema } from './schema.js'
 export { assertValidManifest, validateManifest, type ManifestProblem } from './validate.js'
 export {
   planFromTemplate,
+  precheckPluginManifest,
   validateManifestSource,
   writePluginManifest,
   type ManifestPlan,

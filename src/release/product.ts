@@ -6,7 +6,7 @@ import { build, type BuildOptions, type BuildResult } from '../build.js'
 import { FledgeError } from '../errors.js'
 import { sha256File } from '../hash.js'
 import { checkSizeBudget } from '../image/budget.js'
-import { planFromTemplate, writeFileAtomic, writePluginManifest, type ManifestPlan, type WrittenManifest } from '../manifest/index.js'
+import { planFromTemplate, precheckPluginManifest, writeFileAtomic, writePluginManifest, type ManifestPlan, type WrittenManifest } from '../manifest/index.js'
 import { sha256sums } from './notes.js'
 import { makeBuildRecord, type BuildRecord } from './record.js'
 
@@ -58,6 +58,8 @@ export async function makeProduct(options: ProductOptions): Promise<ProductResul
     : 'rewrite' in options.manifest
       ? { kind: 'rewrite', file: path.resolve(options.manifest.rewrite) }
       : await planFromTemplate(path.resolve(options.manifest.template), path.resolve(options.outputPath))
+  // A manifest Volant would refuse stops the build before any output is written.
+  precheckPluginManifest(plan, { url: options.manifestUrl, version: options.manifestVersion })
   const result = await build({ ...options, manifest: plan })
   const archive = result.archive
   checkSizeBudget(archive.size, options.maxSize, result.entries)
