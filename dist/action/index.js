@@ -84684,12 +84684,7 @@ function report(outcome, consoleLog, accel, cmdline, log) {
         ...(agentMs !== undefined ? { agentMs } : {})
     };
     if (outcome.ok) {
-        const times = [
-            markerMs !== undefined ? `marker after ${markerMs} ms` : '',
-            workloadMs !== undefined ? `workload healthy at ${workloadMs} ms` : '',
-            agentMs !== undefined ? `agent ready at ${agentMs} ms` : ''
-        ].filter(Boolean);
-        log.info(`boot test passed (${accel}): ${times.join(', ')}`);
+        log.info(`boot test passed (${accel}): ${bootTimes(result).join(', ')}`);
         return result;
     }
     if (failureAt === undefined) {
@@ -84706,6 +84701,17 @@ function report(outcome, consoleLog, accel, cmdline, log) {
             `Console, last ${CONSOLE_TAIL_LINES} lines up to the failure:\n` +
             consoleLog.tail(CONSOLE_TAIL_LINES, failureAt);
     return result;
+}
+/** What the boot test saw, in the order it happened: "marker after N ms", "agent ready at M ms". */
+function bootTimes(result) {
+    const times = [];
+    if (result.markerMs !== undefined)
+        times.push(`marker after ${result.markerMs} ms`);
+    if (result.workloadMs !== undefined)
+        times.push(`workload healthy at ${result.workloadMs} ms`);
+    if (result.agentMs !== undefined)
+        times.push(`agent ready at ${result.agentMs} ms`);
+    return times;
 }
 
 ;// CONCATENATED MODULE: ./src/user-files.ts
@@ -90367,6 +90373,7 @@ function repositoryPath(workspace, file) {
 
 
 
+
 /** The job summary: what was built, from what, how long each stage took, and what is inside. */
 async function writeSummary(result) {
     const b = result.build;
@@ -90375,26 +90382,57 @@ async function writeSummary(result) {
     const rows = [
         ['Checksum', `<code>sha256:${a.sha256}</code>`],
         ['Content digest (uncompressed cpio)', `<code>sha256:${a.contentSha256}</code>`],
-        ['Size', `${notes_formatBytes(a.size)} (${notes_formatBytes(a.contentSize)} uncompressed, ${b.entries.length} entries)`],
+        [
+            'Size',
+            `${notes_formatBytes(a.size)} (${notes_formatBytes(a.contentSize)} uncompressed, ${b.entries.length} entries)`
+        ],
         ['Init mode', b.config.init.mode],
-        ['Agent', b.agent ? `${b.agent.tag ?? b.agent.strategy} <code>sha256:${b.agent.sha256}</code>` : 'none'],
-        ['Busybox', `<code>sha256:${b.busybox.sha256}</code>${b.busybox.pinned ? '' : ' (not pinned)'}`],
+        [
+            'Agent',
+            b.agent ? `${b.agent.tag ?? b.agent.strategy} <code>sha256:${b.agent.sha256}</code>` : 'none'
+        ],
+        [
+            'Busybox',
+            `<code>sha256:${b.busybox.sha256}</code>${b.busybox.pinned ? '' : ' (not pinned)'}`
+        ],
         ['SOURCE_DATE_EPOCH', String(b.epoch)],
-        ['Cache', b.cacheHit ? 'all sources from the cache' : `busybox ${hit(b.busybox.cacheHit)}, agent ${b.agent ? hit(b.agent.cacheHit) : '-'}, init ${b.init ? hit(b.init.cacheHit) : '-'}`],
-        ['Time', Object.entries(b.timings).map(([stage, ms]) => `${stage} ${ms} ms`).join(', ')]
+        [
+            'Cache',
+            b.cacheHit
+                ? 'all sources from the cache'
+                : `busybox ${hit(b.busybox.cacheHit)}, agent ${b.agent ? hit(b.agent.cacheHit) : '-'}, init ${b.init ? hit(b.init.cacheHit) : '-'}`
+        ],
+        [
+            'Time',
+            Object.entries(b.timings)
+                .map(([stage, ms]) => `${stage} ${ms} ms`)
+                .join(', ')
+        ]
     ];
     if (result.boot) {
-        rows.push(['Boot smoke test', `passed (${result.boot.accel}), marker after ${result.boot.markerMs ?? '?'} ms${result.boot.healthMs ? `, HTTP 200 after ${result.boot.healthMs} ms` : ''}`]);
+        rows.push([
+            'Boot smoke test',
+            `passed (${result.boot.accel}): ${bootTimes(result.boot).join(', ')}`
+        ]);
     }
     if (result.manifest)
         rows.push(['Manifest', `<code>${result.manifest.path.split('/').pop()}</code>`]);
     if (result.release) {
-        rows.push(['Release', `<a href="${result.release.htmlUrl}">${result.decision.publish ? result.decision.tag : ''}</a>`]);
+        rows.push([
+            'Release',
+            `<a href="${result.release.htmlUrl}">${result.decision.publish ? result.decision.tag : ''}</a>`
+        ]);
     }
     else if (!result.decision.publish) {
         rows.push(['Release', `not published: ${result.decision.why}`]);
     }
-    summary.addTable([[{ data: 'Item', header: true }, { data: 'Value', header: true }], ...rows]);
+    summary.addTable([
+        [
+            { data: 'Item', header: true },
+            { data: 'Value', header: true }
+        ],
+        ...rows
+    ]);
     if (b.replacements.length > 0) {
         summary.addHeading('Mappings that replace generated files', 3);
         summary.addList(b.replacements.map((r) => `${r.path}: ${r.by} (was ${r.replaced})`));
@@ -90408,7 +90446,11 @@ async function writeSummary(result) {
     }
     summary.addHeading('Largest entries', 3);
     summary.addTable([
-        [{ data: 'Path', header: true }, { data: 'Size', header: true }, { data: 'From', header: true }],
+        [
+            { data: 'Path', header: true },
+            { data: 'Size', header: true },
+            { data: 'From', header: true }
+        ],
         ...largestEntries(b.entries, 10).map((e) => [e.path, notes_formatBytes(e.size), e.origin])
     ]);
     const listing = b.entries
@@ -90435,7 +90477,10 @@ async function flushSummary() {
     catch (error) {
         if (!isFileSystemError(error))
             throw error;
-        throw fileError(error, file, { what: 'the job summary file (GITHUB_STEP_SUMMARY)', verb: 'write' });
+        throw fileError(error, file, {
+            what: 'the job summary file (GITHUB_STEP_SUMMARY)',
+            verb: 'write'
+        });
     }
 }
 function hit(value) {

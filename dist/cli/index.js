@@ -41109,12 +41109,7 @@ function report(outcome, consoleLog, accel, cmdline, log) {
         ...(agentMs !== undefined ? { agentMs } : {})
     };
     if (outcome.ok) {
-        const times = [
-            markerMs !== undefined ? `marker after ${markerMs} ms` : '',
-            workloadMs !== undefined ? `workload healthy at ${workloadMs} ms` : '',
-            agentMs !== undefined ? `agent ready at ${agentMs} ms` : ''
-        ].filter(Boolean);
-        log.info(`boot test passed (${accel}): ${times.join(', ')}`);
+        log.info(`boot test passed (${accel}): ${bootTimes(result).join(', ')}`);
         return result;
     }
     if (failureAt === undefined) {
@@ -41131,6 +41126,17 @@ function report(outcome, consoleLog, accel, cmdline, log) {
             `Console, last ${CONSOLE_TAIL_LINES} lines up to the failure:\n` +
             consoleLog.tail(CONSOLE_TAIL_LINES, failureAt);
     return result;
+}
+/** What the boot test saw, in the order it happened: "marker after N ms", "agent ready at M ms". */
+function bootTimes(result) {
+    const times = [];
+    if (result.markerMs !== undefined)
+        times.push(`marker after ${result.markerMs} ms`);
+    if (result.workloadMs !== undefined)
+        times.push(`workload healthy at ${result.workloadMs} ms`);
+    if (result.agentMs !== undefined)
+        times.push(`agent ready at ${result.agentMs} ms`);
+    return times;
 }
 
 ;// CONCATENATED MODULE: ./src/user-files.ts
@@ -46914,7 +46920,7 @@ async function bootCommand(args) {
         process.stderr.write(`error: boot smoke test failed (${result.accel}): ${result.reason ?? 'unknown reason'}\n`);
         return EXIT_FAILURE;
     }
-    process.stdout.write(`booted (${result.accel}): marker after ${result.markerMs ?? '?'} ms${result.healthMs !== undefined ? `, HTTP 200 after ${result.healthMs} ms` : ''}\n`);
+    process.stdout.write(`booted (${result.accel}): ${bootTimes(result).join(', ')}\n`);
     return EXIT_OK;
 }
 async function diffCommand(args) {

@@ -1,3 +1,4 @@
+import { bootTimes } from '../boot/smoke.js'
 import * as core from '@actions/core'
 import { appendFile } from 'node:fs/promises'
 import { fileError, isFileSystemError } from '../user-files.js'
@@ -14,24 +15,56 @@ export async function writeSummary(result: ActionResult): Promise<void> {
   const rows: [string, string][] = [
     ['Checksum', `<code>sha256:${a.sha256}</code>`],
     ['Content digest (uncompressed cpio)', `<code>sha256:${a.contentSha256}</code>`],
-    ['Size', `${formatBytes(a.size)} (${formatBytes(a.contentSize)} uncompressed, ${b.entries.length} entries)`],
+    [
+      'Size',
+      `${formatBytes(a.size)} (${formatBytes(a.contentSize)} uncompressed, ${b.entries.length} entries)`
+    ],
     ['Init mode', b.config.init.mode],
-    ['Agent', b.agent ? `${b.agent.tag ?? b.agent.strategy} <code>sha256:${b.agent.sha256}</code>` : 'none'],
-    ['Busybox', `<code>sha256:${b.busybox.sha256}</code>${b.busybox.pinned ? '' : ' (not pinned)'}`],
+    [
+      'Agent',
+      b.agent ? `${b.agent.tag ?? b.agent.strategy} <code>sha256:${b.agent.sha256}</code>` : 'none'
+    ],
+    [
+      'Busybox',
+      `<code>sha256:${b.busybox.sha256}</code>${b.busybox.pinned ? '' : ' (not pinned)'}`
+    ],
     ['SOURCE_DATE_EPOCH', String(b.epoch)],
-    ['Cache', b.cacheHit ? 'all sources from the cache' : `busybox ${hit(b.busybox.cacheHit)}, agent ${b.agent ? hit(b.agent.cacheHit) : '-'}, init ${b.init ? hit(b.init.cacheHit) : '-'}`],
-    ['Time', Object.entries(b.timings).map(([stage, ms]) => `${stage} ${ms} ms`).join(', ')]
+    [
+      'Cache',
+      b.cacheHit
+        ? 'all sources from the cache'
+        : `busybox ${hit(b.busybox.cacheHit)}, agent ${b.agent ? hit(b.agent.cacheHit) : '-'}, init ${b.init ? hit(b.init.cacheHit) : '-'}`
+    ],
+    [
+      'Time',
+      Object.entries(b.timings)
+        .map(([stage, ms]) => `${stage} ${ms} ms`)
+        .join(', ')
+    ]
   ]
   if (result.boot) {
-    rows.push(['Boot smoke test', `passed (${result.boot.accel}), marker after ${result.boot.markerMs ?? '?'} ms${result.boot.healthMs ? `, HTTP 200 after ${result.boot.healthMs} ms` : ''}`])
+    rows.push([
+      'Boot smoke test',
+      `passed (${result.boot.accel}): ${bootTimes(result.boot).join(', ')}`
+    ])
   }
-  if (result.manifest) rows.push(['Manifest', `<code>${result.manifest.path.split('/').pop()}</code>`])
+  if (result.manifest)
+    rows.push(['Manifest', `<code>${result.manifest.path.split('/').pop()}</code>`])
   if (result.release) {
-    rows.push(['Release', `<a href="${result.release.htmlUrl}">${result.decision.publish ? result.decision.tag : ''}</a>`])
+    rows.push([
+      'Release',
+      `<a href="${result.release.htmlUrl}">${result.decision.publish ? result.decision.tag : ''}</a>`
+    ])
   } else if (!result.decision.publish) {
     rows.push(['Release', `not published: ${result.decision.why}`])
   }
-  summary.addTable([[{ data: 'Item', header: true }, { data: 'Value', header: true }], ...rows])
+  summary.addTable([
+    [
+      { data: 'Item', header: true },
+      { data: 'Value', header: true }
+    ],
+    ...rows
+  ])
   if (b.replacements.length > 0) {
     summary.addHeading('Mappings that replace generated files', 3)
     summary.addList(b.replacements.map((r) => `${r.path}: ${r.by} (was ${r.replaced})`))
@@ -48,13 +81,23 @@ export async function writeSummary(result: ActionResult): Promise<void> {
   }
   summary.addHeading('Largest entries', 3)
   summary.addTable([
-    [{ data: 'Path', header: true }, { data: 'Size', header: true }, { data: 'From', header: true }],
+    [
+      { data: 'Path', header: true },
+      { data: 'Size', header: true },
+      { data: 'From', header: true }
+    ],
     ...largestEntries(b.entries, 10).map((e) => [e.path, formatBytes(e.size), e.origin])
   ])
   const listing = b.entries
-    .map((e) => `${e.type.padEnd(7)} ${e.mode.toString(8).padStart(4, '0')} /${e.path === '.' ? '' : e.path}${e.target ? ` -> ${e.target}` : ''}`)
+    .map(
+      (e) =>
+        `${e.type.padEnd(7)} ${e.mode.toString(8).padStart(4, '0')} /${e.path === '.' ? '' : e.path}${e.target ? ` -> ${e.target}` : ''}`
+    )
     .join('\n')
-  summary.addDetails(`Full listing (${b.entries.length} entries)`, `\n\n<pre>${escapeHtml(listing)}</pre>\n\n`)
+  summary.addDetails(
+    `Full listing (${b.entries.length} entries)`,
+    `\n\n<pre>${escapeHtml(listing)}</pre>\n\n`
+  )
   await flushSummary()
 }
 
@@ -74,7 +117,10 @@ export async function flushSummary(): Promise<void> {
     core.summary.emptyBuffer()
   } catch (error) {
     if (!isFileSystemError(error)) throw error
-    throw fileError(error, file, { what: 'the job summary file (GITHUB_STEP_SUMMARY)', verb: 'write' })
+    throw fileError(error, file, {
+      what: 'the job summary file (GITHUB_STEP_SUMMARY)',
+      verb: 'write'
+    })
   }
 }
 

@@ -466,12 +466,7 @@ function report(
     ...(agentMs !== undefined ? { agentMs } : {})
   }
   if (outcome.ok) {
-    const times = [
-      markerMs !== undefined ? `marker after ${markerMs} ms` : '',
-      workloadMs !== undefined ? `workload healthy at ${workloadMs} ms` : '',
-      agentMs !== undefined ? `agent ready at ${agentMs} ms` : ''
-    ].filter(Boolean)
-    log.info(`boot test passed (${accel}): ${times.join(', ')}`)
+    log.info(`boot test passed (${accel}): ${bootTimes(result).join(', ')}`)
     return result
   }
   if (failureAt === undefined) {
@@ -488,4 +483,15 @@ function report(
     `Console, last ${CONSOLE_TAIL_LINES} lines up to the failure:\n` +
     consoleLog.tail(CONSOLE_TAIL_LINES, failureAt)
   return result
+}
+
+/** What the boot test saw, in the order it happened: "marker after N ms", "agent ready at M ms". */
+export function bootTimes(
+  result: Pick<BootResult, 'markerMs' | 'workloadMs' | 'agentMs'>
+): string[] {
+  const times: string[] = []
+  if (result.markerMs !== undefined) times.push(`marker after ${result.markerMs} ms`)
+  if (result.workloadMs !== undefined) times.push(`workload healthy at ${result.workloadMs} ms`)
+  if (result.agentMs !== undefined) times.push(`agent ready at ${result.agentMs} ms`)
+  return times
 }

@@ -12,7 +12,7 @@ import { stderrLogger } from '../log.js'
 import { formatListing, inspectArchive } from './inspect.js'
 import { readArchive, type ArchiveRecord } from '../archive/read.js'
 import { obtainKernel } from '../boot/kernel-source.js'
-import { bootImage } from '../boot/smoke.js'
+import { bootImage, bootTimes } from '../boot/smoke.js'
 import { bootSettings } from '../boot/settings.js'
 import { diffImages, formatDiff } from '../image/diff.js'
 import { verifyArchive } from '../release/verify.js'
@@ -246,7 +246,7 @@ async function bootCommand(args: string[]): Promise<number> {
     return EXIT_FAILURE
   }
   process.stdout.write(
-    `booted (${result.accel}): marker after ${result.markerMs ?? '?'} ms${result.healthMs !== undefined ? `, HTTP 200 after ${result.healthMs} ms` : ''}\n`
+    `booted (${result.accel}): ${bootTimes(result).join(', ')}\n`
   )
   return EXIT_OK
 }
@@ -289,3 +289,4 @@ function help(): number {
   process.stdout.write(`${USAGE}\n`)
   return EXIT_OK
 }
+
