@@ -78,6 +78,7 @@ describe('publishRelease against a GitHub-compatible server', () => {
       'POST repos/upload-release-asset 201',
       'POST repos/upload-release-asset 201',
       'GET repos/list-release-assets 200', // both listed with our digests before publishing
+      'GET repos/get-latest-release 404', // no higher version is Latest: this one may be
       'PATCH repos/update-release 200'
     ])
     const writes = server.writeRequests()
@@ -86,7 +87,7 @@ describe('publishRelease against a GitHub-compatible server', () => {
       ['uploads', 'plugin.cpio.gz', image.data.length],
       ['uploads', 'manifest.json', manifest.data.length]
     ])
-    expect(writes[3]!.json).toMatchObject({ draft: false })
+    expect(writes[3]!.json).toMatchObject({ draft: false, make_latest: 'true' })
 
     const release = onlyRelease()
     expect(release).toMatchObject({ tagName: TAG, draft: false, name: `example-plugin ${TAG}` })
