@@ -434,6 +434,17 @@ describe('publishRelease against a GitHub-compatible server', () => {
     expect(latest.id).toBe(first.releaseId)
   })
 
+  it('uploads to a release given by id (a release event) and leaves a draft a draft', async () => {
+    const drafted = server.addRelease({ owner: OWNER, repo: REPO, tag: TAG, draft: true, body: 'Mine.' })
+    const h = harness(server)
+    const result = await publishRelease(h.releaser, request([image], { releaseId: drafted.id }), h.options)
+    expect(result).toMatchObject({ releaseId: drafted.id, created: false })
+    expect(onlyRelease()).toMatchObject({ draft: true, prerelease: false })
+    expect(storedAssets()).toEqual(built(image))
+    expect(onlyRelease().body).toBe(`Mine.\n\n${BODY_BEGIN}\nBuilt by fledge-action.\n${BODY_END}`)
+    expect(server.writeRequests().at(-1)!.json).toEqual({ body: onlyRelease().body })
+  })
+
   it("does not touch an existing body with bodyMode 'keep'", async () => {
     server.addRelease({ owner: OWNER, repo: REPO, tag: TAG, body: 'All mine.' })
     const h = harness(server)
