@@ -75,7 +75,9 @@ async function runAction(
     GITHUB_STEP_SUMMARY: summaryFile,
     RUNNER_TEMP: newRunnerTemp('action'),
     RUNNER_TOOL_CACHE: path.join(runner, 'tool-cache'),
-    INPUT_TOKEN: 'test-token'
+    INPUT_TOKEN: 'test-token',
+    // volantvm/volant (agent, volant kernel) is looked up there, not at GITHUB_API_URL.
+    'INPUT_AGENT-API-URL': server.url
   }
   for (const [name, value] of Object.entries(inputs)) env[`INPUT_${name.toUpperCase()}`] = value
   let code = 0

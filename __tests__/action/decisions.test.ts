@@ -12,7 +12,10 @@ describe('when to publish', () => {
   const push = (ref: string) => ({ eventName: 'push', ref })
   it('auto publishes tag pushes only', () => {
     expect(decidePublish('auto', '', push('refs/tags/v1.0.0'))).toEqual({ publish: true, tag: 'v1.0.0' })
-    expect(decidePublish('auto', '', push('refs/heads/main'))).toMatchObject({ publish: false, why: 'not a tag push (publish: auto)' })
+    expect(decidePublish('auto', '', push('refs/heads/main'))).toMatchObject({
+      publish: false,
+      why: "a push run on refs/heads/main is not a tag push or release event, so publish: auto publishes nothing. To publish: push a tag (on: push: tags: ['v*']), create a release (on: release: types: [published]), or set publish: true and tag."
+    })
     expect(decidePublish('auto', '', { eventName: 'workflow_dispatch', ref: 'refs/tags/v1' })).toMatchObject({ publish: false })
   })
   it('pull requests never publish, whatever the input says, and need no tag', () => {
@@ -24,6 +27,20 @@ describe('when to publish', () => {
   it('true needs a tag: the pushed one or the input', () => {
     expect(decidePublish('true', 'v2.0.0', push('refs/heads/main'))).toEqual({ publish: true, tag: 'v2.0.0' })
     expect(() => decidePublish('true', '', push('refs/heads/main'))).toThrow(/publish is true, but there is no tag/)
+  })
+  it('the tag input takes v1.2.0 and refs/tags/v1.2.0; another ref is refused with the fix', () => {
+    const branch = push('refs/heads/main')
+    expect(decidePublish('true', 'v1.2.0', branch)).toEqual({ publish: true, tag: 'v1.2.0' })
+    expect(decidePublish('true', 'refs/tags/v1.2.0', branch)).toEqual({ publish: true, tag: 'v1.2.0' })
+    expect(() => decidePublish('true', 'refs/heads/x', branch)).toThrow(
+      'input tag is "refs/heads/x", a ref that is not a tag.'
+    )
+  })
+  it('release events publish to that release; other release actions do not', () => {
+    const release = (action: string) => ({ eventName: 'release', ref: 'refs/tags/v2.0.0', release: { action, id: 42, tagName: 'v2.0.0' } })
+    for (const action of ['published', 'created', 'prereleased'])
+      expect(decidePublish('auto', '', release(action))).toEqual({ publish: true, tag: 'v2.0.0', releaseId: 42 })
+    expect(decidePublish('auto', '', release('deleted'))).toMatchObject({ publish: false })
   })
   it('false never publishes', () => {
     expect(decidePublish('false', '', push('refs/tags/v1.0.0')).publish).toBe(false)
@@ -38,7 +55,15 @@ describe('when to publish', () => {
 describe('inputs', () => {
   it('defaults when nothing is set', () => {
     const inputs = readInputs(() => '')
-    expect(inputs).toMatchObject({ config: 'fledge.toml', output: 'plugin.cpio.gz', publish: 'auto', cache: true, makeLatest: 'true', smokeTest: 'false', initramfsUrl: 'release' })
+    expect(inputs).toMatchObject({ config: 'fledge.toml', output: 'plugin.cpio.gz', publish: 'auto', cache: true, smokeTest: 'false', initramfsUrl: 'release' })
+    // Not set: not sent to GitHub (an existing release keeps its flags).
+    expect([inputs.draft, inputs.prerelease, inputs.makeLatest]).toEqual([undefined, undefined, undefined])
+    expect([inputs.agentApiUrl, inputs.agentToken]).toEqual(['https://api.github.com', ''])
+  })
+  it('flags set explicitly are kept, false included', () => {
+    const set: Record<string, string> = { draft: 'false', prerelease: 'false', 'make-latest': 'legacy' }
+    const inputs = readInputs((n) => set[n] ?? '')
+    expect([inputs.draft, inputs.prerelease, inputs.makeLatest]).toEqual([false, false, 'legacy'])
   })
   it('a bad choice names the input and the allowed values', () => {
     expect(() => readInputs((n) => (n === 'publish' ? 'sometimes' : ''))).toThrow('input publish is "sometimes"; allowed: auto, true, false.')

@@ -60,7 +60,9 @@ async function publishTag(
     GITHUB_STEP_SUMMARY: path.join(runner, 'summary'),
     RUNNER_TEMP: runnerTemp,
     RUNNER_TOOL_CACHE: path.join(runner, 'tool-cache'),
-    INPUT_TOKEN: 'test-token'
+    INPUT_TOKEN: 'test-token',
+    // volantvm/volant (agent, volant kernel) is looked up there, not at GITHUB_API_URL.
+    'INPUT_AGENT-API-URL': server.url
   }
   try {
     const { stdout } = await run(process.execPath, [faces.action], { env, cwd: workspace })

@@ -78,6 +78,7 @@ describe('publishRelease against a GitHub-compatible server', () => {
       'POST repos/upload-release-asset 201',
       'POST repos/upload-release-asset 201',
       'GET repos/list-release-assets 200', // both listed with our digests before publishing
+      'GET repos/get-latest-release 404', // no higher version is Latest: this one may be
       'PATCH repos/update-release 200'
     ])
     const writes = server.writeRequests()
@@ -86,7 +87,7 @@ describe('publishRelease against a GitHub-compatible server', () => {
       ['uploads', 'plugin.cpio.gz', image.data.length],
       ['uploads', 'manifest.json', manifest.data.length]
     ])
-    expect(writes[3]!.json).toMatchObject({ draft: false })
+    expect(writes[3]!.json).toMatchObject({ draft: false, make_latest: 'true' })
 
     const release = onlyRelease()
     expect(release).toMatchObject({ tagName: TAG, draft: false, name: `example-plugin ${TAG}` })
@@ -431,6 +432,17 @@ describe('publishRelease against a GitHub-compatible server', () => {
       await fetch(`${server.url}/repos/${OWNER}/${REPO}/releases/latest`)
     ).json()) as { id: number }
     expect(latest.id).toBe(first.releaseId)
+  })
+
+  it('uploads to a release given by id (a release event) and leaves a draft a draft', async () => {
+    const drafted = server.addRelease({ owner: OWNER, repo: REPO, tag: TAG, draft: true, body: 'Mine.' })
+    const h = harness(server)
+    const result = await publishRelease(h.releaser, request([image], { releaseId: drafted.id }), h.options)
+    expect(result).toMatchObject({ releaseId: drafted.id, created: false })
+    expect(onlyRelease()).toMatchObject({ draft: true, prerelease: false })
+    expect(storedAssets()).toEqual(built(image))
+    expect(onlyRelease().body).toBe(`Mine.\n\n${BODY_BEGIN}\nBuilt by fledge-action.\n${BODY_END}`)
+    expect(server.writeRequests().at(-1)!.json).toEqual({ body: onlyRelease().body })
   })
 
   it("does not touch an existing body with bodyMode 'keep'", async () => {

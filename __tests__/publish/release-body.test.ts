@@ -50,3 +50,17 @@ describe('mergeReleaseBody', () => {
     expect(mergeReleaseBody('', '\n\nnotes\n\n')).toBe(block('notes'))
   })
 })
+
+describe('which version may become Latest', () => {
+  it('a lower version never does; equal or higher does; non-versions leave it to GitHub', async () => {
+    const { makeLatestFor } = await import('../../src/publish/latest.js')
+    expect(makeLatestFor('v1.0.1', 'v2.0.0')).toBe('false')
+    expect(makeLatestFor('v1.0.0', 'v2.0.0')).toBe('false')
+    expect(makeLatestFor('v2.0.1', 'v2.0.0')).toBe('true')
+    expect(makeLatestFor('v2.0.0', 'v2.0.0-rc.1')).toBe('true')
+    expect(makeLatestFor('v2.0.0-rc.2', 'v2.0.0-rc.10')).toBe('false')
+    expect(makeLatestFor('v10.0.0', 'v9.9.9')).toBe('true')
+    expect(makeLatestFor('v1.0.0', undefined)).toBe('true')
+    expect(makeLatestFor('nightly', 'v1.0.0')).toBe('legacy')
+  })
+})

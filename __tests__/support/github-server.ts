@@ -70,6 +70,11 @@ export interface GitHubServerOptions {
   immutableReleases?: boolean
   /** Check the fake's own responses against the description too. Default true. */
   checkResponses?: boolean
+  /**
+   * GitHub Enterprise Server's layout: the REST API under this path ('/api/v3') and
+   * uploads under '/api/uploads'; downloads stay at the web root. Default: github.com's.
+   */
+  apiPrefix?: string
 }
 
 export interface GitHubServer {
@@ -77,6 +82,8 @@ export interface GitHubServer {
   readonly url: string
   /** uploads.github.com: where `upload_url` points. */
   readonly uploadsUrl: string
+  /** github.com: GITHUB_SERVER_URL (release pages and downloads). */
+  readonly webUrl: string
   readonly requests: RecordedRequest[]
   readonly violations: Violation[]
   /** Requests that change something (everything but GET/HEAD), in order. */
@@ -106,6 +113,8 @@ export async function startGitHubServer(options: GitHubServerOptions = {}): Prom
   const hosts: FakeHosts = { api: '', uploads: '', web: '' }
   const uniqueTags = options.uniqueTags ?? true
   const checkResponses = options.checkResponses ?? true
+  const apiPrefix = options.apiPrefix ?? ''
+  const uploadsPrefix = apiPrefix ? '/api/uploads' : ''
 
   const sleep = (ms: number): Promise<void> =>
     new Promise((resolve) => {
@@ -194,11 +203,13 @@ export async function startGitHubServer(options: GitHubServerOptions = {}): Prom
   ) => {
     const method = (req.method ?? 'GET').toUpperCase()
     const url = new URL(req.url ?? '/', 'http://127.0.0.1')
-    const path = url.pathname
+    const prefix = host === 'api' ? apiPrefix : uploadsPrefix
+    const prefixed = prefix !== '' && url.pathname.startsWith(`${prefix}/`)
+    const path = prefixed ? url.pathname.slice(prefix.length) : url.pathname
     const record: RecordedRequest = {
       host,
       method,
-      path,
+      path: url.pathname,
       query: Object.fromEntries(url.searchParams),
       headers: req.headers,
       bodyLength: 0,
@@ -218,8 +229,10 @@ export async function startGitHubServer(options: GitHubServerOptions = {}): Prom
       req.socket.destroy()
       return
     }
-    const download = host === 'api' && method === 'GET' ? downloadRoute(store, path) : undefined
-    const match = download ? undefined : description.match(method, path)
+    const download =
+      host === 'api' && method === 'GET' && !prefixed ? downloadRoute(store, path) : undefined
+    const outsidePrefix = prefix !== '' && !prefixed && !download
+    const match = download || outsidePrefix ? undefined : description.match(method, path)
     record.operationId = download ? 'web/download-release-asset' : match?.operation.operationId
 
     if (fault && 'reset' in fault) {
@@ -239,8 +252,9 @@ export async function startGitHubServer(options: GitHubServerOptions = {}): Prom
       record.json = parseJson(body)
 
     const violate = (message: string): void => {
-      violations.push({ method, path, operationId: record.operationId, message })
+      violations.push({ method, path: url.pathname, operationId: record.operationId, message })
     }
+    if (outsidePrefix) violate(`${url.pathname} is outside ${prefix}, where this server's API is`)
     const reply =
       download ??
       (await answer(
@@ -288,13 +302,14 @@ export async function startGitHubServer(options: GitHubServerOptions = {}): Prom
 
   const api = await listen('api')
   const uploads = await listen('uploads')
-  hosts.api = `http://127.0.0.1:${(api.address() as AddressInfo).port}`
-  hosts.web = hosts.api
-  hosts.uploads = `http://127.0.0.1:${(uploads.address() as AddressInfo).port}`
+  hosts.web = `http://127.0.0.1:${(api.address() as AddressInfo).port}`
+  hosts.api = `${hosts.web}${apiPrefix}`
+  hosts.uploads = `http://127.0.0.1:${(uploads.address() as AddressInfo).port}${uploadsPrefix}`
 
   return {
     url: hosts.api,
     uploadsUrl: hosts.uploads,
+    webUrl: hosts.web,
     requests,
     violations,
     writeRequests: () => requests.filter((r) => r.method !== 'GET' && r.method !== 'HEAD'),

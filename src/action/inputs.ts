@@ -13,10 +13,17 @@ export interface ActionInputs {
   publish: PublishMode
   tag: string
   token: string
+  /** Where volantvm/volant's agent and kernel are looked up: github.com's API, also on GHES. */
+  agentApiUrl: string
+  /** Token for agentApiUrl; empty: anonymous. */
+  agentToken: string
   releaseName: string
-  draft: boolean
-  prerelease: boolean
-  makeLatest: MakeLatest
+  /** undefined: not set (a new release is published; an existing one keeps its state). */
+  draft: boolean | undefined
+  /** undefined: not set (a new release is a full release; an existing one keeps its flag). */
+  prerelease: boolean | undefined
+  /** undefined: not set (Latest only when no higher version is Latest already). */
+  makeLatest: MakeLatest | undefined
   initramfsUrl: string
   versionFromTag: boolean
   sourceDateEpoch: string
@@ -46,6 +53,8 @@ export function readInputs(read: Read = (name) => core.getInput(name)): ActionIn
   }
   const bool = (name: string, fallback: boolean): boolean =>
     choice(name, ['true', 'false'], fallback ? 'true' : 'false') === 'true'
+  /** @actions/core reads an input nobody set as '': then undefined, so it is not sent. */
+  const explicit = <T>(name: string, value: () => T): T | undefined => (read(name).trim() === '' ? undefined : value())
   const timeout = Number(read('boot-timeout') || '120')
   if (!Number.isFinite(timeout) || timeout <= 0) {
     throw new FledgeError(`input boot-timeout is "${read('boot-timeout')}".`, { fix: 'use a number of seconds, e.g. 120.' })
@@ -58,10 +67,12 @@ export function readInputs(read: Read = (name) => core.getInput(name)): ActionIn
     publish: choice('publish', ['auto', 'true', 'false'] as const, 'auto'),
     tag: read('tag'),
     token: read('token'),
+    agentApiUrl: read('agent-api-url').trim() || 'https://api.github.com',
+    agentToken: read('agent-token'),
     releaseName: read('release-name'),
-    draft: bool('draft', false),
-    prerelease: bool('prerelease', false),
-    makeLatest: choice('make-latest', ['true', 'false', 'legacy'] as const, 'true'),
+    draft: explicit('draft', () => bool('draft', false)),
+    prerelease: explicit('prerelease', () => bool('prerelease', false)),
+    makeLatest: explicit('make-latest', () => choice('make-latest', ['true', 'false', 'legacy'] as const, 'true')),
     initramfsUrl: read('initramfs-url') || 'release',
     versionFromTag: bool('version-from-tag', false),
     sourceDateEpoch: read('source-date-epoch'),

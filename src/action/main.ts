@@ -1,5 +1,7 @@
 import * as core from '@actions/core'
+import * as fs from 'node:fs'
 import * as path from 'node:path'
+import { releaseFromPayload } from './event.js'
 import { actionsLogger } from './logger.js'
 import { readInputs } from './inputs.js'
 import { runAction } from './run.js'
@@ -11,12 +13,14 @@ export async function main(): Promise<void> {
   try {
     const inputs = readInputs()
     if (inputs.token) core.setSecret(inputs.token)
+    if (inputs.agentToken) core.setSecret(inputs.agentToken)
     const env = process.env
     const result = await runAction(
       inputs,
       {
         eventName: env['GITHUB_EVENT_NAME'] ?? '',
         ref: env['GITHUB_REF'] ?? '',
+        release: releaseFromPayload(readEventPayload(env['GITHUB_EVENT_PATH'])),
         repository: env['GITHUB_REPOSITORY'] ?? '',
         serverUrl: env['GITHUB_SERVER_URL'] ?? 'https://github.com',
         apiUrl: env['GITHUB_API_URL'] ?? 'https://api.github.com',
@@ -52,6 +56,16 @@ export async function main(): Promise<void> {
     await writeSummary(result)
   } catch (error) {
     reportFailure(error)
+  }
+}
+
+/** The event payload the runner wrote; none (or unreadable) outside a workflow. */
+function readEventPayload(file: string | undefined): unknown {
+  if (!file) return undefined
+  try {
+    return JSON.parse(fs.readFileSync(file, 'utf8')) as unknown
+  } catch {
+    return undefined
   }
 }
 

@@ -10,7 +10,7 @@ import { releaseNotes } from '../release/notes.js'
 import { toolVersion } from '../version.js'
 import { prepareRunner } from './prepare-runner.js'
 import { diffAgainstLatestRelease, type PreviousRelease } from './previous.js'
-import { decidePublish, versionFromTag, type PublishDecision } from './event.js'
+import { decidePublish, versionFromTag, type EventRelease, type PublishDecision } from './event.js'
 import type { ActionInputs } from './inputs.js'
 
 export interface ActionEnvironment {
@@ -23,6 +23,8 @@ export interface ActionEnvironment {
   workspace: string
   sha: string
   sourceDateEpoch: string | undefined
+  /** A `release` event's release. */
+  release?: EventRelease | undefined
 }
 
 export interface ActionResult {
@@ -66,8 +68,9 @@ export async function runAction(
     sourceDateEpoch: inputs.sourceDateEpoch || env.sourceDateEpoch,
     useCache: inputs.cache,
     allowDynamic: inputs.allowDynamic,
-    apiUrl: env.apiUrl,
-    token: inputs.token || undefined,
+    // volantvm/volant lives on github.com, also for a GHES repository's job.
+    apiUrl: inputs.agentApiUrl,
+    token: inputs.agentToken || undefined,
     maxSize: inputs.maxSize,
     manifest: inputs.manifest
       ? { rewrite: path.resolve(baseDir, inputs.manifest) }
@@ -158,6 +161,7 @@ export async function runAction(
       draft: inputs.draft,
       prerelease: inputs.prerelease,
       makeLatest: inputs.makeLatest,
+      releaseId: decision.releaseId,
       targetCommitish: env.sha || undefined,
       assets
     },

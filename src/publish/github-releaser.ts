@@ -85,6 +85,25 @@ export class GitHubReleaser implements Releaser {
     return pickRelease(matches)
   }
 
+  async getRelease(releaseId: number): Promise<Release> {
+    const { data } = await this.call(`get release ${releaseId}`, () =>
+      this.octokit.rest.repos.getRelease({ ...this.repository, release_id: releaseId })
+    )
+    return toRelease(data)
+  }
+
+  async latestRelease(): Promise<Release | undefined> {
+    const data = await this.call('get the latest release', async () => {
+      try {
+        return (await this.octokit.rest.repos.getLatestRelease({ ...this.repository })).data
+      } catch (error) {
+        if (statusOf(error) === 404) return undefined
+        throw error
+      }
+    })
+    return data ? toRelease(data) : undefined
+  }
+
   async createRelease(release: NewRelease): Promise<Release> {
     const { data } = await this.call(`create the release for tag ${release.tagName}`, () =>
       this.octokit.rest.repos.createRelease({

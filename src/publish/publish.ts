@@ -14,6 +14,7 @@ import {
 } from './assets.js'
 import { callGitHub, withPublishErrors } from './github-call.js'
 import { mergeReleaseBody } from './release-body.js'
+import { makeLatestFor } from './latest.js'
 import { findOrCreateDraft } from './release-target.js'
 import type { MakeLatest, Release, ReleaseAsset, ReleaseUpdate, Releaser } from './releaser.js'
 import { DEFAULT_RETRY_POLICY, realClock, type RetryContext, type RetryPolicy } from './retry.js'
@@ -39,10 +40,22 @@ export interface PublishRequest {
    * not touched.
    */
   bodyMode?: 'merge' | 'keep' | undefined
-  /** Leave the release a draft. */
+  /**
+   * Flags the author set explicitly; undefined leaves an existing release's flag as it
+   * is (a new release: not a draft, not a pre-release).
+   */
   draft?: boolean | undefined
   prerelease?: boolean | undefined
+  /**
+   * Undefined: a release published by this run becomes Latest only if no higher
+   * version is Latest already (see ./latest.ts); an already published one is left.
+   */
   makeLatest?: MakeLatest | undefined
+  /**
+   * Upload to this existing release (a `release` event's) instead of the tag's: no
+   * release is created, and its flags, name and draft state are left as they are.
+   */
+  releaseId?: number | undefined
   /** Where GitHub creates the tag if it does not exist yet. */
   targetCommitish?: string | undefined
   assets: readonly PublishAsset[]
@@ -88,18 +101,27 @@ export async function publishRelease(
     logger
   }
   const files = await prepareAssets(request.assets)
-  const { release, created } = await findOrCreateDraft(
-    releaser,
-    {
-      tagName: request.tag,
-      name: request.name,
-      body: request.bodyMode === 'keep' ? request.body : mergeReleaseBody('', request.body),
-      draft: true,
-      prerelease: request.prerelease,
-      targetCommitish: request.targetCommitish
-    },
-    context
-  )
+  const eventRelease = request.releaseId
+  const { release, created } =
+    eventRelease !== undefined
+      ? {
+          release: await callGitHub(`get release ${request.tag} (id ${eventRelease})`, context, () =>
+            releaser.getRelease(eventRelease)
+          ),
+          created: false
+        }
+      : await findOrCreateDraft(
+          releaser,
+          {
+            tagName: request.tag,
+            name: request.name,
+            body: request.bodyMode === 'keep' ? request.body : mergeReleaseBody('', request.body),
+            draft: true,
+            prerelease: request.prerelease ?? false,
+            targetCommitish: request.targetCommitish
+          },
+          context
+        )
 
   const existing = created
     ? []
@@ -124,9 +146,18 @@ export async function publishRelease(
     ...options.verify
   })
 
-  const final = await callGitHub(`publish release ${request.tag}`, context, () =>
-    releaser.updateRelease(release.id, finalUpdate(release, request, logger))
-  )
+  const update =
+    eventRelease !== undefined
+      ? eventReleaseUpdate(release, request)
+      : await finalUpdate(release, request, logger, () =>
+          callGitHub('get the latest release', context, () => releaser.latestRelease())
+        )
+  const final =
+    Object.keys(update).length === 0
+      ? await callGitHub(`get release ${request.tag}`, context, () => releaser.getRelease(release.id))
+      : await callGitHub(`publish release ${request.tag}`, context, () =>
+          releaser.updateRelease(release.id, update)
+        )
   logger.info(
     `${final.draft ? 'Updated draft' : 'Published'} release ${request.tag}: ${final.htmlUrl}`
   )
@@ -194,19 +225,40 @@ function unchangedImmutableRelease(
   }
 }
 
-/** Name, body, flags and "latest" as asked, and draft=false unless a draft was asked for. */
-function finalUpdate(release: Release, request: PublishRequest, logger: Logger): ReleaseUpdate {
+/**
+ * Only what the author asked for: name and flags when set, our block of the body, and
+ * draft=false for a draft (unless a draft was asked for). "Latest" is sent when this run
+ * publishes the release, by version unless set (never for an already published one).
+ */
+async function finalUpdate(
+  release: Release,
+  request: PublishRequest,
+  logger: Logger,
+  latest: () => Promise<Release | undefined>
+): Promise<ReleaseUpdate> {
   const update: ReleaseUpdate = {}
   if (request.name !== undefined) update.name = request.name
   if (request.bodyMode !== 'keep') update.body = mergeReleaseBody(release.body ?? '', request.body)
   if (request.prerelease !== undefined) update.prerelease = request.prerelease
+  const publishing = release.draft && request.draft !== true
   if (release.draft) update.draft = request.draft === true
   else if (request.draft === true)
     logger.warn(`Release ${request.tag} is already published; leaving it published`)
-  // GitHub: drafts cannot be made latest.
-  if (request.makeLatest !== undefined && request.draft !== true)
-    update.makeLatest = request.makeLatest
+  // GitHub: drafts cannot be made latest; pre-releases never are.
+  if (request.draft === true || (request.prerelease ?? release.prerelease)) return update
+  if (request.makeLatest !== undefined) update.makeLatest = request.makeLatest
+  else if (publishing) {
+    const current = await latest()
+    update.makeLatest = makeLatestFor(request.tag, current?.tagName)
+    if (update.makeLatest === 'false')
+      logger.info(`Not making ${request.tag} Latest: ${current?.tagName} is a higher version`)
+  }
   return update
+}
+
+/** A release someone else made (a `release` event): only our block of its body changes. */
+function eventReleaseUpdate(release: Release, request: PublishRequest): ReleaseUpdate {
+  return request.bodyMode === 'keep' ? {} : { body: mergeReleaseBody(release.body ?? '', request.body) }
 }
 
 async function rejectMismatch(

@@ -67,6 +67,10 @@ export interface Releaser {
    * When several share the tag (GitHub lets drafts do that), the one `pickRelease` chooses.
    */
   findReleaseByTag(tag: string): Promise<Release | undefined>
+  /** The release with this id (a `release` event's), drafts included. */
+  getRelease(releaseId: number): Promise<Release>
+  /** The repository's "Latest" release, if it has one. */
+  latestRelease(): Promise<Release | undefined>
   createRelease(release: NewRelease): Promise<Release>
   updateRelease(releaseId: number, update: ReleaseUpdate): Promise<Release>
   deleteRelease(releaseId: number): Promise<void>
