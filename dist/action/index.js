@@ -70126,7 +70126,7 @@ module.exports = function (uniq) {
 
 /***/ }),
 
-/***/ 9222:
+/***/ 1537:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -73084,17 +73084,10 @@ function getIDToken(aud) {
  */
 
 //# sourceMappingURL=core.js.map
+// EXTERNAL MODULE: external "node:fs"
+var external_node_fs_ = __nccwpck_require__(3024);
 // EXTERNAL MODULE: external "node:path"
 var external_node_path_ = __nccwpck_require__(6760);
-;// CONCATENATED MODULE: ./src/action/logger.ts
-
-/** Engine messages as workflow log lines; warnings become annotations on the file and line. */
-const actionsLogger = {
-    info: (message) => info(message),
-    warn: (message, where) => warning(message, where?.file ? { file: where.file, ...(where.line ? { startLine: where.line } : {}) } : {}),
-    debug: (message) => debug(message)
-};
-
 ;// CONCATENATED MODULE: ./src/errors.ts
 class FledgeError extends Error {
     location;
@@ -73144,6 +73137,88 @@ function formatError(error) {
     return String(error);
 }
 
+;// CONCATENATED MODULE: ./src/action/event.ts
+
+/** The release event actions whose release receives the assets. */
+const UPLOAD_ACTIONS = ['published', 'created', 'prereleased'];
+const HOW_TO_PUBLISH = "To publish: push a tag (on: push: tags: ['v*']), create a release (on: release: types: [published]), or set publish: true and tag.";
+/**
+ * `auto` publishes tag pushes and release events (to that release). Pull requests never
+ * publish, whatever the input says: their token is read-only for forks, and a PR is a check.
+ */
+function decidePublish(mode, tagInput, event) {
+    const explicitTag = tagFromInput(tagInput);
+    const refTag = event.ref.startsWith('refs/tags/') ? event.ref.slice('refs/tags/'.length) : undefined;
+    const release = event.eventName === 'release' ? event.release : undefined;
+    const tag = explicitTag || release?.tagName || refTag;
+    const isPullRequest = event.eventName === 'pull_request' || event.eventName === 'pull_request_target';
+    if (mode === 'false')
+        return { publish: false, why: 'publish is false', ...(tag ? { tag } : {}) };
+    if (isPullRequest)
+        return { publish: false, why: `a ${event.eventName} event never publishes` };
+    if (release && (!explicitTag || explicitTag === release.tagName)) {
+        if (UPLOAD_ACTIONS.includes(release.action))
+            return { publish: true, tag: release.tagName, releaseId: release.id };
+        return {
+            publish: false,
+            why: `a release ${release.action} event does not publish (only ${UPLOAD_ACTIONS.join(', ')} do).`,
+            tag: release.tagName
+        };
+    }
+    if (mode === 'auto') {
+        if (refTag && event.eventName === 'push')
+            return { publish: true, tag: explicitTag || refTag };
+        const what = event.ref ? `a ${event.eventName || 'local'} run on ${event.ref}` : `a ${event.eventName || 'local'} run`;
+        return {
+            publish: false,
+            why: `${what} is not a tag push or release event, so publish: auto publishes nothing. ${HOW_TO_PUBLISH}`,
+            ...(tag ? { tag } : {})
+        };
+    }
+    if (!tag) {
+        throw new FledgeError('publish is true, but there is no tag to release.', {
+            key: 'publish',
+            fix: 'run on a tag push (on: push: tags: [v*]), or set the tag input.'
+        });
+    }
+    return { publish: true, tag };
+}
+/** The tag input as people write it: `v1.2.0` or `refs/tags/v1.2.0` (`${{ github.ref }}`). */
+function tagFromInput(input) {
+    const tag = input.trim();
+    if (tag.startsWith('refs/tags/'))
+        return tag.slice('refs/tags/'.length);
+    if (tag.startsWith('refs/')) {
+        throw new FledgeError(`input tag is "${tag}", a ref that is not a tag.`, {
+            key: 'tag',
+            fix: 'set tag to a tag name such as v1.2.0 (or refs/tags/v1.2.0), or leave it empty on a tag push.'
+        });
+    }
+    return tag;
+}
+/** A `release` event's release from its payload (GITHUB_EVENT_PATH's JSON). */
+function releaseFromPayload(payload) {
+    const p = payload;
+    const id = p?.release?.id;
+    const tagName = p?.release?.tag_name;
+    if (typeof id !== 'number' || typeof tagName !== 'string')
+        return undefined;
+    return { action: typeof p?.action === 'string' ? p.action : '', id, tagName };
+}
+/** "v1.2.3" → "1.2.3"; other tags stay as they are. */
+function versionFromTag(tag) {
+    return /^v\d/.test(tag) ? tag.slice(1) : tag;
+}
+
+;// CONCATENATED MODULE: ./src/action/logger.ts
+
+/** Engine messages as workflow log lines; warnings become annotations on the file and line. */
+const actionsLogger = {
+    info: (message) => info(message),
+    warn: (message, where) => warning(message, where?.file ? { file: where.file, ...(where.line ? { startLine: where.line } : {}) } : {}),
+    debug: (message) => debug(message)
+};
+
 ;// CONCATENATED MODULE: ./src/action/inputs.ts
 
 
@@ -73158,6 +73233,8 @@ function readInputs(read = (name) => getInput(name)) {
         });
     };
     const bool = (name, fallback) => choice(name, ['true', 'false'], fallback ? 'true' : 'false') === 'true';
+    /** @actions/core reads an input nobody set as '': then undefined, so it is not sent. */
+    const explicit = (name, value) => (read(name).trim() === '' ? undefined : value());
     const timeout = Number(read('boot-timeout') || '120');
     if (!Number.isFinite(timeout) || timeout <= 0) {
         throw new FledgeError(`input boot-timeout is "${read('boot-timeout')}".`, { fix: 'use a number of seconds, e.g. 120.' });
@@ -73170,10 +73247,12 @@ function readInputs(read = (name) => getInput(name)) {
         publish: choice('publish', ['auto', 'true', 'false'], 'auto'),
         tag: read('tag'),
         token: read('token'),
+        agentApiUrl: read('agent-api-url').trim() || 'https://api.github.com',
+        agentToken: read('agent-token'),
         releaseName: read('release-name'),
-        draft: bool('draft', false),
-        prerelease: bool('prerelease', false),
-        makeLatest: choice('make-latest', ['true', 'false', 'legacy'], 'true'),
+        draft: explicit('draft', () => bool('draft', false)),
+        prerelease: explicit('prerelease', () => bool('prerelease', false)),
+        makeLatest: explicit('make-latest', () => choice('make-latest', ['true', 'false', 'legacy'], 'true')),
         initramfsUrl: read('initramfs-url') || 'release',
         versionFromTag: bool('version-from-tag', false),
         sourceDateEpoch: read('source-date-epoch'),
@@ -73217,8 +73296,6 @@ function stderrLogger(verbose = false) {
     };
 }
 
-// EXTERNAL MODULE: external "node:fs"
-var external_node_fs_ = __nccwpck_require__(3024);
 // EXTERNAL MODULE: external "node:crypto"
 var external_node_crypto_ = __nccwpck_require__(7598);
 ;// CONCATENATED MODULE: ./src/hash.ts
@@ -73588,6 +73665,57 @@ function mergeReleaseBody(existing, generated) {
     return author ? `${author}\n\n${block}` : block;
 }
 
+;// CONCATENATED MODULE: ./src/publish/latest.ts
+/** "v1.2.3", "1.2.3-rc.1" → parts; anything else (e.g. "nightly") → undefined. */
+function parseVersionTag(tag) {
+    const match = /^v?(\d+)\.(\d+)\.(\d+)(?:-([0-9A-Za-z.-]+))?(?:\+[0-9A-Za-z.-]+)?$/.exec(tag);
+    if (!match)
+        return undefined;
+    return {
+        core: [Number(match[1]), Number(match[2]), Number(match[3])],
+        prerelease: match[4] ? match[4].split('.') : []
+    };
+}
+/** Semantic-versioning precedence (semver.org §11): negative when a < b. */
+function compareVersions(a, b) {
+    for (let i = 0; i < 3; i++)
+        if (a.core[i] !== b.core[i])
+            return (a.core[i] ?? 0) - (b.core[i] ?? 0);
+    if (a.prerelease.length === 0 || b.prerelease.length === 0)
+        return b.prerelease.length - a.prerelease.length;
+    for (let i = 0; i < Math.max(a.prerelease.length, b.prerelease.length); i++) {
+        const x = a.prerelease[i];
+        const y = b.prerelease[i];
+        if (x === undefined)
+            return -1;
+        if (y === undefined)
+            return 1;
+        if (x === y)
+            continue;
+        const xn = /^\d+$/.test(x);
+        const yn = /^\d+$/.test(y);
+        if (xn && yn)
+            return Number(x) - Number(y);
+        if (xn !== yn)
+            return xn ? -1 : 1;
+        return x < y ? -1 : 1;
+    }
+    return 0;
+}
+/**
+ * `true` when `tag` is at least the current Latest's version (or there is none);
+ * `false` when it is lower; `legacy` (GitHub decides) when either is not a version.
+ */
+function makeLatestFor(tag, latestTag) {
+    if (latestTag === undefined || latestTag === tag)
+        return 'true';
+    const ours = parseVersionTag(tag);
+    const theirs = parseVersionTag(latestTag);
+    if (!ours || !theirs)
+        return 'legacy';
+    return compareVersions(ours, theirs) >= 0 ? 'true' : 'false';
+}
+
 ;// CONCATENATED MODULE: ./src/publish/release-target.ts
 /** The one release for a tag: found (drafts included), or created as a draft. */
 
@@ -73757,6 +73885,7 @@ const quoted = (names) => names.map((n) => `"${n}"`).join(', ');
 
 
 
+
 async function publishRelease(releaser, request, options = {}) {
     const logger = options.logger ?? log_silentLogger;
     const context = {
@@ -73765,14 +73894,20 @@ async function publishRelease(releaser, request, options = {}) {
         logger
     };
     const files = await prepareAssets(request.assets);
-    const { release, created } = await findOrCreateDraft(releaser, {
-        tagName: request.tag,
-        name: request.name,
-        body: request.bodyMode === 'keep' ? request.body : mergeReleaseBody('', request.body),
-        draft: true,
-        prerelease: request.prerelease,
-        targetCommitish: request.targetCommitish
-    }, context);
+    const eventRelease = request.releaseId;
+    const { release, created } = eventRelease !== undefined
+        ? {
+            release: await callGitHub(`get release ${request.tag} (id ${eventRelease})`, context, () => releaser.getRelease(eventRelease)),
+            created: false
+        }
+        : await findOrCreateDraft(releaser, {
+            tagName: request.tag,
+            name: request.name,
+            body: request.bodyMode === 'keep' ? request.body : mergeReleaseBody('', request.body),
+            draft: true,
+            prerelease: request.prerelease ?? false,
+            targetCommitish: request.targetCommitish
+        }, context);
     const existing = created
         ? []
         : await callGitHub(`list the assets of release ${request.tag}`, context, () => releaser.listAssets(release.id));
@@ -73790,7 +73925,12 @@ async function publishRelease(releaser, request, options = {}) {
         ...DEFAULT_VERIFY_POLICY,
         ...options.verify
     });
-    const final = await callGitHub(`publish release ${request.tag}`, context, () => releaser.updateRelease(release.id, finalUpdate(release, request, logger)));
+    const update = eventRelease !== undefined
+        ? eventReleaseUpdate(release, request)
+        : await finalUpdate(release, request, logger, () => callGitHub('get the latest release', context, () => releaser.latestRelease()));
+    const final = Object.keys(update).length === 0
+        ? await callGitHub(`get release ${request.tag}`, context, () => releaser.getRelease(release.id))
+        : await callGitHub(`publish release ${request.tag}`, context, () => releaser.updateRelease(release.id, update));
     logger.info(`${final.draft ? 'Updated draft' : 'Published'} release ${request.tag}: ${final.htmlUrl}`);
     return {
         releaseId: final.id,
@@ -73843,8 +73983,12 @@ function unchangedImmutableRelease(release, files, existing, tag, logger) {
         assets
     };
 }
-/** Name, body, flags and "latest" as asked, and draft=false unless a draft was asked for. */
-function finalUpdate(release, request, logger) {
+/**
+ * Only what the author asked for: name and flags when set, our block of the body, and
+ * draft=false for a draft (unless a draft was asked for). "Latest" is sent when this run
+ * publishes the release, by version unless set (never for an already published one).
+ */
+async function finalUpdate(release, request, logger, latest) {
     const update = {};
     if (request.name !== undefined)
         update.name = request.name;
@@ -73852,14 +73996,27 @@ function finalUpdate(release, request, logger) {
         update.body = mergeReleaseBody(release.body ?? '', request.body);
     if (request.prerelease !== undefined)
         update.prerelease = request.prerelease;
+    const publishing = release.draft && request.draft !== true;
     if (release.draft)
         update.draft = request.draft === true;
     else if (request.draft === true)
         logger.warn(`Release ${request.tag} is already published; leaving it published`);
-    // GitHub: drafts cannot be made latest.
-    if (request.makeLatest !== undefined && request.draft !== true)
+    // GitHub: drafts cannot be made latest; pre-releases never are.
+    if (request.draft === true || (request.prerelease ?? release.prerelease))
+        return update;
+    if (request.makeLatest !== undefined)
         update.makeLatest = request.makeLatest;
+    else if (publishing) {
+        const current = await latest();
+        update.makeLatest = makeLatestFor(request.tag, current?.tagName);
+        if (update.makeLatest === 'false')
+            logger.info(`Not making ${request.tag} Latest: ${current?.tagName} is a higher version`);
+    }
     return update;
+}
+/** A release someone else made (a `release` event): only our block of its body changes. */
+function eventReleaseUpdate(release, request) {
+    return request.bodyMode === 'keep' ? {} : { body: mergeReleaseBody(release.body ?? '', request.body) };
 }
 async function rejectMismatch(releaser, context, file, asset) {
     if (asset.digest === null || digestMatches(asset.digest, file.sha256))
@@ -78909,6 +79066,23 @@ class GitHubReleaser {
                 break;
         }
         return pickRelease(matches);
+    }
+    async getRelease(releaseId) {
+        const { data } = await this.call(`get release ${releaseId}`, () => this.octokit.rest.repos.getRelease({ ...this.repository, release_id: releaseId }));
+        return toRelease(data);
+    }
+    async latestRelease() {
+        const data = await this.call('get the latest release', async () => {
+            try {
+                return (await this.octokit.rest.repos.getLatestRelease({ ...this.repository })).data;
+            }
+            catch (error) {
+                if (statusOf(error) === 404)
+                    return undefined;
+                throw error;
+            }
+        });
+        return data ? toRelease(data) : undefined;
     }
     async createRelease(release) {
         const { data } = await this.call(`create the release for tag ${release.tagName}`, () => this.octokit.rest.repos.createRelease({
@@ -90208,38 +90382,6 @@ async function records(file) {
     return out;
 }
 
-;// CONCATENATED MODULE: ./src/action/event.ts
-
-/**
- * `auto` publishes on tag pushes only. Pull requests never publish, whatever
- * the input says: their token is read-only for forks, and a PR is a check.
- */
-function decidePublish(mode, explicitTag, event) {
-    const refTag = event.ref.startsWith('refs/tags/') ? event.ref.slice('refs/tags/'.length) : undefined;
-    const tag = explicitTag || refTag;
-    const isPullRequest = event.eventName === 'pull_request' || event.eventName === 'pull_request_target';
-    if (mode === 'false')
-        return { publish: false, why: 'publish is false', ...(tag ? { tag } : {}) };
-    if (isPullRequest)
-        return { publish: false, why: `a ${event.eventName} event never publishes` };
-    if (mode === 'auto') {
-        if (refTag && event.eventName === 'push')
-            return { publish: true, tag: explicitTag || refTag };
-        return { publish: false, why: 'not a tag push (publish: auto)', ...(tag ? { tag } : {}) };
-    }
-    if (!tag) {
-        throw new FledgeError('publish is true, but there is no tag to release.', {
-            key: 'publish',
-            fix: 'run on a tag push (on: push: tags: [v*]), or set the tag input.'
-        });
-    }
-    return { publish: true, tag };
-}
-/** "v1.2.3" → "1.2.3"; other tags stay as they are. */
-function versionFromTag(tag) {
-    return /^v\d/.test(tag) ? tag.slice(1) : tag;
-}
-
 ;// CONCATENATED MODULE: ./src/action/run.ts
 
 
@@ -90269,8 +90411,9 @@ async function runAction(inputs, env, log, attester) {
         sourceDateEpoch: inputs.sourceDateEpoch || env.sourceDateEpoch,
         useCache: inputs.cache,
         allowDynamic: inputs.allowDynamic,
-        apiUrl: env.apiUrl,
-        token: inputs.token || undefined,
+        // volantvm/volant lives on github.com, also for a GHES repository's job.
+        apiUrl: inputs.agentApiUrl,
+        token: inputs.agentToken || undefined,
         maxSize: inputs.maxSize,
         manifest: inputs.manifest
             ? { rewrite: external_node_path_.resolve(baseDir, inputs.manifest) }
@@ -90353,6 +90496,7 @@ async function runAction(inputs, env, log, attester) {
         draft: inputs.draft,
         prerelease: inputs.prerelease,
         makeLatest: inputs.makeLatest,
+        releaseId: decision.releaseId,
         targetCommitish: env.sha || undefined,
         assets
     }, { logger: log });
@@ -90498,16 +90642,21 @@ function escapeHtml(text) {
 
 
 
+
+
 /** The Action's face: inputs in, engine run, outputs and job summary out. */
 async function main_main() {
     try {
         const inputs = readInputs();
         if (inputs.token)
             setSecret(inputs.token);
+        if (inputs.agentToken)
+            setSecret(inputs.agentToken);
         const env = process.env;
         const result = await runAction(inputs, {
             eventName: env['GITHUB_EVENT_NAME'] ?? '',
             ref: env['GITHUB_REF'] ?? '',
+            release: releaseFromPayload(readEventPayload(env['GITHUB_EVENT_PATH'])),
             repository: env['GITHUB_REPOSITORY'] ?? '',
             serverUrl: env['GITHUB_SERVER_URL'] ?? 'https://github.com',
             apiUrl: env['GITHUB_API_URL'] ?? 'https://api.github.com',
@@ -90543,6 +90692,17 @@ async function main_main() {
     }
     catch (error) {
         reportFailure(error);
+    }
+}
+/** The event payload the runner wrote; none (or unreadable) outside a workflow. */
+function readEventPayload(file) {
+    if (!file)
+        return undefined;
+    try {
+        return JSON.parse(external_node_fs_.readFileSync(file, 'utf8'));
+    }
+    catch {
+        return undefined;
     }
 }
 /**
@@ -90702,7 +90862,7 @@ function cleanUpOnExitAndSignals() {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _action_main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(9222);
+/* harmony import */ var _action_main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1537);
 /* harmony import */ var _cleanup_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(2691);
 
 
