@@ -94,7 +94,10 @@ describe('under @github/local-action (dev dependency), against the loopback GitH
           HOME: runner,
           // local-action stubs @actions/core by the path `npm ls` gives, under node_modules;
           // where node_modules is a symlink (a git worktree's), Node must keep that path.
-          NODE_OPTIONS: '--preserve-symlinks'
+          NODE_OPTIONS: '--preserve-symlinks',
+          // local-action runs tsx through `npm exec`: the local one, and no registry look-up.
+          npm_config_offline: 'true',
+          npm_config_update_notifier: 'false'
         },
         maxBuffer: 64 * 1024 * 1024,
         timeout: 600_000
