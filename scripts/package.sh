@@ -1,16 +1,22 @@
 #!/usr/bin/env bash
 # Builds the committed bundles: dist/action (the Action) and dist/cli (the CLI),
 # each with the deflate worker and its zlib.wasm beside it, so both run with
-# plain `node` and no node_modules.
+# plain `node` and no node_modules; each with licenses.txt, the notices of every
+# package ncc put into that folder (scripts/licenses.mjs, from ncc's stats).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rm -rf dist
-npx ncc build src/main.ts -o dist/action --license licenses.txt
-npx ncc build src/cli.ts -o dist/cli --license licenses.txt
-worker=$(mktemp -d)
-npx ncc build src/archive/deflate-worker.mjs -o "$worker"
+stats=$(mktemp -d)
+trap 'rm -rf "$stats"' EXIT
+npx ncc build src/index.ts -o dist/action --stats-out "$stats/action.json"
+npx ncc build src/cli.ts -o dist/cli --stats-out "$stats/cli.json"
+npx ncc build src/archive/deflate-worker.mjs -o "$stats/worker" --stats-out "$stats/worker.json"
 for face in action cli; do
-  cp "$worker/index.mjs" "dist/$face/deflate-worker.mjs"
+  cp "$stats/worker/index.mjs" "dist/$face/deflate-worker.mjs"
   cp src/archive/zlib.wasm "dist/$face/zlib.wasm"
+  node scripts/licenses.mjs write "$stats/$face.json" "$stats/worker.json" >"dist/$face/licenses.txt"
+  # The packages' own `//# sourceMappingURL=` lines point at maps that are not shipped.
+  for bundle in "dist/$face"/*.js "dist/$face"/*.mjs; do
+    sed -i -E '/^\/\/# sourceMappingURL=[^ ]*$/d' "$bundle"
+  done
 done
-rm -rf "$worker"

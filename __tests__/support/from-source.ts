@@ -2,7 +2,7 @@
  * The faces as real processes, run from the TypeScript sources rather than from dist/
  * (which is only rebuilt at release time): src/ is transpiled file by file into a
  * temp folder laid out like the checkout (package.json, c/, node_modules), so
- * `node <root>/src/cli.js` is the CLI and `node <root>/src/main.js` the Action.
+ * `node <root>/src/cli.js` is the CLI and `node <root>/src/index.js` the Action.
  */
 import * as fs from 'node:fs'
 import * as os from 'node:os'
@@ -28,7 +28,7 @@ export function transpileFaces(): SourceFaces {
   return {
     root,
     cli: path.join(root, 'src/cli.js'),
-    action: path.join(root, 'src/main.js'),
+    action: path.join(root, 'src/index.js'),
     remove: () => fs.rmSync(root, { recursive: true, force: true })
   }
 }

@@ -78,7 +78,7 @@ export function reportFailure(error: unknown, workspace = process.env['GITHUB_WO
   for (const problem of problems) {
     core.error(formatError(problem), problem instanceof FledgeError ? annotationAt(problem, workspace) : {})
   }
-  process.exitCode = core.ExitCode.Failure
+  process.exitCode = 1 // not core.ExitCode.Failure: @github/local-action's stub of @actions/core has no ExitCode
   if (!(error instanceof FledgeError) && error instanceof Error && error.stack) core.debug(error.stack)
 }
 

@@ -1,4 +1,4 @@
-import { attestProvenance, type AttestProvenanceOptions, type Attestation } from '@actions/attest'
+import type { AttestProvenanceOptions, Attestation } from '@actions/attest'
 import { FledgeError } from '../errors.js'
 
 export type Attester = (options: AttestProvenanceOptions) => Promise<Attestation>
@@ -25,7 +25,7 @@ const PERMISSIONS_FIX =
  */
 export async function attestBuild(
   request: ProvenanceRequest,
-  attester: Attester = attestProvenance,
+  attester?: Attester,
   env: NodeJS.ProcessEnv = process.env
 ): Promise<ProvenanceResult> {
   // GitHub only hands a job these when it has `id-token: write`.
@@ -35,9 +35,12 @@ export async function attestBuild(
       fix: PERMISSIONS_FIX
     })
   }
+  // Loaded here, not at the top: @actions/attest brings sigstore (a separate chunk in
+  // the bundle), which a run with attest: false never needs to read.
+  const attest = attester ?? (await import('@actions/attest')).attestProvenance
   let attestation: Attestation
   try {
-    attestation = await attester({
+    attestation = await attest({
       subjects: request.subjects.map((s) => ({ name: s.name, digest: { sha256: s.sha256 } })),
       token: request.token
     })
