@@ -212,7 +212,6 @@ function regex(str) {
         return false;
     }
 }
-//# sourceMappingURL=formats.js.map
 
 /***/ }),
 
@@ -255,7 +254,6 @@ function addFormats(ajv, list, fs, exportName) {
 module.exports = exports = formatsPlugin;
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports["default"] = formatsPlugin;
-//# sourceMappingURL=index.js.map
 
 /***/ }),
 
@@ -330,7 +328,6 @@ const formatLimitPlugin = (ajv) => {
     return ajv;
 };
 exports["default"] = formatLimitPlugin;
-//# sourceMappingURL=limit.js.map
 
 /***/ }),
 
@@ -386,7 +383,6 @@ var validation_error_1 = __nccwpck_require__(3021);
 Object.defineProperty(exports, "ValidationError", ({ enumerable: true, get: function () { return validation_error_1.default; } }));
 var ref_error_1 = __nccwpck_require__(3162);
 Object.defineProperty(exports, "MissingRefError", ({ enumerable: true, get: function () { return ref_error_1.default; } }));
-//# sourceMappingURL=ajv.js.map
 
 /***/ }),
 
@@ -548,7 +544,6 @@ function regexpCode(rx) {
     return new _Code(rx.toString());
 }
 exports.regexpCode = regexpCode;
-//# sourceMappingURL=code.js.map
 
 /***/ }),
 
@@ -1251,7 +1246,6 @@ function mappend(op) {
 function par(x) {
     return x instanceof code_1.Name ? x : (0, code_1._) `(${x})`;
 }
-//# sourceMappingURL=index.js.map
 
 /***/ }),
 
@@ -1400,7 +1394,6 @@ class ValueScope extends Scope {
     }
 }
 exports.ValueScope = ValueScope;
-//# sourceMappingURL=scope.js.map
 
 /***/ }),
 
@@ -1529,7 +1522,6 @@ function extraErrorProps(cxt, { params, message }, keyValues) {
     if (propertyName)
         keyValues.push([E.propertyName, propertyName]);
 }
-//# sourceMappingURL=errors.js.map
 
 /***/ }),
 
@@ -1777,7 +1769,6 @@ function getJsonPointer(parsedRef, { baseId, schema, root }) {
         return env;
     return undefined;
 }
-//# sourceMappingURL=index.js.map
 
 /***/ }),
 
@@ -1811,7 +1802,6 @@ const names = {
     jsonPart: new codegen_1.Name("jsonPart"),
 };
 exports["default"] = names;
-//# sourceMappingURL=names.js.map
 
 /***/ }),
 
@@ -1829,7 +1819,6 @@ class MissingRefError extends Error {
     }
 }
 exports["default"] = MissingRefError;
-//# sourceMappingURL=ref_error.js.map
 
 /***/ }),
 
@@ -1990,7 +1979,6 @@ function getSchemaRefs(schema, baseId) {
     }
 }
 exports.getSchemaRefs = getSchemaRefs;
-//# sourceMappingURL=resolve.js.map
 
 /***/ }),
 
@@ -2022,7 +2010,6 @@ function getRules() {
     };
 }
 exports.getRules = getRules;
-//# sourceMappingURL=rules.js.map
 
 /***/ }),
 
@@ -2206,7 +2193,6 @@ function checkStrictMode(it, msg, mode = it.opts.strictSchema) {
     it.self.logger.warn(msg);
 }
 exports.checkStrictMode = checkStrictMode;
-//# sourceMappingURL=util.js.map
 
 /***/ }),
 
@@ -2231,7 +2217,6 @@ function shouldUseRule(schema, rule) {
         ((_a = rule.definition.implements) === null || _a === void 0 ? void 0 : _a.some((kwd) => schema[kwd] !== undefined)));
 }
 exports.shouldUseRule = shouldUseRule;
-//# sourceMappingURL=applicability.js.map
 
 /***/ }),
 
@@ -2287,7 +2272,6 @@ function falseSchemaError(it, overrideAllErrors) {
     };
     (0, errors_1.reportError)(cxt, boolError, undefined, overrideAllErrors);
 }
-//# sourceMappingURL=boolSchema.js.map
 
 /***/ }),
 
@@ -2496,7 +2480,6 @@ function getTypeErrorContext(it) {
         it,
     };
 }
-//# sourceMappingURL=dataType.js.map
 
 /***/ }),
 
@@ -2537,7 +2520,6 @@ function assignDefault(it, prop, defaultValue) {
     // (opts.useDefaults === "empty" ? ` || ${childData} === null || ${childData} === ""` : "")
     gen.if(condition, (0, codegen_1._) `${childData} = ${(0, codegen_1.stringify)(defaultValue)}`);
 }
-//# sourceMappingURL=defaults.js.map
 
 /***/ }),
 
@@ -3063,7 +3045,6 @@ function getData($data, { dataLevel, dataNames, dataPathArr }) {
     }
 }
 exports.getData = getData;
-//# sourceMappingURL=index.js.map
 
 /***/ }),
 
@@ -3193,7 +3174,6 @@ function validateKeywordUsage({ schema, opts, self, errSchemaPath }, def, keywor
     }
 }
 exports.validateKeywordUsage = validateKeywordUsage;
-//# sourceMappingURL=keyword.js.map
 
 /***/ }),
 
@@ -3280,7 +3260,6 @@ function extendSubschemaMode(subschema, { jtdDiscriminator, jtdMetadata, composi
     subschema.jtdMetadata = jtdMetadata; // not inherited
 }
 exports.extendSubschemaMode = extendSubschemaMode;
-//# sourceMappingURL=subschema.js.map
 
 /***/ }),
 
@@ -3904,7 +3883,6 @@ const $dataRef = {
 function schemaOrData(schema) {
     return { anyOf: [schema, $dataRef] };
 }
-//# sourceMappingURL=core.js.map
 
 /***/ }),
 
@@ -3917,7 +3895,6 @@ Object.defineProperty(exports, "__esModule", ({ value: true }));
 const equal = __nccwpck_require__(3430);
 equal.code = 'require("ajv/dist/runtime/equal").default';
 exports["default"] = equal;
-//# sourceMappingURL=equal.js.map
 
 /***/ }),
 
@@ -3947,7 +3924,6 @@ function ucs2length(str) {
 }
 exports["default"] = ucs2length;
 ucs2length.code = 'require("ajv/dist/runtime/ucs2length").default';
-//# sourceMappingURL=ucs2length.js.map
 
 /***/ }),
 
@@ -3959,7 +3935,6 @@ Object.defineProperty(exports, "__esModule", ({ value: true }));
 const uri = __nccwpck_require__(4352);
 uri.code = 'require("ajv/dist/runtime/uri").default';
 exports["default"] = uri;
-//# sourceMappingURL=uri.js.map
 
 /***/ }),
 
@@ -3976,7 +3951,6 @@ class ValidationError extends Error {
     }
 }
 exports["default"] = ValidationError;
-//# sourceMappingURL=validation_error.js.map
 
 /***/ }),
 
@@ -4031,7 +4005,6 @@ function validateAdditionalItems(cxt, items) {
 }
 exports.validateAdditionalItems = validateAdditionalItems;
 exports["default"] = def;
-//# sourceMappingURL=additionalItems.js.map
 
 /***/ }),
 
@@ -4143,7 +4116,6 @@ const def = {
     },
 };
 exports["default"] = def;
-//# sourceMappingURL=additionalProperties.js.map
 
 /***/ }),
 
@@ -4172,7 +4144,6 @@ const def = {
     },
 };
 exports["default"] = def;
-//# sourceMappingURL=allOf.js.map
 
 /***/ }),
 
@@ -4190,7 +4161,6 @@ const def = {
     error: { message: "must match a schema in anyOf" },
 };
 exports["default"] = def;
-//# sourceMappingURL=anyOf.js.map
 
 /***/ }),
 
@@ -4291,7 +4261,6 @@ const def = {
     },
 };
 exports["default"] = def;
-//# sourceMappingURL=contains.js.map
 
 /***/ }),
 
@@ -4382,7 +4351,6 @@ function validateSchemaDeps(cxt, schemaDeps = cxt.schema) {
 }
 exports.validateSchemaDeps = validateSchemaDeps;
 exports["default"] = def;
-//# sourceMappingURL=dependencies.js.map
 
 /***/ }),
 
@@ -4454,7 +4422,6 @@ function hasSchema(it, keyword) {
     return schema !== undefined && !(0, util_1.alwaysValidSchema)(it, schema);
 }
 exports["default"] = def;
-//# sourceMappingURL=if.js.map
 
 /***/ }),
 
@@ -4504,7 +4471,6 @@ function getApplicator(draft2020 = false) {
     return applicator;
 }
 exports["default"] = getApplicator;
-//# sourceMappingURL=index.js.map
 
 /***/ }),
 
@@ -4562,7 +4528,6 @@ function validateTuple(cxt, extraItems, schArr = cxt.schema) {
 }
 exports.validateTuple = validateTuple;
 exports["default"] = def;
-//# sourceMappingURL=items.js.map
 
 /***/ }),
 
@@ -4598,7 +4563,6 @@ const def = {
     },
 };
 exports["default"] = def;
-//# sourceMappingURL=items2020.js.map
 
 /***/ }),
 
@@ -4630,7 +4594,6 @@ const def = {
     error: { message: "must NOT be valid" },
 };
 exports["default"] = def;
-//# sourceMappingURL=not.js.map
 
 /***/ }),
 
@@ -4696,7 +4659,6 @@ const def = {
     },
 };
 exports["default"] = def;
-//# sourceMappingURL=oneOf.js.map
 
 /***/ }),
 
@@ -4777,7 +4739,6 @@ const def = {
     },
 };
 exports["default"] = def;
-//# sourceMappingURL=patternProperties.js.map
 
 /***/ }),
 
@@ -4795,7 +4756,6 @@ const def = {
     code: (cxt) => (0, items_1.validateTuple)(cxt, "items"),
 };
 exports["default"] = def;
-//# sourceMappingURL=prefixItems.js.map
 
 /***/ }),
 
@@ -4855,7 +4815,6 @@ const def = {
     },
 };
 exports["default"] = def;
-//# sourceMappingURL=properties.js.map
 
 /***/ }),
 
@@ -4899,7 +4858,6 @@ const def = {
     },
 };
 exports["default"] = def;
-//# sourceMappingURL=propertyNames.js.map
 
 /***/ }),
 
@@ -4918,7 +4876,6 @@ const def = {
     },
 };
 exports["default"] = def;
-//# sourceMappingURL=thenElse.js.map
 
 /***/ }),
 
@@ -5055,7 +5012,6 @@ function validateUnion(cxt) {
     cxt.result(valid, () => cxt.reset(), () => cxt.error(true));
 }
 exports.validateUnion = validateUnion;
-//# sourceMappingURL=code.js.map
 
 /***/ }),
 
@@ -5071,7 +5027,6 @@ const def = {
     },
 };
 exports["default"] = def;
-//# sourceMappingURL=id.js.map
 
 /***/ }),
 
@@ -5093,7 +5048,6 @@ const core = [
     ref_1.default,
 ];
 exports["default"] = core;
-//# sourceMappingURL=index.js.map
 
 /***/ }),
 
@@ -5221,7 +5175,6 @@ function callRef(cxt, v, sch, $async) {
 }
 exports.callRef = callRef;
 exports["default"] = def;
-//# sourceMappingURL=ref.js.map
 
 /***/ }),
 
@@ -5331,7 +5284,6 @@ const def = {
     },
 };
 exports["default"] = def;
-//# sourceMappingURL=index.js.map
 
 /***/ }),
 
@@ -5346,7 +5298,6 @@ var DiscrError;
     DiscrError["Tag"] = "tag";
     DiscrError["Mapping"] = "mapping";
 })(DiscrError || (exports.DiscrError = DiscrError = {}));
-//# sourceMappingURL=types.js.map
 
 /***/ }),
 
@@ -5369,7 +5320,6 @@ const draft7Vocabularies = [
     metadata_1.contentVocabulary,
 ];
 exports["default"] = draft7Vocabularies;
-//# sourceMappingURL=draft7.js.map
 
 /***/ }),
 
@@ -5467,7 +5417,6 @@ const def = {
     },
 };
 exports["default"] = def;
-//# sourceMappingURL=format.js.map
 
 /***/ }),
 
@@ -5479,7 +5428,6 @@ Object.defineProperty(exports, "__esModule", ({ value: true }));
 const format_1 = __nccwpck_require__(6402);
 const format = [format_1.default];
 exports["default"] = format;
-//# sourceMappingURL=index.js.map
 
 /***/ }),
 
@@ -5503,7 +5451,6 @@ exports.contentVocabulary = [
     "contentEncoding",
     "contentSchema",
 ];
-//# sourceMappingURL=metadata.js.map
 
 /***/ }),
 
@@ -5534,7 +5481,6 @@ const def = {
     },
 };
 exports["default"] = def;
-//# sourceMappingURL=const.js.map
 
 /***/ }),
 
@@ -5588,7 +5534,6 @@ const def = {
     },
 };
 exports["default"] = def;
-//# sourceMappingURL=enum.js.map
 
 /***/ }),
 
@@ -5627,7 +5572,6 @@ const validation = [
     enum_1.default,
 ];
 exports["default"] = validation;
-//# sourceMappingURL=index.js.map
 
 /***/ }),
 
@@ -5657,7 +5601,6 @@ const def = {
     },
 };
 exports["default"] = def;
-//# sourceMappingURL=limitItems.js.map
 
 /***/ }),
 
@@ -5690,7 +5633,6 @@ const def = {
     },
 };
 exports["default"] = def;
-//# sourceMappingURL=limitLength.js.map
 
 /***/ }),
 
@@ -5723,7 +5665,6 @@ const def = {
     },
 };
 exports["default"] = def;
-//# sourceMappingURL=limitNumber.js.map
 
 /***/ }),
 
@@ -5753,7 +5694,6 @@ const def = {
     },
 };
 exports["default"] = def;
-//# sourceMappingURL=limitProperties.js.map
 
 /***/ }),
 
@@ -5785,7 +5725,6 @@ const def = {
     },
 };
 exports["default"] = def;
-//# sourceMappingURL=multipleOf.js.map
 
 /***/ }),
 
@@ -5824,7 +5763,6 @@ const def = {
     },
 };
 exports["default"] = def;
-//# sourceMappingURL=pattern.js.map
 
 /***/ }),
 
@@ -5909,7 +5847,6 @@ const def = {
     },
 };
 exports["default"] = def;
-//# sourceMappingURL=required.js.map
 
 /***/ }),
 
@@ -5979,7 +5916,6 @@ const def = {
     },
 };
 exports["default"] = def;
-//# sourceMappingURL=uniqueItems.js.map
 
 /***/ }),
 
@@ -18665,7 +18601,6 @@ exports.SPECIAL_HEADERS = {
     'transfer-encoding': HEADER_STATE.TRANSFER_ENCODING,
     'upgrade': HEADER_STATE.UPGRADE,
 };
-//# sourceMappingURL=constants.js.map
 
 /***/ }),
 
@@ -18710,7 +18645,6 @@ function enumToMap(obj) {
     return res;
 }
 exports.enumToMap = enumToMap;
-//# sourceMappingURL=utils.js.map
 
 /***/ }),
 
@@ -36677,7 +36611,6 @@ class DecodedURL extends URL {
         return this._decodedPassword;
     }
 }
-//# sourceMappingURL=proxy.js.map
 // EXTERNAL MODULE: ./node_modules/tunnel/index.js
 var tunnel = __nccwpck_require__(770);
 // EXTERNAL MODULE: ./node_modules/undici/index.js
@@ -37378,7 +37311,6 @@ class HttpClient {
     }
 }
 const lowercaseKeys = (obj) => Object.keys(obj).reduce((c, k) => ((c[k.toLowerCase()] = obj[k]), c), {});
-//# sourceMappingURL=index.js.map
 ;// CONCATENATED MODULE: ./src/errors.ts
 class FledgeError extends Error {
     location;
