@@ -8,9 +8,14 @@ cd "$(dirname "$0")/.."
 rm -rf dist
 stats=$(mktemp -d)
 trap 'rm -rf "$stats"' EXIT
-npx ncc build src/index.ts -o dist/action --stats-out "$stats/action.json"
-npx ncc build src/cli.ts -o dist/cli --stats-out "$stats/cli.json"
+# The three builds are independent: run them side by side, and fail if any fails.
+npx ncc build src/index.ts -o dist/action --stats-out "$stats/action.json" &
+action=$!
+npx ncc build src/cli.ts -o dist/cli --stats-out "$stats/cli.json" &
+cli=$!
 npx ncc build src/archive/deflate-worker.mjs -o "$stats/worker" --stats-out "$stats/worker.json"
+wait "$action"
+wait "$cli"
 for face in action cli; do
   cp "$stats/worker/index.mjs" "dist/$face/deflate-worker.mjs"
   cp src/archive/zlib.wasm "dist/$face/zlib.wasm"
