@@ -5,7 +5,7 @@ import * as os from 'node:os'
 import * as path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
-import { runActionInProcess } from '../support/action.js'
+import { OFFLINE_MANIFEST_TOML as MANIFEST_TOML, runActionInProcess } from '../support/action.js'
 import { bootSettings } from '../../src/boot/settings.js'
 import { FledgeError } from '../../src/errors.js'
 import { fetchTestKernel } from '../boot/fixtures.js'
@@ -15,24 +15,6 @@ import { startGitHubServer, type GitHubServer } from '../support/github-server.j
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 const tmp = (prefix: string) => fs.mkdtempSync(path.join(os.tmpdir(), prefix))
 
-const MANIFEST_TOML = `schema_version = "1.0"
-name = "offline"
-version = "0.1.0"
-runtime = "offline"
-
-[resources]
-cpu_cores = 1
-memory_mb = 256
-
-[workload]
-type = "http"
-entrypoint = "/bin/kestrel"
-base_url = "http://127.0.0.1:8000"
-
-[health_check]
-endpoint = "/"
-timeout_ms = 10000
-`
 
 /** The offline example with a manifest template, in `sub` of a fresh folder. */
 function plugin(sub = '.'): { root: string; dir: string } {

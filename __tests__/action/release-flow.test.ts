@@ -7,30 +7,12 @@ import * as os from 'node:os'
 import * as path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { BODY_BEGIN } from '../../src/publish/release-body.js'
-import { runActionInProcess, type InProcessActionRun } from '../support/action.js'
+import { OFFLINE_MANIFEST_TOML as MANIFEST_TOML, runActionInProcess, type InProcessActionRun } from '../support/action.js'
 import { startGitHubServer, type GitHubServer } from '../support/github-server.js'
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 const OWNER = 'volantvm'
 
-const MANIFEST_TOML = `schema_version = "1.0"
-name = "offline"
-version = "0.1.0"
-runtime = "offline"
-
-[resources]
-cpu_cores = 1
-memory_mb = 256
-
-[workload]
-type = "http"
-entrypoint = "/bin/kestrel"
-base_url = "http://127.0.0.1:8000"
-
-[health_check]
-endpoint = "/"
-timeout_ms = 10000
-`
 
 let server: GitHubServer
 beforeAll(async () => {

@@ -77,3 +77,23 @@ export function parseOutputs(text: string): Record<string, string> {
   for (const m of text.matchAll(/^(.+?)<<(.+)\n([\s\S]*?)\n\2$/gm)) outputs[m[1] as string] = m[3] as string
   return outputs
 }
+
+/** A manifest template for examples/offline (its stand-in agent at /bin/kestrel as the workload). */
+export const OFFLINE_MANIFEST_TOML = `schema_version = "1.0"
+name = "offline"
+version = "0.1.0"
+runtime = "offline"
+
+[resources]
+cpu_cores = 1
+memory_mb = 256
+
+[workload]
+type = "http"
+entrypoint = "/bin/kestrel"
+base_url = "http://127.0.0.1:8000"
+
+[health_check]
+endpoint = "/"
+timeout_ms = 10000
+`
