@@ -12,7 +12,7 @@ import { compileInit, type CompiledInit } from './init/compile.js'
 import type { Logger } from './log.js'
 import type { ManifestPlan } from './manifest/artifact.js'
 import { plannedOutputs, refuseOutputsOverInputs } from './outputs.js'
-import { resolveAgent, type ResolvedAgent } from './sources/agent.js'
+import { githubApiUrl, resolveAgent, type ResolvedAgent } from './sources/agent.js'
 import { resolveBusybox } from './sources/busybox.js'
 import { defaultNetworkOptions, type NetworkOptions } from './sources/http.js'
 import type { ResolvedFile } from './sources/types.js'
@@ -87,7 +87,7 @@ async function buildInScope(options: BuildOptions): Promise<BuildResult> {
             : config.agent,
           {
           ...context,
-          apiUrl: options.apiUrl ?? process.env['GITHUB_API_URL'] ?? 'https://api.github.com',
+          apiUrl: options.apiUrl ?? githubApiUrl(),
           token: options.token
           }
         )

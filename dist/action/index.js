@@ -37193,10 +37193,18 @@ __nccwpck_require__.d(__webpack_exports__, {
 
 // EXTERNAL MODULE: ./node_modules/@actions/core/lib/core.js + 14 modules
 var core = __nccwpck_require__(6288);
-// EXTERNAL MODULE: external "node:fs"
-var external_node_fs_ = __nccwpck_require__(3024);
-// EXTERNAL MODULE: external "node:path"
-var external_node_path_ = __nccwpck_require__(6760);
+// EXTERNAL MODULE: external "node:crypto"
+var external_node_crypto_ = __nccwpck_require__(7598);
+// EXTERNAL MODULE: external "node:fs/promises"
+var promises_ = __nccwpck_require__(1455);
+;// CONCATENATED MODULE: ./src/config/types.ts
+const DEFAULT_BUSYBOX_URL = 'https://busybox.net/downloads/binaries/1.35.0-x86_64-linux-musl/busybox';
+const DEFAULT_BUSYBOX_SHA256 = '6e123e7f3202a8c1e9b1f94d8941580a25135382b99e8d3e34fb858bba311348';
+const AGENT_REPOSITORY = 'volantvm/volant';
+const AGENT_ASSET = 'kestrel';
+/** fledge's fixed timestamp (2024-01-01T00:00:00Z) when SOURCE_DATE_EPOCH is not set. */
+const DEFAULT_EPOCH = 1704067200;
+
 ;// CONCATENATED MODULE: ./src/errors.ts
 class FledgeError extends Error {
     location;
@@ -37246,167 +37254,8 @@ function formatError(error) {
     return String(error);
 }
 
-;// CONCATENATED MODULE: ./src/action/event.ts
-
-/** The release event actions whose release receives the assets. */
-const UPLOAD_ACTIONS = ['published', 'created', 'prereleased'];
-const HOW_TO_PUBLISH = "To publish: push a tag (on: push: tags: ['v*']), create a release (on: release: types: [published]), or set publish: true and tag.";
-/**
- * `auto` publishes tag pushes and release events (to that release). Pull requests never
- * publish, whatever the input says: their token is read-only for forks, and a PR is a check.
- */
-function decidePublish(mode, tagInput, event) {
-    const explicitTag = tagFromInput(tagInput);
-    const refTag = event.ref.startsWith('refs/tags/') ? event.ref.slice('refs/tags/'.length) : undefined;
-    const release = event.eventName === 'release' ? event.release : undefined;
-    const tag = explicitTag || release?.tagName || refTag;
-    const isPullRequest = event.eventName === 'pull_request' || event.eventName === 'pull_request_target';
-    if (mode === 'false')
-        return { publish: false, why: 'publish is false', ...(tag ? { tag } : {}) };
-    if (isPullRequest)
-        return { publish: false, why: `a ${event.eventName} event never publishes` };
-    if (release && (!explicitTag || explicitTag === release.tagName)) {
-        if (UPLOAD_ACTIONS.includes(release.action))
-            return { publish: true, tag: release.tagName, releaseId: release.id };
-        return {
-            publish: false,
-            why: `a release ${release.action} event does not publish (only ${UPLOAD_ACTIONS.join(', ')} do).`,
-            tag: release.tagName
-        };
-    }
-    if (mode === 'auto') {
-        if (refTag && event.eventName === 'push')
-            return { publish: true, tag: explicitTag || refTag };
-        const what = event.ref ? `a ${event.eventName || 'local'} run on ${event.ref}` : `a ${event.eventName || 'local'} run`;
-        return {
-            publish: false,
-            why: `${what} is not a tag push or release event, so publish: auto publishes nothing. ${HOW_TO_PUBLISH}`,
-            ...(tag ? { tag } : {})
-        };
-    }
-    if (!tag) {
-        throw new FledgeError('publish is true, but there is no tag to release.', {
-            key: 'publish',
-            fix: 'run on a tag push (on: push: tags: [v*]), or set the tag input.'
-        });
-    }
-    return { publish: true, tag };
-}
-/** The tag input as people write it: `v1.2.0` or `refs/tags/v1.2.0` (`${{ github.ref }}`). */
-function tagFromInput(input) {
-    const tag = input.trim();
-    if (tag.startsWith('refs/tags/'))
-        return tag.slice('refs/tags/'.length);
-    if (tag.startsWith('refs/')) {
-        throw new FledgeError(`input tag is "${tag}", a ref that is not a tag.`, {
-            key: 'tag',
-            fix: 'set tag to a tag name such as v1.2.0 (or refs/tags/v1.2.0), or leave it empty on a tag push.'
-        });
-    }
-    return tag;
-}
-/** A `release` event's release from its payload (GITHUB_EVENT_PATH's JSON). */
-function releaseFromPayload(payload) {
-    const p = payload;
-    const id = p?.release?.id;
-    const tagName = p?.release?.tag_name;
-    if (typeof id !== 'number' || typeof tagName !== 'string')
-        return undefined;
-    return { action: typeof p?.action === 'string' ? p.action : '', id, tagName };
-}
-/** "v1.2.3" → "1.2.3"; other tags stay as they are. */
-function versionFromTag(tag) {
-    return /^v\d/.test(tag) ? tag.slice(1) : tag;
-}
-
-;// CONCATENATED MODULE: ./src/action/logger.ts
-
-/** Engine messages as workflow log lines; warnings become annotations on the file and line. */
-const actionsLogger = {
-    info: (message) => core/* info */.pq(message),
-    warn: (message, where) => core/* warning */.$e(message, where?.file ? { file: where.file, ...(where.line ? { startLine: where.line } : {}) } : {}),
-    debug: (message) => core/* debug */.Yz(message)
-};
-
-;// CONCATENATED MODULE: ./src/action/inputs.ts
-
-
-/** Reads and checks every input; a bad value names the input and the accepted values. */
-function readInputs(read = (name) => core/* getInput */.V4(name)) {
-    const choice = (name, allowed, fallback) => {
-        const value = (read(name).trim() || fallback).toLowerCase();
-        if (allowed.includes(value))
-            return value;
-        throw new FledgeError(`input ${name} is "${value}"; allowed: ${allowed.join(', ')}.`, {
-            fix: `set ${name} to one of ${allowed.join(' | ')}.`
-        });
-    };
-    const bool = (name, fallback) => choice(name, ['true', 'false'], fallback ? 'true' : 'false') === 'true';
-    /** @actions/core reads an input nobody set as '': then undefined, so it is not sent. */
-    const explicit = (name, value) => (read(name).trim() === '' ? undefined : value());
-    const timeout = Number(read('boot-timeout') || '120');
-    if (!Number.isFinite(timeout) || timeout <= 0) {
-        throw new FledgeError(`input boot-timeout is "${read('boot-timeout')}".`, { fix: 'use a number of seconds, e.g. 120.' });
-    }
-    return {
-        config: read('config') || 'fledge.toml',
-        manifest: read('manifest'),
-        output: read('output') || 'plugin.cpio.gz',
-        workingDirectory: read('working-directory') || '.',
-        publish: choice('publish', ['auto', 'true', 'false'], 'auto'),
-        tag: read('tag'),
-        token: read('token'),
-        agentApiUrl: read('agent-api-url').trim() || 'https://api.github.com',
-        agentToken: read('agent-token'),
-        releaseName: read('release-name'),
-        draft: explicit('draft', () => bool('draft', false)),
-        prerelease: explicit('prerelease', () => bool('prerelease', false)),
-        makeLatest: explicit('make-latest', () => choice('make-latest', ['true', 'false', 'legacy'], 'true')),
-        initramfsUrl: read('initramfs-url') || 'release',
-        versionFromTag: bool('version-from-tag', false),
-        sourceDateEpoch: read('source-date-epoch'),
-        cache: bool('cache', true),
-        allowDynamic: bool('allow-dynamic', false),
-        smokeTest: choice('smoke-test', ['false', 'boot', 'health'], 'false'),
-        kernel: read('kernel') || 'volant',
-        kernelSha256: read('kernel-sha256'),
-        bootExpect: read('boot-expect'),
-        bootTimeout: timeout,
-        maxSize: parseSize(read('max-size')),
-        releaseNotes: bool('release-notes', true),
-        releaseBody: read('release-body'),
-        attest: bool('attest', false)
-    };
-}
-const UNITS = { '': 1, b: 1, kb: 1e3, mb: 1e6, gb: 1e9, kib: 1024, mib: 1024 ** 2, gib: 1024 ** 3 };
-/** "50MB" → 50 000 000; "20MiB" → 20 971 520; "" → no budget. */
-function parseSize(text) {
-    const trimmed = text.trim();
-    if (trimmed === '')
-        return undefined;
-    const match = /^(\d+(?:\.\d+)?)\s*([kmg]i?b|b)?$/i.exec(trimmed);
-    const unit = UNITS[(match?.[2] ?? '').toLowerCase()];
-    if (!match || unit === undefined) {
-        throw new FledgeError(`input max-size is "${text}".`, { fix: 'write a size such as 50MB, 20MiB or 1048576.' });
-    }
-    return Math.floor(Number(match[1]) * unit);
-}
-
-;// CONCATENATED MODULE: ./src/log.ts
-const log_silentLogger = { info() { }, warn() { }, debug() { } };
-function stderrLogger(verbose = false) {
-    return {
-        info: (m) => process.stderr.write(`${m}\n`),
-        warn: (m, where) => process.stderr.write(`warning: ${where?.file ? `${where.file}${where.line ? `:${where.line}` : ''}: ` : ''}${m}\n`),
-        debug: (m) => {
-            if (verbose)
-                process.stderr.write(`debug: ${m}\n`);
-        }
-    };
-}
-
-// EXTERNAL MODULE: external "node:crypto"
-var external_node_crypto_ = __nccwpck_require__(7598);
+// EXTERNAL MODULE: external "node:fs"
+var external_node_fs_ = __nccwpck_require__(3024);
 ;// CONCATENATED MODULE: ./src/hash.ts
 
 
@@ -37418,98 +37267,131 @@ async function sha256File(file) {
     return hash.digest('hex');
 }
 
-;// CONCATENATED MODULE: ./src/publish/assets.ts
-/** The files to publish, checked before anything is created on GitHub, and their digests. */
+// EXTERNAL MODULE: external "node:path"
+var external_node_path_ = __nccwpck_require__(6760);
+;// CONCATENATED MODULE: external "node:os"
+const external_node_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:os");
+// EXTERNAL MODULE: external "node:async_hooks"
+var external_node_async_hooks_ = __nccwpck_require__(6698);
+;// CONCATENATED MODULE: ./src/cleanup.ts
+/**
+ * What a run must not leave behind (temp files and folders, worker threads), removed
+ * however the run ends: at the end of the work that made it, when the process exits,
+ * and on SIGINT/SIGTERM, which then end the process with 130/143 as a shell would.
+ *
+ * Registrations belong to the innermost `withCleanup` scope (tracked through async
+ * calls), else to the process; a scope removes its own at its end, so concurrent
+ * builds in one process never remove each other's temp folders.
+ */
 
 
-
-// GitHub renames asset files with other characters (and leading/trailing dots), which
-// breaks finding them again by name: keep names to this set.
-const PLAIN_NAME = /^[A-Za-z0-9_-][A-Za-z0-9._-]*$/;
-async function prepareAssets(assets) {
-    const seen = new Set();
-    const prepared = [];
-    for (const asset of assets) {
-        if (!PLAIN_NAME.test(asset.name) || asset.name.endsWith('.')) {
-            throw new FledgeError(`asset name "${asset.name}" has characters GitHub would rename.`, {
-                key: asset.name,
-                fix: 'use only letters, digits, ".", "_" and "-", not starting or ending with "."'
-            });
+class Scope {
+    entries = new Set();
+}
+const processScope = new Scope();
+const scopes = new external_node_async_hooks_.AsyncLocalStorage();
+/** Everything registered and not yet disposed, whatever its scope: what a signal removes. */
+const live = new Set();
+function register(entry) {
+    const scope = scopes.getStore() ?? processScope;
+    const forget = () => {
+        const known = live.delete(entry);
+        scope.entries.delete(entry);
+        return known;
+    };
+    scope.entries.add(entry);
+    live.add(entry);
+    return {
+        dispose: async () => {
+            if (forget())
+                await entry.dispose();
+        },
+        release: () => void forget()
+    };
+}
+/** Removes `file` (a file or a whole folder) unless released first. */
+function removeLater(file) {
+    return register({
+        disposeNow: () => external_node_fs_.rmSync(file, { recursive: true, force: true, maxRetries: 2 }),
+        dispose: () => external_node_fs_.promises.rm(file, { recursive: true, force: true, maxRetries: 2 })
+    });
+}
+/** Runs `dispose` (e.g. terminating worker threads) unless released first. */
+function disposeLater(dispose) {
+    return register({
+        disposeNow: () => void Promise.resolve(dispose()).catch(() => { }),
+        dispose: async () => dispose()
+    });
+}
+/** Runs `work`; what it registers and does not release is removed when it ends, however it ends. */
+async function withCleanup(work) {
+    const scope = new Scope();
+    try {
+        return await scopes.run(scope, work);
+    }
+    finally {
+        await disposeAll(scope);
+    }
+}
+/** Removes everything the process registered outside any scope (the faces, at their end). */
+function cleanUpProcess() {
+    return disposeAll(processScope);
+}
+async function disposeAll(scope) {
+    // Newest first: a file inside a folder goes before the folder.
+    const entries = [...scope.entries].reverse();
+    scope.entries.clear();
+    for (const entry of entries) {
+        if (!live.delete(entry))
+            continue;
+        await entry.dispose().catch(() => { });
+    }
+}
+function disposeAllNow() {
+    const entries = [...live].reverse();
+    live.clear();
+    for (const entry of entries) {
+        try {
+            entry.disposeNow();
         }
-        if (seen.has(asset.name)) {
-            throw new FledgeError(`asset name "${asset.name}" is given twice.`, {
-                key: asset.name,
-                fix: 'give each asset its own name'
-            });
+        catch {
+            // the rest still goes
         }
-        seen.add(asset.name);
-        const stat = await external_node_fs_.promises.stat(asset.path).catch(() => undefined);
-        if (!stat?.isFile()) {
-            throw new FledgeError(`asset file ${asset.path} does not exist.`, {
-                file: asset.path,
-                fix: 'build the asset before publishing, and pass its path'
-            });
-        }
-        if (asset.sha256 !== undefined && !/^[0-9a-f]{64}$/i.test(asset.sha256)) {
-            throw new FledgeError(`sha256 of asset "${asset.name}" is not 64 hex digits.`, {
-                key: asset.name,
-                fix: 'pass the hex sha256 of the file'
-            });
-        }
-        prepared.push({
-            path: asset.path,
-            name: asset.name,
-            contentType: asset.contentType,
-            label: asset.label,
-            size: stat.size,
-            sha256: (asset.sha256 ?? (await sha256File(asset.path))).toLowerCase()
+    }
+}
+const SIGNAL_EXIT_CODES = { SIGINT: 130, SIGTERM: 143 };
+let installed = false;
+/**
+ * For the faces' process entry points, once: on SIGINT or SIGTERM remove everything
+ * registered and exit 130/143; on any exit remove what is still registered.
+ */
+function cleanUpOnExitAndSignals() {
+    if (installed)
+        return;
+    installed = true;
+    process.on('exit', disposeAllNow);
+    for (const [signal, code] of Object.entries(SIGNAL_EXIT_CODES)) {
+        process.once(signal, () => {
+            // Synchronous to the end: no other callback (a rename into place, a new temp
+            // folder) runs between the removal and the exit.
+            disposeAllNow();
+            process.exit(code);
         });
     }
-    return prepared;
-}
-/** GitHub reports `sha256:<hex>`. */
-function digestMatches(reported, sha256) {
-    return reported.toLowerCase() === `sha256:${sha256.toLowerCase()}`;
-}
-function digestMismatchError(name, reported, sha256) {
-    return new FledgeError(`GitHub reports digest ${reported} for asset "${name}", but the file built has sha256:${sha256}; the upload was corrupted or the file changed after it was built.`, { key: name, fix: 're-run the job to upload it again (the mismatching asset was deleted)' });
 }
 
-;// CONCATENATED MODULE: ./src/publish/releaser.ts
-/**
- * What the publish logic needs from GitHub Releases, as an interface so it can be
- * faked. `GitHubReleaser` (./github-releaser.ts) is the real implementation.
- */
-/**
- * A failed call. `status` is undefined when no HTTP response came back
- * (connection reset, refused, timed out).
- */
-class ReleaseApiError extends Error {
-    status;
-    /** Response headers, lower-case names. */
-    headers;
-    /** GitHub's validation error codes, e.g. `already_exists`. */
-    codes;
-    timedOut;
-    constructor(message, details = {}) {
-        super(message);
-        this.name = 'ReleaseApiError';
-        this.status = details.status;
-        this.headers = details.headers ?? {};
-        this.codes = details.codes ?? [];
-        this.timedOut = details.timedOut ?? false;
-    }
-}
-/**
- * Of several releases for one tag, the one everybody settles on: a published release
- * if there is one, else the oldest draft (lowest id), so racing jobs agree.
- */
-function pickRelease(candidates) {
-    const published = candidates.filter((r) => !r.draft);
-    const pool = published.length > 0 ? published : candidates;
-    return [...pool].sort((a, b) => a.id - b.id)[0];
-}
-
+// EXTERNAL MODULE: external "node:http"
+var external_node_http_ = __nccwpck_require__(7067);
+;// CONCATENATED MODULE: external "node:https"
+const external_node_https_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:https");
+// EXTERNAL MODULE: external "node:stream"
+var external_node_stream_ = __nccwpck_require__(7075);
+;// CONCATENATED MODULE: external "node:stream/promises"
+const external_node_stream_promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:stream/promises");
+// EXTERNAL MODULE: external "node:url"
+var external_node_url_ = __nccwpck_require__(3136);
+// EXTERNAL MODULE: ./node_modules/@actions/http-client/lib/index.js + 1 modules
+var lib = __nccwpck_require__(4942);
 ;// CONCATENATED MODULE: ./src/retry.ts
 const DEFAULT_RETRY_POLICY = {
     attempts: 5,
@@ -37648,901 +37530,6 @@ function formatMs(ms) {
     return ms < 1000 ? `${Math.round(ms)} ms` : `${Math.round(ms / 100) / 10} s`;
 }
 
-;// CONCATENATED MODULE: ./src/publish/retry.ts
-/** Which GitHub failures are worth another try, for the one retry policy in ../retry.ts. */
-
-
-
-function isRateLimited(error) {
-    return error.status !== undefined && isRateLimitStatus(error.status, error.headers);
-}
-/** No response at all (reset, refused, timed out), a 5xx, a 408 or a rate limit. */
-function isTransient(error) {
-    return error.status === undefined || isTransientStatus(error.status, error.headers);
-}
-/** A ReleaseApiError's verdict at `now`; anything else is not retried. */
-function gitHubVerdict(error, now) {
-    if (!(error instanceof ReleaseApiError) || !isTransient(error))
-        return { retry: false };
-    return { retry: true, waitMs: serverWaitMs(error.headers, now) };
-}
-/** A GitHub call (numbered from 1, with the deadline's abort signal), retried when GitHub fails transiently. */
-function retry_retrying(what, context, attempt) {
-    return retrying(what, context, (error) => gitHubVerdict(error, context.clock.now()), attempt);
-}
-
-;// CONCATENATED MODULE: ./src/publish/publish-errors.ts
-/** Failed GitHub calls as FledgeErrors: one line saying what failed, why, and what to do. */
-
-
-
-
-const oneLine = (text) => text.replace(/\s+/g, ' ').trim();
-function permissionError(action, detail) {
-    return new FledgeError(oneLine(`GitHub refused to ${action} (${detail}): the token lacks the "contents: write" permission.`), {
-        fix: 'add `permissions: contents: write` to the job (or the workflow). Pull requests from forks only get a ' +
-            'read-only GITHUB_TOKEN: publish from tag pushes, releases or workflow_dispatch instead.'
-    });
-}
-/** `error` (from a Releaser call made to `action`) as a FledgeError; other errors unchanged. */
-function toPublishError(error, action) {
-    if (error instanceof FledgeError)
-        return error;
-    if (error instanceof RetriesExhausted) {
-        if (error.last instanceof DeadlineExceeded) {
-            return new FledgeError(oneLine(`Could not ${action}: it did not finish in time (${error.message}, all attempts included).`), {
-                fix: 're-run the job; if uploads keep timing out, check https://www.githubstatus.com'
-            });
-        }
-        return new FledgeError(oneLine(`Could not ${action}: ${error.message}.`), {
-            fix: 'GitHub kept failing; re-run the job (publishing again is safe), and check https://www.githubstatus.com'
-        });
-    }
-    if (!(error instanceof ReleaseApiError))
-        return error;
-    if (error.status === 403 && !isRateLimited(error))
-        return permissionError(action, error.message);
-    if (error.status === 401) {
-        return new FledgeError(oneLine(`GitHub rejected the token while trying to ${action} (${error.message}).`), {
-            fix: 'pass a valid token (the default is `${{ github.token }}`)'
-        });
-    }
-    if (error.status === 404) {
-        return new FledgeError(oneLine(`GitHub answered 404 while trying to ${action}: the repository does not exist or the token cannot see it (${error.message}).`), {
-            fix: 'check the repository name, and that the token has access to it with `contents: write`'
-        });
-    }
-    return new FledgeError(oneLine(`Could not ${action}: ${error.message}.`), {
-        fix: 're-run the job; publishing again is safe'
-    });
-}
-
-;// CONCATENATED MODULE: ./src/publish/github-call.ts
-/** Releaser calls whose failures surface as FledgeErrors. */
-
-
-
-/**
- * A Releaser call, retried when GitHub fails transiently. `action` completes
- * "could not …" in error messages. Failures for which `keep` returns true are
- * rethrown as ReleaseApiError for the caller to handle.
- */
-async function callGitHub(action, context, run, keep) {
-    try {
-        return await retry_retrying(action, context, run);
-    }
-    catch (error) {
-        if (error instanceof ReleaseApiError && keep?.(error))
-            throw error;
-        throw toPublishError(error, action);
-    }
-}
-/** `run` (which does its own retrying), with its failures as FledgeErrors. */
-async function withPublishErrors(action, run) {
-    try {
-        return await run();
-    }
-    catch (error) {
-        throw toPublishError(error, action);
-    }
-}
-
-;// CONCATENATED MODULE: ./src/publish/release-body.ts
-/**
- * Our generated notes live between two HTML comments (invisible on GitHub), so a
- * re-run replaces them without touching what the author wrote around them.
- */
-const BODY_BEGIN = '<!-- fledge-action:begin -->';
-const BODY_END = '<!-- fledge-action:end -->';
-function releaseBodyBlock(generated) {
-    return `${BODY_BEGIN}\n${generated.trim()}\n${BODY_END}`;
-}
-/**
- * `existing` with its fledge-action block replaced by `generated`, or with the block
- * appended when it has none. The block replaced ends at the first END after a BEGIN and
- * starts at the nearest BEGIN before that END, so a stray marker left by an edit never
- * swallows the author's text.
- */
-function mergeReleaseBody(existing, generated) {
-    const block = releaseBodyBlock(generated);
-    const firstBegin = existing.indexOf(BODY_BEGIN);
-    const end = firstBegin < 0 ? -1 : existing.indexOf(BODY_END, firstBegin + BODY_BEGIN.length);
-    const begin = end < 0 ? -1 : existing.lastIndexOf(BODY_BEGIN, end);
-    if (begin >= 0)
-        return existing.slice(0, begin) + block + existing.slice(end + BODY_END.length);
-    const author = existing.trimEnd();
-    return author ? `${author}\n\n${block}` : block;
-}
-
-;// CONCATENATED MODULE: ./src/publish/latest.ts
-/** "v1.2.3", "1.2.3-rc.1" → parts; anything else (e.g. "nightly") → undefined. */
-function parseVersionTag(tag) {
-    const match = /^v?(\d+)\.(\d+)\.(\d+)(?:-([0-9A-Za-z.-]+))?(?:\+[0-9A-Za-z.-]+)?$/.exec(tag);
-    if (!match)
-        return undefined;
-    return {
-        core: [Number(match[1]), Number(match[2]), Number(match[3])],
-        prerelease: match[4] ? match[4].split('.') : []
-    };
-}
-/** Semantic-versioning precedence (semver.org §11): negative when a < b. */
-function compareVersions(a, b) {
-    for (let i = 0; i < 3; i++)
-        if (a.core[i] !== b.core[i])
-            return (a.core[i] ?? 0) - (b.core[i] ?? 0);
-    if (a.prerelease.length === 0 || b.prerelease.length === 0)
-        return b.prerelease.length - a.prerelease.length;
-    for (let i = 0; i < Math.max(a.prerelease.length, b.prerelease.length); i++) {
-        const x = a.prerelease[i];
-        const y = b.prerelease[i];
-        if (x === undefined)
-            return -1;
-        if (y === undefined)
-            return 1;
-        if (x === y)
-            continue;
-        const xn = /^\d+$/.test(x);
-        const yn = /^\d+$/.test(y);
-        if (xn && yn)
-            return Number(x) - Number(y);
-        if (xn !== yn)
-            return xn ? -1 : 1;
-        return x < y ? -1 : 1;
-    }
-    return 0;
-}
-/**
- * `true` when `tag` is at least the current Latest's version (or there is none);
- * `false` when it is lower; `legacy` (GitHub decides) when either is not a version.
- */
-function makeLatestFor(tag, latestTag) {
-    if (latestTag === undefined || latestTag === tag)
-        return 'true';
-    const ours = parseVersionTag(tag);
-    const theirs = parseVersionTag(latestTag);
-    if (!ours || !theirs)
-        return 'legacy';
-    return compareVersions(ours, theirs) >= 0 ? 'true' : 'false';
-}
-
-;// CONCATENATED MODULE: ./src/publish/release-target.ts
-/** The one release for a tag: found (drafts included), or created as a draft. */
-
-
-
-/**
- * Never leaves a second release for the tag. A draft is created so that assets go up
- * before publishing (immutable releases refuse uploads once published).
- */
-async function findOrCreateDraft(releaser, draft, context) {
-    const tag = draft.tagName;
-    const find = () => callGitHub(`find the release for tag ${tag}`, context, () => releaser.findReleaseByTag(tag));
-    const existing = await find();
-    if (existing) {
-        context.logger.info(`Found ${existing.draft ? 'draft ' : ''}release ${tag} (id ${existing.id})`);
-        return { release: existing, created: false };
-    }
-    const creating = `create a draft release for tag ${tag}`;
-    let mine;
-    try {
-        mine = await callGitHub(creating, context, () => releaser.createRelease({ ...draft, draft: true }), (error) => error.status === 422);
-    }
-    catch (error) {
-        if (!(error instanceof ReleaseApiError))
-            throw error;
-        // 422: another job (a matrix sibling) created it since we looked, or our own
-        // earlier attempt did before its response was lost. Use that release.
-        const winner = await find();
-        if (!winner)
-            throw toPublishError(error, creating);
-        context.logger.info(`Release ${tag} was created concurrently (id ${winner.id}); using it`);
-        return { release: winner, created: false };
-    }
-    // GitHub lets drafts share a tag, so two racing jobs may both have created one.
-    // Everyone settles on the same release (see pickRelease); the other drafts go.
-    const settled = await find();
-    if (settled && settled.id !== mine.id) {
-        context.logger.info(`Release ${tag} was also created by another job (id ${settled.id}); deleting ours (id ${mine.id})`);
-        await callGitHub(`delete the duplicate draft release ${mine.id}`, context, () => releaser.deleteRelease(mine.id));
-        return { release: settled, created: false };
-    }
-    context.logger.info(`Created draft release ${tag} (id ${mine.id})`);
-    return { release: mine, created: true };
-}
-
-;// CONCATENATED MODULE: ./src/publish/upload.ts
-
-
-/**
- * Uploads `asset`, first deleting any asset of the same name in `existing` (a previous
- * run's, or the empty "starter" asset a broken-off upload leaves). Before each retry
- * the release's assets are listed afresh and a same-named leftover is deleted.
- */
-async function uploadAsset(releaser, release, asset, existing, context) {
-    const { logger } = context;
-    let recoveredFromConflict = false;
-    const send = (signal) => releaser.uploadAsset(release, {
-        filePath: asset.path,
-        size: asset.size,
-        name: asset.name,
-        contentType: asset.contentType,
-        label: asset.label,
-        signal
-    });
-    return retry_retrying(`upload of ${asset.name}`, context, async (attempt, signal) => {
-        const leftovers = attempt === 1 ? existing : await releaser.listAssets(release.id);
-        await deleteNamed(releaser, leftovers, asset.name, logger);
-        logger.info(`Uploading ${asset.name} (${asset.size} bytes)`);
-        try {
-            return await send(signal);
-        }
-        catch (error) {
-            // 422 already_exists: an asset of that name appeared after we looked (another
-            // job, or a leftover GitHub listed late). Delete it and try once more.
-            if (recoveredFromConflict || !isAlreadyExists(error))
-                throw error;
-            recoveredFromConflict = true;
-            logger.warn(`GitHub already has an asset named ${asset.name}; replacing it`);
-            await deleteNamed(releaser, await releaser.listAssets(release.id), asset.name, logger);
-            return await send(signal);
-        }
-    });
-}
-async function deleteNamed(releaser, assets, name, logger) {
-    for (const asset of assets.filter((a) => a.name === name)) {
-        logger.info(`Deleting the existing asset ${name} (id ${asset.id}, state ${asset.state})`);
-        await releaser.deleteAsset(asset.id);
-    }
-}
-const isAlreadyExists = (error) => error instanceof ReleaseApiError && error.status === 422 && error.codes.includes('already_exists');
-
-;// CONCATENATED MODULE: ./src/publish/verify.ts
-/**
- * Before a release is published, every uploaded asset must show up in GitHub's own
- * asset list with a digest equal to the file built. The upload reply is not enough:
- * GitHub has answered 201 for assets that then never appeared.
- */
-
-
-
-/** Five lists over 1 + 2 + 4 + 8 = 15 s: GitHub computes digests within seconds. */
-const DEFAULT_VERIFY_POLICY = { lists: 5, firstDelayMs: 1_000 };
-/**
- * Lists the release's assets until each of `files` is there, uploaded, with a digest.
- * A digest that differs deletes that asset and fails at once; an asset still missing
- * or without a digest after the last list fails, naming it.
- */
-async function verifyUploadedAssets(releaser, release, tag, files, context, policy = DEFAULT_VERIFY_POLICY) {
-    const lists = Math.max(1, policy.lists);
-    let waitedMs = 0;
-    for (let list = 1;; list++) {
-        const listed = await callGitHub(`list the assets of release ${tag}`, context, () => releaser.listAssets(release.id));
-        const verified = [];
-        const missing = [];
-        const undigested = [];
-        for (const file of files) {
-            const asset = listed.find((a) => a.name === file.name && a.state === 'uploaded');
-            if (!asset)
-                missing.push(file.name);
-            else if (asset.digest === null)
-                undigested.push(file.name);
-            else if (!digestMatches(asset.digest, file.sha256)) {
-                await callGitHub(`delete the mismatching asset ${file.name}`, context, () => releaser.deleteAsset(asset.id));
-                throw digestMismatchError(file.name, asset.digest, file.sha256);
-            }
-            else
-                verified.push({ file, asset });
-        }
-        if (missing.length === 0 && undigested.length === 0)
-            return verified;
-        if (list >= lists)
-            throw unverifiedError(tag, release.draft, missing, undigested, list, waitedMs);
-        const delay = policy.firstDelayMs * 2 ** (list - 1);
-        context.logger.info(`Waiting ${delay} ms for GitHub to list ${[...missing, ...undigested].join(', ')} with a digest (look ${list} of ${lists})`);
-        await context.clock.sleep(delay);
-        waitedMs += delay;
-    }
-}
-function unverifiedError(tag, draft, missing, undigested, lists, waitedMs) {
-    const problems = [];
-    if (missing.length > 0)
-        problems.push(`${quoted(missing)} ${missing.length === 1 ? 'is' : 'are'} missing from its asset list`);
-    if (undigested.length > 0)
-        problems.push(`${quoted(undigested)} ${undigested.length === 1 ? 'has' : 'have'} no digest to check`);
-    const state = draft
-        ? 'the release was left a draft'
-        : 'the release was already published before this run, so it now lacks verified copies';
-    return new FledgeError(`GitHub answered the upload, but after ${lists} looks over ${Math.round(waitedMs / 1000)} s ${problems.join(' and ')} on release ${tag}; ${state}.`, {
-        key: missing[0] ?? undigested[0],
-        fix: 're-run the job to upload again (publishing again is safe); if it keeps happening, check https://www.githubstatus.com'
-    });
-}
-const quoted = (names) => names.map((n) => `"${n}"`).join(', ');
-
-;// CONCATENATED MODULE: ./src/publish/publish.ts
-/**
- * Publishing a tag's release: find or create it as a draft, upload the assets one by
- * one (replacing earlier copies), check that GitHub lists each with our digest, then
- * publish. Running it again leaves the same single release with one copy of each asset.
- */
-
-
-
-
-
-
-
-
-
-
-async function publishRelease(releaser, request, options = {}) {
-    const logger = options.logger ?? log_silentLogger;
-    const context = {
-        policy: { ...DEFAULT_RETRY_POLICY, ...options.retry },
-        clock: { now: options.now ?? realClock.now, sleep: options.sleep ?? realClock.sleep },
-        logger
-    };
-    const files = await prepareAssets(request.assets);
-    const eventRelease = request.releaseId;
-    const { release, created } = eventRelease !== undefined
-        ? {
-            release: await callGitHub(`get release ${request.tag} (id ${eventRelease})`, context, () => releaser.getRelease(eventRelease)),
-            created: false
-        }
-        : await findOrCreateDraft(releaser, {
-            tagName: request.tag,
-            name: request.name,
-            body: request.bodyMode === 'keep' ? request.body : mergeReleaseBody('', request.body),
-            draft: true,
-            prerelease: request.prerelease ?? false,
-            targetCommitish: request.targetCommitish
-        }, context);
-    const existing = created
-        ? []
-        : await callGitHub(`list the assets of release ${request.tag}`, context, () => releaser.listAssets(release.id));
-    if (release.immutable && !release.draft) {
-        return unchangedImmutableRelease(release, files, existing, request.tag, logger);
-    }
-    // Assets go up one at a time: parallel uploads trip GitHub's secondary rate limits.
-    for (const file of files) {
-        const reply = await withPublishErrors(`upload ${file.name} to release ${request.tag}`, () => uploadAsset(releaser, release, file, existing, context));
-        // A digest in the reply that differs is reason enough to stop before the next upload.
-        await rejectMismatch(releaser, context, file, reply);
-    }
-    // Only what GitHub lists, with our digest, counts as uploaded: never the upload reply.
-    const verified = await verifyUploadedAssets(releaser, release, request.tag, files, context, {
-        ...DEFAULT_VERIFY_POLICY,
-        ...options.verify
-    });
-    const update = eventRelease !== undefined
-        ? eventReleaseUpdate(release, request)
-        : await finalUpdate(release, request, logger, () => callGitHub('get the latest release', context, () => releaser.latestRelease()));
-    const final = Object.keys(update).length === 0
-        ? await callGitHub(`get release ${request.tag}`, context, () => releaser.getRelease(release.id))
-        : await callGitHub(`publish release ${request.tag}`, context, () => releaser.updateRelease(release.id, update));
-    logger.info(`${final.draft ? 'Updated draft' : 'Published'} release ${request.tag}: ${final.htmlUrl}`);
-    return {
-        releaseId: final.id,
-        htmlUrl: final.htmlUrl,
-        uploadUrl: final.uploadUrl,
-        created,
-        assets: verified.map((v) => publishedAsset(v, final))
-    };
-}
-/** A verified asset, with the download URL of the published release (a draft's differ). */
-function publishedAsset({ file, asset }, final) {
-    const current = final.assets.find((a) => a.id === asset.id) ?? asset;
-    return {
-        name: asset.name,
-        id: asset.id,
-        url: current.browserDownloadUrl,
-        digest: `sha256:${file.sha256}`,
-        size: asset.size
-    };
-}
-/**
- * A published immutable release cannot change. Publishing the same files again is
- * fine (nothing to do); anything else is an error.
- */
-function unchangedImmutableRelease(release, files, existing, tag, logger) {
-    const assets = files.map((file) => {
-        const asset = existing.find((a) => a.name === file.name && a.state === 'uploaded');
-        if (!asset?.digest || !digestMatches(asset.digest, file.sha256)) {
-            const state = !asset
-                ? 'has no asset'
-                : asset.digest
-                    ? `has a different asset`
-                    : 'has an asset without a digest to compare';
-            throw new FledgeError(`release ${tag} is published and immutable, and ${state} named "${file.name}" (built: sha256:${file.sha256}); it cannot be changed.`, { key: file.name, fix: 'publish under a new tag: an immutable release never changes' });
-        }
-        return {
-            name: asset.name,
-            id: asset.id,
-            url: asset.browserDownloadUrl,
-            digest: `sha256:${file.sha256}`,
-            size: asset.size
-        };
-    });
-    logger.info(`Release ${tag} is immutable and already holds these exact files; nothing to do`);
-    return {
-        releaseId: release.id,
-        htmlUrl: release.htmlUrl,
-        uploadUrl: release.uploadUrl,
-        created: false,
-        assets
-    };
-}
-/**
- * Only what the author asked for: name and flags when set, our block of the body, and
- * draft=false for a draft (unless a draft was asked for). "Latest" is sent when this run
- * publishes the release, by version unless set (never for an already published one).
- */
-async function finalUpdate(release, request, logger, latest) {
-    const update = {};
-    if (request.name !== undefined)
-        update.name = request.name;
-    if (request.bodyMode !== 'keep')
-        update.body = mergeReleaseBody(release.body ?? '', request.body);
-    if (request.prerelease !== undefined)
-        update.prerelease = request.prerelease;
-    const publishing = release.draft && request.draft !== true;
-    if (release.draft)
-        update.draft = request.draft === true;
-    else if (request.draft === true)
-        logger.warn(`Release ${request.tag} is already published; leaving it published`);
-    // GitHub: drafts cannot be made latest; pre-releases never are.
-    if (request.draft === true || (request.prerelease ?? release.prerelease))
-        return update;
-    if (request.makeLatest !== undefined)
-        update.makeLatest = request.makeLatest;
-    else if (publishing) {
-        const current = await latest();
-        update.makeLatest = makeLatestFor(request.tag, current?.tagName);
-        if (update.makeLatest === 'false')
-            logger.info(`Not making ${request.tag} Latest: ${current?.tagName} is a higher version`);
-    }
-    return update;
-}
-/** A release someone else made (a `release` event): only our block of its body changes. */
-function eventReleaseUpdate(release, request) {
-    return request.bodyMode === 'keep' ? {} : { body: mergeReleaseBody(release.body ?? '', request.body) };
-}
-async function rejectMismatch(releaser, context, file, asset) {
-    if (asset.digest === null || digestMatches(asset.digest, file.sha256))
-        return;
-    await callGitHub(`delete the mismatching asset ${file.name}`, context, () => releaser.deleteAsset(asset.id));
-    throw digestMismatchError(file.name, asset.digest, file.sha256);
-}
-
-// EXTERNAL MODULE: ./node_modules/@actions/github/lib/github.js + 21 modules
-var github = __nccwpck_require__(1758);
-;// CONCATENATED MODULE: ./src/publish/github-releaser.ts
-/** `Releaser` over GitHub's REST API, with the octokit that @actions/github builds. */
-
-
-
-const PAGE_SIZE = 100;
-/** Bounds paging through a broken or huge listing (10 000 releases). */
-const MAX_PAGES = 100;
-class GitHubReleaser {
-    octokit;
-    repository;
-    constructor(options) {
-        // @actions/github's octokit has no retry or throttling plugin, so publish.ts is the
-        // only layer that retries: an upload is never retried twice over. Passing
-        // `request` here would replace the proxy-aware fetch @actions/github installs.
-        this.octokit = (0,github/* getOctokit */.Q)(options.token, {
-            ...(options.baseUrl !== undefined ? { baseUrl: options.baseUrl } : {}),
-            ...(options.userAgent !== undefined ? { userAgent: options.userAgent } : {})
-        });
-        this.repository = { owner: options.owner, repo: options.repo };
-    }
-    async findReleaseByTag(tag) {
-        // The by-tag endpoint is one request but never returns drafts (404): then list.
-        const published = await this.call(`get the release for tag ${tag}`, async () => {
-            try {
-                return (await this.octokit.rest.repos.getReleaseByTag({ ...this.repository, tag })).data;
-            }
-            catch (error) {
-                if (statusOf(error) === 404)
-                    return undefined;
-                throw error;
-            }
-        });
-        if (published)
-            return toRelease(published);
-        const matches = [];
-        for (let page = 1; page <= MAX_PAGES; page++) {
-            const { data } = await this.call(`list releases (page ${page})`, () => this.octokit.rest.repos.listReleases({ ...this.repository, per_page: PAGE_SIZE, page }));
-            matches.push(...data.filter((r) => r.tag_name === tag).map(toRelease));
-            if (data.length < PAGE_SIZE)
-                break;
-        }
-        return pickRelease(matches);
-    }
-    async getRelease(releaseId) {
-        const { data } = await this.call(`get release ${releaseId}`, () => this.octokit.rest.repos.getRelease({ ...this.repository, release_id: releaseId }));
-        return toRelease(data);
-    }
-    async latestRelease() {
-        const data = await this.call('get the latest release', async () => {
-            try {
-                return (await this.octokit.rest.repos.getLatestRelease({ ...this.repository })).data;
-            }
-            catch (error) {
-                if (statusOf(error) === 404)
-                    return undefined;
-                throw error;
-            }
-        });
-        return data ? toRelease(data) : undefined;
-    }
-    async createRelease(release) {
-        const { data } = await this.call(`create the release for tag ${release.tagName}`, () => this.octokit.rest.repos.createRelease({
-            ...this.repository,
-            tag_name: release.tagName,
-            draft: release.draft,
-            ...(release.name !== undefined ? { name: release.name } : {}),
-            ...(release.body !== undefined ? { body: release.body } : {}),
-            ...(release.prerelease !== undefined ? { prerelease: release.prerelease } : {}),
-            ...(release.targetCommitish !== undefined
-                ? { target_commitish: release.targetCommitish }
-                : {})
-        }));
-        return toRelease(data);
-    }
-    async updateRelease(releaseId, update) {
-        const { data } = await this.call(`update release ${releaseId}`, () => this.octokit.rest.repos.updateRelease({
-            ...this.repository,
-            release_id: releaseId,
-            ...(update.name !== undefined ? { name: update.name } : {}),
-            ...(update.body !== undefined ? { body: update.body } : {}),
-            ...(update.draft !== undefined ? { draft: update.draft } : {}),
-            ...(update.prerelease !== undefined ? { prerelease: update.prerelease } : {}),
-            ...(update.makeLatest !== undefined ? { make_latest: update.makeLatest } : {})
-        }));
-        return toRelease(data);
-    }
-    /** Resolves once the release is gone (already gone counts). */
-    async deleteRelease(releaseId) {
-        await this.call(`delete release ${releaseId}`, () => ignoreNotFound(this.octokit.rest.repos.deleteRelease({ ...this.repository, release_id: releaseId })));
-    }
-    async listAssets(releaseId) {
-        const assets = [];
-        for (let page = 1; page <= MAX_PAGES; page++) {
-            const { data } = await this.call(`list the assets of release ${releaseId}`, () => this.octokit.rest.repos.listReleaseAssets({
-                ...this.repository,
-                release_id: releaseId,
-                per_page: PAGE_SIZE,
-                page
-            }));
-            assets.push(...data.map(toAsset));
-            if (data.length < PAGE_SIZE)
-                break;
-        }
-        return assets;
-    }
-    /** Resolves once the asset is gone (already gone counts). */
-    async deleteAsset(assetId) {
-        await this.call(`delete asset ${assetId}`, () => ignoreNotFound(this.octokit.rest.repos.deleteReleaseAsset({ ...this.repository, asset_id: assetId })));
-    }
-    async uploadAsset(release, upload) {
-        const body = external_node_fs_.createReadStream(upload.filePath);
-        try {
-            // Uploads go to `upload_url` (uploads.github.com), not the API root; octokit
-            // expands its `{?name,label}` template. GitHub requires Content-Length.
-            const response = await this.octokit.request({
-                method: 'POST',
-                url: release.uploadUrl,
-                name: upload.name,
-                ...(upload.label !== undefined ? { label: upload.label } : {}),
-                headers: { 'content-type': upload.contentType, 'content-length': upload.size },
-                data: body,
-                ...(upload.signal ? { request: { signal: upload.signal } } : {})
-            });
-            if (!isAssetJson(response.data)) {
-                throw new ReleaseApiError(`upload ${upload.name}: GitHub answered ${response.status} without an asset`, {
-                    status: response.status
-                });
-            }
-            return toAsset(response.data);
-        }
-        catch (error) {
-            if (upload.signal?.aborted) {
-                throw new ReleaseApiError(`upload ${upload.name}: timed out`, { timedOut: true });
-            }
-            throw toApiError(error, `upload ${upload.name}`);
-        }
-        finally {
-            body.destroy();
-        }
-    }
-    async call(action, run) {
-        try {
-            return await run();
-        }
-        catch (error) {
-            throw toApiError(error, action);
-        }
-    }
-}
-async function ignoreNotFound(request) {
-    try {
-        await request;
-    }
-    catch (error) {
-        if (statusOf(error) !== 404)
-            throw error;
-    }
-}
-function toRelease(data) {
-    return {
-        id: data.id,
-        tagName: data.tag_name,
-        name: data.name,
-        body: data.body ?? null,
-        draft: data.draft,
-        prerelease: data.prerelease,
-        immutable: data.immutable === true,
-        htmlUrl: data.html_url,
-        uploadUrl: data.upload_url,
-        assets: data.assets.map(toAsset)
-    };
-}
-function toAsset(data) {
-    return {
-        id: data.id,
-        name: data.name,
-        state: data.state,
-        size: data.size,
-        contentType: data.content_type,
-        digest: data.digest ?? null,
-        browserDownloadUrl: data.browser_download_url
-    };
-}
-function isAssetJson(data) {
-    const record = data;
-    return (typeof record === 'object' &&
-        record !== null &&
-        typeof record['id'] === 'number' &&
-        typeof record['name'] === 'string' &&
-        typeof record['browser_download_url'] === 'string');
-}
-function statusOf(error) {
-    const status = error?.status;
-    return typeof status === 'number' ? status : undefined;
-}
-/**
- * octokit's RequestError, as a ReleaseApiError. octokit reports a network failure
- * (reset, refused) as status 500 with no `response`: that is not an HTTP 500.
- */
-function toApiError(error, action) {
-    if (error instanceof ReleaseApiError)
-        return error;
-    const failure = (error ?? {});
-    if (failure.name === 'AbortError' || failure.name === 'TimeoutError') {
-        return new ReleaseApiError(`${action}: timed out`, { timedOut: true });
-    }
-    const response = failure.response;
-    if (!response) {
-        return new ReleaseApiError(`${action}: ${failure.message ?? String(error)}`);
-    }
-    const headers = {};
-    for (const [name, value] of Object.entries(response.headers ?? {})) {
-        if (value !== undefined && value !== null)
-            headers[name.toLowerCase()] = String(value);
-    }
-    const data = (response.data ?? {});
-    const codes = Array.isArray(data.errors)
-        ? data.errors.flatMap((e) => {
-            const code = e?.code;
-            return typeof code === 'string' ? [code] : [];
-        })
-        : [];
-    const status = response.status ?? statusOf(error);
-    const message = typeof data.message === 'string' ? data.message : (failure.message ?? 'request failed');
-    return new ReleaseApiError(`${action}: ${status} ${message}${codes.length ? ` (${codes.join(', ')})` : ''}`, {
-        status,
-        headers,
-        codes
-    });
-}
-
-;// CONCATENATED MODULE: ./src/publish/index.ts
-
-
-
-
-
-
-;// CONCATENATED MODULE: ./src/release/provenance.ts
-
-const PERMISSIONS_FIX = 'add to the job: permissions: { id-token: write, attestations: write, contents: write }. Pull requests from forks cannot sign.';
-/**
- * SLSA build provenance for the image and manifest, signed through Sigstore
- * with the job's OIDC identity and stored by GitHub's attestation API.
- */
-async function attestBuild(request, attester, env = process.env) {
-    // GitHub only hands a job these when it has `id-token: write`.
-    if (!env['ACTIONS_ID_TOKEN_REQUEST_URL'] || !env['ACTIONS_ID_TOKEN_REQUEST_TOKEN']) {
-        throw new FledgeError('attest is true, but the job cannot request an OIDC token (permission id-token: write is missing).', {
-            key: 'attest',
-            fix: PERMISSIONS_FIX
-        });
-    }
-    // Loaded here, not at the top: @actions/attest brings sigstore (a separate chunk in
-    // the bundle), which a run with attest: false never needs to read.
-    const attest = attester ?? (await __nccwpck_require__.e(/* import() */ 983).then(__nccwpck_require__.bind(__nccwpck_require__, 1983))).attestProvenance;
-    let attestation;
-    try {
-        attestation = await attest({
-            subjects: request.subjects.map((s) => ({ name: s.name, digest: { sha256: s.sha256 } })),
-            token: request.token
-        });
-    }
-    catch (error) {
-        const status = error.status;
-        const message = error.message ?? String(error);
-        if (status === 403 || /403|Resource not accessible/i.test(message)) {
-            throw new FledgeError(`GitHub refused to store the attestation (permission attestations: write is missing?): ${message}`, {
-                key: 'attest',
-                fix: PERMISSIONS_FIX
-            });
-        }
-        throw new FledgeError(`signing the provenance failed: ${message}`, { key: 'attest', fix: 'retry the job; set attest: false to release without provenance.' });
-    }
-    const id = attestation.attestationID;
-    return {
-        id,
-        url: id ? `${request.serverUrl.replace(/\/+$/, '')}/${request.repository}/attestations/${id}` : undefined
-    };
-}
-
-;// CONCATENATED MODULE: external "node:os"
-const external_node_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:os");
-// EXTERNAL MODULE: external "node:fs/promises"
-var promises_ = __nccwpck_require__(1455);
-// EXTERNAL MODULE: external "node:async_hooks"
-var external_node_async_hooks_ = __nccwpck_require__(6698);
-;// CONCATENATED MODULE: ./src/cleanup.ts
-/**
- * What a run must not leave behind (temp files and folders, worker threads), removed
- * however the run ends: at the end of the work that made it, when the process exits,
- * and on SIGINT/SIGTERM, which then end the process with 130/143 as a shell would.
- *
- * Registrations belong to the innermost `withCleanup` scope (tracked through async
- * calls), else to the process; a scope removes its own at its end, so concurrent
- * builds in one process never remove each other's temp folders.
- */
-
-
-class Scope {
-    entries = new Set();
-}
-const processScope = new Scope();
-const scopes = new external_node_async_hooks_.AsyncLocalStorage();
-/** Everything registered and not yet disposed, whatever its scope: what a signal removes. */
-const live = new Set();
-function register(entry) {
-    const scope = scopes.getStore() ?? processScope;
-    const forget = () => {
-        const known = live.delete(entry);
-        scope.entries.delete(entry);
-        return known;
-    };
-    scope.entries.add(entry);
-    live.add(entry);
-    return {
-        dispose: async () => {
-            if (forget())
-                await entry.dispose();
-        },
-        release: () => void forget()
-    };
-}
-/** Removes `file` (a file or a whole folder) unless released first. */
-function removeLater(file) {
-    return register({
-        disposeNow: () => external_node_fs_.rmSync(file, { recursive: true, force: true, maxRetries: 2 }),
-        dispose: () => external_node_fs_.promises.rm(file, { recursive: true, force: true, maxRetries: 2 })
-    });
-}
-/** Runs `dispose` (e.g. terminating worker threads) unless released first. */
-function disposeLater(dispose) {
-    return register({
-        disposeNow: () => void Promise.resolve(dispose()).catch(() => { }),
-        dispose: async () => dispose()
-    });
-}
-/** Runs `work`; what it registers and does not release is removed when it ends, however it ends. */
-async function withCleanup(work) {
-    const scope = new Scope();
-    try {
-        return await scopes.run(scope, work);
-    }
-    finally {
-        await disposeAll(scope);
-    }
-}
-/** Removes everything the process registered outside any scope (the faces, at their end). */
-function cleanUpProcess() {
-    return disposeAll(processScope);
-}
-async function disposeAll(scope) {
-    // Newest first: a file inside a folder goes before the folder.
-    const entries = [...scope.entries].reverse();
-    scope.entries.clear();
-    for (const entry of entries) {
-        if (!live.delete(entry))
-            continue;
-        await entry.dispose().catch(() => { });
-    }
-}
-function disposeAllNow() {
-    const entries = [...live].reverse();
-    live.clear();
-    for (const entry of entries) {
-        try {
-            entry.disposeNow();
-        }
-        catch {
-            // the rest still goes
-        }
-    }
-}
-const SIGNAL_EXIT_CODES = { SIGINT: 130, SIGTERM: 143 };
-let installed = false;
-/**
- * For the faces' process entry points, once: on SIGINT or SIGTERM remove everything
- * registered and exit 130/143; on any exit remove what is still registered.
- */
-function cleanUpOnExitAndSignals() {
-    if (installed)
-        return;
-    installed = true;
-    process.on('exit', disposeAllNow);
-    for (const [signal, code] of Object.entries(SIGNAL_EXIT_CODES)) {
-        process.once(signal, () => {
-            // Synchronous to the end: no other callback (a rename into place, a new temp
-            // folder) runs between the removal and the exit.
-            disposeAllNow();
-            process.exit(code);
-        });
-    }
-}
-
-// EXTERNAL MODULE: external "node:http"
-var external_node_http_ = __nccwpck_require__(7067);
-;// CONCATENATED MODULE: external "node:https"
-const external_node_https_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:https");
-// EXTERNAL MODULE: external "node:stream"
-var external_node_stream_ = __nccwpck_require__(7075);
-;// CONCATENATED MODULE: external "node:stream/promises"
-const external_node_stream_promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:stream/promises");
-// EXTERNAL MODULE: external "node:url"
-var external_node_url_ = __nccwpck_require__(3136);
-// EXTERNAL MODULE: ./node_modules/@actions/http-client/lib/index.js + 1 modules
-var lib = __nccwpck_require__(4942);
 ;// CONCATENATED MODULE: ./src/sources/http.ts
 
 
@@ -38977,14 +37964,6 @@ async function fetchAndStore(file, useCache, fetch, slotFor, log) {
     }
 }
 
-;// CONCATENATED MODULE: ./src/config/types.ts
-const DEFAULT_BUSYBOX_URL = 'https://busybox.net/downloads/binaries/1.35.0-x86_64-linux-musl/busybox';
-const DEFAULT_BUSYBOX_SHA256 = '6e123e7f3202a8c1e9b1f94d8941580a25135382b99e8d3e34fb858bba311348';
-const AGENT_REPOSITORY = 'volantvm/volant';
-const AGENT_ASSET = 'kestrel';
-/** fledge's fixed timestamp (2024-01-01T00:00:00Z) when SOURCE_DATE_EPOCH is not set. */
-const DEFAULT_EPOCH = 1704067200;
-
 ;// CONCATENATED MODULE: ./src/sources/agent.ts
 
 
@@ -38994,6 +37973,10 @@ const DEFAULT_EPOCH = 1704067200;
 
 
 
+/** GitHub's API for release lookups: GITHUB_API_URL (read, never written), else github.com's. */
+function githubApiUrl(env = process.env) {
+    return env['GITHUB_API_URL'] || 'https://api.github.com';
+}
 async function resolveAgent(source, context) {
     switch (source.strategy) {
         case 'local':
@@ -39132,6 +38115,1018 @@ function apiHeaders(token) {
     return headers;
 }
 
+;// CONCATENATED MODULE: ./src/action/event.ts
+
+/** The release event actions whose release receives the assets. */
+const UPLOAD_ACTIONS = ['published', 'created', 'prereleased'];
+const HOW_TO_PUBLISH = "To publish: push a tag (on: push: tags: ['v*']), create a release (on: release: types: [published]), or set publish: true and tag.";
+/**
+ * `auto` publishes tag pushes and release events (to that release). Pull requests never
+ * publish, whatever the input says: their token is read-only for forks, and a PR is a check.
+ */
+function decidePublish(mode, tagInput, event) {
+    const explicitTag = tagFromInput(tagInput);
+    const refTag = event.ref.startsWith('refs/tags/') ? event.ref.slice('refs/tags/'.length) : undefined;
+    const release = event.eventName === 'release' ? event.release : undefined;
+    const tag = explicitTag || release?.tagName || refTag;
+    const isPullRequest = event.eventName === 'pull_request' || event.eventName === 'pull_request_target';
+    if (mode === 'false')
+        return { publish: false, why: 'publish is false', ...(tag ? { tag } : {}) };
+    if (isPullRequest)
+        return { publish: false, why: `a ${event.eventName} event never publishes` };
+    if (release && (!explicitTag || explicitTag === release.tagName)) {
+        if (UPLOAD_ACTIONS.includes(release.action))
+            return { publish: true, tag: release.tagName, releaseId: release.id };
+        return {
+            publish: false,
+            why: `a release ${release.action} event does not publish (only ${UPLOAD_ACTIONS.join(', ')} do).`,
+            tag: release.tagName
+        };
+    }
+    if (mode === 'auto') {
+        if (refTag && event.eventName === 'push')
+            return { publish: true, tag: explicitTag || refTag };
+        const what = event.ref ? `a ${event.eventName || 'local'} run on ${event.ref}` : `a ${event.eventName || 'local'} run`;
+        return {
+            publish: false,
+            why: `${what} is not a tag push or release event, so publish: auto publishes nothing. ${HOW_TO_PUBLISH}`,
+            ...(tag ? { tag } : {})
+        };
+    }
+    if (!tag) {
+        throw new FledgeError('publish is true, but there is no tag to release.', {
+            key: 'publish',
+            fix: 'run on a tag push (on: push: tags: [v*]), or set the tag input.'
+        });
+    }
+    return { publish: true, tag };
+}
+/** The tag input as people write it: `v1.2.0` or `refs/tags/v1.2.0` (`${{ github.ref }}`). */
+function tagFromInput(input) {
+    const tag = input.trim();
+    if (tag.startsWith('refs/tags/'))
+        return tag.slice('refs/tags/'.length);
+    if (tag.startsWith('refs/')) {
+        throw new FledgeError(`input tag is "${tag}", a ref that is not a tag.`, {
+            key: 'tag',
+            fix: 'set tag to a tag name such as v1.2.0 (or refs/tags/v1.2.0), or leave it empty on a tag push.'
+        });
+    }
+    return tag;
+}
+/** A `release` event's release from its payload (GITHUB_EVENT_PATH's JSON). */
+function releaseFromPayload(payload) {
+    const p = payload;
+    const id = p?.release?.id;
+    const tagName = p?.release?.tag_name;
+    if (typeof id !== 'number' || typeof tagName !== 'string')
+        return undefined;
+    return { action: typeof p?.action === 'string' ? p.action : '', id, tagName };
+}
+/** "v1.2.3" → "1.2.3"; other tags stay as they are. */
+function versionFromTag(tag) {
+    return /^v\d/.test(tag) ? tag.slice(1) : tag;
+}
+
+;// CONCATENATED MODULE: ./src/action/logger.ts
+
+/** Engine messages as workflow log lines; warnings become annotations on the file and line. */
+const actionsLogger = {
+    info: (message) => core/* info */.pq(message),
+    warn: (message, where) => core/* warning */.$e(message, where?.file ? { file: where.file, ...(where.line ? { startLine: where.line } : {}) } : {}),
+    debug: (message) => core/* debug */.Yz(message)
+};
+
+;// CONCATENATED MODULE: ./src/action/inputs.ts
+
+
+/** Reads and checks every input; a bad value names the input and the accepted values. */
+function readInputs(read = (name) => core/* getInput */.V4(name)) {
+    const choice = (name, allowed, fallback) => {
+        const value = (read(name).trim() || fallback).toLowerCase();
+        if (allowed.includes(value))
+            return value;
+        throw new FledgeError(`input ${name} is "${value}"; allowed: ${allowed.join(', ')}.`, {
+            fix: `set ${name} to one of ${allowed.join(' | ')}.`
+        });
+    };
+    const bool = (name, fallback) => choice(name, ['true', 'false'], fallback ? 'true' : 'false') === 'true';
+    /** @actions/core reads an input nobody set as '': then undefined, so it is not sent. */
+    const explicit = (name, value) => (read(name).trim() === '' ? undefined : value());
+    const timeout = Number(read('boot-timeout') || '120');
+    if (!Number.isFinite(timeout) || timeout <= 0) {
+        throw new FledgeError(`input boot-timeout is "${read('boot-timeout')}".`, { fix: 'use a number of seconds, e.g. 120.' });
+    }
+    return {
+        config: read('config') || 'fledge.toml',
+        manifest: read('manifest'),
+        output: read('output') || 'plugin.cpio.gz',
+        workingDirectory: read('working-directory') || '.',
+        publish: choice('publish', ['auto', 'true', 'false'], 'auto'),
+        tag: read('tag'),
+        token: read('token'),
+        agentApiUrl: read('agent-api-url').trim() || 'https://api.github.com',
+        agentToken: read('agent-token'),
+        releaseName: read('release-name'),
+        draft: explicit('draft', () => bool('draft', false)),
+        prerelease: explicit('prerelease', () => bool('prerelease', false)),
+        makeLatest: explicit('make-latest', () => choice('make-latest', ['true', 'false', 'legacy'], 'true')),
+        initramfsUrl: read('initramfs-url') || 'release',
+        versionFromTag: bool('version-from-tag', false),
+        sourceDateEpoch: read('source-date-epoch'),
+        cache: bool('cache', true),
+        allowDynamic: bool('allow-dynamic', false),
+        smokeTest: choice('smoke-test', ['false', 'boot', 'health'], 'false'),
+        kernel: read('kernel') || 'volant',
+        kernelSha256: read('kernel-sha256'),
+        bootExpect: read('boot-expect'),
+        bootTimeout: timeout,
+        maxSize: parseSize(read('max-size')),
+        releaseNotes: bool('release-notes', true),
+        releaseBody: read('release-body'),
+        attest: bool('attest', false)
+    };
+}
+const UNITS = { '': 1, b: 1, kb: 1e3, mb: 1e6, gb: 1e9, kib: 1024, mib: 1024 ** 2, gib: 1024 ** 3 };
+/** "50MB" → 50 000 000; "20MiB" → 20 971 520; "" → no budget. */
+function parseSize(text) {
+    const trimmed = text.trim();
+    if (trimmed === '')
+        return undefined;
+    const match = /^(\d+(?:\.\d+)?)\s*([kmg]i?b|b)?$/i.exec(trimmed);
+    const unit = UNITS[(match?.[2] ?? '').toLowerCase()];
+    if (!match || unit === undefined) {
+        throw new FledgeError(`input max-size is "${text}".`, { fix: 'write a size such as 50MB, 20MiB or 1048576.' });
+    }
+    return Math.floor(Number(match[1]) * unit);
+}
+
+;// CONCATENATED MODULE: ./src/log.ts
+const log_silentLogger = { info() { }, warn() { }, debug() { } };
+function stderrLogger(verbose = false) {
+    return {
+        info: (m) => process.stderr.write(`${m}\n`),
+        warn: (m, where) => process.stderr.write(`warning: ${where?.file ? `${where.file}${where.line ? `:${where.line}` : ''}: ` : ''}${m}\n`),
+        debug: (m) => {
+            if (verbose)
+                process.stderr.write(`debug: ${m}\n`);
+        }
+    };
+}
+
+;// CONCATENATED MODULE: ./src/publish/assets.ts
+/** The files to publish, checked before anything is created on GitHub, and their digests. */
+
+
+
+// GitHub renames asset files with other characters (and leading/trailing dots), which
+// breaks finding them again by name: keep names to this set.
+const PLAIN_NAME = /^[A-Za-z0-9_-][A-Za-z0-9._-]*$/;
+async function prepareAssets(assets) {
+    const seen = new Set();
+    const prepared = [];
+    for (const asset of assets) {
+        if (!PLAIN_NAME.test(asset.name) || asset.name.endsWith('.')) {
+            throw new FledgeError(`asset name "${asset.name}" has characters GitHub would rename.`, {
+                key: asset.name,
+                fix: 'use only letters, digits, ".", "_" and "-", not starting or ending with "."'
+            });
+        }
+        if (seen.has(asset.name)) {
+            throw new FledgeError(`asset name "${asset.name}" is given twice.`, {
+                key: asset.name,
+                fix: 'give each asset its own name'
+            });
+        }
+        seen.add(asset.name);
+        const stat = await external_node_fs_.promises.stat(asset.path).catch(() => undefined);
+        if (!stat?.isFile()) {
+            throw new FledgeError(`asset file ${asset.path} does not exist.`, {
+                file: asset.path,
+                fix: 'build the asset before publishing, and pass its path'
+            });
+        }
+        if (asset.sha256 !== undefined && !/^[0-9a-f]{64}$/i.test(asset.sha256)) {
+            throw new FledgeError(`sha256 of asset "${asset.name}" is not 64 hex digits.`, {
+                key: asset.name,
+                fix: 'pass the hex sha256 of the file'
+            });
+        }
+        prepared.push({
+            path: asset.path,
+            name: asset.name,
+            contentType: asset.contentType,
+            label: asset.label,
+            size: stat.size,
+            sha256: (asset.sha256 ?? (await sha256File(asset.path))).toLowerCase()
+        });
+    }
+    return prepared;
+}
+/** GitHub reports `sha256:<hex>`. */
+function digestMatches(reported, sha256) {
+    return reported.toLowerCase() === `sha256:${sha256.toLowerCase()}`;
+}
+function digestMismatchError(name, reported, sha256) {
+    return new FledgeError(`GitHub reports digest ${reported} for asset "${name}", but the file built has sha256:${sha256}; the upload was corrupted or the file changed after it was built.`, { key: name, fix: 're-run the job to upload it again (the mismatching asset was deleted)' });
+}
+
+;// CONCATENATED MODULE: ./src/publish/releaser.ts
+/**
+ * What the publish logic needs from GitHub Releases, as an interface so it can be
+ * faked. `GitHubReleaser` (./github-releaser.ts) is the real implementation.
+ */
+/**
+ * A failed call. `status` is undefined when no HTTP response came back
+ * (connection reset, refused, timed out).
+ */
+class ReleaseApiError extends Error {
+    status;
+    /** Response headers, lower-case names. */
+    headers;
+    /** GitHub's validation error codes, e.g. `already_exists`. */
+    codes;
+    timedOut;
+    constructor(message, details = {}) {
+        super(message);
+        this.name = 'ReleaseApiError';
+        this.status = details.status;
+        this.headers = details.headers ?? {};
+        this.codes = details.codes ?? [];
+        this.timedOut = details.timedOut ?? false;
+    }
+}
+/**
+ * Of several releases for one tag, the one everybody settles on: a published release
+ * if there is one, else the oldest draft (lowest id), so racing jobs agree.
+ */
+function pickRelease(candidates) {
+    const published = candidates.filter((r) => !r.draft);
+    const pool = published.length > 0 ? published : candidates;
+    return [...pool].sort((a, b) => a.id - b.id)[0];
+}
+
+;// CONCATENATED MODULE: ./src/publish/retry.ts
+/** Which GitHub failures are worth another try, for the one retry policy in ../retry.ts. */
+
+
+
+function isRateLimited(error) {
+    return error.status !== undefined && isRateLimitStatus(error.status, error.headers);
+}
+/** No response at all (reset, refused, timed out), a 5xx, a 408 or a rate limit. */
+function isTransient(error) {
+    return error.status === undefined || isTransientStatus(error.status, error.headers);
+}
+/** A ReleaseApiError's verdict at `now`; anything else is not retried. */
+function gitHubVerdict(error, now) {
+    if (!(error instanceof ReleaseApiError) || !isTransient(error))
+        return { retry: false };
+    return { retry: true, waitMs: serverWaitMs(error.headers, now) };
+}
+/** A GitHub call (numbered from 1, with the deadline's abort signal), retried when GitHub fails transiently. */
+function retry_retrying(what, context, attempt) {
+    return retrying(what, context, (error) => gitHubVerdict(error, context.clock.now()), attempt);
+}
+
+;// CONCATENATED MODULE: ./src/publish/publish-errors.ts
+/** Failed GitHub calls as FledgeErrors: one line saying what failed, why, and what to do. */
+
+
+
+
+const oneLine = (text) => text.replace(/\s+/g, ' ').trim();
+function permissionError(action, detail) {
+    return new FledgeError(oneLine(`GitHub refused to ${action} (${detail}): the token lacks the "contents: write" permission.`), {
+        fix: 'add `permissions: contents: write` to the job (or the workflow). Pull requests from forks only get a ' +
+            'read-only GITHUB_TOKEN: publish from tag pushes, releases or workflow_dispatch instead.'
+    });
+}
+/** `error` (from a Releaser call made to `action`) as a FledgeError; other errors unchanged. */
+function toPublishError(error, action) {
+    if (error instanceof FledgeError)
+        return error;
+    if (error instanceof RetriesExhausted) {
+        if (error.last instanceof DeadlineExceeded) {
+            return new FledgeError(oneLine(`Could not ${action}: it did not finish in time (${error.message}, all attempts included).`), {
+                fix: 're-run the job; if uploads keep timing out, check https://www.githubstatus.com'
+            });
+        }
+        return new FledgeError(oneLine(`Could not ${action}: ${error.message}.`), {
+            fix: 'GitHub kept failing; re-run the job (publishing again is safe), and check https://www.githubstatus.com'
+        });
+    }
+    if (!(error instanceof ReleaseApiError))
+        return error;
+    if (error.status === 403 && !isRateLimited(error))
+        return permissionError(action, error.message);
+    if (error.status === 401) {
+        return new FledgeError(oneLine(`GitHub rejected the token while trying to ${action} (${error.message}).`), {
+            fix: 'pass a valid token (the default is `${{ github.token }}`)'
+        });
+    }
+    if (error.status === 404) {
+        return new FledgeError(oneLine(`GitHub answered 404 while trying to ${action}: the repository does not exist or the token cannot see it (${error.message}).`), {
+            fix: 'check the repository name, and that the token has access to it with `contents: write`'
+        });
+    }
+    return new FledgeError(oneLine(`Could not ${action}: ${error.message}.`), {
+        fix: 're-run the job; publishing again is safe'
+    });
+}
+
+;// CONCATENATED MODULE: ./src/publish/github-call.ts
+/** Releaser calls whose failures surface as FledgeErrors. */
+
+
+
+/**
+ * A Releaser call, retried when GitHub fails transiently. `action` completes
+ * "could not …" in error messages. Failures for which `keep` returns true are
+ * rethrown as ReleaseApiError for the caller to handle.
+ */
+async function callGitHub(action, context, run, keep) {
+    try {
+        return await retry_retrying(action, context, run);
+    }
+    catch (error) {
+        if (error instanceof ReleaseApiError && keep?.(error))
+            throw error;
+        throw toPublishError(error, action);
+    }
+}
+/** `run` (which does its own retrying), with its failures as FledgeErrors. */
+async function withPublishErrors(action, run) {
+    try {
+        return await run();
+    }
+    catch (error) {
+        throw toPublishError(error, action);
+    }
+}
+
+;// CONCATENATED MODULE: ./src/publish/release-body.ts
+/**
+ * Our generated notes live between two HTML comments (invisible on GitHub), so a
+ * re-run replaces them without touching what the author wrote around them.
+ */
+const BODY_BEGIN = '<!-- fledge-action:begin -->';
+const BODY_END = '<!-- fledge-action:end -->';
+function releaseBodyBlock(generated) {
+    return `${BODY_BEGIN}\n${generated.trim()}\n${BODY_END}`;
+}
+/**
+ * `existing` with its fledge-action block replaced by `generated`, or with the block
+ * appended when it has none. The block replaced ends at the first END after a BEGIN and
+ * starts at the nearest BEGIN before that END, so a stray marker left by an edit never
+ * swallows the author's text.
+ */
+function mergeReleaseBody(existing, generated) {
+    const block = releaseBodyBlock(generated);
+    const firstBegin = existing.indexOf(BODY_BEGIN);
+    const end = firstBegin < 0 ? -1 : existing.indexOf(BODY_END, firstBegin + BODY_BEGIN.length);
+    const begin = end < 0 ? -1 : existing.lastIndexOf(BODY_BEGIN, end);
+    if (begin >= 0)
+        return existing.slice(0, begin) + block + existing.slice(end + BODY_END.length);
+    const author = existing.trimEnd();
+    return author ? `${author}\n\n${block}` : block;
+}
+
+;// CONCATENATED MODULE: ./src/publish/latest.ts
+/** "v1.2.3", "1.2.3-rc.1" → parts; anything else (e.g. "nightly") → undefined. */
+function parseVersionTag(tag) {
+    const match = /^v?(\d+)\.(\d+)\.(\d+)(?:-([0-9A-Za-z.-]+))?(?:\+[0-9A-Za-z.-]+)?$/.exec(tag);
+    if (!match)
+        return undefined;
+    return {
+        core: [Number(match[1]), Number(match[2]), Number(match[3])],
+        prerelease: match[4] ? match[4].split('.') : []
+    };
+}
+/** Semantic-versioning precedence (semver.org §11): negative when a < b. */
+function compareVersions(a, b) {
+    for (let i = 0; i < 3; i++)
+        if (a.core[i] !== b.core[i])
+            return (a.core[i] ?? 0) - (b.core[i] ?? 0);
+    if (a.prerelease.length === 0 || b.prerelease.length === 0)
+        return b.prerelease.length - a.prerelease.length;
+    for (let i = 0; i < Math.max(a.prerelease.length, b.prerelease.length); i++) {
+        const x = a.prerelease[i];
+        const y = b.prerelease[i];
+        if (x === undefined)
+            return -1;
+        if (y === undefined)
+            return 1;
+        if (x === y)
+            continue;
+        const xn = /^\d+$/.test(x);
+        const yn = /^\d+$/.test(y);
+        if (xn && yn)
+            return Number(x) - Number(y);
+        if (xn !== yn)
+            return xn ? -1 : 1;
+        return x < y ? -1 : 1;
+    }
+    return 0;
+}
+/**
+ * `true` when `tag` is at least the current Latest's version (or there is none);
+ * `false` when it is lower; `legacy` (GitHub decides) when either is not a version.
+ */
+function makeLatestFor(tag, latestTag) {
+    if (latestTag === undefined || latestTag === tag)
+        return 'true';
+    const ours = parseVersionTag(tag);
+    const theirs = parseVersionTag(latestTag);
+    if (!ours || !theirs)
+        return 'legacy';
+    return compareVersions(ours, theirs) >= 0 ? 'true' : 'false';
+}
+
+;// CONCATENATED MODULE: ./src/publish/release-target.ts
+/** The one release for a tag: found (drafts included), or created as a draft. */
+
+
+
+/**
+ * Never leaves a second release for the tag. A draft is created so that assets go up
+ * before publishing (immutable releases refuse uploads once published).
+ */
+async function findOrCreateDraft(releaser, draft, context) {
+    const tag = draft.tagName;
+    const find = () => callGitHub(`find the release for tag ${tag}`, context, () => releaser.findReleaseByTag(tag));
+    const existing = await find();
+    if (existing) {
+        context.logger.info(`Found ${existing.draft ? 'draft ' : ''}release ${tag} (id ${existing.id})`);
+        return { release: existing, created: false };
+    }
+    const creating = `create a draft release for tag ${tag}`;
+    let mine;
+    try {
+        mine = await callGitHub(creating, context, () => releaser.createRelease({ ...draft, draft: true }), (error) => error.status === 422);
+    }
+    catch (error) {
+        if (!(error instanceof ReleaseApiError))
+            throw error;
+        // 422: another job (a matrix sibling) created it since we looked, or our own
+        // earlier attempt did before its response was lost. Use that release.
+        const winner = await find();
+        if (!winner)
+            throw toPublishError(error, creating);
+        context.logger.info(`Release ${tag} was created concurrently (id ${winner.id}); using it`);
+        return { release: winner, created: false };
+    }
+    // GitHub lets drafts share a tag, so two racing jobs may both have created one.
+    // Everyone settles on the same release (see pickRelease); the other drafts go.
+    const settled = await find();
+    if (settled && settled.id !== mine.id) {
+        context.logger.info(`Release ${tag} was also created by another job (id ${settled.id}); deleting ours (id ${mine.id})`);
+        await callGitHub(`delete the duplicate draft release ${mine.id}`, context, () => releaser.deleteRelease(mine.id));
+        return { release: settled, created: false };
+    }
+    context.logger.info(`Created draft release ${tag} (id ${mine.id})`);
+    return { release: mine, created: true };
+}
+
+;// CONCATENATED MODULE: ./src/publish/upload.ts
+
+
+/**
+ * Uploads `asset`, first deleting any asset of the same name in `existing` (a previous
+ * run's, or the empty "starter" asset a broken-off upload leaves). Before each retry
+ * the release's assets are listed afresh and a same-named leftover is deleted.
+ */
+async function uploadAsset(releaser, release, asset, existing, context) {
+    const { logger } = context;
+    let recoveredFromConflict = false;
+    const send = (signal) => releaser.uploadAsset(release, {
+        filePath: asset.path,
+        size: asset.size,
+        name: asset.name,
+        contentType: asset.contentType,
+        label: asset.label,
+        signal
+    });
+    return retry_retrying(`upload of ${asset.name}`, context, async (attempt, signal) => {
+        const leftovers = attempt === 1 ? existing : await releaser.listAssets(release.id);
+        await deleteNamed(releaser, leftovers, asset.name, logger);
+        logger.info(`Uploading ${asset.name} (${asset.size} bytes)`);
+        try {
+            return await send(signal);
+        }
+        catch (error) {
+            // 422 already_exists: an asset of that name appeared after we looked (another
+            // job, or a leftover GitHub listed late). Delete it and try once more.
+            if (recoveredFromConflict || !isAlreadyExists(error))
+                throw error;
+            recoveredFromConflict = true;
+            logger.warn(`GitHub already has an asset named ${asset.name}; replacing it`);
+            await deleteNamed(releaser, await releaser.listAssets(release.id), asset.name, logger);
+            return await send(signal);
+        }
+    });
+}
+async function deleteNamed(releaser, assets, name, logger) {
+    for (const asset of assets.filter((a) => a.name === name)) {
+        logger.info(`Deleting the existing asset ${name} (id ${asset.id}, state ${asset.state})`);
+        await releaser.deleteAsset(asset.id);
+    }
+}
+const isAlreadyExists = (error) => error instanceof ReleaseApiError && error.status === 422 && error.codes.includes('already_exists');
+
+;// CONCATENATED MODULE: ./src/publish/verify.ts
+/**
+ * Before a release is published, every uploaded asset must show up in GitHub's own
+ * asset list with a digest equal to the file built. The upload reply is not enough:
+ * GitHub has answered 201 for assets that then never appeared.
+ */
+
+
+
+/** Five lists over 1 + 2 + 4 + 8 = 15 s: GitHub computes digests within seconds. */
+const DEFAULT_VERIFY_POLICY = { lists: 5, firstDelayMs: 1_000 };
+/**
+ * Lists the release's assets until each of `files` is there, uploaded, with a digest.
+ * A digest that differs deletes that asset and fails at once; an asset still missing
+ * or without a digest after the last list fails, naming it.
+ */
+async function verifyUploadedAssets(releaser, release, tag, files, context, policy = DEFAULT_VERIFY_POLICY) {
+    const lists = Math.max(1, policy.lists);
+    let waitedMs = 0;
+    for (let list = 1;; list++) {
+        const listed = await callGitHub(`list the assets of release ${tag}`, context, () => releaser.listAssets(release.id));
+        const verified = [];
+        const missing = [];
+        const undigested = [];
+        for (const file of files) {
+            const asset = listed.find((a) => a.name === file.name && a.state === 'uploaded');
+            if (!asset)
+                missing.push(file.name);
+            else if (asset.digest === null)
+                undigested.push(file.name);
+            else if (!digestMatches(asset.digest, file.sha256)) {
+                await callGitHub(`delete the mismatching asset ${file.name}`, context, () => releaser.deleteAsset(asset.id));
+                throw digestMismatchError(file.name, asset.digest, file.sha256);
+            }
+            else
+                verified.push({ file, asset });
+        }
+        if (missing.length === 0 && undigested.length === 0)
+            return verified;
+        if (list >= lists)
+            throw unverifiedError(tag, release.draft, missing, undigested, list, waitedMs);
+        const delay = policy.firstDelayMs * 2 ** (list - 1);
+        context.logger.info(`Waiting ${delay} ms for GitHub to list ${[...missing, ...undigested].join(', ')} with a digest (look ${list} of ${lists})`);
+        await context.clock.sleep(delay);
+        waitedMs += delay;
+    }
+}
+function unverifiedError(tag, draft, missing, undigested, lists, waitedMs) {
+    const problems = [];
+    if (missing.length > 0)
+        problems.push(`${quoted(missing)} ${missing.length === 1 ? 'is' : 'are'} missing from its asset list`);
+    if (undigested.length > 0)
+        problems.push(`${quoted(undigested)} ${undigested.length === 1 ? 'has' : 'have'} no digest to check`);
+    const state = draft
+        ? 'the release was left a draft'
+        : 'the release was already published before this run, so it now lacks verified copies';
+    return new FledgeError(`GitHub answered the upload, but after ${lists} looks over ${Math.round(waitedMs / 1000)} s ${problems.join(' and ')} on release ${tag}; ${state}.`, {
+        key: missing[0] ?? undigested[0],
+        fix: 're-run the job to upload again (publishing again is safe); if it keeps happening, check https://www.githubstatus.com'
+    });
+}
+const quoted = (names) => names.map((n) => `"${n}"`).join(', ');
+
+;// CONCATENATED MODULE: ./src/publish/publish.ts
+/**
+ * Publishing a tag's release: find or create it as a draft, upload the assets one by
+ * one (replacing earlier copies), check that GitHub lists each with our digest, then
+ * publish. Running it again leaves the same single release with one copy of each asset.
+ */
+
+
+
+
+
+
+
+
+
+
+async function publishRelease(releaser, request, options = {}) {
+    const logger = options.logger ?? log_silentLogger;
+    const context = {
+        policy: { ...DEFAULT_RETRY_POLICY, ...options.retry },
+        clock: { now: options.now ?? realClock.now, sleep: options.sleep ?? realClock.sleep },
+        logger
+    };
+    const files = await prepareAssets(request.assets);
+    const eventRelease = request.releaseId;
+    const { release, created } = eventRelease !== undefined
+        ? {
+            release: await callGitHub(`get release ${request.tag} (id ${eventRelease})`, context, () => releaser.getRelease(eventRelease)),
+            created: false
+        }
+        : await findOrCreateDraft(releaser, {
+            tagName: request.tag,
+            name: request.name,
+            body: request.bodyMode === 'keep' ? request.body : mergeReleaseBody('', request.body),
+            draft: true,
+            prerelease: request.prerelease ?? false,
+            targetCommitish: request.targetCommitish
+        }, context);
+    const existing = created
+        ? []
+        : await callGitHub(`list the assets of release ${request.tag}`, context, () => releaser.listAssets(release.id));
+    if (release.immutable && !release.draft) {
+        return unchangedImmutableRelease(release, files, existing, request.tag, logger);
+    }
+    // Assets go up one at a time: parallel uploads trip GitHub's secondary rate limits.
+    for (const file of files) {
+        const reply = await withPublishErrors(`upload ${file.name} to release ${request.tag}`, () => uploadAsset(releaser, release, file, existing, context));
+        // A digest in the reply that differs is reason enough to stop before the next upload.
+        await rejectMismatch(releaser, context, file, reply);
+    }
+    // Only what GitHub lists, with our digest, counts as uploaded: never the upload reply.
+    const verified = await verifyUploadedAssets(releaser, release, request.tag, files, context, {
+        ...DEFAULT_VERIFY_POLICY,
+        ...options.verify
+    });
+    const update = eventRelease !== undefined
+        ? eventReleaseUpdate(release, request)
+        : await finalUpdate(release, request, logger, () => callGitHub('get the latest release', context, () => releaser.latestRelease()));
+    const final = Object.keys(update).length === 0
+        ? await callGitHub(`get release ${request.tag}`, context, () => releaser.getRelease(release.id))
+        : await callGitHub(`publish release ${request.tag}`, context, () => releaser.updateRelease(release.id, update));
+    logger.info(`${final.draft ? 'Updated draft' : 'Published'} release ${request.tag}: ${final.htmlUrl}`);
+    return {
+        releaseId: final.id,
+        htmlUrl: final.htmlUrl,
+        uploadUrl: final.uploadUrl,
+        created,
+        assets: verified.map((v) => publishedAsset(v, final))
+    };
+}
+/** A verified asset, with the download URL of the published release (a draft's differ). */
+function publishedAsset({ file, asset }, final) {
+    const current = final.assets.find((a) => a.id === asset.id) ?? asset;
+    return describeAsset(asset, file.sha256, current.browserDownloadUrl);
+}
+function describeAsset(asset, sha256, url) {
+    return { name: asset.name, id: asset.id, url, digest: `sha256:${sha256}`, size: asset.size };
+}
+/**
+ * A published immutable release cannot change. Publishing the same files again is
+ * fine (nothing to do); anything else is an error.
+ */
+function unchangedImmutableRelease(release, files, existing, tag, logger) {
+    const assets = files.map((file) => {
+        const asset = existing.find((a) => a.name === file.name && a.state === 'uploaded');
+        if (!asset?.digest || !digestMatches(asset.digest, file.sha256)) {
+            const state = !asset
+                ? 'has no asset'
+                : asset.digest
+                    ? `has a different asset`
+                    : 'has an asset without a digest to compare';
+            throw new FledgeError(`release ${tag} is published and immutable, and ${state} named "${file.name}" (built: sha256:${file.sha256}); it cannot be changed.`, { key: file.name, fix: 'publish under a new tag: an immutable release never changes' });
+        }
+        return describeAsset(asset, file.sha256, asset.browserDownloadUrl);
+    });
+    logger.info(`Release ${tag} is immutable and already holds these exact files; nothing to do`);
+    return {
+        releaseId: release.id,
+        htmlUrl: release.htmlUrl,
+        uploadUrl: release.uploadUrl,
+        created: false,
+        assets
+    };
+}
+/**
+ * Only what the author asked for: name and flags when set, our block of the body, and
+ * draft=false for a draft (unless a draft was asked for). "Latest" is sent when this run
+ * publishes the release, by version unless set (never for an already published one).
+ */
+async function finalUpdate(release, request, logger, latest) {
+    const update = {};
+    if (request.name !== undefined)
+        update.name = request.name;
+    if (request.bodyMode !== 'keep')
+        update.body = mergeReleaseBody(release.body ?? '', request.body);
+    if (request.prerelease !== undefined)
+        update.prerelease = request.prerelease;
+    const publishing = release.draft && request.draft !== true;
+    if (release.draft)
+        update.draft = request.draft === true;
+    else if (request.draft === true)
+        logger.warn(`Release ${request.tag} is already published; leaving it published`);
+    // GitHub: drafts cannot be made latest; pre-releases never are.
+    if (request.draft === true || (request.prerelease ?? release.prerelease))
+        return update;
+    if (request.makeLatest !== undefined)
+        update.makeLatest = request.makeLatest;
+    else if (publishing) {
+        const current = await latest();
+        update.makeLatest = makeLatestFor(request.tag, current?.tagName);
+        if (update.makeLatest === 'false')
+            logger.info(`Not making ${request.tag} Latest: ${current?.tagName} is a higher version`);
+    }
+    return update;
+}
+/** A release someone else made (a `release` event): only our block of its body changes. */
+function eventReleaseUpdate(release, request) {
+    return request.bodyMode === 'keep' ? {} : { body: mergeReleaseBody(release.body ?? '', request.body) };
+}
+async function rejectMismatch(releaser, context, file, asset) {
+    if (asset.digest === null || digestMatches(asset.digest, file.sha256))
+        return;
+    await callGitHub(`delete the mismatching asset ${file.name}`, context, () => releaser.deleteAsset(asset.id));
+    throw digestMismatchError(file.name, asset.digest, file.sha256);
+}
+
+// EXTERNAL MODULE: ./node_modules/@actions/github/lib/github.js + 21 modules
+var github = __nccwpck_require__(1758);
+;// CONCATENATED MODULE: ./src/publish/github-releaser.ts
+/** `Releaser` over GitHub's REST API, with the octokit that @actions/github builds. */
+
+
+
+const PAGE_SIZE = 100;
+/** Bounds paging through a broken or huge listing (10 000 releases). */
+const MAX_PAGES = 100;
+class GitHubReleaser {
+    octokit;
+    repository;
+    constructor(options) {
+        // @actions/github's octokit has no retry or throttling plugin, so publish.ts is the
+        // only layer that retries: an upload is never retried twice over. Passing
+        // `request` here would replace the proxy-aware fetch @actions/github installs.
+        this.octokit = (0,github/* getOctokit */.Q)(options.token, {
+            ...(options.baseUrl !== undefined ? { baseUrl: options.baseUrl } : {}),
+            ...(options.userAgent !== undefined ? { userAgent: options.userAgent } : {})
+        });
+        this.repository = { owner: options.owner, repo: options.repo };
+    }
+    async findReleaseByTag(tag) {
+        // The by-tag endpoint is one request but never returns drafts (404): then list.
+        const published = await this.call(`get the release for tag ${tag}`, async () => {
+            try {
+                return (await this.octokit.rest.repos.getReleaseByTag({ ...this.repository, tag })).data;
+            }
+            catch (error) {
+                if (statusOf(error) === 404)
+                    return undefined;
+                throw error;
+            }
+        });
+        if (published)
+            return toRelease(published);
+        const matches = [];
+        for (let page = 1; page <= MAX_PAGES; page++) {
+            const { data } = await this.call(`list releases (page ${page})`, () => this.octokit.rest.repos.listReleases({ ...this.repository, per_page: PAGE_SIZE, page }));
+            matches.push(...data.filter((r) => r.tag_name === tag).map(toRelease));
+            if (data.length < PAGE_SIZE)
+                break;
+        }
+        return pickRelease(matches);
+    }
+    async getRelease(releaseId) {
+        const { data } = await this.call(`get release ${releaseId}`, () => this.octokit.rest.repos.getRelease({ ...this.repository, release_id: releaseId }));
+        return toRelease(data);
+    }
+    async latestRelease() {
+        const data = await this.call('get the latest release', async () => {
+            try {
+                return (await this.octokit.rest.repos.getLatestRelease({ ...this.repository })).data;
+            }
+            catch (error) {
+                if (statusOf(error) === 404)
+                    return undefined;
+                throw error;
+            }
+        });
+        return data ? toRelease(data) : undefined;
+    }
+    async createRelease(release) {
+        const { data } = await this.call(`create the release for tag ${release.tagName}`, () => this.octokit.rest.repos.createRelease({
+            ...this.repository,
+            tag_name: release.tagName,
+            draft: release.draft,
+            ...(release.name !== undefined ? { name: release.name } : {}),
+            ...(release.body !== undefined ? { body: release.body } : {}),
+            ...(release.prerelease !== undefined ? { prerelease: release.prerelease } : {}),
+            ...(release.targetCommitish !== undefined
+                ? { target_commitish: release.targetCommitish }
+                : {})
+        }));
+        return toRelease(data);
+    }
+    async updateRelease(releaseId, update) {
+        const { data } = await this.call(`update release ${releaseId}`, () => this.octokit.rest.repos.updateRelease({
+            ...this.repository,
+            release_id: releaseId,
+            ...(update.name !== undefined ? { name: update.name } : {}),
+            ...(update.body !== undefined ? { body: update.body } : {}),
+            ...(update.draft !== undefined ? { draft: update.draft } : {}),
+            ...(update.prerelease !== undefined ? { prerelease: update.prerelease } : {}),
+            ...(update.makeLatest !== undefined ? { make_latest: update.makeLatest } : {})
+        }));
+        return toRelease(data);
+    }
+    /** Resolves once the release is gone (already gone counts). */
+    async deleteRelease(releaseId) {
+        await this.call(`delete release ${releaseId}`, () => ignoreNotFound(this.octokit.rest.repos.deleteRelease({ ...this.repository, release_id: releaseId })));
+    }
+    async listAssets(releaseId) {
+        const assets = [];
+        for (let page = 1; page <= MAX_PAGES; page++) {
+            const { data } = await this.call(`list the assets of release ${releaseId}`, () => this.octokit.rest.repos.listReleaseAssets({
+                ...this.repository,
+                release_id: releaseId,
+                per_page: PAGE_SIZE,
+                page
+            }));
+            assets.push(...data.map(toAsset));
+            if (data.length < PAGE_SIZE)
+                break;
+        }
+        return assets;
+    }
+    /** Resolves once the asset is gone (already gone counts). */
+    async deleteAsset(assetId) {
+        await this.call(`delete asset ${assetId}`, () => ignoreNotFound(this.octokit.rest.repos.deleteReleaseAsset({ ...this.repository, asset_id: assetId })));
+    }
+    async uploadAsset(release, upload) {
+        const body = external_node_fs_.createReadStream(upload.filePath);
+        try {
+            // Uploads go to `upload_url` (uploads.github.com), not the API root; octokit
+            // expands its `{?name,label}` template. GitHub requires Content-Length.
+            const response = await this.octokit.request({
+                method: 'POST',
+                url: release.uploadUrl,
+                name: upload.name,
+                ...(upload.label !== undefined ? { label: upload.label } : {}),
+                headers: { 'content-type': upload.contentType, 'content-length': upload.size },
+                data: body,
+                ...(upload.signal ? { request: { signal: upload.signal } } : {})
+            });
+            if (!isAssetJson(response.data)) {
+                throw new ReleaseApiError(`upload ${upload.name}: GitHub answered ${response.status} without an asset`, {
+                    status: response.status
+                });
+            }
+            return toAsset(response.data);
+        }
+        catch (error) {
+            if (upload.signal?.aborted) {
+                throw new ReleaseApiError(`upload ${upload.name}: timed out`, { timedOut: true });
+            }
+            throw toApiError(error, `upload ${upload.name}`);
+        }
+        finally {
+            body.destroy();
+        }
+    }
+    async call(action, run) {
+        try {
+            return await run();
+        }
+        catch (error) {
+            throw toApiError(error, action);
+        }
+    }
+}
+async function ignoreNotFound(request) {
+    try {
+        await request;
+    }
+    catch (error) {
+        if (statusOf(error) !== 404)
+            throw error;
+    }
+}
+function toRelease(data) {
+    return {
+        id: data.id,
+        tagName: data.tag_name,
+        name: data.name,
+        body: data.body ?? null,
+        draft: data.draft,
+        prerelease: data.prerelease,
+        immutable: data.immutable === true,
+        htmlUrl: data.html_url,
+        uploadUrl: data.upload_url,
+        assets: data.assets.map(toAsset)
+    };
+}
+function toAsset(data) {
+    return {
+        id: data.id,
+        name: data.name,
+        state: data.state,
+        size: data.size,
+        contentType: data.content_type,
+        digest: data.digest ?? null,
+        browserDownloadUrl: data.browser_download_url
+    };
+}
+function isAssetJson(data) {
+    const record = data;
+    return (typeof record === 'object' &&
+        record !== null &&
+        typeof record['id'] === 'number' &&
+        typeof record['name'] === 'string' &&
+        typeof record['browser_download_url'] === 'string');
+}
+function statusOf(error) {
+    const status = error?.status;
+    return typeof status === 'number' ? status : undefined;
+}
+/**
+ * octokit's RequestError, as a ReleaseApiError. octokit reports a network failure
+ * (reset, refused) as status 500 with no `response`: that is not an HTTP 500.
+ */
+function toApiError(error, action) {
+    if (error instanceof ReleaseApiError)
+        return error;
+    const failure = (error ?? {});
+    if (failure.name === 'AbortError' || failure.name === 'TimeoutError') {
+        return new ReleaseApiError(`${action}: timed out`, { timedOut: true });
+    }
+    const response = failure.response;
+    if (!response) {
+        return new ReleaseApiError(`${action}: ${failure.message ?? String(error)}`);
+    }
+    const headers = {};
+    for (const [name, value] of Object.entries(response.headers ?? {})) {
+        if (value !== undefined && value !== null)
+            headers[name.toLowerCase()] = String(value);
+    }
+    const data = (response.data ?? {});
+    const codes = Array.isArray(data.errors)
+        ? data.errors.flatMap((e) => {
+            const code = e?.code;
+            return typeof code === 'string' ? [code] : [];
+        })
+        : [];
+    const status = response.status ?? statusOf(error);
+    const message = typeof data.message === 'string' ? data.message : (failure.message ?? 'request failed');
+    return new ReleaseApiError(`${action}: ${status} ${message}${codes.length ? ` (${codes.join(', ')})` : ''}`, {
+        status,
+        headers,
+        codes
+    });
+}
+
+;// CONCATENATED MODULE: ./src/publish/index.ts
+
+
+
+
+
+
+;// CONCATENATED MODULE: ./src/release/provenance.ts
+
+const PERMISSIONS_FIX = 'add to the job: permissions: { id-token: write, attestations: write, contents: write }. Pull requests from forks cannot sign.';
+/**
+ * SLSA build provenance for the image and manifest, signed through Sigstore
+ * with the job's OIDC identity and stored by GitHub's attestation API.
+ */
+async function attestBuild(request, attester, env = process.env) {
+    // GitHub only hands a job these when it has `id-token: write`.
+    if (!env['ACTIONS_ID_TOKEN_REQUEST_URL'] || !env['ACTIONS_ID_TOKEN_REQUEST_TOKEN']) {
+        throw new FledgeError('attest is true, but the job cannot request an OIDC token (permission id-token: write is missing).', {
+            key: 'attest',
+            fix: PERMISSIONS_FIX
+        });
+    }
+    // Loaded here, not at the top: @actions/attest brings sigstore (a separate chunk in
+    // the bundle), which a run with attest: false never needs to read.
+    const attest = attester ?? (await __nccwpck_require__.e(/* import() */ 983).then(__nccwpck_require__.bind(__nccwpck_require__, 1983))).attestProvenance;
+    let attestation;
+    try {
+        attestation = await attest({
+            subjects: request.subjects.map((s) => ({ name: s.name, digest: { sha256: s.sha256 } })),
+            token: request.token
+        });
+    }
+    catch (error) {
+        const status = error.status;
+        const message = error.message ?? String(error);
+        if (status === 403 || /403|Resource not accessible/i.test(message)) {
+            throw new FledgeError(`GitHub refused to store the attestation (permission attestations: write is missing?): ${message}`, {
+                key: 'attest',
+                fix: PERMISSIONS_FIX
+            });
+        }
+        throw new FledgeError(`signing the provenance failed: ${message}`, { key: 'attest', fix: 'retry the job; set attest: false to release without provenance.' });
+    }
+    const id = attestation.attestationID;
+    return {
+        id,
+        url: id ? `${request.serverUrl.replace(/\/+$/, '')}/${request.repository}/attestations/${id}` : undefined
+    };
+}
+
 ;// CONCATENATED MODULE: ./src/sources/volant-kernel.ts
 
 
@@ -39241,6 +39236,7 @@ function compareVersionsDescending(a, b) {
 
 
 
+
 const TOOL = 'fledge-kernel';
 /**
  * A kernel given as `volant` / `volant:<tag>` (Volant's own, from its release), as a path,
@@ -39255,7 +39251,7 @@ async function obtainKernel(spec, sha256, log, volant) {
     if (volantTag !== undefined) {
         const tag = volantTag === 'latest' && volant?.agentTag ? volant.agentTag : volantTag;
         const kernel = await resolveVolantKernel(tag, {
-            apiUrl: volant?.apiUrl ?? 'https://api.github.com',
+            apiUrl: volant?.apiUrl ?? githubApiUrl(),
             token: volant?.token,
             log,
             network: defaultNetworkOptions(),
@@ -46202,7 +46198,7 @@ async function buildInScope(options) {
                 ? { ...config.agent, version: options.agentVersion }
                 : config.agent, {
                 ...context,
-                apiUrl: options.apiUrl ?? process.env['GITHUB_API_URL'] ?? 'https://api.github.com',
+                apiUrl: options.apiUrl ?? githubApiUrl(),
                 token: options.token
             })
             : undefined,
@@ -47393,6 +47389,7 @@ function compareRecords(expected, actual) {
 
 
 
+
 /**
  * Every product step, for both faces: build → checks → manifest → build
  * record → SHA256SUMS → (optional) boot. The faces only map their inputs in
@@ -47431,7 +47428,7 @@ async function makeProduct(options) {
     }
     if (options.boot) {
         const kernel = await obtainKernel(options.boot.kernel || undefined, options.boot.kernelSha256 || undefined, log, {
-            apiUrl: options.apiUrl ?? process.env['GITHUB_API_URL'] ?? 'https://api.github.com',
+            apiUrl: options.apiUrl ?? githubApiUrl(),
             token: options.token,
             agentTag: result.agent?.strategy === 'release' ? result.agent.tag : undefined
         });
@@ -47874,6 +47871,7 @@ function escapeHtml(text) {
 
 
 
+
 /** The Action's face: inputs in, engine run, outputs and job summary out. */
 async function main_main() {
     try {
@@ -47889,7 +47887,7 @@ async function main_main() {
             release: releaseFromPayload(readEventPayload(env['GITHUB_EVENT_PATH'])),
             repository: env['GITHUB_REPOSITORY'] ?? '',
             serverUrl: env['GITHUB_SERVER_URL'] ?? 'https://github.com',
-            apiUrl: env['GITHUB_API_URL'] ?? 'https://api.github.com',
+            apiUrl: githubApiUrl(env),
             workspace: env['GITHUB_WORKSPACE'] ?? process.cwd(),
             sha: env['GITHUB_SHA'] ?? '',
             sourceDateEpoch: env['SOURCE_DATE_EPOCH']

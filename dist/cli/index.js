@@ -36482,18 +36482,69 @@ __nccwpck_require__.d(__webpack_exports__, {
 
 ;// CONCATENATED MODULE: external "node:path"
 const external_node_path_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:path");
-// EXTERNAL MODULE: external "node:fs"
-var external_node_fs_ = __nccwpck_require__(3024);
-// EXTERNAL MODULE: external "node:util"
-var external_node_util_ = __nccwpck_require__(7975);
-// EXTERNAL MODULE: ./src/cleanup.ts
-var cleanup = __nccwpck_require__(2691);
-;// CONCATENATED MODULE: external "node:os"
-const external_node_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:os");
-;// CONCATENATED MODULE: external "node:fs/promises"
-const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs/promises");
 // EXTERNAL MODULE: external "node:crypto"
 var external_node_crypto_ = __nccwpck_require__(7598);
+;// CONCATENATED MODULE: external "node:fs/promises"
+const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs/promises");
+;// CONCATENATED MODULE: ./src/config/types.ts
+const DEFAULT_BUSYBOX_URL = 'https://busybox.net/downloads/binaries/1.35.0-x86_64-linux-musl/busybox';
+const DEFAULT_BUSYBOX_SHA256 = '6e123e7f3202a8c1e9b1f94d8941580a25135382b99e8d3e34fb858bba311348';
+const AGENT_REPOSITORY = 'volantvm/volant';
+const AGENT_ASSET = 'kestrel';
+/** fledge's fixed timestamp (2024-01-01T00:00:00Z) when SOURCE_DATE_EPOCH is not set. */
+const DEFAULT_EPOCH = 1704067200;
+
+;// CONCATENATED MODULE: ./src/errors.ts
+class FledgeError extends Error {
+    location;
+    fix;
+    constructor(message, options = {}) {
+        super(message);
+        this.name = 'FledgeError';
+        const { fix, ...location } = options;
+        this.location = location;
+        this.fix = fix;
+    }
+    /** `fledge.toml:12:1: [init] mappings: unknown key. Fix: move it …` */
+    format() {
+        const { file, line, column, key } = this.location;
+        let where = file ?? '';
+        if (file && line !== undefined)
+            where += `:${line}${column !== undefined ? `:${column}` : ''}`;
+        const parts = [];
+        if (where)
+            parts.push(`${where}:`);
+        if (key)
+            parts.push(`${key}:`);
+        parts.push(this.message);
+        let text = parts.join(' ');
+        if (this.fix)
+            text += ` Fix: ${this.fix}`;
+        return text;
+    }
+}
+/** Several independent problems found in one pass (validation reports them all). */
+class FledgeErrors extends FledgeError {
+    errors;
+    constructor(errors) {
+        super(errors.map((e) => e.format()).join('\n'));
+        this.name = 'FledgeErrors';
+        this.errors = errors;
+    }
+    format() {
+        return this.errors.map((e) => e.format()).join('\n');
+    }
+}
+function formatError(error) {
+    if (error instanceof FledgeError)
+        return error.format();
+    if (error instanceof Error)
+        return error.message;
+    return String(error);
+}
+
+// EXTERNAL MODULE: external "node:fs"
+var external_node_fs_ = __nccwpck_require__(3024);
 ;// CONCATENATED MODULE: ./src/hash.ts
 
 
@@ -36505,6 +36556,10 @@ async function sha256File(file) {
     return hash.digest('hex');
 }
 
+;// CONCATENATED MODULE: external "node:os"
+const external_node_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:os");
+// EXTERNAL MODULE: ./src/cleanup.ts
+var cleanup = __nccwpck_require__(2691);
 // EXTERNAL MODULE: external "node:http"
 var external_node_http_ = __nccwpck_require__(7067);
 ;// CONCATENATED MODULE: external "node:https"
@@ -37311,55 +37366,6 @@ class HttpClient {
     }
 }
 const lowercaseKeys = (obj) => Object.keys(obj).reduce((c, k) => ((c[k.toLowerCase()] = obj[k]), c), {});
-;// CONCATENATED MODULE: ./src/errors.ts
-class FledgeError extends Error {
-    location;
-    fix;
-    constructor(message, options = {}) {
-        super(message);
-        this.name = 'FledgeError';
-        const { fix, ...location } = options;
-        this.location = location;
-        this.fix = fix;
-    }
-    /** `fledge.toml:12:1: [init] mappings: unknown key. Fix: move it …` */
-    format() {
-        const { file, line, column, key } = this.location;
-        let where = file ?? '';
-        if (file && line !== undefined)
-            where += `:${line}${column !== undefined ? `:${column}` : ''}`;
-        const parts = [];
-        if (where)
-            parts.push(`${where}:`);
-        if (key)
-            parts.push(`${key}:`);
-        parts.push(this.message);
-        let text = parts.join(' ');
-        if (this.fix)
-            text += ` Fix: ${this.fix}`;
-        return text;
-    }
-}
-/** Several independent problems found in one pass (validation reports them all). */
-class FledgeErrors extends FledgeError {
-    errors;
-    constructor(errors) {
-        super(errors.map((e) => e.format()).join('\n'));
-        this.name = 'FledgeErrors';
-        this.errors = errors;
-    }
-    format() {
-        return this.errors.map((e) => e.format()).join('\n');
-    }
-}
-function formatError(error) {
-    if (error instanceof FledgeError)
-        return error.format();
-    if (error instanceof Error)
-        return error.message;
-    return String(error);
-}
-
 ;// CONCATENATED MODULE: ./src/retry.ts
 const DEFAULT_RETRY_POLICY = {
     attempts: 5,
@@ -37932,14 +37938,6 @@ async function fetchAndStore(file, useCache, fetch, slotFor, log) {
     }
 }
 
-;// CONCATENATED MODULE: ./src/config/types.ts
-const DEFAULT_BUSYBOX_URL = 'https://busybox.net/downloads/binaries/1.35.0-x86_64-linux-musl/busybox';
-const DEFAULT_BUSYBOX_SHA256 = '6e123e7f3202a8c1e9b1f94d8941580a25135382b99e8d3e34fb858bba311348';
-const AGENT_REPOSITORY = 'volantvm/volant';
-const AGENT_ASSET = 'kestrel';
-/** fledge's fixed timestamp (2024-01-01T00:00:00Z) when SOURCE_DATE_EPOCH is not set. */
-const DEFAULT_EPOCH = 1704067200;
-
 ;// CONCATENATED MODULE: ./src/sources/agent.ts
 
 
@@ -37949,6 +37947,10 @@ const DEFAULT_EPOCH = 1704067200;
 
 
 
+/** GitHub's API for release lookups: GITHUB_API_URL (read, never written), else github.com's. */
+function githubApiUrl(env = process.env) {
+    return env['GITHUB_API_URL'] || 'https://api.github.com';
+}
 async function resolveAgent(source, context) {
     switch (source.strategy) {
         case 'local':
@@ -38087,6 +38089,8 @@ function apiHeaders(token) {
     return headers;
 }
 
+// EXTERNAL MODULE: external "node:util"
+var external_node_util_ = __nccwpck_require__(7975);
 ;// CONCATENATED MODULE: ./src/sources/volant-kernel.ts
 
 
@@ -38196,6 +38200,7 @@ function compareVersionsDescending(a, b) {
 
 
 
+
 const TOOL = 'fledge-kernel';
 /**
  * A kernel given as `volant` / `volant:<tag>` (Volant's own, from its release), as a path,
@@ -38210,7 +38215,7 @@ async function obtainKernel(spec, sha256, log, volant) {
     if (volantTag !== undefined) {
         const tag = volantTag === 'latest' && volant?.agentTag ? volant.agentTag : volantTag;
         const kernel = await resolveVolantKernel(tag, {
-            apiUrl: volant?.apiUrl ?? 'https://api.github.com',
+            apiUrl: volant?.apiUrl ?? githubApiUrl(),
             token: volant?.token,
             log,
             network: defaultNetworkOptions(),
@@ -45155,7 +45160,7 @@ async function buildInScope(options) {
                 ? { ...config.agent, version: options.agentVersion }
                 : config.agent, {
                 ...context,
-                apiUrl: options.apiUrl ?? process.env['GITHUB_API_URL'] ?? 'https://api.github.com',
+                apiUrl: options.apiUrl ?? githubApiUrl(),
                 token: options.token
             })
             : undefined,
@@ -46359,6 +46364,7 @@ function compareRecords(expected, actual) {
 
 
 
+
 /**
  * Every product step, for both faces: build → checks → manifest → build
  * record → SHA256SUMS → (optional) boot. The faces only map their inputs in
@@ -46397,7 +46403,7 @@ async function makeProduct(options) {
     }
     if (options.boot) {
         const kernel = await obtainKernel(options.boot.kernel || undefined, options.boot.kernelSha256 || undefined, log, {
-            apiUrl: options.apiUrl ?? process.env['GITHUB_API_URL'] ?? 'https://api.github.com',
+            apiUrl: options.apiUrl ?? githubApiUrl(),
             token: options.token,
             agentTag: result.agent?.strategy === 'release' ? result.agent.tag : undefined
         });
@@ -46638,6 +46644,7 @@ function quietWorkflowCommands(verbose) {
 
 
 
+
 const EXIT_OK = 0;
 const EXIT_FAILURE = 1;
 const EXIT_USAGE = 2;
@@ -46842,7 +46849,7 @@ async function bootCommand(args) {
         timeoutSeconds
     });
     const kernel = await obtainKernel(values.kernel, values['kernel-sha256'], log, {
-        apiUrl: process.env['GITHUB_API_URL'] ?? 'https://api.github.com',
+        apiUrl: githubApiUrl(),
         token: process.env['GITHUB_TOKEN'] || process.env['GH_TOKEN'] || undefined
     });
     const result = await bootImage({ archive: positionals[0], kernel, ...settings, log });

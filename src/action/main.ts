@@ -1,4 +1,5 @@
 import * as core from '@actions/core'
+import { githubApiUrl } from '../sources/agent.js'
 import * as fs from 'node:fs'
 import * as path from 'node:path'
 import { releaseFromPayload } from './event.js'
@@ -23,7 +24,7 @@ export async function main(): Promise<void> {
         release: releaseFromPayload(readEventPayload(env['GITHUB_EVENT_PATH'])),
         repository: env['GITHUB_REPOSITORY'] ?? '',
         serverUrl: env['GITHUB_SERVER_URL'] ?? 'https://github.com',
-        apiUrl: env['GITHUB_API_URL'] ?? 'https://api.github.com',
+        apiUrl: githubApiUrl(env),
         workspace: env['GITHUB_WORKSPACE'] ?? process.cwd(),
         sha: env['GITHUB_SHA'] ?? '',
         sourceDateEpoch: env['SOURCE_DATE_EPOCH']

@@ -1,4 +1,5 @@
 import type { Logger } from '../log.js'
+import { githubApiUrl } from '../sources/agent.js'
 import { fetchAndStore, findVerified, type CacheSlot } from '../sources/cache.js'
 import { defaultNetworkOptions, downloadFile } from '../sources/http.js'
 import { resolveVolantKernel, volantKernelTag } from '../sources/volant-kernel.js'
@@ -31,7 +32,7 @@ export async function obtainKernel(
   if (volantTag !== undefined) {
     const tag = volantTag === 'latest' && volant?.agentTag ? volant.agentTag : volantTag
     const kernel = await resolveVolantKernel(tag, {
-      apiUrl: volant?.apiUrl ?? 'https://api.github.com',
+      apiUrl: volant?.apiUrl ?? githubApiUrl(),
       token: volant?.token,
       log,
       network: defaultNetworkOptions(),

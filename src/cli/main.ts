@@ -1,4 +1,5 @@
 import * as path from 'node:path'
+import { githubApiUrl } from '../sources/agent.js'
 import { existsSync } from 'node:fs'
 import { parseArgs, type ParseArgsConfig } from 'node:util'
 import type { BuildResult } from '../build.js'
@@ -236,7 +237,7 @@ async function bootCommand(args: string[]): Promise<number> {
     timeoutSeconds
   })
   const kernel = await obtainKernel(values.kernel as string | undefined, values['kernel-sha256'] as string | undefined, log, {
-    apiUrl: process.env['GITHUB_API_URL'] ?? 'https://api.github.com',
+    apiUrl: githubApiUrl(),
     token: process.env['GITHUB_TOKEN'] || process.env['GH_TOKEN'] || undefined
   })
   const result = await bootImage({ archive: positionals[0] as string, kernel, ...settings, log })

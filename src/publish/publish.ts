@@ -174,13 +174,11 @@ export async function publishRelease(
 /** A verified asset, with the download URL of the published release (a draft's differ). */
 function publishedAsset({ file, asset }: VerifiedAsset, final: Release): PublishedAsset {
   const current = final.assets.find((a) => a.id === asset.id) ?? asset
-  return {
-    name: asset.name,
-    id: asset.id,
-    url: current.browserDownloadUrl,
-    digest: `sha256:${file.sha256}`,
-    size: asset.size
-  }
+  return describeAsset(asset, file.sha256, current.browserDownloadUrl)
+}
+
+function describeAsset(asset: ReleaseAsset, sha256: string, url: string): PublishedAsset {
+  return { name: asset.name, id: asset.id, url, digest: `sha256:${sha256}`, size: asset.size }
 }
 
 /**
@@ -207,13 +205,7 @@ function unchangedImmutableRelease(
         { key: file.name, fix: 'publish under a new tag: an immutable release never changes' }
       )
     }
-    return {
-      name: asset.name,
-      id: asset.id,
-      url: asset.browserDownloadUrl,
-      digest: `sha256:${file.sha256}`,
-      size: asset.size
-    }
+    return describeAsset(asset, file.sha256, asset.browserDownloadUrl)
   })
   logger.info(`Release ${tag} is immutable and already holds these exact files; nothing to do`)
   return {

@@ -1,4 +1,5 @@
 import * as path from 'node:path'
+import { githubApiUrl } from '../sources/agent.js'
 import { obtainKernel } from '../boot/kernel-source.js'
 import { bootSettings, type BootRequest } from '../boot/settings.js'
 import { bootImage, type BootResult } from '../boot/smoke.js'
@@ -91,7 +92,7 @@ export async function makeProduct(options: ProductOptions): Promise<ProductResul
 
   if (options.boot) {
     const kernel = await obtainKernel(options.boot.kernel || undefined, options.boot.kernelSha256 || undefined, log, {
-      apiUrl: options.apiUrl ?? process.env['GITHUB_API_URL'] ?? 'https://api.github.com',
+      apiUrl: options.apiUrl ?? githubApiUrl(),
       token: options.token,
       agentTag: result.agent?.strategy === 'release' ? result.agent.tag : undefined
     })

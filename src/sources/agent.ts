@@ -16,6 +16,11 @@ export interface ResolvedAgent extends ResolvedFile {
   url?: string
 }
 
+/** GitHub's API for release lookups: GITHUB_API_URL (read, never written), else github.com's. */
+export function githubApiUrl(env: NodeJS.ProcessEnv = process.env): string {
+  return env['GITHUB_API_URL'] || 'https://api.github.com'
+}
+
 export interface AgentContext extends SourceContext {
   /** GitHub API base (GITHUB_API_URL). */
   apiUrl: string
