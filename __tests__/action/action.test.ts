@@ -244,6 +244,9 @@ describe('the bundled action (dist/action/index.js) as a subprocess', () => {
     expect(result.outputs['release-url']).toBe('')
     expect(result.summary).toContain('not published: a pull_request event never publishes')
     expect(result.outputs['health-ms']).toMatch(/^\d+$/)
+    // From the kernel's log: the unpack, and /init → kestrel's first line.
+    expect(Number(result.outputs['unpack-ms'])).toBeGreaterThan(0)
+    expect(Number(result.outputs['init-to-agent-ms'])).toBeGreaterThan(0)
     expect(result.summary).toMatch(/Boot smoke test<\/td><td>passed \((tcg|kvm)\)/)
     expect(server.requests.slice(mark).filter((r) => r.method !== 'GET')).toEqual([])
     // The summary shows what the PR changes in the image against the latest release (v0.2.0 above).

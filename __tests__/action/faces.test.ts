@@ -184,6 +184,8 @@ describe('boot settings, read in one place for both faces', () => {
     expect(run.stdout).not.toMatch(/::error/)
     expect(run.exitCode).toBe(0)
     expect(run.outputs['boot-ms']).toMatch(/^\d+$/)
+    expect(Number(run.outputs['unpack-ms'])).toBeGreaterThan(0)
+    expect(run.summary).toMatch(/Boot cost \(kernel log\)<\/td><td>unpack \d+ ms, launch → \/init \d+ ms/)
     expect(run.summary).toMatch(/Boot smoke test<\/td><td>passed \((tcg|kvm)\)/)
   })
 })

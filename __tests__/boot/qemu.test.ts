@@ -37,6 +37,11 @@ describe('qemuArguments', () => {
     expect(args).not.toContain('-cpu')
   })
 
+  it('with icount, counts instructions (1 ns each) and skips idle time to the next timer', () => {
+    expect(valueAfter(qemuArguments({ ...base, accel: 'tcg', icount: true }), '-icount')).toBe('shift=0,sleep=off')
+    expect(qemuArguments({ ...base, accel: 'tcg' })).not.toContain('-icount')
+  })
+
   it('passes the host CPU through under KVM', () => {
     expect(valueAfter(qemuArguments({ ...base, accel: 'kvm' }), '-cpu')).toBe('host')
   })

@@ -75,7 +75,7 @@ describe('the real kestrel on the Volant-like kernel', () => {
     expect(run.code).toBe(0)
   }, 180_000)
 
-  it('the command line is volantd’s, byte for byte, with the manifest volantd would encode', async () => {
+  it('the command line is volantd’s, byte for byte, with the manifest volantd would encode (then the boot cost’s printk.time=1 loglevel=7 initramfs_async=0)', async () => {
     const result = await bootImage({
       archive: example.image,
       kernel,
@@ -86,7 +86,7 @@ describe('the real kestrel on the Volant-like kernel', () => {
     })
     expect(result.ok).toBe(true)
     expect(result.cmdline).toMatch(
-      /^console=ttyS0 reboot=k panic=1 quiet loglevel=1 i8042\.noaux i8042\.nokbd pci=lastbus=0 ip=10\.0\.2\.15::10\.0\.2\.2:255\.255\.255\.0:http-server:eth0:off volant\.api_host=10\.0\.2\.2 volant\.api_port=7777 volant\.manifest=[A-Za-z0-9_-]+ volant\.plugin=http-server volant\.runtime=http-server$/
+      /^console=ttyS0 reboot=k panic=1 quiet loglevel=1 i8042\.noaux i8042\.nokbd pci=lastbus=0 ip=10\.0\.2\.15::10\.0\.2\.2:255\.255\.255\.0:http-server:eth0:off volant\.api_host=10\.0\.2\.2 volant\.api_port=7777 volant\.manifest=[A-Za-z0-9_-]+ volant\.plugin=http-server volant\.runtime=http-server printk\.time=1 loglevel=7 initramfs_async=0$/
     )
     expect(result.agentMs).toBeGreaterThanOrEqual(result.workloadMs ?? Infinity)
   }, 180_000)

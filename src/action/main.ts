@@ -51,7 +51,9 @@ export async function main(): Promise<void> {
       'boot-ms': result.boot?.markerMs,
       'attestation-id': result.provenance?.id,
       'attestation-url': result.provenance?.url,
-      'health-ms': result.boot?.healthMs
+      'health-ms': result.boot?.healthMs,
+      'unpack-ms': result.boot?.cost?.unpackMs,
+      'init-to-agent-ms': result.boot?.cost?.initToAgentMs
     }
     for (const [name, value] of Object.entries(outputs)) core.setOutput(name, value === undefined ? '' : String(value))
     await writeSummary(result)

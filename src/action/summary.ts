@@ -1,4 +1,5 @@
 import { bootTimes } from '../boot/smoke.js'
+import { describeBootCost } from '../boot/cost.js'
 import * as core from '@actions/core'
 import { appendFile } from 'node:fs/promises'
 import { fileError, isFileSystemError } from '../user-files.js'
@@ -47,6 +48,7 @@ export async function writeSummary(result: ActionResult): Promise<void> {
       'Boot smoke test',
       `passed (${result.boot.accel}): ${bootTimes(result.boot).join(', ')}`
     ])
+    rows.push(['Boot cost (kernel log)', result.boot.cost ? describeBootCost(result.boot.cost) : `not measured: ${result.boot.costMissing ?? 'unknown'}`])
   }
   if (result.manifest)
     rows.push(['Manifest', `<code>${result.manifest.path.split('/').pop()}</code>`])

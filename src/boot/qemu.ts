@@ -54,6 +54,12 @@ export interface QemuLaunch {
   network?: { forwards?: readonly PortForward[] }
   /** QEMU is killed after this long, whatever happens. */
   timeoutMs: number
+  /**
+   * Software emulation with QEMU's instruction counter: guest time advances 1 ns per
+   * instruction, and idle time jumps to the next timer (sleep=off), so the guest's clock no
+   * longer depends on the host's speed or load. TCG only.
+   */
+  icount?: boolean
 }
 
 export function qemuArguments(launch: QemuLaunch): string[] {
@@ -66,6 +72,7 @@ export function qemuArguments(launch: QemuLaunch): string[] {
     '-accel',
     launch.accel,
     ...(launch.accel === 'kvm' ? ['-cpu', 'host'] : []),
+    ...(launch.icount ? ['-icount', 'shift=0,sleep=off'] : []),
     '-m',
     String(launch.memoryMb ?? 512),
     '-smp',

@@ -12,9 +12,13 @@
  * that window. A caller that knows what its image prints passes `expect`, and
  * the test passes as soon as that text appears.
  *
- * The command line is volantd's, byte for byte. Its `quiet loglevel=1` hides the kernel's
- * hand-over line, so the default-marker mode alone appends `loglevel=7` (the kernel takes the
- * last one); `expect` and health mode add nothing.
+ * The command line is volantd's, byte for byte, followed by BOOT_COST_PARAMETERS (boot/cost.ts):
+ * `printk.time=1 loglevel=7 initramfs_async=0`. volantd's `quiet loglevel=1` hides the kernel's
+ * own lines (the hand-over line the default marker is, and the unpack lines the boot cost is
+ * read from); the later `loglevel=7` prints them, stamped. None of the three changes what the
+ * guest does, only what the kernel prints and that it unpacks the image before the initcalls
+ * after it rather than beside them (see BOOT_COST_PARAMETERS). The price is the printing: tens
+ * of KB of kernel log on the serial console, a few ms of guest instructions.
  *
  * Health mode judges what volantd judges. In an image whose init starts kestrel (it has
  * /bin/kestrel), ready means kestrel's `GET /healthz` on guest port 8080 answers 200, which
@@ -30,7 +34,9 @@ import { FledgeError } from '../errors.js'
 import type { Logger } from '../log.js'
 import { detectAccelerator } from './accel.js'
 import { buildCommandLine, QEMU_USER_NETWORK, type CommandLineOptions } from './cmdline.js'
+import { COMMAND_LINE_LIMIT, commandLineFits } from '../manifest/cmdline.js'
 import { ConsoleLog } from './console.js'
+import { BOOT_COST_PARAMETERS, ConsoleLineClock, describeBootCost, type BootCost } from './cost.js'
 import { freeLoopbackPort, httpGet, type HttpAnswer } from './http-probe.js'
 import { resolveKernel } from './kernel.js'
 import {
@@ -114,6 +120,8 @@ export interface BootOptions {
   vmName?: string
   /** Judge readiness by kestrel's /healthz; default: whether the image has /bin/kestrel. */
   agent?: boolean
+  /** Software emulation with QEMU's instruction counter: the boot cost also in virtual ms. */
+  icount?: boolean
 }
 
 export interface BootResult {
@@ -131,6 +139,12 @@ export interface BootResult {
   cmdline: string
   consoleTail: string
   accel: Accelerator
+  /** Booted with -icount: the kernel's timestamps are virtual. */
+  icount: boolean
+  /** The kernel's unpack and hand-over times, from its own log. */
+  cost?: BootCost
+  /** Why `cost` is absent (a kernel line that never showed, or showed unstamped). */
+  costMissing?: string
 }
 
 interface Plan {
@@ -164,14 +178,16 @@ export async function bootImage(options: BootOptions): Promise<BootResult> {
   const archive = path.resolve(options.archive)
   assertReadableArchive(archive)
   const kernel = resolveKernel(options.kernel)
-  const defaultMarker = options.expect === undefined && !options.health
   // Refused here, before anything is launched.
-  const append = buildCommandLine({
-    ...commandLineOptions(options.manifest, options.vmName),
-    ...(defaultMarker ? { extra: ['loglevel=7'] } : {})
-  })
+  const volantdLine = buildCommandLine(commandLineOptions(options.manifest, options.vmName))
+  const measuredLine = `${volantdLine} ${BOOT_COST_PARAMETERS.join(' ')}`
+  // A manifest that leaves volantd's line just short of the limit still boots, unmeasured.
+  const measurable = commandLineFits(measuredLine)
+  const append = measurable ? measuredLine : volantdLine
   const qemu = await findQemu(log)
-  const accel = await detectAccelerator({ qemu, kernel, log })
+  const icount = options.icount === true
+  // The instruction counter is TCG's: under KVM the guest runs on the real CPU.
+  const accel: Accelerator = icount ? 'tcg' : await detectAccelerator({ qemu, kernel, log })
   const plan: Plan = {
     expect: options.expect ?? DEFAULT_EXPECT,
     settleMs: options.settleMs ?? (options.expect === undefined ? DEFAULT_SETTLE_MS : 0),
@@ -180,7 +196,7 @@ export async function bootImage(options: BootOptions): Promise<BootResult> {
     agent: options.health !== undefined && (options.agent ?? (await hasAgent(archive)))
   }
   log.info(
-    `boot test: ${archive} with ${kernel} (${accel === 'kvm' ? 'KVM' : 'software emulation'})`
+    `boot test: ${archive} with ${kernel} (${accel === 'kvm' ? 'KVM' : icount ? 'software emulation, instruction-counted' : 'software emulation'})`
   )
   if (plan.health) log.info(`boot test: ${describePlan(plan, plan.health)}`)
   log.debug(`kernel command line (${Buffer.byteLength(append)} bytes): ${append}`)
@@ -195,16 +211,33 @@ export async function bootImage(options: BootOptions): Promise<BootResult> {
       accel,
       timeoutMs: plan.timeoutSeconds * 1000,
       network: { forwards },
+      icount,
       ...(options.memoryMb !== undefined ? { memoryMb: options.memoryMb } : {}),
       ...(options.cpus !== undefined ? { cpus: options.cpus } : {})
     })
     const consoleLog = new ConsoleLog()
+    const lineClock = new ConsoleLineClock()
+    vm.onConsole((text) => lineClock.append(text, Date.now() - vm.startedAt))
     const outcome = await watch(vm, consoleLog, plan, ports)
     vm.stop()
     const exit = await vm.exited
     // Another process took a port between our check and QEMU's bind: try new ones.
     if (!outcome.ok && /host forwarding rule/i.test(exit.stderr) && attempt < 3) continue
-    return report(outcome, consoleLog, accel, append, log)
+    const result = report(outcome, consoleLog, accel, append, log)
+    result.icount = icount
+    const reading = measurable
+      ? lineClock.read(icount)
+      : {
+          missing: `volantd's command line leaves no room for ${BOOT_COST_PARAMETERS.join(' ')} within the kernel's ${COMMAND_LINE_LIMIT - 1} bytes`
+        }
+    if ('cost' in reading) {
+      result.cost = reading.cost
+      log.info(`boot cost: ${describeBootCost(reading.cost)}`)
+    } else {
+      result.costMissing = reading.missing
+      log.info(`boot cost not measured: ${reading.missing}`)
+    }
+    return result
   }
 }
 
@@ -460,6 +493,7 @@ function report(
     cmdline,
     consoleTail: consoleLog.tail(CONSOLE_TAIL_LINES),
     accel,
+    icount: false,
     ...(markerMs !== undefined ? { markerMs } : {}),
     ...(healthMs !== undefined ? { healthMs } : {}),
     ...(workloadMs !== undefined ? { workloadMs } : {}),

@@ -15,6 +15,7 @@ import { readArchive, type ArchiveRecord } from '../archive/read.js'
 import { obtainKernel } from '../boot/kernel-source.js'
 import { bootImage, bootTimes } from '../boot/smoke.js'
 import { bootSettings } from '../boot/settings.js'
+import { describeBootCost } from '../boot/cost.js'
 import { diffImages, formatDiff } from '../image/diff.js'
 import { verifyArchive } from '../release/verify.js'
 import { validateManifestSource } from '../manifest/index.js'
@@ -40,10 +41,13 @@ Commands:
   inspect   ARCHIVE [--json]
             List an initramfs (gzip or plain newc, concatenated members too).
   boot      ARCHIVE [--kernel PATH|URL|volant[:TAG]] [--kernel-sha256 HEX] [--expect TEXT]
-            [--timeout SECONDS] [--manifest FILE] [--health] [--console]
+            [--timeout SECONDS] [--manifest FILE] [--health] [--console] [--icount]
             Boot the image in QEMU as Volant does; pass on the marker, or with
             --health on kestrel's /healthz 200 (after the workload's own check);
             fail on a panic, the agent halting, or the timeout (default 120 s).
+            Prints the image's boot cost from the kernel's log: unpack, start
+            → /init, /init → the agent's first line; --icount counts guest
+            instructions (software emulation, 1 ns each: repeatable virtual ms).
   diff      OLD NEW [--json]
             Entries added, removed and changed between two images.
   verify    ARCHIVE --record FILE [-c fledge.toml]
@@ -221,6 +225,7 @@ async function bootCommand(args: string[]): Promise<number> {
       manifest: { type: 'string' },
       health: { type: 'boolean' },
       console: { type: 'boolean' },
+      icount: { type: 'boolean' },
       verbose: { type: 'boolean', short: 'v' }
     },
     1
@@ -240,14 +245,15 @@ async function bootCommand(args: string[]): Promise<number> {
     apiUrl: githubApiUrl(),
     token: process.env['GITHUB_TOKEN'] || process.env['GH_TOKEN'] || undefined
   })
-  const result = await bootImage({ archive: positionals[0] as string, kernel, ...settings, log })
+  const result = await bootImage({ archive: positionals[0] as string, kernel, ...settings, icount: values.icount === true, log })
   if (values.console || !result.ok) process.stdout.write(`${result.consoleTail.trimEnd()}\n`)
   if (!result.ok) {
     process.stderr.write(`error: boot smoke test failed (${result.accel}): ${result.reason ?? 'unknown reason'}\n`)
     return EXIT_FAILURE
   }
   process.stdout.write(
-    `booted (${result.accel}): ${bootTimes(result).join(', ')}\n`
+    `booted (${result.accel}): ${bootTimes(result).join(', ')}\n` +
+      `boot cost: ${result.cost ? describeBootCost(result.cost) : `not measured: ${result.costMissing ?? 'unknown reason'}`}\n`
   )
   return EXIT_OK
 }
