@@ -31,17 +31,28 @@ int fa_zstd_begin(int level)
 	return 0;
 }
 
-/* Returns the bytes written to out, or a negative error. */
+/* Returns the bytes written to out, or a negative error. Like the zstd CLI
+   reading a pipe, all input goes in with ZSTD_e_continue and the frame is
+   ended with no input: when the input is a multiple of the block size, that
+   ends it with an empty last block, as `zstd` does, instead of flagging the
+   last full block. */
 __attribute__((export_name("fa_zstd_compress")))
 int fa_zstd_compress(const void *in, unsigned in_len, int end, void *out, unsigned out_cap)
 {
 	ZSTD_inBuffer input = { in, in_len, 0 };
 	ZSTD_outBuffer output = { out, out_cap, 0 };
-	for (;;) {
-		size_t left = ZSTD_compressStream2(cctx, &output, &input, end ? ZSTD_e_end : ZSTD_e_continue);
-		if (ZSTD_isError(left)) return -1;
-		if (end ? left == 0 : input.pos == input.size) break;
-		if (output.pos == output.size) return -2;
+	while (input.pos < input.size) {
+		if (ZSTD_isError(ZSTD_compressStream2(cctx, &output, &input, ZSTD_e_continue))) return -1;
+		if (input.pos < input.size && output.pos == output.size) return -2;
+	}
+	if (end) {
+		ZSTD_inBuffer none = { in, 0, 0 };
+		for (;;) {
+			size_t left = ZSTD_compressStream2(cctx, &output, &none, ZSTD_e_end);
+			if (ZSTD_isError(left)) return -1;
+			if (left == 0) break;
+			if (output.pos == output.size) return -2;
+		}
 	}
 	return (int)output.pos;
 }
