@@ -6,7 +6,7 @@ import { removeLater } from '../cleanup.js'
 import { FledgeError } from '../errors.js'
 import { sha256File } from '../hash.js'
 import type { Logger } from '../log.js'
-import { compareRecords, makeBuildRecord, RECORD_SCHEMA, type BuildRecord } from './record.js'
+import { compareRecords, makeBuildRecord, RECORD_SCHEMA, recordedCompression, type BuildRecord } from './record.js'
 
 export interface VerifyResult {
   match: boolean
@@ -38,6 +38,7 @@ export async function verifyArchive(options: {
     const rebuilt = await build({
       configPath,
       outputPath: path.join(dir, record.outputs.artifact),
+      compression: recordedCompression(record),
       sourceDateEpoch: String(record.sourceDateEpoch),
       agentVersion: record.agent?.tag,
       token: options.token,
