@@ -17,6 +17,7 @@ import { obtainKernel } from '../boot/kernel-source.js'
 import { bootImage, bootTimes } from '../boot/smoke.js'
 import { bootSettings } from '../boot/settings.js'
 import { describeBootCost } from '../boot/cost.js'
+import { compareFormats, formatComparison } from '../boot/compare.js'
 import { diffImages, formatDiff } from '../image/diff.js'
 import { verifyArchive } from '../release/verify.js'
 import { validateManifestSource } from '../manifest/index.js'
@@ -53,6 +54,9 @@ Commands:
             Prints the image's boot cost from the kernel's log: unpack, start
             → /init, /init → the agent's first line; --icount counts guest
             instructions (software emulation, 1 ns each: repeatable virtual ms).
+            With --compare [-c fledge.toml] [--json] instead of ARCHIVE: builds
+            the image in each compression (temp folder), boots each with
+            --icount, and prints size, build ms and unpack ms per format.
   diff      OLD NEW [--json]
             Entries added, removed and changed between two images.
   verify    ARCHIVE --record FILE [-c fledge.toml]
@@ -224,6 +228,7 @@ async function inspectCommand(args: string[]): Promise<number> {
 }
 
 async function bootCommand(args: string[]): Promise<number> {
+  if (args.includes('--compare')) return compareCommand(args)
   const { values, positionals } = parse(
     args,
     {
@@ -264,6 +269,42 @@ async function bootCommand(args: string[]): Promise<number> {
     `booted (${result.accel}): ${bootTimes(result).join(', ')}\n` +
       `boot cost: ${result.cost ? describeBootCost(result.cost) : `not measured: ${result.costMissing ?? 'unknown reason'}`}\n`
   )
+  return EXIT_OK
+}
+
+async function compareCommand(args: string[]): Promise<number> {
+  const { values } = parse(args, {
+    compare: { type: 'boolean' },
+    config: { type: 'string', short: 'c', default: 'fledge.toml' },
+    kernel: { type: 'string' },
+    'kernel-sha256': { type: 'string' },
+    timeout: { type: 'string', default: '120' },
+    'no-cache': { type: 'boolean' },
+    'allow-dynamic': { type: 'boolean' },
+    json: { type: 'boolean' },
+    verbose: { type: 'boolean', short: 'v' }
+  })
+  if (values.help) return help()
+  const timeoutSeconds = Number(values.timeout)
+  if (!Number.isFinite(timeoutSeconds) || timeoutSeconds <= 0) throw new UsageError('--timeout takes a number of seconds')
+  const log = stderrLogger(values.verbose === true)
+  const token = process.env['GITHUB_TOKEN'] || process.env['GH_TOKEN'] || undefined
+  const kernel = await obtainKernel(values.kernel as string | undefined, values['kernel-sha256'] as string | undefined, log, {
+    apiUrl: githubApiUrl(),
+    token
+  })
+  const rows = await compareFormats({
+    configPath: path.resolve(values.config as string),
+    kernel,
+    log,
+    sourceDateEpoch: process.env['SOURCE_DATE_EPOCH'],
+    useCache: values['no-cache'] !== true,
+    allowDynamic: values['allow-dynamic'] === true,
+    apiUrl: githubApiUrl(),
+    token,
+    timeoutSeconds
+  })
+  process.stdout.write(values.json ? `${JSON.stringify(rows, null, 2)}\n` : `${formatComparison(rows)}\n`)
   return EXIT_OK
 }
 
