@@ -9,6 +9,7 @@ import { prepareCli } from './lib/ours.mjs'
 import { preparePayload50, preparePayloadLarge } from './lib/payload.mjs'
 import { archiveScenario } from './lib/scenario-archive.mjs'
 import { bootScenario } from './lib/scenario-boot.mjs'
+import { bootCostScenario } from './lib/scenario-bootcost.mjs'
 import { GZIP_DEFAULT_GRID, gzipScenario } from './lib/scenario-gzip.mjs'
 import { largeScenario } from './lib/scenario-large.mjs'
 import { REPO, RESULTS, WORK, loadavg, log, mb, round, run, setNiceness } from './lib/util.mjs'
@@ -21,6 +22,9 @@ Scenarios (all by default; pick with --only a,b):
   large    a generated 1 GiB payload: our peak RSS and time
   boot     our C init's hand-over time in QEMU (TCG): "Run /init" -> agent
   gzip     gzip block size / level / parallelism on our cpio vs gzip -9
+  bootcost each compression (gzip, zstd, lz4, none) on three payloads: size,
+           build time and the kernel's unpack time under QEMU -icount
+           (our CLI's boot --compare)
 
 Options:
   --runs N              archive rounds, each runs both pipelines (default 5)
@@ -71,7 +75,7 @@ const int = (name) => {
   return n
 }
 const list = (name, fallback) => (values[name] ? values[name].split(',').map(Number) : fallback)
-const all = ['archive', 'large', 'boot', 'gzip']
+const all = ['archive', 'large', 'boot', 'gzip', 'bootcost']
 const only = values.only ? values.only.split(',') : all
 for (const s of only)
   if (!all.includes(s)) throw new Error(`unknown scenario ${s} (have ${all.join(', ')})`)
@@ -93,7 +97,13 @@ if (!Number.isInteger(niceness) || niceness < -20 || niceness > 19)
   throw new Error(`--nice wants -20..19, got ${values.nice}`)
 setNiceness(niceness)
 
-const GOALS = { timeRatio: 2.0, sizeExcessPercent: 0.5, largeRssMB: 200, handoverMs: 10 }
+const GOALS = {
+  timeRatio: 2.0,
+  sizeExcessPercent: 0.5,
+  largeRssMB: 200,
+  handoverMs: 10,
+  lz4UnpackVsGzipPercent: 35
+}
 
 const started = new Date()
 await fs.mkdir(WORK, { recursive: true })
@@ -139,6 +149,9 @@ if (only.includes('boot')) {
     clocks: values['boot-clocks'].split(',')
   })
 }
+if (only.includes('bootcost')) {
+  results.scenarios.bootcost = await bootCostScenario({ payload50: payload })
+}
 if (only.includes('large')) {
   const large = await preparePayloadLarge({ bytes: int('large-bytes') })
   results.scenarios.large = await largeScenario({ payload: large, runs: int('large-runs') })
@@ -177,6 +190,16 @@ if (s.boot) {
       `${c.handoverMs.median} ms`
     )
   }
+}
+if (s.bootcost) {
+  const rows = s.bootcost.payloads.find((p) => p.name === '50MB')?.rows ?? []
+  const unpack = (format) => rows.find((r) => r.format === format)?.unpackMs
+  const percent = Math.round((unpack('lz4') / unpack('gzip')) * 1000) / 10
+  verdict(
+    `50 MB payload: lz4 unpack <= ${GOALS.lz4UnpackVsGzipPercent}% of gzip's (virtual ms)`,
+    percent <= GOALS.lz4UnpackVsGzipPercent,
+    `${unpack('lz4')} vs ${unpack('gzip')} ms: ${percent}%`
+  )
 }
 if (s.gzip)
   verdict(
@@ -233,6 +256,17 @@ if (s.boot) {
       `  ${clock.padEnd(6)} our init -> agent ${f(c.handoverMs)} (kmsg); CLOCK_BOOTTIME ${f(c.handoverBoottimeMs)}; /proc/uptime ${f(c.handoverUptimeMs)}`,
       `         agent as /init (floor) ${f(c.baselineMs)}; our init adds ${c.initOverheadMs}; Run /init at ${c.runInitS} s; initramfs unpack ${c.initramfsUnpackMs} ms`
     )
+  }
+}
+if (s.bootcost) {
+  out.push(`bootcost (QEMU -icount, ${s.bootcost.kernelPackage ?? s.bootcost.kernel}; virtual ms):`)
+  out.push('  payload     format   size (B)     build ms  unpack ms  start -> /init ms')
+  for (const p of s.bootcost.payloads) {
+    for (const r of p.rows) {
+      out.push(
+        `  ${p.name.padEnd(11)} ${`${r.format}${r.level === undefined ? '' : ` -${r.level}`}`.padEnd(8)} ${String(r.size).padStart(10)}  ${String(r.buildMs).padStart(8)}  ${r.unpackMs.toFixed(1).padStart(9)}  ${r.startToInitMs.toFixed(1).padStart(17)}`
+      )
+    }
   }
 }
 if (s.large) {

@@ -11,6 +11,13 @@ export function cliPath() {
   return cli
 }
 
+/** node's arguments before the CLI's own: a .ts entry (src/cli.ts) runs through the tests' TypeScript hooks. */
+export function cliArgv() {
+  return cli.endsWith('.ts')
+    ? ['--import', path.join(REPO, '__tests__', 'support', 'ts-register.mjs'), cli]
+    : [cli]
+}
+
 /**
  * The shipped bundle is copied aside first: `npm run package` starts with
  * `rm -rf dist`, and a rebuild in the middle of a run must not break it or
