@@ -6,6 +6,8 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
 import * as fs from 'node:fs'
 import * as path from 'node:path'
+import { createHash } from 'node:crypto'
+import { buildCommandLine, QEMU_USER_NETWORK } from '../../src/boot/cmdline.js'
 import { BOOT_COST_PARAMETERS } from '../../src/boot/cost.js'
 import { bootImage } from '../../src/boot/smoke.js'
 import { runCli } from '../support/cli.js'
@@ -14,6 +16,17 @@ import { buildExample, volantRelease, volantTestKernel } from '../support/volant
 import { fetchTestKernel, makeImage, tempDir, testLog } from './fixtures.js'
 
 const SUFFIX = ` ${BOOT_COST_PARAMETERS.join(' ')}`
+
+/** A deterministic reordering, so that repeats of the hash do not compress. */
+function shuffle(text: string): string {
+  const chars = [...text]
+  for (let i = chars.length - 1, seed = 7; i > 0; i--) {
+    seed = (seed * 1103515245 + 12345) % 2 ** 31
+    const j = seed % (i + 1)
+    ;[chars[i], chars[j]] = [chars[j] as string, chars[i] as string]
+  }
+  return chars.join('')
+}
 
 describe('boot cost on Debian’s cloud kernel (marker image)', () => {
   let dir = ''
@@ -44,6 +57,28 @@ describe('boot cost on Debian’s cloud kernel (marker image)', () => {
     expect(cost?.agentLine).toBe(`cmdline: ${result.cmdline}`)
     expect(cost?.initToAgentMs).toBeGreaterThan(0)
     expect((cost?.launchToInitMs ?? Infinity) + (cost?.initToAgentMs ?? Infinity)).toBeLessThanOrEqual(result.markerMs ?? 0)
+  })
+
+  it('a manifest that leaves no room for the three parameters boots on volantd’s line, unmeasured, saying why', async () => {
+    // Incompressible filler in a field volantd keeps, grown until volantd's line is 2010–2047 bytes.
+    const manifestOf = (length: number) => {
+      const filler = createHash('sha512').update(String(length)).digest('base64').repeat(40).slice(0, length)
+      return JSON.stringify({ name: 'big', workload: { env: { FILLER: shuffle(filler) } } })
+    }
+    const lineBytes = (manifestJson: string) =>
+      buildCommandLine({ manifestJson, network: QEMU_USER_NETWORK, apiHost: '10.0.2.2', apiPort: 7777, plugin: 'big', runtime: 'big', vmName: 'big' }).length
+    let length = 1000
+    while (lineBytes(manifestOf(length)) < 2047 - SUFFIX.length + 10) length += 4
+    const manifest = manifestOf(length)
+    expect(lineBytes(manifest)).toBeLessThan(2047 - 10)
+    const result = await bootImage({ archive, kernel, manifest, log: testLog })
+    expect(result.reason).toBeUndefined()
+    expect(result.ok).toBe(true)
+    expect(result.cmdline).toMatch(/ volant\.runtime=big loglevel=7$/)
+    expect(result.cost).toBeUndefined()
+    expect(result.costMissing).toBe(
+      "volantd's command line leaves no room for printk.time=1 loglevel=7 initramfs_async=0 within the kernel's 2047 bytes"
+    )
   })
 
   it('boot prints the cost (wall only without --icount)', async () => {

@@ -81,6 +81,20 @@ describe('readBootCost on captured consoles', () => {
 })
 
 describe('ConsoleLineClock', () => {
+  it('reads a last line that never got its newline (QEMU stopped right at the marker)', () => {
+    const clock = new ConsoleLineClock()
+    const text = captured('debian-cloud-icount.console')
+      .map((line) => line.text)
+      .join('\n')
+    const cut = text.indexOf('Run /init as init process') + 'Run /init as init process'.length
+    clock.append(text.slice(0, cut - 10), 1)
+    clock.append(text.slice(cut - 10, cut), 2)
+    const reading = clock.read(true)
+    if (!('cost' in reading)) throw new Error(reading.missing)
+    expect(reading.cost.virtual?.startToInitMs).toBe(1596.778)
+    expect(reading.cost.launchToInitMs).toBe(2)
+  })
+
   it('times whole lines by the chunk that ended them, and stops at the first user-space line', () => {
     const clock = new ConsoleLineClock()
     const text = captured('volant-like-kestrel.console')

@@ -121,6 +121,7 @@ function round(ms: number): number {
 export class ConsoleLineClock {
   private readonly lines: ConsoleLine[] = []
   private partial = ''
+  private partialAt = 0
   private done = false
   private sawInit = false
   private static readonly MAX_LINES = 20_000
@@ -129,6 +130,7 @@ export class ConsoleLineClock {
     if (this.done) return
     const parts = (this.partial + text).split('\n')
     this.partial = parts.pop() ?? ''
+    this.partialAt = atMs
     for (const part of parts) {
       this.lines.push({ text: part, atMs })
       if (RUN_INIT.test(part)) this.sawInit = true
@@ -140,8 +142,13 @@ export class ConsoleLineClock {
     }
   }
 
+  /**
+   * The last line counts even without its newline: a boot that stops at the marker
+   * (`Run /init`, settle 0) kills QEMU before the guest has printed the rest.
+   */
   read(icount: boolean): BootCostReading {
-    return readBootCost(this.lines, icount)
+    const lines = this.partial && !this.done ? [...this.lines, { text: this.partial, atMs: this.partialAt }] : this.lines
+    return readBootCost(lines, icount)
   }
 }
 
