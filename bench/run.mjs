@@ -260,11 +260,11 @@ if (s.boot) {
 }
 if (s.bootcost) {
   out.push(`bootcost (QEMU -icount, ${s.bootcost.kernelPackage ?? s.bootcost.kernel}; virtual ms):`)
-  out.push('  payload     format   size (B)     build ms  unpack ms  start -> /init ms')
+  out.push('  payload     format   size (B)     build ms  build cpu ms  unpack ms  start -> /init ms')
   for (const p of s.bootcost.payloads) {
     for (const r of p.rows) {
       out.push(
-        `  ${p.name.padEnd(11)} ${`${r.format}${r.level === undefined ? '' : ` -${r.level}`}`.padEnd(8)} ${String(r.size).padStart(10)}  ${String(r.buildMs).padStart(8)}  ${r.unpackMs.toFixed(1).padStart(9)}  ${r.startToInitMs.toFixed(1).padStart(17)}`
+        `  ${p.name.padEnd(11)} ${`${r.format}${r.level === undefined ? '' : `:${r.level}`}`.padEnd(8)} ${String(r.size).padStart(10)}  ${String(r.buildMs).padStart(8)}  ${String(r.buildCpuMs).padStart(12)}  ${r.unpackMs.toFixed(1).padStart(9)}  ${r.startToInitMs.toFixed(1).padStart(17)}`
       )
     }
   }
