@@ -36,8 +36,10 @@ export interface LevelRange {
  * - gzip 7: stock zlib, pigz-style blocks on every core (see gzip.ts).
  * - zstd 5: see zstd.ts for why one core; provisional, figures below.
  * - lz4 9 (lz4hc, as the issue's `lz4 -l -9`): 8 MiB blocks on every core.
- * zstd stops at 19: levels 20-22 ("ultra") use windows over 8 MiB, which the
- * kernel's unzstd refuses (ZSTD_WINDOWSIZE_MAX, lib/decompress_unzstd.c).
+ * zstd stops at 19, as `zstd` does without --ultra: levels 20-22 use windows
+ * of 32-128 MiB, and the kernel allocates the frame's whole window to unpack
+ * it (lib/decompress_unzstd.c), beside the image, in VMs that may have 256 MB;
+ * level 19's window is 8 MiB.
  */
 export const LEVELS: Record<CompressionFormat, LevelRange | undefined> = {
   gzip: { min: 1, max: 9, default: 7 },
@@ -85,7 +87,7 @@ export function parseCompression(text: string, where: string): Compression {
   const n = /^\d+$/.test(level) ? Number(level) : NaN
   if (!(n >= range.min && n <= range.max)) {
     throw new FledgeError(`${where}: ${format} level ${JSON.stringify(level)} is out of range.`, {
-      fix: `use a level from ${range.min} to ${range.max} (${format}:${range.default} is the default)${format === 'zstd' ? '; levels above 19 need windows larger than the kernel accepts' : ''}.`
+      fix: `use a level from ${range.min} to ${range.max} (${format}:${range.default} is the default)${format === 'zstd' ? '; levels 20-22 would make the kernel allocate a 32-128 MiB window to unpack' : ''}.`
     })
   }
   return { format, level: n }
