@@ -31,11 +31,27 @@ export interface LevelRange {
 }
 
 /**
- * Levels each format takes. The defaults, measured on 55 MB of real ELF
- * binaries on a 2-vCPU machine (bench/README.md has the table):
- * - gzip 7: stock zlib, pigz-style blocks on every core (see gzip.ts).
- * - zstd 5: see zstd.ts for why one core; provisional, figures below.
- * - lz4 9 (lz4hc, as the issue's `lz4 -l -9`): 8 MiB blocks on every core.
+ * Levels each format takes, and the defaults. Measured on 55.4 MB of real ELF
+ * binaries (docker-registry, qemu-system-x86_64, skopeo as one newc cpio) on
+ * this 2-vCPU machine, compressStream only, CPU seconds of all threads (the
+ * machine was shared, so CPU time is the steady figure; gzip and lz4 spread it
+ * over every core, zstd runs on one):
+ *
+ *   gzip 7   3.91 s CPU  17.50 MB   (6: 3.32 s, 17.55 MB)
+ *   zstd 3   0.72 s      17.47 MB
+ *   zstd 4   0.80 s      17.33 MB
+ *   zstd 5   1.14 s      16.88 MB   <- default
+ *   zstd 6   1.64 s      16.46 MB   (9: ~5 s, 16.13 MB; 19: ~23 s native, 14.46 MB)
+ *   lz4 1    0.76 s      25.34 MB
+ *   lz4 4    1.64 s      21.04 MB
+ *   lz4 6    2.28 s      20.77 MB
+ *   lz4 9    3.96 s      20.65 MB   <- default (the issue's `lz4 -l -9`)
+ *
+ * So on 2 cores gzip 7 takes ~2 s of wall time, lz4 9 the same (+1% CPU, same
+ * spread), zstd 5 ~1.2 s on its one core: both within 10% of gzip, and zstd 5
+ * is still about gzip's time on 4 cores while 3.6% smaller. Higher zstd levels
+ * are there for whoever trades build time for size (zstd:19 is ~10x slower).
+ *
  * zstd stops at 19, as `zstd` does without --ultra: levels 20-22 use windows
  * of 32-128 MiB, and the kernel allocates the frame's whole window to unpack
  * it (lib/decompress_unzstd.c), beside the image, in VMs that may have 256 MB;
