@@ -10,6 +10,7 @@ import * as path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { readInputs } from '../../src/action/inputs.js'
 import { formatError } from '../../src/errors.js'
+import { runActionInProcess } from '../support/action.js'
 import { runCli } from '../support/cli.js'
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
@@ -36,6 +37,21 @@ describe('Action input compression', () => {
     expect(formatError(error)).toBe(
       'input compression: unknown compression "brotli". Fix: use one of gzip, zstd, lz4, none, optionally with a level after a colon (e.g. zstd:19, lz4:1, gzip:9).'
     )
+  })
+})
+
+describe('the Action with compression: lz4', () => {
+  it('writes plugin.cpio.lz4 (lz4 legacy), reports it as the artifact and records the compression', async () => {
+    const workspace = path.join(tmp(), 'checkout')
+    fs.cpSync(path.join(REPO, 'examples/offline'), workspace, { recursive: true })
+    const run = await runActionInProcess(workspace, { compression: 'lz4' })
+    expect(run.stdout).not.toMatch(/::error/)
+    expect(run.exitCode).toBe(0)
+    expect(run.outputs['artifact']).toBe(path.join(workspace, 'plugin.cpio.lz4'))
+    const bytes = fs.readFileSync(path.join(workspace, 'plugin.cpio.lz4'))
+    expect(bytes.subarray(0, 4).toString('hex')).toBe('02214c18')
+    const record = JSON.parse(fs.readFileSync(path.join(workspace, 'plugin.cpio.lz4.build.json'), 'utf8')) as { outputs: { compression: unknown } }
+    expect(record.outputs.compression).toEqual({ format: 'lz4', level: 9 })
   })
 })
 
