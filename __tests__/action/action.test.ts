@@ -237,7 +237,7 @@ describe('the bundled action (dist/action/index.js) as a subprocess', () => {
     expect(result.stdout).toMatch(/boot test kernel: Volant's bzImage of volantvm\/volant@v0\.6\.5/)
     expect(result.stdout).toMatch(/ready when kestrel's \/healthz on guest port 8080 answers 200/)
     expect(result.stdout).toMatch(
-      /boot test passed \((tcg|kvm)\): workload healthy at \d+ ms, agent ready at \d+ ms/
+      /boot test passed \((tcg|kvm)\): marker after \d+ ms, workload healthy at \d+ ms, agent ready at \d+ ms/
     )
     expect(result.code).toBe(0)
     expect(result.outputs['sha256']).toMatch(/^[0-9a-f]{64}$/)

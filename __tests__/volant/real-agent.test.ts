@@ -70,7 +70,7 @@ describe('the real kestrel on the Volant-like kernel', () => {
     )
     expect(run.stderr).toMatch(/ready when kestrel's \/healthz on guest port 8080 answers 200/)
     expect(run.stderr).toMatch(
-      /boot test passed \(\w+\): workload healthy at \d+ ms, agent ready at \d+ ms/
+      /boot test passed \(\w+\): marker after \d+ ms, workload healthy at \d+ ms, agent ready at \d+ ms\nboot cost: unpack \d+ ms, launch → \/init \d+ ms, \/init → agent \d+ ms \(wall\)\n/
     )
     expect(run.code).toBe(0)
   }, 180_000)
