@@ -69,6 +69,8 @@ export interface ImageInputs {
   cInit?: LocalFile
   /** Default mode only. */
   agent?: LocalFile
+  /** `[source] image`: the container image's filesystem, laid down first. */
+  image?: readonly Entry[]
 }
 
 export interface AssembledImage {
@@ -84,6 +86,7 @@ export async function assembleImage(
 ): Promise<AssembledImage> {
   const builder = new ImageBuilder()
   const warnings: string[] = []
+  if (inputs.image) builder.addImage(inputs.image)
   for (const dir of FHS_DIRS) builder.addGenerated(dir, { type: 'dir', mode: DIR_MODE, origin: 'base layout' })
   for (const node of DEVICE_NODES) {
     builder.addGenerated(node.path, {
