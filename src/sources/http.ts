@@ -88,7 +88,7 @@ function verdict(error: unknown): FailureVerdict {
   return { retry: !(error instanceof FledgeError) }
 }
 
-function describeError(error: unknown): string {
+export function describeError(error: unknown): string {
   if (error instanceof HttpStatusError) return `HTTP ${error.status}`
   if (error instanceof RetriesExhausted) {
     return error.last instanceof DeadlineExceeded
@@ -248,6 +248,46 @@ export async function getJson<T>(
       )
     }
     return { status: response.status, body: parsed }
+  })
+}
+
+export interface BufferedResponse {
+  status: number
+  headers: Record<string, string>
+  body: Buffer
+  /** After redirects. */
+  url: string
+}
+
+/**
+ * GET `url` under the retry policy and the size limit, and hand back any final
+ * answer (401s and 404s included) for the caller to read: transient statuses
+ * (5xx, 408, 429) are retried, network failures too.
+ */
+export async function requestBytes(
+  url: string,
+  headers: Record<string, string>,
+  options: NetworkOptions,
+  log: Logger
+): Promise<BufferedResponse> {
+  const limit = options.maxDownloadBytes ?? DEFAULT_MAX_DOWNLOAD_BYTES
+  return retrying(`GET ${url}`, retryContext(options, log), verdict, async (_attempt, signal) => {
+    const response = await open(url, headers, options, signal)
+    const counter = meter(limit, () => tooLarge('the answer', url, `more than ${formatBytes(limit)}`, limit))
+    const chunks: Buffer[] = []
+    await pipeline(
+      response.body,
+      counter,
+      new Writable({
+        write(chunk: Buffer, _encoding, callback) {
+          chunks.push(chunk)
+          callback()
+        }
+      }),
+      { signal }
+    )
+    if (isTransientStatus(response.status, response.headers)) throw new HttpStatusError(response.status, url, response.headers)
+    return { status: response.status, headers: response.headers, body: Buffer.concat(chunks), url: response.url }
   })
 }
 
