@@ -7,7 +7,7 @@ import * as zlib from 'node:zlib'
 import { Decompress as ZstdDecompress } from 'fzstd'
 import { removeLater } from '../cleanup.js'
 import { FledgeError } from '../errors.js'
-import type { Entry } from '../image/entry.js'
+import { imageOrigin, type Entry } from '../image/entry.js'
 import { ChunkReader, TarFormatError, TarReader, type TarEntry } from './tar.js'
 import type { ContainerImage, ImageLayer } from './types.js'
 
@@ -95,7 +95,7 @@ class LayerApplier {
     private readonly image: ContainerImage,
     private readonly tempDir: string
   ) {
-    this.origin = `image ${image.reference}`
+    this.origin = imageOrigin(image.reference)
   }
 
   result(): AppliedLayers {

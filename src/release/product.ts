@@ -4,6 +4,7 @@ import { obtainKernel } from '../boot/kernel-source.js'
 import { bootSettings, type BootRequest } from '../boot/settings.js'
 import { bootImage, type BootResult } from '../boot/smoke.js'
 import { build, type BuildOptions, type BuildResult } from '../build.js'
+import { loadConfig } from '../config/load.js'
 import { FledgeError } from '../errors.js'
 import { sha256File } from '../hash.js'
 import { checkSizeBudget } from '../image/budget.js'
@@ -60,14 +61,16 @@ export async function makeProduct(options: ProductOptions): Promise<ProductResul
       ? { kind: 'rewrite', file: path.resolve(options.manifest.rewrite) }
       : await planFromTemplate(path.resolve(options.manifest.template), path.resolve(options.outputPath))
   // A manifest Volant would refuse stops the build before any output is written.
-  precheckPluginManifest(plan, { url: options.manifestUrl, version: options.manifestVersion })
+  // With a container image, [workload] may come from its config, known only after the pull.
+  const fromImage = plan.kind === 'generate' && (await loadConfig(options.configPath).then((c) => c.container !== undefined, () => false))
+  precheckPluginManifest(plan, { url: options.manifestUrl, version: options.manifestVersion, ...(fromImage ? { image: 'pending' as const } : {}) })
   const result = await build({ ...options, manifest: plan })
   const archive = result.archive
   checkSizeBudget(archive.size, options.maxSize, result.entries)
 
   const manifest = await writePluginManifest(
     plan,
-    { sha256: archive.sha256, url: options.manifestUrl, version: options.manifestVersion },
+    { sha256: archive.sha256, url: options.manifestUrl, version: options.manifestVersion, image: result.image?.config },
     log
   )
 

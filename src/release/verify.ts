@@ -40,6 +40,7 @@ export async function verifyArchive(options: {
       outputPath: path.join(dir, record.outputs.artifact),
       sourceDateEpoch: String(record.sourceDateEpoch),
       agentVersion: record.agent?.tag,
+      imageDigest: record.image?.digest,
       token: options.token,
       log: options.log
     })
