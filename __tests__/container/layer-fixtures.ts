@@ -147,3 +147,54 @@ export function makeImage(dir: string, layers: LayerSpec[], config: Partial<Imag
     cacheHit: true
   }
 }
+
+/** An OCI image layout in `dir` holding one linux image tagged `tag`; returns the manifest's digest. */
+export function writeLayout(dir: string, tag: string, layers: LayerSpec[], config: { architecture?: string; env?: string[]; entrypoint?: string[]; cmd?: string[]; workingDir?: string; user?: string } = {}): string {
+  const blobs = path.join(dir, 'blobs', 'sha256')
+  fs.mkdirSync(blobs, { recursive: true })
+  const put = (bytes: Buffer): string => {
+    const hex = createHash('sha256').update(bytes).digest('hex')
+    fs.writeFileSync(path.join(blobs, hex), bytes)
+    return `sha256:${hex}`
+  }
+  const written = layers.map((layer) => {
+    const tar = tarLayer(layer.items)
+    const compression = layer.compression ?? 'gzip'
+    const blob = compress(tar, compression)
+    return { mediaType: layer.mediaType ?? MEDIA[compression], digest: put(blob), size: blob.length, diffId: `sha256:${createHash('sha256').update(tar).digest('hex')}` }
+  })
+  const configBytes = Buffer.from(
+    JSON.stringify({
+      architecture: config.architecture ?? 'amd64',
+      os: 'linux',
+      config: {
+        Env: config.env ?? ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'],
+        ...(config.entrypoint ? { Entrypoint: config.entrypoint } : {}),
+        ...(config.cmd ? { Cmd: config.cmd } : {}),
+        ...(config.workingDir ? { WorkingDir: config.workingDir } : {}),
+        ...(config.user ? { User: config.user } : {})
+      },
+      rootfs: { type: 'layers', diff_ids: written.map((l) => l.diffId) }
+    })
+  )
+  const configDigest = put(configBytes)
+  const manifest = Buffer.from(
+    JSON.stringify({
+      schemaVersion: 2,
+      mediaType: 'application/vnd.oci.image.manifest.v1+json',
+      config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: configDigest, size: configBytes.length },
+      layers: written.map(({ mediaType, digest, size }) => ({ mediaType, digest, size }))
+    })
+  )
+  const digest = put(manifest)
+  fs.writeFileSync(path.join(dir, 'oci-layout'), JSON.stringify({ imageLayoutVersion: '1.0.0' }))
+  fs.writeFileSync(
+    path.join(dir, 'index.json'),
+    JSON.stringify({
+      schemaVersion: 2,
+      mediaType: 'application/vnd.oci.image.index.v1+json',
+      manifests: [{ mediaType: 'application/vnd.oci.image.manifest.v1+json', digest, size: manifest.length, annotations: { 'org.opencontainers.image.ref.name': tag } }]
+    })
+  )
+  return digest
+}
