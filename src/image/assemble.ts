@@ -41,7 +41,8 @@ export async function planInit(config: BuildConfig): Promise<InitPlan> {
   const stat = await fs.stat(hostPath).catch(() => undefined)
   if (stat?.isFile()) return { kind: 'host-file', hostPath, size: stat.size }
   const inImage = path.posix.normalize(init.path)
-  if (init.path.startsWith('/') && providedByMapping(config, inImage)) {
+  // With a container image, the image may provide it: validateImage checks the result.
+  if (init.path.startsWith('/') && (providedByMapping(config, inImage) || config.container !== undefined)) {
     return { kind: 'c-init', exec: 'custom', imagePath: inImage }
   }
   const at = config.positions.get('init.path')
