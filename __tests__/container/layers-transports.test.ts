@@ -92,7 +92,8 @@ describe('the same image from a registry, oci-layout, oci-archive and docker-arc
     const pinWarnings = fromRegistry.log.warnings.filter((w) => w.includes('Pin it: image'))
     expect(pinWarnings).toHaveLength(1)
     const digest = fromRegistry.result.image?.digest as string
-    expect(pinWarnings[0]).toContain(`image = "${registry.host}/test/app:1.0@${digest}"`)
+    expect(pinWarnings[0]).toMatch(/^\[source\] image ".*" is a tag, which can move; it resolved to sha256:/)
+    expect(pinWarnings[0]).toContain(`Pin it: image = "${registry.host}/test/app:1.0@${digest}"`)
 
     const fromLayout = await buildWith(`oci-layout:${layout}:1.0`)
     const fromOciArchive = await buildWith('oci-archive:app-oci.tar', { 'app-oci.tar': path.join(archives, 'app-oci.tar') })
