@@ -1,4 +1,6 @@
 import { describe, expect, test, beforeEach, afterEach } from '@jest/globals'
+import { execFileSync } from 'node:child_process'
+import { createHash } from 'node:crypto'
 import * as fs from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
@@ -236,5 +238,48 @@ describe('applyLayers', () => {
     raw.write(`${sum.toString(8).padStart(6, '0')}\0 `, 148, 'latin1')
     fs.writeFileSync(third.path, raw)
     await expect(applyLayers(octal, { tempDir: dir })).rejects.toThrow(/malformed mode field/)
+  })
+
+  test('layers written by GNU tar (gnu, pax) and bsdtar (pax, gnutar) all apply to the same tree', async () => {
+    const root = path.join(dir, 'tree')
+    const long = path.join('opt', 'a'.repeat(70), 'b'.repeat(70), 'long-file-name.txt')
+    fs.mkdirSync(path.join(root, path.dirname(long)), { recursive: true })
+    fs.mkdirSync(path.join(root, 'etc'))
+    fs.writeFileSync(path.join(root, long), 'long')
+    fs.writeFileSync(path.join(root, 'etc/conf'), 'x'.repeat(40_000))
+    fs.chmodSync(path.join(root, 'etc/conf'), 0o640)
+    fs.linkSync(path.join(root, 'etc/conf'), path.join(root, 'etc/conf-hard'))
+    fs.symlinkSync(`/${long}`, path.join(root, 'etc/to-long'))
+    fs.writeFileSync(path.join(root, 'etc/.wh.gone'), '')
+    const owners = ['--owner=0', '--group=0', '--numeric-owner']
+    const writers: Record<string, [string, string[]]> = {
+      'gnu tar, gnu': ['tar', ['--format=gnu', ...owners]],
+      'gnu tar, pax': ['tar', ['--format=pax', ...owners]],
+      'bsdtar, pax': ['bsdtar', ['--format=pax', '--uid=0', '--gid=0']],
+      // ustar has no room for link targets over 100 bytes: bsdtar leaves such a symlink out.
+      'bsdtar, gnutar': ['bsdtar', ['--format=gnutar', '--uid=0', '--gid=0']]
+    }
+    const trees: Record<string, string[]> = {}
+    for (const [name, [tool, args]] of Object.entries(writers)) {
+      const layer = execFileSync(tool, ['-c', '-f', '-', ...args, '-C', root, '.'], { maxBuffer: 1 << 26 })
+      const image = makeImage(fs.mkdtempSync(path.join(dir, 'blobs-')), [{ compression: 'tar', items: [] }])
+      fs.writeFileSync(image.layers[0]!.path, layer)
+      const temp = fs.mkdtempSync(path.join(dir, 'extract-'))
+      const { entries } = await applyLayers(image, { tempDir: temp })
+      trees[name] = entries
+        .map((e) => `${e.path} ${e.type} ${e.mode.toString(8)} ${e.target ?? ''} ${e.type === 'file' ? createHash('sha256').update(content(e)).digest('hex').slice(0, 12) : ''}`)
+        .sort()
+    }
+    const reference = trees['gnu tar, gnu']!
+    expect(reference).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(new RegExp(`^${long} file 644  `)),
+        expect.stringMatching(/^etc\/conf file 640 {2}/),
+        expect.stringMatching(/^etc\/conf-hard file 640 {2}/),
+        `etc/to-long symlink 777 /${long} `
+      ])
+    )
+    expect(reference.some((line) => line.includes('.wh.'))).toBe(false)
+    for (const [name, tree] of Object.entries(trees)) expect([name, tree]).toEqual([name, reference])
   })
 })
