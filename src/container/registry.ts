@@ -36,6 +36,9 @@ export interface FetchedManifest {
   announcedDigest: string | undefined
 }
 
+/** containerd's limit for a manifest. */
+const MAX_SMALL_ANSWER_BYTES = 4 * 1024 * 1024
+
 export class RegistryClient {
   /** Requests sent, token requests included: zero means a build made none. */
   requests = 0
@@ -90,6 +93,12 @@ export class RegistryClient {
     )
   }
 
+  /** Manifests, pings and tokens are small: a registry answering more is refused early. */
+  private smallAnswers(): NetworkOptions {
+    const limit = this.context.network.maxDownloadBytes ?? MAX_SMALL_ANSWER_BYTES
+    return { ...this.context.network, maxDownloadBytes: Math.min(limit, MAX_SMALL_ANSWER_BYTES) }
+  }
+
   /** GET with the current authorization; a 401 is answered once by the challenge's scheme and the request repeated. */
   private async get(url: string, headers: Record<string, string>): Promise<BufferedResponse> {
     let response = await this.send(url, headers)
@@ -109,7 +118,7 @@ export class RegistryClient {
       return await requestBytes(
         url,
         { ...headers, ...(this.authorization ? { authorization: this.authorization } : {}) },
-        this.context.network,
+        this.smallAnswers(),
         this.context.log
       )
     } catch (error) {
@@ -159,7 +168,7 @@ export class RegistryClient {
       response = await requestBytes(
         url,
         credentials ? { authorization: basicHeader(credentials) } : {},
-        this.context.network,
+        this.smallAnswers(),
         this.context.log
       )
     } catch (error) {
