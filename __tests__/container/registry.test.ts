@@ -671,6 +671,28 @@ describe('private repositories', () => {
     })
   })
 
+  it('a token that expires in the middle of a pull is renewed once, and the pull goes on', async () => {
+    const registry = await startRegistry({ auth: 'bearer', anonymousTokens: true, tokenUses: 3 })
+    try {
+      const layout = folder('layout')
+      const written = writeOciLayout(layout, '1', multiArch('expiring'))
+      await registry.push(`oci:${layout}:1`, 'public/expiring:1')
+      const pulled = await obtainImage(`${registry.host}/public/expiring:1`, context())
+      expect(pulled.digest).toBe(written.images[0]!.digest)
+      const [first, second] = pulled.layers.map((l) => l.digest)
+      expect(registry.requests.slice(-6)).toEqual([
+        `GET /v2/public/expiring/blobs/${first}`,
+        'GET /v2/',
+        'GET /token?service=fledge-test&scope=repository%3Apublic%2Fexpiring%3Apull',
+        'GET /v2/',
+        `GET /v2/public/expiring/blobs/${first}`,
+        `GET /v2/public/expiring/blobs/${second}`
+      ])
+    } finally {
+      await registry.stop()
+    }
+  })
+
   it('anonymous Bearer tokens (as Docker Hub and GHCR give for public images) need no login', async () => {
     const registry = await startRegistry({ auth: 'bearer', anonymousTokens: true })
     try {

@@ -45,6 +45,8 @@ export interface RegistryOptions {
    */
   auth?: 'none' | 'basic' | 'bearer'
   anonymousTokens?: boolean
+  /** A token serves this many requests, then the proxy answers 401 again (an expired token). */
+  tokenUses?: number
 }
 
 export interface TestRegistry {
@@ -146,7 +148,7 @@ export async function startRegistry(options: RegistryOptions = {}): Promise<Test
 
   const requests: string[] = []
   const corrupt = new Set<string>()
-  const tokens = new Set<string>()
+  const tokens = new Map<string, number>()
   const basic = `Basic ${Buffer.from(`${TEST_USER}:${TEST_PASSWORD}`).toString('base64')}`
   const proxy = http.createServer((req, res) => {
     const url = req.url ?? '/'
@@ -161,14 +163,16 @@ export async function startRegistry(options: RegistryOptions = {}): Promise<Test
           return
         }
         const token = createHash('sha256').update(`${tokens.size}:${url}`).digest('hex')
-        tokens.add(token)
+        tokens.set(token, options.tokenUses ?? Infinity)
         res
           .writeHead(200, { 'content-type': 'application/json' })
           .end(JSON.stringify({ token, expires_in: 300 }))
         return
       }
       const given = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1]
-      if (!given || !tokens.has(given)) {
+      const uses = given === undefined ? 0 : (tokens.get(given) ?? 0)
+      if (given !== undefined && uses > 0) tokens.set(given, uses - 1)
+      if (uses <= 0) {
         const repository = /^\/v2\/(.+)\/(?:manifests|blobs|tags)\//.exec(url)?.[1]
         res
           .writeHead(401, {

@@ -10,6 +10,7 @@ import {
   describeError,
   downloadFile,
   requestBytes,
+  DownloadFailed,
   type BufferedResponse,
   type NetworkOptions
 } from '../sources/http.js'
@@ -80,17 +81,35 @@ export class RegistryClient {
       if (ping.status !== 200 && ping.status !== 404) throw this.unexpected(ping, 'the API root')
     }
     const url = this.endpoint(`${this.reference.repository}/blobs/${digest}`)
-    this.requests++
-    await downloadFile(
-      url,
-      dest,
-      {
-        headers: this.authorization ? { authorization: this.authorization } : {},
-        what: `${what} of ${this.name} (${digest})`
-      },
-      this.context.network,
-      this.context.log
-    )
+    const download = (): Promise<unknown> => {
+      this.requests++
+      return downloadFile(
+        url,
+        dest,
+        {
+          headers: this.authorization ? { authorization: this.authorization } : {},
+          what: `${what} of ${this.name} (${digest})`,
+          refusedFix: `check that the credentials for ${this.reference.registry} may pull ${this.reference.repository}.`
+        },
+        this.context.network,
+        this.context.log
+      )
+    }
+    try {
+      await download()
+    } catch (error) {
+      // Bearer tokens expire (Docker Hub's after 5 minutes): a long pull gets a fresh one once.
+      if (!(
+        error instanceof DownloadFailed &&
+        error.status === 401 &&
+        this.authorization?.startsWith('Bearer ')
+      ))
+        throw error
+      this.authorization = undefined
+      const ping = await this.get(this.endpoint(''), {})
+      if (ping.status !== 200 && ping.status !== 404) throw this.unexpected(ping, 'the API root')
+      await download()
+    }
   }
 
   /** Manifests, pings and tokens are small: a registry answering more is refused early. */
