@@ -74,7 +74,8 @@ export async function keepBlob(
   digest: string,
   what: string,
   from: string,
-  fetch: (dest: string) => Promise<void>,
+  /** May return the hex sha256 it computed while writing, saving a second read. */
+  fetch: (dest: string) => Promise<string | void>,
   context: BlobStoreContext
 ): Promise<string> {
   const hex = digestHex(digest, what)
@@ -82,8 +83,8 @@ export async function keepBlob(
   await fs.mkdir(folder, { recursive: true })
   const dest = path.join(folder, hex)
   try {
-    await fetch(dest)
-    const actual = `sha256:${await sha256File(dest)}`
+    const hashed = await fetch(dest)
+    const actual = `sha256:${hashed ?? (await sha256File(dest))}`
     if (actual !== digest) throw digestMismatch(what, digest, actual, from)
     if (!context.useCache) return dest
     return (await storeVerified(dest, slot(hex), hex, context.log)).path

@@ -73,17 +73,17 @@ export class RegistryClient {
     }
   }
 
-  /** Streams the blob into `dest`; the caller checks its digest. */
-  async blob(digest: string, dest: string, what: string): Promise<void> {
+  /** Streams the blob into `dest` and returns the hex sha256 of what it wrote; the caller checks it. */
+  async blob(digest: string, dest: string, what: string): Promise<string> {
     // A blob may be the first thing asked (its manifest came from the cache): learn the auth first.
     if (!this.contacted) {
       const ping = await this.get(this.endpoint(''), {})
       if (ping.status !== 200 && ping.status !== 404) throw this.unexpected(ping, 'the API root')
     }
     const url = this.endpoint(`${this.reference.repository}/blobs/${digest}`)
-    const download = (): Promise<unknown> => {
+    const download = async (): Promise<string> => {
       this.requests++
-      return downloadFile(
+      const { sha256 } = await downloadFile(
         url,
         dest,
         {
@@ -94,21 +94,21 @@ export class RegistryClient {
         this.context.network,
         this.context.log
       )
+      return sha256
     }
     try {
-      await download()
+      return await download()
     } catch (error) {
       // Bearer tokens expire (Docker Hub's after 5 minutes): a long pull gets a fresh one once.
-      if (!(
+      const expired =
         error instanceof DownloadFailed &&
         error.status === 401 &&
         this.authorization?.startsWith('Bearer ')
-      ))
-        throw error
+      if (!expired) throw error
       this.authorization = undefined
       const ping = await this.get(this.endpoint(''), {})
       if (ping.status !== 200 && ping.status !== 404) throw this.unexpected(ping, 'the API root')
-      await download()
+      return await download()
     }
   }
 
