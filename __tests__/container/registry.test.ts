@@ -6,6 +6,7 @@ import * as path from 'node:path'
 import { FledgeError } from '../../src/errors.js'
 import type { Logger } from '../../src/log.js'
 import { obtainImage, type ObtainContext } from '../../src/container/obtain.js'
+import { choosePlatform, parseManifest } from '../../src/container/manifest.js'
 import { parseReference } from '../../src/container/reference.js'
 import type { ContainerImage } from '../../src/container/types.js'
 import {
@@ -196,7 +197,41 @@ describe('parseReference', () => {
   })
 })
 
+describe('manifests', () => {
+  it('skips attestation entries (unknown/unknown) when choosing, and refuses schema 1', () => {
+    const d = (digit: string, os: string, architecture: string) => ({
+      mediaType: 'application/vnd.oci.image.manifest.v1+json',
+      digest: `sha256:${digit.repeat(64)}`,
+      size: 1,
+      platform: { os, architecture }
+    })
+    const manifests = [d('1', 'unknown', 'unknown'), d('2', 'linux', 'amd64')]
+    expect(
+      choosePlatform(manifests, { os: 'linux', architecture: 'amd64' }, 'the index').digest
+    ).toBe(`sha256:${'2'.repeat(64)}`)
+    expect(() =>
+      choosePlatform(manifests, { os: 'linux', architecture: 'arm64' }, 'the index')
+    ).toThrow('the index has no linux/arm64 image; it has linux/amd64.')
+    expect(() =>
+      parseManifest(
+        Buffer.from('{"schemaVersion":1,"fsLayers":[]}'),
+        undefined,
+        'the manifest of x'
+      )
+    ).toThrow('the manifest of x is a Docker v2 schema 1 manifest, which fledge does not read.')
+  })
+})
+
 describe('obtainImage from local transports', () => {
+  it('a single-platform image for another architecture is refused, naming both', async () => {
+    const dir = folder('layout')
+    writeOciLayout(dir, 'v1', multiArch('other-arch').slice(1))
+    const error = await failure(obtainImage(`oci-layout:${dir}`, context()))
+    expect(error.format()).toBe(
+      `the layout ${dir} is a linux/arm64/v8 image; this build is for linux/amd64. Fix: use the image's linux/amd64 variant (or a multi-platform tag), or build for linux/arm64/v8.`
+    )
+  })
+
   it('oci-layout: picks linux/amd64 from a multi-arch index, with config and layers verified', async () => {
     const dir = folder('layout')
     const written = writeOciLayout(dir, 'v1', multiArch('layout-local'))
