@@ -45,6 +45,8 @@ export interface RegistryOptions {
    */
   auth?: 'none' | 'basic' | 'bearer'
   anonymousTokens?: boolean
+  /** A token serves this many requests, then the proxy answers 401 again (an expired token). */
+  tokenUses?: number
 }
 
 export interface TestRegistry {
@@ -56,8 +58,11 @@ export interface TestRegistry {
   corrupt: Set<string>
   /** The registry's own access log so far (each request it served, one line each). */
   registryLog(): string
-  /** Pushes `source` (a skopeo source such as oci:DIR:TAG) to repository:tag, every platform of an index. */
-  push(source: string, target: string): Promise<void>
+  /**
+   * Pushes `source` (a skopeo source such as oci:DIR:TAG) to repository:tag, every platform
+   * of an index, digests kept; with `convert` (e.g. ['--format', 'v2s2']) skopeo may rewrite them.
+   */
+  push(source: string, target: string, convert?: string[]): Promise<void>
   stop(): Promise<void>
 }
 
@@ -69,9 +74,14 @@ async function freePort(): Promise<number> {
   return port
 }
 
-async function waitForRegistry(port: number, child: ChildProcess, log: () => string): Promise<void> {
+async function waitForRegistry(
+  port: number,
+  child: ChildProcess,
+  log: () => string
+): Promise<void> {
   for (let tries = 0; tries < 200; tries++) {
-    if (child.exitCode !== null) throw new Error(`docker-registry exited (${child.exitCode}):\n${log()}`)
+    if (child.exitCode !== null)
+      throw new Error(`docker-registry exited (${child.exitCode}):\n${log()}`)
     const answered = await new Promise<boolean>((resolve) => {
       const request = http.get({ host: '127.0.0.1', port, path: '/v2/' }, (response) => {
         response.resume()
@@ -104,12 +114,21 @@ export async function startRegistry(options: RegistryOptions = {}): Promise<Test
       'http:',
       `  addr: 127.0.0.1:${internalPort}`,
       '  secret: fledge-test-secret',
-      ...(auth === 'basic' ? ['auth:', '  htpasswd:', '    realm: fledge-test', `    path: ${path.join(dir, 'htpasswd')}`] : []),
+      ...(auth === 'basic'
+        ? [
+            'auth:',
+            '  htpasswd:',
+            '    realm: fledge-test',
+            `    path: ${path.join(dir, 'htpasswd')}`
+          ]
+        : []),
       ''
     ].join('\n')
   )
   let output = ''
-  const child = spawn(registryBin, ['serve', path.join(dir, 'config.yml')], { stdio: ['ignore', 'pipe', 'pipe'] })
+  const child = spawn(registryBin, ['serve', path.join(dir, 'config.yml')], {
+    stdio: ['ignore', 'pipe', 'pipe']
+  })
   child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()))
   child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()))
   const stopChild = async (): Promise<void> => {
@@ -129,7 +148,7 @@ export async function startRegistry(options: RegistryOptions = {}): Promise<Test
 
   const requests: string[] = []
   const corrupt = new Set<string>()
-  const tokens = new Set<string>()
+  const tokens = new Map<string, number>()
   const basic = `Basic ${Buffer.from(`${TEST_USER}:${TEST_PASSWORD}`).toString('base64')}`
   const proxy = http.createServer((req, res) => {
     const url = req.url ?? '/'
@@ -138,16 +157,22 @@ export async function startRegistry(options: RegistryOptions = {}): Promise<Test
     if (auth === 'bearer') {
       if (url.startsWith('/token')) {
         if (!options.anonymousTokens && req.headers.authorization !== basic) {
-          res.writeHead(401, { 'content-type': 'application/json' }).end('{"errors":[{"code":"UNAUTHORIZED"}]}')
+          res
+            .writeHead(401, { 'content-type': 'application/json' })
+            .end('{"errors":[{"code":"UNAUTHORIZED"}]}')
           return
         }
         const token = createHash('sha256').update(`${tokens.size}:${url}`).digest('hex')
-        tokens.add(token)
-        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ token, expires_in: 300 }))
+        tokens.set(token, options.tokenUses ?? Infinity)
+        res
+          .writeHead(200, { 'content-type': 'application/json' })
+          .end(JSON.stringify({ token, expires_in: 300 }))
         return
       }
       const given = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1]
-      if (!given || !tokens.has(given)) {
+      const uses = given === undefined ? 0 : (tokens.get(given) ?? 0)
+      if (given !== undefined && uses > 0) tokens.set(given, uses - 1)
+      if (uses <= 0) {
         const repository = /^\/v2\/(.+)\/(?:manifests|blobs|tags)\//.exec(url)?.[1]
         res
           .writeHead(401, {
@@ -160,21 +185,24 @@ export async function startRegistry(options: RegistryOptions = {}): Promise<Test
     }
     const headers = { ...req.headers, host: `127.0.0.1:${internalPort}` }
     if (auth === 'bearer') delete headers.authorization
-    const upstream = http.request({ host: '127.0.0.1', port: internalPort, method: req.method, path: url, headers }, (answer) => {
-      const digest = /\/blobs\/(sha256:[0-9a-f]{64})$/.exec(url)?.[1]
-      if (digest && corrupt.has(digest) && answer.statusCode === 200) {
-        const chunks: Buffer[] = []
-        answer.on('data', (chunk: Buffer) => chunks.push(chunk))
-        answer.on('end', () => {
-          const body = Buffer.concat(chunks)
-          body[body.length - 1] = body[body.length - 1]! ^ 0xff
-          res.writeHead(200, answer.headers).end(body)
-        })
-        return
+    const upstream = http.request(
+      { host: '127.0.0.1', port: internalPort, method: req.method, path: url, headers },
+      (answer) => {
+        const digest = /\/blobs\/(sha256:[0-9a-f]{64})$/.exec(url)?.[1]
+        if (digest && corrupt.has(digest) && answer.statusCode === 200) {
+          const chunks: Buffer[] = []
+          answer.on('data', (chunk: Buffer) => chunks.push(chunk))
+          answer.on('end', () => {
+            const body = Buffer.concat(chunks)
+            body[body.length - 1] = body[body.length - 1]! ^ 0xff
+            res.writeHead(200, answer.headers).end(body)
+          })
+          return
+        }
+        res.writeHead(answer.statusCode ?? 502, answer.headers)
+        answer.pipe(res)
       }
-      res.writeHead(answer.statusCode ?? 502, answer.headers)
-      answer.pipe(res)
-    })
+    )
     upstream.on('error', () => res.destroy())
     req.pipe(upstream)
   })
@@ -186,11 +214,20 @@ export async function startRegistry(options: RegistryOptions = {}): Promise<Test
     requests,
     corrupt,
     registryLog: () => output,
-    async push(source, target) {
+    async push(source, target, convert) {
       // Straight to the registry (not through the proxy), so the proxy's log holds only the pulls.
-      const args = ['--insecure-policy', 'copy', '--all', '--preserve-digests', '--quiet', '--dest-tls-verify=false']
+      const args = [
+        '--insecure-policy',
+        'copy',
+        '--all',
+        ...(convert ?? ['--preserve-digests']),
+        '--quiet',
+        '--dest-tls-verify=false'
+      ]
       if (auth === 'basic') args.push('--dest-creds', `${TEST_USER}:${TEST_PASSWORD}`)
-      await run(skopeo, [...args, source, `docker://127.0.0.1:${internalPort}/${target}`], { env: skopeoEnv(dir) })
+      await run(skopeo, [...args, source, `docker://127.0.0.1:${internalPort}/${target}`], {
+        env: skopeoEnv(dir)
+      })
     },
     async stop() {
       proxy.closeAllConnections()
@@ -205,15 +242,26 @@ export async function startRegistry(options: RegistryOptions = {}): Promise<Test
 function skopeoEnv(dir: string): NodeJS.ProcessEnv {
   const home = path.join(dir, 'skopeo-home')
   fs.mkdirSync(home, { recursive: true })
-  return { PATH: process.env['PATH'] ?? '/usr/bin:/bin', HOME: home, XDG_RUNTIME_DIR: home, XDG_CONFIG_HOME: home }
+  return {
+    PATH: process.env['PATH'] ?? '/usr/bin:/bin',
+    HOME: home,
+    XDG_RUNTIME_DIR: home,
+    XDG_CONFIG_HOME: home
+  }
 }
 
 /** skopeo copy between local transports (oci:DIR:TAG → docker-archive:FILE:NAME:TAG), for archive tests. */
-export async function skopeoCopy(source: string, destination: string, extra: string[] = []): Promise<void> {
+export async function skopeoCopy(
+  source: string,
+  destination: string,
+  extra: string[] = []
+): Promise<void> {
   const skopeo = requireTool('skopeo')
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fledge-skopeo-'))
   try {
-    await run(skopeo, ['--insecure-policy', 'copy', '--quiet', ...extra, source, destination], { env: skopeoEnv(dir) })
+    await run(skopeo, ['--insecure-policy', 'copy', '--quiet', ...extra, source, destination], {
+      env: skopeoEnv(dir)
+    })
   } finally {
     fs.rmSync(dir, { recursive: true, force: true })
   }
@@ -293,11 +341,13 @@ const LAYER_TYPES: Record<LayerCompression, string> = {
 
 function compress(tar: Buffer, compression: LayerCompression): Buffer {
   if (compression === 'gzip') return gzipSync(tar)
-  if (compression === 'zstd') return execFileSync(requireTool('zstd'), ['-q', '-c', '-3'], { input: tar })
+  if (compression === 'zstd')
+    return execFileSync(requireTool('zstd'), ['-q', '-c', '-3'], { input: tar })
   return tar
 }
 
-const sha256 = (bytes: Buffer): string => `sha256:${createHash('sha256').update(bytes).digest('hex')}`
+const sha256 = (bytes: Buffer): string =>
+  `sha256:${createHash('sha256').update(bytes).digest('hex')}`
 
 /** Writes `bytes` into the layout's blobs; returns its digest. */
 export function writeBlob(layout: string, bytes: Buffer): string {
@@ -321,7 +371,12 @@ export function writeOciLayout(layout: string, tag: string, images: ImageSpec[])
     const layers = image.layers.map((layer) => {
       const tar = tarOf(layer.entries)
       const blob = compress(tar, layer.compression)
-      return { mediaType: LAYER_TYPES[layer.compression], digest: writeBlob(layout, blob), size: blob.length, diffId: sha256(tar) }
+      return {
+        mediaType: LAYER_TYPES[layer.compression],
+        digest: writeBlob(layout, blob),
+        size: blob.length,
+        diffId: sha256(tar)
+      }
     })
     const config = Buffer.from(
       JSON.stringify({
@@ -341,17 +396,30 @@ export function writeOciLayout(layout: string, tag: string, images: ImageSpec[])
       JSON.stringify({
         schemaVersion: 2,
         mediaType: 'application/vnd.oci.image.manifest.v1+json',
-        config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: configDigest, size: config.length },
+        config: {
+          mediaType: 'application/vnd.oci.image.config.v1+json',
+          digest: configDigest,
+          size: config.length
+        },
         layers: layers.map(({ mediaType, digest, size }) => ({ mediaType, digest, size }))
       })
     )
     const digest = writeBlob(layout, manifest)
-    written.push({ architecture: image.architecture, digest, configDigest, layers: layers.map(({ digest, mediaType }) => ({ digest, mediaType })) })
+    written.push({
+      architecture: image.architecture,
+      digest,
+      configDigest,
+      layers: layers.map(({ digest, mediaType }) => ({ digest, mediaType }))
+    })
     descriptors.push({
       mediaType: 'application/vnd.oci.image.manifest.v1+json',
       digest,
       size: manifest.length,
-      platform: { architecture: image.architecture, os: 'linux', ...(image.variant ? { variant: image.variant } : {}) }
+      platform: {
+        architecture: image.architecture,
+        os: 'linux',
+        ...(image.variant ? { variant: image.variant } : {})
+      }
     })
   }
   let top: { mediaType: string; digest: string; size: number }
@@ -359,8 +427,18 @@ export function writeOciLayout(layout: string, tag: string, images: ImageSpec[])
     const only = descriptors[0] as { mediaType: string; digest: string; size: number }
     top = { mediaType: only.mediaType, digest: only.digest, size: only.size }
   } else {
-    const index = Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.index.v1+json', manifests: descriptors }))
-    top = { mediaType: 'application/vnd.oci.image.index.v1+json', digest: writeBlob(layout, index), size: index.length }
+    const index = Buffer.from(
+      JSON.stringify({
+        schemaVersion: 2,
+        mediaType: 'application/vnd.oci.image.index.v1+json',
+        manifests: descriptors
+      })
+    )
+    top = {
+      mediaType: 'application/vnd.oci.image.index.v1+json',
+      digest: writeBlob(layout, index),
+      size: index.length
+    }
   }
   const indexFile = path.join(layout, 'index.json')
   const existing = fs.existsSync(indexFile)
@@ -371,7 +449,10 @@ export function writeOciLayout(layout: string, tag: string, images: ImageSpec[])
     JSON.stringify({
       schemaVersion: 2,
       mediaType: 'application/vnd.oci.image.index.v1+json',
-      manifests: [...existing, { ...top, annotations: { 'org.opencontainers.image.ref.name': tag } }]
+      manifests: [
+        ...existing,
+        { ...top, annotations: { 'org.opencontainers.image.ref.name': tag } }
+      ]
     })
   )
   return { digest: top.digest, images: written }

@@ -38,12 +38,14 @@ const cString = (field: Buffer): string => {
   return field.subarray(0, end < 0 ? field.length : end).toString('utf8')
 }
 
-const normalize = (name: string): string => path.posix.normalize(name.replace(/^(\.\/|\/)+/, '')).replace(/\/$/, '')
+const normalize = (name: string): string =>
+  path.posix.normalize(name.replace(/^(\.\/|\/)+/, '')).replace(/\/$/, '')
 
-/** The regular files of an uncompressed tar (ustar, pax and GNU long names), by normalized name. */
+/** The regular files of an uncompressed tar (ustar, pax and GNU long names), by normalized name; symlinks to them too. */
 export async function tarMembers(file: string): Promise<Map<string, Member>> {
   const handle = await fs.open(file, 'r')
   const members = new Map<string, Member>()
+  const links = new Map<string, string>()
   const bad = (why: string): FledgeError =>
     new FledgeError(`${file} is not a readable tar archive (${why}).`, {
       fix: 'use the archive as written by docker save, skopeo copy or buildx --output type=oci (uncompressed tar).'
@@ -73,21 +75,47 @@ export async function tarMembers(file: string): Promise<Map<string, Member>> {
           if (found) longName = found[1]
         }
       } else {
-        const prefix = header.toString('latin1', 257, 263).startsWith('ustar') ? cString(header.subarray(345, 500)) : ''
-        const name = longName ?? (prefix ? `${prefix}/${cString(header.subarray(0, 100))}` : cString(header.subarray(0, 100)))
+        const prefix = header.toString('latin1', 257, 263).startsWith('ustar')
+          ? cString(header.subarray(345, 500))
+          : ''
+        const name =
+          longName ??
+          (prefix
+            ? `${prefix}/${cString(header.subarray(0, 100))}`
+            : cString(header.subarray(0, 100)))
         longName = undefined
-        if (type === '0' || type === '\0' || type === '7') members.set(normalize(name), { offset: dataOffset, size })
+        if (type === '0' || type === '\0' || type === '7')
+          members.set(normalize(name), { offset: dataOffset, size })
+        // skopeo writes <id>/layer.tar as a symlink to ../<diff id>.tar.
+        if (type === '2')
+          links.set(
+            normalize(name),
+            normalize(
+              path.posix.join(
+                path.posix.dirname(normalize(name)),
+                cString(header.subarray(157, 257))
+              )
+            )
+          )
       }
       offset = dataOffset + Math.ceil(size / BLOCK) * BLOCK
     }
   } finally {
     await handle.close()
   }
+  for (const [link, target] of links) {
+    const member = members.get(target)
+    if (member && !members.has(link)) members.set(link, member)
+  }
   return members
 }
 
 /** An archive's members as LayoutFiles; members asked for as files are copied into a folder under `tempDir`. */
-async function archiveFiles(archive: string, tempDir: string, name: string): Promise<LayoutFiles & { members: Map<string, Member> }> {
+async function archiveFiles(
+  archive: string,
+  tempDir: string,
+  name: string
+): Promise<LayoutFiles & { members: Map<string, Member> }> {
   const members = await tarMembers(archive)
   let folder: string | undefined
   const read = async (relative: string): Promise<Buffer | undefined> => {
@@ -108,7 +136,11 @@ async function archiveFiles(archive: string, tempDir: string, name: string): Pro
     folder ??= await fs.mkdtemp(path.join(tempDir, 'archive-'))
     const dest = path.join(folder, normalize(relative).replace(/\//g, '_'))
     if (member.size === 0) await fs.writeFile(dest, '')
-    else await pipeline(createReadStream(archive, { start: member.offset, end: member.offset + member.size - 1 }), createWriteStream(dest))
+    else
+      await pipeline(
+        createReadStream(archive, { start: member.offset, end: member.offset + member.size - 1 }),
+        createWriteStream(dest)
+      )
     return dest
   }
   return { name, members, read, file }
@@ -124,7 +156,8 @@ interface DockerManifestEntry {
   Layers?: unknown
 }
 
-const withoutDefaultRegistry = (tag: string): string => tag.replace(/^(docker\.io\/)?(library\/)?/, '')
+const withoutDefaultRegistry = (tag: string): string =>
+  tag.replace(/^(docker\.io\/)?(library\/)?/, '')
 
 function layerMediaType(head: Buffer): string {
   if (head[0] === 0x1f && head[1] === 0x8b) return MEDIA_TYPES.ociLayerGzip
@@ -136,54 +169,88 @@ function layerMediaType(head: Buffer): string {
  * The image in a `docker save` archive. It has no manifest, so the digest is the
  * config's (docker's image ID) and layer digests are computed from the members.
  */
-export async function readDockerArchive(archive: string, tag: string | undefined, want: Platform, tempDir: string): Promise<ResolvedImage> {
+export async function readDockerArchive(
+  archive: string,
+  tag: string | undefined,
+  want: Platform,
+  tempDir: string
+): Promise<ResolvedImage> {
   const files = await archiveFiles(archive, tempDir, `the docker archive ${archive}`)
   const fix = 'use the output of docker save (or skopeo copy … docker-archive:FILE).'
   const manifestBytes = await files.read('manifest.json')
-  if (!manifestBytes) throw new FledgeError(`${files.name} has no manifest.json, so it is not a docker save archive.`, { fix })
+  if (!manifestBytes)
+    throw new FledgeError(
+      `${files.name} has no manifest.json, so it is not a docker save archive.`,
+      { fix }
+    )
   let entries: DockerManifestEntry[]
   try {
     entries = JSON.parse(manifestBytes.toString('utf8')) as DockerManifestEntry[]
   } catch {
     throw new FledgeError(`${files.name}: manifest.json is not JSON.`, { fix })
   }
-  if (!Array.isArray(entries) || entries.length === 0) throw new FledgeError(`${files.name}: manifest.json lists no image.`, { fix })
-  const tagsOf = (entry: DockerManifestEntry): string[] => (Array.isArray(entry.RepoTags) ? entry.RepoTags.filter((t): t is string => typeof t === 'string') : [])
+  if (!Array.isArray(entries) || entries.length === 0)
+    throw new FledgeError(`${files.name}: manifest.json lists no image.`, { fix })
+  const tagsOf = (entry: DockerManifestEntry): string[] =>
+    Array.isArray(entry.RepoTags)
+      ? entry.RepoTags.filter((t): t is string => typeof t === 'string')
+      : []
   const allTags = entries.flatMap(tagsOf)
   let entry: DockerManifestEntry | undefined
   if (tag !== undefined) {
-    entry = entries.find((e) => tagsOf(e).some((t) => t === tag || withoutDefaultRegistry(t) === withoutDefaultRegistry(tag)))
+    entry = entries.find((e) =>
+      tagsOf(e).some((t) => t === tag || withoutDefaultRegistry(t) === withoutDefaultRegistry(tag))
+    )
     if (!entry) {
-      throw new FledgeError(`${files.name} has no image tagged "${tag}"; it has ${allTags.length ? allTags.map((t) => `"${t}"`).join(', ') : 'no tagged images'}.`, {
-        fix: 'name one of its tags after the file (docker-archive:FILE:NAME:TAG).'
-      })
+      throw new FledgeError(
+        `${files.name} has no image tagged "${tag}"; it has ${allTags.length ? allTags.map((t) => `"${t}"`).join(', ') : 'no tagged images'}.`,
+        {
+          fix: 'name one of its tags after the file (docker-archive:FILE:NAME:TAG).'
+        }
+      )
     }
   } else if (entries.length === 1) {
     entry = entries[0]
   } else {
-    throw new FledgeError(`${files.name} holds ${entries.length} images (${allTags.map((t) => `"${t}"`).join(', ')}), and the reference names none.`, {
-      fix: 'name the image after the file (docker-archive:FILE:NAME:TAG).'
-    })
+    throw new FledgeError(
+      `${files.name} holds ${entries.length} images (${allTags.map((t) => `"${t}"`).join(', ')}), and the reference names none.`,
+      {
+        fix: 'name the image after the file (docker-archive:FILE:NAME:TAG).'
+      }
+    )
   }
-  if (typeof entry!.Config !== 'string' || !Array.isArray(entry!.Layers) || !entry!.Layers.every((l) => typeof l === 'string')) {
+  if (
+    typeof entry!.Config !== 'string' ||
+    !Array.isArray(entry!.Layers) ||
+    !entry!.Layers.every((l) => typeof l === 'string')
+  ) {
     throw new FledgeError(`${files.name}: manifest.json's entry has no Config or Layers.`, { fix })
   }
   const configBytes = await files.read(entry!.Config)
-  if (!configBytes) throw new FledgeError(`${files.name} lacks the config ${entry!.Config} its manifest.json names.`, { fix })
+  if (!configBytes)
+    throw new FledgeError(
+      `${files.name} lacks the config ${entry!.Config} its manifest.json names.`,
+      { fix }
+    )
   const configDigest = sha256Digest(configBytes)
   checkNamedDigest(entry!.Config, configDigest, 'the config', files.name)
   const config = summarizeConfig(configBytes, `the config ${configDigest} of ${files.name}`)
   if (config.os !== want.os || config.architecture !== want.architecture) {
-    throw new FledgeError(`${files.name} holds a ${config.os}/${config.architecture} image; this build is for ${want.os}/${want.architecture}.`, {
-      fix: `save the image's ${want.os}/${want.architecture} variant (docker pull --platform ${want.os}/${want.architecture}, then docker save).`
-    })
+    throw new FledgeError(
+      `${files.name} holds a ${config.os}/${config.architecture} image; this build is for ${want.os}/${want.architecture}.`,
+      {
+        fix: `save the image's ${want.os}/${want.architecture} variant (docker pull --platform ${want.os}/${want.architecture}, then docker save).`
+      }
+    )
   }
-  const diffIds = (JSON.parse(configBytes.toString('utf8')) as { rootfs?: { diff_ids?: unknown } }).rootfs?.diff_ids
+  const diffIds = (JSON.parse(configBytes.toString('utf8')) as { rootfs?: { diff_ids?: unknown } })
+    .rootfs?.diff_ids
   const layers: ImageLayer[] = []
   for (const [index, member] of (entry!.Layers as string[]).entries()) {
     const what = `layer ${index + 1} (${member})`
     const file = await files.file(member)
-    if (!file) throw new FledgeError(`${files.name} lacks ${what}, which its manifest.json names.`, { fix })
+    if (!file)
+      throw new FledgeError(`${files.name} lacks ${what}, which its manifest.json names.`, { fix })
     const digest = `sha256:${await sha256File(file)}`
     checkNamedDigest(member, digest, what, files.name)
     const head = Buffer.alloc(4)
@@ -201,8 +268,11 @@ export async function readDockerArchive(archive: string, tag: string | undefined
   return { digest: configDigest, configDigest, config, layers }
 }
 
-/** Members stored as blobs/sha256/<hex> (newer docker save) must hash to their name. */
+/** Members named by their digest (blobs/sha256/<hex> of newer docker save, skopeo's <hex>.tar and <hex>.json) must hash to it. */
 function checkNamedDigest(member: string, digest: string, what: string, from: string): void {
-  const named = /(?:^|\/)blobs\/sha256\/([0-9a-f]{64})$/.exec(member) ?? /^([0-9a-f]{64})\.json$/.exec(member)
-  if (named && `sha256:${named[1]}` !== digest) throw digestMismatch(what, `sha256:${named[1]}`, digest, from)
+  const named =
+    /(?:^|\/)blobs\/sha256\/([0-9a-f]{64})$/.exec(member) ??
+    /^([0-9a-f]{64})\.(?:json|tar)$/.exec(member)
+  if (named && `sha256:${named[1]}` !== digest)
+    throw digestMismatch(what, `sha256:${named[1]}`, digest, from)
 }

@@ -32,13 +32,18 @@ export interface CredentialLookup {
   configPath: string
 }
 
-export function defaultDockerConfigPath(env: Readonly<Record<string, string | undefined>> = process.env): string {
+export function defaultDockerConfigPath(
+  env: Readonly<Record<string, string | undefined>> = process.env
+): string {
   return path.join(env['DOCKER_CONFIG'] || path.join(os.homedir(), '.docker'), 'config.json')
 }
 
 /** "https://index.docker.io/v1/" and "registry-1.docker.io" are docker.io; a scheme or path is dropped. */
 export function normalizeRegistryHost(key: string): string {
-  const host = key.replace(/^[a-z]+:\/\//i, '').replace(/\/.*$/, '').toLowerCase()
+  const host = key
+    .replace(/^[a-z]+:\/\//i, '')
+    .replace(/\/.*$/, '')
+    .toLowerCase()
   return host === 'index.docker.io' || host === 'registry-1.docker.io' ? DOCKER_HUB : host
 }
 
@@ -48,11 +53,15 @@ interface DockerConfig {
   credHelpers?: Record<string, string>
 }
 
-export async function lookupCredentials(registry: string, options: CredentialOptions): Promise<CredentialLookup> {
+export async function lookupCredentials(
+  registry: string,
+  options: CredentialOptions
+): Promise<CredentialLookup> {
   const configPath = options.dockerConfigPath ?? defaultDockerConfigPath()
   const wanted = normalizeRegistryHost(registry)
   for (const [host, given] of Object.entries(options.credentials ?? {})) {
-    if (normalizeRegistryHost(host) === wanted) return { credentials: { ...given, source: 'the credentials given' }, configPath }
+    if (normalizeRegistryHost(host) === wanted)
+      return { credentials: { ...given, source: 'the credentials given' }, configPath }
   }
   let config: DockerConfig | undefined
   let text: string | undefined
@@ -60,16 +69,21 @@ export async function lookupCredentials(registry: string, options: CredentialOpt
     text = await fs.readFile(configPath, 'utf8')
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') {
-      throw new FledgeError(`cannot read ${configPath} (${(error as NodeJS.ErrnoException).code ?? String(error)}).`, {
-        fix: 'check the file and its permissions, or remove it to pull anonymously.'
-      })
+      throw new FledgeError(
+        `cannot read ${configPath} (${(error as NodeJS.ErrnoException).code ?? String(error)}).`,
+        {
+          fix: 'check the file and its permissions, or remove it to pull anonymously.'
+        }
+      )
     }
   }
   if (text !== undefined) {
     try {
       config = JSON.parse(text) as DockerConfig
     } catch {
-      throw new FledgeError(`${configPath} is not valid JSON.`, { fix: 'repair it (docker login rewrites it), or remove it to pull anonymously.' })
+      throw new FledgeError(`${configPath} is not valid JSON.`, {
+        fix: 'repair it (docker login rewrites it), or remove it to pull anonymously.'
+      })
     }
   }
   for (const [host, entry] of Object.entries(config?.auths ?? {})) {
@@ -80,9 +94,12 @@ export async function lookupCredentials(registry: string, options: CredentialOpt
       const decoded = Buffer.from(entry.auth, 'base64').toString('utf8')
       const colon = decoded.indexOf(':')
       if (colon < 0) {
-        throw new FledgeError(`${configPath}: auths."${host}".auth is not base64 of "user:password".`, {
-          fix: `run docker login ${registry} again, or correct the entry.`
-        })
+        throw new FledgeError(
+          `${configPath}: auths."${host}".auth is not base64 of "user:password".`,
+          {
+            fix: `run docker login ${registry} again, or correct the entry.`
+          }
+        )
       }
       username = decoded.slice(0, colon)
       password = decoded.slice(colon + 1)
@@ -92,9 +109,17 @@ export async function lookupCredentials(registry: string, options: CredentialOpt
     }
   }
   if (wanted === 'ghcr.io' && options.githubToken) {
-    return { credentials: { username: 'x-access-token', password: options.githubToken, source: 'the job token (GITHUB_TOKEN)' }, configPath }
+    return {
+      credentials: {
+        username: 'x-access-token',
+        password: options.githubToken,
+        source: 'the job token (GITHUB_TOKEN)'
+      },
+      configPath
+    }
   }
-  const helper = config?.credHelpers?.[registry] ?? config?.credHelpers?.[wanted] ?? config?.credsStore
+  const helper =
+    config?.credHelpers?.[registry] ?? config?.credHelpers?.[wanted] ?? config?.credsStore
   return { ...(helper ? { helper } : {}), configPath }
 }
 
@@ -110,7 +135,8 @@ export function parseChallenge(header: string): Challenge | undefined {
   const params: Record<string, string> = {}
   const pattern = /([A-Za-z_]+)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^\s,]*))/g
   for (let found = pattern.exec(match[2]!); found; found = pattern.exec(match[2]!)) {
-    params[found[1]!.toLowerCase()] = found[2] !== undefined ? found[2].replace(/\\(.)/g, '$1') : found[3]!
+    params[found[1]!.toLowerCase()] =
+      found[2] !== undefined ? found[2].replace(/\\(.)/g, '$1') : found[3]!
   }
   return { scheme: match[1]!.toLowerCase(), params }
 }

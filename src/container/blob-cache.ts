@@ -31,19 +31,36 @@ export function digestHex(digest: string, where: string): string {
   return match[1]!
 }
 
-export const sha256Digest = (bytes: Buffer): string => `sha256:${createHash('sha256').update(bytes).digest('hex')}`
+export const sha256Digest = (bytes: Buffer): string =>
+  `sha256:${createHash('sha256').update(bytes).digest('hex')}`
 
 /** The one refusal for bytes that do not match their digest. */
-export function digestMismatch(what: string, digest: string, actual: string, from: string): FledgeError {
-  return new FledgeError(`${what} ${digest} from ${from} does not match its digest: its bytes hash to ${actual}; refused.`, {
-    fix: 'the source served corrupted or altered content: pull again, and if it persists check the registry, proxy or file, or rebuild the image.'
-  })
+export function digestMismatch(
+  what: string,
+  digest: string,
+  actual: string,
+  from: string
+): FledgeError {
+  return new FledgeError(
+    `${what} ${digest} from ${from} does not match its digest: its bytes hash to ${actual}; refused.`,
+    {
+      fix: 'the source served corrupted or altered content: pull again, and if it persists check the registry, proxy or file, or rebuild the image.'
+    }
+  )
 }
 
-const slot = (hex: string): CacheSlot => ({ tool: 'fledge-image-blobs', key: `sha256-${hex}`, file: 'blob', what: `image blob sha256:${hex}` })
+const slot = (hex: string): CacheSlot => ({
+  tool: 'fledge-image-blobs',
+  key: `sha256-${hex}`,
+  file: 'blob',
+  what: `image blob sha256:${hex}`
+})
 
 /** The verified local copy of `digest`, or undefined when it has to be fetched. */
-export async function findBlob(digest: string, context: BlobStoreContext): Promise<string | undefined> {
+export async function findBlob(
+  digest: string,
+  context: BlobStoreContext
+): Promise<string | undefined> {
   if (!context.useCache) return undefined
   const hex = digestHex(digest, 'the image')
   return (await findVerified(slot(hex), hex, context.log))?.path
@@ -57,7 +74,8 @@ export async function keepBlob(
   digest: string,
   what: string,
   from: string,
-  fetch: (dest: string) => Promise<void>,
+  /** May return the hex sha256 it computed while writing, saving a second read. */
+  fetch: (dest: string) => Promise<string | void>,
   context: BlobStoreContext
 ): Promise<string> {
   const hex = digestHex(digest, what)
@@ -65,8 +83,8 @@ export async function keepBlob(
   await fs.mkdir(folder, { recursive: true })
   const dest = path.join(folder, hex)
   try {
-    await fetch(dest)
-    const actual = `sha256:${await sha256File(dest)}`
+    const hashed = await fetch(dest)
+    const actual = `sha256:${hashed ?? (await sha256File(dest))}`
     if (actual !== digest) throw digestMismatch(what, digest, actual, from)
     if (!context.useCache) return dest
     return (await storeVerified(dest, slot(hex), hex, context.log)).path
@@ -79,6 +97,12 @@ export async function keepBlob(
 }
 
 /** Bytes already in hand (a manifest), checked and kept like any blob. */
-export async function keepBytes(digest: string, what: string, from: string, bytes: Buffer, context: BlobStoreContext): Promise<string> {
+export async function keepBytes(
+  digest: string,
+  what: string,
+  from: string,
+  bytes: Buffer,
+  context: BlobStoreContext
+): Promise<string> {
   return keepBlob(digest, what, from, (dest) => fs.writeFile(dest, bytes), context)
 }

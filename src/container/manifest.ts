@@ -19,7 +19,12 @@ export const MEDIA_TYPES = {
 } as const
 
 /** What a registry is asked for, best first. */
-export const MANIFEST_ACCEPT = [MEDIA_TYPES.ociIndex, MEDIA_TYPES.dockerList, MEDIA_TYPES.ociManifest, MEDIA_TYPES.dockerManifest].join(', ')
+export const MANIFEST_ACCEPT = [
+  MEDIA_TYPES.ociIndex,
+  MEDIA_TYPES.dockerList,
+  MEDIA_TYPES.ociManifest,
+  MEDIA_TYPES.dockerManifest
+].join(', ')
 
 export interface Platform {
   os: string
@@ -39,16 +44,20 @@ export type ParsedManifest =
   | { kind: 'index'; manifests: Descriptor[] }
   | { kind: 'manifest'; config: Descriptor; layers: Descriptor[] }
 
-const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value)
+const isRecord = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value)
 
 function descriptor(value: unknown): Descriptor | undefined {
-  if (!isRecord(value) || typeof value['digest'] !== 'string' || typeof value['size'] !== 'number') return undefined
+  if (!isRecord(value) || typeof value['digest'] !== 'string' || typeof value['size'] !== 'number')
+    return undefined
   const platform = value['platform']
   return {
     mediaType: typeof value['mediaType'] === 'string' ? value['mediaType'] : '',
     digest: value['digest'],
     size: value['size'],
-    ...(isRecord(platform) && typeof platform['os'] === 'string' && typeof platform['architecture'] === 'string'
+    ...(isRecord(platform) &&
+    typeof platform['os'] === 'string' &&
+    typeof platform['architecture'] === 'string'
       ? {
           platform: {
             os: platform['os'],
@@ -57,17 +66,25 @@ function descriptor(value: unknown): Descriptor | undefined {
           }
         }
       : {}),
-    ...(isRecord(value['annotations']) ? { annotations: value['annotations'] as Record<string, string> } : {})
+    ...(isRecord(value['annotations'])
+      ? { annotations: value['annotations'] as Record<string, string> }
+      : {})
   }
 }
 
 /** `what` names the manifest in messages ("the manifest sha256:… of 127.0.0.1:5000/x/y"). */
-export function parseManifest(bytes: Buffer, contentType: string | undefined, what: string): ParsedManifest {
+export function parseManifest(
+  bytes: Buffer,
+  contentType: string | undefined,
+  what: string
+): ParsedManifest {
   let json: unknown
   try {
     json = JSON.parse(bytes.toString('utf8'))
   } catch {
-    throw new FledgeError(`${what} is not JSON.`, { fix: 'check that the reference names a container image.' })
+    throw new FledgeError(`${what} is not JSON.`, {
+      fix: 'check that the reference names a container image.'
+    })
   }
   const unsupported = (kind: string): FledgeError =>
     new FledgeError(`${what} is ${kind}, which fledge does not read.`, {
@@ -75,7 +92,10 @@ export function parseManifest(bytes: Buffer, contentType: string | undefined, wh
     })
   if (!isRecord(json)) throw unsupported('not a manifest')
   if (json['schemaVersion'] === 1) throw unsupported('a Docker v2 schema 1 manifest')
-  const mediaType = typeof json['mediaType'] === 'string' ? json['mediaType'] : (contentType ?? '').split(';')[0]!.trim()
+  const mediaType =
+    typeof json['mediaType'] === 'string'
+      ? json['mediaType']
+      : (contentType ?? '').split(';')[0]!.trim()
   if (Array.isArray(json['manifests'])) {
     const manifests = json['manifests'].map(descriptor)
     if (manifests.some((m) => !m)) throw unsupported('an index with a malformed entry')
@@ -84,19 +104,24 @@ export function parseManifest(bytes: Buffer, contentType: string | undefined, wh
   if (json['config'] !== undefined && Array.isArray(json['layers'])) {
     const config = descriptor(json['config'])
     const layers = json['layers'].map(descriptor)
-    if (!config || layers.some((l) => !l)) throw unsupported('a manifest with a malformed descriptor')
+    if (!config || layers.some((l) => !l))
+      throw unsupported('a manifest with a malformed descriptor')
     return { kind: 'manifest', config, layers: layers as Descriptor[] }
   }
   throw unsupported(mediaType ? `of type ${mediaType}` : 'neither an image manifest nor an index')
 }
 
-const platformName = (p: Platform): string => `${p.os}/${p.architecture}${p.variant ? `/${p.variant}` : ''}`
+const platformName = (p: Platform): string =>
+  `${p.os}/${p.architecture}${p.variant ? `/${p.variant}` : ''}`
 
 function platformMatches(have: Platform, want: Platform): boolean {
   if (have.os !== want.os || have.architecture !== want.architecture) return false
   if (!want.variant) return true
   // arm64's only variant is v8, often left out.
-  return have.variant === want.variant || (want.architecture === 'arm64' && !have.variant && want.variant === 'v8')
+  return (
+    have.variant === want.variant ||
+    (want.architecture === 'arm64' && !have.variant && want.variant === 'v8')
+  )
 }
 
 /** The index's manifest for `want`; none is an error listing what the index has. */
@@ -107,27 +132,40 @@ export function choosePlatform(manifests: Descriptor[], want: Platform, what: st
   const have = [...new Set(images.map((m) => platformName(m.platform!)))]
   throw new FledgeError(
     `${what} has no ${platformName(want)} image; it has ${have.length ? have.join(', ') : 'no platform-tagged image'}.`,
-    { fix: `use an image built for ${platformName(want)}, or build for the image's architecture (busybox's decides it).` }
+    {
+      fix: `use an image built for ${platformName(want)}, or build for the image's architecture (busybox's decides it).`
+    }
   )
 }
 
 const strings = (value: unknown): string[] | undefined =>
-  Array.isArray(value) && value.every((v) => typeof v === 'string') ? (value as string[]) : undefined
+  Array.isArray(value) && value.every((v) => typeof v === 'string')
+    ? (value as string[])
+    : undefined
 
 export function summarizeConfig(bytes: Buffer, what: string): ImageConfigSummary {
   let json: unknown
   try {
     json = JSON.parse(bytes.toString('utf8'))
   } catch {
-    throw new FledgeError(`${what} is not JSON.`, { fix: 'rebuild the image; its config blob is damaged.' })
+    throw new FledgeError(`${what} is not JSON.`, {
+      fix: 'rebuild the image; its config blob is damaged.'
+    })
   }
-  if (!isRecord(json) || typeof json['os'] !== 'string' || typeof json['architecture'] !== 'string') {
-    throw new FledgeError(`${what} does not name the image's os and architecture.`, { fix: 'rebuild the image with a current docker, buildx or skopeo.' })
+  if (
+    !isRecord(json) ||
+    typeof json['os'] !== 'string' ||
+    typeof json['architecture'] !== 'string'
+  ) {
+    throw new FledgeError(`${what} does not name the image's os and architecture.`, {
+      fix: 'rebuild the image with a current docker, buildx or skopeo.'
+    })
   }
   const config = isRecord(json['config']) ? json['config'] : {}
   const entrypoint = strings(config['Entrypoint'])
   const cmd = strings(config['Cmd'])
-  const text = (key: string): string | undefined => (typeof config[key] === 'string' && config[key] !== '' ? (config[key] as string) : undefined)
+  const text = (key: string): string | undefined =>
+    typeof config[key] === 'string' && config[key] !== '' ? (config[key] as string) : undefined
   const workingDir = text('WorkingDir')
   const user = text('User')
   return {
@@ -166,24 +204,45 @@ export async function resolveImage(
   want: Platform
 ): Promise<ResolvedImage> {
   let digest = top.digest
-  let parsed = parseManifest(top.bytes, top.contentType, `the manifest ${top.digest} of ${source.name}`)
+  let parsed = parseManifest(
+    top.bytes,
+    top.contentType,
+    `the manifest ${top.digest} of ${source.name}`
+  )
   if (parsed.kind === 'index') {
-    const chosen = choosePlatform(parsed.manifests, want, `the image index ${top.digest} of ${source.name}`)
+    const chosen = choosePlatform(
+      parsed.manifests,
+      want,
+      `the image index ${top.digest} of ${source.name}`
+    )
     digest = chosen.digest
     const fetched = await source.manifest(digest)
-    parsed = parseManifest(fetched.bytes, fetched.contentType ?? chosen.mediaType, `the manifest ${digest} of ${source.name}`)
+    parsed = parseManifest(
+      fetched.bytes,
+      fetched.contentType ?? chosen.mediaType,
+      `the manifest ${digest} of ${source.name}`
+    )
     if (parsed.kind === 'index') {
-      throw new FledgeError(`the index ${top.digest} of ${source.name} points at another index (${digest}) for ${platformName(want)}.`, {
-        fix: 'use an image whose index lists image manifests.'
-      })
+      throw new FledgeError(
+        `the index ${top.digest} of ${source.name} points at another index (${digest}) for ${platformName(want)}.`,
+        {
+          fix: 'use an image whose index lists image manifests.'
+        }
+      )
     }
   }
   const configPath = await source.blob(parsed.config, 'the config')
-  const config = summarizeConfig(await fs.readFile(configPath), `the config ${parsed.config.digest} of ${source.name}`)
+  const config = summarizeConfig(
+    await fs.readFile(configPath),
+    `the config ${parsed.config.digest} of ${source.name}`
+  )
   if (!platformMatches(config, { os: want.os, architecture: want.architecture })) {
-    throw new FledgeError(`${source.name} is a ${platformName(config)} image; this build is for ${platformName(want)}.`, {
-      fix: `use the image's ${platformName(want)} variant (or a multi-platform tag), or build for ${platformName(config)}.`
-    })
+    throw new FledgeError(
+      `${source.name} is a ${platformName(config)} image; this build is for ${platformName(want)}.`,
+      {
+        fix: `use the image's ${platformName(want)} variant (or a multi-platform tag), or build for ${platformName(config)}.`
+      }
+    )
   }
   const layers: ImageLayer[] = []
   for (const [index, layer] of parsed.layers.entries()) {

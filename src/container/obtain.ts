@@ -10,7 +10,14 @@ import { FledgeError } from '../errors.js'
 import type { Logger } from '../log.js'
 import type { NetworkOptions } from '../sources/http.js'
 import { readDockerArchive, ociArchiveFiles } from './archives.js'
-import { digestMismatch, findBlob, keepBlob, keepBytes, sha256Digest, type BlobStoreContext } from './blob-cache.js'
+import {
+  digestMismatch,
+  findBlob,
+  keepBlob,
+  keepBytes,
+  sha256Digest,
+  type BlobStoreContext
+} from './blob-cache.js'
 import { resolveImage, type BlobSource, type Platform, type ResolvedImage } from './manifest.js'
 import { layoutFolder, readLayout } from './oci-layout.js'
 import { originOf, parseReference, pinnedReference, type RegistryReference } from './reference.js'
@@ -38,7 +45,10 @@ export interface ObtainContext {
   where?: ErrorLocation | undefined
 }
 
-export async function obtainImage(reference: string, context: ObtainContext): Promise<ContainerImage> {
+export async function obtainImage(
+  reference: string,
+  context: ObtainContext
+): Promise<ContainerImage> {
   const parsed = parseReference(reference, context.baseDir, context.where ?? { key: 'image' })
   const origin = originOf(parsed)
   const local = (resolved: ResolvedImage): ContainerImage => ({
@@ -59,28 +69,52 @@ export async function obtainImage(reference: string, context: ObtainContext): Pr
       return local(await readLayout(layoutFolder(parsed.path), parsed.tag, context.platform))
     case 'oci-archive':
       await mustExist(parsed.path, 'file', reference, context)
-      return local(await readLayout(await ociArchiveFiles(parsed.path, context.tempDir), parsed.tag, context.platform))
+      return local(
+        await readLayout(
+          await ociArchiveFiles(parsed.path, context.tempDir),
+          parsed.tag,
+          context.platform
+        )
+      )
     case 'docker-archive':
       await mustExist(parsed.path, 'file', reference, context)
-      return local(await readDockerArchive(parsed.path, parsed.tag, context.platform, context.tempDir))
+      return local(
+        await readDockerArchive(parsed.path, parsed.tag, context.platform, context.tempDir)
+      )
   }
 }
 
-async function mustExist(file: string, kind: 'file' | 'folder', reference: string, context: ObtainContext): Promise<void> {
+async function mustExist(
+  file: string,
+  kind: 'file' | 'folder',
+  reference: string,
+  context: ObtainContext
+): Promise<void> {
   const stat = await fs.stat(file).catch(() => undefined)
   if (stat && (kind === 'folder' ? stat.isDirectory() : stat.isFile())) return
-  throw new FledgeError(`"${reference}" names ${file}, which ${stat ? `is not a ${kind}` : 'does not exist'}.`, {
-    ...(context.where ?? { key: 'image' }),
-    fix: `paths in [source] image are relative to fledge.toml's folder (${context.baseDir}); check the path.`
-  })
+  throw new FledgeError(
+    `"${reference}" names ${file}, which ${stat ? `is not a ${kind}` : 'does not exist'}.`,
+    {
+      ...(context.where ?? { key: 'image' }),
+      fix: `paths in [source] image are relative to fledge.toml's folder (${context.baseDir}); check the path.`
+    }
+  )
 }
 
-async function pull(reference: string, parsed: RegistryReference, context: ObtainContext): Promise<ContainerImage> {
+async function pull(
+  reference: string,
+  parsed: RegistryReference,
+  context: ObtainContext
+): Promise<ContainerImage> {
   const { log } = context
   const client = new RegistryClient(parsed, {
     log,
     network: context.network,
-    credentials: { dockerConfigPath: context.dockerConfigPath, credentials: context.credentials, githubToken: context.githubToken }
+    credentials: {
+      dockerConfigPath: context.dockerConfigPath,
+      credentials: context.credentials,
+      githubToken: context.githubToken
+    }
   })
   const store: BlobStoreContext = { log, useCache: context.useCache, tempDir: context.tempDir }
   const source: BlobSource = {
@@ -102,7 +136,13 @@ async function pull(reference: string, parsed: RegistryReference, context: Obtai
       const cached = await findBlob(descriptor.digest, store)
       if (cached) return cached
       log.info(`Pulling ${what} of ${client.name} (${descriptor.digest}, ${descriptor.size} bytes)`)
-      return keepBlob(descriptor.digest, what, client.name, (dest) => client.blob(descriptor.digest, dest, what), store)
+      return keepBlob(
+        descriptor.digest,
+        what,
+        client.name,
+        (dest) => client.blob(descriptor.digest, dest, what),
+        store
+      )
     }
   }
   let top: { digest: string; bytes: Buffer; contentType?: string | undefined }
@@ -112,14 +152,22 @@ async function pull(reference: string, parsed: RegistryReference, context: Obtai
     const tag = parsed.tag!
     const fetched = await client.manifest(tag)
     if (!fetched) {
-      throw new FledgeError(`${client.name} has no tag "${tag}" (the registry answered HTTP 404).`, {
-        ...(context.where ?? { key: 'image' }),
-        fix: `check the tag and the repository name in [source] image (skopeo list-tags docker://${client.name} lists the tags).`
-      })
+      throw new FledgeError(
+        `${client.name} has no tag "${tag}" (the registry answered HTTP 404).`,
+        {
+          ...(context.where ?? { key: 'image' }),
+          fix: `check the tag and the repository name in [source] image (skopeo list-tags docker://${client.name} lists the tags).`
+        }
+      )
     }
     const digest = sha256Digest(fetched.bytes)
     if (fetched.announcedDigest && fetched.announcedDigest !== digest) {
-      throw digestMismatch(`the manifest of tag "${tag}"`, fetched.announcedDigest, digest, client.name)
+      throw digestMismatch(
+        `the manifest of tag "${tag}"`,
+        fetched.announcedDigest,
+        digest,
+        client.name
+      )
     }
     if (context.useCache) await keepBytes(digest, 'the manifest', client.name, fetched.bytes, store)
     top = { digest, bytes: fetched.bytes, contentType: fetched.contentType }
@@ -128,7 +176,12 @@ async function pull(reference: string, parsed: RegistryReference, context: Obtai
   if (!parsed.digest) {
     log.warn(
       `[source] image "${reference}" is a tag, which can move; it resolved to ${resolved.digest}. Pin it: image = "${pinnedReference(parsed, resolved.digest)}"`,
-      context.where?.file ? { file: context.where.file, ...(context.where.line !== undefined ? { line: context.where.line } : {}) } : undefined
+      context.where?.file
+        ? {
+            file: context.where.file,
+            ...(context.where.line !== undefined ? { line: context.where.line } : {})
+          }
+        : undefined
     )
   }
   return {

@@ -8,7 +8,13 @@ import * as path from 'node:path'
 import { FledgeError } from '../errors.js'
 import { sha256File } from '../hash.js'
 import { digestHex, digestMismatch, sha256Digest } from './blob-cache.js'
-import { resolveImage, type BlobSource, type Descriptor, type Platform, type ResolvedImage } from './manifest.js'
+import {
+  resolveImage,
+  type BlobSource,
+  type Descriptor,
+  type Platform,
+  type ResolvedImage
+} from './manifest.js'
 
 /** A layout's files: a folder's, or an archive's members. */
 export interface LayoutFiles {
@@ -31,10 +37,18 @@ export function layoutFolder(dir: string): LayoutFiles {
       } catch (error) {
         const code = (error as NodeJS.ErrnoException).code
         if (code === 'ENOENT' || code === 'ENOTDIR') return undefined
-        throw new FledgeError(`cannot read ${inside(relative)} (${code ?? String(error)}).`, { fix: 'check the file and its permissions.' })
+        throw new FledgeError(`cannot read ${inside(relative)} (${code ?? String(error)}).`, {
+          fix: 'check the file and its permissions.'
+        })
       }
     },
-    file: async (relative) => ((await fs.stat(inside(relative)).then((s) => s.isFile(), () => false)) ? inside(relative) : undefined)
+    file: async (relative) =>
+      (await fs.stat(inside(relative)).then(
+        (s) => s.isFile(),
+        () => false
+      ))
+        ? inside(relative)
+        : undefined
   }
 }
 
@@ -42,13 +56,21 @@ const layoutFix = (files: LayoutFiles): string =>
   `point at an OCI image layout (skopeo copy … oci:DIR:TAG, or docker buildx build --output type=oci), not at ${files.name.replace(/^the \w+ /, '')}.`
 
 /** The image in `files` (tagged `tag`, or its only image) for `want`. */
-export async function readLayout(files: LayoutFiles, tag: string | undefined, want: Platform): Promise<ResolvedImage> {
+export async function readLayout(
+  files: LayoutFiles,
+  tag: string | undefined,
+  want: Platform
+): Promise<ResolvedImage> {
   const marker = await files.read('oci-layout')
   if (!marker) {
-    throw new FledgeError(`${files.name} has no oci-layout file, so it is not an OCI image layout.`, { fix: layoutFix(files) })
+    throw new FledgeError(
+      `${files.name} has no oci-layout file, so it is not an OCI image layout.`,
+      { fix: layoutFix(files) }
+    )
   }
   const indexBytes = await files.read('index.json')
-  if (!indexBytes) throw new FledgeError(`${files.name} has no index.json.`, { fix: layoutFix(files) })
+  if (!indexBytes)
+    throw new FledgeError(`${files.name} has no index.json.`, { fix: layoutFix(files) })
   let index: { manifests?: Descriptor[] }
   try {
     index = JSON.parse(indexBytes.toString('utf8')) as typeof index
@@ -56,22 +78,30 @@ export async function readLayout(files: LayoutFiles, tag: string | undefined, wa
     throw new FledgeError(`${files.name}: index.json is not JSON.`, { fix: layoutFix(files) })
   }
   const entries = Array.isArray(index.manifests) ? index.manifests : []
-  const tagOf = (d: Descriptor): string | undefined => d.annotations?.['org.opencontainers.image.ref.name']
+  const tagOf = (d: Descriptor): string | undefined =>
+    d.annotations?.['org.opencontainers.image.ref.name']
   const tags = entries.map(tagOf).filter((t): t is string => t !== undefined)
   let chosen: Descriptor | undefined
   if (tag !== undefined) {
     chosen = entries.find((d) => tagOf(d) === tag)
     if (!chosen) {
-      throw new FledgeError(`${files.name} has no image tagged "${tag}"; it has ${tags.length ? tags.map((t) => `"${t}"`).join(', ') : 'no tagged images'}.`, {
-        fix: 'name one of its tags after the path (oci-layout:PATH:TAG).'
-      })
+      throw new FledgeError(
+        `${files.name} has no image tagged "${tag}"; it has ${tags.length ? tags.map((t) => `"${t}"`).join(', ') : 'no tagged images'}.`,
+        {
+          fix: 'name one of its tags after the path (oci-layout:PATH:TAG).'
+        }
+      )
     }
   } else if (entries.length === 1) {
     chosen = entries[0]
   } else {
     throw new FledgeError(
       `${files.name} holds ${entries.length} images${tags.length ? ` (tagged ${tags.map((t) => `"${t}"`).join(', ')})` : ''}, and the reference names none.`,
-      { fix: entries.length ? 'name the image by its tag after the path (oci-layout:PATH:TAG).' : layoutFix(files) }
+      {
+        fix: entries.length
+          ? 'name the image by its tag after the path (oci-layout:PATH:TAG).'
+          : layoutFix(files)
+      }
     )
   }
   const source = layoutBlobs(files)
@@ -80,7 +110,8 @@ export async function readLayout(files: LayoutFiles, tag: string | undefined, wa
 }
 
 function layoutBlobs(files: LayoutFiles): BlobSource {
-  const blobPath = (digest: string, what: string): string => `blobs/sha256/${digestHex(digest, what)}`
+  const blobPath = (digest: string, what: string): string =>
+    `blobs/sha256/${digestHex(digest, what)}`
   const missing = (digest: string, what: string): FledgeError =>
     new FledgeError(`${files.name} lacks ${what} (${blobPath(digest, what)}).`, {
       fix: 'the layout is incomplete; copy the image into it again (skopeo copy, or docker buildx build --output type=oci).'
@@ -99,7 +130,8 @@ function layoutBlobs(files: LayoutFiles): BlobSource {
       const file = await files.file(blobPath(descriptor.digest, what))
       if (!file) throw missing(descriptor.digest, what)
       const actual = `sha256:${await sha256File(file)}`
-      if (actual !== descriptor.digest) throw digestMismatch(what, descriptor.digest, actual, files.name)
+      if (actual !== descriptor.digest)
+        throw digestMismatch(what, descriptor.digest, actual, files.name)
       return file
     }
   }

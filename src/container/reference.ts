@@ -41,7 +41,11 @@ export function isLoopbackHost(host: string): boolean {
 }
 
 /** `reference` as written in fledge.toml; local paths are resolved against `baseDir` (fledge.toml's folder). */
-export function parseReference(reference: string, baseDir: string, where: ErrorLocation = {}): ImageReference {
+export function parseReference(
+  reference: string,
+  baseDir: string,
+  where: ErrorLocation = {}
+): ImageReference {
   const bad = (cause: string, fix: string): FledgeError =>
     new FledgeError(`"${reference}" ${cause}.`, { ...where, fix })
   const local = /^(oci-layout|oci-archive|docker-archive):(.*)$/.exec(reference)
@@ -49,17 +53,32 @@ export function parseReference(reference: string, baseDir: string, where: ErrorL
     const kind = local[1] as LocalReference['kind']
     let file = local[2]!
     let tag: string | undefined
-    // PATH[:TAG]: a colon is taken as the tag's only when what follows has no slash.
-    const colon = file.lastIndexOf(':')
-    if (colon > 0 && !file.slice(colon + 1).includes('/')) {
+    // oci-layout/oci-archive PATH[:TAG]: the last colon is the tag's when what follows has no slash.
+    // docker-archive FILE[:NAME:TAG]: the colon before a name:tag.
+    const colon =
+      kind === 'docker-archive'
+        ? file.search(/:(?=[a-z0-9][^:]*:[\w][\w.-]*$)/)
+        : file.lastIndexOf(':')
+    if (colon > 0 && (kind === 'docker-archive' || !file.slice(colon + 1).includes('/'))) {
       tag = file.slice(colon + 1)
       file = file.slice(0, colon)
     }
-    if (!file) throw bad(`names no ${kind === 'oci-layout' ? 'folder' : 'file'}`, `write ${kind}:PATH (relative to fledge.toml's folder).`)
-    if (tag === '') throw bad('ends with an empty tag', `drop the trailing colon or name the tag: ${kind}:${file}:TAG.`)
+    if (!file)
+      throw bad(
+        `names no ${kind === 'oci-layout' ? 'folder' : 'file'}`,
+        `write ${kind}:PATH (relative to fledge.toml's folder).`
+      )
+    if (tag === '')
+      throw bad(
+        'ends with an empty tag',
+        `drop the trailing colon or name the tag: ${kind}:${file}:TAG.`
+      )
     return { kind, path: path.resolve(baseDir, file), ...(tag !== undefined ? { tag } : {}) }
   }
-  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(reference) || /^(docker|oci|containers-storage|dir):/.test(reference)) {
+  if (
+    /^[a-z][a-z0-9+.-]*:\/\//i.test(reference) ||
+    /^(docker|oci|containers-storage|dir):/.test(reference)
+  ) {
     throw bad(
       'is not a reference fledge can use',
       'write a registry reference (alpine:3.20, ghcr.io/owner/app:1.0, host:5000/x/y@sha256:…) or oci-layout:PATH, oci-archive:FILE, docker-archive:FILE.'
@@ -72,7 +91,10 @@ export function parseReference(reference: string, baseDir: string, where: ErrorL
     digest = rest.slice(at + 1)
     rest = rest.slice(0, at)
     if (!DIGEST.test(digest)) {
-      throw bad(`has a malformed digest "${digest}"`, 'pin with @sha256: followed by 64 lowercase hex digits.')
+      throw bad(
+        `has a malformed digest "${digest}"`,
+        'pin with @sha256: followed by 64 lowercase hex digits.'
+      )
     }
   }
   let tag: string | undefined
@@ -81,12 +103,19 @@ export function parseReference(reference: string, baseDir: string, where: ErrorL
   if (tagColon >= 0) {
     tag = rest.slice(tagColon + 1)
     rest = rest.slice(0, tagColon)
-    if (!TAG.test(tag)) throw bad(`has an invalid tag "${tag}"`, 'a tag is up to 128 letters, digits, "_", "." and "-", not starting with "." or "-".')
+    if (!TAG.test(tag))
+      throw bad(
+        `has an invalid tag "${tag}"`,
+        'a tag is up to 128 letters, digits, "_", "." and "-", not starting with "." or "-".'
+      )
   }
   const parts = rest.split('/')
   let registry = DOCKER_HUB
   const first = parts[0]!
-  if (parts.length > 1 && (first.includes('.') || first.includes(':') || first === 'localhost' || first.startsWith('['))) {
+  if (
+    parts.length > 1 &&
+    (first.includes('.') || first.includes(':') || first === 'localhost' || first.startsWith('['))
+  ) {
     registry = first
     parts.shift()
   }
@@ -113,11 +142,16 @@ export function parseReference(reference: string, baseDir: string, where: ErrorL
 
 /** "registry:127.0.0.1:5000/x/y", "oci-layout:/abs/path": where the image came from, canonical. */
 export function originOf(reference: ImageReference): string {
-  return reference.kind === 'registry' ? `registry:${reference.registry}/${reference.repository}` : `${reference.kind}:${reference.path}`
+  return reference.kind === 'registry'
+    ? `registry:${reference.registry}/${reference.repository}`
+    : `${reference.kind}:${reference.path}`
 }
 
 /** The reference to write in fledge.toml to pin `digest`. */
 export function pinnedReference(reference: RegistryReference, digest: string): string {
-  const name = reference.registry === DOCKER_HUB ? reference.repository.replace(/^library\//, '') : `${reference.registry}/${reference.repository}`
+  const name =
+    reference.registry === DOCKER_HUB
+      ? reference.repository.replace(/^library\//, '')
+      : `${reference.registry}/${reference.repository}`
   return `${name}${reference.tag ? `:${reference.tag}` : ''}@${digest}`
 }

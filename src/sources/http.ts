@@ -291,6 +291,17 @@ export async function requestBytes(
   })
 }
 
+/** A download the server answered with a final error status (or none, for network failures). */
+export class DownloadFailed extends FledgeError {
+  constructor(
+    message: string,
+    readonly status: number | undefined,
+    options: { fix: string }
+  ) {
+    super(message, options)
+  }
+}
+
 export interface DownloadResult {
   sha256: string
   size: number
@@ -303,7 +314,7 @@ export interface DownloadResult {
 export async function downloadFile(
   url: string,
   dest: string,
-  request: { headers?: Record<string, string>; sha256?: string | undefined; what: string },
+  request: { headers?: Record<string, string>; sha256?: string | undefined; what: string; refusedFix?: string },
   options: NetworkOptions,
   log: Logger
 ): Promise<DownloadResult> {
@@ -316,12 +327,12 @@ export async function downloadFile(
     await fs.rm(dest, { force: true })
     if (error instanceof FledgeError) throw error
     const status = error instanceof HttpStatusError ? error.status : undefined
-    throw new FledgeError(`could not download ${request.what} from ${url}: ${describeError(error)}.`, {
+    throw new DownloadFailed(`could not download ${request.what} from ${url}: ${describeError(error)}.`, status, {
       fix:
         status === 404
           ? 'the URL does not exist; check the URL or version in fledge.toml.'
           : status === 401 || status === 403
-            ? 'the server refused access; check the URL, or set a token (GITHUB_TOKEN) for GitHub downloads.'
+            ? (request.refusedFix ?? 'the server refused access; check the URL, or set a token (GITHUB_TOKEN) for GitHub downloads.')
             : 'check the URL and the network, then build again.'
     })
   }
