@@ -140,10 +140,12 @@ describe('a build on a container image', () => {
     process.env['PATH'] = `${bin}:${saved ?? ''}`
     try {
       await expect(build({ configPath: path.join(dir, 'fledge.toml'), outputPath: path.join(dir, 'plugin.cpio.gz'), log: recorder() })).rejects.toThrow(
-        /building \[source\] dockerfile needs `docker buildx`, which is not available on this machine\./
+        /dockerfile = "Dockerfile" needs docker buildx, and `docker buildx version` failed \(docker: unknown command: docker buildx\)\./
       )
       await build({ configPath: path.join(dir, 'fledge.toml'), outputPath: path.join(dir, 'plugin.cpio.gz'), log: recorder() }).catch((error: { format(): string }) => {
-        expect(error.format()).toMatch(/fledge\.toml:10:1: source\.dockerfile: .* Fix: build and save the image yourself — `docker build -t app \. && docker save app -o app\.tar` — then write image = "docker-archive:app\.tar"/)
+        expect(error.format()).toMatch(
+          /fledge\.toml:10:1: source\.dockerfile: .* Fix: build and save the image yourself, then use it: `docker build -t plugin-image -f Dockerfile \. && docker save -o plugin-image\.tar plugin-image`, and in \[source\] replace dockerfile with image = "docker-archive:plugin-image\.tar"\./
+        )
       })
     } finally {
       process.env['PATH'] = saved

@@ -1,8 +1,6 @@
-import { execFile } from 'node:child_process'
 import * as fs from 'node:fs/promises'
 import * as os from 'node:os'
 import * as path from 'node:path'
-import { promisify } from 'node:util'
 import { removeLater } from '../cleanup.js'
 import type { BuildConfig, ContainerSource } from '../config/types.js'
 import { parseElf } from '../elf/parse.js'
@@ -13,11 +11,10 @@ import type { Logger } from '../log.js'
 import type { NetworkOptions } from '../sources/http.js'
 import { applyLayers } from './layers.js'
 import type { Platform } from './manifest.js'
-import { obtainImage } from './obtain.js'
+import { obtainDockerfileImage } from './dockerfile.js'
+import { obtainImage, type ObtainContext } from './obtain.js'
 import { parseReference, pinnedReference } from './reference.js'
 import type { ContainerImage } from './types.js'
-
-const run = promisify(execFile)
 
 export interface ContainerContext {
   log: Logger
@@ -51,11 +48,7 @@ export async function containerFilesystem(
   const key = source.kind === 'image' ? 'source.image' : 'source.dockerfile'
   const at = config.positions.get(key)
   const where: ErrorLocation = { file: config.file, line: at?.line, column: at?.column, key }
-  const reference =
-    source.kind === 'image'
-      ? pinned(source.reference, config.dir, context.pinDigest, where)
-      : await buildDockerfile(source, platform, tempDir, where, context.log)
-  const image = await obtainImage(reference, {
+  const obtain: ObtainContext = {
     log: context.log,
     network: context.network,
     useCache: context.useCache,
@@ -64,9 +57,19 @@ export async function containerFilesystem(
     tempDir,
     githubToken: context.githubToken,
     where
-  })
-  // As written in fledge.toml, so records and messages name what the author wrote.
-  if (source.kind === 'image') image.reference = source.reference
+  }
+  let image: ContainerImage
+  if (source.kind === 'image') {
+    image = await obtainImage(pinned(source.reference, config.dir, context.pinDigest, where), obtain)
+    // As written in fledge.toml, so records and messages name what the author wrote.
+    image.reference = source.reference
+  } else {
+    const relative = (file: string) => path.relative(config.dir, file) || '.'
+    image = await obtainDockerfileImage(
+      { dockerfile: relative(source.dockerfile), context: relative(source.context), target: source.target, buildArgs: source.buildArgs },
+      obtain
+    )
+  }
   const applied = await applyLayers(image, { tempDir })
   return { image, entries: applied.entries, warnings: applied.warnings }
 }
@@ -107,41 +110,4 @@ async function platformOf(busybox: string): Promise<Platform> {
     })
   }
   return platform
-}
-
-/** `docker buildx build … --output type=oci` into the build's temp folder; the result is read as oci-archive. */
-async function buildDockerfile(
-  source: Extract<ContainerSource, { kind: 'dockerfile' }>,
-  platform: Platform,
-  tempDir: string,
-  where: ErrorLocation,
-  log: Logger
-): Promise<string> {
-  const available = await run('docker', ['buildx', 'version'], { timeout: 30_000 }).then(
-    () => true,
-    () => false
-  )
-  if (!available) {
-    throw new FledgeError('building [source] dockerfile needs `docker buildx`, which is not available on this machine.', {
-      ...where,
-      fix: 'build and save the image yourself — `docker build -t app . && docker save app -o app.tar` — then write image = "docker-archive:app.tar" in [source] instead of dockerfile.'
-    })
-  }
-  const archive = path.join(tempDir, 'dockerfile-image.tar')
-  const platformName = `${platform.os}/${platform.architecture}${platform.variant ? `/${platform.variant}` : ''}`
-  const args = ['buildx', 'build', '--file', source.dockerfile, '--platform', platformName, '--output', `type=oci,dest=${archive}`]
-  if (source.target) args.push('--target', source.target)
-  for (const [name, value] of Object.entries(source.buildArgs)) args.push('--build-arg', `${name}=${value}`)
-  args.push(source.context)
-  log.info(`Building ${source.dockerfile} with docker buildx (${platformName})`)
-  try {
-    await run('docker', args, { maxBuffer: 64 * 1024 * 1024 })
-  } catch (error) {
-    const stderr = String((error as { stderr?: unknown }).stderr ?? '').trim().split('\n').slice(-5).join(' | ')
-    throw new FledgeError(`docker buildx could not build ${source.dockerfile}: ${stderr || (error as Error).message}.`, {
-      ...where,
-      fix: 'run the same `docker buildx build` yourself to see the full log, and fix the Dockerfile.'
-    })
-  }
-  return `oci-archive:${archive}`
 }
