@@ -6,6 +6,7 @@ import type { Logger } from '../../src/log.js'
 import { makeProduct } from '../../src/release/product.js'
 import { verifyArchive } from '../../src/release/verify.js'
 import { build } from '../../src/build.js'
+import { runCli } from '../support/cli.js'
 import { makeProject, offlineConfig, STAND_IN_AGENT } from '../support/project.js'
 import { newRunnerTemp } from '../support/runner-temp.js'
 import { writeLayout, type LayerSpec } from './layer-fixtures.js'
@@ -89,6 +90,14 @@ describe('a build on a container image', () => {
     expect(result.image).toMatchObject({ reference: 'oci-layout:./layout:1.0', digest, pinned: false })
     // hello needs /lib64/ld-linux-x86-64.so.2 → /lib/… → usr/lib/…, and libc.so.6: all in the image, no note.
     expect(log.warnings.filter((w) => w.includes('hello'))).toEqual([])
+  })
+
+  it('the CLI names the image and its digest among the build\'s lines', async () => {
+    const { dir, digest } = project(debianLikeLayers())
+    const run = await runCli(['build', '-c', path.join(dir, 'fledge.toml'), '-o', path.join(dir, 'out.cpio.gz'), '--no-record', '--no-sums'])
+    expect(run.code).toBe(0)
+    expect(run.stdout).toContain(`  image:          oci-layout:./layout:1.0 (${digest})\n`)
+    expect(run.stderr).toContain('busybox applet replaces /usr/bin/sh (was: image oci-layout:./layout:1.0)')
   })
 
   it('a program of the image whose library the image lacks is reported (a warning naming it)', async () => {
