@@ -92,6 +92,20 @@ describe('a build on a container image', () => {
     expect(log.warnings.filter((w) => w.includes('hello'))).toEqual([])
   })
 
+  it('[init] path absolute on an image names the image\'s program (C init + /.volant_init), even when the host has a file there', async () => {
+    const { dir } = project(debianLikeLayers())
+    fs.writeFileSync(
+      path.join(dir, 'fledge.toml'),
+      'version = "1"\nstrategy = "initramfs"\n\n[init]\npath = "/bin/sh"\n\n[source]\nbusybox_url = "file:///bin/busybox"\nimage = "oci-layout:./layout:1.0"\n'
+    )
+    expect(fs.existsSync('/bin/sh')).toBe(true)
+    const result = await build({ configPath: path.join(dir, 'fledge.toml'), outputPath: path.join(dir, 'plugin.cpio.gz'), log: recorder() })
+    expect(result.initPlan).toEqual({ kind: 'c-init', exec: 'custom', imagePath: '/bin/sh' })
+    const byPath = new Map(result.entries.map((e) => [e.path, e]))
+    expect(byPath.get('init')?.origin).toBe('C init')
+    expect(byPath.get('.volant_init')?.source).toEqual({ kind: 'bytes', data: Buffer.from('/bin/sh\n') })
+  })
+
   it('the CLI names the image and its digest among the build\'s lines', async () => {
     const { dir, digest } = project(debianLikeLayers())
     const run = await runCli(['build', '-c', path.join(dir, 'fledge.toml'), '-o', path.join(dir, 'out.cpio.gz'), '--no-record', '--no-sums'])

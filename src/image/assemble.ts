@@ -37,12 +37,15 @@ export async function planInit(config: BuildConfig): Promise<InitPlan> {
   const init = config.init
   if (init.mode === 'default') return { kind: 'c-init', exec: 'agent' }
   if (init.mode === 'none') return { kind: 'none' }
+  // On a container image an absolute path means the image's program, even if the host has one there too.
+  if (config.container !== undefined && init.path.startsWith('/')) {
+    return { kind: 'c-init', exec: 'custom', imagePath: path.posix.normalize(init.path) }
+  }
   const hostPath = path.resolve(config.dir, init.path)
   const stat = await fs.stat(hostPath).catch(() => undefined)
   if (stat?.isFile()) return { kind: 'host-file', hostPath, size: stat.size }
   const inImage = path.posix.normalize(init.path)
-  // With a container image, the image may provide it: validateImage checks the result.
-  if (init.path.startsWith('/') && (providedByMapping(config, inImage) || config.container !== undefined)) {
+  if (init.path.startsWith('/') && providedByMapping(config, inImage)) {
     return { kind: 'c-init', exec: 'custom', imagePath: inImage }
   }
   const at = config.positions.get('init.path')
