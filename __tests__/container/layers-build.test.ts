@@ -148,6 +148,13 @@ describe('a build on a container image', () => {
     expect(changed.differences.join('\n')).toMatch(/container image: recorded \{"reference":"oci-layout:\.\/layout:1\.0","digest":"sha256:/)
   })
 
+  it('the size budget counts the image\'s files and names the largest', async () => {
+    const { dir } = project(debianLikeLayers())
+    await expect(
+      makeProduct({ configPath: path.join(dir, 'fledge.toml'), outputPath: path.join(dir, 'out', 'plugin.cpio.gz'), baseDir: dir, maxSize: 100_000, log: recorder() })
+    ).rejects.toThrow(/over the max-size budget of .*Largest entries: .*\/usr\/lib\/x86_64-linux-gnu\/libc\.so\.6 [0-9.]+ MB/)
+  })
+
   it('[source] dockerfile without docker buildx: one sentence with the docker build/save alternative', async () => {
     const dir = makeProject({
       'fledge.toml': offlineConfig('dockerfile = "Dockerfile"\n'),
