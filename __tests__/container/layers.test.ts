@@ -186,6 +186,17 @@ describe('applyLayers', () => {
     expect(tree.get('etc/owned')).toMatchObject({ uid: 3000000, gid: 3000001 })
   })
 
+  test('extended attributes (file capabilities) cannot go into newc: left out, and the build says how many', async () => {
+    const image = makeImage(fs.mkdtempSync(path.join(dir, 'blobs-')), [
+      { items: [{ name: 'usr/bin/ping', data: 'p', mode: 0o755, pax: { 'SCHILY.xattr.security.capability': 'caps' } }, { name: 'plain', data: 'x' }] }
+    ])
+    const { entries, warnings } = await applyLayers(image, { tempDir: fs.mkdtempSync(path.join(dir, 'x-')) })
+    expect(entries.find((e) => e.path === 'usr/bin/ping')).toMatchObject({ type: 'file', mode: 0o755 })
+    expect(warnings).toEqual([
+      '1 file(s) of image test/image:1 carry extended attributes (e.g. security.capability on /usr/bin/ping), which an initramfs (newc cpio) cannot hold: they are left out.'
+    ])
+  })
+
   test.each([
     ['../etc/passwd', /contains '\.\.'/],
     ['usr/../../x', /contains '\.\.'/],
