@@ -126,6 +126,7 @@ class LayerApplier {
       }
     } catch (error) {
       decompressed.destroy()
+      input.destroy()
       throw layerError(error, where, current)
     }
   }
