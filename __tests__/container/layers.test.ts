@@ -227,6 +227,18 @@ describe('applyLayers', () => {
     ).rejects.toThrow(/not a filesystem layer/)
   })
 
+  test.each(['gzip', 'zstd'] as const)('a damaged %s layer is refused, naming the layer', async (compression) => {
+    const data = Buffer.alloc(200_000)
+    for (let i = 0; i < data.length; i++) data[i] = (i * 2654435761) >>> 24
+    const image = makeImage(fs.mkdtempSync(path.join(dir, 'blobs-')), [{ compression, items: [{ name: 'a', data }] }])
+    const blob = fs.readFileSync(image.layers[0]!.path)
+    for (let i = 100; i < blob.length - 100; i += 997) blob[i] = blob[i]! ^ 0x5a
+    fs.writeFileSync(image.layers[0]!.path, blob)
+    await expect(applyLayers(image, { tempDir: fs.mkdtempSync(path.join(dir, 'x-')) })).rejects.toThrow(
+      /^layer 1 of 1 \(sha256:[0-9a-f]{64}\) of image test\/image:1 (is not valid gzip|could not be decompressed|cannot be applied)/
+    )
+  })
+
   test('damaged headers and truncated layers are refused', async () => {
     const image = makeImage(path.join(dir, 'blobs'), [{ compression: 'tar', items: [{ name: 'a', data: 'hello' }] }])
     const layer = image.layers[0]!
