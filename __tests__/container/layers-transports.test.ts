@@ -4,6 +4,8 @@ import * as os from 'node:os'
 import * as path from 'node:path'
 import { build, type BuildResult } from '../../src/build.js'
 import type { Logger } from '../../src/log.js'
+import { makeProduct } from '../../src/release/product.js'
+import { verifyArchive } from '../../src/release/verify.js'
 import { makeProject, offlineConfig, STAND_IN_AGENT } from '../support/project.js'
 import { skopeoCopy, startRegistry, type TestRegistry } from '../support/registry.js'
 import { newRunnerTemp } from '../support/runner-temp.js'
@@ -121,5 +123,28 @@ describe('the same image from a registry, oci-layout, oci-archive and docker-arc
     expect(pinned.result.image).toMatchObject({ digest, pinned: true, cacheHit: true })
     expect(pinned.log.warnings.filter((w) => w.includes('Pin it: image'))).toEqual([])
     expect(pinned.result.archive.sha256).toBe(sha)
+  })
+
+  it('verify rebuilds a tag from the recorded digest, after the tag has moved', async () => {
+    const dir = makeProject({ 'fledge.toml': offlineConfig(`image = "${registry.host}/test/moving:1.0"\n`), 'agent.sh': STAND_IN_AGENT })
+    made.push(dir)
+    const first = path.join(tmp('fledge-layout-'), 'layout')
+    writeLayout(first, '1.0', LAYERS)
+    await registry.push(`oci:${first}:1.0`, 'test/moving:1.0')
+    const product = await makeProduct({ configPath: path.join(dir, 'fledge.toml'), outputPath: path.join(dir, 'out', 'plugin.cpio.gz'), baseDir: dir, log: recorder() })
+    const recorded = product.record!.record.image!
+    expect(recorded).toMatchObject({ reference: `${registry.host}/test/moving:1.0`, pinned: false })
+
+    const moved = path.join(tmp('fledge-layout-'), 'layout')
+    writeLayout(moved, '1.0', [...LAYERS, { items: [{ name: 'etc/added-later', data: 'new' }] }])
+    await registry.push(`oci:${moved}:1.0`, 'test/moving:1.0')
+    const rebuilt = await build({ configPath: path.join(dir, 'fledge.toml'), outputPath: path.join(dir, 'now.cpio.gz'), log: recorder() })
+    expect(rebuilt.image?.digest).not.toBe(recorded.digest)
+
+    registry.requests.length = 0
+    const verified = await verifyArchive({ archive: product.build.archive.path, record: product.record!.path, log: recorder() })
+    expect(verified).toMatchObject({ match: true, differences: [] })
+    // Pinned to the recorded digest, whose blobs are cached: the moved tag is never asked for.
+    expect(registry.requests).toEqual([])
   })
 })
