@@ -136,6 +136,7 @@ describe('a build on a container image', () => {
     expect(workload['env']).toEqual({ PATH: '/usr/bin:/bin', MODE: 'image' })
     expect(workload['workdir']).toBe('/app')
     expect(log.infos.join('\n')).toMatch(/workload\.entrypoint is taken from the container image's Entrypoint and Cmd: \["\/usr\/bin\/hello","--serve"\]\. To say so in manifest\.toml: entrypoint = "\/usr\/bin\/hello", args = \["--serve"\]/)
+    expect(log.infos.join('\n')).toMatch(/the container image sets User "app"; the Volant manifest has no user/)
     expect(product.record?.record.image).toMatchObject({ reference: 'oci-layout:./layout:1.0', digest, layers: [expect.stringMatching(/^sha256:/), expect.stringMatching(/^sha256:/)] })
 
     const verified = await verifyArchive({ archive: product.build.archive.path, record: product.record!.path, log: recorder() })

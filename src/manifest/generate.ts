@@ -218,7 +218,7 @@ function readWorkload(template: Table, reader: TomlReader, port: number | undefi
     defaults.notes.push(`workload.workdir is taken from the container image's WorkingDir: workdir = ${toml(workdir)} under [workload] says so.`)
   }
   if (config?.user && !/^(0|root)(:(0|root))?$/.test(config.user)) {
-    defaults.notes.push(`the container image sets User ${toml(config.user)}; the Volant agent starts the workload itself, so drop privileges in the entrypoint if it needs to run as that user.`)
+    defaults.notes.push(`the container image sets User ${toml(config.user)}; the Volant manifest has no user, so the workload starts as the agent's user (root): drop privileges in the entrypoint if it must run as that user.`)
   }
   return withoutUndefined({
     type: reader.oneOf(table, 'type', 'workload', ['http']) ?? 'http',
