@@ -106,6 +106,18 @@ describe('a build on a container image', () => {
     expect(byPath.get('.volant_init')?.source).toEqual({ kind: 'bytes', data: Buffer.from('/bin/sh\n') })
   })
 
+  it('[init] none: the image may bring its own /init; without one the build stops as before', async () => {
+    const noneConfig = 'version = "1"\nstrategy = "initramfs"\n\n[init]\nnone = true\n\n[source]\nbusybox_url = "file:///bin/busybox"\nimage = "oci-layout:./layout:1.0"\n'
+    const { dir } = project([...debianLikeLayers(), { items: [{ name: 'init', data: '#!/bin/sh\nexec /bin/sh\n', mode: 0o755 }] }])
+    fs.writeFileSync(path.join(dir, 'fledge.toml'), noneConfig)
+    const result = await build({ configPath: path.join(dir, 'fledge.toml'), outputPath: path.join(dir, 'plugin.cpio.gz'), log: recorder() })
+    expect(result.entries.find((e) => e.path === 'init')).toMatchObject({ type: 'file', mode: 0o755, origin: 'image oci-layout:./layout:1.0' })
+
+    const bare = project(debianLikeLayers())
+    fs.writeFileSync(path.join(bare.dir, 'fledge.toml'), noneConfig)
+    await expect(build({ configPath: path.join(bare.dir, 'fledge.toml'), outputPath: path.join(bare.dir, 'plugin.cpio.gz'), log: recorder() })).rejects.toThrow(/the image has no \/init/)
+  })
+
   it('the CLI names the image and its digest among the build\'s lines', async () => {
     const { dir, digest } = project(debianLikeLayers())
     const run = await runCli(['build', '-c', path.join(dir, 'fledge.toml'), '-o', path.join(dir, 'out.cpio.gz'), '--no-record', '--no-sums'])
