@@ -24,6 +24,7 @@ main() {
   # libarchive-tools: independent readers; python3: stock-zlib reference; util-linux: setpriv;
   # clang-16 + wasi-libc: rebuilding zlib.wasm; linux-source-6.1 + build tools: the test kernel;
   # golang + Debian's Go modules: kestrel and volant's pluginspec, offline.
+  # chromium-headless-shell + an emoji font: screenshots of the job summary.
   local packages=(
     gcc libc6-dev make busybox-static qemu-system-x86 qemu-user-static cpio libarchive-tools
     python3 util-linux ca-certificates curl xz-utils zstd file
@@ -33,6 +34,7 @@ main() {
     golang-github-mdlayher-vsock-dev golang-github-mdlayher-socket-dev
     golang-github-google-go-cmp-dev golang-golang-x-sys-dev golang-golang-x-net-dev
     golang-golang-x-sync-dev
+    chromium-headless-shell fonts-noto-color-emoji
   )
   local missing=()
   for package in "${packages[@]}"; do

@@ -42,6 +42,8 @@ export interface ActionResult {
   provenance?: ProvenanceResult | undefined
   /** Pull requests: what changed against the latest release's image. */
   previous?: PreviousRelease | undefined
+  /** max-size, in bytes. */
+  maxSize?: number | undefined
 }
 
 /** The Action's whole job, from inputs to a published release; main.ts only wires it to GitHub. */
@@ -101,7 +103,7 @@ export async function runAction(
   const assets: PublishAsset[] = product.files
   const boot = product.boot
 
-  const outcome: ActionResult = { build: result, decision, manifest, recordPath, sumsPath, boot }
+  const outcome: ActionResult = { build: result, decision, manifest, recordPath, sumsPath, boot, maxSize: inputs.maxSize }
   if (manifest) outcome.manifestUrl = assetUrl(path.basename(manifest.path))
   if (inputs.attest) {
     // The image and the manifest: what a plugin user installs.

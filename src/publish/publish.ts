@@ -91,6 +91,8 @@ export interface PublishedAsset {
 
 export interface PublishResult {
   releaseId: number
+  /** The release is still a draft (draft: true). */
+  draft: boolean
   htmlUrl: string
   uploadUrl: string
   created: boolean
@@ -176,6 +178,7 @@ export async function publishRelease(
 
   return {
     releaseId: final.id,
+    draft: final.draft,
     htmlUrl: final.htmlUrl,
     uploadUrl: final.uploadUrl,
     created,
@@ -222,6 +225,7 @@ function unchangedImmutableRelease(
   logger.info(`Release ${tag} is immutable and already holds these exact files; nothing to do`)
   return {
     releaseId: release.id,
+    draft: release.draft,
     htmlUrl: release.htmlUrl,
     uploadUrl: release.uploadUrl,
     created: false,
