@@ -5,7 +5,8 @@
 #
 # 1. Debian/Ubuntu packages (with sudo when not root; as root without sudo);
 # 2. npm ci;
-# 3. the cached fixtures: Debian's cloud kernel (fast boots), ELF fixtures, Node 20/24 runtimes;
+# 3. the cached fixtures: Debian's cloud kernel (fast boots), ELF fixtures, Node 20/24 runtimes,
+#    Debian's zlib, libzstd and lz4 sources (rebuilding the committed .wasm);
 # 4. the real Volant parts: kestrel built from volant's pinned source, and the Volant-like test
 #    kernel (about 15 minutes once on 2 cores, then cached outside the checkout).
 #
@@ -54,6 +55,10 @@ main() {
   bash scripts/fetch-kernel.sh >/dev/null
   bash scripts/fixtures-elf.sh >/dev/null
   bash scripts/fetch-nodes.sh >/dev/null
+  # Debian's zlib, libzstd and lz4 sources: the tests rebuild the committed .wasm from them.
+  bash scripts/build-zlib-wasm.sh --fetch
+  bash scripts/build-zstd-wasm.sh --fetch
+  bash scripts/build-lz4-wasm.sh --fetch
 
   say "the real Volant parts: kestrel and the Volant-like test kernel"
   bash scripts/build-kestrel.sh >/dev/null

@@ -1,4 +1,5 @@
 import * as core from '@actions/core'
+import { DEFAULT_OUTPUT_NAME, parseCompression, type Compression } from '../archive/compression.js'
 import { FledgeError } from '../errors.js'
 import type { MakeLatest } from '../publish/index.js'
 
@@ -8,7 +9,9 @@ export type SmokeTest = 'false' | 'boot' | 'health'
 export interface ActionInputs {
   config: string
   manifest: string
+  /** Given, or the compression's default name (plugin.cpio.gz for gzip). */
   output: string
+  compression: Compression
   workingDirectory: string
   publish: PublishMode
   tag: string
@@ -65,10 +68,12 @@ export function readInputs(read: Read = (name) => core.getInput(name)): ActionIn
   if (!Number.isFinite(timeout) || timeout <= 0) {
     throw new FledgeError(`input boot-timeout is "${read('boot-timeout')}".`, { fix: 'use a number of seconds, e.g. 120.' })
   }
+  const compression = parseCompression(read('compression') || 'gzip', 'input compression')
   return {
     config: read('config') || 'fledge.toml',
     manifest: read('manifest'),
-    output: read('output') || 'plugin.cpio.gz',
+    output: read('output') || DEFAULT_OUTPUT_NAME[compression.format],
+    compression,
     workingDirectory: read('working-directory') || '.',
     publish: choice('publish', ['auto', 'true', 'false'] as const, 'auto'),
     tag: read('tag'),

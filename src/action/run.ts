@@ -69,6 +69,7 @@ export async function runAction(
   const product = await makeProduct({
     configPath,
     outputPath: output,
+    compression: inputs.compression,
     baseDir,
     sourceDateEpoch: inputs.sourceDateEpoch || env.sourceDateEpoch,
     useCache: inputs.cache,

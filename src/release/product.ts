@@ -3,6 +3,7 @@ import { githubApiUrl } from '../sources/agent.js'
 import { obtainKernel } from '../boot/kernel-source.js'
 import { bootSettings, type BootRequest } from '../boot/settings.js'
 import { bootImage, type BootResult } from '../boot/smoke.js'
+import type { CompressionFormat } from '../archive/compression.js'
 import { build, type BuildOptions, type BuildResult } from '../build.js'
 import { FledgeError } from '../errors.js'
 import { sha256File } from '../hash.js'
@@ -31,6 +32,13 @@ export interface ProductOptions extends Omit<BuildOptions, 'manifest'> {
   files?: ExtraFilesRequest | undefined
   /** Boot the image as a smoke test. */
   boot?: (BootRequest & { kernel?: string | undefined; kernelSha256?: string | undefined }) | undefined
+}
+
+const CONTENT_TYPE: Record<CompressionFormat, string> = {
+  gzip: 'application/gzip',
+  zstd: 'application/zstd',
+  lz4: 'application/x-lz4',
+  none: 'application/x-cpio'
 }
 
 /** A file the build produced, in the order a release lists them. */
@@ -80,7 +88,7 @@ export async function makeProduct(options: ProductOptions): Promise<ProductResul
     log
   )
 
-  const files: ProductFile[] = [{ path: archive.path, name: path.basename(archive.path), contentType: 'application/gzip', sha256: archive.sha256 }]
+  const files: ProductFile[] = [{ path: archive.path, name: path.basename(archive.path), contentType: CONTENT_TYPE[result.compression.format], sha256: archive.sha256 }]
   if (manifest) files.push({ path: manifest.path, name: path.basename(manifest.path), contentType: 'application/json', sha256: await sha256File(manifest.path) })
 
   const product: ProductResult = { build: result, manifest, files, extraFiles: [] }

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto'
 import * as fs from 'node:fs/promises'
 import * as path from 'node:path'
+import type { Compression } from '../archive/compression.js'
 import type { BuildResult } from '../build.js'
 import { toolVersion } from '../version.js'
 
@@ -25,7 +26,15 @@ export interface BuildRecord {
   agent?: { strategy: string; tag?: string; url?: string; sha256: string }
   init?: { sourceSha256: string; compiler: string; sha256: string }
   mappings: { source: string; destination: string; mode: string; sha256?: string; type: string }[]
-  outputs: { artifact: string; sha256: string; size: number; contentSha256: string; manifest?: { name: string; sha256: string } }
+  outputs: {
+    artifact: string
+    sha256: string
+    size: number
+    contentSha256: string
+    /** Format and level (records from before formats had none: gzip, level 7). */
+    compression?: Compression
+    manifest?: { name: string; sha256: string }
+  }
 }
 
 export async function makeBuildRecord(
@@ -63,7 +72,8 @@ export async function makeBuildRecord(
       artifact: path.basename(result.archive.path),
       sha256: result.archive.sha256,
       size: result.archive.size,
-      contentSha256: result.archive.contentSha256
+      contentSha256: result.archive.contentSha256,
+      compression: result.compression
     }
   }
   if (result.agent) {
@@ -91,6 +101,7 @@ export function compareRecords(expected: BuildRecord, actual: BuildRecord): stri
   }
   check('fledge.toml sha256', expected.config.sha256, actual.config.sha256)
   check('SOURCE_DATE_EPOCH', expected.sourceDateEpoch, actual.sourceDateEpoch)
+  check('compression', recordedCompression(expected), recordedCompression(actual))
   check('busybox sha256', expected.busybox.sha256, actual.busybox.sha256)
   check('agent', expected.agent, actual.agent)
   check('C init source sha256', expected.init?.sourceSha256, actual.init?.sourceSha256)
@@ -110,4 +121,9 @@ export function compareRecords(expected: BuildRecord, actual: BuildRecord): stri
   }
   for (const extra of byDestination.values()) differences.push(`mapped ${extra.destination}: new in the rebuild`)
   return differences
+}
+
+/** The compression a record was written with; records from before the choice existed used gzip level 7. */
+export function recordedCompression(record: BuildRecord): Compression {
+  return record.outputs.compression ?? { format: 'gzip', level: 7 }
 }
