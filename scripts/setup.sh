@@ -5,7 +5,8 @@
 #
 # 1. Debian/Ubuntu packages (with sudo when not root; as root without sudo);
 # 2. npm ci;
-# 3. the cached fixtures: Debian's cloud kernel (fast boots), ELF fixtures, Node 20/24 runtimes;
+# 3. the cached fixtures: Debian's cloud kernel (fast boots), ELF fixtures, Node 20/24 runtimes,
+#    Debian's zlib, libzstd and lz4 sources (rebuilding the committed .wasm);
 # 4. the real Volant parts: kestrel built from volant's pinned source, and the Volant-like test
 #    kernel (about 15 minutes once on 2 cores, then cached outside the checkout).
 #
@@ -24,6 +25,7 @@ main() {
   # libarchive-tools: independent readers; python3: stock-zlib reference; util-linux: setpriv;
   # clang-16 + wasi-libc: rebuilding zlib.wasm; linux-source-6.1 + build tools: the test kernel;
   # golang + Debian's Go modules: kestrel and volant's pluginspec, offline.
+  # chromium-headless-shell + an emoji font: screenshots of the job summary.
   # docker-registry + skopeo: a real registry for the container image tests.
   local packages=(
     gcc libc6-dev make busybox-static qemu-system-x86 qemu-user-static cpio libarchive-tools
@@ -34,6 +36,7 @@ main() {
     golang-github-mdlayher-vsock-dev golang-github-mdlayher-socket-dev
     golang-github-google-go-cmp-dev golang-golang-x-sys-dev golang-golang-x-net-dev
     golang-golang-x-sync-dev
+    chromium-headless-shell fonts-noto-color-emoji
   )
   local missing=()
   for package in "${packages[@]}"; do
@@ -52,6 +55,10 @@ main() {
   bash scripts/fetch-kernel.sh >/dev/null
   bash scripts/fixtures-elf.sh >/dev/null
   bash scripts/fetch-nodes.sh >/dev/null
+  # Debian's zlib, libzstd and lz4 sources: the tests rebuild the committed .wasm from them.
+  bash scripts/build-zlib-wasm.sh --fetch
+  bash scripts/build-zstd-wasm.sh --fetch
+  bash scripts/build-lz4-wasm.sh --fetch
 
   say "the real Volant parts: kestrel and the Volant-like test kernel"
   bash scripts/build-kestrel.sh >/dev/null

@@ -1,4 +1,5 @@
 import { writeArchive, type ArchiveResult } from './archive/write.js'
+import { DEFAULT_COMPRESSION, effectiveLevel, type Compression } from './archive/compression.js'
 import { withCleanup } from './cleanup.js'
 import { parseSourceDateEpoch } from './config/epoch.js'
 import { loadConfig } from './config/load.js'
@@ -25,6 +26,8 @@ import * as path from 'node:path'
 export interface BuildOptions {
   configPath: string
   outputPath: string
+  /** How the cpio is compressed; default gzip at its default level. */
+  compression?: Compression | undefined
   /** The manifest the face writes after the build: its source and output are checked too. */
   manifest?: ManifestPlan | undefined
   /** Raw SOURCE_DATE_EPOCH (validated here); unset → fledge's 1704067200. */
@@ -46,6 +49,8 @@ export interface BuildOptions {
 export interface BuildResult {
   config: BuildConfig
   archive: ArchiveResult
+  /** The compression used, its level filled in (none has no level). */
+  compression: Compression
   entries: Entry[]
   replacements: Replacement[]
   warnings: string[]
@@ -130,7 +135,8 @@ async function buildInScope(options: BuildOptions): Promise<BuildResult> {
   if (binaries.errors.length > 1) throw new FledgeErrors(binaries.errors)
   timings.image = clock()
 
-  const archive = await writeArchive(image.entries, options.outputPath, { mtime: epoch }).catch(
+  const compression = withLevel(options.compression ?? DEFAULT_COMPRESSION)
+  const archive = await writeArchive(image.entries, options.outputPath, { mtime: epoch, compression }).catch(
     (error: unknown) => {
       throw outputError(error, options.outputPath)
     }
@@ -140,6 +146,7 @@ async function buildInScope(options: BuildOptions): Promise<BuildResult> {
   const result: BuildResult = {
     config,
     archive,
+    compression,
     entries: image.entries,
     replacements: image.replacements,
     warnings: [...(base?.warnings ?? []), ...image.warnings, ...binaries.warnings],
@@ -192,6 +199,11 @@ function outputError(error: unknown, output: string): unknown {
     verb: 'write',
     fixes: { EISDIR: `give a file name, e.g. ${showPath(path.join(output, 'plugin.cpio.gz'))}.` }
   })
+}
+
+function withLevel(compression: Compression): Compression {
+  const level = effectiveLevel(compression)
+  return level === undefined ? { format: compression.format } : { format: compression.format, level }
 }
 
 function stopwatch(): () => number {

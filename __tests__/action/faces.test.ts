@@ -184,7 +184,7 @@ describe('boot settings, read in one place for both faces', () => {
     expect(run.stdout).not.toMatch(/::error/)
     expect(run.exitCode).toBe(0)
     expect(run.outputs['boot-ms']).toMatch(/^\d+$/)
-    expect(run.summary).toMatch(/Boot smoke test<\/td><td>passed \((tcg|kvm)\)/)
+    expect(run.summary).toMatch(/<b>Smoke test<\/b>: ✅ booted \((tcg|kvm)\): marker after \d+ ms/)
   })
 })
 

@@ -8,8 +8,10 @@
  *   - Node 24 for x86-64 under qemu-user on a baseline x86-64 CPU (qemu64: no
  *     SSE4.2, PCLMUL or AVX), because Chromium's zlib picks code paths by CPU
  *     feature and CI runners differ in hardware.
- * The compressed files must have identical sha256, and so must the
- * uncompressed cpio. scripts/fetch-nodes.sh fetches the runtimes (into
+ * Each runtime builds the image in every compression (gzip, zstd, lz4, none;
+ * issue 13): per format, the compressed files must have identical sha256 on
+ * all runtimes, and the uncompressed cpio must be the same for all runtimes
+ * and all formats. scripts/fetch-nodes.sh fetches the runtimes (into
  * .cache/nodes/, reused afterwards).
  *
  * The fixture avoids everything host-specific (no C init from the host's gcc,
@@ -21,7 +23,7 @@
  * stream differs; `diffoscope a.cpio.gz b.cpio.gz` explains it. The outputs
  * are kept when FLEDGE_KEEP_REPRO=1.
  */
-import { execFile } from 'node:child_process'
+import { execFile, execFileSync } from 'node:child_process'
 import { createHash } from 'node:crypto'
 import * as fs from 'node:fs/promises'
 import * as os from 'node:os'
@@ -30,6 +32,7 @@ import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 import * as zlib from 'node:zlib'
 import { describe, it, expect, beforeAll, afterAll } from '@jest/globals'
+import { COMPRESSION_FORMATS, DEFAULT_OUTPUT_NAME, type CompressionFormat } from '../../src/archive/compression.js'
 import { writePayload } from './payload.js'
 import { newRunnerTemp } from '../support/runner-temp.js'
 
@@ -44,8 +47,8 @@ const PAYLOAD_SEED = 0xf1ed6e
 
 /** Fetching is ~100 MB from npm plus three .debs the first time; a no-op after. */
 const FETCH_TIMEOUT = 15 * 60 * 1000
-/** Four builds; the arm64 one under qemu-user takes ~30 s on a 2-vCPU runner. */
-const BUILD_TIMEOUT = 10 * 60 * 1000
+/** Sixteen builds (four runtimes × four formats); the arm64 ones under qemu-user take ~30 s each on a 2-vCPU runner. */
+const BUILD_TIMEOUT = 20 * 60 * 1000
 
 interface Runtime {
   name: string
@@ -56,6 +59,7 @@ interface Runtime {
 
 interface Build {
   runtime: string
+  format: CompressionFormat
   node: string
   zlib: string
   seconds: number
@@ -65,7 +69,7 @@ interface Build {
   content: string
   /** Computed here from the output file. */
   fileSha256: string
-  /** Computed here: sha256 of the gunzipped output. */
+  /** Computed here: sha256 of the decompressed output (by Node's zlib or the C tools). */
   inflatedSha256: string
   size: number
 }
@@ -108,7 +112,14 @@ function field(stdout: string, pattern: RegExp, what: string): string {
   return match[1]
 }
 
-async function buildWith(runtime: Runtime): Promise<Build> {
+function decompress(format: CompressionFormat, file: Buffer): Buffer {
+  if (format === 'gzip') return zlib.gunzipSync(file)
+  if (format === 'none') return file
+  const [tool, args] = format === 'zstd' ? ['zstd', ['-dqc']] : ['lz4', ['-dc']]
+  return execFileSync(tool as string, args as string[], { input: file, maxBuffer: 256 << 20 })
+}
+
+async function buildWith(runtime: Runtime, format: CompressionFormat): Promise<Build> {
   const runDir = path.join(work, runtime.name)
   const env = childEnv(runDir)
   await fs.mkdir(env['RUNNER_TOOL_CACHE'] as string, { recursive: true })
@@ -124,24 +135,25 @@ async function buildWith(runtime: Runtime): Promise<Build> {
     ...runtime.expect
   })
 
-  const output = path.join(runDir, 'out', 'plugin.cpio.gz')
+  const output = path.join(runDir, 'out', DEFAULT_OUTPUT_NAME[format])
   const started = performance.now()
   const { stdout } = await exec(
     runtime.command,
-    [BUNDLE, 'build', '-c', path.join(input, 'fledge.toml'), '-o', output, '--no-cache'],
+    [BUNDLE, 'build', '-c', path.join(input, 'fledge.toml'), '-o', output, '--no-cache', '--compression', format],
     { cwd: input, env, timeout: BUILD_TIMEOUT }
   )
   const seconds = (performance.now() - started) / 1000
   const file = await fs.readFile(output)
   return {
     runtime: runtime.name,
+    format,
     node,
     zlib: zlibVersion,
     seconds: Math.round(seconds * 10) / 10,
     checksum: field(stdout, /checksum:\s+sha256:([0-9a-f]{64})/, 'checksum'),
     content: field(stdout, /content sha256:\s+([0-9a-f]{64})/, 'content sha256'),
     fileSha256: sha256(file),
-    inflatedSha256: sha256(zlib.gunzipSync(file)),
+    inflatedSha256: sha256(decompress(format, file)),
     size: file.length
   }
 }
@@ -212,38 +224,41 @@ describe('cross-Node reproducibility of the shipped bundle', () => {
   })
 
   it(
-    'Node 20, Node 24 (x86-64), Node 24 (arm64, qemu-user) and Node 24 on a baseline x86-64 CPU write identical bytes',
+    'Node 20, Node 24 (x86-64), Node 24 (arm64, qemu-user) and Node 24 on a baseline x86-64 CPU write identical bytes, in every compression',
     async () => {
       expect(payloadBytes).toBeGreaterThan(10_000_000)
       const builds: Build[] = []
       // One at a time: the timings stay meaningful, and a 2-vCPU runner is not oversubscribed.
-      for (const runtime of runtimes) builds.push(await buildWith(runtime))
+      for (const runtime of runtimes) for (const format of COMPRESSION_FORMATS) builds.push(await buildWith(runtime, format))
 
       console.log(
         `cross-Node builds (payload ${payloadBytes} bytes, SOURCE_DATE_EPOCH=${SOURCE_DATE_EPOCH}${process.env['FLEDGE_KEEP_REPRO'] === '1' ? `, outputs in ${work}` : ''}):\n` +
           builds
             .map(
               (b) =>
-                `  ${b.runtime.padEnd(22)} node ${b.node.padEnd(8)} zlib ${b.zlib.padEnd(24)} ${String(b.seconds).padStart(6)} s  ${b.size} bytes  sha256:${b.fileSha256}  content:${b.content}`
+                `  ${b.runtime.padEnd(22)} ${b.format.padEnd(4)} node ${b.node.padEnd(8)} zlib ${b.zlib.padEnd(24)} ${String(b.seconds).padStart(6)} s  ${b.size} bytes  sha256:${b.fileSha256}  content:${b.content}`
             )
             .join('\n')
       )
 
       // Each run agrees with itself: the CLI's digests are those of what it wrote.
       for (const b of builds) {
-        expect({ runtime: b.runtime, checksum: b.checksum, content: b.content }).toEqual({
+        expect({ runtime: b.runtime, format: b.format, checksum: b.checksum, content: b.content }).toEqual({
           runtime: b.runtime,
+          format: b.format,
           checksum: b.fileSha256,
           content: b.inflatedSha256
         })
       }
-      // All runs agree with the first (Node 20): the content first (the cpio, compressor-independent),
-      // then the compressed bytes.
+      // The cpio is one and the same for every runtime and format (compressor-independent)...
       const reference = builds[0] as Build
-      const digests = (pick: (b: Build) => string) =>
-        Object.fromEntries(builds.map((b) => [b.runtime, pick(b)]))
+      const key = (b: Build) => `${b.runtime} ${b.format}`
+      const digests = (pick: (b: Build) => string) => Object.fromEntries(builds.map((b) => [key(b), pick(b)]))
       expect(digests((b) => b.content)).toEqual(digests(() => reference.content))
-      expect(digests((b) => b.fileSha256)).toEqual(digests(() => reference.fileSha256))
+      // ...and per format, the compressed bytes agree with the first runtime's (Node 20).
+      const first = new Map(builds.filter((b) => b.runtime === reference.runtime).map((b) => [b.format, b.fileSha256]))
+      expect(digests((b) => b.fileSha256)).toEqual(digests((b) => first.get(b.format) as string))
+      expect(new Set(first.values()).size).toBe(COMPRESSION_FORMATS.length)
     },
     BUILD_TIMEOUT
   )

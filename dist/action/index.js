@@ -37173,7 +37173,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(975);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(9919);
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 
@@ -37182,7 +37182,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 975:
+/***/ 9919:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -37192,7 +37192,7 @@ __nccwpck_require__.d(__webpack_exports__, {
 });
 
 // EXTERNAL MODULE: ./node_modules/@actions/core/lib/core.js + 14 modules
-var core = __nccwpck_require__(6288);
+var lib_core = __nccwpck_require__(6288);
 // EXTERNAL MODULE: external "node:crypto"
 var external_node_crypto_ = __nccwpck_require__(7598);
 // EXTERNAL MODULE: external "node:fs/promises"
@@ -37437,7 +37437,7 @@ class DeadlineExceeded extends Error {
     }
 }
 /** HTTP statuses worth another try: 5xx, 408, 429, and GitHub's 403 rate limits. */
-function isTransientStatus(status, headers) {
+function retry_isTransientStatus(status, headers) {
     return status >= 500 || status === 408 || isRateLimitStatus(status, headers);
 }
 /**
@@ -37480,7 +37480,7 @@ function retryDelayMs(verdict, retry, policy, random = Math.random) {
  * attempt, the attempt's signal aborts it and RetriesExhausted(reason 'deadline',
  * last: DeadlineExceeded) is thrown without waiting for the attempt to notice.
  */
-async function retrying(what, context, classify, attempt) {
+async function retry_retrying(what, context, classify, attempt) {
     const { policy, clock, logger } = context;
     const deadline = clock.now() + policy.deadlineMs;
     for (let attemptNumber = 1;; attemptNumber++) {
@@ -37584,7 +37584,7 @@ class HttpStatusError extends Error {
 /** FledgeErrors (size limit, redirects, disk full) are final; HTTP statuses by the policy; network failures retried. */
 function verdict(error) {
     if (error instanceof HttpStatusError) {
-        return isTransientStatus(error.status, error.headers)
+        return retry_isTransientStatus(error.status, error.headers)
             ? { retry: true, waitMs: serverWaitMs(error.headers, Date.now()) }
             : { retry: false };
     }
@@ -37691,7 +37691,7 @@ function diskFullError(error, folder, writing, setting) {
 }
 async function getJson(url, headers, options, log) {
     const limit = options.maxDownloadBytes ?? DEFAULT_MAX_DOWNLOAD_BYTES;
-    return retrying(`GET ${url}`, retryContext(options, log), verdict, async (_attempt, signal) => {
+    return retry_retrying(`GET ${url}`, retryContext(options, log), verdict, async (_attempt, signal) => {
         const response = await http_open(url, headers, options, signal);
         const body = meter(limit, () => tooLarge('the answer', url, `more than ${formatBytes(limit)}`, limit));
         const chunks = [];
@@ -37718,24 +37718,54 @@ async function getJson(url, headers, options, log) {
     });
 }
 /**
+ * GET `url` under the retry policy and the size limit, and hand back any final
+ * answer (401s and 404s included) for the caller to read: transient statuses
+ * (5xx, 408, 429) are retried, network failures too.
+ */
+async function requestBytes(url, headers, options, log) {
+    const limit = options.maxDownloadBytes ?? DEFAULT_MAX_DOWNLOAD_BYTES;
+    return retrying(`GET ${url}`, retryContext(options, log), verdict, async (_attempt, signal) => {
+        const response = await http_open(url, headers, options, signal);
+        const counter = meter(limit, () => tooLarge('the answer', url, `more than ${formatBytes(limit)}`, limit));
+        const chunks = [];
+        await pipeline(response.body, counter, new Writable({
+            write(chunk, _encoding, callback) {
+                chunks.push(chunk);
+                callback();
+            }
+        }), { signal });
+        if (isTransientStatus(response.status, response.headers))
+            throw new HttpStatusError(response.status, url, response.headers);
+        return { status: response.status, headers: response.headers, body: Buffer.concat(chunks), url: response.url };
+    });
+}
+/** A download the server answered with a final error status (or none, for network failures). */
+class DownloadFailed extends FledgeError {
+    status;
+    constructor(message, status, options) {
+        super(message, options);
+        this.status = status;
+    }
+}
+/**
  * Streams `url` (http(s) or file://) into `dest` while hashing it. A wrong
  * sha256 or a failed request leaves no file behind.
  */
 async function downloadFile(url, dest, request, options, log) {
     let result;
     try {
-        result = await retrying(`downloading ${request.what}`, retryContext(options, log), verdict, (_attempt, signal) => downloadOnce(url, dest, request, options, signal));
+        result = await retry_retrying(`downloading ${request.what}`, retryContext(options, log), verdict, (_attempt, signal) => downloadOnce(url, dest, request, options, signal));
     }
     catch (error) {
         await promises_.rm(dest, { force: true });
         if (error instanceof FledgeError)
             throw error;
         const status = error instanceof HttpStatusError ? error.status : undefined;
-        throw new FledgeError(`could not download ${request.what} from ${url}: ${describeError(error)}.`, {
+        throw new DownloadFailed(`could not download ${request.what} from ${url}: ${describeError(error)}.`, status, {
             fix: status === 404
                 ? 'the URL does not exist; check the URL or version in fledge.toml.'
                 : status === 401 || status === 403
-                    ? 'the server refused access; check the URL, or set a token (GITHUB_TOKEN) for GitHub downloads.'
+                    ? (request.refusedFix ?? 'the server refused access; check the URL, or set a token (GITHUB_TOKEN) for GitHub downloads.')
                     : 'check the URL and the network, then build again.'
         });
     }
@@ -38192,16 +38222,104 @@ function versionFromTag(tag) {
 
 /** Engine messages as workflow log lines; warnings become annotations on the file and line. */
 const actionsLogger = {
-    info: (message) => core/* info */.pq(message),
-    warn: (message, where) => core/* warning */.$e(message, where?.file ? { file: where.file, ...(where.line ? { startLine: where.line } : {}) } : {}),
-    debug: (message) => core/* debug */.Yz(message)
+    info: (message) => lib_core/* info */.pq(message),
+    warn: (message, where) => lib_core/* warning */.$e(message, where?.file ? { file: where.file, ...(where.line ? { startLine: where.line } : {}) } : {}),
+    debug: (message) => lib_core/* debug */.Yz(message)
 };
+
+;// CONCATENATED MODULE: ./src/archive/compression.ts
+
+const COMPRESSION_FORMATS = ['gzip', 'zstd', 'lz4', 'none'];
+const DEFAULT_COMPRESSION = { format: 'gzip' };
+/** fledge's name for gzip; the others follow the tools' own suffixes. */
+const DEFAULT_OUTPUT_NAME = {
+    gzip: 'plugin.cpio.gz',
+    zstd: 'plugin.cpio.zst',
+    lz4: 'plugin.cpio.lz4',
+    none: 'plugin.cpio'
+};
+/**
+ * Levels each format takes, and the defaults. Measured on 55.4 MB of real ELF
+ * binaries (docker-registry, qemu-system-x86_64, skopeo as one newc cpio) on
+ * this 2-vCPU machine, compressStream only, CPU seconds of all threads (the
+ * machine was shared, so CPU time is the steady figure; gzip and lz4 spread it
+ * over every core, zstd runs on one):
+ *
+ *   gzip 7   3.91 s CPU  17.50 MB   (6: 3.32 s, 17.55 MB)
+ *   zstd 3   0.72 s      17.47 MB
+ *   zstd 4   0.80 s      17.33 MB
+ *   zstd 5   1.14 s      16.88 MB   <- default
+ *   zstd 6   1.64 s      16.46 MB   (9: ~5 s, 16.13 MB; 19: ~23 s native, 14.46 MB)
+ *   lz4 1    0.76 s      25.34 MB
+ *   lz4 4    1.64 s      21.04 MB
+ *   lz4 6    2.28 s      20.77 MB
+ *   lz4 9    3.96 s      20.65 MB   <- default (the issue's `lz4 -l -9`)
+ *
+ * So on 2 cores gzip 7 takes ~2 s of wall time, lz4 9 the same (+1% CPU, same
+ * spread), zstd 5 ~1.2 s on its one core: both within 10% of gzip, and zstd 5
+ * is still about gzip's time on 4 cores while 3.6% smaller. Higher zstd levels
+ * are there for whoever trades build time for size (zstd:19 is ~10x slower).
+ *
+ * zstd stops at 19, as `zstd` does without --ultra: levels 20-22 use windows
+ * of 32-128 MiB, and the kernel allocates the frame's whole window to unpack
+ * it (lib/decompress_unzstd.c), beside the image, in VMs that may have 256 MB;
+ * level 19's window is 8 MiB.
+ */
+const LEVELS = {
+    gzip: { min: 1, max: 9, default: 7 },
+    zstd: { min: 1, max: 19, default: 5 },
+    lz4: { min: 1, max: 12, default: 9 },
+    none: undefined
+};
+/** The level that will be used: the given one or the format's default (undefined for none). */
+function effectiveLevel(compression) {
+    return compression.level ?? LEVELS[compression.format]?.default;
+}
+/** "zstd level 9", "none": for logs, summaries and the build record. */
+function describeCompression(compression) {
+    const level = effectiveLevel(compression);
+    return level === undefined ? compression.format : `${compression.format} level ${level}`;
+}
+/** The canonical text form, as `--compression` and the `compression` input take it: "zstd:9", "none". */
+function formatCompression(compression) {
+    const level = effectiveLevel(compression);
+    return level === undefined ? compression.format : `${compression.format}:${level}`;
+}
+/**
+ * Reads "gzip", "zstd", "lz4", "none", or any of the first three with a level
+ * after a colon ("zstd:19", "lz4:1"). `where` names the flag or input for errors.
+ */
+function parseCompression(text, where) {
+    const value = text.trim().toLowerCase();
+    const [name, level, ...extra] = value.split(':');
+    const fix = `use one of ${COMPRESSION_FORMATS.join(', ')}, optionally with a level after a colon (e.g. zstd:19, lz4:1, gzip:9).`;
+    if (!COMPRESSION_FORMATS.includes(name) || extra.length > 0) {
+        throw new FledgeError(`${where}: unknown compression ${JSON.stringify(text)}.`, { fix });
+    }
+    const format = name;
+    if (level === undefined)
+        return { format };
+    const range = LEVELS[format];
+    if (!range) {
+        throw new FledgeError(`${where}: ${JSON.stringify(text)} gives a level, but ${format} has none.`, {
+            fix: `write just "${format}".`
+        });
+    }
+    const n = /^\d+$/.test(level) ? Number(level) : NaN;
+    if (!(n >= range.min && n <= range.max)) {
+        throw new FledgeError(`${where}: ${format} level ${JSON.stringify(level)} is out of range.`, {
+            fix: `use a level from ${range.min} to ${range.max} (${format}:${range.default} is the default)${format === 'zstd' ? '; levels 20-22 would make the kernel allocate a 32-128 MiB window to unpack' : ''}.`
+        });
+    }
+    return { format, level: n };
+}
 
 ;// CONCATENATED MODULE: ./src/action/inputs.ts
 
 
+
 /** Reads and checks every input; a bad value names the input and the accepted values. */
-function readInputs(read = (name) => core/* getInput */.V4(name)) {
+function readInputs(read = (name) => lib_core/* getInput */.V4(name)) {
     const choice = (name, allowed, fallback) => {
         const value = (read(name).trim() || fallback).toLowerCase();
         if (allowed.includes(value))
@@ -38217,10 +38335,12 @@ function readInputs(read = (name) => core/* getInput */.V4(name)) {
     if (!Number.isFinite(timeout) || timeout <= 0) {
         throw new FledgeError(`input boot-timeout is "${read('boot-timeout')}".`, { fix: 'use a number of seconds, e.g. 120.' });
     }
+    const compression = parseCompression(read('compression') || 'gzip', 'input compression');
     return {
         config: read('config') || 'fledge.toml',
         manifest: read('manifest'),
-        output: read('output') || 'plugin.cpio.gz',
+        output: read('output') || DEFAULT_OUTPUT_NAME[compression.format],
+        compression,
         workingDirectory: read('working-directory') || '.',
         publish: choice('publish', ['auto', 'true', 'false'], 'auto'),
         tag: read('tag'),
@@ -38244,6 +38364,10 @@ function readInputs(read = (name) => core/* getInput */.V4(name)) {
         maxSize: parseSize(read('max-size')),
         releaseNotes: bool('release-notes', true),
         releaseBody: read('release-body'),
+        bodyPath: read('body-path').trim(),
+        generateReleaseNotes: bool('generate-release-notes', false),
+        files: read('files'),
+        failOnUnmatchedFiles: bool('fail-on-unmatched-files', true),
         attest: bool('attest', false)
     };
 }
@@ -38259,6 +38383,302 @@ function parseSize(text) {
         throw new FledgeError(`input max-size is "${text}".`, { fix: 'write a size such as 50MB, 20MiB or 1048576.' });
     }
     return Math.floor(Number(match[1]) * unit);
+}
+
+;// CONCATENATED MODULE: ./src/display.ts
+/**
+ * How user-controlled text (paths, names, TOML keys and values) is shown in
+ * messages and listings: one line, no terminal control characters, bytes
+ * that are not UTF-8 visible as \xNN, and never longer than a screen or so.
+ */
+/** Longest echo of a user value in a message. */
+const MAX_SHOWN = 200;
+/** Cuts `text` to `max` characters, saying how long it was: `abc… (52428800 bytes)`. */
+function clip(text, max = MAX_SHOWN) {
+    if (text.length <= max)
+        return text;
+    let cut = text.slice(0, max);
+    // never split a surrogate pair
+    if (/[\uD800-\uDBFF]$/.test(cut))
+        cut = cut.slice(0, -1);
+    return `${cut}… (${Buffer.byteLength(text)} bytes)`;
+}
+/**
+ * Control characters as escapes (\n, \t, \x1b, \u2028), lone surrogates
+ * from `decodeBytes` as the byte they stand for (\xe9), everything else as is.
+ */
+function escapeControls(text) {
+    return text.replace(
+    // eslint-disable-next-line no-control-regex
+    /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, (c) => {
+        const code = c.charCodeAt(0);
+        if (code >= 0xdc80 && code <= 0xdcff)
+            return `\\x${(code - 0xdc00).toString(16).padStart(2, '0')}`;
+        switch (c) {
+            case '\n':
+                return '\\n';
+            case '\r':
+                return '\\r';
+            case '\t':
+                return '\\t';
+        }
+        return code <= 0xff ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16).padStart(4, '0')}`;
+    });
+}
+/**
+ * Bytes (a file name from the disk or an archive) as a string: valid UTF-8
+ * decoded, every byte that is not part of valid UTF-8 kept as a lone
+ * surrogate U+DC80–U+DCFF (Python's "surrogateescape"), so the name stays
+ * distinct and `escapeControls` shows it as \xNN.
+ */
+function decodeBytes(bytes) {
+    try {
+        return new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes);
+    }
+    catch {
+        // fall through to the byte-by-byte decoder
+    }
+    let out = '';
+    let i = 0;
+    while (i < bytes.length) {
+        const length = utf8SequenceLength(bytes, i);
+        if (length > 0) {
+            out += Buffer.from(bytes.subarray(i, i + length)).toString('utf8');
+            i += length;
+        }
+        else {
+            out += String.fromCharCode(0xdc00 + bytes[i]);
+            i += 1;
+        }
+    }
+    return out;
+}
+/** Length of the valid UTF-8 sequence starting at `i`, or 0. */
+function utf8SequenceLength(bytes, i) {
+    const b0 = bytes[i];
+    if (b0 < 0x80)
+        return 1;
+    const continuation = (k, lo = 0x80, hi = 0xbf) => {
+        const b = bytes[i + k];
+        return b !== undefined && b >= lo && b <= hi;
+    };
+    if (b0 >= 0xc2 && b0 <= 0xdf)
+        return continuation(1) ? 2 : 0;
+    if (b0 >= 0xe0 && b0 <= 0xef) {
+        const lo = b0 === 0xe0 ? 0xa0 : 0x80;
+        const hi = b0 === 0xed ? 0x9f : 0xbf;
+        return continuation(1, lo, hi) && continuation(2) ? 3 : 0;
+    }
+    if (b0 >= 0xf0 && b0 <= 0xf4) {
+        const lo = b0 === 0xf0 ? 0x90 : 0x80;
+        const hi = b0 === 0xf4 ? 0x8f : 0xbf;
+        return continuation(1, lo, hi) && continuation(2) && continuation(3) ? 4 : 0;
+    }
+    return 0;
+}
+/** A path for a message: bytes decoded as above, controls escaped, clipped. */
+function showPath(file) {
+    const text = typeof file === 'string' ? file : decodeBytes(file);
+    return clip(escapeControls(text), 300);
+}
+/** A user value for a message: strings quoted, anything clipped. */
+function showValue(value) {
+    if (typeof value === 'string')
+        return clip(escapeControls(JSON.stringify(value)));
+    if (typeof value === 'bigint')
+        return `${value}`;
+    if (value instanceof Date)
+        return value.toISOString();
+    let json;
+    try {
+        json = JSON.stringify(value);
+    }
+    catch {
+        json = undefined;
+    }
+    return clip(escapeControls(json ?? String(value)));
+}
+/**
+ * A TOML key path as it would be written in TOML: bare parts as they are,
+ * others quoted (`mappings."payload/app"`, `"__proto__"` stays `__proto__`).
+ */
+function showKey(parts) {
+    return parts
+        .map((part) => (/^[A-Za-z0-9_-]+$/.test(part) ? part : clip(escapeControls(JSON.stringify(part)), 80)))
+        .join('.');
+}
+
+;// CONCATENATED MODULE: ./src/user-files.ts
+
+
+
+
+function errnoCode(error) {
+    const code = error?.code;
+    return typeof code === 'string' ? code : undefined;
+}
+/** True for the errors `fileError` explains (anything else is a bug to show as is). */
+function isFileSystemError(error) {
+    const code = errnoCode(error);
+    return code !== undefined && /^E[A-Z]+$/.test(code) && error.syscall !== undefined;
+}
+function fileError(error, file, options) {
+    const { what, verb, fixes, messages, ...location } = options;
+    const code = errnoCode(error) ?? 'EIO';
+    const shown = showPath(file);
+    // When the location already names the file, the sentence need not repeat it.
+    const subject = location.file === file ? what : `${what} ${shown}`;
+    const raw = typeof file === 'string' ? file : decodeBytes(file);
+    const where = verb === 'read' || verb === 'list' ? raw : external_node_path_.dirname(raw);
+    let message;
+    let fix;
+    switch (code) {
+        case 'ENOENT':
+            if (verb === 'read' || verb === 'list') {
+                message = location.file === file ? `${what} not found.` : `${what} not found: ${shown}.`;
+                fix = 'check the path.';
+            }
+            else {
+                message = `cannot ${verb} ${subject}: its folder ${showPath(where)} does not exist.`;
+                fix = 'create the folder first, or choose another path.';
+            }
+            break;
+        case 'EACCES':
+        case 'EPERM':
+            message = `cannot ${verb} ${subject} (permission denied).`;
+            fix =
+                verb === 'read' || verb === 'list'
+                    ? `make it readable by the build user (chmod a+r${verb === 'list' ? 'X' : ''} ${shown}).`
+                    : `make ${showPath(where)} writable by the build user, or choose a folder it can write to.`;
+            break;
+        case 'EISDIR':
+            message = `${subject} is a folder, not a file.`;
+            fix = verb === 'read' ? 'pass the path of a file.' : 'name a file, not a folder.';
+            break;
+        case 'ENOTDIR':
+            message = `cannot ${verb} ${subject}: a part of the path is a file, not a folder.`;
+            fix = 'correct the path: every part before the last must be a folder.';
+            break;
+        case 'EROFS':
+            message = `cannot ${verb} ${subject}: the file system is read-only.`;
+            fix = 'write to a writable folder instead (the workspace, or $RUNNER_TEMP).';
+            break;
+        case 'ENOSPC':
+        case 'EDQUOT':
+            message = `cannot ${verb} ${subject}: no space left on the device (disk full${code === 'EDQUOT' ? ' for this user' : ''}).`;
+            fix = `free space on the file system of ${showPath(where)} (df -h), or write to another one.`;
+            break;
+        case 'EEXIST':
+            message = `cannot ${verb} ${subject}: a file of that name is in the way.`;
+            fix = 'remove or rename the file that is in the way, or choose another path.';
+            break;
+        case 'ENAMETOOLONG':
+            message = `cannot ${verb} ${subject}: the name is too long (at most 255 bytes per name and 4095 per path).`;
+            fix = 'use a shorter path.';
+            break;
+        case 'EMFILE':
+        case 'ENFILE':
+            message = `cannot ${verb} ${subject}: too many open files.`;
+            fix = 'raise the open-file limit (ulimit -n 4096) and run again.';
+            break;
+        case 'ELOOP':
+            message = `cannot ${verb} ${subject}: too many levels of symbolic links.`;
+            fix = 'check for a symbolic link that points to itself.';
+            break;
+        case 'EIO':
+            message = `cannot ${verb} ${subject}: input/output error.`;
+            fix = 'the device or file system failed (see dmesg), or this is a special file that cannot be copied: map a regular copy.';
+            break;
+        case 'ENXIO':
+            message = `cannot ${verb} ${subject}: it is a socket or a device without a driver, not a file.`;
+            fix = 'pass the path of a regular file.';
+            break;
+        default:
+            message = `cannot ${verb} ${subject} (${code}).`;
+            fix = `check ${shown} and its permissions.`;
+    }
+    return new FledgeError(messages?.[code] ?? message, { ...location, fix: fixes?.[code] ?? fix });
+}
+const MiB = 1024 * 1024;
+/**
+ * Reads a small file (config, manifest) that must be a regular file: a
+ * FIFO, device or socket is refused before reading, so `-c` at a FIFO or
+ * /dev/zero ends at once; a file above `maxBytes` is refused. Synchronous:
+ * these files are small, and the manifest generator is synchronous.
+ */
+function user_files_readRegularFile(file, limits) {
+    const { maxBytes, sizeHint, ...options } = limits;
+    const fail = (error) => fileError(error, file, { ...options, verb: 'read' });
+    const refuseKind = (stat) => {
+        if (stat.isFile())
+            return;
+        if (stat.isDirectory())
+            throw fail(Object.assign(new Error('EISDIR'), { code: 'EISDIR' }));
+        throw new FledgeError(`${options.what} ${showPath(file)} is a ${kindOf(stat)}, not a regular file.`, {
+            ...locationOf(options),
+            fix: 'pass the path of a regular file.'
+        });
+    };
+    const limit = maxBytes >= 1024 ? `${formatSize(maxBytes)} (${maxBytes} bytes)` : `${maxBytes} bytes`;
+    /** `size` undefined: the file grew past the limit while it was read. */
+    const tooBig = (size) => new FledgeError(size === undefined
+        ? `${options.what} ${showPath(file)} is larger than the limit of ${limit}.`
+        : `${options.what} ${showPath(file)} is ${formatSize(size)} (${size} bytes); the limit is ${limit}.`, { ...locationOf(options), fix: sizeHint ?? 'check that the path names the right file.' });
+    let descriptor;
+    try {
+        refuseKind(external_node_fs_.statSync(file));
+        // O_NONBLOCK: should the path become a FIFO after the check, open still returns at once.
+        descriptor = external_node_fs_.openSync(file, external_node_fs_.constants.O_RDONLY | external_node_fs_.constants.O_NONBLOCK);
+    }
+    catch (error) {
+        throw error instanceof FledgeError ? error : fail(error);
+    }
+    try {
+        const opened = external_node_fs_.fstatSync(descriptor);
+        refuseKind(opened);
+        if (opened.size > maxBytes)
+            throw tooBig(opened.size);
+        // One byte more than allowed: a file that grows while it is read is caught too.
+        const buffer = Buffer.alloc(maxBytes + 1);
+        let filled = 0;
+        while (filled < buffer.length) {
+            const read = external_node_fs_.readSync(descriptor, buffer, filled, buffer.length - filled, filled);
+            if (read === 0)
+                break;
+            filled += read;
+        }
+        if (filled > maxBytes)
+            throw tooBig();
+        return buffer.subarray(0, filled);
+    }
+    catch (error) {
+        throw error instanceof FledgeError ? error : fail(error);
+    }
+    finally {
+        external_node_fs_.closeSync(descriptor);
+    }
+}
+function locationOf(options) {
+    const { file, line, column, key } = options;
+    return { file, line, column, key };
+}
+function kindOf(stat) {
+    if (stat.isFIFO())
+        return 'FIFO (named pipe)';
+    if (stat.isSocket())
+        return 'socket';
+    if (stat.isCharacterDevice())
+        return 'character device';
+    if (stat.isBlockDevice())
+        return 'block device';
+    return 'special file';
+}
+function formatSize(bytes) {
+    if (bytes >= MiB)
+        return `${+(bytes / MiB).toFixed(1)} MiB`;
+    if (bytes >= 1024)
+        return `${+(bytes / 1024).toFixed(1)} KiB`;
+    return `${bytes} bytes`;
 }
 
 ;// CONCATENATED MODULE: ./src/log.ts
@@ -38282,11 +38702,15 @@ function stderrLogger(verbose = false) {
 // GitHub renames asset files with other characters (and leading/trailing dots), which
 // breaks finding them again by name: keep names to this set.
 const PLAIN_NAME = /^[A-Za-z0-9_-][A-Za-z0-9._-]*$/;
+/** A name GitHub keeps as it is, so the asset can be found again by it. */
+function isPlainAssetName(name) {
+    return PLAIN_NAME.test(name) && !name.endsWith('.');
+}
 async function prepareAssets(assets) {
     const seen = new Set();
     const prepared = [];
     for (const asset of assets) {
-        if (!PLAIN_NAME.test(asset.name) || asset.name.endsWith('.')) {
+        if (!isPlainAssetName(asset.name)) {
             throw new FledgeError(`asset name "${asset.name}" has characters GitHub would rename.`, {
                 key: asset.name,
                 fix: 'use only letters, digits, ".", "_" and "-", not starting or ending with "."'
@@ -38376,7 +38800,7 @@ function isRateLimited(error) {
 }
 /** No response at all (reset, refused, timed out), a 5xx, a 408 or a rate limit. */
 function isTransient(error) {
-    return error.status === undefined || isTransientStatus(error.status, error.headers);
+    return error.status === undefined || retry_isTransientStatus(error.status, error.headers);
 }
 /** A ReleaseApiError's verdict at `now`; anything else is not retried. */
 function gitHubVerdict(error, now) {
@@ -38385,8 +38809,8 @@ function gitHubVerdict(error, now) {
     return { retry: true, waitMs: serverWaitMs(error.headers, now) };
 }
 /** A GitHub call (numbered from 1, with the deadline's abort signal), retried when GitHub fails transiently. */
-function retry_retrying(what, context, attempt) {
-    return retrying(what, context, (error) => gitHubVerdict(error, context.clock.now()), attempt);
+function publish_retry_retrying(what, context, attempt) {
+    return retry_retrying(what, context, (error) => gitHubVerdict(error, context.clock.now()), attempt);
 }
 
 ;// CONCATENATED MODULE: ./src/publish/publish-errors.ts
@@ -38447,7 +38871,7 @@ function toPublishError(error, action) {
  */
 async function callGitHub(action, context, run, keep) {
     try {
-        return await retry_retrying(action, context, run);
+        return await publish_retry_retrying(action, context, run);
     }
     catch (error) {
         if (error instanceof ReleaseApiError && keep?.(error))
@@ -38607,7 +39031,7 @@ async function uploadAsset(releaser, release, asset, existing, context) {
         label: asset.label,
         signal
     });
-    return retry_retrying(`upload of ${asset.name}`, context, async (attempt, signal) => {
+    return publish_retry_retrying(`upload of ${asset.name}`, context, async (attempt, signal) => {
         const leftovers = attempt === 1 ? existing : await releaser.listAssets(release.id);
         await deleteNamed(releaser, leftovers, asset.name, logger);
         logger.info(`Uploading ${asset.name} (${asset.size} bytes)`);
@@ -38730,7 +39154,7 @@ async function publishRelease(releaser, request, options = {}) {
         : await findOrCreateDraft(releaser, {
             tagName: request.tag,
             name: request.name,
-            body: request.bodyMode === 'keep' ? request.body : mergeReleaseBody('', request.body),
+            body: composeBody(request.authorBody, undefined, request.notes),
             draft: true,
             prerelease: request.prerelease ?? false,
             targetCommitish: request.targetCommitish
@@ -38754,13 +39178,17 @@ async function publishRelease(releaser, request, options = {}) {
     });
     const update = eventRelease !== undefined
         ? eventReleaseUpdate(release, request)
-        : await finalUpdate(release, request, logger, () => callGitHub('get the latest release', context, () => releaser.latestRelease()));
+        : await finalUpdate(release, created, request, logger, {
+            latest: () => callGitHub('get the latest release', context, () => releaser.latestRelease()),
+            generatedNotes: () => callGitHub(`generate release notes for ${request.tag}`, context, () => releaser.generateNotes(request.tag, request.targetCommitish))
+        });
     const final = Object.keys(update).length === 0
         ? await callGitHub(`get release ${request.tag}`, context, () => releaser.getRelease(release.id))
         : await callGitHub(`publish release ${request.tag}`, context, () => releaser.updateRelease(release.id, update));
     logger.info(`${final.draft ? 'Updated draft' : 'Published'} release ${request.tag}: ${final.htmlUrl}`);
     return {
         releaseId: final.id,
+        draft: final.draft,
         htmlUrl: final.htmlUrl,
         uploadUrl: final.uploadUrl,
         created,
@@ -38795,6 +39223,7 @@ function unchangedImmutableRelease(release, files, existing, tag, logger) {
     logger.info(`Release ${tag} is immutable and already holds these exact files; nothing to do`);
     return {
         releaseId: release.id,
+        draft: release.draft,
         htmlUrl: release.htmlUrl,
         uploadUrl: release.uploadUrl,
         created: false,
@@ -38806,12 +39235,21 @@ function unchangedImmutableRelease(release, files, existing, tag, logger) {
  * draft=false for a draft (unless a draft was asked for). "Latest" is sent when this run
  * publishes the release, by version unless set (never for an already published one).
  */
-async function finalUpdate(release, request, logger, latest) {
+async function finalUpdate(release, created, request, logger, github) {
     const update = {};
     if (request.name !== undefined)
         update.name = request.name;
-    if (request.bodyMode !== 'keep')
-        update.body = mergeReleaseBody(release.body ?? '', request.body);
+    if (created && request.generateReleaseNotes) {
+        update.body = composeBody(request.authorBody, await github.generatedNotes(), request.notes);
+    }
+    else {
+        if (request.generateReleaseNotes) {
+            logger.info(`Release ${request.tag} already exists: generated notes are added only when this run creates the release`);
+        }
+        const body = updatedBody(release, request);
+        if (body !== undefined && body !== release.body)
+            update.body = body;
+    }
     if (request.prerelease !== undefined)
         update.prerelease = request.prerelease;
     const publishing = release.draft && request.draft !== true;
@@ -38825,16 +39263,31 @@ async function finalUpdate(release, request, logger, latest) {
     if (request.makeLatest !== undefined)
         update.makeLatest = request.makeLatest;
     else if (publishing) {
-        const current = await latest();
+        const current = await github.latest();
         update.makeLatest = makeLatestFor(request.tag, current?.tagName);
         if (update.makeLatest === 'false')
             logger.info(`Not making ${request.tag} Latest: ${current?.tagName} is a higher version`);
     }
     return update;
 }
-/** A release someone else made (a `release` event): only our block of its body changes. */
+/** A release someone else made (a `release` event): only its body, as asked. */
 function eventReleaseUpdate(release, request) {
-    return request.bodyMode === 'keep' ? {} : { body: mergeReleaseBody(release.body ?? '', request.body) };
+    const body = updatedBody(release, request);
+    return body === undefined || body === release.body ? {} : { body };
+}
+/** The author's text set explicitly replaces the text outside our block; otherwise only the block changes. */
+function updatedBody(release, request) {
+    if (request.authorBody !== undefined)
+        return composeBody(request.authorBody, undefined, request.notes);
+    return request.notes === undefined ? undefined : mergeReleaseBody(release.body ?? '', request.notes);
+}
+/** The author's text, then GitHub's generated notes, then our block. */
+function composeBody(author, generated, notes) {
+    const text = [author, generated]
+        .filter((part) => part !== undefined && part.trim() !== '')
+        .map((part) => part.trimEnd())
+        .join('\n\n');
+    return notes === undefined ? text : mergeReleaseBody(text, notes);
 }
 async function rejectMismatch(releaser, context, file, asset) {
     if (asset.digest === null || digestMatches(asset.digest, file.sha256))
@@ -38919,6 +39372,14 @@ class GitHubReleaser {
                 : {})
         }));
         return toRelease(data);
+    }
+    async generateNotes(tag, targetCommitish) {
+        const { data } = await this.call(`generate release notes for ${tag}`, () => this.octokit.rest.repos.generateReleaseNotes({
+            ...this.repository,
+            tag_name: tag,
+            ...(targetCommitish !== undefined ? { target_commitish: targetCommitish } : {})
+        }));
+        return data.body;
     }
     async updateRelease(releaseId, update) {
         const { data } = await this.call(`update release ${releaseId}`, () => this.octokit.rest.repos.updateRelease({
@@ -40936,127 +41397,346 @@ function bootSettings(manifest, request) {
 
 // EXTERNAL MODULE: external "node:zlib"
 var external_node_zlib_ = __nccwpck_require__(8522);
-;// CONCATENATED MODULE: ./src/display.ts
+// EXTERNAL MODULE: external "node:worker_threads"
+var external_node_worker_threads_ = __nccwpck_require__(5919);
+;// CONCATENATED MODULE: ./src/archive/deflate-pool.ts
+
+
 /**
- * How user-controlled text (paths, names, TOML keys and values) is shown in
- * messages and listings: one line, no terminal control characters, bytes
- * that are not UTF-8 visible as \xNN, and never longer than a screen or so.
+ * Worker threads that compress blocks: deflate-worker.mjs by default, or
+ * another worker script that takes the same messages (lz4-worker.mjs,
+ * zstd-worker.mjs). Jobs go to the least busy worker; results come back by id,
+ * so order is the caller's business.
  */
-/** Longest echo of a user value in a message. */
-const MAX_SHOWN = 200;
-/** Cuts `text` to `max` characters, saying how long it was: `abc… (52428800 bytes)`. */
-function clip(text, max = MAX_SHOWN) {
-    if (text.length <= max)
-        return text;
-    let cut = text.slice(0, max);
-    // never split a surrogate pair
-    if (/[\uD800-\uDBFF]$/.test(cut))
-        cut = cut.slice(0, -1);
-    return `${cut}… (${Buffer.byteLength(text)} bytes)`;
+class DeflatePool {
+    size;
+    script;
+    workers = [];
+    pending = new Map();
+    nextId = 0;
+    failure;
+    /** Block buffers back from the workers, to be filled again. */
+    spare = [];
+    constructor(size = defaultPoolSize(), script = __nccwpck_require__.ab + "deflate-worker.mjs") {
+        this.size = size;
+        this.script = script;
+    }
+    deflate(job) {
+        if (this.failure)
+            return Promise.reject(this.failure);
+        const slot = this.pick();
+        const id = this.nextId++;
+        slot.busy++;
+        return new Promise((resolve, reject) => {
+            this.pending.set(id, {
+                resolve: (out) => {
+                    slot.busy--;
+                    resolve(out);
+                },
+                reject
+            });
+            // A block that is a view of a larger buffer is copied: only its bytes may cross.
+            const data = ownsBuffer(job.data) ? new Uint8Array(job.data.buffer, 0, job.data.length) : Uint8Array.from(job.data);
+            const dictionary = job.dictionary ? Uint8Array.from(job.dictionary) : undefined;
+            slot.worker.postMessage({ id, data, dictionary, last: job.last, level: job.level }, [data.buffer]);
+        });
+    }
+    /** A buffer of `size` bytes to fill: a recycled block when one is free. */
+    takeBuffer(size) {
+        const spare = this.spare.pop();
+        return spare && spare.byteLength === size ? Buffer.from(spare, 0, size) : Buffer.allocUnsafeSlow(size);
+    }
+    async close() {
+        await Promise.all(this.workers.map((w) => w.worker.terminate()));
+        this.workers.length = 0;
+    }
+    pick() {
+        if (this.workers.length < this.size) {
+            const slot = { worker: this.spawn(), busy: 0 };
+            this.workers.push(slot);
+            return slot;
+        }
+        return this.workers.reduce((a, b) => (b.busy < a.busy ? b : a));
+    }
+    spawn() {
+        const worker = new external_node_worker_threads_.Worker(this.script);
+        worker.on('message', (message) => {
+            if (message.input && this.spare.length < 2 * this.size)
+                this.spare.push(message.input.buffer);
+            const pending = this.pending.get(message.id);
+            if (!pending)
+                return;
+            this.pending.delete(message.id);
+            if (message.out)
+                pending.resolve(Buffer.from(message.out.buffer, message.out.byteOffset, message.out.byteLength));
+            else
+                pending.reject(new Error(message.error ?? 'compression worker failed'));
+        });
+        worker.on('error', (error) => this.fail(error));
+        worker.on('exit', (code) => {
+            if (code !== 0 && this.pending.size > 0)
+                this.fail(new Error(`compression worker exited with code ${code}`));
+        });
+        return worker;
+    }
+    fail(error) {
+        this.failure = error;
+        for (const pending of this.pending.values())
+            pending.reject(error);
+        this.pending.clear();
+    }
+}
+function ownsBuffer(data) {
+    return data.byteOffset === 0 && data.buffer.byteLength === data.length && data.buffer instanceof ArrayBuffer;
+}
+/** One worker per core; the main thread reads files and hashes meanwhile. */
+function defaultPoolSize() {
+    return Math.max(1, Math.min(8, external_node_os_namespaceObject.availableParallelism?.() ?? external_node_os_namespaceObject.cpus().length));
+}
+
+;// CONCATENATED MODULE: ./src/archive/blocks.ts
+
+/**
+ * Cuts the input into fixed-size blocks, however it arrives, hands them to
+ * the pool's workers in order and yields their output in the same order.
+ * The last block is flagged; an empty input makes one empty last block.
+ */
+async function* compressInBlocks(input, options, onUncompressed) {
+    const { pool, blockSize, level } = options;
+    const inFlight = [];
+    let block = pool.takeBuffer(blockSize);
+    let filled = 0;
+    let ready; // a full block held back until we know it is not the last
+    const dispatch = (data, last) => {
+        const job = pool.deflate({ data, dictionary: undefined, last, level });
+        job.catch(() => { }); // observed when awaited below; avoids an unhandled rejection meanwhile
+        inFlight.push(job);
+    };
+    for await (const chunk of input) {
+        if (chunk.length === 0)
+            continue;
+        onUncompressed?.(chunk);
+        let offset = 0;
+        while (offset < chunk.length) {
+            const n = Math.min(chunk.length - offset, blockSize - filled);
+            chunk.copy(block, filled, offset, offset + n);
+            filled += n;
+            offset += n;
+            if (filled === blockSize) {
+                if (ready)
+                    dispatch(ready, false);
+                ready = block;
+                block = pool.takeBuffer(blockSize);
+                filled = 0;
+                while (inFlight.length >= options.maxInFlight)
+                    yield await inFlight.shift();
+            }
+        }
+    }
+    if (filled > 0) {
+        if (ready)
+            dispatch(ready, false);
+        dispatch(block.subarray(0, filled), true);
+    }
+    else {
+        dispatch(ready ?? Buffer.alloc(0), true);
+    }
+    while (inFlight.length > 0)
+        yield await inFlight.shift();
+}
+
+;// CONCATENATED MODULE: ./src/archive/lz4.ts
+
+
+/** The legacy format's magic, little-endian on disk: 02 21 4c 18. */
+const LZ4_LEGACY_MAGIC = 0x184c2102;
+/**
+ * Fixed by the format: the kernel (lib/decompress_unlz4.c) and `lz4 -d`
+ * decompress every block into an 8 MiB buffer, and `lz4 -l` cuts the input
+ * into blocks of exactly this size.
+ */
+const LZ4_LEGACY_BLOCK_SIZE = 8 << 20;
+/**
+ * The lz4 legacy frame format, the only lz4 format the kernel's initramfs
+ * unpacker reads, byte for byte as `lz4 -l -<level>` writes it: the magic,
+ * then for each 8 MiB block its compressed size (32-bit little-endian) and
+ * bytes, with no end mark and no checksum. The blocks are independent, so they
+ * are compressed on every core.
+ */
+async function* lz4Legacy(input, options, onUncompressed) {
+    const pool = new DeflatePool(options.parallelism > 0 ? options.parallelism : undefined, __nccwpck_require__.ab + "lz4-worker.mjs");
+    try {
+        const magic = Buffer.alloc(4);
+        magic.writeUInt32LE(LZ4_LEGACY_MAGIC, 0);
+        yield magic;
+        const blocks = compressInBlocks(input, { blockSize: LZ4_LEGACY_BLOCK_SIZE, pool, level: options.level, maxInFlight: pool.size + 1 }, onUncompressed);
+        for await (const block of blocks)
+            if (block.length > 0)
+                yield block;
+    }
+    finally {
+        await pool.close();
+    }
+}
+
+;// CONCATENATED MODULE: ./src/archive/wasm-codecs.ts
+
+
+
+const loaded = new Map();
+function load(file) {
+    let exports = loaded.get(file);
+    if (!exports) {
+        const here = external_node_path_.dirname((0,external_node_url_.fileURLToPath)(import.meta.url));
+        exports = new WebAssembly.Instance(new WebAssembly.Module((0,external_node_fs_.readFileSync)(external_node_path_.join(here, file))), {}).exports;
+        loaded.set(file, exports);
+    }
+    return exports;
+}
+const zstdWasm = () => load('zstd.wasm');
+const lz4Wasm = () => load('lz4.wasm');
+
+;// CONCATENATED MODULE: ./src/archive/decompress.ts
+
+
+
+const OUTPUT_PIECE = 1 << 20;
+/** Every zstd frame in the input, one after another, decompressed (Debian's libzstd in WebAssembly). */
+async function* zstdDecompress(input, file) {
+    const zstd = zstdWasm();
+    if (zstd.fa_zstd_decompress_begin() !== 0)
+        throw new Error('zstd: cannot create a decompression context');
+    let inputCap = 0;
+    let inputPtr = 0;
+    const outputPtr = zstd.fa_alloc(OUTPUT_PIECE);
+    try {
+        for await (const chunk of input) {
+            if (chunk.length > inputCap) {
+                if (inputPtr)
+                    zstd.fa_free(inputPtr);
+                inputCap = chunk.length;
+                inputPtr = zstd.fa_alloc(inputCap);
+            }
+            if (!inputPtr || !outputPtr)
+                throw new Error('out of WebAssembly memory');
+            new Uint8Array(zstd.memory.buffer, inputPtr, chunk.length).set(chunk);
+            let offset = 0;
+            for (;;) {
+                const written = zstd.fa_zstd_decompress(inputPtr + offset, chunk.length - offset, outputPtr, OUTPUT_PIECE);
+                if (written < 0)
+                    throw corrupt('zstd', file);
+                offset += zstd.fa_zstd_consumed();
+                if (written > 0)
+                    yield Buffer.from(new Uint8Array(zstd.memory.buffer, outputPtr, written));
+                // Input used up and the output not full: the decoder needs more input.
+                if (offset >= chunk.length && written < OUTPUT_PIECE)
+                    break;
+            }
+        }
+    }
+    finally {
+        if (inputPtr)
+            zstd.fa_free(inputPtr);
+        zstd.fa_free(outputPtr);
+    }
 }
 /**
- * Control characters as escapes (\n, \t, \x1b, \u2028), lone surrogates
- * from `decodeBytes` as the byte they stand for (\xe9), everything else as is.
+ * The lz4 legacy format as the kernel reads it: the magic, then blocks, each
+ * its compressed size (32-bit little-endian) and bytes, decompressing to at
+ * most 8 MiB; the magic may appear again between blocks; the input ends after
+ * a block (or at a zero size).
  */
-function escapeControls(text) {
-    return text.replace(
-    // eslint-disable-next-line no-control-regex
-    /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, (c) => {
-        const code = c.charCodeAt(0);
-        if (code >= 0xdc80 && code <= 0xdcff)
-            return `\\x${(code - 0xdc00).toString(16).padStart(2, '0')}`;
-        switch (c) {
-            case '\n':
-                return '\\n';
-            case '\r':
-                return '\\r';
-            case '\t':
-                return '\\t';
+async function* lz4LegacyDecompress(input, file) {
+    const lz4 = lz4Wasm();
+    const maxCompressed = LZ4_LEGACY_BLOCK_SIZE + Math.floor(LZ4_LEGACY_BLOCK_SIZE / 255) + 16;
+    const inputPtr = lz4.fa_alloc(maxCompressed);
+    const outputPtr = lz4.fa_alloc(LZ4_LEGACY_BLOCK_SIZE);
+    if (!inputPtr || !outputPtr)
+        throw new Error('out of WebAssembly memory');
+    let pending = Buffer.alloc(0);
+    let need = 4;
+    let blockSize = -1; // -1: reading a size word
+    try {
+        const take = function* () {
+            while (pending.length >= need) {
+                const piece = pending.subarray(0, need);
+                pending = pending.subarray(need);
+                if (blockSize < 0) {
+                    const word = piece.readUInt32LE(0);
+                    if (word === LZ4_LEGACY_MAGIC)
+                        continue;
+                    if (word === 0) {
+                        pending = Buffer.alloc(0);
+                        need = Infinity;
+                        return;
+                    }
+                    if (word > maxCompressed)
+                        throw corrupt('lz4', file);
+                    blockSize = word;
+                    need = word;
+                }
+                else {
+                    new Uint8Array(lz4.memory.buffer, inputPtr, piece.length).set(piece);
+                    const written = lz4.fa_lz4_decompress(inputPtr, piece.length, outputPtr, LZ4_LEGACY_BLOCK_SIZE);
+                    if (written < 0)
+                        throw corrupt('lz4', file);
+                    yield Buffer.from(new Uint8Array(lz4.memory.buffer, outputPtr, written));
+                    blockSize = -1;
+                    need = 4;
+                }
+            }
+        };
+        for await (const chunk of input) {
+            if (need === Infinity)
+                break;
+            pending = pending.length ? Buffer.concat([pending, chunk]) : chunk;
+            yield* take();
         }
-        return code <= 0xff ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16).padStart(4, '0')}`;
+        if (need !== Infinity && (pending.length > 0 || blockSize >= 0))
+            throw corrupt('lz4', file);
+    }
+    finally {
+        lz4.fa_free(inputPtr);
+        lz4.fa_free(outputPtr);
+    }
+}
+function corrupt(format, file) {
+    return new FledgeError(`the ${format} data is corrupt or truncated.`, {
+        file,
+        fix: 'build or download the image again.'
     });
 }
+
+;// CONCATENATED MODULE: ./src/archive/zstd.ts
+
+
+/** Little-endian on disk: 28 b5 2f fd. */
+const ZSTD_MAGIC = 0xfd2fb528;
+/** How the input is handed to the worker; the bytes do not depend on it. */
+const PIECE_SIZE = 1 << 20;
 /**
- * Bytes (a file name from the disk or an archive) as a string: valid UTF-8
- * decoded, every byte that is not part of valid UTF-8 kept as a lone
- * surrogate U+DC80–U+DCFF (Python's "surrogateescape"), so the name stays
- * distinct and `escapeControls` shows it as \xNN.
+ * One zstd frame, byte for byte as `zstd --single-thread -<level>` writes it
+ * from a pipe (XXH64 checksum on, content size not recorded), compressed on one
+ * worker thread while the main thread reads and hashes the files.
+ *
+ * Why one thread: the kernel's unzstd (lib/decompress_unzstd.c) decodes one
+ * frame per call, and initramfs.c calls it again for the next frame only if
+ * the previous one ended on a cpio record boundary ("junk at the end of
+ * compressed archive" otherwise). Independent frames per fixed-size block, the
+ * way lz4 and gzip go multi-core here, would not boot; frames cut at record
+ * boundaries would put a large binary into one frame anyway. libzstd's own
+ * multi-threading (one frame, jobs on pthreads) is not available in
+ * WebAssembly without threads. The default level is chosen so that one core
+ * keeps up with gzip on all of them (compression.ts).
  */
-function decodeBytes(bytes) {
+async function* zstdFrame(input, options, onUncompressed) {
+    const pool = new DeflatePool(1, __nccwpck_require__.ab + "zstd-worker.mjs");
     try {
-        return new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes);
+        yield* compressInBlocks(input, { blockSize: PIECE_SIZE, pool, level: options.level, maxInFlight: 4 }, onUncompressed);
     }
-    catch {
-        // fall through to the byte-by-byte decoder
+    finally {
+        await pool.close();
     }
-    let out = '';
-    let i = 0;
-    while (i < bytes.length) {
-        const length = utf8SequenceLength(bytes, i);
-        if (length > 0) {
-            out += Buffer.from(bytes.subarray(i, i + length)).toString('utf8');
-            i += length;
-        }
-        else {
-            out += String.fromCharCode(0xdc00 + bytes[i]);
-            i += 1;
-        }
-    }
-    return out;
-}
-/** Length of the valid UTF-8 sequence starting at `i`, or 0. */
-function utf8SequenceLength(bytes, i) {
-    const b0 = bytes[i];
-    if (b0 < 0x80)
-        return 1;
-    const continuation = (k, lo = 0x80, hi = 0xbf) => {
-        const b = bytes[i + k];
-        return b !== undefined && b >= lo && b <= hi;
-    };
-    if (b0 >= 0xc2 && b0 <= 0xdf)
-        return continuation(1) ? 2 : 0;
-    if (b0 >= 0xe0 && b0 <= 0xef) {
-        const lo = b0 === 0xe0 ? 0xa0 : 0x80;
-        const hi = b0 === 0xed ? 0x9f : 0xbf;
-        return continuation(1, lo, hi) && continuation(2) ? 3 : 0;
-    }
-    if (b0 >= 0xf0 && b0 <= 0xf4) {
-        const lo = b0 === 0xf0 ? 0x90 : 0x80;
-        const hi = b0 === 0xf4 ? 0x8f : 0xbf;
-        return continuation(1, lo, hi) && continuation(2) && continuation(3) ? 4 : 0;
-    }
-    return 0;
-}
-/** A path for a message: bytes decoded as above, controls escaped, clipped. */
-function showPath(file) {
-    const text = typeof file === 'string' ? file : decodeBytes(file);
-    return clip(escapeControls(text), 300);
-}
-/** A user value for a message: strings quoted, anything clipped. */
-function showValue(value) {
-    if (typeof value === 'string')
-        return clip(escapeControls(JSON.stringify(value)));
-    if (typeof value === 'bigint')
-        return `${value}`;
-    if (value instanceof Date)
-        return value.toISOString();
-    let json;
-    try {
-        json = JSON.stringify(value);
-    }
-    catch {
-        json = undefined;
-    }
-    return clip(escapeControls(json ?? String(value)));
-}
-/**
- * A TOML key path as it would be written in TOML: bare parts as they are,
- * others quoted (`mappings."payload/app"`, `"__proto__"` stays `__proto__`).
- */
-function showKey(parts) {
-    return parts
-        .map((part) => (/^[A-Za-z0-9_-]+$/.test(part) ? part : clip(escapeControls(JSON.stringify(part)), 80)))
-        .join('.');
 }
 
 ;// CONCATENATED MODULE: ./src/archive/newc.ts
@@ -41140,9 +41820,15 @@ function trailerRecord() {
 
 
 
+
+
+
+/** The lz4 frame format (`lz4` without -l): 04 22 4d 18. */
+const LZ4_FRAME_MAGIC = 0x184d2204;
 /**
- * Reads what the kernel reads: newc archives, plain or gzip-compressed,
- * several concatenated (gzip members, or raw cpio followed by gzip).
+ * Reads what the kernel reads: newc archives, plain or compressed (gzip, zstd,
+ * lz4 legacy; told apart by their magic), several concatenated (gzip members,
+ * or raw cpio followed by a compressed one).
  */
 async function* readArchive(file) {
     yield* readSegments(new ByteReader((0,external_node_fs_.createReadStream)(file, { highWaterMark: 1 << 20 })), file);
@@ -41153,14 +41839,29 @@ async function* readSegments(reader, file) {
         const magic = await reader.peek(6);
         if (magic.length === 0)
             return;
+        const word = magic.length >= 4 ? magic.readUInt32LE(0) : -1;
         if (magic[0] === 0x1f && magic[1] === 0x8b) {
             const inflated = external_node_stream_.Readable.from(reader.rest()).pipe((0,external_node_zlib_.createGunzip)());
             yield* readSegments(new ByteReader(inflated), file);
             return;
         }
+        if (word === ZSTD_MAGIC) {
+            yield* readSegments(new ByteReader(zstdDecompress(reader.rest(), file)), file);
+            return;
+        }
+        if (word === LZ4_LEGACY_MAGIC) {
+            yield* readSegments(new ByteReader(lz4LegacyDecompress(reader.rest(), file)), file);
+            return;
+        }
+        if (word === LZ4_FRAME_MAGIC) {
+            throw new FledgeError(`lz4 frame format at byte ${reader.offset}, which the kernel does not unpack.`, {
+                file,
+                fix: 'compress with `lz4 -l` (the legacy format), or build with --compression lz4.'
+            });
+        }
         const text = magic.toString('latin1');
         if (text !== '070701' && text !== '070702') {
-            throw new FledgeError(`not a newc cpio archive (found ${JSON.stringify(text)} at byte ${reader.offset}).`, { file, fix: 'pass a plugin.cpio.gz (gzip-compressed or plain newc cpio).' });
+            throw new FledgeError(`not a newc cpio archive (found ${JSON.stringify(text)} at byte ${reader.offset}).`, { file, fix: 'pass an initramfs: newc cpio, plain or compressed with gzip, zstd or lz4 -l.' });
         }
         for (;;) {
             const record = await readRecord(reader, file);
@@ -42112,179 +42813,6 @@ function bootTimes(result) {
     return times;
 }
 
-;// CONCATENATED MODULE: ./src/user-files.ts
-
-
-
-
-function errnoCode(error) {
-    const code = error?.code;
-    return typeof code === 'string' ? code : undefined;
-}
-/** True for the errors `fileError` explains (anything else is a bug to show as is). */
-function isFileSystemError(error) {
-    const code = errnoCode(error);
-    return code !== undefined && /^E[A-Z]+$/.test(code) && error.syscall !== undefined;
-}
-function fileError(error, file, options) {
-    const { what, verb, fixes, messages, ...location } = options;
-    const code = errnoCode(error) ?? 'EIO';
-    const shown = showPath(file);
-    // When the location already names the file, the sentence need not repeat it.
-    const subject = location.file === file ? what : `${what} ${shown}`;
-    const raw = typeof file === 'string' ? file : decodeBytes(file);
-    const where = verb === 'read' || verb === 'list' ? raw : external_node_path_.dirname(raw);
-    let message;
-    let fix;
-    switch (code) {
-        case 'ENOENT':
-            if (verb === 'read' || verb === 'list') {
-                message = location.file === file ? `${what} not found.` : `${what} not found: ${shown}.`;
-                fix = 'check the path.';
-            }
-            else {
-                message = `cannot ${verb} ${subject}: its folder ${showPath(where)} does not exist.`;
-                fix = 'create the folder first, or choose another path.';
-            }
-            break;
-        case 'EACCES':
-        case 'EPERM':
-            message = `cannot ${verb} ${subject} (permission denied).`;
-            fix =
-                verb === 'read' || verb === 'list'
-                    ? `make it readable by the build user (chmod a+r${verb === 'list' ? 'X' : ''} ${shown}).`
-                    : `make ${showPath(where)} writable by the build user, or choose a folder it can write to.`;
-            break;
-        case 'EISDIR':
-            message = `${subject} is a folder, not a file.`;
-            fix = verb === 'read' ? 'pass the path of a file.' : 'name a file, not a folder.';
-            break;
-        case 'ENOTDIR':
-            message = `cannot ${verb} ${subject}: a part of the path is a file, not a folder.`;
-            fix = 'correct the path: every part before the last must be a folder.';
-            break;
-        case 'EROFS':
-            message = `cannot ${verb} ${subject}: the file system is read-only.`;
-            fix = 'write to a writable folder instead (the workspace, or $RUNNER_TEMP).';
-            break;
-        case 'ENOSPC':
-        case 'EDQUOT':
-            message = `cannot ${verb} ${subject}: no space left on the device (disk full${code === 'EDQUOT' ? ' for this user' : ''}).`;
-            fix = `free space on the file system of ${showPath(where)} (df -h), or write to another one.`;
-            break;
-        case 'EEXIST':
-            message = `cannot ${verb} ${subject}: a file of that name is in the way.`;
-            fix = 'remove or rename the file that is in the way, or choose another path.';
-            break;
-        case 'ENAMETOOLONG':
-            message = `cannot ${verb} ${subject}: the name is too long (at most 255 bytes per name and 4095 per path).`;
-            fix = 'use a shorter path.';
-            break;
-        case 'EMFILE':
-        case 'ENFILE':
-            message = `cannot ${verb} ${subject}: too many open files.`;
-            fix = 'raise the open-file limit (ulimit -n 4096) and run again.';
-            break;
-        case 'ELOOP':
-            message = `cannot ${verb} ${subject}: too many levels of symbolic links.`;
-            fix = 'check for a symbolic link that points to itself.';
-            break;
-        case 'EIO':
-            message = `cannot ${verb} ${subject}: input/output error.`;
-            fix = 'the device or file system failed (see dmesg), or this is a special file that cannot be copied: map a regular copy.';
-            break;
-        case 'ENXIO':
-            message = `cannot ${verb} ${subject}: it is a socket or a device without a driver, not a file.`;
-            fix = 'pass the path of a regular file.';
-            break;
-        default:
-            message = `cannot ${verb} ${subject} (${code}).`;
-            fix = `check ${shown} and its permissions.`;
-    }
-    return new FledgeError(messages?.[code] ?? message, { ...location, fix: fixes?.[code] ?? fix });
-}
-const MiB = 1024 * 1024;
-/**
- * Reads a small file (config, manifest) that must be a regular file: a
- * FIFO, device or socket is refused before reading, so `-c` at a FIFO or
- * /dev/zero ends at once; a file above `maxBytes` is refused. Synchronous:
- * these files are small, and the manifest generator is synchronous.
- */
-function user_files_readRegularFile(file, limits) {
-    const { maxBytes, sizeHint, ...options } = limits;
-    const fail = (error) => fileError(error, file, { ...options, verb: 'read' });
-    const refuseKind = (stat) => {
-        if (stat.isFile())
-            return;
-        if (stat.isDirectory())
-            throw fail(Object.assign(new Error('EISDIR'), { code: 'EISDIR' }));
-        throw new FledgeError(`${options.what} ${showPath(file)} is a ${kindOf(stat)}, not a regular file.`, {
-            ...locationOf(options),
-            fix: 'pass the path of a regular file.'
-        });
-    };
-    const limit = maxBytes >= 1024 ? `${formatSize(maxBytes)} (${maxBytes} bytes)` : `${maxBytes} bytes`;
-    /** `size` undefined: the file grew past the limit while it was read. */
-    const tooBig = (size) => new FledgeError(size === undefined
-        ? `${options.what} ${showPath(file)} is larger than the limit of ${limit}.`
-        : `${options.what} ${showPath(file)} is ${formatSize(size)} (${size} bytes); the limit is ${limit}.`, { ...locationOf(options), fix: sizeHint ?? 'check that the path names the right file.' });
-    let descriptor;
-    try {
-        refuseKind(external_node_fs_.statSync(file));
-        // O_NONBLOCK: should the path become a FIFO after the check, open still returns at once.
-        descriptor = external_node_fs_.openSync(file, external_node_fs_.constants.O_RDONLY | external_node_fs_.constants.O_NONBLOCK);
-    }
-    catch (error) {
-        throw error instanceof FledgeError ? error : fail(error);
-    }
-    try {
-        const opened = external_node_fs_.fstatSync(descriptor);
-        refuseKind(opened);
-        if (opened.size > maxBytes)
-            throw tooBig(opened.size);
-        // One byte more than allowed: a file that grows while it is read is caught too.
-        const buffer = Buffer.alloc(maxBytes + 1);
-        let filled = 0;
-        while (filled < buffer.length) {
-            const read = external_node_fs_.readSync(descriptor, buffer, filled, buffer.length - filled, filled);
-            if (read === 0)
-                break;
-            filled += read;
-        }
-        if (filled > maxBytes)
-            throw tooBig();
-        return buffer.subarray(0, filled);
-    }
-    catch (error) {
-        throw error instanceof FledgeError ? error : fail(error);
-    }
-    finally {
-        external_node_fs_.closeSync(descriptor);
-    }
-}
-function locationOf(options) {
-    const { file, line, column, key } = options;
-    return { file, line, column, key };
-}
-function kindOf(stat) {
-    if (stat.isFIFO())
-        return 'FIFO (named pipe)';
-    if (stat.isSocket())
-        return 'socket';
-    if (stat.isCharacterDevice())
-        return 'character device';
-    if (stat.isBlockDevice())
-        return 'block device';
-    return 'special file';
-}
-function formatSize(bytes) {
-    if (bytes >= MiB)
-        return `${+(bytes / MiB).toFixed(1)} MiB`;
-    if (bytes >= 1024)
-        return `${+(bytes / 1024).toFixed(1)} KiB`;
-    return `${bytes} bytes`;
-}
-
 ;// CONCATENATED MODULE: ./src/archive/cpio-stream.ts
 
 
@@ -42420,99 +42948,6 @@ function crc32_crc32(data, crc = 0) {
     return ~c >>> 0;
 }
 
-// EXTERNAL MODULE: external "node:worker_threads"
-var external_node_worker_threads_ = __nccwpck_require__(5919);
-;// CONCATENATED MODULE: ./src/archive/deflate-pool.ts
-
-
-/**
- * Worker threads that deflate blocks (deflate-worker.mjs). Jobs go to the
- * least busy worker; results come back by id, so order is the caller's business.
- */
-class DeflatePool {
-    size;
-    workers = [];
-    pending = new Map();
-    nextId = 0;
-    failure;
-    /** Block buffers back from the workers, to be filled again. */
-    spare = [];
-    constructor(size = defaultPoolSize()) {
-        this.size = size;
-    }
-    deflate(job) {
-        if (this.failure)
-            return Promise.reject(this.failure);
-        const slot = this.pick();
-        const id = this.nextId++;
-        slot.busy++;
-        return new Promise((resolve, reject) => {
-            this.pending.set(id, {
-                resolve: (out) => {
-                    slot.busy--;
-                    resolve(out);
-                },
-                reject
-            });
-            // A block that is a view of a larger buffer is copied: only its bytes may cross.
-            const data = ownsBuffer(job.data) ? new Uint8Array(job.data.buffer, 0, job.data.length) : Uint8Array.from(job.data);
-            const dictionary = job.dictionary ? Uint8Array.from(job.dictionary) : undefined;
-            slot.worker.postMessage({ id, data, dictionary, last: job.last, level: job.level }, [data.buffer]);
-        });
-    }
-    /** A buffer of `size` bytes to fill: a recycled block when one is free. */
-    takeBuffer(size) {
-        const spare = this.spare.pop();
-        return spare && spare.byteLength === size ? Buffer.from(spare, 0, size) : Buffer.allocUnsafeSlow(size);
-    }
-    async close() {
-        await Promise.all(this.workers.map((w) => w.worker.terminate()));
-        this.workers.length = 0;
-    }
-    pick() {
-        if (this.workers.length < this.size) {
-            const slot = { worker: this.spawn(), busy: 0 };
-            this.workers.push(slot);
-            return slot;
-        }
-        return this.workers.reduce((a, b) => (b.busy < a.busy ? b : a));
-    }
-    spawn() {
-        const worker = new external_node_worker_threads_.Worker(__nccwpck_require__.ab + "deflate-worker.mjs");
-        worker.on('message', (message) => {
-            if (message.input && this.spare.length < 2 * this.size)
-                this.spare.push(message.input.buffer);
-            const pending = this.pending.get(message.id);
-            if (!pending)
-                return;
-            this.pending.delete(message.id);
-            if (message.out)
-                pending.resolve(Buffer.from(message.out.buffer, message.out.byteOffset, message.out.byteLength));
-            else
-                pending.reject(new Error(message.error ?? 'deflate worker failed'));
-        });
-        worker.on('error', (error) => this.fail(error));
-        worker.on('exit', (code) => {
-            if (code !== 0 && this.pending.size > 0)
-                this.fail(new Error(`deflate worker exited with code ${code}`));
-        });
-        return worker;
-    }
-    fail(error) {
-        this.failure = error;
-        for (const pending of this.pending.values())
-            pending.reject(error);
-        this.pending.clear();
-    }
-}
-function ownsBuffer(data) {
-    return data.byteOffset === 0 && data.buffer.byteLength === data.length && data.buffer instanceof ArrayBuffer;
-}
-/** One worker per core; the main thread reads files and hashes meanwhile. */
-function defaultPoolSize() {
-    return Math.max(1, Math.min(8, external_node_os_namespaceObject.availableParallelism?.() ?? external_node_os_namespaceObject.cpus().length));
-}
-
 ;// CONCATENATED MODULE: ./src/archive/gzip.ts
 
 
@@ -42600,6 +43035,32 @@ function gzipHeader(level) {
     return Buffer.from([0x1f, 0x8b, 0x08, 0x00, 0, 0, 0, 0, xfl, 0x03]);
 }
 
+;// CONCATENATED MODULE: ./src/archive/compress.ts
+
+
+
+
+/** The cpio stream compressed as asked; `onUncompressed` sees every input byte. */
+function compressStream(input, compression, options = {}, onUncompressed) {
+    const level = effectiveLevel(compression);
+    switch (compression.format) {
+        case 'gzip':
+            return gzipBlocks(input, { ...DEFAULT_GZIP, level, ...(options.parallelism ? { parallelism: options.parallelism } : {}), ...options.gzip }, onUncompressed);
+        case 'lz4':
+            return lz4Legacy(input, { level, parallelism: options.parallelism ?? 0 }, onUncompressed);
+        case 'zstd':
+            return zstdFrame(input, { level }, onUncompressed);
+        case 'none':
+            return passThrough(input, onUncompressed);
+    }
+}
+async function* passThrough(input, onUncompressed) {
+    for await (const chunk of input) {
+        onUncompressed?.(chunk);
+        yield chunk;
+    }
+}
+
 ;// CONCATENATED MODULE: ./src/archive/write.ts
 
 
@@ -42607,8 +43068,9 @@ function gzipHeader(level) {
 
 
 
+
 /**
- * One pass: source files → newc records → parallel gzip → sha256 → a temp
+ * One pass: source files → newc records → compressor → sha256 → a temp
  * file beside the output, renamed into place only when complete.
  */
 async function writeArchive(entries, output, options) {
@@ -42629,11 +43091,11 @@ async function writeArchive(entries, output, options) {
             mtime: options.mtime,
             onFileDigest: (entry, sha) => fileDigests.set(entry.path, sha)
         });
-        const gzip = gzipBlocks(cpio, { ...DEFAULT_GZIP, ...options.gzip }, (chunk) => {
+        const stream = compressStream(cpio, options.compression ?? DEFAULT_COMPRESSION, options.gzip ? { gzip: options.gzip } : {}, (chunk) => {
             content.update(chunk);
             contentSize += chunk.length;
         });
-        for await (const chunk of gzip) {
+        for await (const chunk of stream) {
             compressed.update(chunk);
             size += chunk.length;
             await handle.write(chunk);
@@ -46171,6 +46633,7 @@ async function resolveBusybox(busybox, context) {
 
 
 
+
 /**
  * config → sources → image → archive. Both faces (Action, CLI) call this. The temp
  * folders it makes are gone when it returns or throws.
@@ -46222,13 +46685,15 @@ async function buildInScope(options) {
     if (binaries.errors.length > 1)
         throw new FledgeErrors(binaries.errors);
     timings.image = clock();
-    const archive = await writeArchive(image.entries, options.outputPath, { mtime: epoch }).catch((error) => {
+    const compression = withLevel(options.compression ?? DEFAULT_COMPRESSION);
+    const archive = await writeArchive(image.entries, options.outputPath, { mtime: epoch, compression }).catch((error) => {
         throw outputError(error, options.outputPath);
     });
     timings.archive = clock();
     const result = {
         config,
         archive,
+        compression,
         entries: image.entries,
         replacements: image.replacements,
         warnings: [...image.warnings, ...binaries.warnings],
@@ -46281,6 +46746,10 @@ function outputError(error, output) {
         fixes: { EISDIR: `give a file name, e.g. ${showPath(external_node_path_.join(output, 'plugin.cpio.gz'))}.` }
     });
 }
+function withLevel(compression) {
+    const level = effectiveLevel(compression);
+    return level === undefined ? { format: compression.format } : { format: compression.format, level };
+}
 function stopwatch() {
     let last = performance.now();
     return () => {
@@ -46316,7 +46785,14 @@ function releaseNotes(n) {
     if (n.manifestUrl) {
         lines.push('### Install', '', '```bash', `volar plugins install --manifest ${n.manifestUrl}`, '```', '');
     }
-    lines.push('### Verify', '', '```bash', `curl -fsSLO ${n.artifactUrl}`, `echo "${n.sha256}  ${n.artifactName}" | sha256sum -c -`, '```', '', 'All assets are listed in `SHA256SUMS` (`sha256sum -c SHA256SUMS`).', '', '### Rebuild it yourself', '', 'The image is bit-for-bit reproducible. With the same inputs you get the same bytes:', '', `- fledge-action ${n.toolVersion}, \`SOURCE_DATE_EPOCH=${n.sourceDateEpoch}\``, `- agent: ${n.agentTag ?? 'none (custom or none init mode)'}`, `- busybox: \`sha256:${n.busyboxSha256}\``, '');
+    lines.push('### Verify', '', '```bash', `curl -fsSLO ${n.artifactUrl}`, `echo "${n.sha256}  ${n.artifactName}" | sha256sum -c -`, '```', '', 'All assets are listed in `SHA256SUMS` (`sha256sum -c SHA256SUMS`).', '');
+    if (n.otherFiles && n.otherFiles.length > 0) {
+        lines.push('### Other files', '', '| file | sha256 |', '| --- | --- |');
+        for (const f of n.otherFiles)
+            lines.push(`| \`${f.name}\` | \`${f.sha256}\` |`);
+        lines.push('');
+    }
+    lines.push('### Rebuild it yourself', '', 'The image is bit-for-bit reproducible. With the same inputs you get the same bytes:', '', `- fledge-action ${n.toolVersion}, \`SOURCE_DATE_EPOCH=${n.sourceDateEpoch}\``, `- agent: ${n.agentTag ?? 'none (custom or none init mode)'}`, `- busybox: \`sha256:${n.busyboxSha256}\``, '');
     if (n.rebuild) {
         // Image and record go back where the build wrote them; verify finds the inputs from the record's own folder.
         const r = n.rebuild;
@@ -47264,6 +47740,3811 @@ function validateManifestSource(file, log) {
 
 
 
+// EXTERNAL MODULE: external "fs"
+var external_fs_ = __nccwpck_require__(9896);
+;// CONCATENATED MODULE: ./node_modules/@actions/glob/lib/internal-glob-options-helper.js
+
+/**
+ * Returns a copy with defaults filled in.
+ */
+function getOptions(copy) {
+    const result = {
+        followSymbolicLinks: true,
+        implicitDescendants: true,
+        matchDirectories: true,
+        omitBrokenSymbolicLinks: true,
+        excludeHiddenFiles: false
+    };
+    if (copy) {
+        if (typeof copy.followSymbolicLinks === 'boolean') {
+            result.followSymbolicLinks = copy.followSymbolicLinks;
+            lib_core/* debug */.Yz(`followSymbolicLinks '${result.followSymbolicLinks}'`);
+        }
+        if (typeof copy.implicitDescendants === 'boolean') {
+            result.implicitDescendants = copy.implicitDescendants;
+            lib_core/* debug */.Yz(`implicitDescendants '${result.implicitDescendants}'`);
+        }
+        if (typeof copy.matchDirectories === 'boolean') {
+            result.matchDirectories = copy.matchDirectories;
+            lib_core/* debug */.Yz(`matchDirectories '${result.matchDirectories}'`);
+        }
+        if (typeof copy.omitBrokenSymbolicLinks === 'boolean') {
+            result.omitBrokenSymbolicLinks = copy.omitBrokenSymbolicLinks;
+            lib_core/* debug */.Yz(`omitBrokenSymbolicLinks '${result.omitBrokenSymbolicLinks}'`);
+        }
+        if (typeof copy.excludeHiddenFiles === 'boolean') {
+            result.excludeHiddenFiles = copy.excludeHiddenFiles;
+            lib_core/* debug */.Yz(`excludeHiddenFiles '${result.excludeHiddenFiles}'`);
+        }
+    }
+    return result;
+}
+// EXTERNAL MODULE: external "path"
+var external_path_ = __nccwpck_require__(6928);
+// EXTERNAL MODULE: external "assert"
+var external_assert_ = __nccwpck_require__(2613);
+;// CONCATENATED MODULE: ./node_modules/@actions/glob/lib/internal-path-helper.js
+
+
+const IS_WINDOWS = process.platform === 'win32';
+/**
+ * Similar to path.dirname except normalizes the path separators and slightly better handling for Windows UNC paths.
+ *
+ * For example, on Linux/macOS:
+ * - `/               => /`
+ * - `/hello          => /`
+ *
+ * For example, on Windows:
+ * - `C:\             => C:\`
+ * - `C:\hello        => C:\`
+ * - `C:              => C:`
+ * - `C:hello         => C:`
+ * - `\               => \`
+ * - `\hello          => \`
+ * - `\\hello         => \\hello`
+ * - `\\hello\world   => \\hello\world`
+ */
+function dirname(p) {
+    // Normalize slashes and trim unnecessary trailing slash
+    p = safeTrimTrailingSeparator(p);
+    // Windows UNC root, e.g. \\hello or \\hello\world
+    if (IS_WINDOWS && /^\\\\[^\\]+(\\[^\\]+)?$/.test(p)) {
+        return p;
+    }
+    // Get dirname
+    let result = external_path_.dirname(p);
+    // Trim trailing slash for Windows UNC root, e.g. \\hello\world\
+    if (IS_WINDOWS && /^\\\\[^\\]+\\[^\\]+\\$/.test(result)) {
+        result = safeTrimTrailingSeparator(result);
+    }
+    return result;
+}
+/**
+ * Roots the path if not already rooted. On Windows, relative roots like `\`
+ * or `C:` are expanded based on the current working directory.
+ */
+function ensureAbsoluteRoot(root, itemPath) {
+    external_assert_(root, `ensureAbsoluteRoot parameter 'root' must not be empty`);
+    external_assert_(itemPath, `ensureAbsoluteRoot parameter 'itemPath' must not be empty`);
+    // Already rooted
+    if (hasAbsoluteRoot(itemPath)) {
+        return itemPath;
+    }
+    // Windows
+    if (IS_WINDOWS) {
+        // Check for itemPath like C: or C:foo
+        if (itemPath.match(/^[A-Z]:[^\\/]|^[A-Z]:$/i)) {
+            let cwd = process.cwd();
+            external_assert_(cwd.match(/^[A-Z]:\\/i), `Expected current directory to start with an absolute drive root. Actual '${cwd}'`);
+            // Drive letter matches cwd? Expand to cwd
+            if (itemPath[0].toUpperCase() === cwd[0].toUpperCase()) {
+                // Drive only, e.g. C:
+                if (itemPath.length === 2) {
+                    // Preserve specified drive letter case (upper or lower)
+                    return `${itemPath[0]}:\\${cwd.substr(3)}`;
+                }
+                // Drive + path, e.g. C:foo
+                else {
+                    if (!cwd.endsWith('\\')) {
+                        cwd += '\\';
+                    }
+                    // Preserve specified drive letter case (upper or lower)
+                    return `${itemPath[0]}:\\${cwd.substr(3)}${itemPath.substr(2)}`;
+                }
+            }
+            // Different drive
+            else {
+                return `${itemPath[0]}:\\${itemPath.substr(2)}`;
+            }
+        }
+        // Check for itemPath like \ or \foo
+        else if (normalizeSeparators(itemPath).match(/^\\$|^\\[^\\]/)) {
+            const cwd = process.cwd();
+            external_assert_(cwd.match(/^[A-Z]:\\/i), `Expected current directory to start with an absolute drive root. Actual '${cwd}'`);
+            return `${cwd[0]}:\\${itemPath.substr(1)}`;
+        }
+    }
+    external_assert_(hasAbsoluteRoot(root), `ensureAbsoluteRoot parameter 'root' must have an absolute root`);
+    // Otherwise ensure root ends with a separator
+    if (root.endsWith('/') || (IS_WINDOWS && root.endsWith('\\'))) {
+        // Intentionally empty
+    }
+    else {
+        // Append separator
+        root += external_path_.sep;
+    }
+    return root + itemPath;
+}
+/**
+ * On Linux/macOS, true if path starts with `/`. On Windows, true for paths like:
+ * `\\hello\share` and `C:\hello` (and using alternate separator).
+ */
+function hasAbsoluteRoot(itemPath) {
+    external_assert_(itemPath, `hasAbsoluteRoot parameter 'itemPath' must not be empty`);
+    // Normalize separators
+    itemPath = normalizeSeparators(itemPath);
+    // Windows
+    if (IS_WINDOWS) {
+        // E.g. \\hello\share or C:\hello
+        return itemPath.startsWith('\\\\') || /^[A-Z]:\\/i.test(itemPath);
+    }
+    // E.g. /hello
+    return itemPath.startsWith('/');
+}
+/**
+ * On Linux/macOS, true if path starts with `/`. On Windows, true for paths like:
+ * `\`, `\hello`, `\\hello\share`, `C:`, and `C:\hello` (and using alternate separator).
+ */
+function hasRoot(itemPath) {
+    external_assert_(itemPath, `isRooted parameter 'itemPath' must not be empty`);
+    // Normalize separators
+    itemPath = normalizeSeparators(itemPath);
+    // Windows
+    if (IS_WINDOWS) {
+        // E.g. \ or \hello or \\hello
+        // E.g. C: or C:\hello
+        return itemPath.startsWith('\\') || /^[A-Z]:/i.test(itemPath);
+    }
+    // E.g. /hello
+    return itemPath.startsWith('/');
+}
+/**
+ * Removes redundant slashes and converts `/` to `\` on Windows
+ */
+function normalizeSeparators(p) {
+    p = p || '';
+    // Windows
+    if (IS_WINDOWS) {
+        // Convert slashes on Windows
+        p = p.replace(/\//g, '\\');
+        // Remove redundant slashes
+        const isUnc = /^\\\\+[^\\]/.test(p); // e.g. \\hello
+        return (isUnc ? '\\' : '') + p.replace(/\\\\+/g, '\\'); // preserve leading \\ for UNC
+    }
+    // Remove redundant slashes
+    return p.replace(/\/\/+/g, '/');
+}
+/**
+ * Normalizes the path separators and trims the trailing separator (when safe).
+ * For example, `/foo/ => /foo` but `/ => /`
+ */
+function safeTrimTrailingSeparator(p) {
+    // Short-circuit if empty
+    if (!p) {
+        return '';
+    }
+    // Normalize separators
+    p = normalizeSeparators(p);
+    // No trailing slash
+    if (!p.endsWith(external_path_.sep)) {
+        return p;
+    }
+    // Check '/' on Linux/macOS and '\' on Windows
+    if (p === external_path_.sep) {
+        return p;
+    }
+    // On Windows check if drive root. E.g. C:\
+    if (IS_WINDOWS && /^[A-Z]:\\$/i.test(p)) {
+        return p;
+    }
+    // Otherwise trim trailing slash
+    return p.substr(0, p.length - 1);
+}
+;// CONCATENATED MODULE: ./node_modules/@actions/glob/lib/internal-match-kind.js
+/**
+ * Indicates whether a pattern matches a path
+ */
+var MatchKind;
+(function (MatchKind) {
+    /** Not matched */
+    MatchKind[MatchKind["None"] = 0] = "None";
+    /** Matched if the path is a directory */
+    MatchKind[MatchKind["Directory"] = 1] = "Directory";
+    /** Matched if the path is a regular file */
+    MatchKind[MatchKind["File"] = 2] = "File";
+    /** Matched */
+    MatchKind[MatchKind["All"] = 3] = "All";
+})(MatchKind || (MatchKind = {}));
+;// CONCATENATED MODULE: ./node_modules/@actions/glob/lib/internal-pattern-helper.js
+
+
+const internal_pattern_helper_IS_WINDOWS = process.platform === 'win32';
+/**
+ * Given an array of patterns, returns an array of paths to search.
+ * Duplicates and paths under other included paths are filtered out.
+ */
+function getSearchPaths(patterns) {
+    // Ignore negate patterns
+    patterns = patterns.filter(x => !x.negate);
+    // Create a map of all search paths
+    const searchPathMap = {};
+    for (const pattern of patterns) {
+        const key = internal_pattern_helper_IS_WINDOWS
+            ? pattern.searchPath.toUpperCase()
+            : pattern.searchPath;
+        searchPathMap[key] = 'candidate';
+    }
+    const result = [];
+    for (const pattern of patterns) {
+        // Check if already included
+        const key = internal_pattern_helper_IS_WINDOWS
+            ? pattern.searchPath.toUpperCase()
+            : pattern.searchPath;
+        if (searchPathMap[key] === 'included') {
+            continue;
+        }
+        // Check for an ancestor search path
+        let foundAncestor = false;
+        let tempKey = key;
+        let parent = dirname(tempKey);
+        while (parent !== tempKey) {
+            if (searchPathMap[parent]) {
+                foundAncestor = true;
+                break;
+            }
+            tempKey = parent;
+            parent = dirname(tempKey);
+        }
+        // Include the search pattern in the result
+        if (!foundAncestor) {
+            result.push(pattern.searchPath);
+            searchPathMap[key] = 'included';
+        }
+    }
+    return result;
+}
+/**
+ * Matches the patterns against the path
+ */
+function internal_pattern_helper_match(patterns, itemPath) {
+    let result = MatchKind.None;
+    for (const pattern of patterns) {
+        if (pattern.negate) {
+            result &= ~pattern.match(itemPath);
+        }
+        else {
+            result |= pattern.match(itemPath);
+        }
+    }
+    return result;
+}
+/**
+ * Checks whether to descend further into the directory
+ */
+function internal_pattern_helper_partialMatch(patterns, itemPath) {
+    return patterns.some(x => !x.negate && x.partialMatch(itemPath));
+}
+// EXTERNAL MODULE: external "os"
+var external_os_ = __nccwpck_require__(857);
+;// CONCATENATED MODULE: ./node_modules/balanced-match/dist/esm/index.js
+const balanced = (a, b, str) => {
+    const ma = a instanceof RegExp ? maybeMatch(a, str) : a;
+    const mb = b instanceof RegExp ? maybeMatch(b, str) : b;
+    const r = ma !== null && mb != null && range(ma, mb, str);
+    return (r && {
+        start: r[0],
+        end: r[1],
+        pre: str.slice(0, r[0]),
+        body: str.slice(r[0] + ma.length, r[1]),
+        post: str.slice(r[1] + mb.length),
+    });
+};
+const maybeMatch = (reg, str) => {
+    const m = str.match(reg);
+    return m ? m[0] : null;
+};
+const range = (a, b, str) => {
+    let begs, beg, left, right = undefined, result;
+    let ai = str.indexOf(a);
+    let bi = str.indexOf(b, ai + 1);
+    let i = ai;
+    if (ai >= 0 && bi > 0) {
+        if (a === b) {
+            return [ai, bi];
+        }
+        begs = [];
+        left = str.length;
+        while (i >= 0 && !result) {
+            if (i === ai) {
+                begs.push(i);
+                ai = str.indexOf(a, i + 1);
+            }
+            else if (begs.length === 1) {
+                const r = begs.pop();
+                if (r !== undefined)
+                    result = [r, bi];
+            }
+            else {
+                beg = begs.pop();
+                if (beg !== undefined && beg < left) {
+                    left = beg;
+                    right = bi;
+                }
+                bi = str.indexOf(b, i + 1);
+            }
+            i = ai < bi && ai >= 0 ? ai : bi;
+        }
+        if (begs.length && right !== undefined) {
+            result = [left, right];
+        }
+    }
+    return result;
+};
+;// CONCATENATED MODULE: ./node_modules/brace-expansion/dist/esm/index.js
+
+const escSlash = '\0SLASH' + Math.random().toFixed(16) + '\0';
+const escOpen = '\0OPEN' + Math.random().toFixed(16) + '\0';
+const escClose = '\0CLOSE' + Math.random().toFixed(16) + '\0';
+const escComma = '\0COMMA' + Math.random().toFixed(16) + '\0';
+const escPeriod = '\0PERIOD' + Math.random().toFixed(16) + '\0';
+const escSlashPattern = new RegExp(escSlash, 'g');
+const escOpenPattern = new RegExp(escOpen, 'g');
+const escClosePattern = new RegExp(escClose, 'g');
+const escCommaPattern = new RegExp(escComma, 'g');
+const escPeriodPattern = new RegExp(escPeriod, 'g');
+const slashPattern = /\\\\/g;
+const openPattern = /\\{/g;
+const closePattern = /\\}/g;
+const commaPattern = /\\,/g;
+const periodPattern = /\\\./g;
+const EXPANSION_MAX = 100_000;
+// `EXPANSION_MAX` caps the *number* of expansions, but not their length. An
+// input like `'{a,b}'.repeat(1500)` stays under that count - its output is
+// truncated to 100k results - while making every result ~1500 characters
+// long. The result set, and the intermediate arrays built while combining
+// brace sets, then grow large enough to exhaust memory and crash the process
+// (CVE-2026-14257). `EXPANSION_MAX_LENGTH` bounds the total number of
+// characters the accumulator may hold at any point, so memory stays flat no
+// matter how many brace groups are chained. The limit sits well above any
+// realistic expansion (100k results hitting `EXPANSION_MAX` measure ~1M
+// characters) so legitimate input is unaffected.
+const EXPANSION_MAX_LENGTH = 4_000_000;
+// `expand_` recurses once per level of brace *nesting* - both when expanding a
+// set's comma members and when re-wrapping a set whose body is a single part.
+// The CVE-2026-14257 fix made the *tail* iterative (recursion on `m.post`, one
+// level per chained group), which left nesting depth unbounded: about 3,100
+// levels of `{{{...a,b...}}}` - only ~6KB of input - exhausted the native stack
+// and crashed the process. `EXPANSION_MAX_DEPTH` bounds how deep the parser
+// will follow nesting. It sits far above any realistic pattern and well below
+// the depth at which the stack runs out.
+const EXPANSION_MAX_DEPTH = 1_000;
+// Bash keeps a quirk where a brace group followed by a comma set still expands
+// (`{a},b}`). The parser implements it by rewriting the string and restarting
+// the scan, absorbing one `}` per pass. `n` trailing braces therefore cost `n`
+// full passes over a string that itself grows by one `escClose` sentinel each
+// time - quadratic in `n`, with a ~26x constant from the sentinel's length.
+// 128KB of `'{a}' + '}'.repeat(n) + ',z}'` blocked the event loop for 27
+// seconds to produce two results. `EXPANSION_MAX_REWRITES` bounds how many
+// times the scan may restart. Real `{a},b}` input needs a handful.
+const EXPANSION_MAX_REWRITES = 1_000;
+// `EXPANSION_MAX_STEPS` bounds the work one `expand` call does, which `max`,
+// `maxLength` and `maxDepth` don't: nested sets are rescanned at every level
+// and chained groups each rebuild up to `max` results, so 2KB of input could
+// block the event loop for over 30 seconds. Each character scanned, result
+// built and sequence value generated is a step, and each `expand_` call costs
+// `CALL_STEPS` more. Past the budget, the set being expanded and everything
+// after it stay literal. A glob needs a few hundred steps, and nesting all the
+// way to `EXPANSION_MAX_DEPTH` about 4M.
+const EXPANSION_MAX_STEPS = 20_000_000;
+// What one `expand_` call costs on top of what it scans and builds. Setting
+// one up takes about as long as scanning 16 characters, and a set whose
+// results are wrapped to be expanded again makes one call per result, each
+// scanning and building next to nothing: 64KB of
+// `('{{' + ','.repeat(316) + '}{' + ','.repeat(316) + '}}').repeat(n)` made
+// 4M such calls, which spent the budget three times as slowly as anything
+// else.
+const CALL_STEPS = 16;
+function numeric(str) {
+    return !isNaN(str) ? parseInt(str, 10) : str.charCodeAt(0);
+}
+function escapeBraces(str) {
+    return str
+        .replace(slashPattern, escSlash)
+        .replace(openPattern, escOpen)
+        .replace(closePattern, escClose)
+        .replace(commaPattern, escComma)
+        .replace(periodPattern, escPeriod);
+}
+function unescapeBraces(str) {
+    return str
+        .replace(escSlashPattern, '\\')
+        .replace(escOpenPattern, '{')
+        .replace(escClosePattern, '}')
+        .replace(escCommaPattern, ',')
+        .replace(escPeriodPattern, '.');
+}
+// Like `target.push(...items)` but doesn't overflow the stack
+function pushAll(target, items) {
+    for (let i = 0; i < items.length; i++) {
+        target.push(items[i]);
+    }
+}
+// `balanced`, run on `masked` (see `maskUnmatchedOpens`), sliced from `str`
+// and charged for the characters it walks: up to the group's `}`, or the
+// whole string when there is no match or unmatched `{` come first, which
+// `unmatched` then flags for masking. Once a call overdraws the budget, it
+// and every later one return undefined, so the rest stays literal.
+function balancedWithBudget(str, masked, budget) {
+    if (budget.remaining < 0) {
+        return undefined;
+    }
+    const r = range('{', '}', masked);
+    const unmatched = r !== undefined && masked.indexOf('{') < r[0];
+    budget.remaining -= r && !unmatched ? r[1] + 1 : str.length;
+    if (!r || budget.remaining < 0) {
+        return undefined;
+    }
+    return {
+        end: r[1],
+        pre: str.slice(0, r[0]),
+        body: str.slice(r[0] + 1, r[1]),
+        post: str.slice(r[1] + 1),
+        unmatched,
+    };
+}
+// `masked` with every `{` that has no matching `}` swapped for a `\0`, which
+// keeps the length, so a scan of it still lines up with the string it was
+// made from. Such a `{` is literal either way, but `balanced` only learns that
+// one is unmatched by reading to the end of the string, so with one at the
+// head of every group (`'{a,{b,c}'.repeat(n)`) each scan read the rest of the
+// input. That was quadratic, and once the step budget charged for it, it ran
+// out partway through and left the rest literal. A scan of the masked copy
+// stops at the group's `}`. It is one pass, charged as such.
+function maskUnmatchedOpens(masked, budget) {
+    budget.remaining -= masked.length;
+    const open = [];
+    for (let i = 0; i < masked.length; i++) {
+        const c = masked.charCodeAt(i);
+        if (c === 0x7b) {
+            open.push(i);
+        }
+        else if (c === 0x7d && open.length) {
+            open.pop();
+        }
+    }
+    let out = '';
+    let last = 0;
+    for (let i = 0; i < open.length; i++) {
+        const at = open[i];
+        out += masked.slice(last, at) + '\0';
+        last = at + 1;
+    }
+    return out + masked.slice(last);
+}
+// Whether `str` has a `,` not followed by another `,`, with a `}` after it on
+// the same line - what `/,(?!,).*\}/.test(str)` asks, answered in one pass from
+// the end. The regex tries every `,` and backtracks through the rest of its
+// line from each, which is quadratic, and the `{a},b}` rewrite asks again on
+// every pass. Like a scan, it is charged for the whole string and refused if
+// that overdraws the budget.
+function commaSetFollows(str, budget) {
+    budget.remaining -= str.length;
+    if (budget.remaining < 0) {
+        return false;
+    }
+    // Whether a `}` follows the current position before the line ends
+    let close = false;
+    for (let i = str.length - 1; i >= 0; i--) {
+        const c = str.charCodeAt(i);
+        if (c === 0x7d) {
+            close = true;
+        }
+        else if (c === 0x0a || c === 0x0d || c === 0x2028 || c === 0x2029) {
+            // A line terminator, which `.` does not match
+            close = false;
+        }
+        else if (c === 0x2c && close && str.charCodeAt(i + 1) !== 0x2c) {
+            return true;
+        }
+    }
+    return false;
+}
+/**
+ * Basically just str.split(","), but handling cases
+ * where we have nested braced sections, which should be
+ * treated as individual members, like {a,{b,c},d}
+ *
+ * Returns `undefined` if the step budget runs out before the whole set is
+ * split, since splitting what is left on every comma would tear apart the
+ * nested sets it still holds.
+ */
+function parseCommaParts(str, budget) {
+    const parts = [];
+    // Walk the brace groups iteratively. Recursing on `post` once per group let a
+    // chain of them exhaust the stack - the parsing-side counterpart to
+    // the `expand_` overflow fixed for CVE-2026-14257, and not something `max` or
+    // `maxLength` can bound, since it happens before expansion.
+    //
+    // The part the next chunk continues
+    let carry = '';
+    for (;;) {
+        // A set's body holds no unmatched `{`, so there is nothing to mask.
+        const m = balancedWithBudget(str, str, budget);
+        if (budget.remaining < 0) {
+            return undefined;
+        }
+        if (!m) {
+            const tail = str.split(',');
+            tail[0] = carry + tail[0];
+            pushAll(parts, tail);
+            return parts;
+        }
+        const { pre, body, post } = m;
+        const p = pre.split(',');
+        p[0] = carry + p[0];
+        p[p.length - 1] += '{' + body + '}';
+        if (!post.length) {
+            pushAll(parts, p);
+            return parts;
+        }
+        carry = p.pop();
+        pushAll(parts, p);
+        str = post;
+    }
+}
+// An option that is left out, or that is NaN, gets its default. Every
+// comparison against NaN is false, so a NaN bound would never be reached:
+// `{ maxSteps: NaN }` let 15KB of input block the event loop for 16 seconds,
+// and `{ maxDepth: NaN }` overflowed the stack again (CVE-2026-102278). Pass
+// `Infinity` to lift a bound.
+function bound(value, fallback) {
+    return value === undefined || isNaN(value) ? fallback : value;
+}
+function expand(str, options = {}) {
+    if (!str) {
+        return [];
+    }
+    const max = bound(options.max, EXPANSION_MAX);
+    const maxLength = bound(options.maxLength, EXPANSION_MAX_LENGTH);
+    const maxDepth = bound(options.maxDepth, EXPANSION_MAX_DEPTH);
+    const maxRewrites = bound(options.maxRewrites, EXPANSION_MAX_REWRITES);
+    const maxSteps = bound(options.maxSteps, EXPANSION_MAX_STEPS);
+    // I don't know why Bash 4.3 does this, but it does.
+    // Anything starting with {} will have the first two bytes preserved
+    // but *only* at the top level, so {},a}b will not expand to anything,
+    // but a{},b}c will be expanded to [a}c,abc].
+    // One could argue that this is a bug in Bash, but since the goal of
+    // this module is to match Bash's rules, we escape a leading {}
+    if (str.slice(0, 2) === '{}') {
+        str = '\\{\\}' + str.slice(2);
+    }
+    return expand_(escapeBraces(str), max, maxLength, maxDepth, 0, maxRewrites, { remaining: maxSteps }, true).map(unescapeBraces);
+}
+function embrace(str) {
+    return '{' + str + '}';
+}
+function isPadded(el) {
+    return /^-?0\d/.test(el);
+}
+function lte(i, y) {
+    return i <= y;
+}
+function gte(i, y) {
+    return i >= y;
+}
+// Build `{ acc[a] + pre + values[v] }` for every combination, capping the
+// number of results at `max` and the total number of characters at `maxLength`.
+// This is the one place output grows, so bounding it here keeps the single
+// accumulator - and therefore memory - flat regardless of how many brace groups
+// are combined (CVE-2026-14257). Each result built is a step, since `max` and
+// `maxLength` bound one combination, not how many brace groups are combined.
+function combine(acc, pre, values, max, maxLength, dropEmpties, budget) {
+    const out = [];
+    let length = 0;
+    // Bash drops empty results at the top level, and they don't count against
+    // `max`, so `max` bounds the number of *kept* results. Only an empty
+    // `acc[a] + pre` can make one, so for those the empty values are skipped
+    // without being visited. Visiting them one at a time let a set of empties
+    // cost `acc.length * values.length` while keeping nothing.
+    let nonEmpty;
+    outer: for (let a = 0; a < acc.length; a++) {
+        const prefix = acc[a] + pre;
+        let vs = values;
+        if (dropEmpties && !prefix) {
+            if (!nonEmpty)
+                nonEmpty = values.filter(v => v);
+            vs = nonEmpty;
+        }
+        for (let v = 0; v < vs.length; v++) {
+            if (out.length >= max)
+                break outer;
+            const expansion = prefix + vs[v];
+            if (length + expansion.length > maxLength)
+                break outer;
+            out.push(expansion);
+            length += expansion.length;
+        }
+    }
+    budget.remaining -= out.length;
+    return out;
+}
+// The expansion values of a single numeric (`1..5`) or alphabetic (`a..e..2`)
+// sequence body, or `undefined` if the step budget runs out generating them.
+function expandSequence(body, isAlphaSequence, max, maxLength, budget) {
+    const n = body.split(/\.\./);
+    const N = [];
+    // A sequence body always splits into two or three parts, but the compiler
+    // can't know that.
+    /* c8 ignore start */
+    if (n[0] === undefined || n[1] === undefined) {
+        return N;
+    }
+    /* c8 ignore stop */
+    const x = numeric(n[0]);
+    const y = numeric(n[1]);
+    const width = Math.max(n[0].length, n[1].length);
+    let incr = n.length === 3 && n[2] !== undefined ?
+        Math.max(Math.abs(numeric(n[2])), 1)
+        : 1;
+    let test = lte;
+    const reverse = y < x;
+    if (reverse) {
+        incr *= -1;
+        test = gte;
+    }
+    const pad = n.some(isPadded);
+    // A padded value is built a character at a time to `width`, which the input
+    // sets, so it costs one step per character: 64KB of
+    // `('{' + '0'.repeat(100) + '..99999}').repeat(n)` took 7 seconds charged
+    // one step per value.
+    const cost = pad ? width : 1;
+    let length = 0;
+    for (let i = x; test(i, y) && N.length < max; i += incr) {
+        // Each value is a step. `max` and `maxLength` bound one sequence, but a
+        // chain of them still generated up to `max` values each, however few
+        // combining could keep.
+        budget.remaining -= cost;
+        if (budget.remaining < 0) {
+            return undefined;
+        }
+        let c;
+        if (isAlphaSequence) {
+            c = String.fromCharCode(i);
+            if (c === '\\') {
+                c = '';
+            }
+        }
+        else {
+            c = String(i);
+            if (pad) {
+                const need = width - c.length;
+                if (need > 0) {
+                    const z = new Array(need + 1).join('0');
+                    if (i < 0) {
+                        c = '-' + z + c.slice(1);
+                    }
+                    else {
+                        c = z + c;
+                    }
+                }
+            }
+        }
+        if (length + c.length > maxLength)
+            break;
+        N.push(c);
+        length += c.length;
+    }
+    return N;
+}
+function expand_(str, max, maxLength, maxDepth, depth, maxRewrites, budget, isTop) {
+    // An overdraft here makes the first scan refuse, so `str` stays literal.
+    budget.remaining -= CALL_STEPS;
+    // Too deeply nested to keep following: treat the rest as literal, the same
+    // way a group that cannot expand is already handled. Truncating rather than
+    // throwing keeps `expand` total, matching `max` and `maxLength`.
+    if (depth > maxDepth) {
+        return [str];
+    }
+    // Consume the string's top-level brace groups left to right, threading a
+    // running set of combined prefixes (`acc`). Expanding the tail iteratively -
+    // rather than recursing on `m.post` once per group - keeps the native stack
+    // depth constant, so deeply chained input (`'{a,b}'.repeat(3000)`) can no
+    // longer overflow the stack, and leaves a single accumulator whose size
+    // `maxLength` bounds directly (CVE-2026-14257).
+    let acc = [''];
+    // Bash drops empty results, but only when the *first* top-level group is a
+    // comma set - a sequence like `{a..\}` may legitimately yield ''. The drop
+    // is on the final strings, so it is applied to whichever `combine` produces
+    // them (the one with no brace set left in the tail).
+    // How many times the `{a},b}` rewrite below has restarted the scan. Each pass
+    // re-reads the whole string, so leaving this unbounded is quadratic.
+    let rewrites = 0;
+    let dropEmpties = false;
+    let firstGroup = true;
+    // `str` with its unmatched `{` masked, once a scan has run into them
+    let masked = str;
+    for (;;) {
+        const m = balancedWithBudget(str, masked, budget);
+        // No brace set left, or no step budget left to look for one: the rest of
+        // the string is literal.
+        if (!m) {
+            return combine(acc, str, [''], max, maxLength, dropEmpties, budget);
+        }
+        if (m.unmatched) {
+            masked = maskUnmatchedOpens(masked, budget);
+        }
+        // no need to expand pre, since it is guaranteed to be free of brace-sets
+        const pre = m.pre;
+        // This set and the rest of the string, literal: for a set that cannot
+        // expand, and for one the step budget runs out on. Once it is overdrawn,
+        // every set still being expanded, at every level, stays literal like this -
+        // otherwise each level above would go on combining, and wrapping and
+        // expanding again, results the budget was too small for.
+        const literal = () => combine(acc, pre + '{' + m.body + '}' + m.post, [''], max, maxLength, dropEmpties, budget);
+        if (/\$$/.test(pre)) {
+            acc = combine(acc, pre + '{' + m.body + '}', [''], max, maxLength, dropEmpties && !m.post.length, budget);
+            firstGroup = false;
+            if (!m.post.length)
+                break;
+            str = m.post;
+            masked = masked.slice(m.end + 1);
+            continue;
+        }
+        const isNumericSequence = /^-?\d+\.\.-?\d+(?:\.\.-?\d+)?$/.test(m.body);
+        const isAlphaSequence = /^[a-zA-Z]\.\.[a-zA-Z](?:\.\.-?\d+)?$/.test(m.body);
+        const isSequence = isNumericSequence || isAlphaSequence;
+        const isOptions = m.body.indexOf(',') >= 0;
+        if (!isSequence && !isOptions) {
+            // {a},b}
+            if (rewrites < maxRewrites && commaSetFollows(m.post, budget)) {
+                rewrites++;
+                str = m.pre + '{' + m.body + escClose + m.post;
+                // Taking a `}` away never gives an unmatched `{` a partner, so what
+                // is masked stays unmatched. The `{` it closed can be left without
+                // one, and the next scan masks it.
+                masked =
+                    masked.slice(0, m.end) + escClose + masked.slice(m.end + 1);
+                isTop = true;
+                continue;
+            }
+            // Nothing here expands, so the whole remaining string is literal.
+            return literal();
+        }
+        if (firstGroup) {
+            dropEmpties = isTop && !isSequence;
+            firstGroup = false;
+        }
+        let values;
+        if (isSequence) {
+            values = expandSequence(m.body, isAlphaSequence, max, maxLength, budget);
+            if (!values) {
+                return literal();
+            }
+        }
+        else {
+            let n = parseCommaParts(m.body, budget);
+            // The step budget ran out partway through the set.
+            if (!n) {
+                return literal();
+            }
+            if (n.length === 1 && n[0] !== undefined) {
+                // x{{a,b}}y ==> x{a}y x{b}y
+                n = expand_(n[0], max, maxLength, maxDepth, depth + 1, maxRewrites, budget, false).map(embrace);
+                // The step budget ran out expanding the set's only part.
+                if (budget.remaining < 0) {
+                    return literal();
+                }
+                //XXX is this necessary? Can't seem to hit it in tests.
+                /* c8 ignore start */
+                if (n.length === 1) {
+                    const next = combine(acc, pre + n[0], [''], max, maxLength, dropEmpties && !m.post.length, budget);
+                    if (budget.remaining < 0) {
+                        return literal();
+                    }
+                    acc = next;
+                    if (!m.post.length)
+                        break;
+                    str = m.post;
+                    masked = masked.slice(m.end + 1);
+                    continue;
+                }
+                /* c8 ignore stop */
+            }
+            // Values that `combine` is going to drop as empty produce no result, so
+            // they must not count against `max` - otherwise `{a,,b}` with `max: 2`
+            // would stop at `['a', '']` and yield one result instead of two. Skipping
+            // them outright keeps `values` bounded while leaving `max` a bound on
+            // *kept* results.
+            let dropsEmpties = dropEmpties && !m.post.length && !pre;
+            for (let d = 0; dropsEmpties && d < acc.length; d++) {
+                if (acc[d]) {
+                    dropsEmpties = false;
+                }
+            }
+            values = [];
+            let valuesLength = 0;
+            outer: for (let j = 0; j < n.length; j++) {
+                const expanded = expand_(n[j], max, maxLength, maxDepth, depth + 1, maxRewrites, budget, false);
+                // The step budget ran out expanding a member.
+                if (budget.remaining < 0) {
+                    return literal();
+                }
+                for (let k = 0; k < expanded.length; k++) {
+                    const v = expanded[k];
+                    if (dropsEmpties && !v)
+                        continue;
+                    if (values.length >= max ||
+                        valuesLength + v.length > maxLength) {
+                        break outer;
+                    }
+                    values.push(v);
+                    valuesLength += v.length;
+                }
+            }
+        }
+        const next = combine(acc, pre, values, max, maxLength, dropEmpties && !m.post.length, budget);
+        // The step budget ran out combining the set's values in.
+        if (budget.remaining < 0) {
+            return literal();
+        }
+        acc = next;
+        if (!m.post.length)
+            break;
+        str = m.post;
+        masked = masked.slice(m.end + 1);
+    }
+    return acc;
+}
+
+;// CONCATENATED MODULE: ./node_modules/@actions/glob/node_modules/minimatch/dist/esm/assert-valid-pattern.js
+const MAX_PATTERN_LENGTH = 1024 * 64;
+const assertValidPattern = (pattern) => {
+    if (typeof pattern !== 'string') {
+        throw new TypeError('invalid pattern');
+    }
+    if (pattern.length > MAX_PATTERN_LENGTH) {
+        throw new TypeError('pattern is too long');
+    }
+};
+;// CONCATENATED MODULE: ./node_modules/@actions/glob/node_modules/minimatch/dist/esm/brace-expressions.js
+// translate the various posix character classes into unicode properties
+// this works across all unicode locales
+// { <posix class>: [<translation>, /u flag required, negated]
+const posixClasses = {
+    '[:alnum:]': ['\\p{L}\\p{Nl}\\p{Nd}', true],
+    '[:alpha:]': ['\\p{L}\\p{Nl}', true],
+    '[:ascii:]': ['\\x' + '00-\\x' + '7f', false],
+    '[:blank:]': ['\\p{Zs}\\t', true],
+    '[:cntrl:]': ['\\p{Cc}', true],
+    '[:digit:]': ['\\p{Nd}', true],
+    '[:graph:]': ['\\p{Z}\\p{C}', true, true],
+    '[:lower:]': ['\\p{Ll}', true],
+    '[:print:]': ['\\p{C}', true],
+    '[:punct:]': ['\\p{P}', true],
+    '[:space:]': ['\\p{Z}\\t\\r\\n\\v\\f', true],
+    '[:upper:]': ['\\p{Lu}', true],
+    '[:word:]': ['\\p{L}\\p{Nl}\\p{Nd}\\p{Pc}', true],
+    '[:xdigit:]': ['A-Fa-f0-9', false],
+};
+// only need to escape a few things inside of brace expressions
+// escapes: [ \ ] -
+const braceEscape = (s) => s.replace(/[[\]\\-]/g, '\\$&');
+// escape all regexp magic characters
+const regexpEscape = (s) => s.replace(/[-[\]{}()*+?.,\\^$|#\s]/g, '\\$&');
+// everything has already been escaped, we just have to join
+const rangesToString = (ranges) => ranges.join('');
+// takes a glob string at a posix brace expression, and returns
+// an equivalent regular expression source, and boolean indicating
+// whether the /u flag needs to be applied, and the number of chars
+// consumed to parse the character class.
+// This also removes out of order ranges, and returns ($.) if the
+// entire class just no good.
+const parseClass = (glob, position) => {
+    const pos = position;
+    /* c8 ignore start */
+    if (glob.charAt(pos) !== '[') {
+        throw new Error('not in a brace expression');
+    }
+    /* c8 ignore stop */
+    const ranges = [];
+    const negs = [];
+    let i = pos + 1;
+    let sawStart = false;
+    let uflag = false;
+    let escaping = false;
+    let negate = false;
+    let endPos = pos;
+    let rangeStart = '';
+    WHILE: while (i < glob.length) {
+        const c = glob.charAt(i);
+        if ((c === '!' || c === '^') && i === pos + 1) {
+            negate = true;
+            i++;
+            continue;
+        }
+        if (c === ']' && sawStart && !escaping) {
+            endPos = i + 1;
+            break;
+        }
+        sawStart = true;
+        if (c === '\\') {
+            if (!escaping) {
+                escaping = true;
+                i++;
+                continue;
+            }
+            // escaped \ char, fall through and treat like normal char
+        }
+        if (c === '[' && !escaping) {
+            // either a posix class, a collation equivalent, or just a [
+            for (const [cls, [unip, u, neg]] of Object.entries(posixClasses)) {
+                if (glob.startsWith(cls, i)) {
+                    // invalid, [a-[] is fine, but not [a-[:alpha]]
+                    if (rangeStart) {
+                        return ['$.', false, glob.length - pos, true];
+                    }
+                    i += cls.length;
+                    if (neg)
+                        negs.push(unip);
+                    else
+                        ranges.push(unip);
+                    uflag = uflag || u;
+                    continue WHILE;
+                }
+            }
+        }
+        // now it's just a normal character, effectively
+        escaping = false;
+        if (rangeStart) {
+            // throw this range away if it's not valid, but others
+            // can still match.
+            if (c > rangeStart) {
+                ranges.push(braceEscape(rangeStart) + '-' + braceEscape(c));
+            }
+            else if (c === rangeStart) {
+                ranges.push(braceEscape(c));
+            }
+            rangeStart = '';
+            i++;
+            continue;
+        }
+        // now might be the start of a range.
+        // can be either c-d or c-] or c<more...>] or c] at this point
+        if (glob.startsWith('-]', i + 1)) {
+            ranges.push(braceEscape(c + '-'));
+            i += 2;
+            continue;
+        }
+        if (glob.startsWith('-', i + 1)) {
+            rangeStart = c;
+            i += 2;
+            continue;
+        }
+        // not the start of a range, just a single character
+        ranges.push(braceEscape(c));
+        i++;
+    }
+    if (endPos < i) {
+        // didn't see the end of the class, not a valid class,
+        // but might still be valid as a literal match.
+        return ['', false, 0, false];
+    }
+    // if we got no ranges and no negates, then we have a range that
+    // cannot possibly match anything, and that poisons the whole glob
+    if (!ranges.length && !negs.length) {
+        return ['$.', false, glob.length - pos, true];
+    }
+    // if we got one positive range, and it's a single character, then that's
+    // not actually a magic pattern, it's just that one literal character.
+    // we should not treat that as "magic", we should just return the literal
+    // character. [_] is a perfectly valid way to escape glob magic chars.
+    if (negs.length === 0 &&
+        ranges.length === 1 &&
+        /^\\?.$/.test(ranges[0]) &&
+        !negate) {
+        const r = ranges[0].length === 2 ? ranges[0].slice(-1) : ranges[0];
+        return [regexpEscape(r), false, endPos - pos, false];
+    }
+    const sranges = '[' + (negate ? '^' : '') + rangesToString(ranges) + ']';
+    const snegs = '[' + (negate ? '' : '^') + rangesToString(negs) + ']';
+    const comb = ranges.length && negs.length ? '(' + sranges + '|' + snegs + ')'
+        : ranges.length ? sranges
+            : snegs;
+    return [comb, uflag, endPos - pos, true];
+};
+;// CONCATENATED MODULE: ./node_modules/@actions/glob/node_modules/minimatch/dist/esm/unescape.js
+/**
+ * Un-escape a string that has been escaped with {@link escape}.
+ *
+ * If the {@link MinimatchOptions.windowsPathsNoEscape} option is used, then
+ * square-bracket escapes are removed, but not backslash escapes.
+ *
+ * For example, it will turn the string `'[*]'` into `*`, but it will not
+ * turn `'\\*'` into `'*'`, because `\` is a path separator in
+ * `windowsPathsNoEscape` mode.
+ *
+ * When `windowsPathsNoEscape` is not set, then both square-bracket escapes and
+ * backslash escapes are removed.
+ *
+ * Slashes (and backslashes in `windowsPathsNoEscape` mode) cannot be escaped
+ * or unescaped.
+ *
+ * When `magicalBraces` is not set, escapes of braces (`{` and `}`) will not be
+ * unescaped.
+ */
+const unescape_unescape = (s, { windowsPathsNoEscape = false, magicalBraces = true, } = {}) => {
+    if (magicalBraces) {
+        return windowsPathsNoEscape ?
+            s.replace(/\[([^/\\])\]/g, '$1')
+            : s
+                .replace(/((?!\\).|^)\[([^/\\])\]/g, '$1$2')
+                .replace(/\\([^/])/g, '$1');
+    }
+    return windowsPathsNoEscape ?
+        s.replace(/\[([^/\\{}])\]/g, '$1')
+        : s
+            .replace(/((?!\\).|^)\[([^/\\{}])\]/g, '$1$2')
+            .replace(/\\([^/{}])/g, '$1');
+};
+;// CONCATENATED MODULE: ./node_modules/@actions/glob/node_modules/minimatch/dist/esm/ast.js
+// parse a single path portion
+var _a;
+
+
+const types = new Set(['!', '?', '+', '*', '@']);
+const isExtglobType = (c) => types.has(c);
+const isExtglobAST = (c) => isExtglobType(c.type);
+// Map of which extglob types can adopt the children of a nested extglob
+//
+// anything but ! can adopt a matching type:
+// +(a|+(b|c)|d) => +(a|b|c|d)
+// *(a|*(b|c)|d) => *(a|b|c|d)
+// @(a|@(b|c)|d) => @(a|b|c|d)
+// ?(a|?(b|c)|d) => ?(a|b|c|d)
+//
+// * can adopt anything, because 0 or repetition is allowed
+// *(a|?(b|c)|d) => *(a|b|c|d)
+// *(a|+(b|c)|d) => *(a|b|c|d)
+// *(a|@(b|c)|d) => *(a|b|c|d)
+//
+// + can adopt @, because 1 or repetition is allowed
+// +(a|@(b|c)|d) => +(a|b|c|d)
+//
+// + and @ CANNOT adopt *, because 0 would be allowed
+// +(a|*(b|c)|d) => would match "", on *(b|c)
+// @(a|*(b|c)|d) => would match "", on *(b|c)
+//
+// + and @ CANNOT adopt ?, because 0 would be allowed
+// +(a|?(b|c)|d) => would match "", on ?(b|c)
+// @(a|?(b|c)|d) => would match "", on ?(b|c)
+//
+// ? can adopt @, because 0 or 1 is allowed
+// ?(a|@(b|c)|d) => ?(a|b|c|d)
+//
+// ? and @ CANNOT adopt * or +, because >1 would be allowed
+// ?(a|*(b|c)|d) => would match bbb on *(b|c)
+// @(a|*(b|c)|d) => would match bbb on *(b|c)
+// ?(a|+(b|c)|d) => would match bbb on +(b|c)
+// @(a|+(b|c)|d) => would match bbb on +(b|c)
+//
+// ! CANNOT adopt ! (nothing else can either)
+// !(a|!(b|c)|d) => !(a|b|c|d) would fail to match on b (not not b|c)
+//
+// ! can adopt @
+// !(a|@(b|c)|d) => !(a|b|c|d)
+//
+// ! CANNOT adopt *
+// !(a|*(b|c)|d) => !(a|b|c|d) would match on bbb, not allowed
+//
+// ! CANNOT adopt +
+// !(a|+(b|c)|d) => !(a|b|c|d) would match on bbb, not allowed
+//
+// ! CANNOT adopt ?
+// x!(a|?(b|c)|d) => x!(a|b|c|d) would fail to match "x"
+const adoptionMap = new Map([
+    ['!', ['@']],
+    ['?', ['?', '@']],
+    ['@', ['@']],
+    ['*', ['*', '+', '?', '@']],
+    ['+', ['+', '@']],
+]);
+// nested extglobs that can be adopted in, but with the addition of
+// a blank '' element.
+const adoptionWithSpaceMap = new Map([
+    ['!', ['?']],
+    ['@', ['?']],
+    ['+', ['?', '*']],
+]);
+// union of the previous two maps
+const adoptionAnyMap = new Map([
+    ['!', ['?', '@']],
+    ['?', ['?', '@']],
+    ['@', ['?', '@']],
+    ['*', ['*', '+', '?', '@']],
+    ['+', ['+', '@', '?', '*']],
+]);
+// Extglobs that can take over their parent if they are the only child
+// the key is parent, value maps child to resulting extglob parent type
+// '@' is omitted because it's a special case. An `@` extglob with a single
+// member can always be usurped by that subpattern.
+const usurpMap = new Map([
+    ['!', new Map([['!', '@']])],
+    [
+        '?',
+        new Map([
+            ['*', '*'],
+            ['+', '*'],
+        ]),
+    ],
+    [
+        '@',
+        new Map([
+            ['!', '!'],
+            ['?', '?'],
+            ['@', '@'],
+            ['*', '*'],
+            ['+', '+'],
+        ]),
+    ],
+    [
+        '+',
+        new Map([
+            ['?', '*'],
+            ['*', '*'],
+        ]),
+    ],
+]);
+// Patterns that get prepended to bind to the start of either the
+// entire string, or just a single path portion, to prevent dots
+// and/or traversal patterns, when needed.
+// Exts don't need the ^ or / bit, because the root binds that already.
+const startNoTraversal = '(?!(?:^|/)\\.\\.?(?:$|/))';
+const startNoDot = '(?!\\.)';
+// characters that indicate a start of pattern needs the "no dots" bit,
+// because a dot *might* be matched. ( is not in the list, because in
+// the case of a child extglob, it will handle the prevention itself.
+const addPatternStart = new Set(['[', '.']);
+// cases where traversal is A-OK, no dot prevention needed
+const justDots = new Set(['..', '.']);
+const reSpecials = new Set('().*{}+?[]^$\\!');
+const regExpEscape = (s) => s.replace(/[-[\]{}()*+?.,\\^$|#\s]/g, '\\$&');
+// any single thing other than /
+const qmark = '[^/]';
+// * => any number of characters
+const star = qmark + '*?';
+// use + when we need to ensure that *something* matches, because the * is
+// the only thing in the path portion.
+const starNoEmpty = qmark + '+?';
+// remove the \ chars that we added if we end up doing a nonmagic compare
+// const deslash = (s: string) => s.replace(/\\(.)/g, '$1')
+let ID = 0;
+class AST {
+    type;
+    #root;
+    #hasMagic;
+    #uflag = false;
+    #parts = [];
+    #parent;
+    #parentIndex;
+    #negs;
+    #filledNegs = false;
+    #options;
+    #toString;
+    // set to true if it's an extglob with no children
+    // (which really means one child of '')
+    #emptyExt = false;
+    id = ++ID;
+    get depth() {
+        return (this.#parent?.depth ?? -1) + 1;
+    }
+    [Symbol.for('nodejs.util.inspect.custom')]() {
+        return {
+            '@@type': 'AST',
+            id: this.id,
+            type: this.type,
+            root: this.#root.id,
+            parent: this.#parent?.id,
+            depth: this.depth,
+            partsLength: this.#parts.length,
+            parts: this.#parts,
+        };
+    }
+    constructor(type, parent, options = {}) {
+        this.type = type;
+        // extglobs are inherently magical
+        if (type)
+            this.#hasMagic = true;
+        this.#parent = parent;
+        this.#root = this.#parent ? this.#parent.#root : this;
+        this.#options = this.#root === this ? options : this.#root.#options;
+        this.#negs = this.#root === this ? [] : this.#root.#negs;
+        if (type === '!' && !this.#root.#filledNegs)
+            this.#negs.push(this);
+        this.#parentIndex = this.#parent ? this.#parent.#parts.length : 0;
+    }
+    get hasMagic() {
+        /* c8 ignore start */
+        if (this.#hasMagic !== undefined)
+            return this.#hasMagic;
+        /* c8 ignore stop */
+        for (const p of this.#parts) {
+            if (typeof p === 'string')
+                continue;
+            if (p.type || p.hasMagic)
+                return (this.#hasMagic = true);
+        }
+        // note: will be undefined until we generate the regexp src and find out
+        return this.#hasMagic;
+    }
+    // reconstructs the pattern
+    toString() {
+        return (this.#toString !== undefined ? this.#toString
+            : !this.type ?
+                (this.#toString = this.#parts.map(p => String(p)).join(''))
+                : (this.#toString =
+                    this.type +
+                        '(' +
+                        this.#parts.map(p => String(p)).join('|') +
+                        ')'));
+    }
+    #fillNegs() {
+        /* c8 ignore start */
+        if (this !== this.#root)
+            throw new Error('should only call on root');
+        if (this.#filledNegs)
+            return this;
+        /* c8 ignore stop */
+        // call toString() once to fill this out
+        this.toString();
+        this.#filledNegs = true;
+        let n;
+        while ((n = this.#negs.pop())) {
+            if (n.type !== '!')
+                continue;
+            // walk up the tree, appending everthing that comes AFTER parentIndex
+            let p = n;
+            let pp = p.#parent;
+            while (pp) {
+                for (let i = p.#parentIndex + 1; !pp.type && i < pp.#parts.length; i++) {
+                    for (const part of n.#parts) {
+                        /* c8 ignore start */
+                        if (typeof part === 'string') {
+                            throw new Error('string part in extglob AST??');
+                        }
+                        /* c8 ignore stop */
+                        part.copyIn(pp.#parts[i]);
+                    }
+                }
+                p = pp;
+                pp = p.#parent;
+            }
+        }
+        return this;
+    }
+    push(...parts) {
+        for (const p of parts) {
+            if (p === '')
+                continue;
+            /* c8 ignore start */
+            if (typeof p !== 'string' &&
+                !(p instanceof _a && p.#parent === this)) {
+                throw new Error('invalid part: ' + p);
+            }
+            /* c8 ignore stop */
+            this.#parts.push(p);
+        }
+    }
+    toJSON() {
+        const ret = this.type === null ?
+            this.#parts
+                .slice()
+                .map(p => (typeof p === 'string' ? p : p.toJSON()))
+            : [this.type, ...this.#parts.map(p => p.toJSON())];
+        if (this.isStart() && !this.type)
+            ret.unshift([]);
+        if (this.isEnd() &&
+            (this === this.#root ||
+                (this.#root.#filledNegs && this.#parent?.type === '!'))) {
+            ret.push({});
+        }
+        return ret;
+    }
+    isStart() {
+        if (this.#root === this)
+            return true;
+        // if (this.type) return !!this.#parent?.isStart()
+        if (!this.#parent?.isStart())
+            return false;
+        if (this.#parentIndex === 0)
+            return true;
+        // if everything AHEAD of this is a negation, then it's still the "start"
+        const p = this.#parent;
+        for (let i = 0; i < this.#parentIndex; i++) {
+            const pp = p.#parts[i];
+            if (!(pp instanceof _a && pp.type === '!')) {
+                return false;
+            }
+        }
+        return true;
+    }
+    isEnd() {
+        if (this.#root === this)
+            return true;
+        if (this.#parent?.type === '!')
+            return true;
+        if (!this.#parent?.isEnd())
+            return false;
+        if (!this.type)
+            return this.#parent?.isEnd();
+        // if not root, it'll always have a parent
+        /* c8 ignore start */
+        const pl = this.#parent ? this.#parent.#parts.length : 0;
+        /* c8 ignore stop */
+        return this.#parentIndex === pl - 1;
+    }
+    copyIn(part) {
+        if (typeof part === 'string')
+            this.push(part);
+        else
+            this.push(part.clone(this));
+    }
+    clone(parent) {
+        const c = new _a(this.type, parent);
+        for (const p of this.#parts) {
+            c.copyIn(p);
+        }
+        return c;
+    }
+    static #parseAST(str, ast, pos, opt, extDepth) {
+        const maxDepth = opt.maxExtglobRecursion ?? 2;
+        let escaping = false;
+        let inBrace = false;
+        let braceStart = -1;
+        let braceNeg = false;
+        if (ast.type === null) {
+            // outside of a extglob, append until we find a start
+            let i = pos;
+            let acc = '';
+            while (i < str.length) {
+                const c = str.charAt(i++);
+                // still accumulate escapes at this point, but we do ignore
+                // starts that are escaped
+                if (escaping || c === '\\') {
+                    escaping = !escaping;
+                    acc += c;
+                    continue;
+                }
+                if (inBrace) {
+                    if (i === braceStart + 1) {
+                        if (c === '^' || c === '!') {
+                            braceNeg = true;
+                        }
+                    }
+                    else if (c === ']' && !(i === braceStart + 2 && braceNeg)) {
+                        inBrace = false;
+                    }
+                    acc += c;
+                    continue;
+                }
+                else if (c === '[') {
+                    inBrace = true;
+                    braceStart = i;
+                    braceNeg = false;
+                    acc += c;
+                    continue;
+                }
+                // we don't have to check for adoption here, because that's
+                // done at the other recursion point.
+                const doRecurse = !opt.noext &&
+                    isExtglobType(c) &&
+                    str.charAt(i) === '(' &&
+                    extDepth <= maxDepth;
+                if (doRecurse) {
+                    ast.push(acc);
+                    acc = '';
+                    const ext = new _a(c, ast);
+                    i = _a.#parseAST(str, ext, i, opt, extDepth + 1);
+                    ast.push(ext);
+                    continue;
+                }
+                acc += c;
+            }
+            ast.push(acc);
+            return i;
+        }
+        // some kind of extglob, pos is at the (
+        // find the next | or )
+        let i = pos + 1;
+        let part = new _a(null, ast);
+        const parts = [];
+        let acc = '';
+        while (i < str.length) {
+            const c = str.charAt(i++);
+            // still accumulate escapes at this point, but we do ignore
+            // starts that are escaped
+            if (escaping || c === '\\') {
+                escaping = !escaping;
+                acc += c;
+                continue;
+            }
+            if (inBrace) {
+                if (i === braceStart + 1) {
+                    if (c === '^' || c === '!') {
+                        braceNeg = true;
+                    }
+                }
+                else if (c === ']' && !(i === braceStart + 2 && braceNeg)) {
+                    inBrace = false;
+                }
+                acc += c;
+                continue;
+            }
+            else if (c === '[') {
+                inBrace = true;
+                braceStart = i;
+                braceNeg = false;
+                acc += c;
+                continue;
+            }
+            const doRecurse = !opt.noext &&
+                isExtglobType(c) &&
+                str.charAt(i) === '(' &&
+                /* c8 ignore start - the maxDepth is sufficient here */
+                (extDepth <= maxDepth || (ast && ast.#canAdoptType(c)));
+            /* c8 ignore stop */
+            if (doRecurse) {
+                const depthAdd = ast && ast.#canAdoptType(c) ? 0 : 1;
+                part.push(acc);
+                acc = '';
+                const ext = new _a(c, part);
+                part.push(ext);
+                i = _a.#parseAST(str, ext, i, opt, extDepth + depthAdd);
+                continue;
+            }
+            if (c === '|') {
+                part.push(acc);
+                acc = '';
+                parts.push(part);
+                part = new _a(null, ast);
+                continue;
+            }
+            if (c === ')') {
+                if (acc === '' && ast.#parts.length === 0) {
+                    ast.#emptyExt = true;
+                }
+                part.push(acc);
+                acc = '';
+                ast.push(...parts, part);
+                return i;
+            }
+            acc += c;
+        }
+        // unfinished extglob
+        // if we got here, it was a malformed extglob! not an extglob, but
+        // maybe something else in there.
+        ast.type = null;
+        ast.#hasMagic = undefined;
+        ast.#parts = [str.substring(pos - 1)];
+        return i;
+    }
+    #canAdoptWithSpace(child) {
+        return this.#canAdopt(child, adoptionWithSpaceMap);
+    }
+    #canAdopt(child, map = adoptionMap) {
+        if (!child ||
+            typeof child !== 'object' ||
+            child.type !== null ||
+            child.#parts.length !== 1 ||
+            this.type === null) {
+            return false;
+        }
+        const gc = child.#parts[0];
+        if (!gc || typeof gc !== 'object' || gc.type === null) {
+            return false;
+        }
+        return this.#canAdoptType(gc.type, map);
+    }
+    #canAdoptType(c, map = adoptionAnyMap) {
+        return !!map.get(this.type)?.includes(c);
+    }
+    #adoptWithSpace(child, index) {
+        const gc = child.#parts[0];
+        const blank = new _a(null, gc, this.options);
+        blank.#parts.push('');
+        gc.push(blank);
+        this.#adopt(child, index);
+    }
+    #adopt(child, index) {
+        const gc = child.#parts[0];
+        this.#parts.splice(index, 1, ...gc.#parts);
+        for (const p of gc.#parts) {
+            if (typeof p === 'object')
+                p.#parent = this;
+        }
+        this.#toString = undefined;
+    }
+    #canUsurpType(c) {
+        const m = usurpMap.get(this.type);
+        return !!m?.has(c);
+    }
+    #canUsurp(child) {
+        if (!child ||
+            typeof child !== 'object' ||
+            child.type !== null ||
+            child.#parts.length !== 1 ||
+            this.type === null ||
+            this.#parts.length !== 1) {
+            return false;
+        }
+        const gc = child.#parts[0];
+        if (!gc || typeof gc !== 'object' || gc.type === null) {
+            return false;
+        }
+        return this.#canUsurpType(gc.type);
+    }
+    #usurp(child) {
+        const m = usurpMap.get(this.type);
+        const gc = child.#parts[0];
+        const nt = m?.get(gc.type);
+        /* c8 ignore start - impossible */
+        if (!nt)
+            return false;
+        /* c8 ignore stop */
+        this.#parts = gc.#parts;
+        for (const p of this.#parts) {
+            if (typeof p === 'object') {
+                p.#parent = this;
+            }
+        }
+        this.type = nt;
+        this.#toString = undefined;
+        this.#emptyExt = false;
+    }
+    static fromGlob(pattern, options = {}) {
+        const ast = new _a(null, undefined, options);
+        _a.#parseAST(pattern, ast, 0, options, 0);
+        return ast;
+    }
+    // returns the regular expression if there's magic, or the unescaped
+    // string if not.
+    toMMPattern() {
+        // should only be called on root
+        /* c8 ignore start */
+        if (this !== this.#root)
+            return this.#root.toMMPattern();
+        /* c8 ignore stop */
+        const glob = this.toString();
+        const [re, body, hasMagic, uflag] = this.toRegExpSource();
+        // if we're in nocase mode, and not nocaseMagicOnly, then we do
+        // still need a regular expression if we have to case-insensitively
+        // match capital/lowercase characters.
+        const anyMagic = hasMagic ||
+            this.#hasMagic ||
+            (this.#options.nocase &&
+                !this.#options.nocaseMagicOnly &&
+                glob.toUpperCase() !== glob.toLowerCase());
+        if (!anyMagic) {
+            return body;
+        }
+        const flags = (this.#options.nocase ? 'i' : '') + (uflag ? 'u' : '');
+        return Object.assign(new RegExp(`^${re}$`, flags), {
+            _src: re,
+            _glob: glob,
+        });
+    }
+    get options() {
+        return this.#options;
+    }
+    // returns the string match, the regexp source, whether there's magic
+    // in the regexp (so a regular expression is required) and whether or
+    // not the uflag is needed for the regular expression (for posix classes)
+    // TODO: instead of injecting the start/end at this point, just return
+    // the BODY of the regexp, along with the start/end portions suitable
+    // for binding the start/end in either a joined full-path makeRe context
+    // (where we bind to (^|/), or a standalone matchPart context (where
+    // we bind to ^, and not /).  Otherwise slashes get duped!
+    //
+    // In part-matching mode, the start is:
+    // - if not isStart: nothing
+    // - if traversal possible, but not allowed: ^(?!\.\.?$)
+    // - if dots allowed or not possible: ^
+    // - if dots possible and not allowed: ^(?!\.)
+    // end is:
+    // - if not isEnd(): nothing
+    // - else: $
+    //
+    // In full-path matching mode, we put the slash at the START of the
+    // pattern, so start is:
+    // - if first pattern: same as part-matching mode
+    // - if not isStart(): nothing
+    // - if traversal possible, but not allowed: /(?!\.\.?(?:$|/))
+    // - if dots allowed or not possible: /
+    // - if dots possible and not allowed: /(?!\.)
+    // end is:
+    // - if last pattern, same as part-matching mode
+    // - else nothing
+    //
+    // Always put the (?:$|/) on negated tails, though, because that has to be
+    // there to bind the end of the negated pattern portion, and it's easier to
+    // just stick it in now rather than try to inject it later in the middle of
+    // the pattern.
+    //
+    // We can just always return the same end, and leave it up to the caller
+    // to know whether it's going to be used joined or in parts.
+    // And, if the start is adjusted slightly, can do the same there:
+    // - if not isStart: nothing
+    // - if traversal possible, but not allowed: (?:/|^)(?!\.\.?$)
+    // - if dots allowed or not possible: (?:/|^)
+    // - if dots possible and not allowed: (?:/|^)(?!\.)
+    //
+    // But it's better to have a simpler binding without a conditional, for
+    // performance, so probably better to return both start options.
+    //
+    // Then the caller just ignores the end if it's not the first pattern,
+    // and the start always gets applied.
+    //
+    // But that's always going to be $ if it's the ending pattern, or nothing,
+    // so the caller can just attach $ at the end of the pattern when building.
+    //
+    // So the todo is:
+    // - better detect what kind of start is needed
+    // - return both flavors of starting pattern
+    // - attach $ at the end of the pattern when creating the actual RegExp
+    //
+    // Ah, but wait, no, that all only applies to the root when the first pattern
+    // is not an extglob. If the first pattern IS an extglob, then we need all
+    // that dot prevention biz to live in the extglob portions, because eg
+    // +(*|.x*) can match .xy but not .yx.
+    //
+    // So, return the two flavors if it's #root and the first child is not an
+    // AST, otherwise leave it to the child AST to handle it, and there,
+    // use the (?:^|/) style of start binding.
+    //
+    // Even simplified further:
+    // - Since the start for a join is eg /(?!\.) and the start for a part
+    // is ^(?!\.), we can just prepend (?!\.) to the pattern (either root
+    // or start or whatever) and prepend ^ or / at the Regexp construction.
+    toRegExpSource(allowDot) {
+        const dot = allowDot ?? !!this.#options.dot;
+        if (this.#root === this) {
+            this.#flatten();
+            this.#fillNegs();
+        }
+        if (!isExtglobAST(this)) {
+            const noEmpty = this.isStart() &&
+                this.isEnd() &&
+                !this.#parts.some(s => typeof s !== 'string');
+            const src = this.#parts
+                .map(p => {
+                const [re, _, hasMagic, uflag] = typeof p === 'string' ?
+                    _a.#parseGlob(p, this.#hasMagic, noEmpty)
+                    : p.toRegExpSource(allowDot);
+                this.#hasMagic = this.#hasMagic || hasMagic;
+                this.#uflag = this.#uflag || uflag;
+                return re;
+            })
+                .join('');
+            let start = '';
+            if (this.isStart()) {
+                if (typeof this.#parts[0] === 'string') {
+                    // this is the string that will match the start of the pattern,
+                    // so we need to protect against dots and such.
+                    // '.' and '..' cannot match unless the pattern is that exactly,
+                    // even if it starts with . or dot:true is set.
+                    const dotTravAllowed = this.#parts.length === 1 && justDots.has(this.#parts[0]);
+                    if (!dotTravAllowed) {
+                        const aps = addPatternStart;
+                        // check if we have a possibility of matching . or ..,
+                        // and prevent that.
+                        const needNoTrav = 
+                        // dots are allowed, and the pattern starts with [ or .
+                        (dot && aps.has(src.charAt(0))) ||
+                            // the pattern starts with \., and then [ or .
+                            (src.startsWith('\\.') && aps.has(src.charAt(2))) ||
+                            // the pattern starts with \.\., and then [ or .
+                            (src.startsWith('\\.\\.') && aps.has(src.charAt(4)));
+                        // no need to prevent dots if it can't match a dot, or if a
+                        // sub-pattern will be preventing it anyway.
+                        const needNoDot = !dot && !allowDot && aps.has(src.charAt(0));
+                        start =
+                            needNoTrav ? startNoTraversal
+                                : needNoDot ? startNoDot
+                                    : '';
+                    }
+                }
+            }
+            // append the "end of path portion" pattern to negation tails
+            let end = '';
+            if (this.isEnd() &&
+                this.#root.#filledNegs &&
+                this.#parent?.type === '!') {
+                end = '(?:$|\\/)';
+            }
+            const final = start + src + end;
+            return [
+                final,
+                unescape_unescape(src),
+                (this.#hasMagic = !!this.#hasMagic),
+                this.#uflag,
+            ];
+        }
+        // We need to calculate the body *twice* if it's a repeat pattern
+        // at the start, once in nodot mode, then again in dot mode, so a
+        // pattern like *(?) can match 'x.y'
+        const repeated = this.type === '*' || this.type === '+';
+        // some kind of extglob
+        const start = this.type === '!' ? '(?:(?!(?:' : '(?:';
+        let body = this.#partsToRegExp(dot);
+        if (this.isStart() && this.isEnd() && !body && this.type !== '!') {
+            // invalid extglob, has to at least be *something* present, if it's
+            // the entire path portion.
+            const s = this.toString();
+            const me = this;
+            me.#parts = [s];
+            me.type = null;
+            me.#hasMagic = undefined;
+            return [s, unescape_unescape(this.toString()), false, false];
+        }
+        let bodyDotAllowed = !repeated || allowDot || dot || !startNoDot ?
+            ''
+            : this.#partsToRegExp(true);
+        if (bodyDotAllowed === body) {
+            bodyDotAllowed = '';
+        }
+        if (bodyDotAllowed) {
+            body = `(?:${body})(?:${bodyDotAllowed})*?`;
+        }
+        // an empty !() is exactly equivalent to a starNoEmpty
+        let final = '';
+        if (this.type === '!' && this.#emptyExt) {
+            final = (this.isStart() && !dot ? startNoDot : '') + starNoEmpty;
+        }
+        else {
+            const close = this.type === '!' ?
+                // !() must match something,but !(x) can match ''
+                '))' +
+                    (this.isStart() && !dot && !allowDot ? startNoDot : '') +
+                    star +
+                    ')'
+                : this.type === '@' ? ')'
+                    : this.type === '?' ? ')?'
+                        : this.type === '+' && bodyDotAllowed ? ')'
+                            : this.type === '*' && bodyDotAllowed ? `)?`
+                                : `)${this.type}`;
+            final = start + body + close;
+        }
+        return [
+            final,
+            unescape_unescape(body),
+            (this.#hasMagic = !!this.#hasMagic),
+            this.#uflag,
+        ];
+    }
+    #flatten() {
+        if (!isExtglobAST(this)) {
+            for (const p of this.#parts) {
+                if (typeof p === 'object') {
+                    p.#flatten();
+                }
+            }
+        }
+        else {
+            // do up to 10 passes to flatten as much as possible
+            let iterations = 0;
+            let done = false;
+            do {
+                done = true;
+                for (let i = 0; i < this.#parts.length; i++) {
+                    const c = this.#parts[i];
+                    if (typeof c === 'object') {
+                        c.#flatten();
+                        if (this.#canAdopt(c)) {
+                            done = false;
+                            this.#adopt(c, i);
+                        }
+                        else if (this.#canAdoptWithSpace(c)) {
+                            done = false;
+                            this.#adoptWithSpace(c, i);
+                        }
+                        else if (this.#canUsurp(c)) {
+                            done = false;
+                            this.#usurp(c);
+                        }
+                    }
+                }
+            } while (!done && ++iterations < 10);
+        }
+        this.#toString = undefined;
+    }
+    #partsToRegExp(dot) {
+        return this.#parts
+            .map(p => {
+            // extglob ASTs should only contain parent ASTs
+            /* c8 ignore start */
+            if (typeof p === 'string') {
+                throw new Error('string type in extglob ast??');
+            }
+            /* c8 ignore stop */
+            // can ignore hasMagic, because extglobs are already always magic
+            const [re, _, _hasMagic, uflag] = p.toRegExpSource(dot);
+            this.#uflag = this.#uflag || uflag;
+            return re;
+        })
+            .filter(p => !(this.isStart() && this.isEnd()) || !!p)
+            .join('|');
+    }
+    static #parseGlob(glob, hasMagic, noEmpty = false) {
+        let escaping = false;
+        let re = '';
+        let uflag = false;
+        // multiple stars that aren't globstars coalesce into one *
+        let inStar = false;
+        for (let i = 0; i < glob.length; i++) {
+            const c = glob.charAt(i);
+            if (escaping) {
+                escaping = false;
+                re += (reSpecials.has(c) ? '\\' : '') + c;
+                continue;
+            }
+            if (c === '*') {
+                if (inStar)
+                    continue;
+                inStar = true;
+                re += noEmpty && /^[*]+$/.test(glob) ? starNoEmpty : star;
+                hasMagic = true;
+                continue;
+            }
+            else {
+                inStar = false;
+            }
+            if (c === '\\') {
+                if (i === glob.length - 1) {
+                    re += '\\\\';
+                }
+                else {
+                    escaping = true;
+                }
+                continue;
+            }
+            if (c === '[') {
+                const [src, needUflag, consumed, magic] = parseClass(glob, i);
+                if (consumed) {
+                    re += src;
+                    uflag = uflag || needUflag;
+                    i += consumed - 1;
+                    hasMagic = hasMagic || magic;
+                    continue;
+                }
+            }
+            if (c === '?') {
+                re += qmark;
+                hasMagic = true;
+                continue;
+            }
+            re += regExpEscape(c);
+        }
+        return [re, unescape_unescape(glob), !!hasMagic, uflag];
+    }
+}
+_a = AST;
+;// CONCATENATED MODULE: ./node_modules/@actions/glob/node_modules/minimatch/dist/esm/escape.js
+/**
+ * Escape all magic characters in a glob pattern.
+ *
+ * If the {@link MinimatchOptions.windowsPathsNoEscape}
+ * option is used, then characters are escaped by wrapping in `[]`, because
+ * a magic character wrapped in a character class can only be satisfied by
+ * that exact character.  In this mode, `\` is _not_ escaped, because it is
+ * not interpreted as a magic character, but instead as a path separator.
+ *
+ * If the {@link MinimatchOptions.magicalBraces} option is used,
+ * then braces (`{` and `}`) will be escaped.
+ */
+const escape_escape = (s, { windowsPathsNoEscape = false, magicalBraces = false, } = {}) => {
+    // don't need to escape +@! because we escape the parens
+    // that make those magic, and escaping ! as [!] isn't valid,
+    // because [!]] is a valid glob class meaning not ']'.
+    if (magicalBraces) {
+        return windowsPathsNoEscape ?
+            s.replace(/[?*()[\]{}]/g, '[$&]')
+            : s.replace(/[?*()[\]\\{}]/g, '\\$&');
+    }
+    return windowsPathsNoEscape ?
+        s.replace(/[?*()[\]]/g, '[$&]')
+        : s.replace(/[?*()[\]\\]/g, '\\$&');
+};
+;// CONCATENATED MODULE: ./node_modules/@actions/glob/node_modules/minimatch/dist/esm/index.js
+
+
+
+
+
+const minimatch = (p, pattern, options = {}) => {
+    assertValidPattern(pattern);
+    // shortcut: comments match nothing.
+    if (!options.nocomment && pattern.charAt(0) === '#') {
+        return false;
+    }
+    return new Minimatch(pattern, options).match(p);
+};
+// Optimized checking for the most common glob patterns.
+const starDotExtRE = /^\*+([^+@!?*[(]*)$/;
+const starDotExtTest = (ext) => (f) => !f.startsWith('.') && f.endsWith(ext);
+const starDotExtTestDot = (ext) => (f) => f.endsWith(ext);
+const starDotExtTestNocase = (ext) => {
+    ext = ext.toLowerCase();
+    return (f) => !f.startsWith('.') && f.toLowerCase().endsWith(ext);
+};
+const starDotExtTestNocaseDot = (ext) => {
+    ext = ext.toLowerCase();
+    return (f) => f.toLowerCase().endsWith(ext);
+};
+const starDotStarRE = /^\*+\.\*+$/;
+const starDotStarTest = (f) => !f.startsWith('.') && f.includes('.');
+const starDotStarTestDot = (f) => f !== '.' && f !== '..' && f.includes('.');
+const dotStarRE = /^\.\*+$/;
+const dotStarTest = (f) => f !== '.' && f !== '..' && f.startsWith('.');
+const starRE = /^\*+$/;
+const starTest = (f) => f.length !== 0 && !f.startsWith('.');
+const starTestDot = (f) => f.length !== 0 && f !== '.' && f !== '..';
+const qmarksRE = /^\?+([^+@!?*[(]*)?$/;
+const qmarksTestNocase = ([$0, ext = '']) => {
+    const noext = qmarksTestNoExt([$0]);
+    if (!ext)
+        return noext;
+    ext = ext.toLowerCase();
+    return (f) => noext(f) && f.toLowerCase().endsWith(ext);
+};
+const qmarksTestNocaseDot = ([$0, ext = '']) => {
+    const noext = qmarksTestNoExtDot([$0]);
+    if (!ext)
+        return noext;
+    ext = ext.toLowerCase();
+    return (f) => noext(f) && f.toLowerCase().endsWith(ext);
+};
+const qmarksTestDot = ([$0, ext = '']) => {
+    const noext = qmarksTestNoExtDot([$0]);
+    return !ext ? noext : (f) => noext(f) && f.endsWith(ext);
+};
+const qmarksTest = ([$0, ext = '']) => {
+    const noext = qmarksTestNoExt([$0]);
+    return !ext ? noext : (f) => noext(f) && f.endsWith(ext);
+};
+const qmarksTestNoExt = ([$0]) => {
+    const len = $0.length;
+    return (f) => f.length === len && !f.startsWith('.');
+};
+const qmarksTestNoExtDot = ([$0]) => {
+    const len = $0.length;
+    return (f) => f.length === len && f !== '.' && f !== '..';
+};
+/* c8 ignore start */
+const defaultPlatform = (typeof process === 'object' && process ?
+    (typeof process.env === 'object' &&
+        process.env &&
+        process.env.__MINIMATCH_TESTING_PLATFORM__) ||
+        process.platform
+    : 'posix');
+const esm_path = {
+    win32: { sep: '\\' },
+    posix: { sep: '/' },
+};
+/* c8 ignore stop */
+const sep = defaultPlatform === 'win32' ? esm_path.win32.sep : esm_path.posix.sep;
+minimatch.sep = sep;
+const GLOBSTAR = Symbol('globstar **');
+minimatch.GLOBSTAR = GLOBSTAR;
+// any single thing other than /
+// don't need to escape / when using new RegExp()
+const esm_qmark = '[^/]';
+// * => any number of characters
+const esm_star = esm_qmark + '*?';
+// ** when dots are allowed.  Anything goes, except .. and .
+// not (^ or / followed by one or two dots followed by $ or /),
+// followed by anything, any number of times.
+const twoStarDot = '(?:(?!(?:\\/|^)(?:\\.{1,2})($|\\/)).)*?';
+// not a ^ or / followed by a dot,
+// followed by anything, any number of times.
+const twoStarNoDot = '(?:(?!(?:\\/|^)\\.).)*?';
+const filter = (pattern, options = {}) => (p) => minimatch(p, pattern, options);
+minimatch.filter = filter;
+const ext = (a, b = {}) => Object.assign({}, a, b);
+const defaults = (def) => {
+    if (!def || typeof def !== 'object' || !Object.keys(def).length) {
+        return minimatch;
+    }
+    const orig = minimatch;
+    const m = (p, pattern, options = {}) => orig(p, pattern, ext(def, options));
+    return Object.assign(m, {
+        Minimatch: class Minimatch extends orig.Minimatch {
+            constructor(pattern, options = {}) {
+                super(pattern, ext(def, options));
+            }
+            static defaults(options) {
+                return orig.defaults(ext(def, options)).Minimatch;
+            }
+        },
+        AST: class AST extends orig.AST {
+            /* c8 ignore start */
+            constructor(type, parent, options = {}) {
+                super(type, parent, ext(def, options));
+            }
+            /* c8 ignore stop */
+            static fromGlob(pattern, options = {}) {
+                return orig.AST.fromGlob(pattern, ext(def, options));
+            }
+        },
+        unescape: (s, options = {}) => orig.unescape(s, ext(def, options)),
+        escape: (s, options = {}) => orig.escape(s, ext(def, options)),
+        filter: (pattern, options = {}) => orig.filter(pattern, ext(def, options)),
+        defaults: (options) => orig.defaults(ext(def, options)),
+        makeRe: (pattern, options = {}) => orig.makeRe(pattern, ext(def, options)),
+        braceExpand: (pattern, options = {}) => orig.braceExpand(pattern, ext(def, options)),
+        match: (list, pattern, options = {}) => orig.match(list, pattern, ext(def, options)),
+        sep: orig.sep,
+        GLOBSTAR: GLOBSTAR,
+    });
+};
+minimatch.defaults = defaults;
+// Brace expansion:
+// a{b,c}d -> abd acd
+// a{b,}c -> abc ac
+// a{0..3}d -> a0d a1d a2d a3d
+// a{b,c{d,e}f}g -> abg acdfg acefg
+// a{b,c}d{e,f}g -> abdeg acdeg abdeg abdfg
+//
+// Invalid sets are not expanded.
+// a{2..}b -> a{2..}b
+// a{b}c -> a{b}c
+const braceExpand = (pattern, options = {}) => {
+    assertValidPattern(pattern);
+    // Thanks to Yeting Li <https://github.com/yetingli> for
+    // improving this regexp to avoid a ReDOS vulnerability.
+    if (options.nobrace || !/\{(?:(?!\{).)*\}/.test(pattern)) {
+        // shortcut. no need to expand.
+        return [pattern];
+    }
+    return expand(pattern, { max: options.braceExpandMax });
+};
+minimatch.braceExpand = braceExpand;
+// parse a component of the expanded set.
+// At this point, no pattern may contain "/" in it
+// so we're going to return a 2d array, where each entry is the full
+// pattern, split on '/', and then turned into a regular expression.
+// A regexp is made at the end which joins each array with an
+// escaped /, and another full one which joins each regexp with |.
+//
+// Following the lead of Bash 4.1, note that "**" only has special meaning
+// when it is the *only* thing in a path portion.  Otherwise, any series
+// of * is equivalent to a single *.  Globstar behavior is enabled by
+// default, and can be disabled by setting options.noglobstar.
+const makeRe = (pattern, options = {}) => new Minimatch(pattern, options).makeRe();
+minimatch.makeRe = makeRe;
+const match = (list, pattern, options = {}) => {
+    const mm = new Minimatch(pattern, options);
+    list = list.filter(f => mm.match(f));
+    if (mm.options.nonull && !list.length) {
+        list.push(pattern);
+    }
+    return list;
+};
+minimatch.match = match;
+// replace stuff like \* with *
+const globMagic = /[?*]|[+@!]\(.*?\)|\[|\]/;
+const esm_regExpEscape = (s) => s.replace(/[-[\]{}()*+?.,\\^$|#\s]/g, '\\$&');
+class Minimatch {
+    options;
+    set;
+    pattern;
+    windowsPathsNoEscape;
+    nonegate;
+    negate;
+    comment;
+    empty;
+    preserveMultipleSlashes;
+    partial;
+    globSet;
+    globParts;
+    nocase;
+    isWindows;
+    platform;
+    windowsNoMagicRoot;
+    maxGlobstarRecursion;
+    regexp;
+    constructor(pattern, options = {}) {
+        assertValidPattern(pattern);
+        options = options || {};
+        this.options = options;
+        this.maxGlobstarRecursion = options.maxGlobstarRecursion ?? 200;
+        this.pattern = pattern;
+        this.platform = options.platform || defaultPlatform;
+        this.isWindows = this.platform === 'win32';
+        // avoid the annoying deprecation flag lol
+        const awe = ('allowWindow' + 'sEscape');
+        this.windowsPathsNoEscape =
+            !!options.windowsPathsNoEscape || options[awe] === false;
+        if (this.windowsPathsNoEscape) {
+            this.pattern = this.pattern.replace(/\\/g, '/');
+        }
+        this.preserveMultipleSlashes = !!options.preserveMultipleSlashes;
+        this.regexp = null;
+        this.negate = false;
+        this.nonegate = !!options.nonegate;
+        this.comment = false;
+        this.empty = false;
+        this.partial = !!options.partial;
+        this.nocase = !!this.options.nocase;
+        this.windowsNoMagicRoot =
+            options.windowsNoMagicRoot !== undefined ?
+                options.windowsNoMagicRoot
+                : !!(this.isWindows && this.nocase);
+        this.globSet = [];
+        this.globParts = [];
+        this.set = [];
+        // make the set of regexps etc.
+        this.make();
+    }
+    hasMagic() {
+        if (this.options.magicalBraces && this.set.length > 1) {
+            return true;
+        }
+        for (const pattern of this.set) {
+            for (const part of pattern) {
+                if (typeof part !== 'string')
+                    return true;
+            }
+        }
+        return false;
+    }
+    debug(..._) { }
+    make() {
+        const pattern = this.pattern;
+        const options = this.options;
+        // empty patterns and comments match nothing.
+        if (!options.nocomment && pattern.charAt(0) === '#') {
+            this.comment = true;
+            return;
+        }
+        if (!pattern) {
+            this.empty = true;
+            return;
+        }
+        // step 1: figure out negation, etc.
+        this.parseNegate();
+        // step 2: expand braces
+        this.globSet = [...new Set(this.braceExpand())];
+        if (options.debug) {
+            //oxlint-disable-next-line no-console
+            this.debug = (...args) => console.error(...args);
+        }
+        this.debug(this.pattern, this.globSet);
+        // step 3: now we have a set, so turn each one into a series of
+        // path-portion matching patterns.
+        // These will be regexps, except in the case of "**", which is
+        // set to the GLOBSTAR object for globstar behavior,
+        // and will not contain any / characters
+        //
+        // First, we preprocess to make the glob pattern sets a bit simpler
+        // and deduped.  There are some perf-killing patterns that can cause
+        // problems with a glob walk, but we can simplify them down a bit.
+        const rawGlobParts = this.globSet.map(s => this.slashSplit(s));
+        this.globParts = this.preprocess(rawGlobParts);
+        this.debug(this.pattern, this.globParts);
+        // glob --> regexps
+        let set = this.globParts.map((s, _, __) => {
+            if (this.isWindows && this.windowsNoMagicRoot) {
+                // check if it's a drive or unc path.
+                const isUNC = s[0] === '' &&
+                    s[1] === '' &&
+                    (s[2] === '?' || !globMagic.test(s[2])) &&
+                    !globMagic.test(s[3]);
+                const isDrive = /^[a-z]:/i.test(s[0]);
+                if (isUNC) {
+                    return [
+                        ...s.slice(0, 4),
+                        ...s.slice(4).map(ss => this.parse(ss)),
+                    ];
+                }
+                else if (isDrive) {
+                    return [s[0], ...s.slice(1).map(ss => this.parse(ss))];
+                }
+            }
+            return s.map(ss => this.parse(ss));
+        });
+        this.debug(this.pattern, set);
+        // filter out everything that didn't compile properly.
+        this.set = set.filter(s => s.indexOf(false) === -1);
+        // do not treat the ? in UNC paths as magic
+        if (this.isWindows) {
+            for (let i = 0; i < this.set.length; i++) {
+                const p = this.set[i];
+                if (p[0] === '' &&
+                    p[1] === '' &&
+                    this.globParts[i][2] === '?' &&
+                    typeof p[3] === 'string' &&
+                    /^[a-z]:$/i.test(p[3])) {
+                    p[2] = '?';
+                }
+            }
+        }
+        this.debug(this.pattern, this.set);
+    }
+    // various transforms to equivalent pattern sets that are
+    // faster to process in a filesystem walk.  The goal is to
+    // eliminate what we can, and push all ** patterns as far
+    // to the right as possible, even if it increases the number
+    // of patterns that we have to process.
+    preprocess(globParts) {
+        // if we're not in globstar mode, then turn ** into *
+        if (this.options.noglobstar) {
+            for (const partset of globParts) {
+                for (let j = 0; j < partset.length; j++) {
+                    if (partset[j] === '**') {
+                        partset[j] = '*';
+                    }
+                }
+            }
+        }
+        const { optimizationLevel = 1 } = this.options;
+        if (optimizationLevel >= 2) {
+            // aggressive optimization for the purpose of fs walking
+            globParts = this.firstPhasePreProcess(globParts);
+            globParts = this.secondPhasePreProcess(globParts);
+        }
+        else if (optimizationLevel >= 1) {
+            // just basic optimizations to remove some .. parts
+            globParts = this.levelOneOptimize(globParts);
+        }
+        else {
+            // just collapse multiple ** portions into one
+            globParts = this.adjascentGlobstarOptimize(globParts);
+        }
+        return globParts;
+    }
+    // just get rid of adjascent ** portions
+    adjascentGlobstarOptimize(globParts) {
+        return globParts.map(parts => {
+            let gs = -1;
+            while (-1 !== (gs = parts.indexOf('**', gs + 1))) {
+                let i = gs;
+                while (parts[i + 1] === '**') {
+                    i++;
+                }
+                if (i !== gs) {
+                    parts.splice(gs, i - gs);
+                }
+            }
+            return parts;
+        });
+    }
+    // get rid of adjascent ** and resolve .. portions
+    levelOneOptimize(globParts) {
+        return globParts.map(parts => {
+            parts = parts.reduce((set, part) => {
+                const prev = set[set.length - 1];
+                if (part === '**' && prev === '**') {
+                    return set;
+                }
+                if (part === '..') {
+                    if (prev && prev !== '..' && prev !== '.' && prev !== '**') {
+                        set.pop();
+                        return set;
+                    }
+                }
+                set.push(part);
+                return set;
+            }, []);
+            return parts.length === 0 ? [''] : parts;
+        });
+    }
+    levelTwoFileOptimize(parts) {
+        if (!Array.isArray(parts)) {
+            parts = this.slashSplit(parts);
+        }
+        let didSomething = false;
+        do {
+            didSomething = false;
+            // <pre>/<e>/<rest> -> <pre>/<rest>
+            if (!this.preserveMultipleSlashes) {
+                for (let i = 1; i < parts.length - 1; i++) {
+                    const p = parts[i];
+                    // don't squeeze out UNC patterns
+                    if (i === 1 && p === '' && parts[0] === '')
+                        continue;
+                    if (p === '.' || p === '') {
+                        didSomething = true;
+                        parts.splice(i, 1);
+                        i--;
+                    }
+                }
+                if (parts[0] === '.' &&
+                    parts.length === 2 &&
+                    (parts[1] === '.' || parts[1] === '')) {
+                    didSomething = true;
+                    parts.pop();
+                }
+            }
+            // <pre>/<p>/../<rest> -> <pre>/<rest>
+            let dd = 0;
+            while (-1 !== (dd = parts.indexOf('..', dd + 1))) {
+                const p = parts[dd - 1];
+                if (p &&
+                    p !== '.' &&
+                    p !== '..' &&
+                    p !== '**' &&
+                    !(this.isWindows && /^[a-z]:$/i.test(p))) {
+                    didSomething = true;
+                    parts.splice(dd - 1, 2);
+                    dd -= 2;
+                }
+            }
+        } while (didSomething);
+        return parts.length === 0 ? [''] : parts;
+    }
+    // First phase: single-pattern processing
+    // <pre> is 1 or more portions
+    // <rest> is 1 or more portions
+    // <p> is any portion other than ., .., '', or **
+    // <e> is . or ''
+    //
+    // **/.. is *brutal* for filesystem walking performance, because
+    // it effectively resets the recursive walk each time it occurs,
+    // and ** cannot be reduced out by a .. pattern part like a regexp
+    // or most strings (other than .., ., and '') can be.
+    //
+    // <pre>/**/../<p>/<p>/<rest> -> {<pre>/../<p>/<p>/<rest>,<pre>/**/<p>/<p>/<rest>}
+    // <pre>/<e>/<rest> -> <pre>/<rest>
+    // <pre>/<p>/../<rest> -> <pre>/<rest>
+    // **/**/<rest> -> **/<rest>
+    //
+    // **/*/<rest> -> */**/<rest> <== not valid because ** doesn't follow
+    // this WOULD be allowed if ** did follow symlinks, or * didn't
+    firstPhasePreProcess(globParts) {
+        let didSomething = false;
+        do {
+            didSomething = false;
+            // <pre>/**/../<p>/<p>/<rest> -> {<pre>/../<p>/<p>/<rest>,<pre>/**/<p>/<p>/<rest>}
+            for (let parts of globParts) {
+                let gs = -1;
+                while (-1 !== (gs = parts.indexOf('**', gs + 1))) {
+                    let gss = gs;
+                    while (parts[gss + 1] === '**') {
+                        // <pre>/**/**/<rest> -> <pre>/**/<rest>
+                        gss++;
+                    }
+                    // eg, if gs is 2 and gss is 4, that means we have 3 **
+                    // parts, and can remove 2 of them.
+                    if (gss > gs) {
+                        parts.splice(gs + 1, gss - gs);
+                    }
+                    let next = parts[gs + 1];
+                    const p = parts[gs + 2];
+                    const p2 = parts[gs + 3];
+                    if (next !== '..')
+                        continue;
+                    if (!p ||
+                        p === '.' ||
+                        p === '..' ||
+                        !p2 ||
+                        p2 === '.' ||
+                        p2 === '..') {
+                        continue;
+                    }
+                    didSomething = true;
+                    // edit parts in place, and push the new one
+                    parts.splice(gs, 1);
+                    const other = parts.slice(0);
+                    other[gs] = '**';
+                    globParts.push(other);
+                    gs--;
+                }
+                // <pre>/<e>/<rest> -> <pre>/<rest>
+                if (!this.preserveMultipleSlashes) {
+                    for (let i = 1; i < parts.length - 1; i++) {
+                        const p = parts[i];
+                        // don't squeeze out UNC patterns
+                        if (i === 1 && p === '' && parts[0] === '')
+                            continue;
+                        if (p === '.' || p === '') {
+                            didSomething = true;
+                            parts.splice(i, 1);
+                            i--;
+                        }
+                    }
+                    if (parts[0] === '.' &&
+                        parts.length === 2 &&
+                        (parts[1] === '.' || parts[1] === '')) {
+                        didSomething = true;
+                        parts.pop();
+                    }
+                }
+                // <pre>/<p>/../<rest> -> <pre>/<rest>
+                let dd = 0;
+                while (-1 !== (dd = parts.indexOf('..', dd + 1))) {
+                    const p = parts[dd - 1];
+                    if (p && p !== '.' && p !== '..' && p !== '**') {
+                        didSomething = true;
+                        const needDot = dd === 1 && parts[dd + 1] === '**';
+                        const splin = needDot ? ['.'] : [];
+                        parts.splice(dd - 1, 2, ...splin);
+                        if (parts.length === 0)
+                            parts.push('');
+                        dd -= 2;
+                    }
+                }
+            }
+        } while (didSomething);
+        return globParts;
+    }
+    // second phase: multi-pattern dedupes
+    // {<pre>/*/<rest>,<pre>/<p>/<rest>} -> <pre>/*/<rest>
+    // {<pre>/<rest>,<pre>/<rest>} -> <pre>/<rest>
+    // {<pre>/**/<rest>,<pre>/<rest>} -> <pre>/**/<rest>
+    //
+    // {<pre>/**/<rest>,<pre>/**/<p>/<rest>} -> <pre>/**/<rest>
+    // ^-- not valid because ** doens't follow symlinks
+    secondPhasePreProcess(globParts) {
+        for (let i = 0; i < globParts.length - 1; i++) {
+            for (let j = i + 1; j < globParts.length; j++) {
+                const matched = this.partsMatch(globParts[i], globParts[j], !this.preserveMultipleSlashes);
+                if (matched) {
+                    globParts[i] = [];
+                    globParts[j] = matched;
+                    break;
+                }
+            }
+        }
+        return globParts.filter(gs => gs.length);
+    }
+    partsMatch(a, b, emptyGSMatch = false) {
+        let ai = 0;
+        let bi = 0;
+        let result = [];
+        let which = '';
+        while (ai < a.length && bi < b.length) {
+            if (a[ai] === b[bi]) {
+                result.push(which === 'b' ? b[bi] : a[ai]);
+                ai++;
+                bi++;
+            }
+            else if (emptyGSMatch && a[ai] === '**' && b[bi] === a[ai + 1]) {
+                result.push(a[ai]);
+                ai++;
+            }
+            else if (emptyGSMatch && b[bi] === '**' && a[ai] === b[bi + 1]) {
+                result.push(b[bi]);
+                bi++;
+            }
+            else if (a[ai] === '*' &&
+                b[bi] &&
+                (this.options.dot || !b[bi].startsWith('.')) &&
+                b[bi] !== '**') {
+                if (which === 'b')
+                    return false;
+                which = 'a';
+                result.push(a[ai]);
+                ai++;
+                bi++;
+            }
+            else if (b[bi] === '*' &&
+                a[ai] &&
+                (this.options.dot || !a[ai].startsWith('.')) &&
+                a[ai] !== '**') {
+                if (which === 'a')
+                    return false;
+                which = 'b';
+                result.push(b[bi]);
+                ai++;
+                bi++;
+            }
+            else {
+                return false;
+            }
+        }
+        // if we fall out of the loop, it means they two are identical
+        // as long as their lengths match
+        return a.length === b.length && result;
+    }
+    parseNegate() {
+        if (this.nonegate)
+            return;
+        const pattern = this.pattern;
+        let negate = false;
+        let negateOffset = 0;
+        for (let i = 0; i < pattern.length && pattern.charAt(i) === '!'; i++) {
+            negate = !negate;
+            negateOffset++;
+        }
+        if (negateOffset)
+            this.pattern = pattern.slice(negateOffset);
+        this.negate = negate;
+    }
+    // set partial to true to test if, for example,
+    // "/a/b" matches the start of "/*/b/*/d"
+    // Partial means, if you run out of file before you run
+    // out of pattern, then that's fine, as long as all
+    // the parts match.
+    matchOne(file, pattern, partial = false) {
+        let fileStartIndex = 0;
+        let patternStartIndex = 0;
+        // UNC paths like //?/X:/... can match X:/... and vice versa
+        // Drive letters in absolute drive or unc paths are always compared
+        // case-insensitively.
+        if (this.isWindows) {
+            const fileDrive = typeof file[0] === 'string' && /^[a-z]:$/i.test(file[0]);
+            const fileUNC = !fileDrive &&
+                file[0] === '' &&
+                file[1] === '' &&
+                file[2] === '?' &&
+                /^[a-z]:$/i.test(file[3]);
+            const patternDrive = typeof pattern[0] === 'string' && /^[a-z]:$/i.test(pattern[0]);
+            const patternUNC = !patternDrive &&
+                pattern[0] === '' &&
+                pattern[1] === '' &&
+                pattern[2] === '?' &&
+                typeof pattern[3] === 'string' &&
+                /^[a-z]:$/i.test(pattern[3]);
+            const fdi = fileUNC ? 3
+                : fileDrive ? 0
+                    : undefined;
+            const pdi = patternUNC ? 3
+                : patternDrive ? 0
+                    : undefined;
+            if (typeof fdi === 'number' && typeof pdi === 'number') {
+                const [fd, pd] = [
+                    file[fdi],
+                    pattern[pdi],
+                ];
+                // start matching at the drive letter index of each
+                if (fd.toLowerCase() === pd.toLowerCase()) {
+                    pattern[pdi] = fd;
+                    patternStartIndex = pdi;
+                    fileStartIndex = fdi;
+                }
+            }
+        }
+        // resolve and reduce . and .. portions in the file as well.
+        // don't need to do the second phase, because it's only one string[]
+        const { optimizationLevel = 1 } = this.options;
+        if (optimizationLevel >= 2) {
+            file = this.levelTwoFileOptimize(file);
+        }
+        if (pattern.includes(GLOBSTAR)) {
+            return this.#matchGlobstar(file, pattern, partial, fileStartIndex, patternStartIndex);
+        }
+        return this.#matchOne(file, pattern, partial, fileStartIndex, patternStartIndex);
+    }
+    #matchGlobstar(file, pattern, partial, fileIndex, patternIndex) {
+        // split the pattern into head, tail, and middle of ** delimited parts
+        const firstgs = pattern.indexOf(GLOBSTAR, patternIndex);
+        const lastgs = pattern.lastIndexOf(GLOBSTAR);
+        // split the pattern up into globstar-delimited sections
+        // the tail has to be at the end, and the others just have
+        // to be found in order from the head.
+        const [head, body, tail] = partial ?
+            [
+                pattern.slice(patternIndex, firstgs),
+                pattern.slice(firstgs + 1),
+                [],
+            ]
+            : [
+                pattern.slice(patternIndex, firstgs),
+                pattern.slice(firstgs + 1, lastgs),
+                pattern.slice(lastgs + 1),
+            ];
+        // check the head, from the current file/pattern index.
+        if (head.length) {
+            const fileHead = file.slice(fileIndex, fileIndex + head.length);
+            if (!this.#matchOne(fileHead, head, partial, 0, 0)) {
+                return false;
+            }
+            fileIndex += head.length;
+            patternIndex += head.length;
+        }
+        // now we know the head matches!
+        // if the last portion is not empty, it MUST match the end
+        // check the tail
+        let fileTailMatch = 0;
+        if (tail.length) {
+            // if head + tail > file, then we cannot possibly match
+            if (tail.length + fileIndex > file.length)
+                return false;
+            // try to match the tail
+            let tailStart = file.length - tail.length;
+            if (this.#matchOne(file, tail, partial, tailStart, 0)) {
+                fileTailMatch = tail.length;
+            }
+            else {
+                // affordance for stuff like a/**/* matching a/b/
+                // if the last file portion is '', and there's more to the pattern
+                // then try without the '' bit.
+                if (file[file.length - 1] !== '' ||
+                    fileIndex + tail.length === file.length) {
+                    return false;
+                }
+                tailStart--;
+                if (!this.#matchOne(file, tail, partial, tailStart, 0)) {
+                    return false;
+                }
+                fileTailMatch = tail.length + 1;
+            }
+        }
+        // now we know the tail matches!
+        // the middle is zero or more portions wrapped in **, possibly
+        // containing more ** sections.
+        // so a/**/b/**/c/**/d has become **/b/**/c/**
+        // if it's empty, it means a/**/b, just verify we have no bad dots
+        // if there's no tail, so it ends on /**, then we must have *something*
+        // after the head, or it's not a matc
+        if (!body.length) {
+            let sawSome = !!fileTailMatch;
+            for (let i = fileIndex; i < file.length - fileTailMatch; i++) {
+                const f = String(file[i]);
+                sawSome = true;
+                if (f === '.' ||
+                    f === '..' ||
+                    (!this.options.dot && f.startsWith('.'))) {
+                    return false;
+                }
+            }
+            // in partial mode, we just need to get past all file parts
+            return partial || sawSome;
+        }
+        // now we know that there's one or more body sections, which can
+        // be matched anywhere from the 0 index (because the head was pruned)
+        // through to the length-fileTailMatch index.
+        // split the body up into sections, and note the minimum index it can
+        // be found at (start with the length of all previous segments)
+        // [section, before, after]
+        const bodySegments = [[[], 0]];
+        let currentBody = bodySegments[0];
+        let nonGsParts = 0;
+        const nonGsPartsSums = [0];
+        for (const b of body) {
+            if (b === GLOBSTAR) {
+                nonGsPartsSums.push(nonGsParts);
+                currentBody = [[], 0];
+                bodySegments.push(currentBody);
+            }
+            else {
+                currentBody[0].push(b);
+                nonGsParts++;
+            }
+        }
+        let i = bodySegments.length - 1;
+        const fileLength = file.length - fileTailMatch;
+        for (const b of bodySegments) {
+            b[1] = fileLength - (nonGsPartsSums[i--] + b[0].length);
+        }
+        return !!this.#matchGlobStarBodySections(file, bodySegments, fileIndex, 0, partial, 0, !!fileTailMatch);
+    }
+    // return false for "nope, not matching"
+    // return null for "not matching, cannot keep trying"
+    #matchGlobStarBodySections(file, 
+    // pattern section, last possible position for it
+    bodySegments, fileIndex, bodyIndex, partial, globStarDepth, sawTail) {
+        // take the first body segment, and walk from fileIndex to its "after"
+        // value at the end
+        // If it doesn't match at that position, we increment, until we hit
+        // that final possible position, and give up.
+        // If it does match, then advance and try to rest.
+        // If any of them fail we keep walking forward.
+        // this is still a bit recursively painful, but it's more constrained
+        // than previous implementations, because we never test something that
+        // can't possibly be a valid matching condition.
+        const bs = bodySegments[bodyIndex];
+        if (!bs) {
+            // just make sure that there's no bad dots
+            for (let i = fileIndex; i < file.length; i++) {
+                sawTail = true;
+                const f = file[i];
+                if (f === '.' ||
+                    f === '..' ||
+                    (!this.options.dot && f.startsWith('.'))) {
+                    return false;
+                }
+            }
+            return sawTail;
+        }
+        // have a non-globstar body section to test
+        const [body, after] = bs;
+        while (fileIndex <= after) {
+            const m = this.#matchOne(file.slice(0, fileIndex + body.length), body, partial, fileIndex, 0);
+            // if limit exceeded, no match. intentional false negative,
+            // acceptable break in correctness for security.
+            if (m && globStarDepth < this.maxGlobstarRecursion) {
+                // match! see if the rest match. if so, we're done!
+                const sub = this.#matchGlobStarBodySections(file, bodySegments, fileIndex + body.length, bodyIndex + 1, partial, globStarDepth + 1, sawTail);
+                if (sub !== false) {
+                    return sub;
+                }
+            }
+            const f = file[fileIndex];
+            if (f === '.' ||
+                f === '..' ||
+                (!this.options.dot && f.startsWith('.'))) {
+                return false;
+            }
+            fileIndex++;
+        }
+        // walked off. no point continuing
+        return partial || null;
+    }
+    #matchOne(file, pattern, partial, fileIndex, patternIndex) {
+        let fi;
+        let pi;
+        let pl;
+        let fl;
+        for (fi = fileIndex,
+            pi = patternIndex,
+            fl = file.length,
+            pl = pattern.length; fi < fl && pi < pl; fi++, pi++) {
+            this.debug('matchOne loop');
+            let p = pattern[pi];
+            let f = file[fi];
+            this.debug(pattern, p, f);
+            // should be impossible.
+            // some invalid regexp stuff in the set.
+            /* c8 ignore start */
+            if (p === false || p === GLOBSTAR) {
+                return false;
+            }
+            /* c8 ignore stop */
+            // something other than **
+            // non-magic patterns just have to match exactly
+            // patterns with magic have been turned into regexps.
+            let hit;
+            if (typeof p === 'string') {
+                hit = f === p;
+                this.debug('string match', p, f, hit);
+            }
+            else {
+                hit = p.test(f);
+                this.debug('pattern match', p, f, hit);
+            }
+            if (!hit)
+                return false;
+        }
+        // Note: ending in / means that we'll get a final ""
+        // at the end of the pattern.  This can only match a
+        // corresponding "" at the end of the file.
+        // If the file ends in /, then it can only match a
+        // a pattern that ends in /, unless the pattern just
+        // doesn't have any more for it. But, a/b/ should *not*
+        // match "a/b/*", even though "" matches against the
+        // [^/]*? pattern, except in partial mode, where it might
+        // simply not be reached yet.
+        // However, a/b/ should still satisfy a/*
+        // now either we fell off the end of the pattern, or we're done.
+        if (fi === fl && pi === pl) {
+            // ran out of pattern and filename at the same time.
+            // an exact hit!
+            return true;
+        }
+        else if (fi === fl) {
+            // ran out of file, but still had pattern left.
+            // this is ok if we're doing the match as part of
+            // a glob fs traversal.
+            return partial;
+        }
+        else if (pi === pl) {
+            // ran out of pattern, still have file left.
+            // this is only acceptable if we're on the very last
+            // empty segment of a file with a trailing slash.
+            // a/* should match a/b/
+            return fi === fl - 1 && file[fi] === '';
+            /* c8 ignore start */
+        }
+        else {
+            // should be unreachable.
+            throw new Error('wtf?');
+        }
+        /* c8 ignore stop */
+    }
+    braceExpand() {
+        return braceExpand(this.pattern, this.options);
+    }
+    parse(pattern) {
+        assertValidPattern(pattern);
+        const options = this.options;
+        // shortcuts
+        if (pattern === '**')
+            return GLOBSTAR;
+        if (pattern === '')
+            return '';
+        // far and away, the most common glob pattern parts are
+        // *, *.*, and *.<ext>  Add a fast check method for those.
+        let m;
+        let fastTest = null;
+        if ((m = pattern.match(starRE))) {
+            fastTest = options.dot ? starTestDot : starTest;
+        }
+        else if ((m = pattern.match(starDotExtRE))) {
+            fastTest = (options.nocase ?
+                options.dot ?
+                    starDotExtTestNocaseDot
+                    : starDotExtTestNocase
+                : options.dot ? starDotExtTestDot
+                    : starDotExtTest)(m[1]);
+        }
+        else if ((m = pattern.match(qmarksRE))) {
+            fastTest = (options.nocase ?
+                options.dot ?
+                    qmarksTestNocaseDot
+                    : qmarksTestNocase
+                : options.dot ? qmarksTestDot
+                    : qmarksTest)(m);
+        }
+        else if ((m = pattern.match(starDotStarRE))) {
+            fastTest = options.dot ? starDotStarTestDot : starDotStarTest;
+        }
+        else if ((m = pattern.match(dotStarRE))) {
+            fastTest = dotStarTest;
+        }
+        const re = AST.fromGlob(pattern, this.options).toMMPattern();
+        if (fastTest && typeof re === 'object') {
+            // Avoids overriding in frozen environments
+            Reflect.defineProperty(re, 'test', { value: fastTest });
+        }
+        return re;
+    }
+    makeRe() {
+        if (this.regexp || this.regexp === false)
+            return this.regexp;
+        // at this point, this.set is a 2d array of partial
+        // pattern strings, or "**".
+        //
+        // It's better to use .match().  This function shouldn't
+        // be used, really, but it's pretty convenient sometimes,
+        // when you just want to work with a regex.
+        const set = this.set;
+        if (!set.length) {
+            this.regexp = false;
+            return this.regexp;
+        }
+        const options = this.options;
+        const twoStar = options.noglobstar ? esm_star
+            : options.dot ? twoStarDot
+                : twoStarNoDot;
+        const flags = new Set(options.nocase ? ['i'] : []);
+        // regexpify non-globstar patterns
+        // if ** is only item, then we just do one twoStar
+        // if ** is first, and there are more, prepend (\/|twoStar\/)? to next
+        // if ** is last, append (\/twoStar|) to previous
+        // if ** is in the middle, append (\/|\/twoStar\/) to previous
+        // then filter out GLOBSTAR symbols
+        let re = set
+            .map(pattern => {
+            const pp = pattern.map(p => {
+                if (p instanceof RegExp) {
+                    for (const f of p.flags.split(''))
+                        flags.add(f);
+                }
+                return (typeof p === 'string' ? esm_regExpEscape(p)
+                    : p === GLOBSTAR ? GLOBSTAR
+                        : p._src);
+            });
+            pp.forEach((p, i) => {
+                const next = pp[i + 1];
+                const prev = pp[i - 1];
+                if (p !== GLOBSTAR || prev === GLOBSTAR) {
+                    return;
+                }
+                if (prev === undefined) {
+                    if (next !== undefined && next !== GLOBSTAR) {
+                        pp[i + 1] = '(?:\\/|' + twoStar + '\\/)?' + next;
+                    }
+                    else {
+                        pp[i] = twoStar;
+                    }
+                }
+                else if (next === undefined) {
+                    pp[i - 1] = prev + '(?:\\/|\\/' + twoStar + ')?';
+                }
+                else if (next !== GLOBSTAR) {
+                    pp[i - 1] = prev + '(?:\\/|\\/' + twoStar + '\\/)' + next;
+                    pp[i + 1] = GLOBSTAR;
+                }
+            });
+            const filtered = pp.filter(p => p !== GLOBSTAR);
+            // For partial matches, we need to make the pattern match
+            // any prefix of the full path. We do this by generating
+            // alternative patterns that match progressively longer prefixes.
+            if (this.partial && filtered.length >= 1) {
+                const prefixes = [];
+                for (let i = 1; i <= filtered.length; i++) {
+                    prefixes.push(filtered.slice(0, i).join('/'));
+                }
+                return '(?:' + prefixes.join('|') + ')';
+            }
+            return filtered.join('/');
+        })
+            .join('|');
+        // need to wrap in parens if we had more than one thing with |,
+        // otherwise only the first will be anchored to ^ and the last to $
+        const [open, close] = set.length > 1 ? ['(?:', ')'] : ['', ''];
+        // must match entire pattern
+        // ending in a * or ** will make it less strict.
+        re = '^' + open + re + close + '$';
+        // In partial mode, '/' should always match as it's a valid prefix for any pattern
+        if (this.partial) {
+            re = '^(?:\\/|' + open + re.slice(1, -1) + close + ')$';
+        }
+        // can match anything, as long as it's not this.
+        if (this.negate)
+            re = '^(?!' + re + ').+$';
+        try {
+            this.regexp = new RegExp(re, [...flags].join(''));
+            /* c8 ignore start */
+        }
+        catch {
+            // should be impossible
+            this.regexp = false;
+        }
+        /* c8 ignore stop */
+        return this.regexp;
+    }
+    slashSplit(p) {
+        // if p starts with // on windows, we preserve that
+        // so that UNC paths aren't broken.  Otherwise, any number of
+        // / characters are coalesced into one, unless
+        // preserveMultipleSlashes is set to true.
+        if (this.preserveMultipleSlashes) {
+            return p.split('/');
+        }
+        else if (this.isWindows && /^\/\/[^/]+/.test(p)) {
+            // add an extra '' for the one we lose
+            return ['', ...p.split(/\/+/)];
+        }
+        else {
+            return p.split(/\/+/);
+        }
+    }
+    match(f, partial = this.partial) {
+        this.debug('match', f, this.pattern);
+        // short-circuit in the case of busted things.
+        // comments, etc.
+        if (this.comment) {
+            return false;
+        }
+        if (this.empty) {
+            return f === '';
+        }
+        if (f === '/' && partial) {
+            return true;
+        }
+        const options = this.options;
+        // windows: need to use /, not \
+        if (this.isWindows) {
+            f = f.split('\\').join('/');
+        }
+        // treat the test path as a set of pathparts.
+        const ff = this.slashSplit(f);
+        this.debug(this.pattern, 'split', ff);
+        // just ONE of the pattern sets in this.set needs to match
+        // in order for it to be valid.  If negating, then just one
+        // match means that we have failed.
+        // Either way, return on the first hit.
+        const set = this.set;
+        this.debug(this.pattern, 'set', set);
+        // Find the basename of the path by looking for the last non-empty segment
+        let filename = ff[ff.length - 1];
+        if (!filename) {
+            for (let i = ff.length - 2; !filename && i >= 0; i--) {
+                filename = ff[i];
+            }
+        }
+        for (const pattern of set) {
+            let file = ff;
+            if (options.matchBase && pattern.length === 1) {
+                file = [filename];
+            }
+            const hit = this.matchOne(file, pattern, partial);
+            if (hit) {
+                if (options.flipNegate) {
+                    return true;
+                }
+                return !this.negate;
+            }
+        }
+        // didn't get any hits.  this is success if it's a negative
+        // pattern, failure otherwise.
+        if (options.flipNegate) {
+            return false;
+        }
+        return this.negate;
+    }
+    static defaults(def) {
+        return minimatch.defaults(def).Minimatch;
+    }
+}
+/* c8 ignore start */
+
+
+
+/* c8 ignore stop */
+minimatch.AST = AST;
+minimatch.Minimatch = Minimatch;
+minimatch.escape = escape_escape;
+minimatch.unescape = unescape_unescape;
+;// CONCATENATED MODULE: ./node_modules/@actions/glob/lib/internal-path.js
+
+
+
+const internal_path_IS_WINDOWS = process.platform === 'win32';
+/**
+ * Helper class for parsing paths into segments
+ */
+class Path {
+    /**
+     * Constructs a Path
+     * @param itemPath Path or array of segments
+     */
+    constructor(itemPath) {
+        this.segments = [];
+        // String
+        if (typeof itemPath === 'string') {
+            external_assert_(itemPath, `Parameter 'itemPath' must not be empty`);
+            // Normalize slashes and trim unnecessary trailing slash
+            itemPath = safeTrimTrailingSeparator(itemPath);
+            // Not rooted
+            if (!hasRoot(itemPath)) {
+                this.segments = itemPath.split(external_path_.sep);
+            }
+            // Rooted
+            else {
+                // Add all segments, while not at the root
+                let remaining = itemPath;
+                let dir = dirname(remaining);
+                while (dir !== remaining) {
+                    // Add the segment
+                    const basename = external_path_.basename(remaining);
+                    this.segments.unshift(basename);
+                    // Truncate the last segment
+                    remaining = dir;
+                    dir = dirname(remaining);
+                }
+                // Remainder is the root
+                this.segments.unshift(remaining);
+            }
+        }
+        // Array
+        else {
+            // Must not be empty
+            external_assert_(itemPath.length > 0, `Parameter 'itemPath' must not be an empty array`);
+            // Each segment
+            for (let i = 0; i < itemPath.length; i++) {
+                let segment = itemPath[i];
+                // Must not be empty
+                external_assert_(segment, `Parameter 'itemPath' must not contain any empty segments`);
+                // Normalize slashes
+                segment = normalizeSeparators(itemPath[i]);
+                // Root segment
+                if (i === 0 && hasRoot(segment)) {
+                    segment = safeTrimTrailingSeparator(segment);
+                    external_assert_(segment === dirname(segment), `Parameter 'itemPath' root segment contains information for multiple segments`);
+                    this.segments.push(segment);
+                }
+                // All other segments
+                else {
+                    // Must not contain slash
+                    external_assert_(!segment.includes(external_path_.sep), `Parameter 'itemPath' contains unexpected path separators`);
+                    this.segments.push(segment);
+                }
+            }
+        }
+    }
+    /**
+     * Converts the path to it's string representation
+     */
+    toString() {
+        // First segment
+        let result = this.segments[0];
+        // All others
+        let skipSlash = result.endsWith(external_path_.sep) || (internal_path_IS_WINDOWS && /^[A-Z]:$/i.test(result));
+        for (let i = 1; i < this.segments.length; i++) {
+            if (skipSlash) {
+                skipSlash = false;
+            }
+            else {
+                result += external_path_.sep;
+            }
+            result += this.segments[i];
+        }
+        return result;
+    }
+}
+;// CONCATENATED MODULE: ./node_modules/@actions/glob/lib/internal-pattern.js
+
+
+
+
+
+
+
+const internal_pattern_IS_WINDOWS = process.platform === 'win32';
+class Pattern {
+    constructor(patternOrNegate, isImplicitPattern = false, segments, homedir) {
+        /**
+         * Indicates whether matches should be excluded from the result set
+         */
+        this.negate = false;
+        // Pattern overload
+        let pattern;
+        if (typeof patternOrNegate === 'string') {
+            pattern = patternOrNegate.trim();
+        }
+        // Segments overload
+        else {
+            // Convert to pattern
+            segments = segments || [];
+            external_assert_(segments.length, `Parameter 'segments' must not empty`);
+            const root = Pattern.getLiteral(segments[0]);
+            external_assert_(root && hasAbsoluteRoot(root), `Parameter 'segments' first element must be a root path`);
+            pattern = new Path(segments).toString().trim();
+            if (patternOrNegate) {
+                pattern = `!${pattern}`;
+            }
+        }
+        // Negate
+        while (pattern.startsWith('!')) {
+            this.negate = !this.negate;
+            pattern = pattern.substr(1).trim();
+        }
+        // Normalize slashes and ensures absolute root
+        pattern = Pattern.fixupPattern(pattern, homedir);
+        // Segments
+        this.segments = new Path(pattern).segments;
+        // Trailing slash indicates the pattern should only match directories, not regular files
+        this.trailingSeparator = normalizeSeparators(pattern)
+            .endsWith(external_path_.sep);
+        pattern = safeTrimTrailingSeparator(pattern);
+        // Search path (literal path prior to the first glob segment)
+        let foundGlob = false;
+        const searchSegments = this.segments
+            .map(x => Pattern.getLiteral(x))
+            .filter(x => !foundGlob && !(foundGlob = x === ''));
+        this.searchPath = new Path(searchSegments).toString();
+        // Root RegExp (required when determining partial match)
+        this.rootRegExp = new RegExp(Pattern.regExpEscape(searchSegments[0]), internal_pattern_IS_WINDOWS ? 'i' : '');
+        this.isImplicitPattern = isImplicitPattern;
+        // Create minimatch
+        const minimatchOptions = {
+            dot: true,
+            nobrace: true,
+            nocase: internal_pattern_IS_WINDOWS,
+            nocomment: true,
+            noext: true,
+            nonegate: true
+        };
+        pattern = internal_pattern_IS_WINDOWS ? pattern.replace(/\\/g, '/') : pattern;
+        this.minimatch = new Minimatch(pattern, minimatchOptions);
+    }
+    /**
+     * Matches the pattern against the specified path
+     */
+    match(itemPath) {
+        // Last segment is globstar?
+        if (this.segments[this.segments.length - 1] === '**') {
+            // Normalize slashes
+            itemPath = normalizeSeparators(itemPath);
+            // Append a trailing slash. Otherwise Minimatch will not match the directory immediately
+            // preceding the globstar. For example, given the pattern `/foo/**`, Minimatch returns
+            // false for `/foo` but returns true for `/foo/`. Append a trailing slash to handle that quirk.
+            if (!itemPath.endsWith(external_path_.sep) && this.isImplicitPattern === false) {
+                // Note, this is safe because the constructor ensures the pattern has an absolute root.
+                // For example, formats like C: and C:foo on Windows are resolved to an absolute root.
+                itemPath = `${itemPath}${external_path_.sep}`;
+            }
+        }
+        else {
+            // Normalize slashes and trim unnecessary trailing slash
+            itemPath = safeTrimTrailingSeparator(itemPath);
+        }
+        // Match
+        if (this.minimatch.match(itemPath)) {
+            return this.trailingSeparator ? MatchKind.Directory : MatchKind.All;
+        }
+        return MatchKind.None;
+    }
+    /**
+     * Indicates whether the pattern may match descendants of the specified path
+     */
+    partialMatch(itemPath) {
+        // Normalize slashes and trim unnecessary trailing slash
+        itemPath = safeTrimTrailingSeparator(itemPath);
+        // matchOne does not handle root path correctly
+        if (dirname(itemPath) === itemPath) {
+            return this.rootRegExp.test(itemPath);
+        }
+        return this.minimatch.matchOne(itemPath.split(internal_pattern_IS_WINDOWS ? /\\+/ : /\/+/), this.minimatch.set[0], true);
+    }
+    /**
+     * Escapes glob patterns within a path
+     */
+    static globEscape(s) {
+        return (internal_pattern_IS_WINDOWS ? s : s.replace(/\\/g, '\\\\')) // escape '\' on Linux/macOS
+            .replace(/(\[)(?=[^/]+\])/g, '[[]') // escape '[' when ']' follows within the path segment
+            .replace(/\?/g, '[?]') // escape '?'
+            .replace(/\*/g, '[*]'); // escape '*'
+    }
+    /**
+     * Normalizes slashes and ensures absolute root
+     */
+    static fixupPattern(pattern, homedir) {
+        // Empty
+        external_assert_(pattern, 'pattern cannot be empty');
+        // Must not contain `.` segment, unless first segment
+        // Must not contain `..` segment
+        const literalSegments = new Path(pattern).segments.map(x => Pattern.getLiteral(x));
+        external_assert_(literalSegments.every((x, i) => (x !== '.' || i === 0) && x !== '..'), `Invalid pattern '${pattern}'. Relative pathing '.' and '..' is not allowed.`);
+        // Must not contain globs in root, e.g. Windows UNC path \\foo\b*r
+        external_assert_(!hasRoot(pattern) || literalSegments[0], `Invalid pattern '${pattern}'. Root segment must not contain globs.`);
+        // Normalize slashes
+        pattern = normalizeSeparators(pattern);
+        // Replace leading `.` segment
+        if (pattern === '.' || pattern.startsWith(`.${external_path_.sep}`)) {
+            pattern = Pattern.globEscape(process.cwd()) + pattern.substr(1);
+        }
+        // Replace leading `~` segment
+        else if (pattern === '~' || pattern.startsWith(`~${external_path_.sep}`)) {
+            homedir = homedir || external_os_.homedir();
+            external_assert_(homedir, 'Unable to determine HOME directory');
+            external_assert_(hasAbsoluteRoot(homedir), `Expected HOME directory to be a rooted path. Actual '${homedir}'`);
+            pattern = Pattern.globEscape(homedir) + pattern.substr(1);
+        }
+        // Replace relative drive root, e.g. pattern is C: or C:foo
+        else if (internal_pattern_IS_WINDOWS &&
+            (pattern.match(/^[A-Z]:$/i) || pattern.match(/^[A-Z]:[^\\]/i))) {
+            let root = ensureAbsoluteRoot('C:\\dummy-root', pattern.substr(0, 2));
+            if (pattern.length > 2 && !root.endsWith('\\')) {
+                root += '\\';
+            }
+            pattern = Pattern.globEscape(root) + pattern.substr(2);
+        }
+        // Replace relative root, e.g. pattern is \ or \foo
+        else if (internal_pattern_IS_WINDOWS && (pattern === '\\' || pattern.match(/^\\[^\\]/))) {
+            let root = ensureAbsoluteRoot('C:\\dummy-root', '\\');
+            if (!root.endsWith('\\')) {
+                root += '\\';
+            }
+            pattern = Pattern.globEscape(root) + pattern.substr(1);
+        }
+        // Otherwise ensure absolute root
+        else {
+            pattern = ensureAbsoluteRoot(Pattern.globEscape(process.cwd()), pattern);
+        }
+        return normalizeSeparators(pattern);
+    }
+    /**
+     * Attempts to unescape a pattern segment to create a literal path segment.
+     * Otherwise returns empty string.
+     */
+    static getLiteral(segment) {
+        let literal = '';
+        for (let i = 0; i < segment.length; i++) {
+            const c = segment[i];
+            // Escape
+            if (c === '\\' && !internal_pattern_IS_WINDOWS && i + 1 < segment.length) {
+                literal += segment[++i];
+                continue;
+            }
+            // Wildcard
+            else if (c === '*' || c === '?') {
+                return '';
+            }
+            // Character set
+            else if (c === '[' && i + 1 < segment.length) {
+                let set = '';
+                let closed = -1;
+                for (let i2 = i + 1; i2 < segment.length; i2++) {
+                    const c2 = segment[i2];
+                    // Escape
+                    if (c2 === '\\' && !internal_pattern_IS_WINDOWS && i2 + 1 < segment.length) {
+                        set += segment[++i2];
+                        continue;
+                    }
+                    // Closed
+                    else if (c2 === ']') {
+                        closed = i2;
+                        break;
+                    }
+                    // Otherwise
+                    else {
+                        set += c2;
+                    }
+                }
+                // Closed?
+                if (closed >= 0) {
+                    // Cannot convert
+                    if (set.length > 1) {
+                        return '';
+                    }
+                    // Convert to literal
+                    if (set) {
+                        literal += set;
+                        i = closed;
+                        continue;
+                    }
+                }
+                // Otherwise fall thru
+            }
+            // Append
+            literal += c;
+        }
+        return literal;
+    }
+    /**
+     * Escapes regexp special characters
+     * https://javascript.info/regexp-escaping
+     */
+    static regExpEscape(s) {
+        return s.replace(/[[\\^$.|?*+()]/g, '\\$&');
+    }
+}
+;// CONCATENATED MODULE: ./node_modules/@actions/glob/lib/internal-search-state.js
+class SearchState {
+    constructor(path, level) {
+        this.path = path;
+        this.level = level;
+    }
+}
+;// CONCATENATED MODULE: ./node_modules/@actions/glob/lib/internal-globber.js
+var __awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
+    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
+    return new (P || (P = Promise))(function (resolve, reject) {
+        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
+        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
+        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
+        step((generator = generator.apply(thisArg, _arguments || [])).next());
+    });
+};
+var __asyncValues = (undefined && undefined.__asyncValues) || function (o) {
+    if (!Symbol.asyncIterator) throw new TypeError("Symbol.asyncIterator is not defined.");
+    var m = o[Symbol.asyncIterator], i;
+    return m ? m.call(o) : (o = typeof __values === "function" ? __values(o) : o[Symbol.iterator](), i = {}, verb("next"), verb("throw"), verb("return"), i[Symbol.asyncIterator] = function () { return this; }, i);
+    function verb(n) { i[n] = o[n] && function (v) { return new Promise(function (resolve, reject) { v = o[n](v), settle(resolve, reject, v.done, v.value); }); }; }
+    function settle(resolve, reject, d, v) { Promise.resolve(v).then(function(v) { resolve({ value: v, done: d }); }, reject); }
+};
+var __await = (undefined && undefined.__await) || function (v) { return this instanceof __await ? (this.v = v, this) : new __await(v); }
+var __asyncGenerator = (undefined && undefined.__asyncGenerator) || function (thisArg, _arguments, generator) {
+    if (!Symbol.asyncIterator) throw new TypeError("Symbol.asyncIterator is not defined.");
+    var g = generator.apply(thisArg, _arguments || []), i, q = [];
+    return i = Object.create((typeof AsyncIterator === "function" ? AsyncIterator : Object).prototype), verb("next"), verb("throw"), verb("return", awaitReturn), i[Symbol.asyncIterator] = function () { return this; }, i;
+    function awaitReturn(f) { return function (v) { return Promise.resolve(v).then(f, reject); }; }
+    function verb(n, f) { if (g[n]) { i[n] = function (v) { return new Promise(function (a, b) { q.push([n, v, a, b]) > 1 || resume(n, v); }); }; if (f) i[n] = f(i[n]); } }
+    function resume(n, v) { try { step(g[n](v)); } catch (e) { settle(q[0][3], e); } }
+    function step(r) { r.value instanceof __await ? Promise.resolve(r.value.v).then(fulfill, reject) : settle(q[0][2], r); }
+    function fulfill(value) { resume("next", value); }
+    function reject(value) { resume("throw", value); }
+    function settle(f, v) { if (f(v), q.shift(), q.length) resume(q[0][0], q[0][1]); }
+};
+
+
+
+
+
+
+
+
+const internal_globber_IS_WINDOWS = process.platform === 'win32';
+class DefaultGlobber {
+    constructor(options) {
+        this.patterns = [];
+        this.searchPaths = [];
+        this.options = getOptions(options);
+    }
+    getSearchPaths() {
+        // Return a copy
+        return this.searchPaths.slice();
+    }
+    glob() {
+        return __awaiter(this, void 0, void 0, function* () {
+            var _a, e_1, _b, _c;
+            const result = [];
+            try {
+                for (var _d = true, _e = __asyncValues(this.globGenerator()), _f; _f = yield _e.next(), _a = _f.done, !_a; _d = true) {
+                    _c = _f.value;
+                    _d = false;
+                    const itemPath = _c;
+                    result.push(itemPath);
+                }
+            }
+            catch (e_1_1) { e_1 = { error: e_1_1 }; }
+            finally {
+                try {
+                    if (!_d && !_a && (_b = _e.return)) yield _b.call(_e);
+                }
+                finally { if (e_1) throw e_1.error; }
+            }
+            return result;
+        });
+    }
+    globGenerator() {
+        return __asyncGenerator(this, arguments, function* globGenerator_1() {
+            // Fill in defaults options
+            const options = getOptions(this.options);
+            // Implicit descendants?
+            const patterns = [];
+            for (const pattern of this.patterns) {
+                patterns.push(pattern);
+                if (options.implicitDescendants &&
+                    (pattern.trailingSeparator ||
+                        pattern.segments[pattern.segments.length - 1] !== '**')) {
+                    patterns.push(new Pattern(pattern.negate, true, pattern.segments.concat('**')));
+                }
+            }
+            // Push the search paths
+            const stack = [];
+            for (const searchPath of getSearchPaths(patterns)) {
+                lib_core/* debug */.Yz(`Search path '${searchPath}'`);
+                // Exists?
+                try {
+                    // Intentionally using lstat. Detection for broken symlink
+                    // will be performed later (if following symlinks).
+                    yield __await(external_fs_.promises.lstat(searchPath));
+                }
+                catch (err) {
+                    if (err.code === 'ENOENT') {
+                        continue;
+                    }
+                    throw err;
+                }
+                stack.unshift(new SearchState(searchPath, 1));
+            }
+            // Search
+            const traversalChain = []; // used to detect cycles
+            while (stack.length) {
+                // Pop
+                const item = stack.pop();
+                // Match?
+                const match = internal_pattern_helper_match(patterns, item.path);
+                const partialMatch = !!match || internal_pattern_helper_partialMatch(patterns, item.path);
+                if (!match && !partialMatch) {
+                    continue;
+                }
+                // Stat
+                const stats = yield __await(DefaultGlobber.stat(item, options, traversalChain)
+                // Broken symlink, or symlink cycle detected, or no longer exists
+                );
+                // Broken symlink, or symlink cycle detected, or no longer exists
+                if (!stats) {
+                    continue;
+                }
+                // Hidden file or directory?
+                if (options.excludeHiddenFiles && external_path_.basename(item.path).match(/^\./)) {
+                    continue;
+                }
+                // Directory
+                if (stats.isDirectory()) {
+                    // Matched
+                    if (match & MatchKind.Directory && options.matchDirectories) {
+                        yield yield __await(item.path);
+                    }
+                    // Descend?
+                    else if (!partialMatch) {
+                        continue;
+                    }
+                    // Push the child items in reverse
+                    const childLevel = item.level + 1;
+                    const childItems = (yield __await(external_fs_.promises.readdir(item.path))).map(x => new SearchState(external_path_.join(item.path, x), childLevel));
+                    stack.push(...childItems.reverse());
+                }
+                // File
+                else if (match & MatchKind.File) {
+                    yield yield __await(item.path);
+                }
+            }
+        });
+    }
+    /**
+     * Constructs a DefaultGlobber
+     */
+    static create(patterns, options) {
+        return __awaiter(this, void 0, void 0, function* () {
+            const result = new DefaultGlobber(options);
+            if (internal_globber_IS_WINDOWS) {
+                patterns = patterns.replace(/\r\n/g, '\n');
+                patterns = patterns.replace(/\r/g, '\n');
+            }
+            const lines = patterns.split('\n').map(x => x.trim());
+            for (const line of lines) {
+                // Empty or comment
+                if (!line || line.startsWith('#')) {
+                    continue;
+                }
+                // Pattern
+                else {
+                    result.patterns.push(new Pattern(line));
+                }
+            }
+            result.searchPaths.push(...getSearchPaths(result.patterns));
+            return result;
+        });
+    }
+    static stat(item, options, traversalChain) {
+        return __awaiter(this, void 0, void 0, function* () {
+            // Note:
+            // `stat` returns info about the target of a symlink (or symlink chain)
+            // `lstat` returns info about a symlink itself
+            let stats;
+            if (options.followSymbolicLinks) {
+                try {
+                    // Use `stat` (following symlinks)
+                    stats = yield external_fs_.promises.stat(item.path);
+                }
+                catch (err) {
+                    if (err.code === 'ENOENT') {
+                        if (options.omitBrokenSymbolicLinks) {
+                            lib_core/* debug */.Yz(`Broken symlink '${item.path}'`);
+                            return undefined;
+                        }
+                        throw new Error(`No information found for the path '${item.path}'. This may indicate a broken symbolic link.`);
+                    }
+                    throw err;
+                }
+            }
+            else {
+                // Use `lstat` (not following symlinks)
+                stats = yield external_fs_.promises.lstat(item.path);
+            }
+            // Note, isDirectory() returns false for the lstat of a symlink
+            if (stats.isDirectory() && options.followSymbolicLinks) {
+                // Get the realpath
+                const realPath = yield external_fs_.promises.realpath(item.path);
+                // Fixup the traversal chain to match the item level
+                while (traversalChain.length >= item.level) {
+                    traversalChain.pop();
+                }
+                // Test for a cycle
+                if (traversalChain.some((x) => x === realPath)) {
+                    lib_core/* debug */.Yz(`Symlink cycle detected for path '${item.path}' and realpath '${realPath}'`);
+                    return undefined;
+                }
+                // Update the traversal chain
+                traversalChain.push(realPath);
+            }
+            return stats;
+        });
+    }
+}
+// EXTERNAL MODULE: external "crypto"
+var external_crypto_ = __nccwpck_require__(6982);
+// EXTERNAL MODULE: external "stream"
+var external_stream_ = __nccwpck_require__(2203);
+// EXTERNAL MODULE: external "util"
+var external_util_ = __nccwpck_require__(9023);
+;// CONCATENATED MODULE: ./node_modules/@actions/glob/lib/internal-hash-files.js
+var internal_hash_files_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
+    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
+    return new (P || (P = Promise))(function (resolve, reject) {
+        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
+        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
+        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
+        step((generator = generator.apply(thisArg, _arguments || [])).next());
+    });
+};
+var internal_hash_files_asyncValues = (undefined && undefined.__asyncValues) || function (o) {
+    if (!Symbol.asyncIterator) throw new TypeError("Symbol.asyncIterator is not defined.");
+    var m = o[Symbol.asyncIterator], i;
+    return m ? m.call(o) : (o = typeof __values === "function" ? __values(o) : o[Symbol.iterator](), i = {}, verb("next"), verb("throw"), verb("return"), i[Symbol.asyncIterator] = function () { return this; }, i);
+    function verb(n) { i[n] = o[n] && function (v) { return new Promise(function (resolve, reject) { v = o[n](v), settle(resolve, reject, v.done, v.value); }); }; }
+    function settle(resolve, reject, d, v) { Promise.resolve(v).then(function(v) { resolve({ value: v, done: d }); }, reject); }
+};
+
+
+
+
+
+
+function hashFiles(globber_1, currentWorkspace_1) {
+    return internal_hash_files_awaiter(this, arguments, void 0, function* (globber, currentWorkspace, verbose = false) {
+        var _a, e_1, _b, _c;
+        var _d;
+        const writeDelegate = verbose ? core.info : core.debug;
+        let hasMatch = false;
+        const githubWorkspace = currentWorkspace
+            ? currentWorkspace
+            : ((_d = process.env['GITHUB_WORKSPACE']) !== null && _d !== void 0 ? _d : process.cwd());
+        const result = crypto.createHash('sha256');
+        let count = 0;
+        try {
+            for (var _e = true, _f = internal_hash_files_asyncValues(globber.globGenerator()), _g; _g = yield _f.next(), _a = _g.done, !_a; _e = true) {
+                _c = _g.value;
+                _e = false;
+                const file = _c;
+                writeDelegate(file);
+                if (!file.startsWith(`${githubWorkspace}${path.sep}`)) {
+                    writeDelegate(`Ignore '${file}' since it is not under GITHUB_WORKSPACE.`);
+                    continue;
+                }
+                if (fs.statSync(file).isDirectory()) {
+                    writeDelegate(`Skip directory '${file}'.`);
+                    continue;
+                }
+                const hash = crypto.createHash('sha256');
+                const pipeline = util.promisify(stream.pipeline);
+                yield pipeline(fs.createReadStream(file), hash);
+                result.write(hash.digest());
+                count++;
+                if (!hasMatch) {
+                    hasMatch = true;
+                }
+            }
+        }
+        catch (e_1_1) { e_1 = { error: e_1_1 }; }
+        finally {
+            try {
+                if (!_e && !_a && (_b = _f.return)) yield _b.call(_f);
+            }
+            finally { if (e_1) throw e_1.error; }
+        }
+        result.end();
+        if (hasMatch) {
+            writeDelegate(`Found ${count} files to hash.`);
+            return result.digest('hex');
+        }
+        else {
+            writeDelegate(`No matches found for glob`);
+            return '';
+        }
+    });
+}
+;// CONCATENATED MODULE: ./node_modules/@actions/glob/lib/glob.js
+var glob_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
+    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
+    return new (P || (P = Promise))(function (resolve, reject) {
+        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
+        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
+        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
+        step((generator = generator.apply(thisArg, _arguments || [])).next());
+    });
+};
+
+
+/**
+ * Constructs a globber
+ *
+ * @param patterns  Patterns separated by newlines
+ * @param options   Glob options
+ */
+function create(patterns, options) {
+    return glob_awaiter(this, void 0, void 0, function* () {
+        return yield DefaultGlobber.create(patterns, options);
+    });
+}
+/**
+ * Computes the sha256 hash of a glob
+ *
+ * @param patterns  Patterns separated by newlines
+ * @param currentWorkspace  Workspace used when matching files
+ * @param options   Glob options
+ * @param verbose   Enables verbose logging
+ */
+function glob_hashFiles(patterns_1) {
+    return glob_awaiter(this, arguments, void 0, function* (patterns, currentWorkspace = '', options, verbose = false) {
+        let followSymbolicLinks = true;
+        if (options && typeof options.followSymbolicLinks === 'boolean') {
+            followSymbolicLinks = options.followSymbolicLinks;
+        }
+        const globber = yield create(patterns, { followSymbolicLinks });
+        return _hashFiles(globber, currentWorkspace, verbose);
+    });
+}
+;// CONCATENATED MODULE: ./src/release/extra-files.ts
+/**
+ * The `files` input: more files to attach to the release, as softprops'
+ * `files` and ncipollo's `artifacts` do. Matched before the build, so a typo
+ * fails the job before anything is written; hashed into SHA256SUMS and the
+ * notes like the image itself.
+ */
+
+
+
+
+
+
+/**
+ * The files the globs match, sorted by asset name. A file the build writes
+ * itself (`ownOutputs`, e.g. a stale plugin.cpio.gz matched by `out/*`) is
+ * left to the build; another file with the name of one is refused.
+ */
+async function matchExtraFiles(request, baseDir, ownOutputs, log) {
+    const lines = request.patterns
+        .split(/\r?\n/)
+        .map((line, index) => ({ text: line.trim(), line: index + 1 }))
+        .filter(({ text }) => text !== '' && !text.startsWith('#'));
+    const excluded = lines.filter(({ text }) => text.startsWith('!')).map(({ text }) => `!${anchored(baseDir, text.slice(1).trim())}`);
+    const own = new Map(ownOutputs.map((output) => [external_node_path_.resolve(output), external_node_path_.basename(output)]));
+    const byName = new Map();
+    for (const { text, line } of lines.filter(({ text }) => !text.startsWith('!'))) {
+        const globber = await create([anchored(baseDir, text), ...excluded].join('\n'), {
+            matchDirectories: false,
+            implicitDescendants: false,
+            followSymbolicLinks: true
+        });
+        const matched = (await globber.glob()).filter((file) => !own.has(external_node_path_.resolve(file)));
+        if (matched.length === 0) {
+            const message = `line ${line}, ${showValue(text)}, matches no file under ${showPath(baseDir)}.`;
+            if (request.failOnUnmatched) {
+                throw new FledgeError(message, {
+                    key: 'files',
+                    fix: 'correct the glob (it is relative to working-directory), or set fail-on-unmatched-files: false to only warn.'
+                });
+            }
+            log.warn(`files: ${message}`);
+            continue;
+        }
+        for (const file of matched)
+            addFile(byName, file, [...own.values()], line);
+    }
+    for (const file of byName.values()) {
+        const stat = await promises_.stat(file.path);
+        if (stat.size === 0) {
+            // GitHub refuses empty uploads with a 422 that names nothing.
+            throw new FledgeError(`${showPath(file.path)} is empty; GitHub does not accept empty release assets.`, {
+                key: 'files',
+                fix: 'give it content, or exclude it with a !glob line.'
+            });
+        }
+    }
+    return [...byName.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+}
+function addFile(byName, file, ownNames, line) {
+    const name = external_node_path_.basename(file);
+    if (!isPlainAssetName(name)) {
+        throw new FledgeError(`line ${line} matches ${showPath(file)}, a name GitHub would rename on upload.`, {
+            key: 'files',
+            fix: 'rename it to letters, digits, ".", "_" and "-", not starting or ending with ".".'
+        });
+    }
+    if (ownNames.includes(name)) {
+        throw new FledgeError(`line ${line} matches ${showPath(file)}, which has the name of an asset the build makes (${name}).`, {
+            key: 'files',
+            fix: 'rename it, or exclude it with a !glob line.'
+        });
+    }
+    const other = byName.get(name);
+    if (other && other.path !== file) {
+        throw new FledgeError(`${showPath(file)} and ${showPath(other.path)} would both be the release asset "${name}".`, {
+            key: 'files',
+            fix: 'rename one of them, or exclude one with a !glob line.'
+        });
+    }
+    byName.set(name, { path: file, name, contentType: contentType(name) });
+}
+/** A pattern relative to `baseDir`, with glob characters in `baseDir` itself escaped. */
+function anchored(baseDir, pattern) {
+    if (external_node_path_.isAbsolute(pattern))
+        return pattern;
+    return `${baseDir.replace(/[*?[\]\\]/g, '\\$&')}/${pattern}`;
+}
+const CONTENT_TYPES = {
+    '.gz': 'application/gzip',
+    '.tgz': 'application/gzip',
+    '.zst': 'application/zstd',
+    '.json': 'application/json',
+    '.txt': 'text/plain',
+    '.md': 'text/markdown',
+    '.sig': 'application/pgp-signature',
+    '.asc': 'application/pgp-signature',
+    '.zip': 'application/zip',
+    '.tar': 'application/x-tar'
+};
+function contentType(name) {
+    return CONTENT_TYPES[external_node_path_.extname(name).toLowerCase()] ?? 'application/octet-stream';
+}
+
 ;// CONCATENATED MODULE: ./src/version.ts
 
 
@@ -47326,7 +51607,8 @@ async function makeBuildRecord(result, options) {
             artifact: external_node_path_.basename(result.archive.path),
             sha256: result.archive.sha256,
             size: result.archive.size,
-            contentSha256: result.archive.contentSha256
+            contentSha256: result.archive.contentSha256,
+            compression: result.compression
         }
     };
     if (result.agent) {
@@ -47356,6 +51638,7 @@ function compareRecords(expected, actual) {
     };
     check('fledge.toml sha256', expected.config.sha256, actual.config.sha256);
     check('SOURCE_DATE_EPOCH', expected.sourceDateEpoch, actual.sourceDateEpoch);
+    check('compression', recordedCompression(expected), recordedCompression(actual));
     check('busybox sha256', expected.busybox.sha256, actual.busybox.sha256);
     check('agent', expected.agent, actual.agent);
     check('C init source sha256', expected.init?.sourceSha256, actual.init?.sourceSha256);
@@ -47376,6 +51659,10 @@ function compareRecords(expected, actual) {
         differences.push(`mapped ${extra.destination}: new in the rebuild`);
     return differences;
 }
+/** The compression a record was written with; records from before the choice existed used gzip level 7. */
+function recordedCompression(record) {
+    return record.outputs.compression ?? { format: 'gzip', level: 7 };
+}
 
 ;// CONCATENATED MODULE: ./src/release/product.ts
 
@@ -47390,6 +51677,14 @@ function compareRecords(expected, actual) {
 
 
 
+
+
+const CONTENT_TYPE = {
+    gzip: 'application/gzip',
+    zstd: 'application/zstd',
+    lz4: 'application/x-lz4',
+    none: 'application/x-cpio'
+};
 /**
  * Every product step, for both faces: build → checks → manifest → build
  * record → SHA256SUMS → (optional) boot. The faces only map their inputs in
@@ -47404,14 +51699,17 @@ async function makeProduct(options) {
             : await planFromTemplate(external_node_path_.resolve(options.manifest.template), external_node_path_.resolve(options.outputPath));
     // A manifest Volant would refuse stops the build before any output is written.
     precheckPluginManifest(plan, { url: options.manifestUrl, version: options.manifestVersion });
+    const image = external_node_path_.resolve(options.outputPath);
+    const ownOutputs = [...plannedOutputs(image, plan).map((o) => o.path), `${image}.build.json`, external_node_path_.join(external_node_path_.dirname(image), 'SHA256SUMS')];
+    const extras = options.files ? await matchExtraFiles(options.files, options.baseDir, ownOutputs, log) : [];
     const result = await build({ ...options, manifest: plan });
     const archive = result.archive;
     checkSizeBudget(archive.size, options.maxSize, result.entries);
     const manifest = await writePluginManifest(plan, { sha256: archive.sha256, url: options.manifestUrl, version: options.manifestVersion }, log);
-    const files = [{ path: archive.path, name: external_node_path_.basename(archive.path), contentType: 'application/gzip', sha256: archive.sha256 }];
+    const files = [{ path: archive.path, name: external_node_path_.basename(archive.path), contentType: CONTENT_TYPE[result.compression.format], sha256: archive.sha256 }];
     if (manifest)
         files.push({ path: manifest.path, name: external_node_path_.basename(manifest.path), contentType: 'application/json', sha256: await sha256File(manifest.path) });
-    const product = { build: result, manifest, files };
+    const product = { build: result, manifest, files, extraFiles: [] };
     if (options.record ?? true) {
         const recordPath = `${archive.path}.build.json`;
         const record = await makeBuildRecord(result, { baseDir: options.baseDir, recordDir: external_node_path_.dirname(recordPath), manifest });
@@ -47420,6 +51718,9 @@ async function makeProduct(options) {
         product.record = { path: recordPath, record };
         files.push({ path: recordPath, name: external_node_path_.basename(recordPath), contentType: 'application/json', sha256: await sha256File(recordPath) });
     }
+    for (const extra of extras)
+        product.extraFiles.push({ ...extra, sha256: await sha256File(extra.path) });
+    files.push(...product.extraFiles);
     if (options.sums ?? true) {
         const sumsPath = external_node_path_.join(external_node_path_.dirname(archive.path), 'SHA256SUMS');
         await writeFileAtomic(sumsPath, sha256sums(files));
@@ -47619,6 +51920,8 @@ async function records(file) {
 
 
 
+
+
 /** The Action's whole job, from inputs to a published release; main.ts only wires it to GitHub. */
 async function runAction(inputs, env, log, attester) {
     const baseDir = external_node_path_.resolve(env.workspace, inputs.workingDirectory);
@@ -47630,10 +51933,12 @@ async function runAction(inputs, env, log, attester) {
     const assetUrl = (name) => decision.publish
         ? `${env.serverUrl.replace(/\/+$/, '')}/${env.repository}/releases/download/${encodeURIComponent(decision.tag)}/${encodeURIComponent(name)}`
         : undefined;
+    const authorBody = await readAuthorBody(inputs, baseDir, log);
     const runner = await prepareRunner({ smokeTest: inputs.smokeTest !== 'false', kernel: inputs.kernel }, log);
     const product = await makeProduct({
         configPath,
         outputPath: output,
+        compression: inputs.compression,
         baseDir,
         sourceDateEpoch: inputs.sourceDateEpoch || env.sourceDateEpoch,
         useCache: inputs.cache,
@@ -47642,6 +51947,7 @@ async function runAction(inputs, env, log, attester) {
         apiUrl: inputs.agentApiUrl,
         token: inputs.agentToken || undefined,
         maxSize: inputs.maxSize,
+        files: inputs.files.trim() ? { patterns: inputs.files, failOnUnmatched: inputs.failOnUnmatchedFiles } : undefined,
         manifest: inputs.manifest
             ? { rewrite: external_node_path_.resolve(baseDir, inputs.manifest) }
             : { template: external_node_path_.join(external_node_path_.dirname(configPath), 'manifest.toml') },
@@ -47664,7 +51970,7 @@ async function runAction(inputs, env, log, attester) {
     const sumsPath = product.sumsPath;
     const assets = product.files;
     const boot = product.boot;
-    const outcome = { build: result, decision, manifest, recordPath, sumsPath, boot };
+    const outcome = { build: result, decision, manifest, recordPath, sumsPath, boot, maxSize: inputs.maxSize };
     if (manifest)
         outcome.manifestUrl = assetUrl(external_node_path_.basename(manifest.path));
     if (inputs.attest) {
@@ -47689,37 +51995,37 @@ async function runAction(inputs, env, log, attester) {
     const [owner, repo] = env.repository.split('/');
     const releaser = new GitHubReleaser({ token: inputs.token, owner, repo, baseUrl: env.apiUrl });
     const pluginName = manifest?.manifest['name'] ?? repo;
-    const body = inputs.releaseBody
-        ? inputs.releaseBody
-        : inputs.releaseNotes
-            ? releaseNotes({
-                pluginName,
-                pluginVersion: manifest?.manifest['version'] ?? decision.tag,
-                artifactName,
-                sha256: result.archive.sha256,
-                contentSha256: result.archive.contentSha256,
-                size: result.archive.size,
-                manifestUrl: manifest ? assetUrl(external_node_path_.basename(manifest.path)) : undefined,
-                artifactUrl: assetUrl(artifactName),
-                repository: env.repository,
-                tag: decision.tag,
-                toolVersion: toolVersion(),
-                sourceDateEpoch: result.epoch,
-                agentTag: result.agent ? (result.agent.tag ?? `${result.agent.strategy} sha256:${result.agent.sha256}`) : undefined,
-                busyboxSha256: result.busybox.sha256,
-                rebuild: {
-                    artifactPath: repositoryPath(env.workspace, output),
-                    recordPath: repositoryPath(env.workspace, recordPath),
-                    recordUrl: assetUrl(external_node_path_.basename(recordPath)),
-                    serverUrl: env.serverUrl
-                }
-            })
-            : '';
+    const notes = inputs.releaseNotes
+        ? releaseNotes({
+            pluginName,
+            pluginVersion: manifest?.manifest['version'] ?? decision.tag,
+            artifactName,
+            sha256: result.archive.sha256,
+            contentSha256: result.archive.contentSha256,
+            size: result.archive.size,
+            manifestUrl: manifest ? assetUrl(external_node_path_.basename(manifest.path)) : undefined,
+            artifactUrl: assetUrl(artifactName),
+            repository: env.repository,
+            tag: decision.tag,
+            toolVersion: toolVersion(),
+            sourceDateEpoch: result.epoch,
+            agentTag: result.agent ? (result.agent.tag ?? `${result.agent.strategy} sha256:${result.agent.sha256}`) : undefined,
+            busyboxSha256: result.busybox.sha256,
+            otherFiles: product.extraFiles.map((f) => ({ name: f.name, sha256: f.sha256 })),
+            rebuild: {
+                artifactPath: repositoryPath(env.workspace, output),
+                recordPath: repositoryPath(env.workspace, recordPath),
+                recordUrl: assetUrl(external_node_path_.basename(recordPath)),
+                serverUrl: env.serverUrl
+            }
+        })
+        : undefined;
     outcome.release = await publishRelease(releaser, {
         tag: decision.tag,
         name: inputs.releaseName || undefined,
-        body,
-        bodyMode: inputs.releaseBody || !inputs.releaseNotes ? 'keep' : 'merge',
+        notes,
+        authorBody,
+        generateReleaseNotes: inputs.generateReleaseNotes,
         draft: inputs.draft,
         prerelease: inputs.prerelease,
         makeLatest: inputs.makeLatest,
@@ -47731,6 +52037,22 @@ async function runAction(inputs, env, log, attester) {
     if (manifest)
         outcome.manifestUrl = outcome.release.assets.find((a) => a.name === external_node_path_.basename(manifest.path))?.url;
     return outcome;
+}
+/** body-path's text (read before the build, so a wrong path fails first), else release-body, else none. */
+async function readAuthorBody(inputs, baseDir, log) {
+    if (!inputs.bodyPath)
+        return inputs.releaseBody || undefined;
+    if (inputs.releaseBody)
+        log.warn('Both body-path and release-body are set; using body-path, as softprops/action-gh-release and ncipollo/release-action do');
+    const file = external_node_path_.resolve(baseDir, inputs.bodyPath);
+    try {
+        return await (0,promises_.readFile)(file, 'utf8');
+    }
+    catch (error) {
+        if (!isFileSystemError(error))
+            throw error;
+        throw fileError(error, file, { what: 'the body-path file', verb: 'read', key: 'body-path' });
+    }
 }
 /** A path as the repository names it (forward slashes, from its root). */
 function repositoryPath(workspace, file) {
@@ -47745,27 +52067,82 @@ function repositoryPath(workspace, file) {
 
 
 
-/** The job summary: what was built, from what, how long each stage took, and what is inside. */
+/**
+ * The job summary, answer first: what happened (with the release link), how to
+ * install it, whether it booted, its size against the budget; on pull requests the
+ * changes against the latest release; then the hashes and the listing, folded away.
+ */
 async function writeSummary(result) {
     const b = result.build;
     const a = b.archive;
-    const summary = core/* summary */.z.addHeading(`fledge-action: ${a.path.split('/').pop()}`, 2);
+    const name = a.path.split('/').pop() ?? a.path;
+    const summary = lib_core/* summary */.z.addHeading(escapeHtml(headline(result, name)), 2);
+    if (result.release)
+        summary.addRaw(`<p><a href="${escapeHtml(result.release.htmlUrl)}">${escapeHtml(result.release.htmlUrl)}</a></p>`, true);
+    else if (!result.decision.publish)
+        summary.addRaw(`<p>${escapeHtml(result.decision.why)}</p>`, true);
+    const facts = [];
+    if (result.manifestUrl && result.release) {
+        facts.push(`<b>Install</b><pre><code>volar plugins install --manifest ${escapeHtml(result.manifestUrl)}</code></pre>`);
+    }
+    facts.push(`<b>Smoke test</b>: ${escapeHtml(smokeTest(result))}`);
+    facts.push(`<b>Size</b>: ${escapeHtml(sizeLine(a.size, a.contentSize, b.entries.length, result.maxSize))}`);
+    summary.addRaw(facts.map((fact) => `<p>${fact}</p>`).join('\n'), true);
+    if (result.previous) {
+        const d = result.previous.diff;
+        summary.addHeading(`Changes against ${escapeHtml(result.previous.tag)}`, 3);
+        summary.addRaw(d.added.length + d.removed.length + d.changed.length === 0
+            ? '<p>No entry changed.</p>'
+            : `<pre>${escapeHtml(formatDiff(d))}</pre>`, true);
+    }
+    if (b.replacements.length > 0) {
+        summary.addHeading('Mappings that replace generated files', 3);
+        summary.addList(b.replacements.map((r) => escapeHtml(`${r.path}: ${r.by} (was ${r.replaced})`)));
+    }
+    summary.addDetails('Hashes and inputs', `\n\n${htmlTable(['Item', 'Value'], detailRows(result))}\n\n`);
+    summary.addDetails('Largest entries', `\n\n${htmlTable(['Path', 'Size', 'From'], largestEntries(b.entries, 10).map((e) => [escapeHtml(e.path), notes_formatBytes(e.size), escapeHtml(e.origin)]))}\n\n`);
+    const listing = b.entries
+        .map((e) => `${e.type.padEnd(7)} ${e.mode.toString(8).padStart(4, '0')} /${e.path === '.' ? '' : e.path}${e.target ? ` -> ${e.target}` : ''}`)
+        .join('\n');
+    summary.addDetails(`Full listing (${b.entries.length} entries)`, `\n\n<pre>${escapeHtml(listing)}</pre>\n\n`);
+    await flushSummary();
+}
+/** Line 1: published / draft / uploaded to an existing release / built only. */
+function headline(result, name) {
+    const release = result.release;
+    const plugin = result.manifest?.manifest['name'] ?? name;
+    if (result.decision.publish && release) {
+        const tag = result.decision.tag;
+        if (release.draft)
+            return `📝 Draft release ${tag} of ${plugin} is ready (not published: draft is true)`;
+        if (result.decision.releaseId !== undefined)
+            return `✅ Added ${plugin} to release ${tag}`;
+        return `✅ Published ${plugin} ${tag}`;
+    }
+    return `🔨 Built ${name}; not published`;
+}
+function smokeTest(result) {
+    const boot = result.boot;
+    if (!boot)
+        return 'not run (smoke-test: false)';
+    return `✅ booted (${boot.accel}): ${bootTimes(boot).join(', ')}`;
+}
+function sizeLine(size, contentSize, entries, budget) {
+    const what = `${notes_formatBytes(size)} (${notes_formatBytes(contentSize)} uncompressed, ${entries} entries)`;
+    if (budget === undefined)
+        return `${what}; no budget (max-size)`;
+    return `${what}, ${Math.round((size / budget) * 100)}% of the ${notes_formatBytes(budget)} budget`;
+}
+function detailRows(result) {
+    const b = result.build;
+    const a = b.archive;
+    const code = (text) => `<code>${escapeHtml(text)}</code>`;
     const rows = [
-        ['Checksum', `<code>sha256:${a.sha256}</code>`],
-        ['Content digest (uncompressed cpio)', `<code>sha256:${a.contentSha256}</code>`],
-        [
-            'Size',
-            `${notes_formatBytes(a.size)} (${notes_formatBytes(a.contentSize)} uncompressed, ${b.entries.length} entries)`
-        ],
+        ['Checksum', code(`sha256:${a.sha256}`)],
+        ['Content digest (uncompressed cpio)', code(`sha256:${a.contentSha256}`)],
         ['Init mode', b.config.init.mode],
-        [
-            'Agent',
-            b.agent ? `${b.agent.tag ?? b.agent.strategy} <code>sha256:${b.agent.sha256}</code>` : 'none'
-        ],
-        [
-            'Busybox',
-            `<code>sha256:${b.busybox.sha256}</code>${b.busybox.pinned ? '' : ' (not pinned)'}`
-        ],
+        ['Agent', b.agent ? `${escapeHtml(b.agent.tag ?? b.agent.strategy)} ${code(`sha256:${b.agent.sha256}`)}` : 'none'],
+        ['Busybox', `${code(`sha256:${b.busybox.sha256}`)}${b.busybox.pinned ? '' : ' (not pinned)'}`],
         ['SOURCE_DATE_EPOCH', String(b.epoch)],
         [
             'Cache',
@@ -47773,62 +52150,18 @@ async function writeSummary(result) {
                 ? 'all sources from the cache'
                 : `busybox ${hit(b.busybox.cacheHit)}, agent ${b.agent ? hit(b.agent.cacheHit) : '-'}, init ${b.init ? hit(b.init.cacheHit) : '-'}`
         ],
-        [
-            'Time',
-            Object.entries(b.timings)
-                .map(([stage, ms]) => `${stage} ${ms} ms`)
-                .join(', ')
-        ]
+        ['Time', Object.entries(b.timings).map(([stage, ms]) => `${stage} ${ms} ms`).join(', ')]
     ];
-    if (result.boot) {
-        rows.push([
-            'Boot smoke test',
-            `passed (${result.boot.accel}): ${bootTimes(result.boot).join(', ')}`
-        ]);
-    }
     if (result.manifest)
-        rows.push(['Manifest', `<code>${result.manifest.path.split('/').pop()}</code>`]);
-    if (result.release) {
-        rows.push([
-            'Release',
-            `<a href="${result.release.htmlUrl}">${result.decision.publish ? result.decision.tag : ''}</a>`
-        ]);
+        rows.push(['Manifest', code(result.manifest.path.split('/').pop() ?? '')]);
+    for (const asset of result.release?.assets ?? []) {
+        rows.push([`Asset <a href="${escapeHtml(asset.url)}">${escapeHtml(asset.name)}</a>`, code(asset.digest)]);
     }
-    else if (!result.decision.publish) {
-        rows.push(['Release', `not published: ${result.decision.why}`]);
-    }
-    summary.addTable([
-        [
-            { data: 'Item', header: true },
-            { data: 'Value', header: true }
-        ],
-        ...rows
-    ]);
-    if (b.replacements.length > 0) {
-        summary.addHeading('Mappings that replace generated files', 3);
-        summary.addList(b.replacements.map((r) => `${r.path}: ${r.by} (was ${r.replaced})`));
-    }
-    if (result.previous) {
-        const d = result.previous.diff;
-        summary.addHeading(`Changes against ${result.previous.tag}`, 3);
-        summary.addRaw(d.added.length + d.removed.length + d.changed.length === 0
-            ? '<p>No entry changed.</p>'
-            : `<pre>${escapeHtml(formatDiff(d))}</pre>`, true);
-    }
-    summary.addHeading('Largest entries', 3);
-    summary.addTable([
-        [
-            { data: 'Path', header: true },
-            { data: 'Size', header: true },
-            { data: 'From', header: true }
-        ],
-        ...largestEntries(b.entries, 10).map((e) => [e.path, notes_formatBytes(e.size), e.origin])
-    ]);
-    const listing = b.entries
-        .map((e) => `${e.type.padEnd(7)} ${e.mode.toString(8).padStart(4, '0')} /${e.path === '.' ? '' : e.path}${e.target ? ` -> ${e.target}` : ''}`)
-        .join('\n');
-    summary.addDetails(`Full listing (${b.entries.length} entries)`, `\n\n<pre>${escapeHtml(listing)}</pre>\n\n`);
-    await flushSummary();
+    return rows;
+}
+function htmlTable(header, rows) {
+    const cells = (row, tag) => `<tr>${row.map((cell) => `<${tag}>${cell}</${tag}>`).join('')}</tr>`;
+    return `<table>${cells(header, 'th')}${rows.map((row) => cells(row, 'td')).join('')}</table>`;
 }
 /**
  * Appends the summary built so far to $GITHUB_STEP_SUMMARY, as
@@ -47838,12 +52171,12 @@ async function writeSummary(result) {
 async function flushSummary() {
     const file = process.env['GITHUB_STEP_SUMMARY'];
     if (!file) {
-        await core/* summary */.z.write();
+        await lib_core/* summary */.z.write();
         return;
     }
     try {
-        await (0,promises_.appendFile)(file, core/* summary */.z.stringify(), { encoding: 'utf8' });
-        core/* summary */.z.emptyBuffer();
+        await (0,promises_.appendFile)(file, lib_core/* summary */.z.stringify(), { encoding: 'utf8' });
+        lib_core/* summary */.z.emptyBuffer();
     }
     catch (error) {
         if (!isFileSystemError(error))
@@ -47877,9 +52210,9 @@ async function main_main() {
     try {
         const inputs = readInputs();
         if (inputs.token)
-            core/* setSecret */.Pq(inputs.token);
+            lib_core/* setSecret */.Pq(inputs.token);
         if (inputs.agentToken)
-            core/* setSecret */.Pq(inputs.agentToken);
+            lib_core/* setSecret */.Pq(inputs.agentToken);
         const env = process.env;
         const result = await runAction(inputs, {
             eventName: env['GITHUB_EVENT_NAME'] ?? '',
@@ -47906,6 +52239,11 @@ async function main_main() {
             sha256sums: result.sumsPath,
             'release-id': result.release?.releaseId,
             'release-url': result.release?.htmlUrl,
+            'html-url': result.release?.htmlUrl,
+            'upload-url': result.release?.uploadUrl,
+            assets: result.release
+                ? JSON.stringify(result.release.assets.map((a) => ({ name: a.name, url: a.url, sha256: a.digest.replace(/^sha256:/, '') })))
+                : undefined,
             'artifact-url': result.artifactUrl,
             'manifest-url': result.manifestUrl,
             'cache-hit': b.cacheHit,
@@ -47915,7 +52253,7 @@ async function main_main() {
             'health-ms': result.boot?.healthMs
         };
         for (const [name, value] of Object.entries(outputs))
-            core/* setOutput */.uH(name, value === undefined ? '' : String(value));
+            lib_core/* setOutput */.uH(name, value === undefined ? '' : String(value));
         await writeSummary(result);
     }
     catch (error) {
@@ -47940,11 +52278,11 @@ function readEventPayload(file) {
 function reportFailure(error, workspace = process.env['GITHUB_WORKSPACE'] ?? process.cwd()) {
     const problems = error instanceof FledgeErrors ? error.errors : [error];
     for (const problem of problems) {
-        core/* error */.z3(formatError(problem), problem instanceof FledgeError ? annotationAt(problem, workspace) : {});
+        lib_core/* error */.z3(formatError(problem), problem instanceof FledgeError ? annotationAt(problem, workspace) : {});
     }
     process.exitCode = 1; // not core.ExitCode.Failure: @github/local-action's stub of @actions/core has no ExitCode
     if (!(error instanceof FledgeError) && error instanceof Error && error.stack)
-        core/* debug */.Yz(error.stack);
+        lib_core/* debug */.Yz(error.stack);
 }
 function annotationAt(error, workspace) {
     const { file, line, column } = error.location;

@@ -1,4 +1,5 @@
 import * as core from '@actions/core'
+import { DEFAULT_OUTPUT_NAME, parseCompression, type Compression } from '../archive/compression.js'
 import { FledgeError } from '../errors.js'
 import type { MakeLatest } from '../publish/index.js'
 
@@ -8,7 +9,9 @@ export type SmokeTest = 'false' | 'boot' | 'health'
 export interface ActionInputs {
   config: string
   manifest: string
+  /** Given, or the compression's default name (plugin.cpio.gz for gzip). */
   output: string
+  compression: Compression
   workingDirectory: string
   publish: PublishMode
   tag: string
@@ -37,6 +40,12 @@ export interface ActionInputs {
   maxSize: number | undefined
   releaseNotes: boolean
   releaseBody: string
+  /** A file whose text is the release body (wins over releaseBody, as in softprops and ncipollo). */
+  bodyPath: string
+  generateReleaseNotes: boolean
+  /** Globs, one per line, of more files to attach. */
+  files: string
+  failOnUnmatchedFiles: boolean
   attest: boolean
 }
 
@@ -59,10 +68,12 @@ export function readInputs(read: Read = (name) => core.getInput(name)): ActionIn
   if (!Number.isFinite(timeout) || timeout <= 0) {
     throw new FledgeError(`input boot-timeout is "${read('boot-timeout')}".`, { fix: 'use a number of seconds, e.g. 120.' })
   }
+  const compression = parseCompression(read('compression') || 'gzip', 'input compression')
   return {
     config: read('config') || 'fledge.toml',
     manifest: read('manifest'),
-    output: read('output') || 'plugin.cpio.gz',
+    output: read('output') || DEFAULT_OUTPUT_NAME[compression.format],
+    compression,
     workingDirectory: read('working-directory') || '.',
     publish: choice('publish', ['auto', 'true', 'false'] as const, 'auto'),
     tag: read('tag'),
@@ -86,6 +97,10 @@ export function readInputs(read: Read = (name) => core.getInput(name)): ActionIn
     maxSize: parseSize(read('max-size')),
     releaseNotes: bool('release-notes', true),
     releaseBody: read('release-body'),
+    bodyPath: read('body-path').trim(),
+    generateReleaseNotes: bool('generate-release-notes', false),
+    files: read('files'),
+    failOnUnmatchedFiles: bool('fail-on-unmatched-files', true),
     attest: bool('attest', false)
   }
 }

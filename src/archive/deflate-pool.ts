@@ -15,8 +15,10 @@ interface Pending {
 }
 
 /**
- * Worker threads that deflate blocks (deflate-worker.mjs). Jobs go to the
- * least busy worker; results come back by id, so order is the caller's business.
+ * Worker threads that compress blocks: deflate-worker.mjs by default, or
+ * another worker script that takes the same messages (lz4-worker.mjs,
+ * zstd-worker.mjs). Jobs go to the least busy worker; results come back by id,
+ * so order is the caller's business.
  */
 export class DeflatePool {
   private readonly workers: { worker: Worker; busy: number }[] = []
@@ -26,7 +28,10 @@ export class DeflatePool {
   /** Block buffers back from the workers, to be filled again. */
   private readonly spare: ArrayBuffer[] = []
 
-  constructor(readonly size: number = defaultPoolSize()) {}
+  constructor(
+    readonly size: number = defaultPoolSize(),
+    private readonly script: URL = new URL('./deflate-worker.mjs', import.meta.url)
+  ) {}
 
   deflate(job: DeflateJob): Promise<Buffer> {
     if (this.failure) return Promise.reject(this.failure)
@@ -69,18 +74,18 @@ export class DeflatePool {
   }
 
   private spawn(): Worker {
-    const worker = new Worker(new URL('./deflate-worker.mjs', import.meta.url))
+    const worker = new Worker(this.script)
     worker.on('message', (message: { id: number; out?: Uint8Array; input?: Uint8Array; error?: string }) => {
       if (message.input && this.spare.length < 2 * this.size) this.spare.push(message.input.buffer as ArrayBuffer)
       const pending = this.pending.get(message.id)
       if (!pending) return
       this.pending.delete(message.id)
       if (message.out) pending.resolve(Buffer.from(message.out.buffer, message.out.byteOffset, message.out.byteLength))
-      else pending.reject(new Error(message.error ?? 'deflate worker failed'))
+      else pending.reject(new Error(message.error ?? 'compression worker failed'))
     })
     worker.on('error', (error) => this.fail(error))
     worker.on('exit', (code) => {
-      if (code !== 0 && this.pending.size > 0) this.fail(new Error(`deflate worker exited with code ${code}`))
+      if (code !== 0 && this.pending.size > 0) this.fail(new Error(`compression worker exited with code ${code}`))
     })
     return worker
   }

@@ -5,7 +5,13 @@ import { createGunzip } from 'node:zlib'
 import { decodeBytes, showPath } from '../display.js'
 import { FledgeError } from '../errors.js'
 import type { EntryType } from '../image/entry.js'
+import { lz4LegacyDecompress, zstdDecompress } from './decompress.js'
+import { LZ4_LEGACY_MAGIC } from './lz4.js'
+import { ZSTD_MAGIC } from './zstd.js'
 import { HEADER_SIZE, pad4, TRAILER_NAME, typeFromMode } from './newc.js'
+
+/** The lz4 frame format (`lz4` without -l): 04 22 4d 18. */
+const LZ4_FRAME_MAGIC = 0x184d2204
 
 export interface ArchiveRecord {
   path: string
@@ -22,8 +28,9 @@ export interface ArchiveRecord {
 }
 
 /**
- * Reads what the kernel reads: newc archives, plain or gzip-compressed,
- * several concatenated (gzip members, or raw cpio followed by gzip).
+ * Reads what the kernel reads: newc archives, plain or compressed (gzip, zstd,
+ * lz4 legacy; told apart by their magic), several concatenated (gzip members,
+ * or raw cpio followed by a compressed one).
  */
 export async function* readArchive(file: string): AsyncGenerator<ArchiveRecord> {
   yield* readSegments(new ByteReader(createReadStream(file, { highWaterMark: 1 << 20 })), file)
@@ -34,16 +41,31 @@ async function* readSegments(reader: ByteReader, file: string): AsyncGenerator<A
     await reader.skipZeros()
     const magic = await reader.peek(6)
     if (magic.length === 0) return
+    const word = magic.length >= 4 ? magic.readUInt32LE(0) : -1
     if (magic[0] === 0x1f && magic[1] === 0x8b) {
       const inflated = Readable.from(reader.rest()).pipe(createGunzip())
       yield* readSegments(new ByteReader(inflated), file)
       return
     }
+    if (word === ZSTD_MAGIC) {
+      yield* readSegments(new ByteReader(zstdDecompress(reader.rest(), file)), file)
+      return
+    }
+    if (word === LZ4_LEGACY_MAGIC) {
+      yield* readSegments(new ByteReader(lz4LegacyDecompress(reader.rest(), file)), file)
+      return
+    }
+    if (word === LZ4_FRAME_MAGIC) {
+      throw new FledgeError(`lz4 frame format at byte ${reader.offset}, which the kernel does not unpack.`, {
+        file,
+        fix: 'compress with `lz4 -l` (the legacy format), or build with --compression lz4.'
+      })
+    }
     const text = magic.toString('latin1')
     if (text !== '070701' && text !== '070702') {
       throw new FledgeError(
         `not a newc cpio archive (found ${JSON.stringify(text)} at byte ${reader.offset}).`,
-        { file, fix: 'pass a plugin.cpio.gz (gzip-compressed or plain newc cpio).' }
+        { file, fix: 'pass an initramfs: newc cpio, plain or compressed with gzip, zstd or lz4 -l.' }
       )
     }
     for (;;) {

@@ -4,7 +4,9 @@ import * as path from 'node:path'
 import { removeLater } from '../cleanup.js'
 import type { Entry } from '../image/entry.js'
 import { cpioStream } from './cpio-stream.js'
-import { DEFAULT_GZIP, gzipBlocks, type GzipOptions } from './gzip.js'
+import { compressStream } from './compress.js'
+import { DEFAULT_COMPRESSION, type Compression } from './compression.js'
+import type { GzipOptions } from './gzip.js'
 
 export interface ArchiveResult {
   path: string
@@ -20,11 +22,13 @@ export interface ArchiveResult {
 
 export interface WriteOptions {
   mtime: number
+  /** Default: gzip at its default level. */
+  compression?: Compression
   gzip?: Partial<GzipOptions>
 }
 
 /**
- * One pass: source files → newc records → parallel gzip → sha256 → a temp
+ * One pass: source files → newc records → compressor → sha256 → a temp
  * file beside the output, renamed into place only when complete.
  */
 export async function writeArchive(
@@ -52,11 +56,16 @@ export async function writeArchive(
       mtime: options.mtime,
       onFileDigest: (entry, sha) => fileDigests.set(entry.path, sha)
     })
-    const gzip = gzipBlocks(cpio, { ...DEFAULT_GZIP, ...options.gzip }, (chunk) => {
-      content.update(chunk)
-      contentSize += chunk.length
-    })
-    for await (const chunk of gzip) {
+    const stream = compressStream(
+      cpio,
+      options.compression ?? DEFAULT_COMPRESSION,
+      options.gzip ? { gzip: options.gzip } : {},
+      (chunk) => {
+        content.update(chunk)
+        contentSize += chunk.length
+      }
+    )
+    for await (const chunk of stream) {
       compressed.update(chunk)
       size += chunk.length
       await handle.write(chunk)

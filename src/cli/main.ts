@@ -12,6 +12,7 @@ import { MiB, readRegularFile } from '../user-files.js'
 import { stderrLogger } from '../log.js'
 import { formatListing, inspectArchive } from './inspect.js'
 import { readArchive, type ArchiveRecord } from '../archive/read.js'
+import { DEFAULT_OUTPUT_NAME, describeCompression, parseCompression } from '../archive/compression.js'
 import { obtainKernel } from '../boot/kernel-source.js'
 import { bootImage, bootTimes } from '../boot/smoke.js'
 import { bootSettings } from '../boot/settings.js'
@@ -30,15 +31,19 @@ const USAGE = `Usage: fledge-action <command> [options]
 
 Commands:
   build     [-c fledge.toml] [-m manifest.toml] [-o plugin.cpio.gz] [--no-cache]
+            [--compression gzip|zstd|lz4|none[:LEVEL]]
             [--allow-dynamic] [--no-record] [--no-sums] [-v]
             Build the initramfs, its manifest (from manifest.toml when it exists),
             <output>.build.json (for verify) and SHA256SUMS beside it; prints the
-            checksum, size, content digest and agent tag.
+            checksum, size, content digest and agent tag. --compression (default
+            gzip) takes a level after a colon (zstd:19); -o defaults to
+            plugin.cpio.gz, .cpio.zst, .cpio.lz4 or plugin.cpio to match.
   validate  [-c fledge.toml] [-m manifest.toml|manifest.json]
             Check fledge.toml and the manifest (manifest.toml when it exists)
             by Volant's rules; exit 0, or print every problem.
   inspect   ARCHIVE [--json]
-            List an initramfs (gzip or plain newc, concatenated members too).
+            List an initramfs (plain newc or compressed with gzip, zstd or lz4,
+            concatenated members too).
   boot      ARCHIVE [--kernel PATH|URL|volant[:TAG]] [--kernel-sha256 HEX] [--expect TEXT]
             [--timeout SECONDS] [--manifest FILE] [--health] [--console]
             Boot the image in QEMU as Volant does; pass on the marker, or with
@@ -126,7 +131,8 @@ async function buildCommand(args: string[]): Promise<number> {
   const { values } = parse(args, {
     config: { type: 'string', short: 'c', default: 'fledge.toml' },
     manifest: { type: 'string', short: 'm', default: 'manifest.toml' },
-    output: { type: 'string', short: 'o', default: 'plugin.cpio.gz' },
+    output: { type: 'string', short: 'o' },
+    compression: { type: 'string', default: 'gzip' },
     'no-cache': { type: 'boolean' },
     'allow-dynamic': { type: 'boolean' },
     'no-record': { type: 'boolean' },
@@ -136,9 +142,11 @@ async function buildCommand(args: string[]): Promise<number> {
   if (values.help) return help()
   const log = stderrLogger(values.verbose === true)
   const configPath = path.resolve(values.config as string)
+  const compression = parseCompression(values.compression as string, '--compression')
   const product = await makeProduct({
     configPath,
-    outputPath: values.output as string,
+    outputPath: (values.output as string | undefined) ?? DEFAULT_OUTPUT_NAME[compression.format],
+    compression,
     baseDir: path.dirname(configPath),
     sourceDateEpoch: process.env['SOURCE_DATE_EPOCH'],
     useCache: values['no-cache'] !== true,
@@ -157,6 +165,7 @@ async function buildCommand(args: string[]): Promise<number> {
     `  checksum:       sha256:${a.sha256}`,
     `  size:           ${a.size} bytes (${(a.size / 1e6).toFixed(2)} MB)`,
     `  content sha256: ${a.contentSha256} (uncompressed cpio, ${a.contentSize} bytes)`,
+    `  compression:    ${describeCompression(result.compression)}`,
     `  entries:        ${result.entries.length}`,
     `  agent:          ${describeAgent(result)}`,
     `  busybox:        sha256:${result.busybox.sha256}`,

@@ -15,6 +15,8 @@ export interface NotesInput {
   sourceDateEpoch: number
   agentTag?: string | undefined
   busyboxSha256: string
+  /** The `files` input's matches, attached beside the image. */
+  otherFiles?: readonly { name: string; sha256: string }[] | undefined
   /** Where the build wrote the image and its build record, relative to the repository root. */
   rebuild?: { artifactPath: string; recordPath: string; recordUrl: string; serverUrl: string } | undefined
 }
@@ -42,7 +44,14 @@ export function releaseNotes(n: NotesInput): string {
     '```',
     '',
     'All assets are listed in `SHA256SUMS` (`sha256sum -c SHA256SUMS`).',
-    '',
+    ''
+  )
+  if (n.otherFiles && n.otherFiles.length > 0) {
+    lines.push('### Other files', '', '| file | sha256 |', '| --- | --- |')
+    for (const f of n.otherFiles) lines.push(`| \`${f.name}\` | \`${f.sha256}\` |`)
+    lines.push('')
+  }
+  lines.push(
     '### Rebuild it yourself',
     '',
     'The image is bit-for-bit reproducible. With the same inputs you get the same bytes:',

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto'
 import * as fs from 'node:fs/promises'
 import * as path from 'node:path'
+import type { Compression } from '../archive/compression.js'
 import type { BuildResult } from '../build.js'
 import { toolVersion } from '../version.js'
 
@@ -27,7 +28,15 @@ export interface BuildRecord {
   image?: { reference: string; origin: string; digest: string; pinned: boolean; configDigest?: string; layers: string[] }
   init?: { sourceSha256: string; compiler: string; sha256: string }
   mappings: { source: string; destination: string; mode: string; sha256?: string; type: string }[]
-  outputs: { artifact: string; sha256: string; size: number; contentSha256: string; manifest?: { name: string; sha256: string } }
+  outputs: {
+    artifact: string
+    sha256: string
+    size: number
+    contentSha256: string
+    /** Format and level (records from before formats had none: gzip, level 7). */
+    compression?: Compression
+    manifest?: { name: string; sha256: string }
+  }
 }
 
 export async function makeBuildRecord(
@@ -65,7 +74,8 @@ export async function makeBuildRecord(
       artifact: path.basename(result.archive.path),
       sha256: result.archive.sha256,
       size: result.archive.size,
-      contentSha256: result.archive.contentSha256
+      contentSha256: result.archive.contentSha256,
+      compression: result.compression
     }
   }
   if (result.agent) {
@@ -98,6 +108,7 @@ export function compareRecords(expected: BuildRecord, actual: BuildRecord): stri
   }
   check('fledge.toml sha256', expected.config.sha256, actual.config.sha256)
   check('SOURCE_DATE_EPOCH', expected.sourceDateEpoch, actual.sourceDateEpoch)
+  check('compression', recordedCompression(expected), recordedCompression(actual))
   check('busybox sha256', expected.busybox.sha256, actual.busybox.sha256)
   check('agent', expected.agent, actual.agent)
   check('container image', expected.image && { reference: expected.image.reference, digest: expected.image.digest }, actual.image && { reference: actual.image.reference, digest: actual.image.digest })
@@ -118,4 +129,9 @@ export function compareRecords(expected: BuildRecord, actual: BuildRecord): stri
   }
   for (const extra of byDestination.values()) differences.push(`mapped ${extra.destination}: new in the rebuild`)
   return differences
+}
+
+/** The compression a record was written with; records from before the choice existed used gzip level 7. */
+export function recordedCompression(record: BuildRecord): Compression {
+  return record.outputs.compression ?? { format: 'gzip', level: 7 }
 }

@@ -1,12 +1,13 @@
 import * as fs from 'node:fs/promises'
 import * as os from 'node:os'
 import * as path from 'node:path'
+import { describeCompression } from '../archive/compression.js'
 import { build } from '../build.js'
 import { removeLater } from '../cleanup.js'
 import { FledgeError } from '../errors.js'
 import { sha256File } from '../hash.js'
 import type { Logger } from '../log.js'
-import { compareRecords, makeBuildRecord, RECORD_SCHEMA, type BuildRecord } from './record.js'
+import { compareRecords, makeBuildRecord, RECORD_SCHEMA, recordedCompression, type BuildRecord } from './record.js'
 
 export interface VerifyResult {
   match: boolean
@@ -38,6 +39,7 @@ export async function verifyArchive(options: {
     const rebuilt = await build({
       configPath,
       outputPath: path.join(dir, record.outputs.artifact),
+      compression: recordedCompression(record),
       sourceDateEpoch: String(record.sourceDateEpoch),
       agentVersion: record.agent?.tag,
       imageDigest: record.image?.digest,
@@ -55,7 +57,7 @@ export async function verifyArchive(options: {
       if (differences.length === 0) {
         differences.push(
           rebuilt.archive.contentSha256 === record.outputs.contentSha256
-            ? `same content (cpio sha256 ${record.outputs.contentSha256}), different compression: recorded with ${record.tool.name} ${record.tool.version} on ${record.tool.runtime}, rebuilt with ${fresh.tool.version} on ${fresh.tool.runtime}`
+            ? `same content (cpio sha256 ${record.outputs.contentSha256}), different compression: recorded with ${record.tool.name} ${record.tool.version} on ${record.tool.runtime} (${describeCompression(recordedCompression(record))}), rebuilt with ${fresh.tool.version} on ${fresh.tool.runtime} (${describeCompression(rebuilt.compression)})`
             : `the inputs match but the cpio differs (recorded ${record.outputs.contentSha256}, rebuilt ${rebuilt.archive.contentSha256}): recorded with ${record.tool.version}, rebuilt with ${fresh.tool.version}`
         )
       }
