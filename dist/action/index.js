@@ -37173,7 +37173,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(9919);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3658);
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 
@@ -37182,7 +37182,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 9919:
+/***/ 3658:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -37437,7 +37437,7 @@ class DeadlineExceeded extends Error {
     }
 }
 /** HTTP statuses worth another try: 5xx, 408, 429, and GitHub's 403 rate limits. */
-function retry_isTransientStatus(status, headers) {
+function isTransientStatus(status, headers) {
     return status >= 500 || status === 408 || isRateLimitStatus(status, headers);
 }
 /**
@@ -37480,7 +37480,7 @@ function retryDelayMs(verdict, retry, policy, random = Math.random) {
  * attempt, the attempt's signal aborts it and RetriesExhausted(reason 'deadline',
  * last: DeadlineExceeded) is thrown without waiting for the attempt to notice.
  */
-async function retry_retrying(what, context, classify, attempt) {
+async function retrying(what, context, classify, attempt) {
     const { policy, clock, logger } = context;
     const deadline = clock.now() + policy.deadlineMs;
     for (let attemptNumber = 1;; attemptNumber++) {
@@ -37584,7 +37584,7 @@ class HttpStatusError extends Error {
 /** FledgeErrors (size limit, redirects, disk full) are final; HTTP statuses by the policy; network failures retried. */
 function verdict(error) {
     if (error instanceof HttpStatusError) {
-        return retry_isTransientStatus(error.status, error.headers)
+        return isTransientStatus(error.status, error.headers)
             ? { retry: true, waitMs: serverWaitMs(error.headers, Date.now()) }
             : { retry: false };
     }
@@ -37691,7 +37691,7 @@ function diskFullError(error, folder, writing, setting) {
 }
 async function getJson(url, headers, options, log) {
     const limit = options.maxDownloadBytes ?? DEFAULT_MAX_DOWNLOAD_BYTES;
-    return retry_retrying(`GET ${url}`, retryContext(options, log), verdict, async (_attempt, signal) => {
+    return retrying(`GET ${url}`, retryContext(options, log), verdict, async (_attempt, signal) => {
         const response = await http_open(url, headers, options, signal);
         const body = meter(limit, () => tooLarge('the answer', url, `more than ${formatBytes(limit)}`, limit));
         const chunks = [];
@@ -37728,7 +37728,7 @@ async function requestBytes(url, headers, options, log) {
         const response = await http_open(url, headers, options, signal);
         const counter = meter(limit, () => tooLarge('the answer', url, `more than ${formatBytes(limit)}`, limit));
         const chunks = [];
-        await pipeline(response.body, counter, new Writable({
+        await (0,external_node_stream_promises_namespaceObject.pipeline)(response.body, counter, new external_node_stream_.Writable({
             write(chunk, _encoding, callback) {
                 chunks.push(chunk);
                 callback();
@@ -37754,7 +37754,7 @@ class DownloadFailed extends FledgeError {
 async function downloadFile(url, dest, request, options, log) {
     let result;
     try {
-        result = await retry_retrying(`downloading ${request.what}`, retryContext(options, log), verdict, (_attempt, signal) => downloadOnce(url, dest, request, options, signal));
+        result = await retrying(`downloading ${request.what}`, retryContext(options, log), verdict, (_attempt, signal) => downloadOnce(url, dest, request, options, signal));
     }
     catch (error) {
         await promises_.rm(dest, { force: true });
@@ -38800,7 +38800,7 @@ function isRateLimited(error) {
 }
 /** No response at all (reset, refused, timed out), a 5xx, a 408 or a rate limit. */
 function isTransient(error) {
-    return error.status === undefined || retry_isTransientStatus(error.status, error.headers);
+    return error.status === undefined || isTransientStatus(error.status, error.headers);
 }
 /** A ReleaseApiError's verdict at `now`; anything else is not retried. */
 function gitHubVerdict(error, now) {
@@ -38809,8 +38809,8 @@ function gitHubVerdict(error, now) {
     return { retry: true, waitMs: serverWaitMs(error.headers, now) };
 }
 /** A GitHub call (numbered from 1, with the deadline's abort signal), retried when GitHub fails transiently. */
-function publish_retry_retrying(what, context, attempt) {
-    return retry_retrying(what, context, (error) => gitHubVerdict(error, context.clock.now()), attempt);
+function retry_retrying(what, context, attempt) {
+    return retrying(what, context, (error) => gitHubVerdict(error, context.clock.now()), attempt);
 }
 
 ;// CONCATENATED MODULE: ./src/publish/publish-errors.ts
@@ -38871,7 +38871,7 @@ function toPublishError(error, action) {
  */
 async function callGitHub(action, context, run, keep) {
     try {
-        return await publish_retry_retrying(action, context, run);
+        return await retry_retrying(action, context, run);
     }
     catch (error) {
         if (error instanceof ReleaseApiError && keep?.(error))
@@ -39031,7 +39031,7 @@ async function uploadAsset(releaser, release, asset, existing, context) {
         label: asset.label,
         signal
     });
-    return publish_retry_retrying(`upload of ${asset.name}`, context, async (attempt, signal) => {
+    return retry_retrying(`upload of ${asset.name}`, context, async (attempt, signal) => {
         const leftovers = attempt === 1 ? existing : await releaser.listAssets(release.id);
         await deleteNamed(releaser, leftovers, asset.name, logger);
         logger.info(`Uploading ${asset.name} (${asset.size} bytes)`);
@@ -44758,7 +44758,6 @@ function firstInvalidUtf8(bytes) {
 
 
 
-const DOCKER_SOURCE_KEYS = ['image', 'dockerfile', 'context', 'target', 'build_args'];
 const SHA256_HEX = /^[0-9a-f]{64}$/i;
 async function loadConfig(file) {
     const document = readTomlFile(file, {
@@ -44792,6 +44791,7 @@ class ConfigReader {
         const init = this.readInit();
         const agent = init?.mode === 'default' ? this.readAgent() : this.forbidAgent(init);
         const busybox = this.readBusybox();
+        const container = this.readContainer();
         const mappings = this.readMappings();
         if (this.errors.length === 1)
             throw this.errors[0];
@@ -44807,6 +44807,8 @@ class ConfigReader {
         };
         if (agent)
             config.agent = agent;
+        if (container)
+            config.container = container;
         return config;
     }
     /** `key` as shown in messages (see showKey). */
@@ -44838,14 +44840,6 @@ class ConfigReader {
         }
         if (this.doc['filesystem'] !== undefined) {
             this.fail('filesystem', '[filesystem] configures oci_rootfs disk images, which this builder does not make.', 'remove the [filesystem] table; initramfs images need none of it.');
-        }
-        const source = this.doc['source'];
-        if (isTable(source)) {
-            for (const key of DOCKER_SOURCE_KEYS) {
-                if (source[key] === undefined)
-                    continue;
-                this.fail(`source.${key}`, 'Docker/OCI overlay inputs are not supported: fledge-action builds initramfs images from busybox, the agent and your [mappings].', 'remove it and map the files you need into the image with [mappings].');
-            }
         }
     }
     checkVersion() {
@@ -44976,6 +44970,62 @@ class ConfigReader {
         }
         return sha256 ? { url, sha256, pinned: true } : { url, pinned: false };
     }
+    /** `image`, or `dockerfile` with its `context`, `target` and `build_args`; never both. */
+    readContainer() {
+        const source = this.table('source') ?? {};
+        const { image, dockerfile, context, target } = source;
+        const buildArgs = source['build_args'];
+        const text = (key, value, example) => {
+            if (value === undefined)
+                return undefined;
+            if (typeof value === 'string' && value.trim() !== '')
+                return value;
+            this.fail(`source.${key}`, `must be a non-empty string, not ${load_describe(value)}.`, `write ${key} = ${example}.`);
+            return undefined;
+        };
+        const reference = text('image', image, '"alpine:3.20" (or "oci-layout:./layout", "docker-archive:app.tar")');
+        const file = text('dockerfile', dockerfile, '"Dockerfile"');
+        const contextDir = text('context', context, '"."');
+        const stage = text('target', target, '"runtime"');
+        if (image !== undefined && dockerfile !== undefined) {
+            this.fail('source.dockerfile', "'image' and 'dockerfile' are both set; the image's filesystem comes from one of them.", 'keep image = "…" to use a built image, or dockerfile = "…" to build one.');
+            return undefined;
+        }
+        if (dockerfile === undefined) {
+            for (const [key, value] of [['context', context], ['target', target], ['build_args', buildArgs]]) {
+                if (value === undefined)
+                    continue;
+                this.fail(`source.${key}`, `'${key}' only applies to a Dockerfile build, and no 'dockerfile' is set.`, image === undefined ? 'add dockerfile = "Dockerfile", or remove it.' : 'remove it: image = "…" names an image that is already built.');
+            }
+        }
+        const args = {};
+        if (buildArgs !== undefined) {
+            if (!isTable(buildArgs)) {
+                this.fail('source.build_args', `must be a table of strings, not ${load_describe(buildArgs)}.`, 'write build_args = { VERSION = "1.2.3" }.');
+            }
+            else {
+                for (const [key, value] of Object.entries(buildArgs)) {
+                    if (typeof value === 'string')
+                        args[key] = value;
+                    else
+                        this.fail(showKey(['source', 'build_args', key]), `must be a string, not ${load_describe(value)}.`, `write ${showKey([key])} = "${String(value)}".`);
+                }
+            }
+        }
+        if (reference !== undefined)
+            return { kind: 'image', reference: reference.trim() };
+        if (file === undefined)
+            return undefined;
+        const container = {
+            kind: 'dockerfile',
+            dockerfile: external_node_path_.resolve(this.dir, file),
+            context: external_node_path_.resolve(this.dir, contextDir ?? '.'),
+            buildArgs: args
+        };
+        if (stage !== undefined)
+            container.target = stage;
+        return container;
+    }
     readMappings() {
         const table = this.table('mappings');
         if (!table)
@@ -45035,543 +45085,6 @@ function load_describe(value) {
     if (isTable(value))
         return 'a table';
     return `${typeof value} ${showValue(value)}`;
-}
-
-;// CONCATENATED MODULE: ./src/image/entry.ts
-function entrySize(entry) {
-    if (entry.type === 'file' && entry.source) {
-        return entry.source.kind === 'path' ? entry.source.size : entry.source.data.byteLength;
-    }
-    if (entry.type === 'symlink' && entry.target !== undefined)
-        return Buffer.byteLength(entry.target);
-    return 0;
-}
-/** "/usr/bin/caddy" → "usr/bin/caddy"; "/" → ".". */
-function toArchivePath(absolute) {
-    const trimmed = absolute.replace(/^\/+/, '').replace(/\/+$/, '');
-    return trimmed === '' ? '.' : trimmed;
-}
-/** "usr/bin/caddy" → "/usr/bin/caddy"; "." → "/". */
-function toImagePath(archivePath) {
-    return archivePath === '.' ? '/' : `/${archivePath}`;
-}
-
-;// CONCATENATED MODULE: ./src/image/modes.ts
-/**
- * fledge's permission rules for mapped files, in its order. One deliberate
- * difference: the source's own bits are read the way git stores them
- * (executable or not), so the host's umask cannot leak into the image.
- */
-const EXEC_DIRS = [
-    '/bin',
-    '/sbin',
-    '/usr/bin',
-    '/usr/sbin',
-    '/usr/local/bin',
-    '/usr/local/sbin',
-    '/opt/bin',
-    '/opt/sbin'
-];
-const LIB_DIRS = ['/lib', '/lib64', '/usr/lib', '/usr/lib64', '/usr/local/lib', '/usr/local/lib64'];
-const DIR_MODE = 0o755;
-const EXEC_MODE = 0o755;
-const FILE_MODE = 0o644;
-function mappedFileMode(destination, sourceMode) {
-    if ((sourceMode & 0o111) !== 0)
-        return EXEC_MODE;
-    if (isInProgramFolder(destination))
-        return EXEC_MODE;
-    const name = destination.slice(destination.lastIndexOf('/') + 1);
-    const isSharedObject = name.endsWith('.so') || name.includes('.so.');
-    if (isSharedObject && isInLibraryFolder(destination))
-        return EXEC_MODE;
-    return FILE_MODE;
-}
-/** /bin, /usr/local/sbin, … (an absolute image path). */
-function isInProgramFolder(imagePath) {
-    return EXEC_DIRS.some((dir) => imagePath === dir || imagePath.startsWith(`${dir}/`));
-}
-/** /lib, /usr/lib64, … (an absolute image path). */
-function isInLibraryFolder(imagePath) {
-    return LIB_DIRS.some((dir) => imagePath.startsWith(`${dir}/`));
-}
-
-;// CONCATENATED MODULE: ./src/image/builder.ts
-
-
-
-
-/**
- * Collects entries by image path and decides collisions before anything is
- * written: the kernel lets a later duplicate record win silently, we do not.
- * Generated entries (layout, busybox, init, agent) may be replaced by a
- * mapping, which is reported; two mappings on one path are an error.
- */
-class ImageBuilder {
-    entries = new Map();
-    fromMapping = new Set();
-    replacements = [];
-    constructor() {
-        this.entries.set('.', { path: '.', type: 'dir', mode: DIR_MODE, uid: 0, gid: 0, origin: 'root' });
-    }
-    /** `imagePath` is absolute ("/usr/bin/caddy"). */
-    addGenerated(imagePath, entry) {
-        this.put(imagePath, entry, false);
-    }
-    addMapped(imagePath, entry) {
-        this.put(imagePath, entry, true);
-    }
-    has(imagePath) {
-        return this.entries.has(toArchivePath(imagePath));
-    }
-    get(imagePath) {
-        return this.entries.get(toArchivePath(imagePath));
-    }
-    /** All entries, parents before children, byte-wise by path; root first. */
-    sorted() {
-        const list = [...this.entries.values()];
-        const keyed = list.map((entry) => ({ entry, key: Buffer.from(entry.path, 'utf8') }));
-        keyed.sort((a, b) => {
-            if (a.entry.path === '.')
-                return -1;
-            if (b.entry.path === '.')
-                return 1;
-            return Buffer.compare(a.key, b.key);
-        });
-        return keyed.map((k) => k.entry);
-    }
-    put(imagePath, entry, mapped) {
-        const archivePath = toArchivePath(imagePath);
-        this.ensureParents(external_node_path_.posix.dirname(`/${archivePath}`), entry.origin);
-        const full = { uid: 0, gid: 0, ...entry, path: archivePath };
-        const existing = this.entries.get(archivePath);
-        if (existing) {
-            if (existing.type === 'dir' && full.type === 'dir') {
-                // Merging a folder into an existing one: the folder record stays 0755.
-                if (mapped)
-                    this.fromMapping.add(archivePath);
-                return;
-            }
-            if (existing.type === 'dir' || full.type === 'dir') {
-                throw new FledgeError(`${full.origin} would put a ${full.type === 'dir' ? 'folder' : 'file'} at /${archivePath}, where ${existing.origin} has a ${existing.type === 'dir' ? 'folder' : 'file'}.`, { fix: 'map it to a different destination.' });
-            }
-            if (mapped && this.fromMapping.has(archivePath)) {
-                throw new FledgeError(`two mappings write /${archivePath}: ${existing.origin} and ${full.origin}.`, { fix: 'keep one of them, or give them different destinations.' });
-            }
-            if (!mapped) {
-                throw new Error(`internal: generated entry /${archivePath} added twice`);
-            }
-            this.replacements.push({ path: `/${archivePath}`, replaced: existing.origin, by: full.origin });
-        }
-        this.entries.set(archivePath, full);
-        if (mapped)
-            this.fromMapping.add(archivePath);
-    }
-    ensureParents(dir, origin) {
-        if (dir === '/' || dir === '.')
-            return;
-        const archivePath = toArchivePath(dir);
-        const existing = this.entries.get(archivePath);
-        if (existing) {
-            if (existing.type === 'dir')
-                return;
-            throw new FledgeError(`${origin} needs /${archivePath} to be a folder, but ${existing.origin} puts a ${existing.type} there.`, { fix: 'change one of the destinations.' });
-        }
-        this.ensureParents(external_node_path_.posix.dirname(dir), origin);
-        this.entries.set(archivePath, {
-            path: archivePath,
-            type: 'dir',
-            mode: DIR_MODE,
-            uid: 0,
-            gid: 0,
-            origin: `parent folder for ${origin}`
-        });
-    }
-}
-
-;// CONCATENATED MODULE: ./src/image/layout.ts
-/** What every image gets before the author's mappings (fledge's layout). */
-const FHS_DIRS = [
-    '/bin',
-    '/sbin',
-    '/etc',
-    '/proc',
-    '/sys',
-    '/dev',
-    '/tmp',
-    '/run',
-    '/usr/bin',
-    '/usr/sbin',
-    '/usr/lib',
-    '/var/log'
-];
-const BUSYBOX_APPLETS = [
-    'sh', 'ash', 'ls', 'cat', 'cp', 'mv', 'rm', 'mkdir', 'rmdir', 'ln', 'chmod', 'chown', 'ps',
-    'kill', 'mount', 'umount', 'grep', 'sed', 'awk', 'find', 'test', 'echo', 'printf', 'true',
-    'false', 'sleep', 'pwd', 'cd', 'env', 'which', 'tar', 'gzip', 'gunzip', 'wget', 'vi'
-];
-/** Kernels with a built-in initramfs do not create these; init needs a console. */
-const DEVICE_NODES = [
-    { path: '/dev/console', mode: 0o600, major: 5, minor: 1 },
-    { path: '/dev/null', mode: 0o666, major: 1, minor: 3 }
-];
-const BUSYBOX_PATH = '/bin/busybox';
-const AGENT_PATH = '/bin/kestrel';
-const INIT_PATH = '/init';
-/** fledge's C init reads the custom init's in-image path from this file. */
-const CUSTOM_INIT_POINTER = '/.volant_init';
-
-;// CONCATENATED MODULE: ./src/image/mappings.ts
-
-
-
-
-
-
-/**
- * Adds one mapping: a file, or a folder copied recursively with symlinks
- * inside it kept as symlinks. Only metadata is read here; file bytes are
- * streamed later by the archive writer.
- */
-async function addMapping(builder, mapping, configFile, warn) {
-    const origin = mappingOrigin(mapping.source);
-    const where = { file: configFile, line: mapping.position?.line, column: mapping.position?.column };
-    let stat;
-    try {
-        stat = await promises_.stat(mapping.sourcePath);
-    }
-    catch (error) {
-        throw sourceError(error, mapping.sourcePath, where);
-    }
-    if (stat.isDirectory()) {
-        builder.addMapped(mapping.destination, { type: 'dir', mode: DIR_MODE, origin });
-        await addDirectory(builder, mapping.sourcePath, mapping.destination, origin, where, warn);
-    }
-    else if (stat.isFile()) {
-        await assertReadable(mapping.sourcePath, where);
-        builder.addMapped(mapping.destination, {
-            type: 'file',
-            mode: mappedFileMode(mapping.destination, stat.mode),
-            source: { kind: 'path', path: mapping.sourcePath, size: stat.size },
-            origin
-        });
-    }
-    else {
-        throw new FledgeError(`mapping source ${showPath(mapping.sourcePath)} is not a regular file or folder.`, {
-            ...where,
-            fix: 'map regular files or folders only.'
-        });
-    }
-}
-/** How an entry from this mapping is named in messages: `mapping "payload/app"` (escaped and cut). */
-function mappingOrigin(source) {
-    return `mapping ${showValue(source)}`;
-}
-async function addDirectory(builder, sourceDir, destination, origin, where, warn) {
-    let children;
-    try {
-        // As bytes: a name that is not UTF-8 would otherwise come back mangled and then "not exist".
-        children = await promises_.readdir(sourceDir, { withFileTypes: true, encoding: 'buffer' });
-    }
-    catch (error) {
-        throw sourceError(error, sourceDir, where);
-    }
-    for (const child of children) {
-        const name = utf8Name(child.name);
-        if (name === undefined) {
-            throw new FledgeError(`the name of ${showPath(Buffer.concat([Buffer.from(`${sourceDir}/`), child.name]))} is not valid UTF-8; an image's names are UTF-8.`, { ...where, fix: 'rename the file to a UTF-8 name (e.g. with convmv), or leave it out of the mapped folder.' });
-        }
-        const hostPath = external_node_path_.join(sourceDir, name);
-        const imagePath = `${destination}/${name}`;
-        if (child.isDirectory()) {
-            builder.addMapped(imagePath, { type: 'dir', mode: DIR_MODE, origin });
-            await addDirectory(builder, hostPath, imagePath, origin, where, warn);
-        }
-        else if (child.isSymbolicLink()) {
-            let target;
-            try {
-                target = await promises_.readlink(hostPath);
-            }
-            catch (error) {
-                throw sourceError(error, hostPath, where);
-            }
-            builder.addMapped(imagePath, { type: 'symlink', mode: 0o777, target, origin });
-        }
-        else if (child.isFile()) {
-            let stat;
-            try {
-                stat = await promises_.stat(hostPath);
-            }
-            catch (error) {
-                throw sourceError(error, hostPath, where);
-            }
-            await assertReadable(hostPath, where);
-            builder.addMapped(imagePath, {
-                type: 'file',
-                mode: mappedFileMode(imagePath, stat.mode),
-                source: { kind: 'path', path: hostPath, size: stat.size },
-                origin
-            });
-        }
-        else {
-            warn(`skipping ${showPath(hostPath)}: not a regular file, folder or symlink (${origin}).`);
-        }
-    }
-}
-async function assertReadable(file, where) {
-    try {
-        await promises_.access(file, promises_.constants.R_OK);
-    }
-    catch (error) {
-        throw sourceError(error, file, where);
-    }
-}
-function sourceError(error, file, where) {
-    if (!isFileSystemError(error))
-        return error instanceof FledgeError ? error : new FledgeError(String(error), where);
-    return fileError(error, file, {
-        ...where,
-        what: 'mapping source',
-        verb: 'read',
-        fixes: { ENOENT: 'sources are relative to the folder of fledge.toml; create the file or correct the path.' }
-    });
-}
-function utf8Name(name) {
-    try {
-        return new TextDecoder('utf-8', { fatal: true }).decode(name);
-    }
-    catch {
-        return undefined;
-    }
-}
-
-;// CONCATENATED MODULE: ./src/elf/image-tree.ts
-/** Linux gives up after 40 symlinks in one lookup (ELOOP); so do we. */
-const MAX_SYMLINK_HOPS = 40;
-/** Path lookups inside the image being built, following its own symlinks, never the host's. */
-class ImageTree {
-    byPath = new Map();
-    constructor(entries) {
-        // A later entry for the same path replaces an earlier one, as mappings overwrite.
-        for (const entry of entries)
-            this.byPath.set(entry.path, entry);
-    }
-    /**
-     * The entry an absolute or archive-relative path leads to, following
-     * symlinks in the last component and in any folder on the way
-     * (`lib64 -> usr/lib64` layouts). undefined when it leads nowhere.
-     */
-    resolve(path) {
-        let pending = components(path);
-        let resolved = [];
-        let hops = 0;
-        while (pending.length > 0) {
-            const [part, ...rest] = pending;
-            pending = rest;
-            if (part === '..') {
-                resolved.pop();
-                continue;
-            }
-            resolved.push(part);
-            const entry = this.byPath.get(resolved.join('/'));
-            if (entry?.type !== 'symlink' || entry.target === undefined)
-                continue;
-            if (++hops > MAX_SYMLINK_HOPS)
-                return undefined;
-            resolved.pop();
-            if (entry.target.startsWith('/'))
-                resolved = [];
-            pending = [...components(entry.target), ...pending];
-        }
-        const finalPath = resolved.length === 0 ? '.' : resolved.join('/');
-        const entry = this.byPath.get(finalPath);
-        return entry ? { path: finalPath, entry } : undefined;
-    }
-}
-function components(path) {
-    return path.split('/').filter((part) => part !== '' && part !== '.');
-}
-
-;// CONCATENATED MODULE: ./src/image/validate.ts
-
-
-
-
-
-/** newc stores sizes in 32 bits; the kernel silently skips names of 4096 bytes or more. */
-const MAX_FILE_SIZE = 0xffffffff;
-const MAX_NAME_BYTES = 4095;
-function validateImage(entries, config, plan) {
-    for (const entry of entries) {
-        if (Buffer.byteLength(entry.path) + 1 > MAX_NAME_BYTES) {
-            throw new FledgeError(`path /${entry.path.slice(0, 60)}… is ${Buffer.byteLength(entry.path)} bytes long; the kernel skips names of 4096 bytes or more.`, { file: config.file, fix: `shorten the path (from ${entry.origin}).` });
-        }
-        if (entry.type === 'file' && entrySize(entry) > MAX_FILE_SIZE) {
-            const where = entry.source?.kind === 'path' ? entry.source.path : `/${entry.path}`;
-            throw new FledgeError(`${where} is ${entrySize(entry)} bytes; an initramfs (newc cpio) cannot hold a file of 4 GiB or more.`, { file: config.file, fix: 'leave it out of the image, or split or compress it.' });
-        }
-    }
-    const init = entries.find((e) => e.path === 'init');
-    if (!init) {
-        throw new FledgeError('the image has no /init: the kernel would panic at boot ("No working init found").', {
-            file: config.file,
-            key: 'init',
-            fix: config.init.mode === 'none'
-                ? 'with [init] none = true, map your own init program to "/init" in [mappings].'
-                : 'map an init program to "/init".'
-        });
-    }
-    const image = { tree: new ImageTree(entries), byPath: new Map(entries.map((e) => [e.path, e])) };
-    requireExecutable(image, '/init', config, 'the kernel could not run it ("Failed to execute /init") and would start /bin/sh or panic instead');
-    if (plan?.kind === 'c-init' && plan.exec === 'custom') {
-        requireExecutable(image, plan.imagePath, config, `the init could not start it (init.path = ${showValue(plan.imagePath)})`);
-    }
-}
-/**
- * `imagePath` must lead (through symlinks inside the image) to a regular
- * file with an execute bit: the kernel execs /init with no shell to help.
- */
-function requireExecutable(image, imagePath, config, consequence) {
-    const entry = image.tree.resolve(imagePath)?.entry;
-    // A later entry for a path replaces an earlier one, as in the archive.
-    const link = image.byPath.get(toArchivePath(imagePath));
-    const named = link ? `${imagePath} (${link.origin})` : imagePath;
-    const at = link ? mappingPosition(config, link) : undefined;
-    const where = { file: config.file, line: at?.line, column: at?.column };
-    if (!entry) {
-        const target = link?.type === 'symlink' ? ` is a symlink to ${showValue(link.target)}, which` : '';
-        throw new FledgeError(`${named}${target} leads to nothing in the image; ${consequence}.`, {
-            ...where,
-            fix: `make ${imagePath} a link to an executable file that is in the image (a symlink is resolved inside the image, not on the host).`
-        });
-    }
-    if (entry.type !== 'file') {
-        throw new FledgeError(`${named} is ${entry.type === 'dir' ? 'a folder' : `a ${entry.type}`}${link !== entry ? ` (through its symlink)` : ''}; ${consequence}.`, {
-            ...where,
-            fix: `map an executable file to "${imagePath}".`
-        });
-    }
-    if ((entry.mode & 0o111) === 0) {
-        const source = entry.source?.kind === 'path' ? entry.source.path : undefined;
-        throw new FledgeError(`${named} is not executable (mode ${entry.mode.toString(8).padStart(4, '0')}); ${consequence}.`, {
-            ...where,
-            fix: source
-                ? `make the source executable (chmod +x ${showPath(source)}): a mapped file keeps its execute bit.`
-                : `map an executable file to "${imagePath}".`
-        });
-    }
-}
-function mappingPosition(config, entry) {
-    return config.mappings.find((m) => entry.origin === mappingOrigin(m.source))?.position;
-}
-
-;// CONCATENATED MODULE: ./src/image/assemble.ts
-
-
-
-
-
-
-
-
-
-async function planInit(config) {
-    const init = config.init;
-    if (init.mode === 'default')
-        return { kind: 'c-init', exec: 'agent' };
-    if (init.mode === 'none')
-        return { kind: 'none' };
-    const hostPath = external_node_path_.resolve(config.dir, init.path);
-    const stat = await promises_.stat(hostPath).catch(() => undefined);
-    if (stat?.isFile())
-        return { kind: 'host-file', hostPath, size: stat.size };
-    const inImage = external_node_path_.posix.normalize(init.path);
-    if (init.path.startsWith('/') && providedByMapping(config, inImage)) {
-        return { kind: 'c-init', exec: 'custom', imagePath: inImage };
-    }
-    const at = config.positions.get('init.path');
-    throw new FledgeError(`init path ${showValue(init.path)} is neither a file next to fledge.toml (${showPath(hostPath)}) nor an absolute path that a mapping puts into the image.`, {
-        file: config.file,
-        line: at?.line,
-        column: at?.column,
-        key: 'init.path',
-        fix: 'point it at your init program on the host (copied to /init), or at its absolute path inside the image and add a [mappings] entry that provides it.'
-    });
-}
-function providedByMapping(config, imagePath) {
-    return config.mappings.some((m) => m.destination === imagePath || imagePath.startsWith(`${m.destination}/`));
-}
-async function assembleImage(config, plan, inputs) {
-    const builder = new ImageBuilder();
-    const warnings = [];
-    for (const dir of FHS_DIRS)
-        builder.addGenerated(dir, { type: 'dir', mode: DIR_MODE, origin: 'base layout' });
-    for (const node of DEVICE_NODES) {
-        builder.addGenerated(node.path, {
-            type: 'char',
-            mode: node.mode,
-            rdev: { major: node.major, minor: node.minor },
-            origin: 'device node'
-        });
-    }
-    builder.addGenerated(BUSYBOX_PATH, {
-        type: 'file',
-        mode: EXEC_MODE,
-        source: { kind: 'path', ...inputs.busybox },
-        origin: 'busybox'
-    });
-    for (const applet of BUSYBOX_APPLETS) {
-        builder.addGenerated(`/bin/${applet}`, {
-            type: 'symlink',
-            mode: 0o777,
-            target: 'busybox',
-            origin: 'busybox applet'
-        });
-    }
-    addInit(builder, plan, inputs);
-    if (inputs.agent) {
-        builder.addGenerated(AGENT_PATH, {
-            type: 'file',
-            mode: EXEC_MODE,
-            source: { kind: 'path', ...inputs.agent },
-            origin: 'agent (kestrel)'
-        });
-    }
-    for (const mapping of config.mappings) {
-        await addMapping(builder, mapping, config.file, (w) => warnings.push(w));
-    }
-    const entries = builder.sorted();
-    validateImage(entries, config, plan);
-    return { entries, replacements: builder.replacements, warnings };
-}
-function addInit(builder, plan, inputs) {
-    if (plan.kind === 'none')
-        return;
-    if (plan.kind === 'host-file') {
-        builder.addGenerated(INIT_PATH, {
-            type: 'file',
-            mode: EXEC_MODE,
-            source: { kind: 'path', path: plan.hostPath, size: plan.size },
-            origin: 'init.path'
-        });
-        return;
-    }
-    if (!inputs.cInit)
-        throw new Error('internal: the C init was not compiled');
-    builder.addGenerated(INIT_PATH, {
-        type: 'file',
-        mode: EXEC_MODE,
-        source: { kind: 'path', ...inputs.cInit },
-        origin: 'C init'
-    });
-    if (plan.exec === 'custom') {
-        builder.addGenerated(CUSTOM_INIT_POINTER, {
-            type: 'file',
-            mode: 0o644,
-            source: { kind: 'bytes', data: Buffer.from(`${plan.imagePath}\n`) },
-            origin: 'init.path'
-        });
-    }
 }
 
 ;// CONCATENATED MODULE: ./src/elf/machine.ts
@@ -45720,72 +45233,6 @@ function buildForHint(machine) {
 function staticRustTarget(machine) {
     const target = TOOLCHAINS[machine]?.rustTarget;
     return target?.includes('musl') ? target : undefined;
-}
-
-;// CONCATENATED MODULE: ./src/elf/dependencies.ts
-
-
-/**
- * What the loader would fail to find when starting this executable: its
- * interpreter and, transitively, the DT_NEEDED libraries of it and of every
- * library found on the way.
- */
-function findMissingDependencies(path, binary, image) {
-    const result = { libraries: [] };
-    if (binary.interp !== undefined && image.tree.resolve(binary.interp)?.entry.type !== 'file') {
-        result.interpreter = binary.interp;
-    }
-    const seen = new Set();
-    const queue = [{ path, elf: binary }];
-    for (let object = queue.shift(); object; object = queue.shift()) {
-        for (const name of object.elf.needed) {
-            if (seen.has(name))
-                continue;
-            seen.add(name);
-            const skipped = [];
-            const found = findLibrary(name, object.path, object.elf, binary.machine, image, skipped);
-            if (found)
-                queue.push(found);
-            else
-                result.libraries.push({ name, neededBy: object.path, skipped });
-        }
-    }
-    return result;
-}
-function findLibrary(name, requesterPath, requester, machine, image, skipped) {
-    const candidates = name.includes('/')
-        ? [name]
-        : searchDirs(requesterPath, requester, machine).map((dir) => `${dir}/${name}`);
-    for (const candidate of candidates) {
-        const resolved = image.tree.resolve(candidate);
-        if (resolved?.entry.type !== 'file')
-            continue;
-        const elf = image.elfAt(resolved.path);
-        // The loader skips files it cannot use and keeps searching, as for a 32-bit libc in lib/.
-        const path = resolved.path;
-        if (elf === undefined)
-            skipped.push({ path, reason: 'not an ELF file' });
-        else if (elf.status === 'damaged')
-            skipped.push({ path, reason: 'damaged' });
-        else if (elf.machine !== machine)
-            skipped.push({ path, reason: elf.machine });
-        else
-            return { path, elf };
-    }
-    return undefined;
-}
-/** The loader's search order: the object's RUNPATH (or else RPATH), then the system folders. */
-function searchDirs(requesterPath, requester, machine) {
-    const origin = `/${external_node_path_.posix.dirname(requesterPath)}`;
-    // glibc ignores DT_RPATH when DT_RUNPATH is present.
-    const own = requester.runpath ?? requester.rpath ?? '';
-    const fromObject = own
-        .split(':')
-        .filter((dir) => dir !== '')
-        .map((dir) => dir.replace(/\$(ORIGIN\b|\{ORIGIN\})/g, origin));
-    const triplet = multiarchTriplet(machine);
-    const multiarch = triplet ? [`lib/${triplet}`, `usr/lib/${triplet}`] : [];
-    return [...fromObject, ...multiarch, 'lib', 'usr/lib', 'lib64', 'usr/lib64', 'usr/local/lib'];
 }
 
 ;// CONCATENATED MODULE: ./src/elf/reader.ts
@@ -46117,6 +45564,3445 @@ function decode(bytes) {
     return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8');
 }
 
+;// CONCATENATED MODULE: ./node_modules/fzstd/esm/index.mjs
+// Some numerical data is initialized as -1 even when it doesn't need initialization to help the JIT infer types
+// aliases for shorter compressed code (most minifers don't do this)
+var ab = ArrayBuffer, u8 = Uint8Array, u16 = Uint16Array, i16 = Int16Array, u32 = (/* unused pure expression or super */ null && (Uint32Array)), i32 = Int32Array;
+var slc = function (v, s, e) {
+    if (u8.prototype.slice)
+        return u8.prototype.slice.call(v, s, e);
+    if (s == null || s < 0)
+        s = 0;
+    if (e == null || e > v.length)
+        e = v.length;
+    var n = new u8(e - s);
+    n.set(v.subarray(s, e));
+    return n;
+};
+var fill = function (v, n, s, e) {
+    if (u8.prototype.fill)
+        return u8.prototype.fill.call(v, n, s, e);
+    if (s == null || s < 0)
+        s = 0;
+    if (e == null || e > v.length)
+        e = v.length;
+    for (; s < e; ++s)
+        v[s] = n;
+    return v;
+};
+var cpw = function (v, t, s, e) {
+    if (u8.prototype.copyWithin)
+        return u8.prototype.copyWithin.call(v, t, s, e);
+    if (s == null || s < 0)
+        s = 0;
+    if (e == null || e > v.length)
+        e = v.length;
+    while (s < e) {
+        v[t++] = v[s++];
+    }
+};
+/**
+ * Codes for errors generated within this library
+ */
+var ZstdErrorCode = {
+    InvalidData: 0,
+    WindowSizeTooLarge: 1,
+    InvalidBlockType: 2,
+    FSEAccuracyTooHigh: 3,
+    DistanceTooFarBack: 4,
+    UnexpectedEOF: 5
+};
+// error codes
+var ec = [
+    'invalid zstd data',
+    'window size too large (>2046MB)',
+    'invalid block type',
+    'FSE accuracy too high',
+    'match distance too far back',
+    'unexpected EOF'
+];
+var err = function (ind, msg, nt) {
+    var e = new Error(msg || ec[ind]);
+    e.code = ind;
+    if (Error.captureStackTrace)
+        Error.captureStackTrace(e, err);
+    if (!nt)
+        throw e;
+    return e;
+};
+var rb = function (d, b, n) {
+    var i = 0, o = 0;
+    for (; i < n; ++i)
+        o |= d[b++] << (i << 3);
+    return o;
+};
+var b4 = function (d, b) { return (d[b] | (d[b + 1] << 8) | (d[b + 2] << 16) | (d[b + 3] << 24)) >>> 0; };
+// read Zstandard frame header
+var rzfh = function (dat, w) {
+    var n3 = dat[0] | (dat[1] << 8) | (dat[2] << 16);
+    if (n3 == 0x2FB528 && dat[3] == 253) {
+        // Zstandard
+        var flg = dat[4];
+        //    single segment       checksum             dict flag     frame content flag
+        var ss = (flg >> 5) & 1, cc = (flg >> 2) & 1, df = flg & 3, fcf = flg >> 6;
+        if (flg & 8)
+            err(0);
+        // byte
+        var bt = 6 - ss;
+        // dict bytes
+        var db = df == 3 ? 4 : df;
+        // dictionary id
+        var di = rb(dat, bt, db);
+        bt += db;
+        // frame size bytes
+        var fsb = fcf ? (1 << fcf) : ss;
+        // frame source size
+        var fss = rb(dat, bt, fsb) + ((fcf == 1) && 256);
+        // window size
+        var ws = fss;
+        if (!ss) {
+            // window descriptor
+            var wb = 1 << (10 + (dat[5] >> 3));
+            ws = wb + (wb >> 3) * (dat[5] & 7);
+        }
+        if (ws > 2145386496)
+            err(1);
+        var buf = new u8((w == 1 ? (fss || ws) : w ? 0 : ws) + 12);
+        buf[0] = 1, buf[4] = 4, buf[8] = 8;
+        return {
+            b: bt + fsb,
+            y: 0,
+            l: 0,
+            d: di,
+            w: (w && w != 1) ? w : buf.subarray(12),
+            e: ws,
+            o: new i32(buf.buffer, 0, 3),
+            u: fss,
+            c: cc,
+            m: Math.min(131072, ws)
+        };
+    }
+    else if (((n3 >> 4) | (dat[3] << 20)) == 0x184D2A5) {
+        // skippable
+        return b4(dat, 4) + 8;
+    }
+    err(0);
+};
+// most significant bit for nonzero
+var msb = function (val) {
+    var bits = 0;
+    for (; (1 << bits) <= val; ++bits)
+        ;
+    return bits - 1;
+};
+// read finite state entropy
+var rfse = function (dat, bt, mal) {
+    // table pos
+    var tpos = (bt << 3) + 4;
+    // accuracy log
+    var al = (dat[bt] & 15) + 5;
+    if (al > mal)
+        err(3);
+    // size
+    var sz = 1 << al;
+    // probabilities symbols  repeat   index   high threshold
+    var probs = sz, sym = -1, re = -1, i = -1, ht = sz;
+    // optimization: single allocation is much faster
+    var buf = new ab(512 + (sz << 2));
+    var freq = new i16(buf, 0, 256);
+    // same view as freq
+    var dstate = new u16(buf, 0, 256);
+    var nstate = new u16(buf, 512, sz);
+    var bb1 = 512 + (sz << 1);
+    var syms = new u8(buf, bb1, sz);
+    var nbits = new u8(buf, bb1 + sz);
+    while (sym < 255 && probs > 0) {
+        var bits = msb(probs + 1);
+        var cbt = tpos >> 3;
+        // mask
+        var msk = (1 << (bits + 1)) - 1;
+        var val = ((dat[cbt] | (dat[cbt + 1] << 8) | (dat[cbt + 2] << 16)) >> (tpos & 7)) & msk;
+        // mask (1 fewer bit)
+        var msk1fb = (1 << bits) - 1;
+        // max small value
+        var msv = msk - probs - 1;
+        // small value
+        var sval = val & msk1fb;
+        if (sval < msv)
+            tpos += bits, val = sval;
+        else {
+            tpos += bits + 1;
+            if (val > msk1fb)
+                val -= msv;
+        }
+        freq[++sym] = --val;
+        if (val == -1) {
+            probs += val;
+            syms[--ht] = sym;
+        }
+        else
+            probs -= val;
+        if (!val) {
+            do {
+                // repeat byte
+                var rbt = tpos >> 3;
+                re = ((dat[rbt] | (dat[rbt + 1] << 8)) >> (tpos & 7)) & 3;
+                tpos += 2;
+                sym += re;
+            } while (re == 3);
+        }
+    }
+    if (sym > 255 || probs)
+        err(0);
+    var sympos = 0;
+    // sym step (coprime with sz - formula from zstd source)
+    var sstep = (sz >> 1) + (sz >> 3) + 3;
+    // sym mask
+    var smask = sz - 1;
+    for (var s = 0; s <= sym; ++s) {
+        var sf = freq[s];
+        if (sf < 1) {
+            dstate[s] = -sf;
+            continue;
+        }
+        // This is split into two loops in zstd to avoid branching, but as JS is higher-level that is unnecessary
+        for (i = 0; i < sf; ++i) {
+            syms[sympos] = s;
+            do {
+                sympos = (sympos + sstep) & smask;
+            } while (sympos >= ht);
+        }
+    }
+    // After spreading symbols, should be zero again
+    if (sympos)
+        err(0);
+    for (i = 0; i < sz; ++i) {
+        // next state
+        var ns = dstate[syms[i]]++;
+        // num bits
+        var nb = nbits[i] = al - msb(ns);
+        nstate[i] = (ns << nb) - sz;
+    }
+    return [(tpos + 7) >> 3, {
+            b: al,
+            s: syms,
+            n: nbits,
+            t: nstate
+        }];
+};
+// read huffman
+var rhu = function (dat, bt) {
+    //  index  weight count
+    var i = 0, wc = -1;
+    //    buffer             header byte
+    var buf = new u8(292), hb = dat[bt];
+    // huffman weights
+    var hw = buf.subarray(0, 256);
+    // rank count
+    var rc = buf.subarray(256, 268);
+    // rank index
+    var ri = new u16(buf.buffer, 268);
+    // NOTE: at this point bt is 1 less than expected
+    if (hb < 128) {
+        // end byte, fse decode table
+        var _a = rfse(dat, bt + 1, 6), ebt = _a[0], fdt = _a[1];
+        bt += hb;
+        var epos = ebt << 3;
+        // last byte
+        var lb = dat[bt];
+        if (!lb)
+            err(0);
+        //  state1   state2   state1 bits   state2 bits
+        var st1 = 0, st2 = 0, btr1 = fdt.b, btr2 = btr1;
+        // fse pos
+        // pre-increment to account for original deficit of 1
+        var fpos = (++bt << 3) - 8 + msb(lb);
+        for (;;) {
+            fpos -= btr1;
+            if (fpos < epos)
+                break;
+            var cbt = fpos >> 3;
+            st1 += ((dat[cbt] | (dat[cbt + 1] << 8)) >> (fpos & 7)) & ((1 << btr1) - 1);
+            hw[++wc] = fdt.s[st1];
+            fpos -= btr2;
+            if (fpos < epos)
+                break;
+            cbt = fpos >> 3;
+            st2 += ((dat[cbt] | (dat[cbt + 1] << 8)) >> (fpos & 7)) & ((1 << btr2) - 1);
+            hw[++wc] = fdt.s[st2];
+            btr1 = fdt.n[st1];
+            st1 = fdt.t[st1];
+            btr2 = fdt.n[st2];
+            st2 = fdt.t[st2];
+        }
+        if (++wc > 255)
+            err(0);
+    }
+    else {
+        wc = hb - 127;
+        for (; i < wc; i += 2) {
+            var byte = dat[++bt];
+            hw[i] = byte >> 4;
+            hw[i + 1] = byte & 15;
+        }
+        ++bt;
+    }
+    // weight exponential sum
+    var wes = 0;
+    for (i = 0; i < wc; ++i) {
+        var wt = hw[i];
+        // bits must be at most 11, same as weight
+        if (wt > 11)
+            err(0);
+        wes += wt && (1 << (wt - 1));
+    }
+    // max bits
+    var mb = msb(wes) + 1;
+    // table size
+    var ts = 1 << mb;
+    // remaining sum
+    var rem = ts - wes;
+    // must be power of 2
+    if (rem & (rem - 1))
+        err(0);
+    hw[wc++] = msb(rem) + 1;
+    for (i = 0; i < wc; ++i) {
+        var wt = hw[i];
+        ++rc[hw[i] = wt && (mb + 1 - wt)];
+    }
+    // huf buf
+    var hbuf = new u8(ts << 1);
+    //    symbols                      num bits
+    var syms = hbuf.subarray(0, ts), nb = hbuf.subarray(ts);
+    ri[mb] = 0;
+    for (i = mb; i > 0; --i) {
+        var pv = ri[i];
+        fill(nb, i, pv, ri[i - 1] = pv + rc[i] * (1 << (mb - i)));
+    }
+    if (ri[0] != ts)
+        err(0);
+    for (i = 0; i < wc; ++i) {
+        var bits = hw[i];
+        if (bits) {
+            var code = ri[bits];
+            fill(syms, i, code, ri[bits] = code + (1 << (mb - bits)));
+        }
+    }
+    return [bt, {
+            n: nb,
+            b: mb,
+            s: syms
+        }];
+};
+// Tables generated using this:
+// https://gist.github.com/101arrowz/a979452d4355992cbf8f257cbffc9edd
+// default literal length table
+var dllt = /*#__PURE__*/ rfse(/*#__PURE__*/ new u8([
+    81, 16, 99, 140, 49, 198, 24, 99, 12, 33, 196, 24, 99, 102, 102, 134, 70, 146, 4
+]), 0, 6)[1];
+// default match length table
+var dmlt = /*#__PURE__*/ rfse(/*#__PURE__*/ new u8([
+    33, 20, 196, 24, 99, 140, 33, 132, 16, 66, 8, 33, 132, 16, 66, 8, 33, 68, 68, 68, 68, 68, 68, 68, 68, 36, 9
+]), 0, 6)[1];
+// default offset code table
+var doct = /*#__PURE__ */ rfse(/*#__PURE__*/ new u8([
+    32, 132, 16, 66, 102, 70, 68, 68, 68, 68, 36, 73, 2
+]), 0, 5)[1];
+// bits to baseline
+var b2bl = function (b, s) {
+    var len = b.length, bl = new i32(len);
+    for (var i = 0; i < len; ++i) {
+        bl[i] = s;
+        s += 1 << b[i];
+    }
+    return bl;
+};
+// literal length bits
+var llb = /*#__PURE__ */ new u8(( /*#__PURE__ */new i32([
+    0, 0, 0, 0, 16843009, 50528770, 134678020, 202050057, 269422093
+])).buffer, 0, 36);
+// literal length baseline
+var llbl = /*#__PURE__ */ b2bl(llb, 0);
+// match length bits
+var mlb = /*#__PURE__ */ new u8(( /*#__PURE__ */new i32([
+    0, 0, 0, 0, 0, 0, 0, 0, 16843009, 50528770, 117769220, 185207048, 252579084, 16
+])).buffer, 0, 53);
+// match length baseline
+var mlbl = /*#__PURE__ */ b2bl(mlb, 3);
+// decode huffman stream
+var dhu = function (dat, out, hu) {
+    var len = dat.length, ss = out.length, lb = dat[len - 1], msk = (1 << hu.b) - 1, eb = -hu.b;
+    if (!lb)
+        err(0);
+    var st = 0, btr = hu.b, pos = (len << 3) - 8 + msb(lb) - btr, i = -1;
+    for (; pos > eb && i < ss;) {
+        var cbt = pos >> 3;
+        var val = (dat[cbt] | (dat[cbt + 1] << 8) | (dat[cbt + 2] << 16)) >> (pos & 7);
+        st = ((st << btr) | val) & msk;
+        out[++i] = hu.s[st];
+        pos -= (btr = hu.n[st]);
+    }
+    if (pos != eb || i + 1 != ss)
+        err(0);
+};
+// decode huffman stream 4x
+// TODO: use workers to parallelize
+var dhu4 = function (dat, out, hu) {
+    var bt = 6;
+    var ss = out.length, sz1 = (ss + 3) >> 2, sz2 = sz1 << 1, sz3 = sz1 + sz2;
+    dhu(dat.subarray(bt, bt += dat[0] | (dat[1] << 8)), out.subarray(0, sz1), hu);
+    dhu(dat.subarray(bt, bt += dat[2] | (dat[3] << 8)), out.subarray(sz1, sz2), hu);
+    dhu(dat.subarray(bt, bt += dat[4] | (dat[5] << 8)), out.subarray(sz2, sz3), hu);
+    dhu(dat.subarray(bt), out.subarray(sz3), hu);
+};
+// read Zstandard block
+var rzb = function (dat, st, out) {
+    var _a;
+    var bt = st.b;
+    //    byte 0        block type
+    var b0 = dat[bt], btype = (b0 >> 1) & 3;
+    st.l = b0 & 1;
+    var sz = (b0 >> 3) | (dat[bt + 1] << 5) | (dat[bt + 2] << 13);
+    // end byte for block
+    var ebt = (bt += 3) + sz;
+    if (btype == 1) {
+        if (bt >= dat.length)
+            return;
+        st.b = bt + 1;
+        if (out) {
+            fill(out, dat[bt], st.y, st.y += sz);
+            return out;
+        }
+        return fill(new u8(sz), dat[bt]);
+    }
+    if (ebt > dat.length)
+        return;
+    if (btype == 0) {
+        st.b = ebt;
+        if (out) {
+            out.set(dat.subarray(bt, ebt), st.y);
+            st.y += sz;
+            return out;
+        }
+        return slc(dat, bt, ebt);
+    }
+    if (btype == 2) {
+        //    byte 3        lit btype     size format
+        var b3 = dat[bt], lbt = b3 & 3, sf = (b3 >> 2) & 3;
+        // lit src size  lit cmp sz 4 streams
+        var lss = b3 >> 4, lcs = 0, s4 = 0;
+        if (lbt < 2) {
+            if (sf & 1)
+                lss |= (dat[++bt] << 4) | ((sf & 2) && (dat[++bt] << 12));
+            else
+                lss = b3 >> 3;
+        }
+        else {
+            s4 = sf;
+            if (sf < 2)
+                lss |= ((dat[++bt] & 63) << 4), lcs = (dat[bt] >> 6) | (dat[++bt] << 2);
+            else if (sf == 2)
+                lss |= (dat[++bt] << 4) | ((dat[++bt] & 3) << 12), lcs = (dat[bt] >> 2) | (dat[++bt] << 6);
+            else
+                lss |= (dat[++bt] << 4) | ((dat[++bt] & 63) << 12), lcs = (dat[bt] >> 6) | (dat[++bt] << 2) | (dat[++bt] << 10);
+        }
+        ++bt;
+        // add literals to end - can never overlap with backreferences because unused literals always appended
+        var buf = out ? out.subarray(st.y, st.y + st.m) : new u8(st.m);
+        // starting point for literals
+        var spl = buf.length - lss;
+        if (lbt == 0)
+            buf.set(dat.subarray(bt, bt += lss), spl);
+        else if (lbt == 1)
+            fill(buf, dat[bt++], spl);
+        else {
+            // huffman table
+            var hu = st.h;
+            if (lbt == 2) {
+                var hud = rhu(dat, bt);
+                // subtract description length
+                lcs += bt - (bt = hud[0]);
+                st.h = hu = hud[1];
+            }
+            else if (!hu)
+                err(0);
+            (s4 ? dhu4 : dhu)(dat.subarray(bt, bt += lcs), buf.subarray(spl), hu);
+        }
+        // num sequences
+        var ns = dat[bt++];
+        if (ns) {
+            if (ns == 255)
+                ns = (dat[bt++] | (dat[bt++] << 8)) + 0x7F00;
+            else if (ns > 127)
+                ns = ((ns - 128) << 8) | dat[bt++];
+            // symbol compression modes
+            var scm = dat[bt++];
+            if (scm & 3)
+                err(0);
+            var dts = [dmlt, doct, dllt];
+            for (var i = 2; i > -1; --i) {
+                var md = (scm >> ((i << 1) + 2)) & 3;
+                if (md == 1) {
+                    // rle buf
+                    var rbuf = new u8([0, 0, dat[bt++]]);
+                    dts[i] = {
+                        s: rbuf.subarray(2, 3),
+                        n: rbuf.subarray(0, 1),
+                        t: new u16(rbuf.buffer, 0, 1),
+                        b: 0
+                    };
+                }
+                else if (md == 2) {
+                    // accuracy log 8 for offsets, 9 for others
+                    _a = rfse(dat, bt, 9 - (i & 1)), bt = _a[0], dts[i] = _a[1];
+                }
+                else if (md == 3) {
+                    if (!st.t)
+                        err(0);
+                    dts[i] = st.t[i];
+                }
+            }
+            var _b = st.t = dts, mlt = _b[0], oct = _b[1], llt = _b[2];
+            var lb = dat[ebt - 1];
+            if (!lb)
+                err(0);
+            var spos = (ebt << 3) - 8 + msb(lb) - llt.b, cbt = spos >> 3, oubt = 0;
+            var lst = ((dat[cbt] | (dat[cbt + 1] << 8)) >> (spos & 7)) & ((1 << llt.b) - 1);
+            cbt = (spos -= oct.b) >> 3;
+            var ost = ((dat[cbt] | (dat[cbt + 1] << 8)) >> (spos & 7)) & ((1 << oct.b) - 1);
+            cbt = (spos -= mlt.b) >> 3;
+            var mst = ((dat[cbt] | (dat[cbt + 1] << 8)) >> (spos & 7)) & ((1 << mlt.b) - 1);
+            for (++ns; --ns;) {
+                var llc = llt.s[lst];
+                var lbtr = llt.n[lst];
+                var mlc = mlt.s[mst];
+                var mbtr = mlt.n[mst];
+                var ofc = oct.s[ost];
+                var obtr = oct.n[ost];
+                cbt = (spos -= ofc) >> 3;
+                var ofp = 1 << ofc;
+                var off = ofp + (((dat[cbt] | (dat[cbt + 1] << 8) | (dat[cbt + 2] << 16) | (dat[cbt + 3] << 24)) >>> (spos & 7)) & (ofp - 1));
+                cbt = (spos -= mlb[mlc]) >> 3;
+                var ml = mlbl[mlc] + (((dat[cbt] | (dat[cbt + 1] << 8) | (dat[cbt + 2] << 16)) >> (spos & 7)) & ((1 << mlb[mlc]) - 1));
+                cbt = (spos -= llb[llc]) >> 3;
+                var ll = llbl[llc] + (((dat[cbt] | (dat[cbt + 1] << 8) | (dat[cbt + 2] << 16)) >> (spos & 7)) & ((1 << llb[llc]) - 1));
+                cbt = (spos -= lbtr) >> 3;
+                lst = llt.t[lst] + (((dat[cbt] | (dat[cbt + 1] << 8)) >> (spos & 7)) & ((1 << lbtr) - 1));
+                cbt = (spos -= mbtr) >> 3;
+                mst = mlt.t[mst] + (((dat[cbt] | (dat[cbt + 1] << 8)) >> (spos & 7)) & ((1 << mbtr) - 1));
+                cbt = (spos -= obtr) >> 3;
+                ost = oct.t[ost] + (((dat[cbt] | (dat[cbt + 1] << 8)) >> (spos & 7)) & ((1 << obtr) - 1));
+                if (off > 3) {
+                    st.o[2] = st.o[1];
+                    st.o[1] = st.o[0];
+                    st.o[0] = off -= 3;
+                }
+                else {
+                    var idx = off - (ll != 0);
+                    if (idx) {
+                        off = idx == 3 ? st.o[0] - 1 : st.o[idx];
+                        if (idx > 1)
+                            st.o[2] = st.o[1];
+                        st.o[1] = st.o[0];
+                        st.o[0] = off;
+                    }
+                    else
+                        off = st.o[0];
+                }
+                for (var i = 0; i < ll; ++i) {
+                    buf[oubt + i] = buf[spl + i];
+                }
+                oubt += ll, spl += ll;
+                var stin = oubt - off;
+                if (stin < 0) {
+                    var len = -stin;
+                    var bs = st.e + stin;
+                    if (len > ml)
+                        len = ml;
+                    for (var i = 0; i < len; ++i) {
+                        buf[oubt + i] = st.w[bs + i];
+                    }
+                    oubt += len, ml -= len, stin = 0;
+                }
+                for (var i = 0; i < ml; ++i) {
+                    buf[oubt + i] = buf[stin + i];
+                }
+                oubt += ml;
+            }
+            if (oubt != spl) {
+                while (spl < buf.length) {
+                    buf[oubt++] = buf[spl++];
+                }
+            }
+            else
+                oubt = buf.length;
+            if (out)
+                st.y += oubt;
+            else
+                buf = slc(buf, 0, oubt);
+        }
+        else if (out) {
+            st.y += lss;
+            if (spl) {
+                for (var i = 0; i < lss; ++i) {
+                    buf[i] = buf[spl + i];
+                }
+            }
+        }
+        else if (spl)
+            buf = slc(buf, spl);
+        st.b = ebt;
+        return buf;
+    }
+    err(2);
+};
+// concat
+var cct = function (bufs, ol) {
+    if (bufs.length == 1)
+        return bufs[0];
+    var buf = new u8(ol);
+    for (var i = 0, b = 0; i < bufs.length; ++i) {
+        var chk = bufs[i];
+        buf.set(chk, b);
+        b += chk.length;
+    }
+    return buf;
+};
+/**
+ * Decompresses Zstandard data
+ * @param dat The input data
+ * @param buf The output buffer. If unspecified, the function will allocate
+ *            exactly enough memory to fit the decompressed data. If your
+ *            data has multiple frames and you know the output size, specifying
+ *            it will yield better performance.
+ * @returns The decompressed data
+ */
+function decompress(dat, buf) {
+    var bufs = [], nb = +!buf;
+    var bt = 0, ol = 0;
+    for (; dat.length;) {
+        var st = rzfh(dat, nb || buf);
+        if (typeof st == 'object') {
+            if (nb) {
+                buf = null;
+                if (st.w.length == st.u) {
+                    bufs.push(buf = st.w);
+                    ol += st.u;
+                }
+            }
+            else {
+                bufs.push(buf);
+                st.e = 0;
+            }
+            for (; !st.l;) {
+                var blk = rzb(dat, st, buf);
+                if (!blk)
+                    err(5);
+                if (buf)
+                    st.e = st.y;
+                else {
+                    bufs.push(blk);
+                    ol += blk.length;
+                    cpw(st.w, 0, blk.length);
+                    st.w.set(blk, st.w.length - blk.length);
+                }
+            }
+            bt = st.b + (st.c * 4);
+        }
+        else
+            bt = st;
+        dat = dat.subarray(bt);
+    }
+    return cct(bufs, ol);
+}
+/**
+ * Decompressor for Zstandard streamed data
+ */
+var Decompress = /*#__PURE__*/ (function () {
+    /**
+     * Creates a Zstandard decompressor
+     * @param ondata The handler for stream data
+     */
+    function Decompress(ondata) {
+        this.ondata = ondata;
+        this.c = [];
+        this.l = 0;
+        this.z = 0;
+    }
+    /**
+     * Pushes data to be decompressed
+     * @param chunk The chunk of data to push
+     * @param final Whether or not this is the last chunk in the stream
+     */
+    Decompress.prototype.push = function (chunk, final) {
+        if (typeof this.s == 'number') {
+            var sub = Math.min(chunk.length, this.s);
+            chunk = chunk.subarray(sub);
+            this.s -= sub;
+        }
+        var sl = chunk.length;
+        var ncs = sl + this.l;
+        if (!this.s) {
+            if (final) {
+                if (!ncs) {
+                    this.ondata(new u8(0), true);
+                    return;
+                }
+                // min for frame + one block
+                if (ncs < 5)
+                    err(5);
+            }
+            else if (ncs < 18) {
+                this.c.push(chunk);
+                this.l = ncs;
+                return;
+            }
+            if (this.l) {
+                this.c.push(chunk);
+                chunk = cct(this.c, ncs);
+                this.c = [];
+                this.l = 0;
+            }
+            if (typeof (this.s = rzfh(chunk)) == 'number')
+                return this.push(chunk, final);
+        }
+        if (typeof this.s != 'number') {
+            if (ncs < (this.z || 3)) {
+                if (final)
+                    err(5);
+                this.c.push(chunk);
+                this.l = ncs;
+                return;
+            }
+            if (this.l) {
+                this.c.push(chunk);
+                chunk = cct(this.c, ncs);
+                this.c = [];
+                this.l = 0;
+            }
+            if (!this.z && ncs < (this.z = (chunk[this.s.b] & 2) ? 4 : 3 + ((chunk[this.s.b] >> 3) | (chunk[this.s.b + 1] << 5) | (chunk[this.s.b + 2] << 13)))) {
+                if (final)
+                    err(5);
+                this.c.push(chunk);
+                this.l = ncs;
+                return;
+            }
+            else
+                this.z = 0;
+            for (;;) {
+                var blk = rzb(chunk, this.s);
+                if (!blk) {
+                    if (final)
+                        err(5);
+                    var adc = chunk.subarray(this.s.b);
+                    this.s.b = 0;
+                    this.c.push(adc), this.l += adc.length;
+                    return;
+                }
+                else {
+                    this.ondata(blk, false);
+                    cpw(this.s.w, 0, blk.length);
+                    this.s.w.set(blk, this.s.w.length - blk.length);
+                }
+                if (this.s.l) {
+                    var rest = chunk.subarray(this.s.b);
+                    this.s = this.s.c * 4;
+                    this.push(rest, final);
+                    return;
+                }
+            }
+        }
+        else if (final)
+            err(5);
+    };
+    return Decompress;
+}());
+
+
+;// CONCATENATED MODULE: ./src/image/entry.ts
+function entrySize(entry) {
+    if (entry.type === 'file' && entry.source) {
+        return entry.source.kind === 'path' ? entry.source.size : entry.source.data.byteLength;
+    }
+    if (entry.type === 'symlink' && entry.target !== undefined)
+        return Buffer.byteLength(entry.target);
+    return 0;
+}
+/** "/usr/bin/caddy" → "usr/bin/caddy"; "/" → ".". */
+function toArchivePath(absolute) {
+    const trimmed = absolute.replace(/^\/+/, '').replace(/\/+$/, '');
+    return trimmed === '' ? '.' : trimmed;
+}
+/** "usr/bin/caddy" → "/usr/bin/caddy"; "." → "/". */
+function toImagePath(archivePath) {
+    return archivePath === '.' ? '/' : `/${archivePath}`;
+}
+/** The origin of entries that come from `[source] image`'s layers. */
+function imageOrigin(reference) {
+    return `image ${reference}`;
+}
+function isFromImage(entry) {
+    return entry.origin.startsWith('image ');
+}
+
+;// CONCATENATED MODULE: ./src/container/tar.ts
+/**
+ * A strict streaming reader for the tar archives inside container image layers:
+ * ustar, pax (per-file and global extended headers) and GNU long names. Every
+ * header field is checked; anything this reader cannot represent exactly
+ * (sparse files, multi-volume parts, malformed numbers or pax records) is
+ * refused with the entry it was found at, never guessed.
+ */
+class TarFormatError extends Error {
+}
+const BLOCK = 512;
+/** Pulls exact byte counts out of a stream of chunks. */
+class ChunkReader {
+    source;
+    chunks = [];
+    buffered = 0;
+    done = false;
+    /** Bytes handed out so far: the offset of the next byte, for messages. */
+    offset = 0;
+    constructor(source) {
+        this.source = source;
+    }
+    async fill(wanted) {
+        while (this.buffered < wanted && !this.done) {
+            const next = await this.source.next();
+            if (next.done) {
+                this.done = true;
+                break;
+            }
+            const chunk = Buffer.isBuffer(next.value) ? next.value : Buffer.from(next.value);
+            if (chunk.length === 0)
+                continue;
+            this.chunks.push(chunk);
+            this.buffered += chunk.length;
+        }
+    }
+    /** Exactly `n` bytes, or fewer only at the end of the stream. */
+    async read(n) {
+        await this.fill(n);
+        const take = Math.min(n, this.buffered);
+        const out = Buffer.allocUnsafe(take);
+        let copied = 0;
+        while (copied < take) {
+            const head = this.chunks[0];
+            const part = Math.min(head.length, take - copied);
+            head.copy(out, copied, 0, part);
+            copied += part;
+            if (part === head.length)
+                this.chunks.shift();
+            else
+                this.chunks[0] = head.subarray(part);
+        }
+        this.buffered -= take;
+        this.offset += take;
+        return out;
+    }
+    /** `n` bytes as a sequence of chunks, without gathering them; throws when the stream ends first. */
+    async *stream(n) {
+        let left = n;
+        while (left > 0) {
+            if (this.buffered === 0)
+                await this.fill(1);
+            if (this.buffered === 0)
+                throw new TarFormatError(`the archive ends inside a file's data (${left} bytes missing)`);
+            const head = this.chunks[0];
+            const part = Math.min(head.length, left);
+            if (part === head.length)
+                this.chunks.shift();
+            else
+                this.chunks[0] = head.subarray(part);
+            this.buffered -= part;
+            this.offset += part;
+            left -= part;
+            yield head.subarray(0, part);
+        }
+    }
+    async skip(n) {
+        for await (const chunk of this.stream(n))
+            void chunk;
+    }
+    /** True when nothing but zero bytes remain. */
+    async restIsZero() {
+        for (;;) {
+            const block = await this.read(64 * 1024);
+            if (block.length === 0)
+                return true;
+            if (block.some((byte) => byte !== 0))
+                return false;
+        }
+    }
+}
+const TYPES = {
+    '0': 'file',
+    '\0': 'file',
+    '7': 'file',
+    '1': 'hardlink',
+    '2': 'symlink',
+    '3': 'char',
+    '4': 'block',
+    '5': 'dir',
+    '6': 'fifo'
+};
+const UNSUPPORTED = {
+    S: 'a GNU sparse file',
+    M: 'a GNU multi-volume continuation',
+    V: 'a GNU volume label',
+    N: 'an old GNU long-name record',
+    D: 'a GNU dump directory'
+};
+/** Largest size/uid/gid accepted: beyond Number.MAX_SAFE_INTEGER a number is not exact. */
+const MAX_NUMBER = Number.MAX_SAFE_INTEGER;
+/** Longest pax or GNU long-name record accepted (Linux paths end at 4096). */
+const MAX_META_SIZE = 1024 * 1024;
+/**
+ * Reads entries one at a time; the caller must consume (or skip) each file's data
+ * through `data()` before asking for the next entry.
+ */
+class TarReader {
+    input;
+    global = new Map();
+    pendingData = 0;
+    ended = false;
+    constructor(input) {
+        this.input = input;
+    }
+    /** The next entry, or undefined at the end-of-archive marker. */
+    async next() {
+        if (this.pendingData > 0)
+            await this.skipData();
+        if (this.ended)
+            return undefined;
+        let pax;
+        let longName;
+        let longLink;
+        for (;;) {
+            const at = this.input.offset;
+            const header = await this.input.read(BLOCK);
+            if (header.length === 0)
+                throw new TarFormatError(`the archive ends at byte ${at} without its end-of-archive marker (a truncated layer)`);
+            if (header.length < BLOCK)
+                throw new TarFormatError(`the archive ends inside a header at byte ${at}`);
+            if (isZero(header)) {
+                if (pax || longName !== undefined || longLink !== undefined) {
+                    throw new TarFormatError(`an extended header at byte ${at - BLOCK} is followed by the end of the archive instead of its entry`);
+                }
+                this.ended = true;
+                // The second zero block and any padding must be zeros too: data after the end would be ignored silently by others.
+                if (!(await this.input.restIsZero()))
+                    throw new TarFormatError(`non-zero bytes follow the end-of-archive marker at byte ${at}`);
+                return undefined;
+            }
+            const fields = parseHeader(header, at);
+            const size = fields.size;
+            const padded = Math.ceil(size / BLOCK) * BLOCK;
+            if (fields.typeflag === 'x' || fields.typeflag === 'g' || fields.typeflag === 'L' || fields.typeflag === 'K') {
+                if (size > MAX_META_SIZE)
+                    throw new TarFormatError(`the extended header at byte ${at} claims ${size} bytes`);
+                const body = await this.input.read(padded);
+                if (body.length < padded)
+                    throw new TarFormatError(`the archive ends inside the extended header at byte ${at}`);
+                const data = body.subarray(0, size);
+                if (fields.typeflag === 'x')
+                    pax = parsePax(data, at, pax);
+                else if (fields.typeflag === 'g')
+                    this.global = parsePax(data, at, this.global);
+                else if (fields.typeflag === 'L')
+                    longName = cString(data, at, 'GNU long name');
+                else
+                    longLink = cString(data, at, 'GNU long link name');
+                continue;
+            }
+            const unsupported = UNSUPPORTED[fields.typeflag];
+            const type = TYPES[fields.typeflag];
+            if (unsupported || !type) {
+                throw new TarFormatError(`the entry ${JSON.stringify(fields.name)} at byte ${at} is ${unsupported ?? `of unknown type ${JSON.stringify(fields.typeflag)}`}, which a container layer cannot use`);
+            }
+            const records = new Map([...this.global, ...(pax ?? [])]);
+            const entry = {
+                name: records.get('path') ?? longName ?? fields.name,
+                type,
+                mode: fields.mode,
+                uid: paxNumber(records, 'uid', at) ?? fields.uid,
+                gid: paxNumber(records, 'gid', at) ?? fields.gid,
+                size: paxNumber(records, 'size', at) ?? size,
+                linkname: records.get('linkpath') ?? longLink ?? fields.linkname,
+                devmajor: fields.devmajor,
+                devminor: fields.devminor,
+                xattrs: [...records.keys()].filter((key) => key.startsWith('SCHILY.xattr.')).map((key) => key.slice(13))
+            };
+            if ([...records.keys()].some((key) => key.startsWith('GNU.sparse.'))) {
+                throw new TarFormatError(`the entry ${JSON.stringify(entry.name)} at byte ${at} is a pax sparse file, which a container layer cannot use`);
+            }
+            if (entry.name === '')
+                throw new TarFormatError(`the entry at byte ${at} has an empty name`);
+            if (entry.type !== 'file' && entry.type !== 'hardlink' && entry.size !== 0) {
+                throw new TarFormatError(`the ${entry.type} ${JSON.stringify(entry.name)} at byte ${at} claims ${entry.size} bytes of data`);
+            }
+            if ((entry.type === 'hardlink' || entry.type === 'symlink') && entry.linkname === '') {
+                throw new TarFormatError(`the ${entry.type} ${JSON.stringify(entry.name)} at byte ${at} has no link target`);
+            }
+            if (entry.name.includes('\0') || entry.linkname.includes('\0')) {
+                throw new TarFormatError(`the entry at byte ${at} has a NUL byte in its name`);
+            }
+            this.pendingData = entry.size;
+            return entry;
+        }
+    }
+    /** The current entry's data, as chunks. */
+    async *data() {
+        const size = this.pendingData;
+        this.pendingData = 0;
+        yield* this.input.stream(size);
+        await this.input.skip(padding(size));
+    }
+    async skipData() {
+        const size = this.pendingData;
+        this.pendingData = 0;
+        await this.input.skip(size + padding(size));
+    }
+}
+function padding(size) {
+    return (BLOCK - (size % BLOCK)) % BLOCK;
+}
+function parseHeader(block, at) {
+    const magic = block.toString('latin1', 257, 263);
+    const version = block.toString('latin1', 263, 265);
+    const ustar = magic === 'ustar\0' && version === '00';
+    const gnu = magic === 'ustar ' && version === ' \0';
+    if (!ustar && !gnu) {
+        throw new TarFormatError(`the header at byte ${at} is not a ustar, pax or GNU tar header (magic ${JSON.stringify(magic + version)})`);
+    }
+    const stored = octal(block, 148, 8, at, 'checksum');
+    let unsigned = 8 * 0x20;
+    let signed = 8 * 0x20;
+    for (let i = 0; i < BLOCK; i++) {
+        if (i >= 148 && i < 156)
+            continue;
+        const byte = block[i];
+        unsigned += byte;
+        signed += byte > 127 ? byte - 256 : byte;
+    }
+    if (stored !== unsigned && stored !== signed) {
+        throw new TarFormatError(`the header at byte ${at} has a wrong checksum (stored ${stored}, computed ${unsigned}): the layer is damaged`);
+    }
+    const typeflag = String.fromCharCode(block[156]);
+    const baseName = cString(block.subarray(0, 100), at, 'name');
+    // GNU headers use the prefix area for access and change times.
+    const prefix = ustar ? cString(block.subarray(345, 500), at, 'name prefix') : '';
+    const mode = numeric(block, 100, 8, at, 'mode');
+    if (mode > 0o7777 && (mode & ~0o177777) !== 0) {
+        throw new TarFormatError(`the header at byte ${at} has an invalid mode ${mode.toString(8)}`);
+    }
+    return {
+        name: prefix ? `${prefix}/${baseName}` : baseName,
+        // Some writers store the file-type bits in the mode field too; the typeflag decides the type.
+        mode: mode & 0o7777,
+        uid: numeric(block, 108, 8, at, 'uid'),
+        gid: numeric(block, 116, 8, at, 'gid'),
+        size: numeric(block, 124, 12, at, 'size'),
+        typeflag,
+        linkname: cString(block.subarray(157, 257), at, 'link name'),
+        devmajor: typeflag === '3' || typeflag === '4' ? numeric(block, 329, 8, at, 'device major') : 0,
+        devminor: typeflag === '3' || typeflag === '4' ? numeric(block, 337, 8, at, 'device minor') : 0
+    };
+}
+/** An octal field (spaces/NULs around the digits) or GNU base-256 (high bit set). */
+function numeric(block, offset, length, at, what) {
+    const first = block[offset];
+    if (first & 0x80) {
+        if (first === 0xff)
+            throw new TarFormatError(`the header at byte ${at} has a negative ${what}`);
+        let value = first & 0x7f;
+        for (let i = 1; i < length; i++) {
+            value = value * 256 + block[offset + i];
+            if (value > MAX_NUMBER)
+                throw new TarFormatError(`the header at byte ${at} has a ${what} too large to use`);
+        }
+        return value;
+    }
+    return octal(block, offset, length, at, what);
+}
+function octal(block, offset, length, at, what) {
+    const text = block.toString('latin1', offset, offset + length);
+    const match = /^[ \0]*([0-7]*)[ \0]*$/.exec(text);
+    if (!match)
+        throw new TarFormatError(`the header at byte ${at} has a malformed ${what} field ${JSON.stringify(text)}`);
+    const digits = match[1];
+    if (digits === '')
+        return 0;
+    const value = parseInt(digits, 8);
+    if (value > MAX_NUMBER)
+        throw new TarFormatError(`the header at byte ${at} has a ${what} too large to use`);
+    return value;
+}
+/** A NUL-terminated (or full-width) UTF-8 string; invalid UTF-8 is refused. */
+function cString(bytes, at, what) {
+    const end = bytes.indexOf(0);
+    const raw = end === -1 ? bytes : bytes.subarray(0, end);
+    return utf8(raw, at, what);
+}
+function utf8(raw, at, what) {
+    try {
+        return new TextDecoder('utf-8', { fatal: true }).decode(raw);
+    }
+    catch {
+        throw new TarFormatError(`the ${what} at byte ${at} is not valid UTF-8`);
+    }
+}
+/** "<length> <key>=<value>\n" records; every one must be well formed. */
+function parsePax(data, at, into) {
+    const records = new Map(into ?? []);
+    let position = 0;
+    while (position < data.length) {
+        // Some writers pad the record area with NULs.
+        if (data.subarray(position).every((byte) => byte === 0))
+            break;
+        const space = data.indexOf(0x20, position);
+        const lengthText = space === -1 ? '' : data.toString('latin1', position, space);
+        if (!/^[1-9][0-9]{0,7}$/.test(lengthText))
+            throw new TarFormatError(`the pax header at byte ${at} has a malformed record length`);
+        const length = Number(lengthText);
+        const end = position + length;
+        if (end > data.length || data[end - 1] !== 0x0a)
+            throw new TarFormatError(`the pax header at byte ${at} has a record that does not end where its length says`);
+        const record = utf8(data.subarray(space + 1, end - 1), at, 'pax record');
+        const equals = record.indexOf('=');
+        if (equals <= 0)
+            throw new TarFormatError(`the pax header at byte ${at} has a record without key=value`);
+        const key = record.slice(0, equals);
+        const value = record.slice(equals + 1);
+        // An empty value deletes the key (POSIX pax).
+        if (value === '')
+            records.delete(key);
+        else
+            records.set(key, value);
+        position = end;
+    }
+    return records;
+}
+function paxNumber(records, key, at) {
+    const value = records.get(key);
+    if (value === undefined)
+        return undefined;
+    if (!/^[0-9]{1,16}$/.test(value) || Number(value) > MAX_NUMBER) {
+        throw new TarFormatError(`the pax header before byte ${at} has an invalid ${key} ${JSON.stringify(value)}`);
+    }
+    return Number(value);
+}
+function isZero(block) {
+    for (const byte of block)
+        if (byte !== 0)
+            return false;
+    return true;
+}
+
+;// CONCATENATED MODULE: ./src/container/layers.ts
+
+
+
+
+
+
+
+
+
+
+
+/** newc stores uid, gid, device numbers and sizes in 32 bits. */
+const MAX_NEWC = 0xffffffff;
+/** Files up to this size stay in memory, until the budget below is spent; larger ones go to a temp file. */
+const SMALL_FILE = 16 * 1024;
+const IN_MEMORY_BUDGET = 64 * 1024 * 1024;
+/** Linux gives up after 40 symlinks in one lookup (ELOOP); so do we. */
+const MAX_SYMLINK_HOPS = 40;
+const MEDIA_TYPES = {
+    'application/vnd.oci.image.layer.v1.tar': 'tar',
+    'application/vnd.oci.image.layer.v1.tar+gzip': 'gzip',
+    'application/vnd.oci.image.layer.v1.tar+zstd': 'zstd',
+    'application/vnd.oci.image.layer.nondistributable.v1.tar': 'tar',
+    'application/vnd.oci.image.layer.nondistributable.v1.tar+gzip': 'gzip',
+    'application/vnd.oci.image.layer.nondistributable.v1.tar+zstd': 'zstd',
+    'application/vnd.docker.image.rootfs.diff.tar': 'tar',
+    'application/vnd.docker.image.rootfs.diff.tar.gzip': 'gzip',
+    'application/vnd.docker.image.rootfs.foreign.diff.tar.gzip': 'gzip'
+};
+/**
+ * Lays the image's layers down in order, as a container runtime would, into
+ * entries: whiteouts (`.wh.NAME`) remove what lower layers put there, an
+ * opaque marker (`.wh..wh..opq`) empties a folder of lower layers' content;
+ * modes, owners, device numbers and link targets are kept as the layers say.
+ *
+ * Hard links become regular files with the linked file's content and
+ * metadata (the image value has no link type; newc would need shared inode
+ * numbers). A later layer changing one of them does not change the other,
+ * as with overlayfs' copy-up.
+ *
+ * Paths are resolved inside the image: a parent folder that is a symlink
+ * (`lib -> usr/lib`) is followed within the image root, never on the host;
+ * names with `..` or a leading `/` are refused.
+ */
+async function applyLayers(image, options = {}) {
+    const tempDir = options.tempDir ?? (await layers_makeTempDir());
+    const applier = new LayerApplier(image, tempDir);
+    for (const [index, layer] of image.layers.entries()) {
+        await applier.apply(index, layer);
+    }
+    return applier.result();
+}
+async function layers_makeTempDir() {
+    const dir = await external_node_fs_.promises.mkdtemp(external_node_path_.join(external_node_os_namespaceObject.tmpdir(), 'fledge-image-'));
+    removeLater(dir);
+    return dir;
+}
+/** What the layer's first bytes say it is; undefined when none of the three. */
+function sniffCompression(head) {
+    if (head.length >= 2 && head[0] === 0x1f && head[1] === 0x8b)
+        return 'gzip';
+    if (head.length >= 4 && head.readUInt32LE(0) === 0xfd2fb528)
+        return 'zstd';
+    if (head.length >= 262 && head.toString('latin1', 257, 262) === 'ustar')
+        return 'tar';
+    // An empty layer: only the end-of-archive marker.
+    if (head.length >= 512 && head.subarray(0, 512).every((byte) => byte === 0))
+        return 'tar';
+    return undefined;
+}
+class LayerApplier {
+    image;
+    tempDir;
+    tree = new Map();
+    origin;
+    fileCount = 0;
+    inMemory = 0;
+    xattrs = [];
+    constructor(image, tempDir) {
+        this.image = image;
+        this.tempDir = tempDir;
+        this.origin = imageOrigin(image.reference);
+    }
+    result() {
+        const warnings = [];
+        if (this.xattrs.length > 0) {
+            warnings.push(`${this.xattrs.length} file(s) of image ${this.image.reference} carry extended attributes (e.g. ${this.xattrs[0]}), which an initramfs (newc cpio) cannot hold: they are left out.`);
+        }
+        return { entries: [...this.tree.values()], warnings };
+    }
+    async apply(index, layer) {
+        const where = `layer ${index + 1} of ${this.image.layers.length} (${layer.digest}) of image ${this.image.reference}`;
+        const compression = await this.checkCompression(layer, where);
+        const added = new Set();
+        const input = external_node_fs_.createReadStream(layer.path);
+        const decompressed = compression === 'gzip' ? input.pipe(external_node_zlib_.createGunzip()) : compression === 'zstd' ? input.pipe(zstdDecoder()) : input;
+        // pipe() does not forward errors: a read error must still end the loop below.
+        input.on('error', (error) => decompressed.destroy(error));
+        const reader = new TarReader(new ChunkReader(decompressed[Symbol.asyncIterator]()));
+        let current;
+        try {
+            for (let entry = await reader.next(); entry; entry = await reader.next()) {
+                current = entry.name;
+                await this.applyEntry(entry, reader, added);
+            }
+        }
+        catch (error) {
+            decompressed.destroy();
+            input.destroy();
+            throw layerError(error, where, current);
+        }
+    }
+    async checkCompression(layer, where) {
+        const declared = MEDIA_TYPES[layer.mediaType];
+        if (!declared) {
+            throw new FledgeError(`${where} has the media type ${JSON.stringify(layer.mediaType)}, which is not a filesystem layer fledge can apply.`, {
+                fix: 'use an image whose layers are tar, tar+gzip or tar+zstd (OCI or Docker media types).'
+            });
+        }
+        const handle = await external_node_fs_.promises.open(layer.path, 'r');
+        let head;
+        try {
+            head = Buffer.alloc(512);
+            const { bytesRead } = await handle.read(head, 0, 512, 0);
+            head = head.subarray(0, bytesRead);
+        }
+        finally {
+            await handle.close();
+        }
+        const actual = sniffCompression(head);
+        if (actual !== declared) {
+            throw new FledgeError(`${where} is declared ${layer.mediaType} (${declared}), but its bytes are ${actual === undefined ? 'neither tar, gzip nor zstd' : actual}.`, { fix: 'rebuild or re-push the image with a tool that labels its layers correctly; fledge does not guess which one is right.' });
+        }
+        return declared;
+    }
+    async applyEntry(entry, reader, added) {
+        const name = normalizeName(entry.name, 'name');
+        if (name === '.')
+            return; // the image root stays fledge's: 0755, root-owned
+        const base = external_node_path_.posix.basename(name);
+        const parentName = external_node_path_.posix.dirname(name);
+        if (base === '.wh..wh..opq') {
+            const dir = this.resolveDir(parentName, false);
+            if (dir !== undefined)
+                this.removeBelow(dir, added);
+            return;
+        }
+        // Other `.wh..wh.` names are aufs bookkeeping (hard-link folders), not content.
+        if (base.startsWith('.wh..wh.'))
+            return;
+        if (base.startsWith('.wh.')) {
+            const dir = this.resolveDir(parentName, false);
+            if (dir === undefined)
+                return;
+            const target = join(dir, base.slice(4));
+            if (!added.has(target)) {
+                this.tree.delete(target);
+                this.removeBelow(target, added);
+            }
+            return;
+        }
+        if (entry.xattrs.length > 0)
+            this.xattrs.push(`${entry.xattrs[0]} on /${name}`);
+        for (const [what, value] of [['uid', entry.uid], ['gid', entry.gid], ['size', entry.size], ['device major', entry.devmajor], ['device minor', entry.devminor]]) {
+            if (value > MAX_NEWC)
+                throw new TarFormatError(`its ${what} ${value} does not fit the 32 bits of an initramfs (newc) record`);
+        }
+        const dir = this.resolveDir(parentName, true);
+        const at = join(dir, base);
+        const record = await this.toEntry(entry, at, reader);
+        const existing = this.tree.get(at);
+        if (existing?.type === 'dir' && record.type !== 'dir')
+            this.removeBelow(at, new Set());
+        this.tree.set(at, record);
+        added.add(at);
+    }
+    async toEntry(entry, at, reader) {
+        const common = { path: at, mode: entry.mode, uid: entry.uid, gid: entry.gid, origin: this.origin };
+        switch (entry.type) {
+            case 'dir':
+                return { ...common, type: 'dir' };
+            case 'symlink':
+                return { ...common, type: 'symlink', target: entry.linkname };
+            case 'char':
+            case 'block':
+                return { ...common, type: entry.type, rdev: { major: entry.devmajor, minor: entry.devminor } };
+            case 'fifo':
+                return { ...common, type: 'fifo' };
+            case 'hardlink': {
+                const linked = normalizeName(entry.linkname, 'hard link target');
+                const dir = this.resolveDir(external_node_path_.posix.dirname(linked), false);
+                const target = dir === undefined ? undefined : this.tree.get(join(dir, external_node_path_.posix.basename(linked)));
+                if (!target)
+                    throw new TarFormatError(`it is a hard link to ${JSON.stringify(entry.linkname)}, which no earlier entry or lower layer provides`);
+                if (target.type === 'dir')
+                    throw new TarFormatError(`it is a hard link to the folder ${JSON.stringify(entry.linkname)}`);
+                return { ...target, path: at, origin: this.origin };
+            }
+            case 'file':
+                return { ...common, type: 'file', source: await this.storeData(entry, reader) };
+        }
+    }
+    async storeData(entry, reader) {
+        if (entry.size <= SMALL_FILE && this.inMemory + entry.size <= IN_MEMORY_BUDGET) {
+            const chunks = [];
+            for await (const chunk of reader.data())
+                chunks.push(Buffer.from(chunk));
+            this.inMemory += entry.size;
+            return { kind: 'bytes', data: Buffer.concat(chunks) };
+        }
+        const file = external_node_path_.join(this.tempDir, String(this.fileCount++));
+        await (0,external_node_stream_promises_namespaceObject.pipeline)(reader.data(), external_node_fs_.createWriteStream(file, { flags: 'wx', mode: 0o600 }));
+        return { kind: 'path', path: file, size: entry.size };
+    }
+    /**
+     * The tree path of folder `name`, following symlinks inside the image.
+     * `create`: missing folders are made (0755, root), as runtimes do for
+     * layers that omit them; else undefined when it does not exist.
+     */
+    resolveDir(name, create) {
+        let pending = name === '.' ? [] : name.split('/');
+        const resolved = [];
+        let hops = 0;
+        while (pending.length > 0) {
+            const [part, ...rest] = pending;
+            pending = rest;
+            if (part === '.' || part === '')
+                continue;
+            if (part === '..') {
+                resolved.pop();
+                continue;
+            }
+            resolved.push(part);
+            const here = resolved.join('/');
+            const existing = this.tree.get(here);
+            if (!existing) {
+                if (!create)
+                    return undefined;
+                this.tree.set(here, { path: here, type: 'dir', mode: 0o755, uid: 0, gid: 0, origin: this.origin });
+                continue;
+            }
+            if (existing.type === 'dir')
+                continue;
+            if (existing.type === 'symlink' && existing.target !== undefined) {
+                if (++hops > MAX_SYMLINK_HOPS)
+                    throw new TarFormatError(`resolving /${name} meets more than ${MAX_SYMLINK_HOPS} symlinks`);
+                resolved.pop();
+                if (existing.target.startsWith('/'))
+                    resolved.length = 0;
+                pending = [...existing.target.split('/'), ...pending];
+                continue;
+            }
+            if (!create)
+                return undefined;
+            throw new TarFormatError(`/${here} is a ${existing.type}, but the entry needs it to be a folder`);
+        }
+        return resolved.length === 0 ? '.' : resolved.join('/');
+    }
+    /** Removes everything below `dir` that this layer did not add. */
+    removeBelow(dir, keep) {
+        const prefix = dir === '.' ? '' : `${dir}/`;
+        for (const key of this.tree.keys()) {
+            if (key.startsWith(prefix) && !keep.has(key))
+                this.tree.delete(key);
+        }
+    }
+}
+function join(dir, name) {
+    return dir === '.' ? name : `${dir}/${name}`;
+}
+/** "./usr/bin/" → "usr/bin"; "./" → "."; `..` anywhere or a leading "/" is refused. */
+function normalizeName(name, what) {
+    if (name.startsWith('/'))
+        throw new TarFormatError(`its ${what} ${JSON.stringify(name)} is absolute`);
+    const parts = name.split('/').filter((part) => part !== '' && part !== '.');
+    if (parts.includes('..'))
+        throw new TarFormatError(`its ${what} ${JSON.stringify(name)} contains '..', which could reach outside the image`);
+    return parts.length === 0 ? '.' : parts.join('/');
+}
+function layerError(error, where, entry) {
+    if (error instanceof FledgeError)
+        return error;
+    const at = entry === undefined ? '' : ` at the entry ${JSON.stringify(entry)}`;
+    if (error instanceof TarFormatError) {
+        return new FledgeError(`${where} cannot be applied${at}: ${error.message}.`, {
+            fix: 'rebuild the image with a standard tool (docker, buildah, umoci); fledge refuses layers it cannot lay down exactly.'
+        });
+    }
+    const code = error.code;
+    if (typeof code === 'string' && code.startsWith('Z_')) {
+        return new FledgeError(`${where} is not valid gzip${at}: ${error.message}.`, { fix: 'pull or export the image again.' });
+    }
+    if (typeof code === 'string' && /^E[A-Z]+$/.test(code))
+        return error;
+    return new FledgeError(`${where} could not be decompressed${at}: ${error.message}.`, { fix: 'pull or export the image again.' });
+}
+/** fzstd as a Node stream; it decodes synchronously, so errors surface from push(). */
+function zstdDecoder() {
+    const decoder = new Decompress();
+    const transform = new external_node_stream_.Transform({
+        transform(chunk, _encoding, done) {
+            try {
+                decoder.push(chunk);
+                done();
+            }
+            catch (error) {
+                done(zstdError(error));
+            }
+        },
+        flush(done) {
+            try {
+                decoder.push(new Uint8Array(0), true);
+                done();
+            }
+            catch (error) {
+                done(zstdError(error));
+            }
+        }
+    });
+    // fzstd may reuse its output buffer: copy before handing it on.
+    decoder.ondata = (data) => void transform.push(Buffer.from(data));
+    return transform;
+}
+function zstdError(error) {
+    return new Error(`zstd: ${error.message || 'invalid data'}`);
+}
+
+;// CONCATENATED MODULE: ./src/container/blob-cache.ts
+/**
+ * Image blobs (manifests, configs, layers) by digest: in the tool cache when
+ * caching (re-hashed on every use, see sources/cache.ts), else in the build's
+ * temp folder. Nothing is kept whose bytes do not hash to its digest.
+ */
+
+
+
+
+
+
+const SHA256 = /^sha256:([0-9a-f]{64})$/;
+/** The hex of a "sha256:<hex>" digest; any other algorithm or form is refused, naming `where`. */
+function digestHex(digest, where) {
+    const match = SHA256.exec(digest);
+    if (!match) {
+        throw new FledgeError(`${where} names the digest "${digest}", which is not a sha256 digest.`, {
+            fix: 'use an image whose manifests use sha256 digests (every registry and docker does by default).'
+        });
+    }
+    return match[1];
+}
+const sha256Digest = (bytes) => `sha256:${(0,external_node_crypto_.createHash)('sha256').update(bytes).digest('hex')}`;
+/** The one refusal for bytes that do not match their digest. */
+function digestMismatch(what, digest, actual, from) {
+    return new FledgeError(`${what} ${digest} from ${from} does not match its digest: its bytes hash to ${actual}; refused.`, {
+        fix: 'the source served corrupted or altered content: pull again, and if it persists check the registry, proxy or file, or rebuild the image.'
+    });
+}
+const slot = (hex) => ({
+    tool: 'fledge-image-blobs',
+    key: `sha256-${hex}`,
+    file: 'blob',
+    what: `image blob sha256:${hex}`
+});
+/** The verified local copy of `digest`, or undefined when it has to be fetched. */
+async function findBlob(digest, context) {
+    if (!context.useCache)
+        return undefined;
+    const hex = digestHex(digest, 'the image');
+    return (await findVerified(slot(hex), hex, context.log))?.path;
+}
+/**
+ * Fills `dest` (a fresh file in the temp folder) through `fetch`, checks its
+ * sha256 against `digest`, and keeps it: in the cache, or where it is.
+ */
+async function keepBlob(digest, what, from, 
+/** May return the hex sha256 it computed while writing, saving a second read. */
+fetch, context) {
+    const hex = digestHex(digest, what);
+    const folder = external_node_path_.join(context.tempDir, 'blobs');
+    await promises_.mkdir(folder, { recursive: true });
+    const dest = external_node_path_.join(folder, hex);
+    try {
+        const hashed = await fetch(dest);
+        const actual = `sha256:${hashed ?? (await sha256File(dest))}`;
+        if (actual !== digest)
+            throw digestMismatch(what, digest, actual, from);
+        if (!context.useCache)
+            return dest;
+        return (await storeVerified(dest, slot(hex), hex, context.log)).path;
+    }
+    catch (error) {
+        await promises_.rm(dest, { force: true });
+        throw error;
+    }
+    finally {
+        if (context.useCache)
+            await promises_.rm(dest, { force: true });
+    }
+}
+/** Bytes already in hand (a manifest), checked and kept like any blob. */
+async function keepBytes(digest, what, from, bytes, context) {
+    return keepBlob(digest, what, from, (dest) => promises_.writeFile(dest, bytes), context);
+}
+
+;// CONCATENATED MODULE: ./src/container/manifest.ts
+/**
+ * Image manifests and indexes, OCI and Docker v2 schema 2 alike: parsing, picking
+ * the platform's manifest from an index, reading the config, and walking from the
+ * top manifest to verified config and layers through any blob source (a registry,
+ * a layout folder, an archive).
+ */
+
+
+const manifest_MEDIA_TYPES = {
+    ociIndex: 'application/vnd.oci.image.index.v1+json',
+    ociManifest: 'application/vnd.oci.image.manifest.v1+json',
+    dockerList: 'application/vnd.docker.distribution.manifest.list.v2+json',
+    dockerManifest: 'application/vnd.docker.distribution.manifest.v2+json',
+    ociLayerTar: 'application/vnd.oci.image.layer.v1.tar',
+    ociLayerGzip: 'application/vnd.oci.image.layer.v1.tar+gzip',
+    ociLayerZstd: 'application/vnd.oci.image.layer.v1.tar+zstd'
+};
+/** What a registry is asked for, best first. */
+const MANIFEST_ACCEPT = [
+    manifest_MEDIA_TYPES.ociIndex,
+    manifest_MEDIA_TYPES.dockerList,
+    manifest_MEDIA_TYPES.ociManifest,
+    manifest_MEDIA_TYPES.dockerManifest
+].join(', ');
+const isRecord = (value) => typeof value === 'object' && value !== null && !Array.isArray(value);
+function descriptor(value) {
+    if (!isRecord(value) || typeof value['digest'] !== 'string' || typeof value['size'] !== 'number')
+        return undefined;
+    const platform = value['platform'];
+    return {
+        mediaType: typeof value['mediaType'] === 'string' ? value['mediaType'] : '',
+        digest: value['digest'],
+        size: value['size'],
+        ...(isRecord(platform) &&
+            typeof platform['os'] === 'string' &&
+            typeof platform['architecture'] === 'string'
+            ? {
+                platform: {
+                    os: platform['os'],
+                    architecture: platform['architecture'],
+                    ...(typeof platform['variant'] === 'string' ? { variant: platform['variant'] } : {})
+                }
+            }
+            : {}),
+        ...(isRecord(value['annotations'])
+            ? { annotations: value['annotations'] }
+            : {})
+    };
+}
+/** `what` names the manifest in messages ("the manifest sha256:… of 127.0.0.1:5000/x/y"). */
+function parseManifest(bytes, contentType, what) {
+    let json;
+    try {
+        json = JSON.parse(bytes.toString('utf8'));
+    }
+    catch {
+        throw new FledgeError(`${what} is not JSON.`, {
+            fix: 'check that the reference names a container image.'
+        });
+    }
+    const unsupported = (kind) => new FledgeError(`${what} is ${kind}, which fledge does not read.`, {
+        fix: 'push the image again with a current docker, buildx or skopeo (they write OCI or Docker v2 schema 2 manifests).'
+    });
+    if (!isRecord(json))
+        throw unsupported('not a manifest');
+    if (json['schemaVersion'] === 1)
+        throw unsupported('a Docker v2 schema 1 manifest');
+    const mediaType = typeof json['mediaType'] === 'string'
+        ? json['mediaType']
+        : (contentType ?? '').split(';')[0].trim();
+    if (Array.isArray(json['manifests'])) {
+        const manifests = json['manifests'].map(descriptor);
+        if (manifests.some((m) => !m))
+            throw unsupported('an index with a malformed entry');
+        return { kind: 'index', manifests: manifests };
+    }
+    if (json['config'] !== undefined && Array.isArray(json['layers'])) {
+        const config = descriptor(json['config']);
+        const layers = json['layers'].map(descriptor);
+        if (!config || layers.some((l) => !l))
+            throw unsupported('a manifest with a malformed descriptor');
+        return { kind: 'manifest', config, layers: layers };
+    }
+    throw unsupported(mediaType ? `of type ${mediaType}` : 'neither an image manifest nor an index');
+}
+const platformName = (p) => `${p.os}/${p.architecture}${p.variant ? `/${p.variant}` : ''}`;
+function platformMatches(have, want) {
+    if (have.os !== want.os || have.architecture !== want.architecture)
+        return false;
+    if (!want.variant)
+        return true;
+    // arm64's only variant is v8, often left out.
+    return (have.variant === want.variant ||
+        (want.architecture === 'arm64' && !have.variant && want.variant === 'v8'));
+}
+/** The index's manifest for `want`; none is an error listing what the index has. */
+function choosePlatform(manifests, want, what) {
+    const images = manifests.filter((m) => m.platform && m.platform.os !== 'unknown');
+    const found = images.find((m) => platformMatches(m.platform, want));
+    if (found)
+        return found;
+    const have = [...new Set(images.map((m) => platformName(m.platform)))];
+    throw new FledgeError(`${what} has no ${platformName(want)} image; it has ${have.length ? have.join(', ') : 'no platform-tagged image'}.`, {
+        fix: `use an image built for ${platformName(want)}, or build for the image's architecture (busybox's decides it).`
+    });
+}
+const strings = (value) => Array.isArray(value) && value.every((v) => typeof v === 'string')
+    ? value
+    : undefined;
+function summarizeConfig(bytes, what) {
+    let json;
+    try {
+        json = JSON.parse(bytes.toString('utf8'));
+    }
+    catch {
+        throw new FledgeError(`${what} is not JSON.`, {
+            fix: 'rebuild the image; its config blob is damaged.'
+        });
+    }
+    if (!isRecord(json) ||
+        typeof json['os'] !== 'string' ||
+        typeof json['architecture'] !== 'string') {
+        throw new FledgeError(`${what} does not name the image's os and architecture.`, {
+            fix: 'rebuild the image with a current docker, buildx or skopeo.'
+        });
+    }
+    const config = isRecord(json['config']) ? json['config'] : {};
+    const entrypoint = strings(config['Entrypoint']);
+    const cmd = strings(config['Cmd']);
+    const text = (key) => typeof config[key] === 'string' && config[key] !== '' ? config[key] : undefined;
+    const workingDir = text('WorkingDir');
+    const user = text('User');
+    return {
+        os: json['os'],
+        architecture: json['architecture'],
+        ...(typeof json['variant'] === 'string' ? { variant: json['variant'] } : {}),
+        env: strings(config['Env']) ?? [],
+        ...(entrypoint ? { entrypoint } : {}),
+        ...(cmd ? { cmd } : {}),
+        ...(workingDir ? { workingDir } : {}),
+        ...(user ? { user } : {})
+    };
+}
+/** From the top manifest (an index or an image manifest) to the platform's verified config and layers. */
+async function resolveImage(top, source, want) {
+    let digest = top.digest;
+    let parsed = parseManifest(top.bytes, top.contentType, `the manifest ${top.digest} of ${source.name}`);
+    if (parsed.kind === 'index') {
+        const chosen = choosePlatform(parsed.manifests, want, `the image index ${top.digest} of ${source.name}`);
+        digest = chosen.digest;
+        const fetched = await source.manifest(digest);
+        parsed = parseManifest(fetched.bytes, fetched.contentType ?? chosen.mediaType, `the manifest ${digest} of ${source.name}`);
+        if (parsed.kind === 'index') {
+            throw new FledgeError(`the index ${top.digest} of ${source.name} points at another index (${digest}) for ${platformName(want)}.`, {
+                fix: 'use an image whose index lists image manifests.'
+            });
+        }
+    }
+    const configPath = await source.blob(parsed.config, 'the config');
+    const config = summarizeConfig(await promises_.readFile(configPath), `the config ${parsed.config.digest} of ${source.name}`);
+    if (!platformMatches(config, { os: want.os, architecture: want.architecture })) {
+        throw new FledgeError(`${source.name} is a ${platformName(config)} image; this build is for ${platformName(want)}.`, {
+            fix: `use the image's ${platformName(want)} variant (or a multi-platform tag), or build for ${platformName(config)}.`
+        });
+    }
+    const layers = [];
+    for (const [index, layer] of parsed.layers.entries()) {
+        const path = await source.blob(layer, `layer ${index + 1}`);
+        layers.push({ digest: layer.digest, mediaType: layer.mediaType, size: layer.size, path });
+    }
+    return { digest, configDigest: parsed.config.digest, config, layers };
+}
+
+;// CONCATENATED MODULE: ./src/container/archives.ts
+/**
+ * Image archives, read in place: `oci-archive:FILE` (a tar of an OCI layout) and
+ * `docker-archive:FILE` (`docker save`: manifest.json, the config and the layer
+ * tars, as `<id>/layer.tar` or as `blobs/sha256/<hex>`). Members are found by
+ * their tar headers and only the ones needed are copied out, to the temp folder.
+ */
+
+
+
+
+
+
+
+
+const archives_BLOCK = 512;
+function archives_octal(field) {
+    // GNU base-256 for sizes of 8 GiB and more.
+    if (field[0] & 0x80) {
+        let value = field[0] & 0x7f;
+        for (const byte of field.subarray(1))
+            value = value * 256 + byte;
+        return value;
+    }
+    const text = field.toString('latin1').replace(/\0.*$/s, '').trim();
+    return text ? parseInt(text, 8) : 0;
+}
+const archives_cString = (field) => {
+    const end = field.indexOf(0);
+    return field.subarray(0, end < 0 ? field.length : end).toString('utf8');
+};
+const normalize = (name) => external_node_path_.posix.normalize(name.replace(/^(\.\/|\/)+/, '')).replace(/\/$/, '');
+/** The regular files of an uncompressed tar (ustar, pax and GNU long names), by normalized name; symlinks to them too. */
+async function tarMembers(file) {
+    const handle = await promises_.open(file, 'r');
+    const members = new Map();
+    const links = new Map();
+    const bad = (why) => new FledgeError(`${file} is not a readable tar archive (${why}).`, {
+        fix: 'use the archive as written by docker save, skopeo copy or buildx --output type=oci (uncompressed tar).'
+    });
+    try {
+        const { size: total } = await handle.stat();
+        const header = Buffer.alloc(archives_BLOCK);
+        let offset = 0;
+        let longName;
+        while (offset + archives_BLOCK <= total) {
+            await handle.read(header, 0, archives_BLOCK, offset);
+            if (header.every((byte) => byte === 0))
+                break;
+            const stored = header.readUInt32BE(148) === 0 ? 0 : archives_octal(header.subarray(148, 156));
+            let sum = 0;
+            for (let i = 0; i < archives_BLOCK; i++)
+                sum += i >= 148 && i < 156 ? 32 : header[i];
+            if (stored !== sum)
+                throw bad(`bad header checksum at byte ${offset}`);
+            const size = archives_octal(header.subarray(124, 136));
+            const type = String.fromCharCode(header[156]);
+            const dataOffset = offset + archives_BLOCK;
+            if (dataOffset + size > total)
+                throw bad('it ends inside a member');
+            if (type === 'x' || type === 'L') {
+                const data = Buffer.alloc(size);
+                await handle.read(data, 0, size, dataOffset);
+                if (type === 'L')
+                    longName = archives_cString(data);
+                else {
+                    const found = /(?:^|\n)\d+ path=([^\n]*)\n/.exec(data.toString('utf8'));
+                    if (found)
+                        longName = found[1];
+                }
+            }
+            else {
+                const prefix = header.toString('latin1', 257, 263).startsWith('ustar')
+                    ? archives_cString(header.subarray(345, 500))
+                    : '';
+                const name = longName ??
+                    (prefix
+                        ? `${prefix}/${archives_cString(header.subarray(0, 100))}`
+                        : archives_cString(header.subarray(0, 100)));
+                longName = undefined;
+                if (type === '0' || type === '\0' || type === '7')
+                    members.set(normalize(name), { offset: dataOffset, size });
+                // skopeo writes <id>/layer.tar as a symlink to ../<diff id>.tar.
+                if (type === '2')
+                    links.set(normalize(name), normalize(external_node_path_.posix.join(external_node_path_.posix.dirname(normalize(name)), archives_cString(header.subarray(157, 257)))));
+            }
+            offset = dataOffset + Math.ceil(size / archives_BLOCK) * archives_BLOCK;
+        }
+    }
+    finally {
+        await handle.close();
+    }
+    for (const [link, target] of links) {
+        const member = members.get(target);
+        if (member && !members.has(link))
+            members.set(link, member);
+    }
+    return members;
+}
+/** An archive's members as LayoutFiles; members asked for as files are copied into a folder under `tempDir`. */
+async function archiveFiles(archive, tempDir, name) {
+    const members = await tarMembers(archive);
+    let folder;
+    const read = async (relative) => {
+        const member = members.get(normalize(relative));
+        if (!member)
+            return undefined;
+        const handle = await promises_.open(archive, 'r');
+        try {
+            const bytes = Buffer.alloc(member.size);
+            await handle.read(bytes, 0, member.size, member.offset);
+            return bytes;
+        }
+        finally {
+            await handle.close();
+        }
+    };
+    const file = async (relative) => {
+        const member = members.get(normalize(relative));
+        if (!member)
+            return undefined;
+        folder ??= await promises_.mkdtemp(external_node_path_.join(tempDir, 'archive-'));
+        const dest = external_node_path_.join(folder, normalize(relative).replace(/\//g, '_'));
+        if (member.size === 0)
+            await promises_.writeFile(dest, '');
+        else
+            await (0,external_node_stream_promises_namespaceObject.pipeline)((0,external_node_fs_.createReadStream)(archive, { start: member.offset, end: member.offset + member.size - 1 }), (0,external_node_fs_.createWriteStream)(dest));
+        return dest;
+    };
+    return { name, members, read, file };
+}
+async function ociArchiveFiles(archive, tempDir) {
+    return archiveFiles(archive, tempDir, `the archive ${archive}`);
+}
+const withoutDefaultRegistry = (tag) => tag.replace(/^(docker\.io\/)?(library\/)?/, '');
+function layerMediaType(head) {
+    if (head[0] === 0x1f && head[1] === 0x8b)
+        return manifest_MEDIA_TYPES.ociLayerGzip;
+    if (head.readUInt32LE(0) === 0xfd2fb528)
+        return manifest_MEDIA_TYPES.ociLayerZstd;
+    return manifest_MEDIA_TYPES.ociLayerTar;
+}
+/**
+ * The image in a `docker save` archive. It has no manifest, so the digest is the
+ * config's (docker's image ID) and layer digests are computed from the members.
+ */
+async function readDockerArchive(archive, tag, want, tempDir) {
+    const files = await archiveFiles(archive, tempDir, `the docker archive ${archive}`);
+    const fix = 'use the output of docker save (or skopeo copy … docker-archive:FILE).';
+    const manifestBytes = await files.read('manifest.json');
+    if (!manifestBytes)
+        throw new FledgeError(`${files.name} has no manifest.json, so it is not a docker save archive.`, { fix });
+    let entries;
+    try {
+        entries = JSON.parse(manifestBytes.toString('utf8'));
+    }
+    catch {
+        throw new FledgeError(`${files.name}: manifest.json is not JSON.`, { fix });
+    }
+    if (!Array.isArray(entries) || entries.length === 0)
+        throw new FledgeError(`${files.name}: manifest.json lists no image.`, { fix });
+    const tagsOf = (entry) => Array.isArray(entry.RepoTags)
+        ? entry.RepoTags.filter((t) => typeof t === 'string')
+        : [];
+    const allTags = entries.flatMap(tagsOf);
+    let entry;
+    if (tag !== undefined) {
+        entry = entries.find((e) => tagsOf(e).some((t) => t === tag || withoutDefaultRegistry(t) === withoutDefaultRegistry(tag)));
+        if (!entry) {
+            throw new FledgeError(`${files.name} has no image tagged "${tag}"; it has ${allTags.length ? allTags.map((t) => `"${t}"`).join(', ') : 'no tagged images'}.`, {
+                fix: 'name one of its tags after the file (docker-archive:FILE:NAME:TAG).'
+            });
+        }
+    }
+    else if (entries.length === 1) {
+        entry = entries[0];
+    }
+    else {
+        throw new FledgeError(`${files.name} holds ${entries.length} images (${allTags.map((t) => `"${t}"`).join(', ')}), and the reference names none.`, {
+            fix: 'name the image after the file (docker-archive:FILE:NAME:TAG).'
+        });
+    }
+    if (typeof entry.Config !== 'string' ||
+        !Array.isArray(entry.Layers) ||
+        !entry.Layers.every((l) => typeof l === 'string')) {
+        throw new FledgeError(`${files.name}: manifest.json's entry has no Config or Layers.`, { fix });
+    }
+    const configBytes = await files.read(entry.Config);
+    if (!configBytes)
+        throw new FledgeError(`${files.name} lacks the config ${entry.Config} its manifest.json names.`, { fix });
+    const configDigest = sha256Digest(configBytes);
+    checkNamedDigest(entry.Config, configDigest, 'the config', files.name);
+    const config = summarizeConfig(configBytes, `the config ${configDigest} of ${files.name}`);
+    if (config.os !== want.os || config.architecture !== want.architecture) {
+        throw new FledgeError(`${files.name} holds a ${config.os}/${config.architecture} image; this build is for ${want.os}/${want.architecture}.`, {
+            fix: `save the image's ${want.os}/${want.architecture} variant (docker pull --platform ${want.os}/${want.architecture}, then docker save).`
+        });
+    }
+    const diffIds = JSON.parse(configBytes.toString('utf8'))
+        .rootfs?.diff_ids;
+    const layers = [];
+    for (const [index, member] of entry.Layers.entries()) {
+        const what = `layer ${index + 1} (${member})`;
+        const file = await files.file(member);
+        if (!file)
+            throw new FledgeError(`${files.name} lacks ${what}, which its manifest.json names.`, { fix });
+        const digest = `sha256:${await sha256File(file)}`;
+        checkNamedDigest(member, digest, what, files.name);
+        const head = Buffer.alloc(4);
+        const handle = await promises_.open(file, 'r');
+        const { size } = await handle.stat();
+        await handle.read(head, 0, 4, 0).finally(() => handle.close());
+        const mediaType = layerMediaType(head);
+        const diffId = Array.isArray(diffIds) ? diffIds[index] : undefined;
+        // An uncompressed layer's digest is its diff ID: the config vouches for it.
+        if (mediaType === manifest_MEDIA_TYPES.ociLayerTar && typeof diffId === 'string' && diffId !== digest) {
+            throw digestMismatch(what, diffId, digest, files.name);
+        }
+        layers.push({ digest, mediaType, size, path: file });
+    }
+    return { digest: configDigest, configDigest, config, layers };
+}
+/** Members named by their digest (blobs/sha256/<hex> of newer docker save, skopeo's <hex>.tar and <hex>.json) must hash to it. */
+function checkNamedDigest(member, digest, what, from) {
+    const named = /(?:^|\/)blobs\/sha256\/([0-9a-f]{64})$/.exec(member) ??
+        /^([0-9a-f]{64})\.(?:json|tar)$/.exec(member);
+    if (named && `sha256:${named[1]}` !== digest)
+        throw digestMismatch(what, `sha256:${named[1]}`, digest, from);
+}
+
+;// CONCATENATED MODULE: ./src/container/oci-layout.ts
+/**
+ * OCI image layouts (`oci-layout:PATH[:TAG]`): the `oci-layout` marker, index.json
+ * and blobs/<alg>/<hex>, read from a folder or, through the same interface, from
+ * the members of an oci-archive. Every blob is verified against its digest.
+ */
+
+
+
+
+
+
+function layoutFolder(dir) {
+    const name = `the layout ${dir}`;
+    const inside = (relative) => external_node_path_.join(dir, ...relative.split('/'));
+    return {
+        name,
+        read: async (relative) => {
+            try {
+                return await promises_.readFile(inside(relative));
+            }
+            catch (error) {
+                const code = error.code;
+                if (code === 'ENOENT' || code === 'ENOTDIR')
+                    return undefined;
+                throw new FledgeError(`cannot read ${inside(relative)} (${code ?? String(error)}).`, {
+                    fix: 'check the file and its permissions.'
+                });
+            }
+        },
+        file: async (relative) => (await promises_.stat(inside(relative)).then((s) => s.isFile(), () => false))
+            ? inside(relative)
+            : undefined
+    };
+}
+const layoutFix = (files) => `point at an OCI image layout (skopeo copy … oci:DIR:TAG, or docker buildx build --output type=oci), not at ${files.name.replace(/^the \w+ /, '')}.`;
+/** The image in `files` (tagged `tag`, or its only image) for `want`. */
+async function readLayout(files, tag, want) {
+    const marker = await files.read('oci-layout');
+    if (!marker) {
+        throw new FledgeError(`${files.name} has no oci-layout file, so it is not an OCI image layout.`, { fix: layoutFix(files) });
+    }
+    const indexBytes = await files.read('index.json');
+    if (!indexBytes)
+        throw new FledgeError(`${files.name} has no index.json.`, { fix: layoutFix(files) });
+    let index;
+    try {
+        index = JSON.parse(indexBytes.toString('utf8'));
+    }
+    catch {
+        throw new FledgeError(`${files.name}: index.json is not JSON.`, { fix: layoutFix(files) });
+    }
+    const entries = Array.isArray(index.manifests) ? index.manifests : [];
+    const tagOf = (d) => d.annotations?.['org.opencontainers.image.ref.name'];
+    const tags = entries.map(tagOf).filter((t) => t !== undefined);
+    let chosen;
+    if (tag !== undefined) {
+        chosen = entries.find((d) => tagOf(d) === tag);
+        if (!chosen) {
+            throw new FledgeError(`${files.name} has no image tagged "${tag}"; it has ${tags.length ? tags.map((t) => `"${t}"`).join(', ') : 'no tagged images'}.`, {
+                fix: 'name one of its tags after the path (oci-layout:PATH:TAG).'
+            });
+        }
+    }
+    else if (entries.length === 1) {
+        chosen = entries[0];
+    }
+    else {
+        throw new FledgeError(`${files.name} holds ${entries.length} images${tags.length ? ` (tagged ${tags.map((t) => `"${t}"`).join(', ')})` : ''}, and the reference names none.`, {
+            fix: entries.length
+                ? 'name the image by its tag after the path (oci-layout:PATH:TAG).'
+                : layoutFix(files)
+        });
+    }
+    const source = layoutBlobs(files);
+    const top = await source.manifest(chosen.digest);
+    return resolveImage({ digest: chosen.digest, ...top }, source, want);
+}
+function layoutBlobs(files) {
+    const blobPath = (digest, what) => `blobs/sha256/${digestHex(digest, what)}`;
+    const missing = (digest, what) => new FledgeError(`${files.name} lacks ${what} (${blobPath(digest, what)}).`, {
+        fix: 'the layout is incomplete; copy the image into it again (skopeo copy, or docker buildx build --output type=oci).'
+    });
+    return {
+        name: files.name,
+        async manifest(digest) {
+            const what = `the manifest ${digest}`;
+            const bytes = await files.read(blobPath(digest, what));
+            if (!bytes)
+                throw missing(digest, what);
+            const actual = sha256Digest(bytes);
+            if (actual !== digest)
+                throw digestMismatch('the manifest', digest, actual, files.name);
+            return { bytes };
+        },
+        async blob(descriptor, what) {
+            const file = await files.file(blobPath(descriptor.digest, what));
+            if (!file)
+                throw missing(descriptor.digest, what);
+            const actual = `sha256:${await sha256File(file)}`;
+            if (actual !== descriptor.digest)
+                throw digestMismatch(what, descriptor.digest, actual, files.name);
+            return file;
+        }
+    };
+}
+
+;// CONCATENATED MODULE: ./src/container/reference.ts
+/**
+ * fledge.toml's `[source] image`, parsed: a registry reference (docker's rules for
+ * the default registry and `library/`) or a skopeo-style local transport.
+ */
+
+
+const DOCKER_HUB = 'docker.io';
+const DOCKER_HUB_API = 'registry-1.docker.io';
+const DIGEST = /^sha256:[0-9a-f]{64}$/;
+const TAG = /^[\w][\w.-]{0,127}$/;
+const PATH_COMPONENT = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$/;
+/** Loopback registries are reached over plain HTTP, as docker does. */
+function isLoopbackHost(host) {
+    const name = host.startsWith('[') ? host.slice(0, host.indexOf(']') + 1) : host.split(':')[0];
+    return name === 'localhost' || name === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(name);
+}
+/** `reference` as written in fledge.toml; local paths are resolved against `baseDir` (fledge.toml's folder). */
+function parseReference(reference, baseDir, where = {}) {
+    const bad = (cause, fix) => new FledgeError(`"${reference}" ${cause}.`, { ...where, fix });
+    const local = /^(oci-layout|oci-archive|docker-archive):(.*)$/.exec(reference);
+    if (local) {
+        const kind = local[1];
+        let file = local[2];
+        let tag;
+        // oci-layout/oci-archive PATH[:TAG]: the last colon is the tag's when what follows has no slash.
+        // docker-archive FILE[:NAME:TAG]: the colon before a name:tag.
+        const colon = kind === 'docker-archive'
+            ? file.search(/:(?=[a-z0-9][^:]*:[\w][\w.-]*$)/)
+            : file.lastIndexOf(':');
+        if (colon > 0 && (kind === 'docker-archive' || !file.slice(colon + 1).includes('/'))) {
+            tag = file.slice(colon + 1);
+            file = file.slice(0, colon);
+        }
+        if (!file)
+            throw bad(`names no ${kind === 'oci-layout' ? 'folder' : 'file'}`, `write ${kind}:PATH (relative to fledge.toml's folder).`);
+        if (tag === '')
+            throw bad('ends with an empty tag', `drop the trailing colon or name the tag: ${kind}:${file}:TAG.`);
+        return { kind, path: external_node_path_.resolve(baseDir, file), ...(tag !== undefined ? { tag } : {}) };
+    }
+    if (/^[a-z][a-z0-9+.-]*:\/\//i.test(reference) ||
+        /^(docker|oci|containers-storage|dir):/.test(reference)) {
+        throw bad('is not a reference fledge can use', 'write a registry reference (alpine:3.20, ghcr.io/owner/app:1.0, host:5000/x/y@sha256:…) or oci-layout:PATH, oci-archive:FILE, docker-archive:FILE.');
+    }
+    let rest = reference;
+    let digest;
+    const at = rest.indexOf('@');
+    if (at >= 0) {
+        digest = rest.slice(at + 1);
+        rest = rest.slice(0, at);
+        if (!DIGEST.test(digest)) {
+            throw bad(`has a malformed digest "${digest}"`, 'pin with @sha256: followed by 64 lowercase hex digits.');
+        }
+    }
+    let tag;
+    const lastSlash = rest.lastIndexOf('/');
+    const tagColon = rest.indexOf(':', lastSlash + 1);
+    if (tagColon >= 0) {
+        tag = rest.slice(tagColon + 1);
+        rest = rest.slice(0, tagColon);
+        if (!TAG.test(tag))
+            throw bad(`has an invalid tag "${tag}"`, 'a tag is up to 128 letters, digits, "_", "." and "-", not starting with "." or "-".');
+    }
+    const parts = rest.split('/');
+    let registry = DOCKER_HUB;
+    const first = parts[0];
+    if (parts.length > 1 &&
+        (first.includes('.') || first.includes(':') || first === 'localhost' || first.startsWith('['))) {
+        registry = first;
+        parts.shift();
+    }
+    if (registry === 'index.docker.io' || registry === DOCKER_HUB_API)
+        registry = DOCKER_HUB;
+    if (registry === DOCKER_HUB && parts.length === 1)
+        parts.unshift('library');
+    const repository = parts.join('/');
+    if (!parts.every((part) => PATH_COMPONENT.test(part))) {
+        throw bad(`has an invalid repository name "${repository}"`, 'repository names are lowercase letters, digits and separators (".", "_", "-"), like ghcr.io/owner/app:1.0.');
+    }
+    if (tag === undefined && digest === undefined)
+        tag = 'latest';
+    return {
+        kind: 'registry',
+        registry,
+        apiHost: registry === DOCKER_HUB ? DOCKER_HUB_API : registry,
+        scheme: isLoopbackHost(registry) ? 'http' : 'https',
+        repository,
+        ...(tag !== undefined ? { tag } : {}),
+        ...(digest !== undefined ? { digest } : {})
+    };
+}
+/** "registry:127.0.0.1:5000/x/y", "oci-layout:/abs/path": where the image came from, canonical. */
+function originOf(reference) {
+    return reference.kind === 'registry'
+        ? `registry:${reference.registry}/${reference.repository}`
+        : `${reference.kind}:${reference.path}`;
+}
+/** The reference to write in fledge.toml to pin `digest`. */
+function pinnedReference(reference, digest) {
+    const name = reference.registry === DOCKER_HUB
+        ? reference.repository.replace(/^library\//, '')
+        : `${reference.registry}/${reference.repository}`;
+    return `${name}${reference.tag ? `:${reference.tag}` : ''}@${digest}`;
+}
+
+;// CONCATENATED MODULE: ./src/container/auth.ts
+/**
+ * Who we are to a registry: credentials given by the face (the Action's job token
+ * for ghcr.io), else `auths` in docker's config.json; and the WWW-Authenticate
+ * challenges (Bearer token realm, Basic) a registry answers a 401 with.
+ */
+
+
+
+
+
+function defaultDockerConfigPath(env = process.env) {
+    return external_node_path_.join(env['DOCKER_CONFIG'] || external_node_path_.join(external_node_os_namespaceObject.homedir(), '.docker'), 'config.json');
+}
+/** "https://index.docker.io/v1/" and "registry-1.docker.io" are docker.io; a scheme or path is dropped. */
+function normalizeRegistryHost(key) {
+    const host = key
+        .replace(/^[a-z]+:\/\//i, '')
+        .replace(/\/.*$/, '')
+        .toLowerCase();
+    return host === 'index.docker.io' || host === 'registry-1.docker.io' ? DOCKER_HUB : host;
+}
+async function lookupCredentials(registry, options) {
+    const configPath = options.dockerConfigPath ?? defaultDockerConfigPath();
+    const wanted = normalizeRegistryHost(registry);
+    for (const [host, given] of Object.entries(options.credentials ?? {})) {
+        if (normalizeRegistryHost(host) === wanted)
+            return { credentials: { ...given, source: 'the credentials given' }, configPath };
+    }
+    let config;
+    let text;
+    try {
+        text = await promises_.readFile(configPath, 'utf8');
+    }
+    catch (error) {
+        if (error.code !== 'ENOENT') {
+            throw new FledgeError(`cannot read ${configPath} (${error.code ?? String(error)}).`, {
+                fix: 'check the file and its permissions, or remove it to pull anonymously.'
+            });
+        }
+    }
+    if (text !== undefined) {
+        try {
+            config = JSON.parse(text);
+        }
+        catch {
+            throw new FledgeError(`${configPath} is not valid JSON.`, {
+                fix: 'repair it (docker login rewrites it), or remove it to pull anonymously.'
+            });
+        }
+    }
+    for (const [host, entry] of Object.entries(config?.auths ?? {})) {
+        if (normalizeRegistryHost(host) !== wanted)
+            continue;
+        let username = entry.username;
+        let password = entry.password;
+        if (entry.auth) {
+            const decoded = Buffer.from(entry.auth, 'base64').toString('utf8');
+            const colon = decoded.indexOf(':');
+            if (colon < 0) {
+                throw new FledgeError(`${configPath}: auths."${host}".auth is not base64 of "user:password".`, {
+                    fix: `run docker login ${registry} again, or correct the entry.`
+                });
+            }
+            username = decoded.slice(0, colon);
+            password = decoded.slice(colon + 1);
+        }
+        if (username !== undefined && password !== undefined) {
+            return { credentials: { username, password, source: configPath }, configPath };
+        }
+    }
+    if (wanted === 'ghcr.io' && options.githubToken) {
+        return {
+            credentials: {
+                username: 'x-access-token',
+                password: options.githubToken,
+                source: 'the job token (GITHUB_TOKEN)'
+            },
+            configPath
+        };
+    }
+    const helper = config?.credHelpers?.[registry] ?? config?.credHelpers?.[wanted] ?? config?.credsStore;
+    return { ...(helper ? { helper } : {}), configPath };
+}
+/** `Bearer realm="https://auth/token",service="registry",scope="repository:x:pull"` */
+function parseChallenge(header) {
+    const match = /^\s*([A-Za-z]+)\s*(.*)$/.exec(header);
+    if (!match)
+        return undefined;
+    const params = {};
+    const pattern = /([A-Za-z_]+)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^\s,]*))/g;
+    for (let found = pattern.exec(match[2]); found; found = pattern.exec(match[2])) {
+        params[found[1].toLowerCase()] =
+            found[2] !== undefined ? found[2].replace(/\\(.)/g, '$1') : found[3];
+    }
+    return { scheme: match[1].toLowerCase(), params };
+}
+function basicHeader(credentials) {
+    return `Basic ${Buffer.from(`${credentials.username}:${credentials.password}`).toString('base64')}`;
+}
+
+;// CONCATENATED MODULE: ./src/container/registry.ts
+/**
+ * An OCI distribution (v2) client for pulling one repository: manifests by tag or
+ * digest, blobs by digest, and the 401 dance (anonymous or credentialed bearer
+ * tokens, Basic). Requests go through sources/http.ts, so retries, timeouts and
+ * size limits are those of every other download.
+ */
+
+
+
+
+/** containerd's limit for a manifest. */
+const MAX_SMALL_ANSWER_BYTES = 4 * 1024 * 1024;
+class RegistryClient {
+    reference;
+    context;
+    /** Requests sent, token requests included: zero means a build made none. */
+    requests = 0;
+    authorization;
+    contacted = false;
+    name;
+    constructor(reference, context) {
+        this.reference = reference;
+        this.context = context;
+        this.name = `${reference.registry}/${reference.repository}`;
+    }
+    endpoint(rest) {
+        return `${this.reference.scheme}://${this.reference.apiHost}/v2/${rest}`;
+    }
+    /** The manifest named by a tag or digest; undefined when the registry has no such manifest (404). */
+    async manifest(tagOrDigest) {
+        const response = await this.get(this.endpoint(`${this.reference.repository}/manifests/${tagOrDigest}`), { accept: MANIFEST_ACCEPT });
+        if (response.status === 404)
+            return undefined;
+        if (response.status !== 200)
+            throw this.unexpected(response, `the manifest ${tagOrDigest}`);
+        return {
+            bytes: response.body,
+            contentType: response.headers['content-type'],
+            announcedDigest: response.headers['docker-content-digest']
+        };
+    }
+    /** Streams the blob into `dest` and returns the hex sha256 of what it wrote; the caller checks it. */
+    async blob(digest, dest, what) {
+        // A blob may be the first thing asked (its manifest came from the cache): learn the auth first.
+        if (!this.contacted) {
+            const ping = await this.get(this.endpoint(''), {});
+            if (ping.status !== 200 && ping.status !== 404)
+                throw this.unexpected(ping, 'the API root');
+        }
+        const url = this.endpoint(`${this.reference.repository}/blobs/${digest}`);
+        const download = async () => {
+            this.requests++;
+            const { sha256 } = await downloadFile(url, dest, {
+                headers: this.authorization ? { authorization: this.authorization } : {},
+                what: `${what} of ${this.name} (${digest})`,
+                refusedFix: `check that the credentials for ${this.reference.registry} may pull ${this.reference.repository}.`
+            }, this.context.network, this.context.log);
+            return sha256;
+        };
+        try {
+            return await download();
+        }
+        catch (error) {
+            // Bearer tokens expire (Docker Hub's after 5 minutes): a long pull gets a fresh one once.
+            const expired = error instanceof DownloadFailed &&
+                error.status === 401 &&
+                this.authorization?.startsWith('Bearer ');
+            if (!expired)
+                throw error;
+            this.authorization = undefined;
+            const ping = await this.get(this.endpoint(''), {});
+            if (ping.status !== 200 && ping.status !== 404)
+                throw this.unexpected(ping, 'the API root');
+            return await download();
+        }
+    }
+    /** Manifests, pings and tokens are small: a registry answering more is refused early. */
+    smallAnswers() {
+        const limit = this.context.network.maxDownloadBytes ?? MAX_SMALL_ANSWER_BYTES;
+        return { ...this.context.network, maxDownloadBytes: Math.min(limit, MAX_SMALL_ANSWER_BYTES) };
+    }
+    /** GET with the current authorization; a 401 is answered once by the challenge's scheme and the request repeated. */
+    async get(url, headers) {
+        let response = await this.send(url, headers);
+        if (response.status === 401) {
+            const had = this.authorization;
+            await this.authorize(response);
+            if (this.authorization !== had)
+                response = await this.send(url, headers);
+            if (response.status === 401)
+                throw await this.refused(response);
+        }
+        return response;
+    }
+    async send(url, headers) {
+        this.requests++;
+        this.contacted = true;
+        try {
+            return await requestBytes(url, { ...headers, ...(this.authorization ? { authorization: this.authorization } : {}) }, this.smallAnswers(), this.context.log);
+        }
+        catch (error) {
+            if (error instanceof FledgeError)
+                throw error;
+            throw new FledgeError(`could not reach the registry ${this.reference.registry} (${url}): ${describeError(error)}.`, {
+                fix: `check the registry's name and the network${this.reference.scheme === 'https' ? ' (registries other than localhost are reached over HTTPS)' : ''}, then build again.`
+            });
+        }
+    }
+    async authorize(response) {
+        const challenge = parseChallenge(response.headers['www-authenticate'] ?? '');
+        const lookup = await lookupCredentials(this.reference.registry, this.context.credentials);
+        if (challenge?.scheme === 'basic') {
+            if (!lookup.credentials)
+                throw this.needsCredentials(lookup);
+            this.authorization = basicHeader(lookup.credentials);
+            return;
+        }
+        if (challenge?.scheme !== 'bearer' || !challenge.params['realm']) {
+            throw new FledgeError(`the registry ${this.reference.registry} answered 401 with an authentication scheme fledge does not speak (${response.headers['www-authenticate'] ?? 'no WWW-Authenticate header'}).`, {
+                fix: 'use a registry that offers Bearer tokens or Basic auth (all public registries do).'
+            });
+        }
+        const realm = new URL(challenge.params['realm']);
+        if (challenge.params['service'])
+            realm.searchParams.set('service', challenge.params['service']);
+        realm.searchParams.set('scope', challenge.params['scope'] ?? `repository:${this.reference.repository}:pull`);
+        this.authorization = `Bearer ${await this.token(realm.href, lookup.credentials, lookup)}`;
+    }
+    async token(url, credentials, lookup) {
+        this.requests++;
+        let response;
+        try {
+            response = await requestBytes(url, credentials ? { authorization: basicHeader(credentials) } : {}, this.smallAnswers(), this.context.log);
+        }
+        catch (error) {
+            if (error instanceof FledgeError)
+                throw error;
+            throw new FledgeError(`could not get a token for ${this.name} from ${url}: ${describeError(error)}.`, {
+                fix: 'check the network, then build again.'
+            });
+        }
+        if (response.status === 401 || response.status === 403) {
+            throw credentials
+                ? this.refusedWith(credentials, `its token service (${new URL(url).host}) answered HTTP ${response.status}`)
+                : this.needsCredentials(lookup);
+        }
+        let token;
+        try {
+            const json = JSON.parse(response.body.toString('utf8'));
+            token = json.token ?? json.access_token;
+        }
+        catch {
+            token = undefined;
+        }
+        if (response.status !== 200 || typeof token !== 'string' || !token) {
+            throw new FledgeError(`the token service ${url} for ${this.name} gave no token (HTTP ${response.status}).`, {
+                fix: 'check the registry; its token service is not answering as the distribution spec says.'
+            });
+        }
+        return token;
+    }
+    async refused(response) {
+        const lookup = await lookupCredentials(this.reference.registry, this.context.credentials);
+        if (!lookup.credentials)
+            return this.needsCredentials(lookup);
+        return this.refusedWith(lookup.credentials, `it answered HTTP ${response.status}`);
+    }
+    refusedWith(credentials, how) {
+        return new FledgeError(`the registry ${this.reference.registry} refused the credentials from ${credentials.source} for ${this.name}: ${how}.`, {
+            fix: `check the user name and password (or token) for ${this.reference.registry}, and that they may pull ${this.reference.repository}.`
+        });
+    }
+    needsCredentials(lookup) {
+        const helper = lookup.helper
+            ? `; ${lookup.configPath} keeps its logins in docker-credential-${lookup.helper}, which fledge does not run`
+            : '';
+        return new FledgeError(`${this.name} needs credentials (the registry answered HTTP 401) and none were found for ${this.reference.registry}${helper}.`, {
+            fix: `log in so that ${lookup.configPath} has an "auths" entry for ${this.reference.registry} (docker login ${this.reference.registry}${lookup.helper ? ', without a credential helper' : ''}); check the repository name too, as registries answer 401 for repositories that do not exist.`
+        });
+    }
+    unexpected(response, what) {
+        const detail = registryErrorDetail(response.body);
+        return new FledgeError(`the registry ${this.reference.registry} answered HTTP ${response.status} for ${what} of ${this.name}${detail ? ` (${detail})` : ''}.`, {
+            fix: response.status === 403
+                ? `check that your credentials may pull ${this.reference.repository}.`
+                : 'check the reference and the registry, then build again.'
+        });
+    }
+}
+/** The distribution spec's `{"errors":[{"code","message"}]}`, as "CODE: message". */
+function registryErrorDetail(body) {
+    try {
+        const json = JSON.parse(body.toString('utf8'));
+        const first = json.errors?.[0];
+        return first ? [first.code, first.message].filter(Boolean).join(': ') : undefined;
+    }
+    catch {
+        return undefined;
+    }
+}
+
+;// CONCATENATED MODULE: ./src/container/obtain.ts
+/**
+ * fledge.toml's `[source] image` to a ContainerImage: every manifest and blob
+ * verified by digest, layers still compressed in local files (see types.ts).
+ * Registry pulls keep blobs in the tool cache by digest, so a pinned build whose
+ * blobs are cached sends no request and an unpinned one sends one (the tag).
+ */
+
+
+
+
+
+
+
+
+async function obtainImage(reference, context) {
+    const parsed = parseReference(reference, context.baseDir, context.where ?? { key: 'image' });
+    const origin = originOf(parsed);
+    const local = (resolved) => ({
+        reference,
+        origin,
+        digest: resolved.digest,
+        configDigest: resolved.configDigest,
+        pinned: false,
+        config: resolved.config,
+        layers: resolved.layers,
+        cacheHit: true
+    });
+    switch (parsed.kind) {
+        case 'registry':
+            return pull(reference, parsed, context);
+        case 'oci-layout':
+            await mustExist(parsed.path, 'folder', reference, context);
+            return local(await readLayout(layoutFolder(parsed.path), parsed.tag, context.platform));
+        case 'oci-archive':
+            await mustExist(parsed.path, 'file', reference, context);
+            return local(await readLayout(await ociArchiveFiles(parsed.path, context.tempDir), parsed.tag, context.platform));
+        case 'docker-archive':
+            await mustExist(parsed.path, 'file', reference, context);
+            return local(await readDockerArchive(parsed.path, parsed.tag, context.platform, context.tempDir));
+    }
+}
+async function mustExist(file, kind, reference, context) {
+    const stat = await promises_.stat(file).catch(() => undefined);
+    if (stat && (kind === 'folder' ? stat.isDirectory() : stat.isFile()))
+        return;
+    throw new FledgeError(`"${reference}" names ${file}, which ${stat ? `is not a ${kind}` : 'does not exist'}.`, {
+        ...(context.where ?? { key: 'image' }),
+        fix: `paths in [source] image are relative to fledge.toml's folder (${context.baseDir}); check the path.`
+    });
+}
+async function pull(reference, parsed, context) {
+    const { log } = context;
+    const client = new RegistryClient(parsed, {
+        log,
+        network: context.network,
+        credentials: {
+            dockerConfigPath: context.dockerConfigPath,
+            credentials: context.credentials,
+            githubToken: context.githubToken
+        }
+    });
+    const store = { log, useCache: context.useCache, tempDir: context.tempDir };
+    const source = {
+        name: client.name,
+        async manifest(digest) {
+            const cached = await findBlob(digest, store);
+            if (cached)
+                return { bytes: await promises_.readFile(cached) };
+            const fetched = await client.manifest(digest);
+            if (!fetched) {
+                throw new FledgeError(`${client.name} has no manifest ${digest} (HTTP 404).`, {
+                    ...(context.where ?? { key: 'image' }),
+                    fix: 'check the digest in [source] image; the image may have been deleted from the registry.'
+                });
+            }
+            await keepBytes(digest, 'the manifest', client.name, fetched.bytes, store);
+            return { bytes: fetched.bytes, contentType: fetched.contentType };
+        },
+        async blob(descriptor, what) {
+            const cached = await findBlob(descriptor.digest, store);
+            if (cached)
+                return cached;
+            log.info(`Pulling ${what} of ${client.name} (${descriptor.digest}, ${descriptor.size} bytes)`);
+            return keepBlob(descriptor.digest, what, client.name, (dest) => client.blob(descriptor.digest, dest, what), store);
+        }
+    };
+    let top;
+    if (parsed.digest) {
+        top = { digest: parsed.digest, ...(await source.manifest(parsed.digest)) };
+    }
+    else {
+        const tag = parsed.tag;
+        const fetched = await client.manifest(tag);
+        if (!fetched) {
+            throw new FledgeError(`${client.name} has no tag "${tag}" (the registry answered HTTP 404).`, {
+                ...(context.where ?? { key: 'image' }),
+                fix: `check the tag and the repository name in [source] image (skopeo list-tags docker://${client.name} lists the tags).`
+            });
+        }
+        const digest = sha256Digest(fetched.bytes);
+        if (fetched.announcedDigest && fetched.announcedDigest !== digest) {
+            throw digestMismatch(`the manifest of tag "${tag}"`, fetched.announcedDigest, digest, client.name);
+        }
+        if (context.useCache)
+            await keepBytes(digest, 'the manifest', client.name, fetched.bytes, store);
+        top = { digest, bytes: fetched.bytes, contentType: fetched.contentType };
+    }
+    const resolved = await resolveImage(top, source, context.platform);
+    if (!parsed.digest) {
+        log.warn(`[source] image "${reference}" is a tag, which can move; it resolved to ${resolved.digest}. Pin it: image = "${pinnedReference(parsed, resolved.digest)}"`, context.where?.file
+            ? {
+                file: context.where.file,
+                ...(context.where.line !== undefined ? { line: context.where.line } : {})
+            }
+            : undefined);
+    }
+    return {
+        reference,
+        origin: originOf(parsed),
+        digest: resolved.digest,
+        configDigest: resolved.configDigest,
+        pinned: parsed.digest !== undefined,
+        config: resolved.config,
+        layers: resolved.layers,
+        cacheHit: client.requests === 0
+    };
+}
+
+;// CONCATENATED MODULE: ./src/container/dockerfile.ts
+/**
+ * `[source] dockerfile`: build the image with `docker buildx` (GitHub's runners
+ * have it), save it as a docker archive in the build's temp folder and read that
+ * like `image = "docker-archive:…"`. Without buildx, one sentence giving the
+ * two-line alternative.
+ *
+ * Why --load and docker save rather than `--output type=oci`: buildx's default
+ * `docker` driver (what a runner has unless a workflow sets up another builder)
+ * does not support the oci and docker tarball exporters; --load works with every
+ * driver, and docker save writes what the docker-archive reader reads.
+ */
+
+
+
+
+
+
+const dockerfile_platformName = (p) => `${p.os}/${p.architecture}${p.variant ? `/${p.variant}` : ''}`;
+/** The docker commands, in order, that build `build` for `platform` into `archive`. */
+function dockerBuildCommands(build, baseDir, platform, archive, tag) {
+    const buildArgs = Object.entries(build.buildArgs ?? {})
+        .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+        .flatMap(([name, value]) => ['--build-arg', `${name}=${value}`]);
+    return [
+        {
+            args: [
+                'buildx',
+                'build',
+                '--file',
+                external_node_path_.resolve(baseDir, build.dockerfile),
+                '--platform',
+                dockerfile_platformName(platform),
+                ...(build.target ? ['--target', build.target] : []),
+                ...buildArgs,
+                '--load',
+                '--tag',
+                tag,
+                external_node_path_.resolve(baseDir, build.context ?? '.')
+            ]
+        },
+        { args: ['save', '--output', archive, tag] },
+        { args: ['image', 'rm', tag], optional: true }
+    ];
+}
+function onPath(name, searchPath) {
+    for (const dir of searchPath.split(external_node_path_.delimiter)) {
+        if (!dir)
+            continue;
+        const candidate = external_node_path_.join(dir, name);
+        try {
+            external_node_fs_.accessSync(candidate, external_node_fs_.constants.X_OK);
+            return candidate;
+        }
+        catch {
+            // not here
+        }
+    }
+    return undefined;
+}
+function run(docker, args) {
+    return new Promise((resolve) => {
+        (0,external_node_child_process_namespaceObject.execFile)(docker, args, { maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) => resolve({ ok: !error, output: `${stdout}${stderr}`.trim() }));
+    });
+}
+function noBuildx(build, where, why) {
+    return new FledgeError(`dockerfile = "${build.dockerfile}" needs docker buildx, and ${why}.`, {
+        ...where,
+        fix: `build and save the image yourself, then use it: \`docker build -t plugin-image -f ${build.dockerfile} . && docker save -o plugin-image.tar plugin-image\`, and in [source] replace dockerfile with image = "docker-archive:plugin-image.tar".`
+    });
+}
+/** Builds the Dockerfile with docker buildx and reads the result as a docker archive. */
+async function obtainDockerfileImage(build, context) {
+    const where = context.where ?? { key: 'dockerfile' };
+    const docker = onPath('docker', context.searchPath ?? process.env['PATH'] ?? '');
+    if (!docker)
+        throw noBuildx(build, where, 'docker is not on PATH');
+    const version = await run(docker, ['buildx', 'version']);
+    if (!version.ok)
+        throw noBuildx(build, where, `\`docker buildx version\` failed (${version.output.split('\n')[0] || 'no output'})`);
+    const archive = external_node_path_.join(context.tempDir, 'dockerfile-image.tar');
+    const tag = `fledge-build-${(0,external_node_crypto_.randomBytes)(6).toString('hex')}:latest`;
+    context.log.info(`Building ${build.dockerfile} with docker buildx for ${dockerfile_platformName(context.platform)}`);
+    for (const command of dockerBuildCommands(build, context.baseDir, context.platform, archive, tag)) {
+        const result = await run(docker, command.args);
+        if (!result.ok && !command.optional) {
+            const tail = result.output.split('\n').slice(-5).join(' | ');
+            throw new FledgeError(`\`docker ${command.args.slice(0, 2).join(' ')}\` for ${build.dockerfile} failed: ${tail || 'no output'}.`, {
+                ...where,
+                fix: 'fix the Dockerfile build (run the same docker buildx build by hand to see the whole log).'
+            });
+        }
+    }
+    const image = await obtainImage(`docker-archive:${archive}`, context);
+    return {
+        ...image,
+        reference: `dockerfile:${build.dockerfile}`,
+        origin: `dockerfile:${external_node_path_.resolve(context.baseDir, build.dockerfile)}`
+    };
+}
+
+;// CONCATENATED MODULE: ./src/container/source.ts
+
+
+
+
+
+
+
+
+
+
+
+/**
+ * `[source] image` (or a Dockerfile built with `docker buildx`) to entries: the
+ * image for busybox's platform, fetched and verified, its layers applied.
+ */
+async function containerFilesystem(config, source, busybox, context) {
+    const tempDir = await promises_.mkdtemp(external_node_path_.join(external_node_os_namespaceObject.tmpdir(), 'fledge-image-'));
+    removeLater(tempDir);
+    const platform = await platformOf(busybox.path);
+    const key = source.kind === 'image' ? 'source.image' : 'source.dockerfile';
+    const at = config.positions.get(key);
+    const where = { file: config.file, line: at?.line, column: at?.column, key };
+    const obtain = {
+        log: context.log,
+        network: context.network,
+        useCache: context.useCache,
+        platform,
+        baseDir: config.dir,
+        tempDir,
+        githubToken: context.githubToken,
+        where
+    };
+    let image;
+    if (source.kind === 'image') {
+        image = await obtainImage(pinned(source.reference, config.dir, context.pinDigest, where), obtain);
+        // As written in fledge.toml, so records and messages name what the author wrote.
+        image.reference = source.reference;
+    }
+    else {
+        const relative = (file) => external_node_path_.relative(config.dir, file) || '.';
+        image = await obtainDockerfileImage({ dockerfile: relative(source.dockerfile), context: relative(source.context), target: source.target, buildArgs: source.buildArgs }, obtain);
+    }
+    const applied = await applyLayers(image, { tempDir });
+    return { image, entries: applied.entries, warnings: applied.warnings };
+}
+/** A registry tag pinned to the recorded digest (verify); local transports are read as they are. */
+function pinned(reference, baseDir, digest, where) {
+    if (!digest)
+        return reference;
+    const parsed = parseReference(reference, baseDir, where);
+    if (parsed.kind !== 'registry' || parsed.digest)
+        return reference;
+    return pinnedReference(parsed, digest);
+}
+const OCI_ARCH = {
+    'x86-64': { os: 'linux', architecture: 'amd64' },
+    aarch64: { os: 'linux', architecture: 'arm64', variant: 'v8' },
+    i386: { os: 'linux', architecture: '386' },
+    arm: { os: 'linux', architecture: 'arm', variant: 'v7' },
+    riscv64: { os: 'linux', architecture: 'riscv64' },
+    ppc64le: { os: 'linux', architecture: 'ppc64le' },
+    s390x: { os: 'linux', architecture: 's390x' }
+};
+/** The image's platform is busybox's: both run on the same guest. */
+async function platformOf(busybox) {
+    const reader = await reader_openFileReader(busybox);
+    let machine;
+    try {
+        const elf = await parseElf(reader);
+        machine = elf?.status === 'ok' ? elf.machine : undefined;
+    }
+    finally {
+        await reader.close();
+    }
+    const platform = machine === undefined ? undefined : OCI_ARCH[machine];
+    if (!platform) {
+        throw new FledgeError(`busybox is ${machine === undefined ? 'not an ELF executable' : `built for ${machine}`}, so the container image's platform is unknown.`, {
+            key: 'source.busybox_url',
+            fix: 'use a static busybox for x86-64 or aarch64 (the default busybox_url is one).'
+        });
+    }
+    return platform;
+}
+
+;// CONCATENATED MODULE: ./src/image/modes.ts
+/**
+ * fledge's permission rules for mapped files, in its order. One deliberate
+ * difference: the source's own bits are read the way git stores them
+ * (executable or not), so the host's umask cannot leak into the image.
+ */
+const EXEC_DIRS = [
+    '/bin',
+    '/sbin',
+    '/usr/bin',
+    '/usr/sbin',
+    '/usr/local/bin',
+    '/usr/local/sbin',
+    '/opt/bin',
+    '/opt/sbin'
+];
+const LIB_DIRS = ['/lib', '/lib64', '/usr/lib', '/usr/lib64', '/usr/local/lib', '/usr/local/lib64'];
+const DIR_MODE = 0o755;
+const EXEC_MODE = 0o755;
+const FILE_MODE = 0o644;
+function mappedFileMode(destination, sourceMode) {
+    if ((sourceMode & 0o111) !== 0)
+        return EXEC_MODE;
+    if (isInProgramFolder(destination))
+        return EXEC_MODE;
+    const name = destination.slice(destination.lastIndexOf('/') + 1);
+    const isSharedObject = name.endsWith('.so') || name.includes('.so.');
+    if (isSharedObject && isInLibraryFolder(destination))
+        return EXEC_MODE;
+    return FILE_MODE;
+}
+/** /bin, /usr/local/sbin, … (an absolute image path). */
+function isInProgramFolder(imagePath) {
+    return EXEC_DIRS.some((dir) => imagePath === dir || imagePath.startsWith(`${dir}/`));
+}
+/** /lib, /usr/lib64, … (an absolute image path). */
+function isInLibraryFolder(imagePath) {
+    return LIB_DIRS.some((dir) => imagePath.startsWith(`${dir}/`));
+}
+
+;// CONCATENATED MODULE: ./src/image/builder.ts
+
+
+
+
+/** Linux gives up after 40 symlinks in one lookup (ELOOP); so do we. */
+const builder_MAX_SYMLINK_HOPS = 40;
+/**
+ * Collects entries by image path and decides collisions before anything is
+ * written: the kernel lets a later duplicate record win silently, we do not.
+ * Generated entries (layout, busybox, init, agent) may be replaced by a
+ * mapping, which is reported; two mappings on one path are an error.
+ *
+ * A container image's filesystem (`[source] image`) is the base under all of
+ * them: generated entries and mappings replace its files with a report, its
+ * folders keep their own mode and owner, and a folder the image made a
+ * symlink (`bin -> usr/bin`) is followed inside the image, as copying into
+ * a real tree would.
+ */
+class ImageBuilder {
+    entries = new Map();
+    fromMapping = new Set();
+    fromImage = new Set();
+    replacements = [];
+    constructor() {
+        this.entries.set('.', { path: '.', type: 'dir', mode: DIR_MODE, uid: 0, gid: 0, origin: 'root' });
+    }
+    /** The container image's entries (parents included), before anything else. */
+    addImage(entries) {
+        for (const entry of entries) {
+            if (entry.path === '.')
+                continue;
+            this.entries.set(entry.path, entry);
+            this.fromImage.add(entry.path);
+        }
+    }
+    /** `imagePath` is absolute ("/usr/bin/caddy"). */
+    addGenerated(imagePath, entry) {
+        this.put(imagePath, entry, false);
+    }
+    addMapped(imagePath, entry) {
+        this.put(imagePath, entry, true);
+    }
+    has(imagePath) {
+        return this.entries.has(toArchivePath(imagePath));
+    }
+    get(imagePath) {
+        return this.entries.get(toArchivePath(imagePath));
+    }
+    /** All entries, parents before children, byte-wise by path; root first. */
+    sorted() {
+        const list = [...this.entries.values()];
+        const keyed = list.map((entry) => ({ entry, key: Buffer.from(entry.path, 'utf8') }));
+        keyed.sort((a, b) => {
+            if (a.entry.path === '.')
+                return -1;
+            if (b.entry.path === '.')
+                return 1;
+            return Buffer.compare(a.key, b.key);
+        });
+        return keyed.map((k) => k.entry);
+    }
+    put(imagePath, entry, mapped) {
+        const archivePath = this.place(imagePath);
+        this.ensureParents(external_node_path_.posix.dirname(`/${archivePath}`), entry.origin);
+        const full = { uid: 0, gid: 0, ...entry, path: archivePath };
+        const existing = this.entries.get(archivePath);
+        const fromImage = this.fromImage.has(archivePath);
+        if (existing) {
+            if (existing.type === 'dir' && full.type === 'dir') {
+                // Merging a folder into an existing one: the folder record stays (0755, or the image's own).
+                if (mapped)
+                    this.fromMapping.add(archivePath);
+                return;
+            }
+            if (fromImage && existing.type === 'symlink' && full.type === 'dir' && this.resolvesToFolder(archivePath)) {
+                // The image's `bin -> usr/bin`: the folder is there, through the link.
+                return;
+            }
+            if (existing.type === 'dir' || full.type === 'dir') {
+                throw new FledgeError(`${full.origin} would put a ${full.type === 'dir' ? 'folder' : 'file'} at /${archivePath}, where ${existing.origin} has a ${existing.type === 'dir' ? 'folder' : 'file'}.`, { fix: 'map it to a different destination.' });
+            }
+            if (mapped && this.fromMapping.has(archivePath)) {
+                throw new FledgeError(`two mappings write /${archivePath}: ${existing.origin} and ${full.origin}.`, { fix: 'keep one of them, or give them different destinations.' });
+            }
+            if (!mapped && !fromImage) {
+                throw new Error(`internal: generated entry /${archivePath} added twice`);
+            }
+            this.replacements.push({ path: `/${archivePath}`, replaced: existing.origin, by: full.origin });
+        }
+        this.entries.set(archivePath, full);
+        this.fromImage.delete(archivePath);
+        if (mapped)
+            this.fromMapping.add(archivePath);
+    }
+    /**
+     * The archive path for `imagePath`: its parent folders followed through
+     * the image's own symlinks, inside the image root (a link above the root
+     * stays at the root). The last component is not followed: a file replaces
+     * a symlink there.
+     */
+    place(imagePath) {
+        const archivePath = toArchivePath(imagePath);
+        if (this.fromImage.size === 0 || archivePath === '.')
+            return archivePath;
+        const parts = archivePath.split('/');
+        const name = parts.pop();
+        const dir = this.followImageLinks(parts);
+        if (dir === undefined)
+            return archivePath;
+        return dir === '' ? name : `${dir}/${name}`;
+    }
+    followImageLinks(parts) {
+        let pending = [...parts];
+        const resolved = [];
+        let hops = 0;
+        while (pending.length > 0) {
+            const [part, ...rest] = pending;
+            pending = rest;
+            if (part === '' || part === '.')
+                continue;
+            if (part === '..') {
+                resolved.pop();
+                continue;
+            }
+            resolved.push(part);
+            const here = resolved.join('/');
+            const existing = this.entries.get(here);
+            if (existing?.type !== 'symlink' || existing.target === undefined || !this.fromImage.has(here))
+                continue;
+            if (++hops > builder_MAX_SYMLINK_HOPS)
+                return undefined;
+            resolved.pop();
+            if (existing.target.startsWith('/'))
+                resolved.length = 0;
+            pending = [...existing.target.split('/'), ...pending];
+        }
+        return resolved.join('/');
+    }
+    resolvesToFolder(archivePath) {
+        const dir = this.followImageLinks(archivePath.split('/'));
+        if (dir === undefined)
+            return false;
+        return dir === '' || this.entries.get(dir)?.type === 'dir';
+    }
+    ensureParents(dir, origin) {
+        if (dir === '/' || dir === '.')
+            return;
+        const archivePath = toArchivePath(dir);
+        const existing = this.entries.get(archivePath);
+        if (existing) {
+            if (existing.type === 'dir')
+                return;
+            throw new FledgeError(`${origin} needs /${archivePath} to be a folder, but ${existing.origin} puts a ${existing.type} there.`, { fix: 'change one of the destinations.' });
+        }
+        this.ensureParents(external_node_path_.posix.dirname(dir), origin);
+        this.entries.set(archivePath, {
+            path: archivePath,
+            type: 'dir',
+            mode: DIR_MODE,
+            uid: 0,
+            gid: 0,
+            origin: `parent folder for ${origin}`
+        });
+    }
+}
+
+;// CONCATENATED MODULE: ./src/image/layout.ts
+/** What every image gets before the author's mappings (fledge's layout). */
+const FHS_DIRS = [
+    '/bin',
+    '/sbin',
+    '/etc',
+    '/proc',
+    '/sys',
+    '/dev',
+    '/tmp',
+    '/run',
+    '/usr/bin',
+    '/usr/sbin',
+    '/usr/lib',
+    '/var/log'
+];
+const BUSYBOX_APPLETS = [
+    'sh', 'ash', 'ls', 'cat', 'cp', 'mv', 'rm', 'mkdir', 'rmdir', 'ln', 'chmod', 'chown', 'ps',
+    'kill', 'mount', 'umount', 'grep', 'sed', 'awk', 'find', 'test', 'echo', 'printf', 'true',
+    'false', 'sleep', 'pwd', 'cd', 'env', 'which', 'tar', 'gzip', 'gunzip', 'wget', 'vi'
+];
+/** Kernels with a built-in initramfs do not create these; init needs a console. */
+const DEVICE_NODES = [
+    { path: '/dev/console', mode: 0o600, major: 5, minor: 1 },
+    { path: '/dev/null', mode: 0o666, major: 1, minor: 3 }
+];
+const BUSYBOX_PATH = '/bin/busybox';
+const AGENT_PATH = '/bin/kestrel';
+const INIT_PATH = '/init';
+/** fledge's C init reads the custom init's in-image path from this file. */
+const CUSTOM_INIT_POINTER = '/.volant_init';
+
+;// CONCATENATED MODULE: ./src/image/mappings.ts
+
+
+
+
+
+
+/**
+ * Adds one mapping: a file, or a folder copied recursively with symlinks
+ * inside it kept as symlinks. Only metadata is read here; file bytes are
+ * streamed later by the archive writer.
+ */
+async function addMapping(builder, mapping, configFile, warn) {
+    const origin = mappingOrigin(mapping.source);
+    const where = { file: configFile, line: mapping.position?.line, column: mapping.position?.column };
+    let stat;
+    try {
+        stat = await promises_.stat(mapping.sourcePath);
+    }
+    catch (error) {
+        throw sourceError(error, mapping.sourcePath, where);
+    }
+    if (stat.isDirectory()) {
+        builder.addMapped(mapping.destination, { type: 'dir', mode: DIR_MODE, origin });
+        await addDirectory(builder, mapping.sourcePath, mapping.destination, origin, where, warn);
+    }
+    else if (stat.isFile()) {
+        await assertReadable(mapping.sourcePath, where);
+        builder.addMapped(mapping.destination, {
+            type: 'file',
+            mode: mappedFileMode(mapping.destination, stat.mode),
+            source: { kind: 'path', path: mapping.sourcePath, size: stat.size },
+            origin
+        });
+    }
+    else {
+        throw new FledgeError(`mapping source ${showPath(mapping.sourcePath)} is not a regular file or folder.`, {
+            ...where,
+            fix: 'map regular files or folders only.'
+        });
+    }
+}
+/** How an entry from this mapping is named in messages: `mapping "payload/app"` (escaped and cut). */
+function mappingOrigin(source) {
+    return `mapping ${showValue(source)}`;
+}
+async function addDirectory(builder, sourceDir, destination, origin, where, warn) {
+    let children;
+    try {
+        // As bytes: a name that is not UTF-8 would otherwise come back mangled and then "not exist".
+        children = await promises_.readdir(sourceDir, { withFileTypes: true, encoding: 'buffer' });
+    }
+    catch (error) {
+        throw sourceError(error, sourceDir, where);
+    }
+    for (const child of children) {
+        const name = utf8Name(child.name);
+        if (name === undefined) {
+            throw new FledgeError(`the name of ${showPath(Buffer.concat([Buffer.from(`${sourceDir}/`), child.name]))} is not valid UTF-8; an image's names are UTF-8.`, { ...where, fix: 'rename the file to a UTF-8 name (e.g. with convmv), or leave it out of the mapped folder.' });
+        }
+        const hostPath = external_node_path_.join(sourceDir, name);
+        const imagePath = `${destination}/${name}`;
+        if (child.isDirectory()) {
+            builder.addMapped(imagePath, { type: 'dir', mode: DIR_MODE, origin });
+            await addDirectory(builder, hostPath, imagePath, origin, where, warn);
+        }
+        else if (child.isSymbolicLink()) {
+            let target;
+            try {
+                target = await promises_.readlink(hostPath);
+            }
+            catch (error) {
+                throw sourceError(error, hostPath, where);
+            }
+            builder.addMapped(imagePath, { type: 'symlink', mode: 0o777, target, origin });
+        }
+        else if (child.isFile()) {
+            let stat;
+            try {
+                stat = await promises_.stat(hostPath);
+            }
+            catch (error) {
+                throw sourceError(error, hostPath, where);
+            }
+            await assertReadable(hostPath, where);
+            builder.addMapped(imagePath, {
+                type: 'file',
+                mode: mappedFileMode(imagePath, stat.mode),
+                source: { kind: 'path', path: hostPath, size: stat.size },
+                origin
+            });
+        }
+        else {
+            warn(`skipping ${showPath(hostPath)}: not a regular file, folder or symlink (${origin}).`);
+        }
+    }
+}
+async function assertReadable(file, where) {
+    try {
+        await promises_.access(file, promises_.constants.R_OK);
+    }
+    catch (error) {
+        throw sourceError(error, file, where);
+    }
+}
+function sourceError(error, file, where) {
+    if (!isFileSystemError(error))
+        return error instanceof FledgeError ? error : new FledgeError(String(error), where);
+    return fileError(error, file, {
+        ...where,
+        what: 'mapping source',
+        verb: 'read',
+        fixes: { ENOENT: 'sources are relative to the folder of fledge.toml; create the file or correct the path.' }
+    });
+}
+function utf8Name(name) {
+    try {
+        return new TextDecoder('utf-8', { fatal: true }).decode(name);
+    }
+    catch {
+        return undefined;
+    }
+}
+
+;// CONCATENATED MODULE: ./src/elf/image-tree.ts
+/** Linux gives up after 40 symlinks in one lookup (ELOOP); so do we. */
+const image_tree_MAX_SYMLINK_HOPS = 40;
+/** Path lookups inside the image being built, following its own symlinks, never the host's. */
+class ImageTree {
+    byPath = new Map();
+    constructor(entries) {
+        // A later entry for the same path replaces an earlier one, as mappings overwrite.
+        for (const entry of entries)
+            this.byPath.set(entry.path, entry);
+    }
+    /**
+     * The entry an absolute or archive-relative path leads to, following
+     * symlinks in the last component and in any folder on the way
+     * (`lib64 -> usr/lib64` layouts). undefined when it leads nowhere.
+     */
+    resolve(path) {
+        let pending = components(path);
+        let resolved = [];
+        let hops = 0;
+        while (pending.length > 0) {
+            const [part, ...rest] = pending;
+            pending = rest;
+            if (part === '..') {
+                resolved.pop();
+                continue;
+            }
+            resolved.push(part);
+            const entry = this.byPath.get(resolved.join('/'));
+            if (entry?.type !== 'symlink' || entry.target === undefined)
+                continue;
+            if (++hops > image_tree_MAX_SYMLINK_HOPS)
+                return undefined;
+            resolved.pop();
+            if (entry.target.startsWith('/'))
+                resolved = [];
+            pending = [...components(entry.target), ...pending];
+        }
+        const finalPath = resolved.length === 0 ? '.' : resolved.join('/');
+        const entry = this.byPath.get(finalPath);
+        return entry ? { path: finalPath, entry } : undefined;
+    }
+}
+function components(path) {
+    return path.split('/').filter((part) => part !== '' && part !== '.');
+}
+
+;// CONCATENATED MODULE: ./src/image/validate.ts
+
+
+
+
+
+/** newc stores sizes in 32 bits; the kernel silently skips names of 4096 bytes or more. */
+const MAX_FILE_SIZE = 0xffffffff;
+const MAX_NAME_BYTES = 4095;
+function validateImage(entries, config, plan) {
+    for (const entry of entries) {
+        if (Buffer.byteLength(entry.path) + 1 > MAX_NAME_BYTES) {
+            throw new FledgeError(`path /${entry.path.slice(0, 60)}… is ${Buffer.byteLength(entry.path)} bytes long; the kernel skips names of 4096 bytes or more.`, { file: config.file, fix: `shorten the path (from ${entry.origin}).` });
+        }
+        if (entry.type === 'file' && entrySize(entry) > MAX_FILE_SIZE) {
+            const where = entry.source?.kind === 'path' ? entry.source.path : `/${entry.path}`;
+            throw new FledgeError(`${where} is ${entrySize(entry)} bytes; an initramfs (newc cpio) cannot hold a file of 4 GiB or more.`, { file: config.file, fix: 'leave it out of the image, or split or compress it.' });
+        }
+    }
+    const init = entries.find((e) => e.path === 'init');
+    if (!init) {
+        throw new FledgeError('the image has no /init: the kernel would panic at boot ("No working init found").', {
+            file: config.file,
+            key: 'init',
+            fix: config.init.mode === 'none'
+                ? 'with [init] none = true, map your own init program to "/init" in [mappings].'
+                : 'map an init program to "/init".'
+        });
+    }
+    const image = { tree: new ImageTree(entries), byPath: new Map(entries.map((e) => [e.path, e])) };
+    requireExecutable(image, '/init', config, 'the kernel could not run it ("Failed to execute /init") and would start /bin/sh or panic instead');
+    if (plan?.kind === 'c-init' && plan.exec === 'custom') {
+        requireExecutable(image, plan.imagePath, config, `the init could not start it (init.path = ${showValue(plan.imagePath)})`);
+    }
+}
+/**
+ * `imagePath` must lead (through symlinks inside the image) to a regular
+ * file with an execute bit: the kernel execs /init with no shell to help.
+ */
+function requireExecutable(image, imagePath, config, consequence) {
+    const entry = image.tree.resolve(imagePath)?.entry;
+    // A later entry for a path replaces an earlier one, as in the archive.
+    const link = image.byPath.get(toArchivePath(imagePath));
+    const named = link ? `${imagePath} (${link.origin})` : imagePath;
+    const at = link ? mappingPosition(config, link) : undefined;
+    const where = { file: config.file, line: at?.line, column: at?.column };
+    if (!entry) {
+        const target = link?.type === 'symlink' ? ` is a symlink to ${showValue(link.target)}, which` : '';
+        throw new FledgeError(`${named}${target} leads to nothing in the image; ${consequence}.`, {
+            ...where,
+            fix: `make ${imagePath} a link to an executable file that is in the image (a symlink is resolved inside the image, not on the host).`
+        });
+    }
+    if (entry.type !== 'file') {
+        throw new FledgeError(`${named} is ${entry.type === 'dir' ? 'a folder' : `a ${entry.type}`}${link !== entry ? ` (through its symlink)` : ''}; ${consequence}.`, {
+            ...where,
+            fix: `map an executable file to "${imagePath}".`
+        });
+    }
+    if ((entry.mode & 0o111) === 0) {
+        const source = entry.source?.kind === 'path' ? entry.source.path : undefined;
+        throw new FledgeError(`${named} is not executable (mode ${entry.mode.toString(8).padStart(4, '0')}); ${consequence}.`, {
+            ...where,
+            fix: source
+                ? `make the source executable (chmod +x ${showPath(source)}): a mapped file keeps its execute bit.`
+                : `map an executable file to "${imagePath}".`
+        });
+    }
+}
+function mappingPosition(config, entry) {
+    return config.mappings.find((m) => entry.origin === mappingOrigin(m.source))?.position;
+}
+
+;// CONCATENATED MODULE: ./src/image/assemble.ts
+
+
+
+
+
+
+
+
+
+async function planInit(config) {
+    const init = config.init;
+    if (init.mode === 'default')
+        return { kind: 'c-init', exec: 'agent' };
+    if (init.mode === 'none')
+        return { kind: 'none' };
+    // On a container image an absolute path means the image's program, even if the host has one there too.
+    if (config.container !== undefined && init.path.startsWith('/')) {
+        return { kind: 'c-init', exec: 'custom', imagePath: external_node_path_.posix.normalize(init.path) };
+    }
+    const hostPath = external_node_path_.resolve(config.dir, init.path);
+    const stat = await promises_.stat(hostPath).catch(() => undefined);
+    if (stat?.isFile())
+        return { kind: 'host-file', hostPath, size: stat.size };
+    const inImage = external_node_path_.posix.normalize(init.path);
+    if (init.path.startsWith('/') && providedByMapping(config, inImage)) {
+        return { kind: 'c-init', exec: 'custom', imagePath: inImage };
+    }
+    const at = config.positions.get('init.path');
+    throw new FledgeError(`init path ${showValue(init.path)} is neither a file next to fledge.toml (${showPath(hostPath)}) nor an absolute path that a mapping puts into the image.`, {
+        file: config.file,
+        line: at?.line,
+        column: at?.column,
+        key: 'init.path',
+        fix: 'point it at your init program on the host (copied to /init), or at its absolute path inside the image and add a [mappings] entry that provides it.'
+    });
+}
+function providedByMapping(config, imagePath) {
+    return config.mappings.some((m) => m.destination === imagePath || imagePath.startsWith(`${m.destination}/`));
+}
+async function assembleImage(config, plan, inputs) {
+    const builder = new ImageBuilder();
+    const warnings = [];
+    if (inputs.image)
+        builder.addImage(inputs.image);
+    for (const dir of FHS_DIRS)
+        builder.addGenerated(dir, { type: 'dir', mode: DIR_MODE, origin: 'base layout' });
+    for (const node of DEVICE_NODES) {
+        builder.addGenerated(node.path, {
+            type: 'char',
+            mode: node.mode,
+            rdev: { major: node.major, minor: node.minor },
+            origin: 'device node'
+        });
+    }
+    builder.addGenerated(BUSYBOX_PATH, {
+        type: 'file',
+        mode: EXEC_MODE,
+        source: { kind: 'path', ...inputs.busybox },
+        origin: 'busybox'
+    });
+    for (const applet of BUSYBOX_APPLETS) {
+        builder.addGenerated(`/bin/${applet}`, {
+            type: 'symlink',
+            mode: 0o777,
+            target: 'busybox',
+            origin: 'busybox applet'
+        });
+    }
+    addInit(builder, plan, inputs);
+    if (inputs.agent) {
+        builder.addGenerated(AGENT_PATH, {
+            type: 'file',
+            mode: EXEC_MODE,
+            source: { kind: 'path', ...inputs.agent },
+            origin: 'agent (kestrel)'
+        });
+    }
+    for (const mapping of config.mappings) {
+        await addMapping(builder, mapping, config.file, (w) => warnings.push(w));
+    }
+    const entries = builder.sorted();
+    validateImage(entries, config, plan);
+    return { entries, replacements: builder.replacements, warnings };
+}
+function addInit(builder, plan, inputs) {
+    if (plan.kind === 'none')
+        return;
+    if (plan.kind === 'host-file') {
+        builder.addGenerated(INIT_PATH, {
+            type: 'file',
+            mode: EXEC_MODE,
+            source: { kind: 'path', path: plan.hostPath, size: plan.size },
+            origin: 'init.path'
+        });
+        return;
+    }
+    if (!inputs.cInit)
+        throw new Error('internal: the C init was not compiled');
+    builder.addGenerated(INIT_PATH, {
+        type: 'file',
+        mode: EXEC_MODE,
+        source: { kind: 'path', ...inputs.cInit },
+        origin: 'C init'
+    });
+    if (plan.exec === 'custom') {
+        builder.addGenerated(CUSTOM_INIT_POINTER, {
+            type: 'file',
+            mode: 0o644,
+            source: { kind: 'bytes', data: Buffer.from(`${plan.imagePath}\n`) },
+            origin: 'init.path'
+        });
+    }
+}
+
+;// CONCATENATED MODULE: ./src/elf/dependencies.ts
+
+
+/**
+ * What the loader would fail to find when starting this executable: its
+ * interpreter and, transitively, the DT_NEEDED libraries of it and of every
+ * library found on the way.
+ */
+function findMissingDependencies(path, binary, image) {
+    const result = { libraries: [] };
+    if (binary.interp !== undefined && image.tree.resolve(binary.interp)?.entry.type !== 'file') {
+        result.interpreter = binary.interp;
+    }
+    const seen = new Set();
+    const queue = [{ path, elf: binary }];
+    for (let object = queue.shift(); object; object = queue.shift()) {
+        for (const name of object.elf.needed) {
+            if (seen.has(name))
+                continue;
+            seen.add(name);
+            const skipped = [];
+            const found = findLibrary(name, object.path, object.elf, binary.machine, image, skipped);
+            if (found)
+                queue.push(found);
+            else
+                result.libraries.push({ name, neededBy: object.path, skipped });
+        }
+    }
+    return result;
+}
+function findLibrary(name, requesterPath, requester, machine, image, skipped) {
+    const candidates = name.includes('/')
+        ? [name]
+        : searchDirs(requesterPath, requester, machine).map((dir) => `${dir}/${name}`);
+    for (const candidate of candidates) {
+        const resolved = image.tree.resolve(candidate);
+        if (resolved?.entry.type !== 'file')
+            continue;
+        const elf = image.elfAt(resolved.path);
+        // The loader skips files it cannot use and keeps searching, as for a 32-bit libc in lib/.
+        const path = resolved.path;
+        if (elf === undefined)
+            skipped.push({ path, reason: 'not an ELF file' });
+        else if (elf.status === 'damaged')
+            skipped.push({ path, reason: 'damaged' });
+        else if (elf.machine !== machine)
+            skipped.push({ path, reason: elf.machine });
+        else
+            return { path, elf };
+    }
+    return undefined;
+}
+/** The loader's search order: the object's RUNPATH (or else RPATH), then the system folders. */
+function searchDirs(requesterPath, requester, machine) {
+    const origin = `/${external_node_path_.posix.dirname(requesterPath)}`;
+    // glibc ignores DT_RPATH when DT_RUNPATH is present.
+    const own = requester.runpath ?? requester.rpath ?? '';
+    const fromObject = own
+        .split(':')
+        .filter((dir) => dir !== '')
+        .map((dir) => dir.replace(/\$(ORIGIN\b|\{ORIGIN\})/g, origin));
+    const triplet = multiarchTriplet(machine);
+    const multiarch = triplet ? [`lib/${triplet}`, `usr/lib/${triplet}`] : [];
+    return [...fromObject, ...multiarch, 'lib', 'usr/lib', 'lib64', 'usr/lib64', 'usr/local/lib'];
+}
+
 ;// CONCATENATED MODULE: ./src/elf/check.ts
 
 
@@ -46191,8 +49077,14 @@ async function checkImageBinaries(entries, options = {}) {
                 result.warnings.push(dataNote(entry));
             continue;
         }
+        // The container image's own files are its author's: what would fail is said, but does not stop the build.
+        const fromImage = isFromImage(entry);
         if (arch && elf.machine !== arch.machine) {
-            result.errors.push(architectureMismatch(entry, elf, role, arch));
+            const mismatch = architectureMismatch(entry, elf, role, arch);
+            if (fromImage)
+                result.warnings.push(mismatch.format());
+            else
+                result.errors.push(mismatch);
             continue;
         }
         if (role !== 'executable' || elf.linkage !== 'dynamic')
@@ -46201,14 +49093,17 @@ async function checkImageBinaries(entries, options = {}) {
         const machine = arch?.machine ?? elf.machine;
         if (hasMissing(missing)) {
             const message = missingDependenciesMessage(entry, missing);
-            if (options.allowDynamic) {
+            if (fromImage) {
+                result.warnings.push(`${message} It comes with the container image: fix the image if the workload runs it.`);
+            }
+            else if (options.allowDynamic) {
                 result.warnings.push(`${message} Fix: map them into the image.`);
             }
             else {
                 result.errors.push(new FledgeError(message, { fix: staticBuildFix(machine) }));
             }
         }
-        else if (!options.allowDynamic) {
+        else if (!options.allowDynamic && !fromImage) {
             result.warnings.push(`${check_describe(entry)} is dynamically linked; its interpreter and libraries are in the image. ` +
                 'Pass --allow-dynamic (Action input allow-dynamic: true) to say this is intended.');
         }
@@ -46365,7 +49260,7 @@ var external_node_util_ = __nccwpck_require__(7975);
 
 
 
-const run = (0,external_node_util_.promisify)(external_node_child_process_namespaceObject.execFile);
+const compile_run = (0,external_node_util_.promisify)(external_node_child_process_namespaceObject.execFile);
 const compile_TOOL = 'fledge-init';
 const OUTPUT = 'init';
 /**
@@ -46422,7 +49317,7 @@ async function compileInit(options) {
         await promises_.writeFile(external_node_path_.join(dir, 'init.c'), source);
         const flags = INIT_CFLAGS.map((f) => f.replace('BUILD_DIR', dir));
         try {
-            await run(cc, [...flags, '-o', OUTPUT, 'init.c'], { cwd: dir });
+            await compile_run(cc, [...flags, '-o', OUTPUT, 'init.c'], { cwd: dir });
         }
         catch (error) {
             keepDir = false;
@@ -46460,7 +49355,7 @@ function sha256(bytes) {
 async function compilerIdentity(cc) {
     let version;
     try {
-        version = (await run(cc, ['--version'])).stdout.split('\n')[0]?.trim() ?? cc;
+        version = (await compile_run(cc, ['--version'])).stdout.split('\n')[0]?.trim() ?? cc;
     }
     catch (error) {
         if (error.code === 'ENOENT') {
@@ -46470,8 +49365,8 @@ async function compilerIdentity(cc) {
         }
         throw error;
     }
-    const machine = (await run(cc, ['-dumpmachine'])).stdout.trim();
-    const libcPath = (await run(cc, ['-print-file-name=libc.a'])).stdout.trim();
+    const machine = (await compile_run(cc, ['-dumpmachine'])).stdout.trim();
+    const libcPath = (await compile_run(cc, ['-print-file-name=libc.a'])).stdout.trim();
     const libc = await promises_.readFile(libcPath).then(sha256, () => 'no-static-libc');
     return { version: `${version} (${machine})`, fingerprint: `${version}\n${machine}\n${libc}` };
 }
@@ -46600,17 +49495,17 @@ function fixFor(output) {
 ;// CONCATENATED MODULE: ./src/sources/busybox.ts
 
 
-const slot = (sha256) => ({ tool: 'fledge-busybox', key: `sha256-${sha256}`, file: 'busybox', what: 'busybox' });
+const busybox_slot = (sha256) => ({ tool: 'fledge-busybox', key: `sha256-${sha256}`, file: 'busybox', what: 'busybox' });
 async function resolveBusybox(busybox, context) {
     const { log } = context;
     const origin = { url: busybox.url, pinned: busybox.pinned };
     if (busybox.sha256 && context.useCache) {
-        const hit = await findVerified(slot(busybox.sha256), busybox.sha256, log);
+        const hit = await findVerified(busybox_slot(busybox.sha256), busybox.sha256, log);
         if (hit)
             return { ...hit, cacheHit: true, ...origin };
     }
     log.info(`Downloading busybox from ${busybox.url}`);
-    const fetched = await fetchAndStore('busybox', context.useCache, (dest) => downloadFile(busybox.url, dest, { sha256: busybox.sha256, what: 'busybox' }, context.network, log), slot, log);
+    const fetched = await fetchAndStore('busybox', context.useCache, (dest) => downloadFile(busybox.url, dest, { sha256: busybox.sha256, what: 'busybox' }, context.network, log), busybox_slot, log);
     if (!busybox.pinned) {
         log.warn(`busybox_url has no busybox_sha256, so the download was not verified. Pin it: busybox_sha256 = "${fetched.sha256}"`);
     }
@@ -46618,6 +49513,7 @@ async function resolveBusybox(busybox, context) {
 }
 
 ;// CONCATENATED MODULE: ./src/build.ts
+
 
 
 
@@ -46654,8 +49550,18 @@ async function buildInScope(options) {
         network: options.network ?? defaultNetworkOptions(),
         useCache: options.useCache ?? true
     };
-    const [busybox, agent, init] = await withConfigLocation(config, allSettled([
-        resolveBusybox(config.busybox, context),
+    const busyboxWork = resolveBusybox(config.busybox, context);
+    const container = config.container;
+    // The image's platform is busybox's, so the image waits for busybox (usually a cache hit).
+    const containerWork = container
+        ? busyboxWork.then((file) => containerFilesystem(config, container, file, {
+            ...context,
+            githubToken: options.token,
+            pinDigest: options.imageDigest
+        }))
+        : undefined;
+    const [busybox, agent, init, base] = await withConfigLocation(config, allSettled([
+        busyboxWork,
         config.agent
             ? resolveAgent(config.agent.strategy === 'release' && options.agentVersion
                 ? { ...config.agent, version: options.agentVersion }
@@ -46665,13 +49571,17 @@ async function buildInScope(options) {
                 token: options.token
             })
             : undefined,
-        initPlan.kind === 'c-init' ? compileInit(context) : undefined
+        initPlan.kind === 'c-init' ? compileInit(context) : undefined,
+        containerWork
     ]));
     timings.sources = clock();
+    for (const warning of base?.warnings ?? [])
+        log.warn(warning);
     const image = await assembleImage(config, initPlan, {
         busybox,
         ...(init ? { cInit: init } : {}),
-        ...(agent ? { agent } : {})
+        ...(agent ? { agent } : {}),
+        ...(base ? { image: base.entries } : {})
     });
     for (const warning of image.warnings)
         log.warn(warning);
@@ -46696,13 +49606,17 @@ async function buildInScope(options) {
         compression,
         entries: image.entries,
         replacements: image.replacements,
-        warnings: [...image.warnings, ...binaries.warnings],
+        warnings: [...(base?.warnings ?? []), ...image.warnings, ...binaries.warnings],
         epoch,
         initPlan,
         busybox,
         timings,
-        cacheHit: busybox.cacheHit && (agent?.cacheHit ?? true) && (init?.cacheHit ?? true)
+        cacheHit: busybox.cacheHit && (agent?.cacheHit ?? true) && (init?.cacheHit ?? true) && (base?.image.cacheHit ?? true)
     };
+    if (base) {
+        const { layers, ...rest } = base.image;
+        result.image = { ...rest, layers: layers.map(({ digest, mediaType, size }) => ({ digest, mediaType, size })) };
+    }
     if (agent)
         result.agent = agent;
     if (init)
@@ -47000,7 +49914,7 @@ class TomlReader {
             if (allowed.includes(key))
                 continue;
             const misplaced = prefix !== '' && this.topLevelKeys.includes(key);
-            this.fail(join(prefix, key), 'unknown key.', misplaced
+            this.fail(toml_reader_join(prefix, key), 'unknown key.', misplaced
                 ? `${key} is a top-level key, but a key written after a [${prefix}] header belongs to that table: move it above the first [table] header.`
                 : `use one of: ${allowed.join(', ')}.`);
         }
@@ -47011,22 +49925,22 @@ class TomlReader {
             return undefined;
         if (toml_reader_isTable(value))
             return value;
-        return this.fail(join(prefix, name), `must be a table, not ${typeName(value)}.`, `write it as [${join(prefix, name)}].`);
+        return this.fail(toml_reader_join(prefix, name), `must be a table, not ${typeName(value)}.`, `write it as [${toml_reader_join(prefix, name)}].`);
     }
     string(table, name, prefix) {
         const value = table[name];
         if (value === undefined || typeof value === 'string')
             return value;
-        const key = join(prefix, name);
+        const key = toml_reader_join(prefix, name);
         return this.fail(key, `must be a string, not ${typeName(value)}.`, quoteFix(name, value));
     }
     requiredString(table, name, prefix, fix) {
         const value = this.string(table, name, prefix);
         if (value === undefined && table[name] === undefined) {
-            return this.fail(join(prefix, name), 'is required.', fix);
+            return this.fail(toml_reader_join(prefix, name), 'is required.', fix);
         }
         if (value !== undefined && value.trim() === '') {
-            return this.fail(join(prefix, name), 'must not be empty.', fix);
+            return this.fail(toml_reader_join(prefix, name), 'must not be empty.', fix);
         }
         return value;
     }
@@ -47034,7 +49948,7 @@ class TomlReader {
         const value = table[name];
         if (value === undefined)
             return undefined;
-        const key = join(prefix, name);
+        const key = toml_reader_join(prefix, name);
         if (typeof value !== 'number' || !Number.isInteger(value)) {
             return this.fail(key, `must be a whole number, not ${typeName(value)}.`, `write ${name} = ${min}.`);
         }
@@ -47048,14 +49962,14 @@ class TomlReader {
         const value = table[name];
         if (value === undefined || typeof value === 'boolean')
             return value;
-        return this.fail(join(prefix, name), `must be true or false, not ${typeName(value)}.`, `write ${name} = true.`);
+        return this.fail(toml_reader_join(prefix, name), `must be true or false, not ${typeName(value)}.`, `write ${name} = true.`);
     }
     oneOf(table, name, prefix, allowed) {
         const value = this.string(table, name, prefix);
         if (value === undefined || allowed.includes(value))
             return value;
         const choices = allowed.map((choice) => `"${choice}"`).join(', ');
-        return this.fail(join(prefix, name), `must be one of ${choices}, not ${showValue(value)}.`, `write ${name} = ${choices.split(', ')[0]}.`);
+        return this.fail(toml_reader_join(prefix, name), `must be one of ${choices}, not ${showValue(value)}.`, `write ${name} = ${choices.split(', ')[0]}.`);
     }
     stringList(table, name, prefix) {
         const value = table[name];
@@ -47063,7 +49977,7 @@ class TomlReader {
             return undefined;
         if (Array.isArray(value) && value.every((item) => typeof item === 'string'))
             return value;
-        return this.fail(join(prefix, name), 'must be a list of strings.', `write ${name} = ["…", "…"].`);
+        return this.fail(toml_reader_join(prefix, name), 'must be a list of strings.', `write ${name} = ["…", "…"].`);
     }
     stringMap(table, name, prefix) {
         const map = this.table(table, name, prefix);
@@ -47071,7 +49985,7 @@ class TomlReader {
             return undefined;
         for (const [key, value] of Object.entries(map)) {
             if (typeof value !== 'string') {
-                this.fail(join(prefix, name, key), `must be a string, not ${typeName(value)}.`, quoteFix(key, value));
+                this.fail(toml_reader_join(prefix, name, key), `must be a string, not ${typeName(value)}.`, quoteFix(key, value));
             }
         }
         return map;
@@ -47082,14 +49996,14 @@ class TomlReader {
             return undefined;
         if (Array.isArray(value) && value.every(toml_reader_isTable))
             return value;
-        return this.fail(join(prefix, name), 'must be an array of tables.', `write each entry as [[${join(prefix, name)}]].`);
+        return this.fail(toml_reader_join(prefix, name), 'must be an array of tables.', `write each entry as [[${toml_reader_join(prefix, name)}]].`);
     }
 }
 function toml_reader_isTable(value) {
     return (typeof value === 'object' && value !== null && !Array.isArray(value) && !(value instanceof Date));
 }
 /** `prefix` is already shown as a key (`network.expose[0]`); the other parts are names from the file. */
-function join(prefix, ...names) {
+function toml_reader_join(prefix, ...names) {
     return [prefix, ...names.map((name) => showKey([name]))].filter((part) => part !== '').join('.');
 }
 /** A number or boolean can simply be quoted; a list or table must be rewritten. (TOML tables have no prototype: String() would throw.) */
@@ -47143,7 +50057,7 @@ const TOP_LEVEL_KEYS = [
  * Throws a FledgeError for everything the author must fix, all at once;
  * never returns a manifest that fails `validateManifest`.
  */
-function generate_generateManifest(manifestTomlPath, artifact, logger = log_silentLogger) {
+function generate_generateManifest(manifestTomlPath, artifact, logger = log_silentLogger, image) {
     const document = readTomlFile(manifestTomlPath, {
         what: 'manifest template',
         messages: {
@@ -47154,17 +50068,20 @@ function generate_generateManifest(manifestTomlPath, artifact, logger = log_sile
         },
         syntaxFix: generate_SYNTAX_FIX
     });
-    return generateFromDocument(document, artifact, logger);
+    return generateFromDocument(document, artifact, logger, image);
 }
 const generate_SYNTAX_FIX = 'correct the TOML syntax at that position.';
 function generateManifestFromToml(text, file, artifact, logger = silentLogger) {
     return generateFromDocument(parseTomlBytes(text, file, generate_SYNTAX_FIX), artifact, logger);
 }
-function generateFromDocument(document, artifact, logger) {
+function generateFromDocument(document, artifact, logger, image) {
     const { file, table: template } = document;
     const reader = new TomlReader(document, TOP_LEVEL_KEYS);
-    const manifest = convert(template, reader, artifact);
+    const notes = [];
+    const manifest = convert(template, reader, artifact, { image, notes });
     throwAll(reader.errors);
+    for (const note of notes)
+        logger.info(`${file}: ${note}`);
     const envTable = template['env'] === undefined ? 'workload.env' : 'env';
     throwAll(validateManifest(manifest).map((problem) => consumerError(problem, document, envTable)));
     const json = `${JSON.stringify(manifest, null, 2)}\n`;
@@ -47180,7 +50097,7 @@ function isExposing(template) {
     const network = template['network'];
     return typeof network === 'object' && network !== null && 'expose' in network;
 }
-function convert(template, reader, artifact) {
+function convert(template, reader, artifact, defaults) {
     reader.onlyKeys(template, TOP_LEVEL_KEYS, '');
     const name = reader.requiredString(template, 'name', '', 'add name = "<plugin name>" at the top.');
     const { network, firstTcpPort } = readNetwork(template, reader);
@@ -47195,7 +50112,7 @@ function convert(template, reader, artifact) {
         enabled: reader.boolean(template, 'enabled', '') ?? true,
         initramfs: { url: artifact.url, checksum: normalizeChecksum(artifact.checksum) },
         resources: readResources(template, reader),
-        workload: readWorkload(template, reader, firstTcpPort),
+        workload: readWorkload(template, reader, firstTcpPort, defaults),
         health_check: readHealthCheck(template, reader),
         network,
         actions: reader.table(template, 'actions', ''),
@@ -47213,7 +50130,7 @@ function readResources(template, reader) {
         memory_mb: reader.integer(table, 'memory_mb', 'resources', 128) ?? 256
     };
 }
-function readWorkload(template, reader, port) {
+function readWorkload(template, reader, port, defaults) {
     const table = reader.table(template, 'workload', '') ?? {};
     reader.onlyKeys(table, ['type', 'entrypoint', 'args', 'base_url', 'workdir', 'env'], 'workload');
     // 8080 is kestrel's port in the guest: never suggest it, even when [[network.expose]] says so.
@@ -47229,12 +50146,45 @@ function readWorkload(template, reader, port) {
     else if (baseUrl !== undefined && workloadPort(baseUrl) === AGENT_GUEST_PORT) {
         reader.fail('workload.base_url', `${showValue(baseUrl)} ${AGENT_PORT_CLASH.replace(/ \(.*\)$/, '')}.`, `listen the workload on another port (e.g. 80) and set base_url = "${baseUrl.replace(':8080', ':80')}".`);
     }
+    const image = defaults.image;
+    const config = image === 'pending' ? undefined : image;
+    const toml = (value) => JSON.stringify(value);
+    let entrypoint;
+    if (table['entrypoint'] === undefined && image !== undefined) {
+        const command = [...(config?.entrypoint ?? []), ...(config?.cmd ?? [])];
+        if (image === 'pending')
+            entrypoint = ['/image-entrypoint'];
+        else if (command.length > 0 && (command[0] ?? '').trim() !== '') {
+            entrypoint = command;
+            defaults.notes.push(`workload.entrypoint is taken from the container image's Entrypoint and Cmd: ${toml(command)}. To say so in manifest.toml: entrypoint = ${toml(command[0])}${command.length > 1 ? `, args = ${toml(command.slice(1))}` : ''} under [workload].`);
+        }
+        else {
+            reader.fail('workload.entrypoint', 'is required, and the container image sets no Entrypoint or Cmd to take it from.', 'add entrypoint = "/usr/bin/<program>" under [workload], and args = ["…"] for its arguments.');
+        }
+    }
+    else {
+        entrypoint = readEntrypoint(table, reader);
+    }
+    let env = readEnv(template, table, reader);
+    if (env === undefined && config && config.env.length > 0) {
+        const fromImage = Object.fromEntries(config.env.map((item) => [item.split('=')[0], item.slice(item.indexOf('=') + 1)]).filter(([key]) => key !== ''));
+        env = fromImage;
+        defaults.notes.push(`workload env is taken from the container image's Env (${Object.keys(fromImage).join(', ')}); write an [env] table to choose it yourself.`);
+    }
+    let workdir = reader.string(table, 'workdir', 'workload');
+    if (workdir === undefined && table['workdir'] === undefined && config?.workingDir) {
+        workdir = config.workingDir;
+        defaults.notes.push(`workload.workdir is taken from the container image's WorkingDir: workdir = ${toml(workdir)} under [workload] says so.`);
+    }
+    if (config?.user && !/^(0|root)(:(0|root))?$/.test(config.user)) {
+        defaults.notes.push(`the container image sets User ${toml(config.user)}; the Volant manifest has no user, so the workload starts as the agent's user (root): drop privileges in the entrypoint if it must run as that user.`);
+    }
     return withoutUndefined({
         type: reader.oneOf(table, 'type', 'workload', ['http']) ?? 'http',
         base_url: baseUrl,
-        entrypoint: readEntrypoint(table, reader),
-        env: readEnv(template, table, reader),
-        workdir: reader.string(table, 'workdir', 'workload')
+        entrypoint,
+        env,
+        workdir
     });
 }
 /** fledge writes `entrypoint = "/bin/app"` plus `args = [...]`; volantd wants one list. */
@@ -47696,7 +50646,7 @@ function renderPluginManifest(plan, values, log) {
         target = plan.output;
         // A plain absolute path: volant's launcher opens initramfs.url as a path, so file:// fails.
         const url = values.url ?? external_node_path_.resolve(plan.output.replace(/\.manifest\.json$/, ''));
-        json = generate_generateManifest(plan.template, { url, checksum }, log).json;
+        json = generate_generateManifest(plan.template, { url, checksum }, log, values.image).json;
     }
     const manifest = JSON.parse(json);
     assertValidManifest(manifest, target);
@@ -48154,7 +51104,7 @@ const EXPANSION_MAX_STEPS = 20_000_000;
 // 4M such calls, which spent the budget three times as slowly as anything
 // else.
 const CALL_STEPS = 16;
-function numeric(str) {
+function esm_numeric(str) {
     return !isNaN(str) ? parseInt(str, 10) : str.charCodeAt(0);
 }
 function escapeBraces(str) {
@@ -48390,11 +51340,11 @@ function expandSequence(body, isAlphaSequence, max, maxLength, budget) {
         return N;
     }
     /* c8 ignore stop */
-    const x = numeric(n[0]);
-    const y = numeric(n[1]);
+    const x = esm_numeric(n[0]);
+    const y = esm_numeric(n[1]);
     const width = Math.max(n[0].length, n[1].length);
     let incr = n.length === 3 && n[2] !== undefined ?
-        Math.max(Math.abs(numeric(n[2])), 1)
+        Math.max(Math.abs(esm_numeric(n[2])), 1)
         : 1;
     let test = lte;
     const reverse = y < x;
@@ -51618,6 +54568,12 @@ async function makeBuildRecord(result, options) {
         if (result.agent.url)
             record.agent.url = result.agent.url;
     }
+    if (result.image) {
+        const image = result.image;
+        record.image = { reference: image.reference, origin: image.origin, digest: image.digest, pinned: image.pinned, layers: image.layers.map((l) => l.digest) };
+        if (image.configDigest)
+            record.image.configDigest = image.configDigest;
+    }
     if (result.init) {
         record.init = { sourceSha256: result.init.sourceSha256, compiler: result.init.compiler, sha256: result.init.sha256 };
     }
@@ -51641,6 +54597,7 @@ function compareRecords(expected, actual) {
     check('compression', recordedCompression(expected), recordedCompression(actual));
     check('busybox sha256', expected.busybox.sha256, actual.busybox.sha256);
     check('agent', expected.agent, actual.agent);
+    check('container image', expected.image && { reference: expected.image.reference, digest: expected.image.digest }, actual.image && { reference: actual.image.reference, digest: actual.image.digest });
     check('C init source sha256', expected.init?.sourceSha256, actual.init?.sourceSha256);
     if (expected.init?.sha256 !== actual.init?.sha256) {
         check('C init binary sha256 (compiler: recorded ' + expected.init?.compiler + ', here ' + actual.init?.compiler + ')', expected.init?.sha256, actual.init?.sha256);
@@ -51679,6 +54636,7 @@ function recordedCompression(record) {
 
 
 
+
 const CONTENT_TYPE = {
     gzip: 'application/gzip',
     zstd: 'application/zstd',
@@ -51698,14 +54656,16 @@ async function makeProduct(options) {
             ? { kind: 'rewrite', file: external_node_path_.resolve(options.manifest.rewrite) }
             : await planFromTemplate(external_node_path_.resolve(options.manifest.template), external_node_path_.resolve(options.outputPath));
     // A manifest Volant would refuse stops the build before any output is written.
-    precheckPluginManifest(plan, { url: options.manifestUrl, version: options.manifestVersion });
+    // With a container image, [workload] may come from its config, known only after the pull.
+    const fromImage = plan.kind === 'generate' && (await loadConfig(options.configPath).then((c) => c.container !== undefined, () => false));
+    precheckPluginManifest(plan, { url: options.manifestUrl, version: options.manifestVersion, ...(fromImage ? { image: 'pending' } : {}) });
     const image = external_node_path_.resolve(options.outputPath);
     const ownOutputs = [...plannedOutputs(image, plan).map((o) => o.path), `${image}.build.json`, external_node_path_.join(external_node_path_.dirname(image), 'SHA256SUMS')];
     const extras = options.files ? await matchExtraFiles(options.files, options.baseDir, ownOutputs, log) : [];
     const result = await build({ ...options, manifest: plan });
     const archive = result.archive;
     checkSizeBudget(archive.size, options.maxSize, result.entries);
-    const manifest = await writePluginManifest(plan, { sha256: archive.sha256, url: options.manifestUrl, version: options.manifestVersion }, log);
+    const manifest = await writePluginManifest(plan, { sha256: archive.sha256, url: options.manifestUrl, version: options.manifestVersion, image: result.image?.config }, log);
     const files = [{ path: archive.path, name: external_node_path_.basename(archive.path), contentType: CONTENT_TYPE[result.compression.format], sha256: archive.sha256 }];
     if (manifest)
         files.push({ path: manifest.path, name: external_node_path_.basename(manifest.path), contentType: 'application/json', sha256: await sha256File(manifest.path) });
@@ -51829,7 +54789,7 @@ function diffImages(before, after) {
         if (previous.type !== record.type)
             what.push(`type ${previous.type} → ${record.type}`);
         if (previous.mode !== record.mode)
-            what.push(`mode ${octal(previous.mode)} → ${octal(record.mode)}`);
+            what.push(`mode ${diff_octal(previous.mode)} → ${diff_octal(record.mode)}`);
         if (previous.uid !== record.uid || previous.gid !== record.gid)
             what.push(`owner ${previous.uid}:${previous.gid} → ${record.uid}:${record.gid}`);
         if (previous.size !== record.size)
@@ -51850,9 +54810,9 @@ function diffImages(before, after) {
 function formatDiff(diff) {
     const lines = [];
     for (const r of diff.added)
-        lines.push(`+ /${r.path} (${r.type}, ${octal(r.mode)}, ${r.size} bytes)`);
+        lines.push(`+ /${r.path} (${r.type}, ${diff_octal(r.mode)}, ${r.size} bytes)`);
     for (const r of diff.removed)
-        lines.push(`- /${r.path} (${r.type}, ${octal(r.mode)}, ${r.size} bytes)`);
+        lines.push(`- /${r.path} (${r.type}, ${diff_octal(r.mode)}, ${r.size} bytes)`);
     for (const c of diff.changed)
         lines.push(`~ /${c.path}: ${c.what.join(', ')}`);
     const total = (rs) => rs.reduce((n, r) => n + r.size, 0);
@@ -51860,7 +54820,7 @@ function formatDiff(diff) {
         ` (payload ${signed(total(diff.added) - total(diff.removed) + diff.changed.reduce((n, c) => n + c.after.size - c.before.size, 0))} bytes)`);
     return lines.join('\n');
 }
-function octal(mode) {
+function diff_octal(mode) {
     return mode.toString(8).padStart(4, '0');
 }
 function signed(n) {
