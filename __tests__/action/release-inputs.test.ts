@@ -3,6 +3,7 @@
 // our block) and the outputs they read (release-id, upload-url, html-url, assets), through
 // the Action from source against the OpenAPI-checked loopback GitHub.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals'
+import { execFileSync } from 'node:child_process'
 import { createHash } from 'node:crypto'
 import * as fs from 'node:fs'
 import * as os from 'node:os'
@@ -162,5 +163,20 @@ describe('release text', () => {
     const order = ['Intro.', "## What's Changed", `**Full Changelog**: ${server.webUrl}/${OWNER}/${repo}/compare/v0.9.0...v1.0.0`, BODY_BEGIN, BODY_END].map((part) => body.indexOf(part))
     expect(order.every((at) => at >= 0)).toBe(true)
     expect([...order].sort((a, b) => a - b)).toEqual(order)
+  })
+})
+
+describe('a plugin on a container image', () => {
+  it('the release notes and the summary name the image and the digest it was built from', async () => {
+    const repo = 'from-image'
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fledge-release-image-'))
+    fs.cpSync(path.join(REPO, 'examples/from-image'), dir, { recursive: true })
+    execFileSync(path.join(dir, 'make-layout.sh'), { stdio: 'ignore' })
+    const run = await tagRun(dir, repo, 'v1.0.0', {})
+    expect(errors(run)).toEqual([])
+    const index = JSON.parse(fs.readFileSync(path.join(dir, 'layout/index.json'), 'utf8')) as { manifests: { digest: string }[] }
+    const digest = index.manifests[0]!.digest
+    expect(onlyRelease(repo).body).toContain(`- container image: \`oci-layout:./layout:1.0\` at \`${digest}\``)
+    expect(run.summary).toContain(`<td>Container image</td><td>oci-layout:./layout:1.0 <code>${digest}</code></td>`)
   })
 })

@@ -148,6 +148,7 @@ export async function runAction(
           sourceDateEpoch: result.epoch,
           agentTag: result.agent ? (result.agent.tag ?? `${result.agent.strategy} sha256:${result.agent.sha256}`) : undefined,
           busyboxSha256: result.busybox.sha256,
+          image: result.image ? { reference: result.image.reference, digest: result.image.digest } : undefined,
           otherFiles: product.extraFiles.map((f) => ({ name: f.name, sha256: f.sha256 })),
           rebuild: {
             artifactPath: repositoryPath(env.workspace, output),

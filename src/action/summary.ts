@@ -93,6 +93,7 @@ function detailRows(result: ActionResult): string[][] {
   const rows: string[][] = [
     ['Checksum', code(`sha256:${a.sha256}`)],
     ['Content digest (uncompressed cpio)', code(`sha256:${a.contentSha256}`)],
+    ...(b.image ? [['Container image', `${escapeHtml(b.image.reference)} ${code(b.image.digest)}${b.image.pinned || !b.image.origin.startsWith('registry:') ? '' : ' (tag not pinned)'}`]] : []),
     ['Init mode', b.config.init.mode],
     ['Agent', b.agent ? `${escapeHtml(b.agent.tag ?? b.agent.strategy)} ${code(`sha256:${b.agent.sha256}`)}` : 'none'],
     ['Busybox', `${code(`sha256:${b.busybox.sha256}`)}${b.busybox.pinned ? '' : ' (not pinned)'}`],

@@ -15,6 +15,8 @@ export interface NotesInput {
   sourceDateEpoch: number
   agentTag?: string | undefined
   busyboxSha256: string
+  /** `[source] image`: the reference as written and the manifest digest it was built from. */
+  image?: { reference: string; digest: string } | undefined
   /** The `files` input's matches, attached beside the image. */
   otherFiles?: readonly { name: string; sha256: string }[] | undefined
   /** Where the build wrote the image and its build record, relative to the repository root. */
@@ -59,6 +61,7 @@ export function releaseNotes(n: NotesInput): string {
     `- fledge-action ${n.toolVersion}, \`SOURCE_DATE_EPOCH=${n.sourceDateEpoch}\``,
     `- agent: ${n.agentTag ?? 'none (custom or none init mode)'}`,
     `- busybox: \`sha256:${n.busyboxSha256}\``,
+    ...(n.image ? [`- container image: \`${n.image.reference}\` at \`${n.image.digest}\``] : []),
     ''
   )
   if (n.rebuild) {
