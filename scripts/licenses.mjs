@@ -24,6 +24,15 @@ const STANDARD_TEXTS = {
 
 const HEADER = /^==== (.+)@([^@\s]+) \((.*)\) ====$/
 
+// C libraries compiled into the .wasm files every face ships (scripts/package.sh copies
+// them from src/archive): credited like the npm packages, from their own licence files.
+const REPO = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..')
+const WASM_LIBRARIES = [
+  { wasm: 'zlib.wasm', id: 'zlib@1.2.13', license: 'Zlib', text: 'c/licenses/zlib.txt' },
+  { wasm: 'zstd.wasm', id: 'zstd@1.5.4', license: 'BSD-3-Clause', text: 'c/licenses/zstd.txt' },
+  { wasm: 'lz4.wasm', id: 'lz4@1.9.4', license: 'BSD-2-Clause', text: 'c/licenses/lz4.txt' }
+].filter((library) => fs.existsSync(path.join(REPO, 'src/archive', library.wasm)))
+
 /** Every module file under node_modules that webpack put into any chunk. */
 function bundledFiles(statsFile) {
   const stats = JSON.parse(fs.readFileSync(statsFile, 'utf8'))
@@ -86,6 +95,10 @@ function write(statsFiles) {
   for (const [id, pkg] of bundledPackages(statsFiles)) {
     sections.push(`==== ${id} (${licenseOf(pkg.json)}) ====\n${licenseText(pkg)}\n`)
   }
+  for (const library of WASM_LIBRARIES) {
+    const text = fs.readFileSync(path.join(REPO, library.text), 'utf8').trim()
+    sections.push(`==== ${library.id} (${library.license}) ====\n(compiled into ${library.wasm})\n\n${text}\n`)
+  }
   process.stdout.write(`Third-party software bundled in this folder, with its licence.\n\n${sections.join('\n')}`)
 }
 
@@ -104,6 +117,7 @@ function readNotices(text) {
 function check(licensesFile, statsFiles) {
   const notices = readNotices(fs.readFileSync(licensesFile, 'utf8'))
   const bundled = bundledPackages(statsFiles)
+  for (const library of WASM_LIBRARIES) bundled.set(library.id, library)
   const problems = []
   for (const id of bundled.keys()) {
     if (!notices.has(id)) problems.push(`${id} is bundled but has no notice`)
@@ -113,7 +127,7 @@ function check(licensesFile, statsFiles) {
   if (problems.length) {
     process.stderr.write(`${licensesFile}: ${problems.join('; ')}. Fix: run npm run package and commit dist/.\n`)
     process.exitCode = 1
-  } else process.stdout.write(`${licensesFile}: ${bundled.size} bundled packages, each with its notice.\n`)
+  } else process.stdout.write(`${licensesFile}: ${bundled.size - WASM_LIBRARIES.length} bundled packages and ${WASM_LIBRARIES.length} libraries compiled to WebAssembly, each with its notice.\n`)
 }
 
 const [command, ...args] = process.argv.slice(2)

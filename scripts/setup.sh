@@ -25,15 +25,18 @@ main() {
   # libarchive-tools: independent readers; python3: stock-zlib reference; util-linux: setpriv;
   # clang-16 + wasi-libc: rebuilding zlib.wasm; linux-source-6.1 + build tools: the test kernel;
   # golang + Debian's Go modules: kestrel and volant's pluginspec, offline.
+  # chromium-headless-shell + an emoji font: screenshots of the job summary.
+  # docker-registry + skopeo: a real registry for the container image tests.
   local packages=(
     gcc libc6-dev make busybox-static qemu-system-x86 qemu-user-static cpio libarchive-tools
-    python3 util-linux ca-certificates curl xz-utils zstd file
+    python3 util-linux ca-certificates curl xz-utils zstd file docker-registry skopeo
     clang-16 lld-16 wasi-libc libclang-rt-16-dev-wasm32
     linux-source-6.1 bc flex bison libelf-dev libssl-dev
     golang-go golang-github-creack-pty-dev golang-github-go-chi-chi-dev
     golang-github-mdlayher-vsock-dev golang-github-mdlayher-socket-dev
     golang-github-google-go-cmp-dev golang-golang-x-sys-dev golang-golang-x-net-dev
     golang-golang-x-sync-dev
+    chromium-headless-shell fonts-noto-color-emoji
   )
   local missing=()
   for package in "${packages[@]}"; do

@@ -3,6 +3,8 @@ import { DEFAULT_COMPRESSION, effectiveLevel, type Compression } from './archive
 import { withCleanup } from './cleanup.js'
 import { parseSourceDateEpoch } from './config/epoch.js'
 import { loadConfig } from './config/load.js'
+import { containerFilesystem, type ContainerFilesystem } from './container/source.js'
+import type { ContainerImage } from './container/types.js'
 import type { BuildConfig } from './config/types.js'
 import { assembleImage, planInit, type InitPlan } from './image/assemble.js'
 import { checkImageBinaries } from './elf/check.js'
@@ -35,6 +37,8 @@ export interface BuildOptions {
   allowDynamic?: boolean
   /** Use this agent release tag instead of fledge.toml's (verify pins "latest" to the recorded tag). */
   agentVersion?: string | undefined
+  /** Use this manifest digest for a `[source] image` tag (verify pins it to the recorded digest). */
+  imageDigest?: string | undefined
   /** GitHub API base and token, for agent releases. */
   apiUrl?: string | undefined
   token?: string | undefined
@@ -55,6 +59,8 @@ export interface BuildResult {
   busybox: ResolvedFile & { url: string; pinned: boolean }
   agent?: ResolvedAgent
   init?: CompiledInit
+  /** `[source] image` / `dockerfile`: the container image under the build (its layers' blobs are gone after the build). */
+  image?: Omit<ContainerImage, 'layers'> & { layers: { digest: string; mediaType: string; size: number }[] }
   /** Milliseconds per stage. */
   timings: Record<'config' | 'sources' | 'image' | 'archive', number>
   /** True when every download and the init came from the cache. */
@@ -83,8 +89,20 @@ async function buildInScope(options: BuildOptions): Promise<BuildResult> {
     network: options.network ?? defaultNetworkOptions(),
     useCache: options.useCache ?? true
   }
-  const [busybox, agent, init] = await withConfigLocation(config, allSettled([
-    resolveBusybox(config.busybox, context),
+  const busyboxWork = resolveBusybox(config.busybox, context)
+  const container = config.container
+  // The image's platform is busybox's, so the image waits for busybox (usually a cache hit).
+  const containerWork: Promise<ContainerFilesystem> | undefined = container
+    ? busyboxWork.then((file) =>
+        containerFilesystem(config, container, file, {
+          ...context,
+          githubToken: options.token,
+          pinDigest: options.imageDigest
+        })
+      )
+    : undefined
+  const [busybox, agent, init, base] = await withConfigLocation(config, allSettled([
+    busyboxWork,
     config.agent
       ? resolveAgent(
           config.agent.strategy === 'release' && options.agentVersion
@@ -97,14 +115,17 @@ async function buildInScope(options: BuildOptions): Promise<BuildResult> {
           }
         )
       : undefined,
-    initPlan.kind === 'c-init' ? compileInit(context) : undefined
+    initPlan.kind === 'c-init' ? compileInit(context) : undefined,
+    containerWork
   ]))
   timings.sources = clock()
 
+  for (const warning of base?.warnings ?? []) log.warn(warning)
   const image = await assembleImage(config, initPlan, {
     busybox,
     ...(init ? { cInit: init } : {}),
-    ...(agent ? { agent } : {})
+    ...(agent ? { agent } : {}),
+    ...(base ? { image: base.entries } : {})
   })
   for (const warning of image.warnings) log.warn(warning)
   for (const r of image.replacements) log.info(`${r.by} replaces ${r.path} (was: ${r.replaced})`)
@@ -128,12 +149,16 @@ async function buildInScope(options: BuildOptions): Promise<BuildResult> {
     compression,
     entries: image.entries,
     replacements: image.replacements,
-    warnings: [...image.warnings, ...binaries.warnings],
+    warnings: [...(base?.warnings ?? []), ...image.warnings, ...binaries.warnings],
     epoch,
     initPlan,
     busybox,
     timings,
-    cacheHit: busybox.cacheHit && (agent?.cacheHit ?? true) && (init?.cacheHit ?? true)
+    cacheHit: busybox.cacheHit && (agent?.cacheHit ?? true) && (init?.cacheHit ?? true) && (base?.image.cacheHit ?? true)
+  }
+  if (base) {
+    const { layers, ...rest } = base.image
+    result.image = { ...rest, layers: layers.map(({ digest, mediaType, size }) => ({ digest, mediaType, size })) }
   }
   if (agent) result.agent = agent
   if (init) result.init = init

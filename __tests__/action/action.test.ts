@@ -7,6 +7,7 @@ import * as path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 import { BODY_BEGIN, BODY_END } from '../../src/publish/index.js'
+import { screenshotSummary, summaryOutline } from '../support/summary-screenshot.js'
 import { startGitHubServer, type GitHubServer } from '../support/github-server.js'
 import { volantRelease } from '../support/volant.js'
 import { newRunnerTemp } from '../support/runner-temp.js'
@@ -122,7 +123,9 @@ describe('the bundled action (dist/action/index.js) as a subprocess', () => {
     const before = fs.readFileSync(path.join(dir, 'manifest.json'), 'utf8')
     const result = await runAction(dir, tagPush('v0.2.0'), {
       manifest: 'manifest.json',
-      'version-from-tag': 'true'
+      'version-from-tag': 'true',
+      'smoke-test': 'health',
+      'max-size': '20MB'
     })
     expect(result.stdout).not.toMatch(/::error::/)
     expect(result.code).toBe(0)
@@ -192,7 +195,24 @@ describe('the bundled action (dist/action/index.js) as a subprocess', () => {
     )
 
     expect(result.summary).toContain(sha(artifact))
-    expect(result.summary).toContain('Largest entries')
+    // The summary answers first: what happened and where, how to install, did it boot, how big.
+    expect(summaryOutline(result.summary)).toEqual([
+      '✅ Published http-server v0.2.0',
+      'Install',
+      'Smoke test',
+      'Boot cost',
+      'Size',
+      'Hashes and inputs',
+      'Largest entries',
+      expect.stringMatching(/^Full listing \(\d+ entries\)$/)
+    ])
+    expect(result.summary).toContain(`<a href="${o['release-url']}">`)
+    expect(result.summary).toContain(`volar plugins install --manifest ${o['manifest-url']}`)
+    expect(result.summary).toMatch(/<b>Smoke test<\/b>: ✅ booted \((tcg|kvm)\): workload healthy at \d+ ms, agent ready at \d+ ms/)
+    expect(result.summary).toMatch(/<b>Size<\/b>: [\d.]+ MB \([\d.]+ MB uncompressed, \d+ entries\), \d+% of the 20\.00 MB budget/)
+    const shot = screenshotSummary(result.summary, 'tag-run')
+    expect([shot.width, shot.height]).toEqual([1012, 1300])
+    expect(fs.statSync(shot.png).size).toBeGreaterThan(20_000)
     expect(server.violations).toEqual([])
 
     // A re-run of the same job (author edited the notes in between): still one release,
@@ -242,16 +262,29 @@ describe('the bundled action (dist/action/index.js) as a subprocess', () => {
     expect(result.code).toBe(0)
     expect(result.outputs['sha256']).toMatch(/^[0-9a-f]{64}$/)
     expect(result.outputs['release-url']).toBe('')
-    expect(result.summary).toContain('not published: a pull_request event never publishes')
+    expect(result.summary).toContain('<p>a pull_request event never publishes')
     expect(result.outputs['health-ms']).toMatch(/^\d+$/)
     // From the kernel's log: the unpack, and /init → kestrel's first line.
     expect(Number(result.outputs['unpack-ms'])).toBeGreaterThan(0)
     expect(Number(result.outputs['init-to-agent-ms'])).toBeGreaterThan(0)
-    expect(result.summary).toMatch(/Boot smoke test<\/td><td>passed \((tcg|kvm)\)/)
     expect(server.requests.slice(mark).filter((r) => r.method !== 'GET')).toEqual([])
     // The summary shows what the PR changes in the image against the latest release (v0.2.0 above).
     expect(result.summary).toContain('Changes against v0.2.0')
     expect(result.summary).toMatch(/~ \/srv\/www\/index\.html: size \d+ → \d+ \(\+26\)/)
+    // Answer first, then what the PR changes, then the details folded away.
+    expect(summaryOutline(result.summary)).toEqual([
+      '🔨 Built plugin.cpio.gz; not published',
+      'Smoke test',
+      'Boot cost',
+      'Size',
+      'Changes against v0.2.0',
+      'Hashes and inputs',
+      'Largest entries',
+      expect.stringMatching(/^Full listing \(\d+ entries\)$/)
+    ])
+    expect(result.summary).toMatch(/<b>Smoke test<\/b>: ✅ booted \((tcg|kvm)\): workload healthy at \d+ ms, agent ready at \d+ ms/)
+    const shot = screenshotSummary(result.summary, 'pr-run')
+    expect(fs.statSync(shot.png).size).toBeGreaterThan(20_000)
   })
 
   it('a bad config fails the step with an annotation naming the file and line', async () => {

@@ -75,6 +75,19 @@ describe('licenses.txt names every bundled package, with its licence text', () =
     expect(result.code).toBe(1)
     expect(result.stderr).toMatch(/undici@\S+ is bundled but has no notice/)
   })
+
+  it('credits the C libraries compiled into the shipped .wasm files, and fails without one', async () => {
+    const text = fs.readFileSync(path.join(DIST, 'cli/licenses.txt'), 'utf8')
+    for (const [library, wasm] of [['zlib', 'zlib.wasm'], ['zstd', 'zstd.wasm'], ['lz4', 'lz4.wasm']]) {
+      expect(fs.existsSync(path.join(DIST, 'cli', wasm as string))).toBe(true)
+      expect(text).toMatch(new RegExp(`^==== ${library}@[\\d.]+ \\([^)]+\\) ====\\n\\(compiled into ${wasm}\\)\\n\\n\\S`, 'm'))
+    }
+    const edited = path.join(stats, 'licenses-no-zstd.txt')
+    fs.writeFileSync(edited, text.replace(/^==== zstd@[^\n]*\n[\s\S]*?(?=^==== )/m, ''))
+    const result = await check('cli', edited)
+    expect(result.code).toBe(1)
+    expect(result.stderr).toMatch(/zstd@1\.5\.4 is bundled but has no notice/)
+  })
 })
 
 describe('no dangling sourceMappingURL in dist', () => {

@@ -185,8 +185,8 @@ describe('boot settings, read in one place for both faces', () => {
     expect(run.exitCode).toBe(0)
     expect(run.outputs['boot-ms']).toMatch(/^\d+$/)
     expect(Number(run.outputs['unpack-ms'])).toBeGreaterThan(0)
-    expect(run.summary).toMatch(/Boot cost \(kernel log\)<\/td><td>unpack \d+ ms, launch → \/init \d+ ms/)
-    expect(run.summary).toMatch(/Boot smoke test<\/td><td>passed \((tcg|kvm)\)/)
+    expect(run.summary).toMatch(/<b>Smoke test<\/b>: ✅ booted \((tcg|kvm)\): marker after \d+ ms/)
+    expect(run.summary).toMatch(/<b>Boot cost<\/b> \(kernel log\): unpack \d+ ms, launch → \/init \d+ ms/)
   })
 })
 

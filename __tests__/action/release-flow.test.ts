@@ -193,6 +193,7 @@ describe('release events', () => {
     expect(writes.map((r) => r.operationId)).not.toContain('repos/create-release')
     expect(updatesTo(repo, since).map((u) => Object.keys(u))).toEqual([['body']])
     expect(run.outputs['release-id']).toBe(String(release.id))
+    expect(run.summary).toContain(`<h2>✅ Added offline to release v4.0.0</h2>\n<p><a href="${server.url}/${OWNER}/${repo}/releases/tag/v4.0.0">`)
   })
 })
 
@@ -204,7 +205,7 @@ describe('a run that publishes nothing says why, and how to publish', () => {
     const why =
       "a workflow_dispatch run on refs/heads/main is not a tag push or release event, so publish: auto publishes nothing. To publish: push a tag (on: push: tags: ['v*']), create a release (on: release: types: [published]), or set publish: true and tag."
     expect(run.stdout.split('\n')).toContain(`Not publishing: ${why}`)
-    expect(run.summary).toContain(`not published: ${why}`)
+    expect(run.summary).toContain(`<h2>🔨 Built plugin.cpio.gz; not published</h2>\n<p>${why}</p>`)
     expect(server.releases(OWNER, repo)).toEqual([])
   })
 })

@@ -13,6 +13,7 @@ import { build } from '../../src/build.js'
 import { silentLogger } from '../../src/log.js'
 import { makeBuildRecord } from '../../src/release/record.js'
 import { runCli } from '../support/cli.js'
+import { cliScript, removeCliScript } from '../support/cli-process.js'
 import { startFileServer, type FileServer } from '../support/file-server.js'
 import { startGitHubServer, type GitHubServer } from '../support/github-server.js'
 import { HOST_BUSYBOX, makeProject, STAND_IN_AGENT } from '../support/project.js'
@@ -30,6 +31,7 @@ beforeAll(async () => {
   github.addRelease({ owner: 'volantvm', repo: 'volant', tag: 'v1.2.3', assets: [{ name: 'kestrel', data: AGENT }] })
 })
 afterAll(async () => {
+  removeCliScript()
   await files.close()
   await github.close()
 })
@@ -187,7 +189,7 @@ describe('concurrent cold builds sharing one tool cache', () => {
         const out = path.join(root, `out-${n}`, 'plugin.cpio.gz')
         return promisify(execFile)(
           process.execPath,
-          ['--import', path.join(REPO, '__tests__/support/ts-register.mjs'), path.join(REPO, 'src/cli.ts'), 'build', '-c', path.join(dir, 'fledge.toml'), '-o', out],
+          [cliScript(), 'build', '-c', path.join(dir, 'fledge.toml'), '-o', out],
           { env: childEnv, cwd: REPO }
         ).then(
           (r) => ({ code: 0, stderr: r.stderr, sha256: sha(fs.readFileSync(out)) }),

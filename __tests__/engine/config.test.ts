@@ -103,14 +103,29 @@ describe('rejected configs: each names file, line:column, key and a fix', () => 
     expect(errorOf('version = "1"\nstrategy = "oci_rootfs"\n')).toMatch(/fledge-action builds initramfs images/)
   })
 
-  it('[filesystem] and the Docker overlay inputs of [source] are refused', () => {
+  it('[filesystem] is refused: it configures oci_rootfs disk images', () => {
     expect(errorOf(`${HEAD}[filesystem]\ntype = "ext4"\n`)).toMatch(/\[filesystem\] configures oci_rootfs/)
-    for (const key of ['image', 'dockerfile', 'context', 'target', 'build_args']) {
-      const value = key === 'build_args' ? '{ A = "1" }' : '"x"'
-      expect(errorOf(`${HEAD}[source]\n${key} = ${value}\n`)).toMatch(
-        new RegExp(`fledge\\.toml:4:1: source\\.${key}: Docker/OCI overlay inputs are not supported`)
-      )
-    }
+  })
+
+  it('[source] image and dockerfile (with context, target, build_args) are read; paths resolve against fledge.toml', () => {
+    expect(parse(`${HEAD}[source]\nimage = "oci-layout:./layout:1.0"\n`).container).toEqual({ kind: 'image', reference: 'oci-layout:./layout:1.0' })
+    expect(
+      parse(`${HEAD}[source]\ndockerfile = "build/Dockerfile"\ncontext = "app"\ntarget = "runtime"\nbuild_args = { VERSION = "1.2" }\n`).container
+    ).toEqual({ kind: 'dockerfile', dockerfile: '/project/build/Dockerfile', context: '/project/app', target: 'runtime', buildArgs: { VERSION: '1.2' } })
+    expect(parse(`${HEAD}[source]\ndockerfile = "Dockerfile"\n`).container).toMatchObject({ context: '/project' })
+    expect(parse(HEAD).container).toBeUndefined()
+  })
+
+  it('[source] container inputs: one of image and dockerfile, Dockerfile-only keys need a dockerfile, values checked', () => {
+    expect(errorOf(`${HEAD}[source]\nimage = "a:1"\ndockerfile = "Dockerfile"\n`)).toMatch(
+      /fledge\.toml:5:1: source\.dockerfile: 'image' and 'dockerfile' are both set/
+    )
+    expect(errorOf(`${HEAD}[source]\nimage = "a:1"\ntarget = "x"\n`)).toMatch(
+      /fledge\.toml:5:1: source\.target: 'target' only applies to a Dockerfile build, and no 'dockerfile' is set\. Fix: remove it: image = "…" names an image that is already built\./
+    )
+    expect(errorOf(`${HEAD}[source]\nimage = ""\n`)).toMatch(/source\.image: must be a non-empty string/)
+    expect(errorOf(`${HEAD}[source]\nimage = 3\n`)).toMatch(/source\.image: must be a non-empty string, not number 3/)
+    expect(errorOf(`${HEAD}[source]\ndockerfile = "D"\nbuild_args = { N = 1 }\n`)).toMatch(/source\.build_args\.N: must be a string/)
   })
 
   it('unknown keys are errors with the likely intent', () => {

@@ -25,7 +25,8 @@ const EXAMPLES: Record<string, { mode: string; marker: string; volantKernel?: tr
   'http-server': { mode: 'default', marker: 'TCP listener starting on :8080', volantKernel: true },
   'script-worker': { mode: 'default', marker: 'fledge-example: worker processing batch 2' },
   'custom-init': { mode: 'custom', marker: 'fledge-example: custom init running as PID 1' },
-  'none-init': { mode: 'none', marker: 'fledge-example: supervisor is PID 1 (none mode)' }
+  'none-init': { mode: 'none', marker: 'fledge-example: supervisor is PID 1 (none mode)' },
+  'from-image': { mode: 'custom', marker: 'fledge-example: hello from the container image (PID 1)' }
 }
 
 const out = fs.mkdtempSync(path.join(os.tmpdir(), 'fledge-examples-'))
@@ -33,6 +34,8 @@ const built: Record<string, string> = {}
 let github: GitHubServer
 
 beforeAll(async () => {
+  // from-image's OCI layout is made from this machine's busybox by its own script, as an author would.
+  execFileSync(path.join(REPO, 'examples/from-image/make-layout.sh'), { stdio: 'ignore' })
   github = await startGitHubServer()
   github.addRelease(volantRelease())
   for (const name of Object.keys(EXAMPLES)) {
@@ -108,6 +111,16 @@ describe.each(Object.keys(EXAMPLES))('example %s', (name) => {
       rdev: '5:1',
       mode: '0600'
     })
+  })
+})
+
+describe('example from-image', () => {
+  it('holds the image\'s layers with the whiteout applied, and fledge\'s busybox and init on top', async () => {
+    const run = await runCli(['inspect', built['from-image'] as string, '--json'])
+    const paths = (JSON.parse(run.stdout) as InspectRecord[]).map((r) => r.path)
+    expect(paths).toEqual(expect.arrayContaining(['usr/local/bin/hello', 'etc/motd', 'bin/busybox', 'bin/sh', '.volant_init', 'init']))
+    expect(paths).not.toContain('etc/placeholder')
+    expect(paths.some((p) => p.includes('.wh.'))).toBe(false)
   })
 })
 

@@ -48,7 +48,7 @@ export function request(
   return {
     tag: TAG,
     name: `example-plugin ${TAG}`,
-    body: 'Built by fledge-action.',
+    notes: 'Built by fledge-action.',
     assets: files.map((f) => ({
       path: f.path,
       name: f.name,

@@ -445,16 +445,39 @@ describe('publishRelease against a GitHub-compatible server', () => {
     expect(server.writeRequests().at(-1)!.json).toEqual({ body: onlyRelease().body })
   })
 
-  it("does not touch an existing body with bodyMode 'keep'", async () => {
+  it('does not touch an existing body without notes or an author body (release-notes: false)', async () => {
     server.addRelease({ owner: OWNER, repo: REPO, tag: TAG, body: 'All mine.' })
+    const h = harness(server)
+    await publishRelease(h.releaser, request([image], { notes: undefined }), h.options)
+    expect(onlyRelease().body).toBe('All mine.')
+    expect(server.writeRequests().at(-1)!.json).not.toHaveProperty('body')
+  })
+
+  it('keeps an explicit author body with the notes block, on create and on re-runs', async () => {
+    const h = harness(server)
+    await publishRelease(h.releaser, request([image], { authorBody: 'Highlights: faster boot.' }), h.options)
+    const expected = `Highlights: faster boot.\n\n${BODY_BEGIN}\nBuilt by fledge-action.\n${BODY_END}`
+    expect(onlyRelease().body).toBe(expected)
+    // A person edits the notes block away; the re-run puts author text and block back.
+    onlyRelease().body = 'edited by hand'
+    await publishRelease(h.releaser, request([image], { authorBody: 'Highlights: faster boot.' }), h.options)
+    expect(onlyRelease().body).toBe(expected)
+  })
+
+  it("generate-release-notes: GitHub's notes between the author's text and our block, only when this run creates the release", async () => {
     const h = harness(server)
     await publishRelease(
       h.releaser,
-      request([image], { bodyMode: 'keep', body: 'ignored' }),
+      request([image], { authorBody: 'Intro.', generateReleaseNotes: true }),
       h.options
     )
-    expect(onlyRelease().body).toBe('All mine.')
-    expect(server.writeRequests().at(-1)!.json).not.toHaveProperty('body')
+    const body = onlyRelease().body as string
+    expect(body).toMatch(new RegExp(`^Intro\\.\\n\\n## What's Changed\\n[^]*\\n\\n${BODY_BEGIN}\\nBuilt by fledge-action\\.\\n${BODY_END}$`))
+    expect(server.requests.filter((r) => r.operationId === 'repos/generate-release-notes')).toHaveLength(1)
+    // Re-run: the release exists, so its text stays (no second copy of the notes).
+    await publishRelease(h.releaser, request([image], { authorBody: undefined, generateReleaseNotes: true }), h.options)
+    expect(onlyRelease().body).toBe(body)
+    expect(server.requests.filter((r) => r.operationId === 'repos/generate-release-notes')).toHaveLength(1)
   })
 
   it('checks the files before calling GitHub', async () => {

@@ -1,57 +1,24 @@
 import { spawn } from 'node:child_process'
 import * as fs from 'node:fs'
-import * as os from 'node:os'
 import * as path from 'node:path'
-import { fileURLToPath } from 'node:url'
-import ts from 'typescript'
+import { transpileFaces, type SourceFaces } from './from-source.js'
 
-const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
-
-let built: string | undefined
+let faces: SourceFaces | undefined
 
 /**
  * The CLI of this tree as plain JavaScript, runnable with `node` in its own
  * process (for what an in-process run cannot show: a hang, a file-descriptor
- * limit, another user). Every src/ .ts file goes through TypeScript's
- * transpileModule (no type check); packages resolve from the repository's
- * node_modules; c/ is linked so the C init compiles as from a checkout.
- * World-readable, so `setpriv --reuid=nobody` can run it.
+ * limit, another user). Made once per test file (see from-source.ts).
  */
 export function cliScript(): string {
-  if (built) return built
-  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'fledge-cli-js-'))
-  copyTranspiled(path.join(REPO, 'src'), path.join(root, 'src'))
-  fs.copyFileSync(path.join(REPO, 'package.json'), path.join(root, 'package.json'))
-  fs.symlinkSync(fs.realpathSync(path.join(REPO, 'node_modules')), path.join(root, 'node_modules'))
-  fs.symlinkSync(path.join(REPO, 'c'), path.join(root, 'c'))
-  fs.chmodSync(root, 0o755)
-  built = path.join(root, 'src', 'cli.js')
-  return built
+  faces ??= transpileFaces()
+  return faces.cli
 }
 
 /** Call from afterAll: removes the transpiled tree (its links, not their targets). */
 export function removeCliScript(): void {
-  if (!built) return
-  fs.rmSync(path.dirname(path.dirname(built)), { recursive: true, force: true })
-  built = undefined
-}
-
-function copyTranspiled(from: string, to: string): void {
-  fs.mkdirSync(to, { recursive: true, mode: 0o755 })
-  for (const entry of fs.readdirSync(from, { withFileTypes: true })) {
-    const source = path.join(from, entry.name)
-    if (entry.isDirectory()) {
-      copyTranspiled(source, path.join(to, entry.name))
-    } else if (entry.name.endsWith('.ts') && !entry.name.endsWith('.d.ts')) {
-      const output = ts.transpileModule(fs.readFileSync(source, 'utf8'), {
-        compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 }
-      }).outputText
-      fs.writeFileSync(path.join(to, entry.name.replace(/\.ts$/, '.js')), output, { mode: 0o644 })
-    } else {
-      fs.copyFileSync(source, path.join(to, entry.name))
-      fs.chmodSync(path.join(to, entry.name), 0o644)
-    }
-  }
+  faces?.remove()
+  faces = undefined
 }
 
 export interface ProcessRun {

@@ -120,6 +120,23 @@ export function releaseRoutes(
         headers: { location: `${hosts.api}/repos/${owner}/${repo}/releases/${release.id}` }
       }
     },
+    // What GitHub writes is longer; its shape (a heading, then the changelog link) is what matters.
+    'repos/generate-release-notes': (c) => {
+      const owner = c.params['owner'] ?? ''
+      const repo = c.params['repo'] ?? ''
+      const tagName = String(jsonBody(c)['tag_name'])
+      const previous = store.latest(owner, repo)?.tagName
+      const changelog = previous
+        ? `${hosts.web}/${owner}/${repo}/compare/${previous}...${tagName}`
+        : `${hosts.web}/${owner}/${repo}/commits/${tagName}`
+      return {
+        status: 200,
+        json: {
+          name: tagName,
+          body: `## What's Changed\n* Faster boot by @author in ${hosts.web}/${owner}/${repo}/pull/7\n\n\n**Full Changelog**: ${changelog}`
+        }
+      }
+    },
     'repos/update-release': (c) => {
       const release = releaseIn(c)
       if (!release) return notFound()

@@ -37173,7 +37173,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(975);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3658);
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 
@@ -37182,7 +37182,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 975:
+/***/ 3658:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -37192,7 +37192,7 @@ __nccwpck_require__.d(__webpack_exports__, {
 });
 
 // EXTERNAL MODULE: ./node_modules/@actions/core/lib/core.js + 14 modules
-var core = __nccwpck_require__(6288);
+var lib_core = __nccwpck_require__(6288);
 // EXTERNAL MODULE: external "node:crypto"
 var external_node_crypto_ = __nccwpck_require__(7598);
 // EXTERNAL MODULE: external "node:fs/promises"
@@ -37718,6 +37718,36 @@ async function getJson(url, headers, options, log) {
     });
 }
 /**
+ * GET `url` under the retry policy and the size limit, and hand back any final
+ * answer (401s and 404s included) for the caller to read: transient statuses
+ * (5xx, 408, 429) are retried, network failures too.
+ */
+async function requestBytes(url, headers, options, log) {
+    const limit = options.maxDownloadBytes ?? DEFAULT_MAX_DOWNLOAD_BYTES;
+    return retrying(`GET ${url}`, retryContext(options, log), verdict, async (_attempt, signal) => {
+        const response = await http_open(url, headers, options, signal);
+        const counter = meter(limit, () => tooLarge('the answer', url, `more than ${formatBytes(limit)}`, limit));
+        const chunks = [];
+        await (0,external_node_stream_promises_namespaceObject.pipeline)(response.body, counter, new external_node_stream_.Writable({
+            write(chunk, _encoding, callback) {
+                chunks.push(chunk);
+                callback();
+            }
+        }), { signal });
+        if (isTransientStatus(response.status, response.headers))
+            throw new HttpStatusError(response.status, url, response.headers);
+        return { status: response.status, headers: response.headers, body: Buffer.concat(chunks), url: response.url };
+    });
+}
+/** A download the server answered with a final error status (or none, for network failures). */
+class DownloadFailed extends FledgeError {
+    status;
+    constructor(message, status, options) {
+        super(message, options);
+        this.status = status;
+    }
+}
+/**
  * Streams `url` (http(s) or file://) into `dest` while hashing it. A wrong
  * sha256 or a failed request leaves no file behind.
  */
@@ -37731,11 +37761,11 @@ async function downloadFile(url, dest, request, options, log) {
         if (error instanceof FledgeError)
             throw error;
         const status = error instanceof HttpStatusError ? error.status : undefined;
-        throw new FledgeError(`could not download ${request.what} from ${url}: ${describeError(error)}.`, {
+        throw new DownloadFailed(`could not download ${request.what} from ${url}: ${describeError(error)}.`, status, {
             fix: status === 404
                 ? 'the URL does not exist; check the URL or version in fledge.toml.'
                 : status === 401 || status === 403
-                    ? 'the server refused access; check the URL, or set a token (GITHUB_TOKEN) for GitHub downloads.'
+                    ? (request.refusedFix ?? 'the server refused access; check the URL, or set a token (GITHUB_TOKEN) for GitHub downloads.')
                     : 'check the URL and the network, then build again.'
         });
     }
@@ -38192,16 +38222,104 @@ function versionFromTag(tag) {
 
 /** Engine messages as workflow log lines; warnings become annotations on the file and line. */
 const actionsLogger = {
-    info: (message) => core/* info */.pq(message),
-    warn: (message, where) => core/* warning */.$e(message, where?.file ? { file: where.file, ...(where.line ? { startLine: where.line } : {}) } : {}),
-    debug: (message) => core/* debug */.Yz(message)
+    info: (message) => lib_core/* info */.pq(message),
+    warn: (message, where) => lib_core/* warning */.$e(message, where?.file ? { file: where.file, ...(where.line ? { startLine: where.line } : {}) } : {}),
+    debug: (message) => lib_core/* debug */.Yz(message)
 };
+
+;// CONCATENATED MODULE: ./src/archive/compression.ts
+
+const COMPRESSION_FORMATS = ['gzip', 'zstd', 'lz4', 'none'];
+const DEFAULT_COMPRESSION = { format: 'gzip' };
+/** fledge's name for gzip; the others follow the tools' own suffixes. */
+const DEFAULT_OUTPUT_NAME = {
+    gzip: 'plugin.cpio.gz',
+    zstd: 'plugin.cpio.zst',
+    lz4: 'plugin.cpio.lz4',
+    none: 'plugin.cpio'
+};
+/**
+ * Levels each format takes, and the defaults. Measured on 55.4 MB of real ELF
+ * binaries (docker-registry, qemu-system-x86_64, skopeo as one newc cpio) on
+ * this 2-vCPU machine, compressStream only, CPU seconds of all threads (the
+ * machine was shared, so CPU time is the steady figure; gzip and lz4 spread it
+ * over every core, zstd runs on one):
+ *
+ *   gzip 7   3.91 s CPU  17.50 MB   (6: 3.32 s, 17.55 MB)
+ *   zstd 3   0.72 s      17.47 MB
+ *   zstd 4   0.80 s      17.33 MB
+ *   zstd 5   1.14 s      16.88 MB   <- default
+ *   zstd 6   1.64 s      16.46 MB   (9: ~5 s, 16.13 MB; 19: ~23 s native, 14.46 MB)
+ *   lz4 1    0.76 s      25.34 MB
+ *   lz4 4    1.64 s      21.04 MB
+ *   lz4 6    2.28 s      20.77 MB
+ *   lz4 9    3.96 s      20.65 MB   <- default (the issue's `lz4 -l -9`)
+ *
+ * So on 2 cores gzip 7 takes ~2 s of wall time, lz4 9 the same (+1% CPU, same
+ * spread), zstd 5 ~1.2 s on its one core: both within 10% of gzip, and zstd 5
+ * is still about gzip's time on 4 cores while 3.6% smaller. Higher zstd levels
+ * are there for whoever trades build time for size (zstd:19 is ~10x slower).
+ *
+ * zstd stops at 19, as `zstd` does without --ultra: levels 20-22 use windows
+ * of 32-128 MiB, and the kernel allocates the frame's whole window to unpack
+ * it (lib/decompress_unzstd.c), beside the image, in VMs that may have 256 MB;
+ * level 19's window is 8 MiB.
+ */
+const LEVELS = {
+    gzip: { min: 1, max: 9, default: 7 },
+    zstd: { min: 1, max: 19, default: 5 },
+    lz4: { min: 1, max: 12, default: 9 },
+    none: undefined
+};
+/** The level that will be used: the given one or the format's default (undefined for none). */
+function effectiveLevel(compression) {
+    return compression.level ?? LEVELS[compression.format]?.default;
+}
+/** "zstd level 9", "none": for logs, summaries and the build record. */
+function describeCompression(compression) {
+    const level = effectiveLevel(compression);
+    return level === undefined ? compression.format : `${compression.format} level ${level}`;
+}
+/** The canonical text form, as `--compression` and the `compression` input take it: "zstd:9", "none". */
+function formatCompression(compression) {
+    const level = effectiveLevel(compression);
+    return level === undefined ? compression.format : `${compression.format}:${level}`;
+}
+/**
+ * Reads "gzip", "zstd", "lz4", "none", or any of the first three with a level
+ * after a colon ("zstd:19", "lz4:1"). `where` names the flag or input for errors.
+ */
+function parseCompression(text, where) {
+    const value = text.trim().toLowerCase();
+    const [name, level, ...extra] = value.split(':');
+    const fix = `use one of ${COMPRESSION_FORMATS.join(', ')}, optionally with a level after a colon (e.g. zstd:19, lz4:1, gzip:9).`;
+    if (!COMPRESSION_FORMATS.includes(name) || extra.length > 0) {
+        throw new FledgeError(`${where}: unknown compression ${JSON.stringify(text)}.`, { fix });
+    }
+    const format = name;
+    if (level === undefined)
+        return { format };
+    const range = LEVELS[format];
+    if (!range) {
+        throw new FledgeError(`${where}: ${JSON.stringify(text)} gives a level, but ${format} has none.`, {
+            fix: `write just "${format}".`
+        });
+    }
+    const n = /^\d+$/.test(level) ? Number(level) : NaN;
+    if (!(n >= range.min && n <= range.max)) {
+        throw new FledgeError(`${where}: ${format} level ${JSON.stringify(level)} is out of range.`, {
+            fix: `use a level from ${range.min} to ${range.max} (${format}:${range.default} is the default)${format === 'zstd' ? '; levels 20-22 would make the kernel allocate a 32-128 MiB window to unpack' : ''}.`
+        });
+    }
+    return { format, level: n };
+}
 
 ;// CONCATENATED MODULE: ./src/action/inputs.ts
 
 
+
 /** Reads and checks every input; a bad value names the input and the accepted values. */
-function readInputs(read = (name) => core/* getInput */.V4(name)) {
+function readInputs(read = (name) => lib_core/* getInput */.V4(name)) {
     const choice = (name, allowed, fallback) => {
         const value = (read(name).trim() || fallback).toLowerCase();
         if (allowed.includes(value))
@@ -38217,10 +38335,12 @@ function readInputs(read = (name) => core/* getInput */.V4(name)) {
     if (!Number.isFinite(timeout) || timeout <= 0) {
         throw new FledgeError(`input boot-timeout is "${read('boot-timeout')}".`, { fix: 'use a number of seconds, e.g. 120.' });
     }
+    const compression = parseCompression(read('compression') || 'gzip', 'input compression');
     return {
         config: read('config') || 'fledge.toml',
         manifest: read('manifest'),
-        output: read('output') || 'plugin.cpio.gz',
+        output: read('output') || DEFAULT_OUTPUT_NAME[compression.format],
+        compression,
         workingDirectory: read('working-directory') || '.',
         publish: choice('publish', ['auto', 'true', 'false'], 'auto'),
         tag: read('tag'),
@@ -38244,6 +38364,10 @@ function readInputs(read = (name) => core/* getInput */.V4(name)) {
         maxSize: parseSize(read('max-size')),
         releaseNotes: bool('release-notes', true),
         releaseBody: read('release-body'),
+        bodyPath: read('body-path').trim(),
+        generateReleaseNotes: bool('generate-release-notes', false),
+        files: read('files'),
+        failOnUnmatchedFiles: bool('fail-on-unmatched-files', true),
         attest: bool('attest', false)
     };
 }
@@ -38259,6 +38383,302 @@ function parseSize(text) {
         throw new FledgeError(`input max-size is "${text}".`, { fix: 'write a size such as 50MB, 20MiB or 1048576.' });
     }
     return Math.floor(Number(match[1]) * unit);
+}
+
+;// CONCATENATED MODULE: ./src/display.ts
+/**
+ * How user-controlled text (paths, names, TOML keys and values) is shown in
+ * messages and listings: one line, no terminal control characters, bytes
+ * that are not UTF-8 visible as \xNN, and never longer than a screen or so.
+ */
+/** Longest echo of a user value in a message. */
+const MAX_SHOWN = 200;
+/** Cuts `text` to `max` characters, saying how long it was: `abc… (52428800 bytes)`. */
+function clip(text, max = MAX_SHOWN) {
+    if (text.length <= max)
+        return text;
+    let cut = text.slice(0, max);
+    // never split a surrogate pair
+    if (/[\uD800-\uDBFF]$/.test(cut))
+        cut = cut.slice(0, -1);
+    return `${cut}… (${Buffer.byteLength(text)} bytes)`;
+}
+/**
+ * Control characters as escapes (\n, \t, \x1b, \u2028), lone surrogates
+ * from `decodeBytes` as the byte they stand for (\xe9), everything else as is.
+ */
+function escapeControls(text) {
+    return text.replace(
+    // eslint-disable-next-line no-control-regex
+    /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, (c) => {
+        const code = c.charCodeAt(0);
+        if (code >= 0xdc80 && code <= 0xdcff)
+            return `\\x${(code - 0xdc00).toString(16).padStart(2, '0')}`;
+        switch (c) {
+            case '\n':
+                return '\\n';
+            case '\r':
+                return '\\r';
+            case '\t':
+                return '\\t';
+        }
+        return code <= 0xff ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16).padStart(4, '0')}`;
+    });
+}
+/**
+ * Bytes (a file name from the disk or an archive) as a string: valid UTF-8
+ * decoded, every byte that is not part of valid UTF-8 kept as a lone
+ * surrogate U+DC80–U+DCFF (Python's "surrogateescape"), so the name stays
+ * distinct and `escapeControls` shows it as \xNN.
+ */
+function decodeBytes(bytes) {
+    try {
+        return new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes);
+    }
+    catch {
+        // fall through to the byte-by-byte decoder
+    }
+    let out = '';
+    let i = 0;
+    while (i < bytes.length) {
+        const length = utf8SequenceLength(bytes, i);
+        if (length > 0) {
+            out += Buffer.from(bytes.subarray(i, i + length)).toString('utf8');
+            i += length;
+        }
+        else {
+            out += String.fromCharCode(0xdc00 + bytes[i]);
+            i += 1;
+        }
+    }
+    return out;
+}
+/** Length of the valid UTF-8 sequence starting at `i`, or 0. */
+function utf8SequenceLength(bytes, i) {
+    const b0 = bytes[i];
+    if (b0 < 0x80)
+        return 1;
+    const continuation = (k, lo = 0x80, hi = 0xbf) => {
+        const b = bytes[i + k];
+        return b !== undefined && b >= lo && b <= hi;
+    };
+    if (b0 >= 0xc2 && b0 <= 0xdf)
+        return continuation(1) ? 2 : 0;
+    if (b0 >= 0xe0 && b0 <= 0xef) {
+        const lo = b0 === 0xe0 ? 0xa0 : 0x80;
+        const hi = b0 === 0xed ? 0x9f : 0xbf;
+        return continuation(1, lo, hi) && continuation(2) ? 3 : 0;
+    }
+    if (b0 >= 0xf0 && b0 <= 0xf4) {
+        const lo = b0 === 0xf0 ? 0x90 : 0x80;
+        const hi = b0 === 0xf4 ? 0x8f : 0xbf;
+        return continuation(1, lo, hi) && continuation(2) && continuation(3) ? 4 : 0;
+    }
+    return 0;
+}
+/** A path for a message: bytes decoded as above, controls escaped, clipped. */
+function showPath(file) {
+    const text = typeof file === 'string' ? file : decodeBytes(file);
+    return clip(escapeControls(text), 300);
+}
+/** A user value for a message: strings quoted, anything clipped. */
+function showValue(value) {
+    if (typeof value === 'string')
+        return clip(escapeControls(JSON.stringify(value)));
+    if (typeof value === 'bigint')
+        return `${value}`;
+    if (value instanceof Date)
+        return value.toISOString();
+    let json;
+    try {
+        json = JSON.stringify(value);
+    }
+    catch {
+        json = undefined;
+    }
+    return clip(escapeControls(json ?? String(value)));
+}
+/**
+ * A TOML key path as it would be written in TOML: bare parts as they are,
+ * others quoted (`mappings."payload/app"`, `"__proto__"` stays `__proto__`).
+ */
+function showKey(parts) {
+    return parts
+        .map((part) => (/^[A-Za-z0-9_-]+$/.test(part) ? part : clip(escapeControls(JSON.stringify(part)), 80)))
+        .join('.');
+}
+
+;// CONCATENATED MODULE: ./src/user-files.ts
+
+
+
+
+function errnoCode(error) {
+    const code = error?.code;
+    return typeof code === 'string' ? code : undefined;
+}
+/** True for the errors `fileError` explains (anything else is a bug to show as is). */
+function isFileSystemError(error) {
+    const code = errnoCode(error);
+    return code !== undefined && /^E[A-Z]+$/.test(code) && error.syscall !== undefined;
+}
+function fileError(error, file, options) {
+    const { what, verb, fixes, messages, ...location } = options;
+    const code = errnoCode(error) ?? 'EIO';
+    const shown = showPath(file);
+    // When the location already names the file, the sentence need not repeat it.
+    const subject = location.file === file ? what : `${what} ${shown}`;
+    const raw = typeof file === 'string' ? file : decodeBytes(file);
+    const where = verb === 'read' || verb === 'list' ? raw : external_node_path_.dirname(raw);
+    let message;
+    let fix;
+    switch (code) {
+        case 'ENOENT':
+            if (verb === 'read' || verb === 'list') {
+                message = location.file === file ? `${what} not found.` : `${what} not found: ${shown}.`;
+                fix = 'check the path.';
+            }
+            else {
+                message = `cannot ${verb} ${subject}: its folder ${showPath(where)} does not exist.`;
+                fix = 'create the folder first, or choose another path.';
+            }
+            break;
+        case 'EACCES':
+        case 'EPERM':
+            message = `cannot ${verb} ${subject} (permission denied).`;
+            fix =
+                verb === 'read' || verb === 'list'
+                    ? `make it readable by the build user (chmod a+r${verb === 'list' ? 'X' : ''} ${shown}).`
+                    : `make ${showPath(where)} writable by the build user, or choose a folder it can write to.`;
+            break;
+        case 'EISDIR':
+            message = `${subject} is a folder, not a file.`;
+            fix = verb === 'read' ? 'pass the path of a file.' : 'name a file, not a folder.';
+            break;
+        case 'ENOTDIR':
+            message = `cannot ${verb} ${subject}: a part of the path is a file, not a folder.`;
+            fix = 'correct the path: every part before the last must be a folder.';
+            break;
+        case 'EROFS':
+            message = `cannot ${verb} ${subject}: the file system is read-only.`;
+            fix = 'write to a writable folder instead (the workspace, or $RUNNER_TEMP).';
+            break;
+        case 'ENOSPC':
+        case 'EDQUOT':
+            message = `cannot ${verb} ${subject}: no space left on the device (disk full${code === 'EDQUOT' ? ' for this user' : ''}).`;
+            fix = `free space on the file system of ${showPath(where)} (df -h), or write to another one.`;
+            break;
+        case 'EEXIST':
+            message = `cannot ${verb} ${subject}: a file of that name is in the way.`;
+            fix = 'remove or rename the file that is in the way, or choose another path.';
+            break;
+        case 'ENAMETOOLONG':
+            message = `cannot ${verb} ${subject}: the name is too long (at most 255 bytes per name and 4095 per path).`;
+            fix = 'use a shorter path.';
+            break;
+        case 'EMFILE':
+        case 'ENFILE':
+            message = `cannot ${verb} ${subject}: too many open files.`;
+            fix = 'raise the open-file limit (ulimit -n 4096) and run again.';
+            break;
+        case 'ELOOP':
+            message = `cannot ${verb} ${subject}: too many levels of symbolic links.`;
+            fix = 'check for a symbolic link that points to itself.';
+            break;
+        case 'EIO':
+            message = `cannot ${verb} ${subject}: input/output error.`;
+            fix = 'the device or file system failed (see dmesg), or this is a special file that cannot be copied: map a regular copy.';
+            break;
+        case 'ENXIO':
+            message = `cannot ${verb} ${subject}: it is a socket or a device without a driver, not a file.`;
+            fix = 'pass the path of a regular file.';
+            break;
+        default:
+            message = `cannot ${verb} ${subject} (${code}).`;
+            fix = `check ${shown} and its permissions.`;
+    }
+    return new FledgeError(messages?.[code] ?? message, { ...location, fix: fixes?.[code] ?? fix });
+}
+const MiB = 1024 * 1024;
+/**
+ * Reads a small file (config, manifest) that must be a regular file: a
+ * FIFO, device or socket is refused before reading, so `-c` at a FIFO or
+ * /dev/zero ends at once; a file above `maxBytes` is refused. Synchronous:
+ * these files are small, and the manifest generator is synchronous.
+ */
+function user_files_readRegularFile(file, limits) {
+    const { maxBytes, sizeHint, ...options } = limits;
+    const fail = (error) => fileError(error, file, { ...options, verb: 'read' });
+    const refuseKind = (stat) => {
+        if (stat.isFile())
+            return;
+        if (stat.isDirectory())
+            throw fail(Object.assign(new Error('EISDIR'), { code: 'EISDIR' }));
+        throw new FledgeError(`${options.what} ${showPath(file)} is a ${kindOf(stat)}, not a regular file.`, {
+            ...locationOf(options),
+            fix: 'pass the path of a regular file.'
+        });
+    };
+    const limit = maxBytes >= 1024 ? `${formatSize(maxBytes)} (${maxBytes} bytes)` : `${maxBytes} bytes`;
+    /** `size` undefined: the file grew past the limit while it was read. */
+    const tooBig = (size) => new FledgeError(size === undefined
+        ? `${options.what} ${showPath(file)} is larger than the limit of ${limit}.`
+        : `${options.what} ${showPath(file)} is ${formatSize(size)} (${size} bytes); the limit is ${limit}.`, { ...locationOf(options), fix: sizeHint ?? 'check that the path names the right file.' });
+    let descriptor;
+    try {
+        refuseKind(external_node_fs_.statSync(file));
+        // O_NONBLOCK: should the path become a FIFO after the check, open still returns at once.
+        descriptor = external_node_fs_.openSync(file, external_node_fs_.constants.O_RDONLY | external_node_fs_.constants.O_NONBLOCK);
+    }
+    catch (error) {
+        throw error instanceof FledgeError ? error : fail(error);
+    }
+    try {
+        const opened = external_node_fs_.fstatSync(descriptor);
+        refuseKind(opened);
+        if (opened.size > maxBytes)
+            throw tooBig(opened.size);
+        // One byte more than allowed: a file that grows while it is read is caught too.
+        const buffer = Buffer.alloc(maxBytes + 1);
+        let filled = 0;
+        while (filled < buffer.length) {
+            const read = external_node_fs_.readSync(descriptor, buffer, filled, buffer.length - filled, filled);
+            if (read === 0)
+                break;
+            filled += read;
+        }
+        if (filled > maxBytes)
+            throw tooBig();
+        return buffer.subarray(0, filled);
+    }
+    catch (error) {
+        throw error instanceof FledgeError ? error : fail(error);
+    }
+    finally {
+        external_node_fs_.closeSync(descriptor);
+    }
+}
+function locationOf(options) {
+    const { file, line, column, key } = options;
+    return { file, line, column, key };
+}
+function kindOf(stat) {
+    if (stat.isFIFO())
+        return 'FIFO (named pipe)';
+    if (stat.isSocket())
+        return 'socket';
+    if (stat.isCharacterDevice())
+        return 'character device';
+    if (stat.isBlockDevice())
+        return 'block device';
+    return 'special file';
+}
+function formatSize(bytes) {
+    if (bytes >= MiB)
+        return `${+(bytes / MiB).toFixed(1)} MiB`;
+    if (bytes >= 1024)
+        return `${+(bytes / 1024).toFixed(1)} KiB`;
+    return `${bytes} bytes`;
 }
 
 ;// CONCATENATED MODULE: ./src/log.ts
@@ -38282,11 +38702,15 @@ function stderrLogger(verbose = false) {
 // GitHub renames asset files with other characters (and leading/trailing dots), which
 // breaks finding them again by name: keep names to this set.
 const PLAIN_NAME = /^[A-Za-z0-9_-][A-Za-z0-9._-]*$/;
+/** A name GitHub keeps as it is, so the asset can be found again by it. */
+function isPlainAssetName(name) {
+    return PLAIN_NAME.test(name) && !name.endsWith('.');
+}
 async function prepareAssets(assets) {
     const seen = new Set();
     const prepared = [];
     for (const asset of assets) {
-        if (!PLAIN_NAME.test(asset.name) || asset.name.endsWith('.')) {
+        if (!isPlainAssetName(asset.name)) {
             throw new FledgeError(`asset name "${asset.name}" has characters GitHub would rename.`, {
                 key: asset.name,
                 fix: 'use only letters, digits, ".", "_" and "-", not starting or ending with "."'
@@ -38730,7 +39154,7 @@ async function publishRelease(releaser, request, options = {}) {
         : await findOrCreateDraft(releaser, {
             tagName: request.tag,
             name: request.name,
-            body: request.bodyMode === 'keep' ? request.body : mergeReleaseBody('', request.body),
+            body: composeBody(request.authorBody, undefined, request.notes),
             draft: true,
             prerelease: request.prerelease ?? false,
             targetCommitish: request.targetCommitish
@@ -38754,13 +39178,17 @@ async function publishRelease(releaser, request, options = {}) {
     });
     const update = eventRelease !== undefined
         ? eventReleaseUpdate(release, request)
-        : await finalUpdate(release, request, logger, () => callGitHub('get the latest release', context, () => releaser.latestRelease()));
+        : await finalUpdate(release, created, request, logger, {
+            latest: () => callGitHub('get the latest release', context, () => releaser.latestRelease()),
+            generatedNotes: () => callGitHub(`generate release notes for ${request.tag}`, context, () => releaser.generateNotes(request.tag, request.targetCommitish))
+        });
     const final = Object.keys(update).length === 0
         ? await callGitHub(`get release ${request.tag}`, context, () => releaser.getRelease(release.id))
         : await callGitHub(`publish release ${request.tag}`, context, () => releaser.updateRelease(release.id, update));
     logger.info(`${final.draft ? 'Updated draft' : 'Published'} release ${request.tag}: ${final.htmlUrl}`);
     return {
         releaseId: final.id,
+        draft: final.draft,
         htmlUrl: final.htmlUrl,
         uploadUrl: final.uploadUrl,
         created,
@@ -38795,6 +39223,7 @@ function unchangedImmutableRelease(release, files, existing, tag, logger) {
     logger.info(`Release ${tag} is immutable and already holds these exact files; nothing to do`);
     return {
         releaseId: release.id,
+        draft: release.draft,
         htmlUrl: release.htmlUrl,
         uploadUrl: release.uploadUrl,
         created: false,
@@ -38806,12 +39235,21 @@ function unchangedImmutableRelease(release, files, existing, tag, logger) {
  * draft=false for a draft (unless a draft was asked for). "Latest" is sent when this run
  * publishes the release, by version unless set (never for an already published one).
  */
-async function finalUpdate(release, request, logger, latest) {
+async function finalUpdate(release, created, request, logger, github) {
     const update = {};
     if (request.name !== undefined)
         update.name = request.name;
-    if (request.bodyMode !== 'keep')
-        update.body = mergeReleaseBody(release.body ?? '', request.body);
+    if (created && request.generateReleaseNotes) {
+        update.body = composeBody(request.authorBody, await github.generatedNotes(), request.notes);
+    }
+    else {
+        if (request.generateReleaseNotes) {
+            logger.info(`Release ${request.tag} already exists: generated notes are added only when this run creates the release`);
+        }
+        const body = updatedBody(release, request);
+        if (body !== undefined && body !== release.body)
+            update.body = body;
+    }
     if (request.prerelease !== undefined)
         update.prerelease = request.prerelease;
     const publishing = release.draft && request.draft !== true;
@@ -38825,16 +39263,31 @@ async function finalUpdate(release, request, logger, latest) {
     if (request.makeLatest !== undefined)
         update.makeLatest = request.makeLatest;
     else if (publishing) {
-        const current = await latest();
+        const current = await github.latest();
         update.makeLatest = makeLatestFor(request.tag, current?.tagName);
         if (update.makeLatest === 'false')
             logger.info(`Not making ${request.tag} Latest: ${current?.tagName} is a higher version`);
     }
     return update;
 }
-/** A release someone else made (a `release` event): only our block of its body changes. */
+/** A release someone else made (a `release` event): only its body, as asked. */
 function eventReleaseUpdate(release, request) {
-    return request.bodyMode === 'keep' ? {} : { body: mergeReleaseBody(release.body ?? '', request.body) };
+    const body = updatedBody(release, request);
+    return body === undefined || body === release.body ? {} : { body };
+}
+/** The author's text set explicitly replaces the text outside our block; otherwise only the block changes. */
+function updatedBody(release, request) {
+    if (request.authorBody !== undefined)
+        return composeBody(request.authorBody, undefined, request.notes);
+    return request.notes === undefined ? undefined : mergeReleaseBody(release.body ?? '', request.notes);
+}
+/** The author's text, then GitHub's generated notes, then our block. */
+function composeBody(author, generated, notes) {
+    const text = [author, generated]
+        .filter((part) => part !== undefined && part.trim() !== '')
+        .map((part) => part.trimEnd())
+        .join('\n\n');
+    return notes === undefined ? text : mergeReleaseBody(text, notes);
 }
 async function rejectMismatch(releaser, context, file, asset) {
     if (asset.digest === null || digestMatches(asset.digest, file.sha256))
@@ -38919,6 +39372,14 @@ class GitHubReleaser {
                 : {})
         }));
         return toRelease(data);
+    }
+    async generateNotes(tag, targetCommitish) {
+        const { data } = await this.call(`generate release notes for ${tag}`, () => this.octokit.rest.repos.generateReleaseNotes({
+            ...this.repository,
+            tag_name: tag,
+            ...(targetCommitish !== undefined ? { target_commitish: targetCommitish } : {})
+        }));
+        return data.body;
     }
     async updateRelease(releaseId, update) {
         const { data } = await this.call(`update release ${releaseId}`, () => this.octokit.rest.repos.updateRelease({
@@ -40936,127 +41397,346 @@ function bootSettings(manifest, request) {
 
 // EXTERNAL MODULE: external "node:zlib"
 var external_node_zlib_ = __nccwpck_require__(8522);
-;// CONCATENATED MODULE: ./src/display.ts
+// EXTERNAL MODULE: external "node:worker_threads"
+var external_node_worker_threads_ = __nccwpck_require__(5919);
+;// CONCATENATED MODULE: ./src/archive/deflate-pool.ts
+
+
 /**
- * How user-controlled text (paths, names, TOML keys and values) is shown in
- * messages and listings: one line, no terminal control characters, bytes
- * that are not UTF-8 visible as \xNN, and never longer than a screen or so.
+ * Worker threads that compress blocks: deflate-worker.mjs by default, or
+ * another worker script that takes the same messages (lz4-worker.mjs,
+ * zstd-worker.mjs). Jobs go to the least busy worker; results come back by id,
+ * so order is the caller's business.
  */
-/** Longest echo of a user value in a message. */
-const MAX_SHOWN = 200;
-/** Cuts `text` to `max` characters, saying how long it was: `abc… (52428800 bytes)`. */
-function clip(text, max = MAX_SHOWN) {
-    if (text.length <= max)
-        return text;
-    let cut = text.slice(0, max);
-    // never split a surrogate pair
-    if (/[\uD800-\uDBFF]$/.test(cut))
-        cut = cut.slice(0, -1);
-    return `${cut}… (${Buffer.byteLength(text)} bytes)`;
+class DeflatePool {
+    size;
+    script;
+    workers = [];
+    pending = new Map();
+    nextId = 0;
+    failure;
+    /** Block buffers back from the workers, to be filled again. */
+    spare = [];
+    constructor(size = defaultPoolSize(), script = __nccwpck_require__.ab + "deflate-worker.mjs") {
+        this.size = size;
+        this.script = script;
+    }
+    deflate(job) {
+        if (this.failure)
+            return Promise.reject(this.failure);
+        const slot = this.pick();
+        const id = this.nextId++;
+        slot.busy++;
+        return new Promise((resolve, reject) => {
+            this.pending.set(id, {
+                resolve: (out) => {
+                    slot.busy--;
+                    resolve(out);
+                },
+                reject
+            });
+            // A block that is a view of a larger buffer is copied: only its bytes may cross.
+            const data = ownsBuffer(job.data) ? new Uint8Array(job.data.buffer, 0, job.data.length) : Uint8Array.from(job.data);
+            const dictionary = job.dictionary ? Uint8Array.from(job.dictionary) : undefined;
+            slot.worker.postMessage({ id, data, dictionary, last: job.last, level: job.level }, [data.buffer]);
+        });
+    }
+    /** A buffer of `size` bytes to fill: a recycled block when one is free. */
+    takeBuffer(size) {
+        const spare = this.spare.pop();
+        return spare && spare.byteLength === size ? Buffer.from(spare, 0, size) : Buffer.allocUnsafeSlow(size);
+    }
+    async close() {
+        await Promise.all(this.workers.map((w) => w.worker.terminate()));
+        this.workers.length = 0;
+    }
+    pick() {
+        if (this.workers.length < this.size) {
+            const slot = { worker: this.spawn(), busy: 0 };
+            this.workers.push(slot);
+            return slot;
+        }
+        return this.workers.reduce((a, b) => (b.busy < a.busy ? b : a));
+    }
+    spawn() {
+        const worker = new external_node_worker_threads_.Worker(this.script);
+        worker.on('message', (message) => {
+            if (message.input && this.spare.length < 2 * this.size)
+                this.spare.push(message.input.buffer);
+            const pending = this.pending.get(message.id);
+            if (!pending)
+                return;
+            this.pending.delete(message.id);
+            if (message.out)
+                pending.resolve(Buffer.from(message.out.buffer, message.out.byteOffset, message.out.byteLength));
+            else
+                pending.reject(new Error(message.error ?? 'compression worker failed'));
+        });
+        worker.on('error', (error) => this.fail(error));
+        worker.on('exit', (code) => {
+            if (code !== 0 && this.pending.size > 0)
+                this.fail(new Error(`compression worker exited with code ${code}`));
+        });
+        return worker;
+    }
+    fail(error) {
+        this.failure = error;
+        for (const pending of this.pending.values())
+            pending.reject(error);
+        this.pending.clear();
+    }
+}
+function ownsBuffer(data) {
+    return data.byteOffset === 0 && data.buffer.byteLength === data.length && data.buffer instanceof ArrayBuffer;
+}
+/** One worker per core; the main thread reads files and hashes meanwhile. */
+function defaultPoolSize() {
+    return Math.max(1, Math.min(8, external_node_os_namespaceObject.availableParallelism?.() ?? external_node_os_namespaceObject.cpus().length));
+}
+
+;// CONCATENATED MODULE: ./src/archive/blocks.ts
+
+/**
+ * Cuts the input into fixed-size blocks, however it arrives, hands them to
+ * the pool's workers in order and yields their output in the same order.
+ * The last block is flagged; an empty input makes one empty last block.
+ */
+async function* compressInBlocks(input, options, onUncompressed) {
+    const { pool, blockSize, level } = options;
+    const inFlight = [];
+    let block = pool.takeBuffer(blockSize);
+    let filled = 0;
+    let ready; // a full block held back until we know it is not the last
+    const dispatch = (data, last) => {
+        const job = pool.deflate({ data, dictionary: undefined, last, level });
+        job.catch(() => { }); // observed when awaited below; avoids an unhandled rejection meanwhile
+        inFlight.push(job);
+    };
+    for await (const chunk of input) {
+        if (chunk.length === 0)
+            continue;
+        onUncompressed?.(chunk);
+        let offset = 0;
+        while (offset < chunk.length) {
+            const n = Math.min(chunk.length - offset, blockSize - filled);
+            chunk.copy(block, filled, offset, offset + n);
+            filled += n;
+            offset += n;
+            if (filled === blockSize) {
+                if (ready)
+                    dispatch(ready, false);
+                ready = block;
+                block = pool.takeBuffer(blockSize);
+                filled = 0;
+                while (inFlight.length >= options.maxInFlight)
+                    yield await inFlight.shift();
+            }
+        }
+    }
+    if (filled > 0) {
+        if (ready)
+            dispatch(ready, false);
+        dispatch(block.subarray(0, filled), true);
+    }
+    else {
+        dispatch(ready ?? Buffer.alloc(0), true);
+    }
+    while (inFlight.length > 0)
+        yield await inFlight.shift();
+}
+
+;// CONCATENATED MODULE: ./src/archive/lz4.ts
+
+
+/** The legacy format's magic, little-endian on disk: 02 21 4c 18. */
+const LZ4_LEGACY_MAGIC = 0x184c2102;
+/**
+ * Fixed by the format: the kernel (lib/decompress_unlz4.c) and `lz4 -d`
+ * decompress every block into an 8 MiB buffer, and `lz4 -l` cuts the input
+ * into blocks of exactly this size.
+ */
+const LZ4_LEGACY_BLOCK_SIZE = 8 << 20;
+/**
+ * The lz4 legacy frame format, the only lz4 format the kernel's initramfs
+ * unpacker reads, byte for byte as `lz4 -l -<level>` writes it: the magic,
+ * then for each 8 MiB block its compressed size (32-bit little-endian) and
+ * bytes, with no end mark and no checksum. The blocks are independent, so they
+ * are compressed on every core.
+ */
+async function* lz4Legacy(input, options, onUncompressed) {
+    const pool = new DeflatePool(options.parallelism > 0 ? options.parallelism : undefined, __nccwpck_require__.ab + "lz4-worker.mjs");
+    try {
+        const magic = Buffer.alloc(4);
+        magic.writeUInt32LE(LZ4_LEGACY_MAGIC, 0);
+        yield magic;
+        const blocks = compressInBlocks(input, { blockSize: LZ4_LEGACY_BLOCK_SIZE, pool, level: options.level, maxInFlight: pool.size + 1 }, onUncompressed);
+        for await (const block of blocks)
+            if (block.length > 0)
+                yield block;
+    }
+    finally {
+        await pool.close();
+    }
+}
+
+;// CONCATENATED MODULE: ./src/archive/wasm-codecs.ts
+
+
+
+const loaded = new Map();
+function load(file) {
+    let exports = loaded.get(file);
+    if (!exports) {
+        const here = external_node_path_.dirname((0,external_node_url_.fileURLToPath)(import.meta.url));
+        exports = new WebAssembly.Instance(new WebAssembly.Module((0,external_node_fs_.readFileSync)(external_node_path_.join(here, file))), {}).exports;
+        loaded.set(file, exports);
+    }
+    return exports;
+}
+const zstdWasm = () => load('zstd.wasm');
+const lz4Wasm = () => load('lz4.wasm');
+
+;// CONCATENATED MODULE: ./src/archive/decompress.ts
+
+
+
+const OUTPUT_PIECE = 1 << 20;
+/** Every zstd frame in the input, one after another, decompressed (Debian's libzstd in WebAssembly). */
+async function* zstdDecompress(input, file) {
+    const zstd = zstdWasm();
+    if (zstd.fa_zstd_decompress_begin() !== 0)
+        throw new Error('zstd: cannot create a decompression context');
+    let inputCap = 0;
+    let inputPtr = 0;
+    const outputPtr = zstd.fa_alloc(OUTPUT_PIECE);
+    try {
+        for await (const chunk of input) {
+            if (chunk.length > inputCap) {
+                if (inputPtr)
+                    zstd.fa_free(inputPtr);
+                inputCap = chunk.length;
+                inputPtr = zstd.fa_alloc(inputCap);
+            }
+            if (!inputPtr || !outputPtr)
+                throw new Error('out of WebAssembly memory');
+            new Uint8Array(zstd.memory.buffer, inputPtr, chunk.length).set(chunk);
+            let offset = 0;
+            for (;;) {
+                const written = zstd.fa_zstd_decompress(inputPtr + offset, chunk.length - offset, outputPtr, OUTPUT_PIECE);
+                if (written < 0)
+                    throw corrupt('zstd', file);
+                offset += zstd.fa_zstd_consumed();
+                if (written > 0)
+                    yield Buffer.from(new Uint8Array(zstd.memory.buffer, outputPtr, written));
+                // Input used up and the output not full: the decoder needs more input.
+                if (offset >= chunk.length && written < OUTPUT_PIECE)
+                    break;
+            }
+        }
+    }
+    finally {
+        if (inputPtr)
+            zstd.fa_free(inputPtr);
+        zstd.fa_free(outputPtr);
+    }
 }
 /**
- * Control characters as escapes (\n, \t, \x1b, \u2028), lone surrogates
- * from `decodeBytes` as the byte they stand for (\xe9), everything else as is.
+ * The lz4 legacy format as the kernel reads it: the magic, then blocks, each
+ * its compressed size (32-bit little-endian) and bytes, decompressing to at
+ * most 8 MiB; the magic may appear again between blocks; the input ends after
+ * a block (or at a zero size).
  */
-function escapeControls(text) {
-    return text.replace(
-    // eslint-disable-next-line no-control-regex
-    /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, (c) => {
-        const code = c.charCodeAt(0);
-        if (code >= 0xdc80 && code <= 0xdcff)
-            return `\\x${(code - 0xdc00).toString(16).padStart(2, '0')}`;
-        switch (c) {
-            case '\n':
-                return '\\n';
-            case '\r':
-                return '\\r';
-            case '\t':
-                return '\\t';
+async function* lz4LegacyDecompress(input, file) {
+    const lz4 = lz4Wasm();
+    const maxCompressed = LZ4_LEGACY_BLOCK_SIZE + Math.floor(LZ4_LEGACY_BLOCK_SIZE / 255) + 16;
+    const inputPtr = lz4.fa_alloc(maxCompressed);
+    const outputPtr = lz4.fa_alloc(LZ4_LEGACY_BLOCK_SIZE);
+    if (!inputPtr || !outputPtr)
+        throw new Error('out of WebAssembly memory');
+    let pending = Buffer.alloc(0);
+    let need = 4;
+    let blockSize = -1; // -1: reading a size word
+    try {
+        const take = function* () {
+            while (pending.length >= need) {
+                const piece = pending.subarray(0, need);
+                pending = pending.subarray(need);
+                if (blockSize < 0) {
+                    const word = piece.readUInt32LE(0);
+                    if (word === LZ4_LEGACY_MAGIC)
+                        continue;
+                    if (word === 0) {
+                        pending = Buffer.alloc(0);
+                        need = Infinity;
+                        return;
+                    }
+                    if (word > maxCompressed)
+                        throw corrupt('lz4', file);
+                    blockSize = word;
+                    need = word;
+                }
+                else {
+                    new Uint8Array(lz4.memory.buffer, inputPtr, piece.length).set(piece);
+                    const written = lz4.fa_lz4_decompress(inputPtr, piece.length, outputPtr, LZ4_LEGACY_BLOCK_SIZE);
+                    if (written < 0)
+                        throw corrupt('lz4', file);
+                    yield Buffer.from(new Uint8Array(lz4.memory.buffer, outputPtr, written));
+                    blockSize = -1;
+                    need = 4;
+                }
+            }
+        };
+        for await (const chunk of input) {
+            if (need === Infinity)
+                break;
+            pending = pending.length ? Buffer.concat([pending, chunk]) : chunk;
+            yield* take();
         }
-        return code <= 0xff ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16).padStart(4, '0')}`;
+        if (need !== Infinity && (pending.length > 0 || blockSize >= 0))
+            throw corrupt('lz4', file);
+    }
+    finally {
+        lz4.fa_free(inputPtr);
+        lz4.fa_free(outputPtr);
+    }
+}
+function corrupt(format, file) {
+    return new FledgeError(`the ${format} data is corrupt or truncated.`, {
+        file,
+        fix: 'build or download the image again.'
     });
 }
+
+;// CONCATENATED MODULE: ./src/archive/zstd.ts
+
+
+/** Little-endian on disk: 28 b5 2f fd. */
+const ZSTD_MAGIC = 0xfd2fb528;
+/** How the input is handed to the worker; the bytes do not depend on it. */
+const PIECE_SIZE = 1 << 20;
 /**
- * Bytes (a file name from the disk or an archive) as a string: valid UTF-8
- * decoded, every byte that is not part of valid UTF-8 kept as a lone
- * surrogate U+DC80–U+DCFF (Python's "surrogateescape"), so the name stays
- * distinct and `escapeControls` shows it as \xNN.
+ * One zstd frame, byte for byte as `zstd --single-thread -<level>` writes it
+ * from a pipe (XXH64 checksum on, content size not recorded), compressed on one
+ * worker thread while the main thread reads and hashes the files.
+ *
+ * Why one thread: the kernel's unzstd (lib/decompress_unzstd.c) decodes one
+ * frame per call, and initramfs.c calls it again for the next frame only if
+ * the previous one ended on a cpio record boundary ("junk at the end of
+ * compressed archive" otherwise). Independent frames per fixed-size block, the
+ * way lz4 and gzip go multi-core here, would not boot; frames cut at record
+ * boundaries would put a large binary into one frame anyway. libzstd's own
+ * multi-threading (one frame, jobs on pthreads) is not available in
+ * WebAssembly without threads. The default level is chosen so that one core
+ * keeps up with gzip on all of them (compression.ts).
  */
-function decodeBytes(bytes) {
+async function* zstdFrame(input, options, onUncompressed) {
+    const pool = new DeflatePool(1, __nccwpck_require__.ab + "zstd-worker.mjs");
     try {
-        return new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes);
+        yield* compressInBlocks(input, { blockSize: PIECE_SIZE, pool, level: options.level, maxInFlight: 4 }, onUncompressed);
     }
-    catch {
-        // fall through to the byte-by-byte decoder
+    finally {
+        await pool.close();
     }
-    let out = '';
-    let i = 0;
-    while (i < bytes.length) {
-        const length = utf8SequenceLength(bytes, i);
-        if (length > 0) {
-            out += Buffer.from(bytes.subarray(i, i + length)).toString('utf8');
-            i += length;
-        }
-        else {
-            out += String.fromCharCode(0xdc00 + bytes[i]);
-            i += 1;
-        }
-    }
-    return out;
-}
-/** Length of the valid UTF-8 sequence starting at `i`, or 0. */
-function utf8SequenceLength(bytes, i) {
-    const b0 = bytes[i];
-    if (b0 < 0x80)
-        return 1;
-    const continuation = (k, lo = 0x80, hi = 0xbf) => {
-        const b = bytes[i + k];
-        return b !== undefined && b >= lo && b <= hi;
-    };
-    if (b0 >= 0xc2 && b0 <= 0xdf)
-        return continuation(1) ? 2 : 0;
-    if (b0 >= 0xe0 && b0 <= 0xef) {
-        const lo = b0 === 0xe0 ? 0xa0 : 0x80;
-        const hi = b0 === 0xed ? 0x9f : 0xbf;
-        return continuation(1, lo, hi) && continuation(2) ? 3 : 0;
-    }
-    if (b0 >= 0xf0 && b0 <= 0xf4) {
-        const lo = b0 === 0xf0 ? 0x90 : 0x80;
-        const hi = b0 === 0xf4 ? 0x8f : 0xbf;
-        return continuation(1, lo, hi) && continuation(2) && continuation(3) ? 4 : 0;
-    }
-    return 0;
-}
-/** A path for a message: bytes decoded as above, controls escaped, clipped. */
-function showPath(file) {
-    const text = typeof file === 'string' ? file : decodeBytes(file);
-    return clip(escapeControls(text), 300);
-}
-/** A user value for a message: strings quoted, anything clipped. */
-function showValue(value) {
-    if (typeof value === 'string')
-        return clip(escapeControls(JSON.stringify(value)));
-    if (typeof value === 'bigint')
-        return `${value}`;
-    if (value instanceof Date)
-        return value.toISOString();
-    let json;
-    try {
-        json = JSON.stringify(value);
-    }
-    catch {
-        json = undefined;
-    }
-    return clip(escapeControls(json ?? String(value)));
-}
-/**
- * A TOML key path as it would be written in TOML: bare parts as they are,
- * others quoted (`mappings."payload/app"`, `"__proto__"` stays `__proto__`).
- */
-function showKey(parts) {
-    return parts
-        .map((part) => (/^[A-Za-z0-9_-]+$/.test(part) ? part : clip(escapeControls(JSON.stringify(part)), 80)))
-        .join('.');
 }
 
 ;// CONCATENATED MODULE: ./src/archive/newc.ts
@@ -41140,9 +41820,15 @@ function trailerRecord() {
 
 
 
+
+
+
+/** The lz4 frame format (`lz4` without -l): 04 22 4d 18. */
+const LZ4_FRAME_MAGIC = 0x184d2204;
 /**
- * Reads what the kernel reads: newc archives, plain or gzip-compressed,
- * several concatenated (gzip members, or raw cpio followed by gzip).
+ * Reads what the kernel reads: newc archives, plain or compressed (gzip, zstd,
+ * lz4 legacy; told apart by their magic), several concatenated (gzip members,
+ * or raw cpio followed by a compressed one).
  */
 async function* readArchive(file) {
     yield* readSegments(new ByteReader((0,external_node_fs_.createReadStream)(file, { highWaterMark: 1 << 20 })), file);
@@ -41153,14 +41839,29 @@ async function* readSegments(reader, file) {
         const magic = await reader.peek(6);
         if (magic.length === 0)
             return;
+        const word = magic.length >= 4 ? magic.readUInt32LE(0) : -1;
         if (magic[0] === 0x1f && magic[1] === 0x8b) {
             const inflated = external_node_stream_.Readable.from(reader.rest()).pipe((0,external_node_zlib_.createGunzip)());
             yield* readSegments(new ByteReader(inflated), file);
             return;
         }
+        if (word === ZSTD_MAGIC) {
+            yield* readSegments(new ByteReader(zstdDecompress(reader.rest(), file)), file);
+            return;
+        }
+        if (word === LZ4_LEGACY_MAGIC) {
+            yield* readSegments(new ByteReader(lz4LegacyDecompress(reader.rest(), file)), file);
+            return;
+        }
+        if (word === LZ4_FRAME_MAGIC) {
+            throw new FledgeError(`lz4 frame format at byte ${reader.offset}, which the kernel does not unpack.`, {
+                file,
+                fix: 'compress with `lz4 -l` (the legacy format), or build with --compression lz4.'
+            });
+        }
         const text = magic.toString('latin1');
         if (text !== '070701' && text !== '070702') {
-            throw new FledgeError(`not a newc cpio archive (found ${JSON.stringify(text)} at byte ${reader.offset}).`, { file, fix: 'pass a plugin.cpio.gz (gzip-compressed or plain newc cpio).' });
+            throw new FledgeError(`not a newc cpio archive (found ${JSON.stringify(text)} at byte ${reader.offset}).`, { file, fix: 'pass an initramfs: newc cpio, plain or compressed with gzip, zstd or lz4 -l.' });
         }
         for (;;) {
             const record = await readRecord(reader, file);
@@ -42112,179 +42813,6 @@ function bootTimes(result) {
     return times;
 }
 
-;// CONCATENATED MODULE: ./src/user-files.ts
-
-
-
-
-function errnoCode(error) {
-    const code = error?.code;
-    return typeof code === 'string' ? code : undefined;
-}
-/** True for the errors `fileError` explains (anything else is a bug to show as is). */
-function isFileSystemError(error) {
-    const code = errnoCode(error);
-    return code !== undefined && /^E[A-Z]+$/.test(code) && error.syscall !== undefined;
-}
-function fileError(error, file, options) {
-    const { what, verb, fixes, messages, ...location } = options;
-    const code = errnoCode(error) ?? 'EIO';
-    const shown = showPath(file);
-    // When the location already names the file, the sentence need not repeat it.
-    const subject = location.file === file ? what : `${what} ${shown}`;
-    const raw = typeof file === 'string' ? file : decodeBytes(file);
-    const where = verb === 'read' || verb === 'list' ? raw : external_node_path_.dirname(raw);
-    let message;
-    let fix;
-    switch (code) {
-        case 'ENOENT':
-            if (verb === 'read' || verb === 'list') {
-                message = location.file === file ? `${what} not found.` : `${what} not found: ${shown}.`;
-                fix = 'check the path.';
-            }
-            else {
-                message = `cannot ${verb} ${subject}: its folder ${showPath(where)} does not exist.`;
-                fix = 'create the folder first, or choose another path.';
-            }
-            break;
-        case 'EACCES':
-        case 'EPERM':
-            message = `cannot ${verb} ${subject} (permission denied).`;
-            fix =
-                verb === 'read' || verb === 'list'
-                    ? `make it readable by the build user (chmod a+r${verb === 'list' ? 'X' : ''} ${shown}).`
-                    : `make ${showPath(where)} writable by the build user, or choose a folder it can write to.`;
-            break;
-        case 'EISDIR':
-            message = `${subject} is a folder, not a file.`;
-            fix = verb === 'read' ? 'pass the path of a file.' : 'name a file, not a folder.';
-            break;
-        case 'ENOTDIR':
-            message = `cannot ${verb} ${subject}: a part of the path is a file, not a folder.`;
-            fix = 'correct the path: every part before the last must be a folder.';
-            break;
-        case 'EROFS':
-            message = `cannot ${verb} ${subject}: the file system is read-only.`;
-            fix = 'write to a writable folder instead (the workspace, or $RUNNER_TEMP).';
-            break;
-        case 'ENOSPC':
-        case 'EDQUOT':
-            message = `cannot ${verb} ${subject}: no space left on the device (disk full${code === 'EDQUOT' ? ' for this user' : ''}).`;
-            fix = `free space on the file system of ${showPath(where)} (df -h), or write to another one.`;
-            break;
-        case 'EEXIST':
-            message = `cannot ${verb} ${subject}: a file of that name is in the way.`;
-            fix = 'remove or rename the file that is in the way, or choose another path.';
-            break;
-        case 'ENAMETOOLONG':
-            message = `cannot ${verb} ${subject}: the name is too long (at most 255 bytes per name and 4095 per path).`;
-            fix = 'use a shorter path.';
-            break;
-        case 'EMFILE':
-        case 'ENFILE':
-            message = `cannot ${verb} ${subject}: too many open files.`;
-            fix = 'raise the open-file limit (ulimit -n 4096) and run again.';
-            break;
-        case 'ELOOP':
-            message = `cannot ${verb} ${subject}: too many levels of symbolic links.`;
-            fix = 'check for a symbolic link that points to itself.';
-            break;
-        case 'EIO':
-            message = `cannot ${verb} ${subject}: input/output error.`;
-            fix = 'the device or file system failed (see dmesg), or this is a special file that cannot be copied: map a regular copy.';
-            break;
-        case 'ENXIO':
-            message = `cannot ${verb} ${subject}: it is a socket or a device without a driver, not a file.`;
-            fix = 'pass the path of a regular file.';
-            break;
-        default:
-            message = `cannot ${verb} ${subject} (${code}).`;
-            fix = `check ${shown} and its permissions.`;
-    }
-    return new FledgeError(messages?.[code] ?? message, { ...location, fix: fixes?.[code] ?? fix });
-}
-const MiB = 1024 * 1024;
-/**
- * Reads a small file (config, manifest) that must be a regular file: a
- * FIFO, device or socket is refused before reading, so `-c` at a FIFO or
- * /dev/zero ends at once; a file above `maxBytes` is refused. Synchronous:
- * these files are small, and the manifest generator is synchronous.
- */
-function user_files_readRegularFile(file, limits) {
-    const { maxBytes, sizeHint, ...options } = limits;
-    const fail = (error) => fileError(error, file, { ...options, verb: 'read' });
-    const refuseKind = (stat) => {
-        if (stat.isFile())
-            return;
-        if (stat.isDirectory())
-            throw fail(Object.assign(new Error('EISDIR'), { code: 'EISDIR' }));
-        throw new FledgeError(`${options.what} ${showPath(file)} is a ${kindOf(stat)}, not a regular file.`, {
-            ...locationOf(options),
-            fix: 'pass the path of a regular file.'
-        });
-    };
-    const limit = maxBytes >= 1024 ? `${formatSize(maxBytes)} (${maxBytes} bytes)` : `${maxBytes} bytes`;
-    /** `size` undefined: the file grew past the limit while it was read. */
-    const tooBig = (size) => new FledgeError(size === undefined
-        ? `${options.what} ${showPath(file)} is larger than the limit of ${limit}.`
-        : `${options.what} ${showPath(file)} is ${formatSize(size)} (${size} bytes); the limit is ${limit}.`, { ...locationOf(options), fix: sizeHint ?? 'check that the path names the right file.' });
-    let descriptor;
-    try {
-        refuseKind(external_node_fs_.statSync(file));
-        // O_NONBLOCK: should the path become a FIFO after the check, open still returns at once.
-        descriptor = external_node_fs_.openSync(file, external_node_fs_.constants.O_RDONLY | external_node_fs_.constants.O_NONBLOCK);
-    }
-    catch (error) {
-        throw error instanceof FledgeError ? error : fail(error);
-    }
-    try {
-        const opened = external_node_fs_.fstatSync(descriptor);
-        refuseKind(opened);
-        if (opened.size > maxBytes)
-            throw tooBig(opened.size);
-        // One byte more than allowed: a file that grows while it is read is caught too.
-        const buffer = Buffer.alloc(maxBytes + 1);
-        let filled = 0;
-        while (filled < buffer.length) {
-            const read = external_node_fs_.readSync(descriptor, buffer, filled, buffer.length - filled, filled);
-            if (read === 0)
-                break;
-            filled += read;
-        }
-        if (filled > maxBytes)
-            throw tooBig();
-        return buffer.subarray(0, filled);
-    }
-    catch (error) {
-        throw error instanceof FledgeError ? error : fail(error);
-    }
-    finally {
-        external_node_fs_.closeSync(descriptor);
-    }
-}
-function locationOf(options) {
-    const { file, line, column, key } = options;
-    return { file, line, column, key };
-}
-function kindOf(stat) {
-    if (stat.isFIFO())
-        return 'FIFO (named pipe)';
-    if (stat.isSocket())
-        return 'socket';
-    if (stat.isCharacterDevice())
-        return 'character device';
-    if (stat.isBlockDevice())
-        return 'block device';
-    return 'special file';
-}
-function formatSize(bytes) {
-    if (bytes >= MiB)
-        return `${+(bytes / MiB).toFixed(1)} MiB`;
-    if (bytes >= 1024)
-        return `${+(bytes / 1024).toFixed(1)} KiB`;
-    return `${bytes} bytes`;
-}
-
 ;// CONCATENATED MODULE: ./src/archive/cpio-stream.ts
 
 
@@ -42420,99 +42948,6 @@ function crc32_crc32(data, crc = 0) {
     return ~c >>> 0;
 }
 
-// EXTERNAL MODULE: external "node:worker_threads"
-var external_node_worker_threads_ = __nccwpck_require__(5919);
-;// CONCATENATED MODULE: ./src/archive/deflate-pool.ts
-
-
-/**
- * Worker threads that deflate blocks (deflate-worker.mjs). Jobs go to the
- * least busy worker; results come back by id, so order is the caller's business.
- */
-class DeflatePool {
-    size;
-    workers = [];
-    pending = new Map();
-    nextId = 0;
-    failure;
-    /** Block buffers back from the workers, to be filled again. */
-    spare = [];
-    constructor(size = defaultPoolSize()) {
-        this.size = size;
-    }
-    deflate(job) {
-        if (this.failure)
-            return Promise.reject(this.failure);
-        const slot = this.pick();
-        const id = this.nextId++;
-        slot.busy++;
-        return new Promise((resolve, reject) => {
-            this.pending.set(id, {
-                resolve: (out) => {
-                    slot.busy--;
-                    resolve(out);
-                },
-                reject
-            });
-            // A block that is a view of a larger buffer is copied: only its bytes may cross.
-            const data = ownsBuffer(job.data) ? new Uint8Array(job.data.buffer, 0, job.data.length) : Uint8Array.from(job.data);
-            const dictionary = job.dictionary ? Uint8Array.from(job.dictionary) : undefined;
-            slot.worker.postMessage({ id, data, dictionary, last: job.last, level: job.level }, [data.buffer]);
-        });
-    }
-    /** A buffer of `size` bytes to fill: a recycled block when one is free. */
-    takeBuffer(size) {
-        const spare = this.spare.pop();
-        return spare && spare.byteLength === size ? Buffer.from(spare, 0, size) : Buffer.allocUnsafeSlow(size);
-    }
-    async close() {
-        await Promise.all(this.workers.map((w) => w.worker.terminate()));
-        this.workers.length = 0;
-    }
-    pick() {
-        if (this.workers.length < this.size) {
-            const slot = { worker: this.spawn(), busy: 0 };
-            this.workers.push(slot);
-            return slot;
-        }
-        return this.workers.reduce((a, b) => (b.busy < a.busy ? b : a));
-    }
-    spawn() {
-        const worker = new external_node_worker_threads_.Worker(__nccwpck_require__.ab + "deflate-worker.mjs");
-        worker.on('message', (message) => {
-            if (message.input && this.spare.length < 2 * this.size)
-                this.spare.push(message.input.buffer);
-            const pending = this.pending.get(message.id);
-            if (!pending)
-                return;
-            this.pending.delete(message.id);
-            if (message.out)
-                pending.resolve(Buffer.from(message.out.buffer, message.out.byteOffset, message.out.byteLength));
-            else
-                pending.reject(new Error(message.error ?? 'deflate worker failed'));
-        });
-        worker.on('error', (error) => this.fail(error));
-        worker.on('exit', (code) => {
-            if (code !== 0 && this.pending.size > 0)
-                this.fail(new Error(`deflate worker exited with code ${code}`));
-        });
-        return worker;
-    }
-    fail(error) {
-        this.failure = error;
-        for (const pending of this.pending.values())
-            pending.reject(error);
-        this.pending.clear();
-    }
-}
-function ownsBuffer(data) {
-    return data.byteOffset === 0 && data.buffer.byteLength === data.length && data.buffer instanceof ArrayBuffer;
-}
-/** One worker per core; the main thread reads files and hashes meanwhile. */
-function defaultPoolSize() {
-    return Math.max(1, Math.min(8, external_node_os_namespaceObject.availableParallelism?.() ?? external_node_os_namespaceObject.cpus().length));
-}
-
 ;// CONCATENATED MODULE: ./src/archive/gzip.ts
 
 
@@ -42600,6 +43035,32 @@ function gzipHeader(level) {
     return Buffer.from([0x1f, 0x8b, 0x08, 0x00, 0, 0, 0, 0, xfl, 0x03]);
 }
 
+;// CONCATENATED MODULE: ./src/archive/compress.ts
+
+
+
+
+/** The cpio stream compressed as asked; `onUncompressed` sees every input byte. */
+function compressStream(input, compression, options = {}, onUncompressed) {
+    const level = effectiveLevel(compression);
+    switch (compression.format) {
+        case 'gzip':
+            return gzipBlocks(input, { ...DEFAULT_GZIP, level, ...(options.parallelism ? { parallelism: options.parallelism } : {}), ...options.gzip }, onUncompressed);
+        case 'lz4':
+            return lz4Legacy(input, { level, parallelism: options.parallelism ?? 0 }, onUncompressed);
+        case 'zstd':
+            return zstdFrame(input, { level }, onUncompressed);
+        case 'none':
+            return passThrough(input, onUncompressed);
+    }
+}
+async function* passThrough(input, onUncompressed) {
+    for await (const chunk of input) {
+        onUncompressed?.(chunk);
+        yield chunk;
+    }
+}
+
 ;// CONCATENATED MODULE: ./src/archive/write.ts
 
 
@@ -42607,8 +43068,9 @@ function gzipHeader(level) {
 
 
 
+
 /**
- * One pass: source files → newc records → parallel gzip → sha256 → a temp
+ * One pass: source files → newc records → compressor → sha256 → a temp
  * file beside the output, renamed into place only when complete.
  */
 async function writeArchive(entries, output, options) {
@@ -42629,11 +43091,11 @@ async function writeArchive(entries, output, options) {
             mtime: options.mtime,
             onFileDigest: (entry, sha) => fileDigests.set(entry.path, sha)
         });
-        const gzip = gzipBlocks(cpio, { ...DEFAULT_GZIP, ...options.gzip }, (chunk) => {
+        const stream = compressStream(cpio, options.compression ?? DEFAULT_COMPRESSION, options.gzip ? { gzip: options.gzip } : {}, (chunk) => {
             content.update(chunk);
             contentSize += chunk.length;
         });
-        for await (const chunk of gzip) {
+        for await (const chunk of stream) {
             compressed.update(chunk);
             size += chunk.length;
             await handle.write(chunk);
@@ -44296,7 +44758,6 @@ function firstInvalidUtf8(bytes) {
 
 
 
-const DOCKER_SOURCE_KEYS = ['image', 'dockerfile', 'context', 'target', 'build_args'];
 const SHA256_HEX = /^[0-9a-f]{64}$/i;
 async function loadConfig(file) {
     const document = readTomlFile(file, {
@@ -44330,6 +44791,7 @@ class ConfigReader {
         const init = this.readInit();
         const agent = init?.mode === 'default' ? this.readAgent() : this.forbidAgent(init);
         const busybox = this.readBusybox();
+        const container = this.readContainer();
         const mappings = this.readMappings();
         if (this.errors.length === 1)
             throw this.errors[0];
@@ -44345,6 +44807,8 @@ class ConfigReader {
         };
         if (agent)
             config.agent = agent;
+        if (container)
+            config.container = container;
         return config;
     }
     /** `key` as shown in messages (see showKey). */
@@ -44376,14 +44840,6 @@ class ConfigReader {
         }
         if (this.doc['filesystem'] !== undefined) {
             this.fail('filesystem', '[filesystem] configures oci_rootfs disk images, which this builder does not make.', 'remove the [filesystem] table; initramfs images need none of it.');
-        }
-        const source = this.doc['source'];
-        if (isTable(source)) {
-            for (const key of DOCKER_SOURCE_KEYS) {
-                if (source[key] === undefined)
-                    continue;
-                this.fail(`source.${key}`, 'Docker/OCI overlay inputs are not supported: fledge-action builds initramfs images from busybox, the agent and your [mappings].', 'remove it and map the files you need into the image with [mappings].');
-            }
         }
     }
     checkVersion() {
@@ -44514,6 +44970,62 @@ class ConfigReader {
         }
         return sha256 ? { url, sha256, pinned: true } : { url, pinned: false };
     }
+    /** `image`, or `dockerfile` with its `context`, `target` and `build_args`; never both. */
+    readContainer() {
+        const source = this.table('source') ?? {};
+        const { image, dockerfile, context, target } = source;
+        const buildArgs = source['build_args'];
+        const text = (key, value, example) => {
+            if (value === undefined)
+                return undefined;
+            if (typeof value === 'string' && value.trim() !== '')
+                return value;
+            this.fail(`source.${key}`, `must be a non-empty string, not ${load_describe(value)}.`, `write ${key} = ${example}.`);
+            return undefined;
+        };
+        const reference = text('image', image, '"alpine:3.20" (or "oci-layout:./layout", "docker-archive:app.tar")');
+        const file = text('dockerfile', dockerfile, '"Dockerfile"');
+        const contextDir = text('context', context, '"."');
+        const stage = text('target', target, '"runtime"');
+        if (image !== undefined && dockerfile !== undefined) {
+            this.fail('source.dockerfile', "'image' and 'dockerfile' are both set; the image's filesystem comes from one of them.", 'keep image = "…" to use a built image, or dockerfile = "…" to build one.');
+            return undefined;
+        }
+        if (dockerfile === undefined) {
+            for (const [key, value] of [['context', context], ['target', target], ['build_args', buildArgs]]) {
+                if (value === undefined)
+                    continue;
+                this.fail(`source.${key}`, `'${key}' only applies to a Dockerfile build, and no 'dockerfile' is set.`, image === undefined ? 'add dockerfile = "Dockerfile", or remove it.' : 'remove it: image = "…" names an image that is already built.');
+            }
+        }
+        const args = {};
+        if (buildArgs !== undefined) {
+            if (!isTable(buildArgs)) {
+                this.fail('source.build_args', `must be a table of strings, not ${load_describe(buildArgs)}.`, 'write build_args = { VERSION = "1.2.3" }.');
+            }
+            else {
+                for (const [key, value] of Object.entries(buildArgs)) {
+                    if (typeof value === 'string')
+                        args[key] = value;
+                    else
+                        this.fail(showKey(['source', 'build_args', key]), `must be a string, not ${load_describe(value)}.`, `write ${showKey([key])} = "${String(value)}".`);
+                }
+            }
+        }
+        if (reference !== undefined)
+            return { kind: 'image', reference: reference.trim() };
+        if (file === undefined)
+            return undefined;
+        const container = {
+            kind: 'dockerfile',
+            dockerfile: external_node_path_.resolve(this.dir, file),
+            context: external_node_path_.resolve(this.dir, contextDir ?? '.'),
+            buildArgs: args
+        };
+        if (stage !== undefined)
+            container.target = stage;
+        return container;
+    }
     readMappings() {
         const table = this.table('mappings');
         if (!table)
@@ -44573,543 +45085,6 @@ function load_describe(value) {
     if (isTable(value))
         return 'a table';
     return `${typeof value} ${showValue(value)}`;
-}
-
-;// CONCATENATED MODULE: ./src/image/entry.ts
-function entrySize(entry) {
-    if (entry.type === 'file' && entry.source) {
-        return entry.source.kind === 'path' ? entry.source.size : entry.source.data.byteLength;
-    }
-    if (entry.type === 'symlink' && entry.target !== undefined)
-        return Buffer.byteLength(entry.target);
-    return 0;
-}
-/** "/usr/bin/caddy" → "usr/bin/caddy"; "/" → ".". */
-function toArchivePath(absolute) {
-    const trimmed = absolute.replace(/^\/+/, '').replace(/\/+$/, '');
-    return trimmed === '' ? '.' : trimmed;
-}
-/** "usr/bin/caddy" → "/usr/bin/caddy"; "." → "/". */
-function toImagePath(archivePath) {
-    return archivePath === '.' ? '/' : `/${archivePath}`;
-}
-
-;// CONCATENATED MODULE: ./src/image/modes.ts
-/**
- * fledge's permission rules for mapped files, in its order. One deliberate
- * difference: the source's own bits are read the way git stores them
- * (executable or not), so the host's umask cannot leak into the image.
- */
-const EXEC_DIRS = [
-    '/bin',
-    '/sbin',
-    '/usr/bin',
-    '/usr/sbin',
-    '/usr/local/bin',
-    '/usr/local/sbin',
-    '/opt/bin',
-    '/opt/sbin'
-];
-const LIB_DIRS = ['/lib', '/lib64', '/usr/lib', '/usr/lib64', '/usr/local/lib', '/usr/local/lib64'];
-const DIR_MODE = 0o755;
-const EXEC_MODE = 0o755;
-const FILE_MODE = 0o644;
-function mappedFileMode(destination, sourceMode) {
-    if ((sourceMode & 0o111) !== 0)
-        return EXEC_MODE;
-    if (isInProgramFolder(destination))
-        return EXEC_MODE;
-    const name = destination.slice(destination.lastIndexOf('/') + 1);
-    const isSharedObject = name.endsWith('.so') || name.includes('.so.');
-    if (isSharedObject && isInLibraryFolder(destination))
-        return EXEC_MODE;
-    return FILE_MODE;
-}
-/** /bin, /usr/local/sbin, … (an absolute image path). */
-function isInProgramFolder(imagePath) {
-    return EXEC_DIRS.some((dir) => imagePath === dir || imagePath.startsWith(`${dir}/`));
-}
-/** /lib, /usr/lib64, … (an absolute image path). */
-function isInLibraryFolder(imagePath) {
-    return LIB_DIRS.some((dir) => imagePath.startsWith(`${dir}/`));
-}
-
-;// CONCATENATED MODULE: ./src/image/builder.ts
-
-
-
-
-/**
- * Collects entries by image path and decides collisions before anything is
- * written: the kernel lets a later duplicate record win silently, we do not.
- * Generated entries (layout, busybox, init, agent) may be replaced by a
- * mapping, which is reported; two mappings on one path are an error.
- */
-class ImageBuilder {
-    entries = new Map();
-    fromMapping = new Set();
-    replacements = [];
-    constructor() {
-        this.entries.set('.', { path: '.', type: 'dir', mode: DIR_MODE, uid: 0, gid: 0, origin: 'root' });
-    }
-    /** `imagePath` is absolute ("/usr/bin/caddy"). */
-    addGenerated(imagePath, entry) {
-        this.put(imagePath, entry, false);
-    }
-    addMapped(imagePath, entry) {
-        this.put(imagePath, entry, true);
-    }
-    has(imagePath) {
-        return this.entries.has(toArchivePath(imagePath));
-    }
-    get(imagePath) {
-        return this.entries.get(toArchivePath(imagePath));
-    }
-    /** All entries, parents before children, byte-wise by path; root first. */
-    sorted() {
-        const list = [...this.entries.values()];
-        const keyed = list.map((entry) => ({ entry, key: Buffer.from(entry.path, 'utf8') }));
-        keyed.sort((a, b) => {
-            if (a.entry.path === '.')
-                return -1;
-            if (b.entry.path === '.')
-                return 1;
-            return Buffer.compare(a.key, b.key);
-        });
-        return keyed.map((k) => k.entry);
-    }
-    put(imagePath, entry, mapped) {
-        const archivePath = toArchivePath(imagePath);
-        this.ensureParents(external_node_path_.posix.dirname(`/${archivePath}`), entry.origin);
-        const full = { uid: 0, gid: 0, ...entry, path: archivePath };
-        const existing = this.entries.get(archivePath);
-        if (existing) {
-            if (existing.type === 'dir' && full.type === 'dir') {
-                // Merging a folder into an existing one: the folder record stays 0755.
-                if (mapped)
-                    this.fromMapping.add(archivePath);
-                return;
-            }
-            if (existing.type === 'dir' || full.type === 'dir') {
-                throw new FledgeError(`${full.origin} would put a ${full.type === 'dir' ? 'folder' : 'file'} at /${archivePath}, where ${existing.origin} has a ${existing.type === 'dir' ? 'folder' : 'file'}.`, { fix: 'map it to a different destination.' });
-            }
-            if (mapped && this.fromMapping.has(archivePath)) {
-                throw new FledgeError(`two mappings write /${archivePath}: ${existing.origin} and ${full.origin}.`, { fix: 'keep one of them, or give them different destinations.' });
-            }
-            if (!mapped) {
-                throw new Error(`internal: generated entry /${archivePath} added twice`);
-            }
-            this.replacements.push({ path: `/${archivePath}`, replaced: existing.origin, by: full.origin });
-        }
-        this.entries.set(archivePath, full);
-        if (mapped)
-            this.fromMapping.add(archivePath);
-    }
-    ensureParents(dir, origin) {
-        if (dir === '/' || dir === '.')
-            return;
-        const archivePath = toArchivePath(dir);
-        const existing = this.entries.get(archivePath);
-        if (existing) {
-            if (existing.type === 'dir')
-                return;
-            throw new FledgeError(`${origin} needs /${archivePath} to be a folder, but ${existing.origin} puts a ${existing.type} there.`, { fix: 'change one of the destinations.' });
-        }
-        this.ensureParents(external_node_path_.posix.dirname(dir), origin);
-        this.entries.set(archivePath, {
-            path: archivePath,
-            type: 'dir',
-            mode: DIR_MODE,
-            uid: 0,
-            gid: 0,
-            origin: `parent folder for ${origin}`
-        });
-    }
-}
-
-;// CONCATENATED MODULE: ./src/image/layout.ts
-/** What every image gets before the author's mappings (fledge's layout). */
-const FHS_DIRS = [
-    '/bin',
-    '/sbin',
-    '/etc',
-    '/proc',
-    '/sys',
-    '/dev',
-    '/tmp',
-    '/run',
-    '/usr/bin',
-    '/usr/sbin',
-    '/usr/lib',
-    '/var/log'
-];
-const BUSYBOX_APPLETS = [
-    'sh', 'ash', 'ls', 'cat', 'cp', 'mv', 'rm', 'mkdir', 'rmdir', 'ln', 'chmod', 'chown', 'ps',
-    'kill', 'mount', 'umount', 'grep', 'sed', 'awk', 'find', 'test', 'echo', 'printf', 'true',
-    'false', 'sleep', 'pwd', 'cd', 'env', 'which', 'tar', 'gzip', 'gunzip', 'wget', 'vi'
-];
-/** Kernels with a built-in initramfs do not create these; init needs a console. */
-const DEVICE_NODES = [
-    { path: '/dev/console', mode: 0o600, major: 5, minor: 1 },
-    { path: '/dev/null', mode: 0o666, major: 1, minor: 3 }
-];
-const BUSYBOX_PATH = '/bin/busybox';
-const AGENT_PATH = '/bin/kestrel';
-const INIT_PATH = '/init';
-/** fledge's C init reads the custom init's in-image path from this file. */
-const CUSTOM_INIT_POINTER = '/.volant_init';
-
-;// CONCATENATED MODULE: ./src/image/mappings.ts
-
-
-
-
-
-
-/**
- * Adds one mapping: a file, or a folder copied recursively with symlinks
- * inside it kept as symlinks. Only metadata is read here; file bytes are
- * streamed later by the archive writer.
- */
-async function addMapping(builder, mapping, configFile, warn) {
-    const origin = mappingOrigin(mapping.source);
-    const where = { file: configFile, line: mapping.position?.line, column: mapping.position?.column };
-    let stat;
-    try {
-        stat = await promises_.stat(mapping.sourcePath);
-    }
-    catch (error) {
-        throw sourceError(error, mapping.sourcePath, where);
-    }
-    if (stat.isDirectory()) {
-        builder.addMapped(mapping.destination, { type: 'dir', mode: DIR_MODE, origin });
-        await addDirectory(builder, mapping.sourcePath, mapping.destination, origin, where, warn);
-    }
-    else if (stat.isFile()) {
-        await assertReadable(mapping.sourcePath, where);
-        builder.addMapped(mapping.destination, {
-            type: 'file',
-            mode: mappedFileMode(mapping.destination, stat.mode),
-            source: { kind: 'path', path: mapping.sourcePath, size: stat.size },
-            origin
-        });
-    }
-    else {
-        throw new FledgeError(`mapping source ${showPath(mapping.sourcePath)} is not a regular file or folder.`, {
-            ...where,
-            fix: 'map regular files or folders only.'
-        });
-    }
-}
-/** How an entry from this mapping is named in messages: `mapping "payload/app"` (escaped and cut). */
-function mappingOrigin(source) {
-    return `mapping ${showValue(source)}`;
-}
-async function addDirectory(builder, sourceDir, destination, origin, where, warn) {
-    let children;
-    try {
-        // As bytes: a name that is not UTF-8 would otherwise come back mangled and then "not exist".
-        children = await promises_.readdir(sourceDir, { withFileTypes: true, encoding: 'buffer' });
-    }
-    catch (error) {
-        throw sourceError(error, sourceDir, where);
-    }
-    for (const child of children) {
-        const name = utf8Name(child.name);
-        if (name === undefined) {
-            throw new FledgeError(`the name of ${showPath(Buffer.concat([Buffer.from(`${sourceDir}/`), child.name]))} is not valid UTF-8; an image's names are UTF-8.`, { ...where, fix: 'rename the file to a UTF-8 name (e.g. with convmv), or leave it out of the mapped folder.' });
-        }
-        const hostPath = external_node_path_.join(sourceDir, name);
-        const imagePath = `${destination}/${name}`;
-        if (child.isDirectory()) {
-            builder.addMapped(imagePath, { type: 'dir', mode: DIR_MODE, origin });
-            await addDirectory(builder, hostPath, imagePath, origin, where, warn);
-        }
-        else if (child.isSymbolicLink()) {
-            let target;
-            try {
-                target = await promises_.readlink(hostPath);
-            }
-            catch (error) {
-                throw sourceError(error, hostPath, where);
-            }
-            builder.addMapped(imagePath, { type: 'symlink', mode: 0o777, target, origin });
-        }
-        else if (child.isFile()) {
-            let stat;
-            try {
-                stat = await promises_.stat(hostPath);
-            }
-            catch (error) {
-                throw sourceError(error, hostPath, where);
-            }
-            await assertReadable(hostPath, where);
-            builder.addMapped(imagePath, {
-                type: 'file',
-                mode: mappedFileMode(imagePath, stat.mode),
-                source: { kind: 'path', path: hostPath, size: stat.size },
-                origin
-            });
-        }
-        else {
-            warn(`skipping ${showPath(hostPath)}: not a regular file, folder or symlink (${origin}).`);
-        }
-    }
-}
-async function assertReadable(file, where) {
-    try {
-        await promises_.access(file, promises_.constants.R_OK);
-    }
-    catch (error) {
-        throw sourceError(error, file, where);
-    }
-}
-function sourceError(error, file, where) {
-    if (!isFileSystemError(error))
-        return error instanceof FledgeError ? error : new FledgeError(String(error), where);
-    return fileError(error, file, {
-        ...where,
-        what: 'mapping source',
-        verb: 'read',
-        fixes: { ENOENT: 'sources are relative to the folder of fledge.toml; create the file or correct the path.' }
-    });
-}
-function utf8Name(name) {
-    try {
-        return new TextDecoder('utf-8', { fatal: true }).decode(name);
-    }
-    catch {
-        return undefined;
-    }
-}
-
-;// CONCATENATED MODULE: ./src/elf/image-tree.ts
-/** Linux gives up after 40 symlinks in one lookup (ELOOP); so do we. */
-const MAX_SYMLINK_HOPS = 40;
-/** Path lookups inside the image being built, following its own symlinks, never the host's. */
-class ImageTree {
-    byPath = new Map();
-    constructor(entries) {
-        // A later entry for the same path replaces an earlier one, as mappings overwrite.
-        for (const entry of entries)
-            this.byPath.set(entry.path, entry);
-    }
-    /**
-     * The entry an absolute or archive-relative path leads to, following
-     * symlinks in the last component and in any folder on the way
-     * (`lib64 -> usr/lib64` layouts). undefined when it leads nowhere.
-     */
-    resolve(path) {
-        let pending = components(path);
-        let resolved = [];
-        let hops = 0;
-        while (pending.length > 0) {
-            const [part, ...rest] = pending;
-            pending = rest;
-            if (part === '..') {
-                resolved.pop();
-                continue;
-            }
-            resolved.push(part);
-            const entry = this.byPath.get(resolved.join('/'));
-            if (entry?.type !== 'symlink' || entry.target === undefined)
-                continue;
-            if (++hops > MAX_SYMLINK_HOPS)
-                return undefined;
-            resolved.pop();
-            if (entry.target.startsWith('/'))
-                resolved = [];
-            pending = [...components(entry.target), ...pending];
-        }
-        const finalPath = resolved.length === 0 ? '.' : resolved.join('/');
-        const entry = this.byPath.get(finalPath);
-        return entry ? { path: finalPath, entry } : undefined;
-    }
-}
-function components(path) {
-    return path.split('/').filter((part) => part !== '' && part !== '.');
-}
-
-;// CONCATENATED MODULE: ./src/image/validate.ts
-
-
-
-
-
-/** newc stores sizes in 32 bits; the kernel silently skips names of 4096 bytes or more. */
-const MAX_FILE_SIZE = 0xffffffff;
-const MAX_NAME_BYTES = 4095;
-function validateImage(entries, config, plan) {
-    for (const entry of entries) {
-        if (Buffer.byteLength(entry.path) + 1 > MAX_NAME_BYTES) {
-            throw new FledgeError(`path /${entry.path.slice(0, 60)}… is ${Buffer.byteLength(entry.path)} bytes long; the kernel skips names of 4096 bytes or more.`, { file: config.file, fix: `shorten the path (from ${entry.origin}).` });
-        }
-        if (entry.type === 'file' && entrySize(entry) > MAX_FILE_SIZE) {
-            const where = entry.source?.kind === 'path' ? entry.source.path : `/${entry.path}`;
-            throw new FledgeError(`${where} is ${entrySize(entry)} bytes; an initramfs (newc cpio) cannot hold a file of 4 GiB or more.`, { file: config.file, fix: 'leave it out of the image, or split or compress it.' });
-        }
-    }
-    const init = entries.find((e) => e.path === 'init');
-    if (!init) {
-        throw new FledgeError('the image has no /init: the kernel would panic at boot ("No working init found").', {
-            file: config.file,
-            key: 'init',
-            fix: config.init.mode === 'none'
-                ? 'with [init] none = true, map your own init program to "/init" in [mappings].'
-                : 'map an init program to "/init".'
-        });
-    }
-    const image = { tree: new ImageTree(entries), byPath: new Map(entries.map((e) => [e.path, e])) };
-    requireExecutable(image, '/init', config, 'the kernel could not run it ("Failed to execute /init") and would start /bin/sh or panic instead');
-    if (plan?.kind === 'c-init' && plan.exec === 'custom') {
-        requireExecutable(image, plan.imagePath, config, `the init could not start it (init.path = ${showValue(plan.imagePath)})`);
-    }
-}
-/**
- * `imagePath` must lead (through symlinks inside the image) to a regular
- * file with an execute bit: the kernel execs /init with no shell to help.
- */
-function requireExecutable(image, imagePath, config, consequence) {
-    const entry = image.tree.resolve(imagePath)?.entry;
-    // A later entry for a path replaces an earlier one, as in the archive.
-    const link = image.byPath.get(toArchivePath(imagePath));
-    const named = link ? `${imagePath} (${link.origin})` : imagePath;
-    const at = link ? mappingPosition(config, link) : undefined;
-    const where = { file: config.file, line: at?.line, column: at?.column };
-    if (!entry) {
-        const target = link?.type === 'symlink' ? ` is a symlink to ${showValue(link.target)}, which` : '';
-        throw new FledgeError(`${named}${target} leads to nothing in the image; ${consequence}.`, {
-            ...where,
-            fix: `make ${imagePath} a link to an executable file that is in the image (a symlink is resolved inside the image, not on the host).`
-        });
-    }
-    if (entry.type !== 'file') {
-        throw new FledgeError(`${named} is ${entry.type === 'dir' ? 'a folder' : `a ${entry.type}`}${link !== entry ? ` (through its symlink)` : ''}; ${consequence}.`, {
-            ...where,
-            fix: `map an executable file to "${imagePath}".`
-        });
-    }
-    if ((entry.mode & 0o111) === 0) {
-        const source = entry.source?.kind === 'path' ? entry.source.path : undefined;
-        throw new FledgeError(`${named} is not executable (mode ${entry.mode.toString(8).padStart(4, '0')}); ${consequence}.`, {
-            ...where,
-            fix: source
-                ? `make the source executable (chmod +x ${showPath(source)}): a mapped file keeps its execute bit.`
-                : `map an executable file to "${imagePath}".`
-        });
-    }
-}
-function mappingPosition(config, entry) {
-    return config.mappings.find((m) => entry.origin === mappingOrigin(m.source))?.position;
-}
-
-;// CONCATENATED MODULE: ./src/image/assemble.ts
-
-
-
-
-
-
-
-
-
-async function planInit(config) {
-    const init = config.init;
-    if (init.mode === 'default')
-        return { kind: 'c-init', exec: 'agent' };
-    if (init.mode === 'none')
-        return { kind: 'none' };
-    const hostPath = external_node_path_.resolve(config.dir, init.path);
-    const stat = await promises_.stat(hostPath).catch(() => undefined);
-    if (stat?.isFile())
-        return { kind: 'host-file', hostPath, size: stat.size };
-    const inImage = external_node_path_.posix.normalize(init.path);
-    if (init.path.startsWith('/') && providedByMapping(config, inImage)) {
-        return { kind: 'c-init', exec: 'custom', imagePath: inImage };
-    }
-    const at = config.positions.get('init.path');
-    throw new FledgeError(`init path ${showValue(init.path)} is neither a file next to fledge.toml (${showPath(hostPath)}) nor an absolute path that a mapping puts into the image.`, {
-        file: config.file,
-        line: at?.line,
-        column: at?.column,
-        key: 'init.path',
-        fix: 'point it at your init program on the host (copied to /init), or at its absolute path inside the image and add a [mappings] entry that provides it.'
-    });
-}
-function providedByMapping(config, imagePath) {
-    return config.mappings.some((m) => m.destination === imagePath || imagePath.startsWith(`${m.destination}/`));
-}
-async function assembleImage(config, plan, inputs) {
-    const builder = new ImageBuilder();
-    const warnings = [];
-    for (const dir of FHS_DIRS)
-        builder.addGenerated(dir, { type: 'dir', mode: DIR_MODE, origin: 'base layout' });
-    for (const node of DEVICE_NODES) {
-        builder.addGenerated(node.path, {
-            type: 'char',
-            mode: node.mode,
-            rdev: { major: node.major, minor: node.minor },
-            origin: 'device node'
-        });
-    }
-    builder.addGenerated(BUSYBOX_PATH, {
-        type: 'file',
-        mode: EXEC_MODE,
-        source: { kind: 'path', ...inputs.busybox },
-        origin: 'busybox'
-    });
-    for (const applet of BUSYBOX_APPLETS) {
-        builder.addGenerated(`/bin/${applet}`, {
-            type: 'symlink',
-            mode: 0o777,
-            target: 'busybox',
-            origin: 'busybox applet'
-        });
-    }
-    addInit(builder, plan, inputs);
-    if (inputs.agent) {
-        builder.addGenerated(AGENT_PATH, {
-            type: 'file',
-            mode: EXEC_MODE,
-            source: { kind: 'path', ...inputs.agent },
-            origin: 'agent (kestrel)'
-        });
-    }
-    for (const mapping of config.mappings) {
-        await addMapping(builder, mapping, config.file, (w) => warnings.push(w));
-    }
-    const entries = builder.sorted();
-    validateImage(entries, config, plan);
-    return { entries, replacements: builder.replacements, warnings };
-}
-function addInit(builder, plan, inputs) {
-    if (plan.kind === 'none')
-        return;
-    if (plan.kind === 'host-file') {
-        builder.addGenerated(INIT_PATH, {
-            type: 'file',
-            mode: EXEC_MODE,
-            source: { kind: 'path', path: plan.hostPath, size: plan.size },
-            origin: 'init.path'
-        });
-        return;
-    }
-    if (!inputs.cInit)
-        throw new Error('internal: the C init was not compiled');
-    builder.addGenerated(INIT_PATH, {
-        type: 'file',
-        mode: EXEC_MODE,
-        source: { kind: 'path', ...inputs.cInit },
-        origin: 'C init'
-    });
-    if (plan.exec === 'custom') {
-        builder.addGenerated(CUSTOM_INIT_POINTER, {
-            type: 'file',
-            mode: 0o644,
-            source: { kind: 'bytes', data: Buffer.from(`${plan.imagePath}\n`) },
-            origin: 'init.path'
-        });
-    }
 }
 
 ;// CONCATENATED MODULE: ./src/elf/machine.ts
@@ -45258,72 +45233,6 @@ function buildForHint(machine) {
 function staticRustTarget(machine) {
     const target = TOOLCHAINS[machine]?.rustTarget;
     return target?.includes('musl') ? target : undefined;
-}
-
-;// CONCATENATED MODULE: ./src/elf/dependencies.ts
-
-
-/**
- * What the loader would fail to find when starting this executable: its
- * interpreter and, transitively, the DT_NEEDED libraries of it and of every
- * library found on the way.
- */
-function findMissingDependencies(path, binary, image) {
-    const result = { libraries: [] };
-    if (binary.interp !== undefined && image.tree.resolve(binary.interp)?.entry.type !== 'file') {
-        result.interpreter = binary.interp;
-    }
-    const seen = new Set();
-    const queue = [{ path, elf: binary }];
-    for (let object = queue.shift(); object; object = queue.shift()) {
-        for (const name of object.elf.needed) {
-            if (seen.has(name))
-                continue;
-            seen.add(name);
-            const skipped = [];
-            const found = findLibrary(name, object.path, object.elf, binary.machine, image, skipped);
-            if (found)
-                queue.push(found);
-            else
-                result.libraries.push({ name, neededBy: object.path, skipped });
-        }
-    }
-    return result;
-}
-function findLibrary(name, requesterPath, requester, machine, image, skipped) {
-    const candidates = name.includes('/')
-        ? [name]
-        : searchDirs(requesterPath, requester, machine).map((dir) => `${dir}/${name}`);
-    for (const candidate of candidates) {
-        const resolved = image.tree.resolve(candidate);
-        if (resolved?.entry.type !== 'file')
-            continue;
-        const elf = image.elfAt(resolved.path);
-        // The loader skips files it cannot use and keeps searching, as for a 32-bit libc in lib/.
-        const path = resolved.path;
-        if (elf === undefined)
-            skipped.push({ path, reason: 'not an ELF file' });
-        else if (elf.status === 'damaged')
-            skipped.push({ path, reason: 'damaged' });
-        else if (elf.machine !== machine)
-            skipped.push({ path, reason: elf.machine });
-        else
-            return { path, elf };
-    }
-    return undefined;
-}
-/** The loader's search order: the object's RUNPATH (or else RPATH), then the system folders. */
-function searchDirs(requesterPath, requester, machine) {
-    const origin = `/${external_node_path_.posix.dirname(requesterPath)}`;
-    // glibc ignores DT_RPATH when DT_RUNPATH is present.
-    const own = requester.runpath ?? requester.rpath ?? '';
-    const fromObject = own
-        .split(':')
-        .filter((dir) => dir !== '')
-        .map((dir) => dir.replace(/\$(ORIGIN\b|\{ORIGIN\})/g, origin));
-    const triplet = multiarchTriplet(machine);
-    const multiarch = triplet ? [`lib/${triplet}`, `usr/lib/${triplet}`] : [];
-    return [...fromObject, ...multiarch, 'lib', 'usr/lib', 'lib64', 'usr/lib64', 'usr/local/lib'];
 }
 
 ;// CONCATENATED MODULE: ./src/elf/reader.ts
@@ -45655,6 +45564,3445 @@ function decode(bytes) {
     return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8');
 }
 
+;// CONCATENATED MODULE: ./node_modules/fzstd/esm/index.mjs
+// Some numerical data is initialized as -1 even when it doesn't need initialization to help the JIT infer types
+// aliases for shorter compressed code (most minifers don't do this)
+var ab = ArrayBuffer, u8 = Uint8Array, u16 = Uint16Array, i16 = Int16Array, u32 = (/* unused pure expression or super */ null && (Uint32Array)), i32 = Int32Array;
+var slc = function (v, s, e) {
+    if (u8.prototype.slice)
+        return u8.prototype.slice.call(v, s, e);
+    if (s == null || s < 0)
+        s = 0;
+    if (e == null || e > v.length)
+        e = v.length;
+    var n = new u8(e - s);
+    n.set(v.subarray(s, e));
+    return n;
+};
+var fill = function (v, n, s, e) {
+    if (u8.prototype.fill)
+        return u8.prototype.fill.call(v, n, s, e);
+    if (s == null || s < 0)
+        s = 0;
+    if (e == null || e > v.length)
+        e = v.length;
+    for (; s < e; ++s)
+        v[s] = n;
+    return v;
+};
+var cpw = function (v, t, s, e) {
+    if (u8.prototype.copyWithin)
+        return u8.prototype.copyWithin.call(v, t, s, e);
+    if (s == null || s < 0)
+        s = 0;
+    if (e == null || e > v.length)
+        e = v.length;
+    while (s < e) {
+        v[t++] = v[s++];
+    }
+};
+/**
+ * Codes for errors generated within this library
+ */
+var ZstdErrorCode = {
+    InvalidData: 0,
+    WindowSizeTooLarge: 1,
+    InvalidBlockType: 2,
+    FSEAccuracyTooHigh: 3,
+    DistanceTooFarBack: 4,
+    UnexpectedEOF: 5
+};
+// error codes
+var ec = [
+    'invalid zstd data',
+    'window size too large (>2046MB)',
+    'invalid block type',
+    'FSE accuracy too high',
+    'match distance too far back',
+    'unexpected EOF'
+];
+var err = function (ind, msg, nt) {
+    var e = new Error(msg || ec[ind]);
+    e.code = ind;
+    if (Error.captureStackTrace)
+        Error.captureStackTrace(e, err);
+    if (!nt)
+        throw e;
+    return e;
+};
+var rb = function (d, b, n) {
+    var i = 0, o = 0;
+    for (; i < n; ++i)
+        o |= d[b++] << (i << 3);
+    return o;
+};
+var b4 = function (d, b) { return (d[b] | (d[b + 1] << 8) | (d[b + 2] << 16) | (d[b + 3] << 24)) >>> 0; };
+// read Zstandard frame header
+var rzfh = function (dat, w) {
+    var n3 = dat[0] | (dat[1] << 8) | (dat[2] << 16);
+    if (n3 == 0x2FB528 && dat[3] == 253) {
+        // Zstandard
+        var flg = dat[4];
+        //    single segment       checksum             dict flag     frame content flag
+        var ss = (flg >> 5) & 1, cc = (flg >> 2) & 1, df = flg & 3, fcf = flg >> 6;
+        if (flg & 8)
+            err(0);
+        // byte
+        var bt = 6 - ss;
+        // dict bytes
+        var db = df == 3 ? 4 : df;
+        // dictionary id
+        var di = rb(dat, bt, db);
+        bt += db;
+        // frame size bytes
+        var fsb = fcf ? (1 << fcf) : ss;
+        // frame source size
+        var fss = rb(dat, bt, fsb) + ((fcf == 1) && 256);
+        // window size
+        var ws = fss;
+        if (!ss) {
+            // window descriptor
+            var wb = 1 << (10 + (dat[5] >> 3));
+            ws = wb + (wb >> 3) * (dat[5] & 7);
+        }
+        if (ws > 2145386496)
+            err(1);
+        var buf = new u8((w == 1 ? (fss || ws) : w ? 0 : ws) + 12);
+        buf[0] = 1, buf[4] = 4, buf[8] = 8;
+        return {
+            b: bt + fsb,
+            y: 0,
+            l: 0,
+            d: di,
+            w: (w && w != 1) ? w : buf.subarray(12),
+            e: ws,
+            o: new i32(buf.buffer, 0, 3),
+            u: fss,
+            c: cc,
+            m: Math.min(131072, ws)
+        };
+    }
+    else if (((n3 >> 4) | (dat[3] << 20)) == 0x184D2A5) {
+        // skippable
+        return b4(dat, 4) + 8;
+    }
+    err(0);
+};
+// most significant bit for nonzero
+var msb = function (val) {
+    var bits = 0;
+    for (; (1 << bits) <= val; ++bits)
+        ;
+    return bits - 1;
+};
+// read finite state entropy
+var rfse = function (dat, bt, mal) {
+    // table pos
+    var tpos = (bt << 3) + 4;
+    // accuracy log
+    var al = (dat[bt] & 15) + 5;
+    if (al > mal)
+        err(3);
+    // size
+    var sz = 1 << al;
+    // probabilities symbols  repeat   index   high threshold
+    var probs = sz, sym = -1, re = -1, i = -1, ht = sz;
+    // optimization: single allocation is much faster
+    var buf = new ab(512 + (sz << 2));
+    var freq = new i16(buf, 0, 256);
+    // same view as freq
+    var dstate = new u16(buf, 0, 256);
+    var nstate = new u16(buf, 512, sz);
+    var bb1 = 512 + (sz << 1);
+    var syms = new u8(buf, bb1, sz);
+    var nbits = new u8(buf, bb1 + sz);
+    while (sym < 255 && probs > 0) {
+        var bits = msb(probs + 1);
+        var cbt = tpos >> 3;
+        // mask
+        var msk = (1 << (bits + 1)) - 1;
+        var val = ((dat[cbt] | (dat[cbt + 1] << 8) | (dat[cbt + 2] << 16)) >> (tpos & 7)) & msk;
+        // mask (1 fewer bit)
+        var msk1fb = (1 << bits) - 1;
+        // max small value
+        var msv = msk - probs - 1;
+        // small value
+        var sval = val & msk1fb;
+        if (sval < msv)
+            tpos += bits, val = sval;
+        else {
+            tpos += bits + 1;
+            if (val > msk1fb)
+                val -= msv;
+        }
+        freq[++sym] = --val;
+        if (val == -1) {
+            probs += val;
+            syms[--ht] = sym;
+        }
+        else
+            probs -= val;
+        if (!val) {
+            do {
+                // repeat byte
+                var rbt = tpos >> 3;
+                re = ((dat[rbt] | (dat[rbt + 1] << 8)) >> (tpos & 7)) & 3;
+                tpos += 2;
+                sym += re;
+            } while (re == 3);
+        }
+    }
+    if (sym > 255 || probs)
+        err(0);
+    var sympos = 0;
+    // sym step (coprime with sz - formula from zstd source)
+    var sstep = (sz >> 1) + (sz >> 3) + 3;
+    // sym mask
+    var smask = sz - 1;
+    for (var s = 0; s <= sym; ++s) {
+        var sf = freq[s];
+        if (sf < 1) {
+            dstate[s] = -sf;
+            continue;
+        }
+        // This is split into two loops in zstd to avoid branching, but as JS is higher-level that is unnecessary
+        for (i = 0; i < sf; ++i) {
+            syms[sympos] = s;
+            do {
+                sympos = (sympos + sstep) & smask;
+            } while (sympos >= ht);
+        }
+    }
+    // After spreading symbols, should be zero again
+    if (sympos)
+        err(0);
+    for (i = 0; i < sz; ++i) {
+        // next state
+        var ns = dstate[syms[i]]++;
+        // num bits
+        var nb = nbits[i] = al - msb(ns);
+        nstate[i] = (ns << nb) - sz;
+    }
+    return [(tpos + 7) >> 3, {
+            b: al,
+            s: syms,
+            n: nbits,
+            t: nstate
+        }];
+};
+// read huffman
+var rhu = function (dat, bt) {
+    //  index  weight count
+    var i = 0, wc = -1;
+    //    buffer             header byte
+    var buf = new u8(292), hb = dat[bt];
+    // huffman weights
+    var hw = buf.subarray(0, 256);
+    // rank count
+    var rc = buf.subarray(256, 268);
+    // rank index
+    var ri = new u16(buf.buffer, 268);
+    // NOTE: at this point bt is 1 less than expected
+    if (hb < 128) {
+        // end byte, fse decode table
+        var _a = rfse(dat, bt + 1, 6), ebt = _a[0], fdt = _a[1];
+        bt += hb;
+        var epos = ebt << 3;
+        // last byte
+        var lb = dat[bt];
+        if (!lb)
+            err(0);
+        //  state1   state2   state1 bits   state2 bits
+        var st1 = 0, st2 = 0, btr1 = fdt.b, btr2 = btr1;
+        // fse pos
+        // pre-increment to account for original deficit of 1
+        var fpos = (++bt << 3) - 8 + msb(lb);
+        for (;;) {
+            fpos -= btr1;
+            if (fpos < epos)
+                break;
+            var cbt = fpos >> 3;
+            st1 += ((dat[cbt] | (dat[cbt + 1] << 8)) >> (fpos & 7)) & ((1 << btr1) - 1);
+            hw[++wc] = fdt.s[st1];
+            fpos -= btr2;
+            if (fpos < epos)
+                break;
+            cbt = fpos >> 3;
+            st2 += ((dat[cbt] | (dat[cbt + 1] << 8)) >> (fpos & 7)) & ((1 << btr2) - 1);
+            hw[++wc] = fdt.s[st2];
+            btr1 = fdt.n[st1];
+            st1 = fdt.t[st1];
+            btr2 = fdt.n[st2];
+            st2 = fdt.t[st2];
+        }
+        if (++wc > 255)
+            err(0);
+    }
+    else {
+        wc = hb - 127;
+        for (; i < wc; i += 2) {
+            var byte = dat[++bt];
+            hw[i] = byte >> 4;
+            hw[i + 1] = byte & 15;
+        }
+        ++bt;
+    }
+    // weight exponential sum
+    var wes = 0;
+    for (i = 0; i < wc; ++i) {
+        var wt = hw[i];
+        // bits must be at most 11, same as weight
+        if (wt > 11)
+            err(0);
+        wes += wt && (1 << (wt - 1));
+    }
+    // max bits
+    var mb = msb(wes) + 1;
+    // table size
+    var ts = 1 << mb;
+    // remaining sum
+    var rem = ts - wes;
+    // must be power of 2
+    if (rem & (rem - 1))
+        err(0);
+    hw[wc++] = msb(rem) + 1;
+    for (i = 0; i < wc; ++i) {
+        var wt = hw[i];
+        ++rc[hw[i] = wt && (mb + 1 - wt)];
+    }
+    // huf buf
+    var hbuf = new u8(ts << 1);
+    //    symbols                      num bits
+    var syms = hbuf.subarray(0, ts), nb = hbuf.subarray(ts);
+    ri[mb] = 0;
+    for (i = mb; i > 0; --i) {
+        var pv = ri[i];
+        fill(nb, i, pv, ri[i - 1] = pv + rc[i] * (1 << (mb - i)));
+    }
+    if (ri[0] != ts)
+        err(0);
+    for (i = 0; i < wc; ++i) {
+        var bits = hw[i];
+        if (bits) {
+            var code = ri[bits];
+            fill(syms, i, code, ri[bits] = code + (1 << (mb - bits)));
+        }
+    }
+    return [bt, {
+            n: nb,
+            b: mb,
+            s: syms
+        }];
+};
+// Tables generated using this:
+// https://gist.github.com/101arrowz/a979452d4355992cbf8f257cbffc9edd
+// default literal length table
+var dllt = /*#__PURE__*/ rfse(/*#__PURE__*/ new u8([
+    81, 16, 99, 140, 49, 198, 24, 99, 12, 33, 196, 24, 99, 102, 102, 134, 70, 146, 4
+]), 0, 6)[1];
+// default match length table
+var dmlt = /*#__PURE__*/ rfse(/*#__PURE__*/ new u8([
+    33, 20, 196, 24, 99, 140, 33, 132, 16, 66, 8, 33, 132, 16, 66, 8, 33, 68, 68, 68, 68, 68, 68, 68, 68, 36, 9
+]), 0, 6)[1];
+// default offset code table
+var doct = /*#__PURE__ */ rfse(/*#__PURE__*/ new u8([
+    32, 132, 16, 66, 102, 70, 68, 68, 68, 68, 36, 73, 2
+]), 0, 5)[1];
+// bits to baseline
+var b2bl = function (b, s) {
+    var len = b.length, bl = new i32(len);
+    for (var i = 0; i < len; ++i) {
+        bl[i] = s;
+        s += 1 << b[i];
+    }
+    return bl;
+};
+// literal length bits
+var llb = /*#__PURE__ */ new u8(( /*#__PURE__ */new i32([
+    0, 0, 0, 0, 16843009, 50528770, 134678020, 202050057, 269422093
+])).buffer, 0, 36);
+// literal length baseline
+var llbl = /*#__PURE__ */ b2bl(llb, 0);
+// match length bits
+var mlb = /*#__PURE__ */ new u8(( /*#__PURE__ */new i32([
+    0, 0, 0, 0, 0, 0, 0, 0, 16843009, 50528770, 117769220, 185207048, 252579084, 16
+])).buffer, 0, 53);
+// match length baseline
+var mlbl = /*#__PURE__ */ b2bl(mlb, 3);
+// decode huffman stream
+var dhu = function (dat, out, hu) {
+    var len = dat.length, ss = out.length, lb = dat[len - 1], msk = (1 << hu.b) - 1, eb = -hu.b;
+    if (!lb)
+        err(0);
+    var st = 0, btr = hu.b, pos = (len << 3) - 8 + msb(lb) - btr, i = -1;
+    for (; pos > eb && i < ss;) {
+        var cbt = pos >> 3;
+        var val = (dat[cbt] | (dat[cbt + 1] << 8) | (dat[cbt + 2] << 16)) >> (pos & 7);
+        st = ((st << btr) | val) & msk;
+        out[++i] = hu.s[st];
+        pos -= (btr = hu.n[st]);
+    }
+    if (pos != eb || i + 1 != ss)
+        err(0);
+};
+// decode huffman stream 4x
+// TODO: use workers to parallelize
+var dhu4 = function (dat, out, hu) {
+    var bt = 6;
+    var ss = out.length, sz1 = (ss + 3) >> 2, sz2 = sz1 << 1, sz3 = sz1 + sz2;
+    dhu(dat.subarray(bt, bt += dat[0] | (dat[1] << 8)), out.subarray(0, sz1), hu);
+    dhu(dat.subarray(bt, bt += dat[2] | (dat[3] << 8)), out.subarray(sz1, sz2), hu);
+    dhu(dat.subarray(bt, bt += dat[4] | (dat[5] << 8)), out.subarray(sz2, sz3), hu);
+    dhu(dat.subarray(bt), out.subarray(sz3), hu);
+};
+// read Zstandard block
+var rzb = function (dat, st, out) {
+    var _a;
+    var bt = st.b;
+    //    byte 0        block type
+    var b0 = dat[bt], btype = (b0 >> 1) & 3;
+    st.l = b0 & 1;
+    var sz = (b0 >> 3) | (dat[bt + 1] << 5) | (dat[bt + 2] << 13);
+    // end byte for block
+    var ebt = (bt += 3) + sz;
+    if (btype == 1) {
+        if (bt >= dat.length)
+            return;
+        st.b = bt + 1;
+        if (out) {
+            fill(out, dat[bt], st.y, st.y += sz);
+            return out;
+        }
+        return fill(new u8(sz), dat[bt]);
+    }
+    if (ebt > dat.length)
+        return;
+    if (btype == 0) {
+        st.b = ebt;
+        if (out) {
+            out.set(dat.subarray(bt, ebt), st.y);
+            st.y += sz;
+            return out;
+        }
+        return slc(dat, bt, ebt);
+    }
+    if (btype == 2) {
+        //    byte 3        lit btype     size format
+        var b3 = dat[bt], lbt = b3 & 3, sf = (b3 >> 2) & 3;
+        // lit src size  lit cmp sz 4 streams
+        var lss = b3 >> 4, lcs = 0, s4 = 0;
+        if (lbt < 2) {
+            if (sf & 1)
+                lss |= (dat[++bt] << 4) | ((sf & 2) && (dat[++bt] << 12));
+            else
+                lss = b3 >> 3;
+        }
+        else {
+            s4 = sf;
+            if (sf < 2)
+                lss |= ((dat[++bt] & 63) << 4), lcs = (dat[bt] >> 6) | (dat[++bt] << 2);
+            else if (sf == 2)
+                lss |= (dat[++bt] << 4) | ((dat[++bt] & 3) << 12), lcs = (dat[bt] >> 2) | (dat[++bt] << 6);
+            else
+                lss |= (dat[++bt] << 4) | ((dat[++bt] & 63) << 12), lcs = (dat[bt] >> 6) | (dat[++bt] << 2) | (dat[++bt] << 10);
+        }
+        ++bt;
+        // add literals to end - can never overlap with backreferences because unused literals always appended
+        var buf = out ? out.subarray(st.y, st.y + st.m) : new u8(st.m);
+        // starting point for literals
+        var spl = buf.length - lss;
+        if (lbt == 0)
+            buf.set(dat.subarray(bt, bt += lss), spl);
+        else if (lbt == 1)
+            fill(buf, dat[bt++], spl);
+        else {
+            // huffman table
+            var hu = st.h;
+            if (lbt == 2) {
+                var hud = rhu(dat, bt);
+                // subtract description length
+                lcs += bt - (bt = hud[0]);
+                st.h = hu = hud[1];
+            }
+            else if (!hu)
+                err(0);
+            (s4 ? dhu4 : dhu)(dat.subarray(bt, bt += lcs), buf.subarray(spl), hu);
+        }
+        // num sequences
+        var ns = dat[bt++];
+        if (ns) {
+            if (ns == 255)
+                ns = (dat[bt++] | (dat[bt++] << 8)) + 0x7F00;
+            else if (ns > 127)
+                ns = ((ns - 128) << 8) | dat[bt++];
+            // symbol compression modes
+            var scm = dat[bt++];
+            if (scm & 3)
+                err(0);
+            var dts = [dmlt, doct, dllt];
+            for (var i = 2; i > -1; --i) {
+                var md = (scm >> ((i << 1) + 2)) & 3;
+                if (md == 1) {
+                    // rle buf
+                    var rbuf = new u8([0, 0, dat[bt++]]);
+                    dts[i] = {
+                        s: rbuf.subarray(2, 3),
+                        n: rbuf.subarray(0, 1),
+                        t: new u16(rbuf.buffer, 0, 1),
+                        b: 0
+                    };
+                }
+                else if (md == 2) {
+                    // accuracy log 8 for offsets, 9 for others
+                    _a = rfse(dat, bt, 9 - (i & 1)), bt = _a[0], dts[i] = _a[1];
+                }
+                else if (md == 3) {
+                    if (!st.t)
+                        err(0);
+                    dts[i] = st.t[i];
+                }
+            }
+            var _b = st.t = dts, mlt = _b[0], oct = _b[1], llt = _b[2];
+            var lb = dat[ebt - 1];
+            if (!lb)
+                err(0);
+            var spos = (ebt << 3) - 8 + msb(lb) - llt.b, cbt = spos >> 3, oubt = 0;
+            var lst = ((dat[cbt] | (dat[cbt + 1] << 8)) >> (spos & 7)) & ((1 << llt.b) - 1);
+            cbt = (spos -= oct.b) >> 3;
+            var ost = ((dat[cbt] | (dat[cbt + 1] << 8)) >> (spos & 7)) & ((1 << oct.b) - 1);
+            cbt = (spos -= mlt.b) >> 3;
+            var mst = ((dat[cbt] | (dat[cbt + 1] << 8)) >> (spos & 7)) & ((1 << mlt.b) - 1);
+            for (++ns; --ns;) {
+                var llc = llt.s[lst];
+                var lbtr = llt.n[lst];
+                var mlc = mlt.s[mst];
+                var mbtr = mlt.n[mst];
+                var ofc = oct.s[ost];
+                var obtr = oct.n[ost];
+                cbt = (spos -= ofc) >> 3;
+                var ofp = 1 << ofc;
+                var off = ofp + (((dat[cbt] | (dat[cbt + 1] << 8) | (dat[cbt + 2] << 16) | (dat[cbt + 3] << 24)) >>> (spos & 7)) & (ofp - 1));
+                cbt = (spos -= mlb[mlc]) >> 3;
+                var ml = mlbl[mlc] + (((dat[cbt] | (dat[cbt + 1] << 8) | (dat[cbt + 2] << 16)) >> (spos & 7)) & ((1 << mlb[mlc]) - 1));
+                cbt = (spos -= llb[llc]) >> 3;
+                var ll = llbl[llc] + (((dat[cbt] | (dat[cbt + 1] << 8) | (dat[cbt + 2] << 16)) >> (spos & 7)) & ((1 << llb[llc]) - 1));
+                cbt = (spos -= lbtr) >> 3;
+                lst = llt.t[lst] + (((dat[cbt] | (dat[cbt + 1] << 8)) >> (spos & 7)) & ((1 << lbtr) - 1));
+                cbt = (spos -= mbtr) >> 3;
+                mst = mlt.t[mst] + (((dat[cbt] | (dat[cbt + 1] << 8)) >> (spos & 7)) & ((1 << mbtr) - 1));
+                cbt = (spos -= obtr) >> 3;
+                ost = oct.t[ost] + (((dat[cbt] | (dat[cbt + 1] << 8)) >> (spos & 7)) & ((1 << obtr) - 1));
+                if (off > 3) {
+                    st.o[2] = st.o[1];
+                    st.o[1] = st.o[0];
+                    st.o[0] = off -= 3;
+                }
+                else {
+                    var idx = off - (ll != 0);
+                    if (idx) {
+                        off = idx == 3 ? st.o[0] - 1 : st.o[idx];
+                        if (idx > 1)
+                            st.o[2] = st.o[1];
+                        st.o[1] = st.o[0];
+                        st.o[0] = off;
+                    }
+                    else
+                        off = st.o[0];
+                }
+                for (var i = 0; i < ll; ++i) {
+                    buf[oubt + i] = buf[spl + i];
+                }
+                oubt += ll, spl += ll;
+                var stin = oubt - off;
+                if (stin < 0) {
+                    var len = -stin;
+                    var bs = st.e + stin;
+                    if (len > ml)
+                        len = ml;
+                    for (var i = 0; i < len; ++i) {
+                        buf[oubt + i] = st.w[bs + i];
+                    }
+                    oubt += len, ml -= len, stin = 0;
+                }
+                for (var i = 0; i < ml; ++i) {
+                    buf[oubt + i] = buf[stin + i];
+                }
+                oubt += ml;
+            }
+            if (oubt != spl) {
+                while (spl < buf.length) {
+                    buf[oubt++] = buf[spl++];
+                }
+            }
+            else
+                oubt = buf.length;
+            if (out)
+                st.y += oubt;
+            else
+                buf = slc(buf, 0, oubt);
+        }
+        else if (out) {
+            st.y += lss;
+            if (spl) {
+                for (var i = 0; i < lss; ++i) {
+                    buf[i] = buf[spl + i];
+                }
+            }
+        }
+        else if (spl)
+            buf = slc(buf, spl);
+        st.b = ebt;
+        return buf;
+    }
+    err(2);
+};
+// concat
+var cct = function (bufs, ol) {
+    if (bufs.length == 1)
+        return bufs[0];
+    var buf = new u8(ol);
+    for (var i = 0, b = 0; i < bufs.length; ++i) {
+        var chk = bufs[i];
+        buf.set(chk, b);
+        b += chk.length;
+    }
+    return buf;
+};
+/**
+ * Decompresses Zstandard data
+ * @param dat The input data
+ * @param buf The output buffer. If unspecified, the function will allocate
+ *            exactly enough memory to fit the decompressed data. If your
+ *            data has multiple frames and you know the output size, specifying
+ *            it will yield better performance.
+ * @returns The decompressed data
+ */
+function decompress(dat, buf) {
+    var bufs = [], nb = +!buf;
+    var bt = 0, ol = 0;
+    for (; dat.length;) {
+        var st = rzfh(dat, nb || buf);
+        if (typeof st == 'object') {
+            if (nb) {
+                buf = null;
+                if (st.w.length == st.u) {
+                    bufs.push(buf = st.w);
+                    ol += st.u;
+                }
+            }
+            else {
+                bufs.push(buf);
+                st.e = 0;
+            }
+            for (; !st.l;) {
+                var blk = rzb(dat, st, buf);
+                if (!blk)
+                    err(5);
+                if (buf)
+                    st.e = st.y;
+                else {
+                    bufs.push(blk);
+                    ol += blk.length;
+                    cpw(st.w, 0, blk.length);
+                    st.w.set(blk, st.w.length - blk.length);
+                }
+            }
+            bt = st.b + (st.c * 4);
+        }
+        else
+            bt = st;
+        dat = dat.subarray(bt);
+    }
+    return cct(bufs, ol);
+}
+/**
+ * Decompressor for Zstandard streamed data
+ */
+var Decompress = /*#__PURE__*/ (function () {
+    /**
+     * Creates a Zstandard decompressor
+     * @param ondata The handler for stream data
+     */
+    function Decompress(ondata) {
+        this.ondata = ondata;
+        this.c = [];
+        this.l = 0;
+        this.z = 0;
+    }
+    /**
+     * Pushes data to be decompressed
+     * @param chunk The chunk of data to push
+     * @param final Whether or not this is the last chunk in the stream
+     */
+    Decompress.prototype.push = function (chunk, final) {
+        if (typeof this.s == 'number') {
+            var sub = Math.min(chunk.length, this.s);
+            chunk = chunk.subarray(sub);
+            this.s -= sub;
+        }
+        var sl = chunk.length;
+        var ncs = sl + this.l;
+        if (!this.s) {
+            if (final) {
+                if (!ncs) {
+                    this.ondata(new u8(0), true);
+                    return;
+                }
+                // min for frame + one block
+                if (ncs < 5)
+                    err(5);
+            }
+            else if (ncs < 18) {
+                this.c.push(chunk);
+                this.l = ncs;
+                return;
+            }
+            if (this.l) {
+                this.c.push(chunk);
+                chunk = cct(this.c, ncs);
+                this.c = [];
+                this.l = 0;
+            }
+            if (typeof (this.s = rzfh(chunk)) == 'number')
+                return this.push(chunk, final);
+        }
+        if (typeof this.s != 'number') {
+            if (ncs < (this.z || 3)) {
+                if (final)
+                    err(5);
+                this.c.push(chunk);
+                this.l = ncs;
+                return;
+            }
+            if (this.l) {
+                this.c.push(chunk);
+                chunk = cct(this.c, ncs);
+                this.c = [];
+                this.l = 0;
+            }
+            if (!this.z && ncs < (this.z = (chunk[this.s.b] & 2) ? 4 : 3 + ((chunk[this.s.b] >> 3) | (chunk[this.s.b + 1] << 5) | (chunk[this.s.b + 2] << 13)))) {
+                if (final)
+                    err(5);
+                this.c.push(chunk);
+                this.l = ncs;
+                return;
+            }
+            else
+                this.z = 0;
+            for (;;) {
+                var blk = rzb(chunk, this.s);
+                if (!blk) {
+                    if (final)
+                        err(5);
+                    var adc = chunk.subarray(this.s.b);
+                    this.s.b = 0;
+                    this.c.push(adc), this.l += adc.length;
+                    return;
+                }
+                else {
+                    this.ondata(blk, false);
+                    cpw(this.s.w, 0, blk.length);
+                    this.s.w.set(blk, this.s.w.length - blk.length);
+                }
+                if (this.s.l) {
+                    var rest = chunk.subarray(this.s.b);
+                    this.s = this.s.c * 4;
+                    this.push(rest, final);
+                    return;
+                }
+            }
+        }
+        else if (final)
+            err(5);
+    };
+    return Decompress;
+}());
+
+
+;// CONCATENATED MODULE: ./src/image/entry.ts
+function entrySize(entry) {
+    if (entry.type === 'file' && entry.source) {
+        return entry.source.kind === 'path' ? entry.source.size : entry.source.data.byteLength;
+    }
+    if (entry.type === 'symlink' && entry.target !== undefined)
+        return Buffer.byteLength(entry.target);
+    return 0;
+}
+/** "/usr/bin/caddy" → "usr/bin/caddy"; "/" → ".". */
+function toArchivePath(absolute) {
+    const trimmed = absolute.replace(/^\/+/, '').replace(/\/+$/, '');
+    return trimmed === '' ? '.' : trimmed;
+}
+/** "usr/bin/caddy" → "/usr/bin/caddy"; "." → "/". */
+function toImagePath(archivePath) {
+    return archivePath === '.' ? '/' : `/${archivePath}`;
+}
+/** The origin of entries that come from `[source] image`'s layers. */
+function imageOrigin(reference) {
+    return `image ${reference}`;
+}
+function isFromImage(entry) {
+    return entry.origin.startsWith('image ');
+}
+
+;// CONCATENATED MODULE: ./src/container/tar.ts
+/**
+ * A strict streaming reader for the tar archives inside container image layers:
+ * ustar, pax (per-file and global extended headers) and GNU long names. Every
+ * header field is checked; anything this reader cannot represent exactly
+ * (sparse files, multi-volume parts, malformed numbers or pax records) is
+ * refused with the entry it was found at, never guessed.
+ */
+class TarFormatError extends Error {
+}
+const BLOCK = 512;
+/** Pulls exact byte counts out of a stream of chunks. */
+class ChunkReader {
+    source;
+    chunks = [];
+    buffered = 0;
+    done = false;
+    /** Bytes handed out so far: the offset of the next byte, for messages. */
+    offset = 0;
+    constructor(source) {
+        this.source = source;
+    }
+    async fill(wanted) {
+        while (this.buffered < wanted && !this.done) {
+            const next = await this.source.next();
+            if (next.done) {
+                this.done = true;
+                break;
+            }
+            const chunk = Buffer.isBuffer(next.value) ? next.value : Buffer.from(next.value);
+            if (chunk.length === 0)
+                continue;
+            this.chunks.push(chunk);
+            this.buffered += chunk.length;
+        }
+    }
+    /** Exactly `n` bytes, or fewer only at the end of the stream. */
+    async read(n) {
+        await this.fill(n);
+        const take = Math.min(n, this.buffered);
+        const out = Buffer.allocUnsafe(take);
+        let copied = 0;
+        while (copied < take) {
+            const head = this.chunks[0];
+            const part = Math.min(head.length, take - copied);
+            head.copy(out, copied, 0, part);
+            copied += part;
+            if (part === head.length)
+                this.chunks.shift();
+            else
+                this.chunks[0] = head.subarray(part);
+        }
+        this.buffered -= take;
+        this.offset += take;
+        return out;
+    }
+    /** `n` bytes as a sequence of chunks, without gathering them; throws when the stream ends first. */
+    async *stream(n) {
+        let left = n;
+        while (left > 0) {
+            if (this.buffered === 0)
+                await this.fill(1);
+            if (this.buffered === 0)
+                throw new TarFormatError(`the archive ends inside a file's data (${left} bytes missing)`);
+            const head = this.chunks[0];
+            const part = Math.min(head.length, left);
+            if (part === head.length)
+                this.chunks.shift();
+            else
+                this.chunks[0] = head.subarray(part);
+            this.buffered -= part;
+            this.offset += part;
+            left -= part;
+            yield head.subarray(0, part);
+        }
+    }
+    async skip(n) {
+        for await (const chunk of this.stream(n))
+            void chunk;
+    }
+    /** True when nothing but zero bytes remain. */
+    async restIsZero() {
+        for (;;) {
+            const block = await this.read(64 * 1024);
+            if (block.length === 0)
+                return true;
+            if (block.some((byte) => byte !== 0))
+                return false;
+        }
+    }
+}
+const TYPES = {
+    '0': 'file',
+    '\0': 'file',
+    '7': 'file',
+    '1': 'hardlink',
+    '2': 'symlink',
+    '3': 'char',
+    '4': 'block',
+    '5': 'dir',
+    '6': 'fifo'
+};
+const UNSUPPORTED = {
+    S: 'a GNU sparse file',
+    M: 'a GNU multi-volume continuation',
+    V: 'a GNU volume label',
+    N: 'an old GNU long-name record',
+    D: 'a GNU dump directory'
+};
+/** Largest size/uid/gid accepted: beyond Number.MAX_SAFE_INTEGER a number is not exact. */
+const MAX_NUMBER = Number.MAX_SAFE_INTEGER;
+/** Longest pax or GNU long-name record accepted (Linux paths end at 4096). */
+const MAX_META_SIZE = 1024 * 1024;
+/**
+ * Reads entries one at a time; the caller must consume (or skip) each file's data
+ * through `data()` before asking for the next entry.
+ */
+class TarReader {
+    input;
+    global = new Map();
+    pendingData = 0;
+    ended = false;
+    constructor(input) {
+        this.input = input;
+    }
+    /** The next entry, or undefined at the end-of-archive marker. */
+    async next() {
+        if (this.pendingData > 0)
+            await this.skipData();
+        if (this.ended)
+            return undefined;
+        let pax;
+        let longName;
+        let longLink;
+        for (;;) {
+            const at = this.input.offset;
+            const header = await this.input.read(BLOCK);
+            if (header.length === 0)
+                throw new TarFormatError(`the archive ends at byte ${at} without its end-of-archive marker (a truncated layer)`);
+            if (header.length < BLOCK)
+                throw new TarFormatError(`the archive ends inside a header at byte ${at}`);
+            if (isZero(header)) {
+                if (pax || longName !== undefined || longLink !== undefined) {
+                    throw new TarFormatError(`an extended header at byte ${at - BLOCK} is followed by the end of the archive instead of its entry`);
+                }
+                this.ended = true;
+                // The second zero block and any padding must be zeros too: data after the end would be ignored silently by others.
+                if (!(await this.input.restIsZero()))
+                    throw new TarFormatError(`non-zero bytes follow the end-of-archive marker at byte ${at}`);
+                return undefined;
+            }
+            const fields = parseHeader(header, at);
+            const size = fields.size;
+            const padded = Math.ceil(size / BLOCK) * BLOCK;
+            if (fields.typeflag === 'x' || fields.typeflag === 'g' || fields.typeflag === 'L' || fields.typeflag === 'K') {
+                if (size > MAX_META_SIZE)
+                    throw new TarFormatError(`the extended header at byte ${at} claims ${size} bytes`);
+                const body = await this.input.read(padded);
+                if (body.length < padded)
+                    throw new TarFormatError(`the archive ends inside the extended header at byte ${at}`);
+                const data = body.subarray(0, size);
+                if (fields.typeflag === 'x')
+                    pax = parsePax(data, at, pax);
+                else if (fields.typeflag === 'g')
+                    this.global = parsePax(data, at, this.global);
+                else if (fields.typeflag === 'L')
+                    longName = cString(data, at, 'GNU long name');
+                else
+                    longLink = cString(data, at, 'GNU long link name');
+                continue;
+            }
+            const unsupported = UNSUPPORTED[fields.typeflag];
+            const type = TYPES[fields.typeflag];
+            if (unsupported || !type) {
+                throw new TarFormatError(`the entry ${JSON.stringify(fields.name)} at byte ${at} is ${unsupported ?? `of unknown type ${JSON.stringify(fields.typeflag)}`}, which a container layer cannot use`);
+            }
+            const records = new Map([...this.global, ...(pax ?? [])]);
+            const entry = {
+                name: records.get('path') ?? longName ?? fields.name,
+                type,
+                mode: fields.mode,
+                uid: paxNumber(records, 'uid', at) ?? fields.uid,
+                gid: paxNumber(records, 'gid', at) ?? fields.gid,
+                size: paxNumber(records, 'size', at) ?? size,
+                linkname: records.get('linkpath') ?? longLink ?? fields.linkname,
+                devmajor: fields.devmajor,
+                devminor: fields.devminor,
+                xattrs: [...records.keys()].filter((key) => key.startsWith('SCHILY.xattr.')).map((key) => key.slice(13))
+            };
+            if ([...records.keys()].some((key) => key.startsWith('GNU.sparse.'))) {
+                throw new TarFormatError(`the entry ${JSON.stringify(entry.name)} at byte ${at} is a pax sparse file, which a container layer cannot use`);
+            }
+            if (entry.name === '')
+                throw new TarFormatError(`the entry at byte ${at} has an empty name`);
+            if (entry.type !== 'file' && entry.type !== 'hardlink' && entry.size !== 0) {
+                throw new TarFormatError(`the ${entry.type} ${JSON.stringify(entry.name)} at byte ${at} claims ${entry.size} bytes of data`);
+            }
+            if ((entry.type === 'hardlink' || entry.type === 'symlink') && entry.linkname === '') {
+                throw new TarFormatError(`the ${entry.type} ${JSON.stringify(entry.name)} at byte ${at} has no link target`);
+            }
+            if (entry.name.includes('\0') || entry.linkname.includes('\0')) {
+                throw new TarFormatError(`the entry at byte ${at} has a NUL byte in its name`);
+            }
+            this.pendingData = entry.size;
+            return entry;
+        }
+    }
+    /** The current entry's data, as chunks. */
+    async *data() {
+        const size = this.pendingData;
+        this.pendingData = 0;
+        yield* this.input.stream(size);
+        await this.input.skip(padding(size));
+    }
+    async skipData() {
+        const size = this.pendingData;
+        this.pendingData = 0;
+        await this.input.skip(size + padding(size));
+    }
+}
+function padding(size) {
+    return (BLOCK - (size % BLOCK)) % BLOCK;
+}
+function parseHeader(block, at) {
+    const magic = block.toString('latin1', 257, 263);
+    const version = block.toString('latin1', 263, 265);
+    const ustar = magic === 'ustar\0' && version === '00';
+    const gnu = magic === 'ustar ' && version === ' \0';
+    if (!ustar && !gnu) {
+        throw new TarFormatError(`the header at byte ${at} is not a ustar, pax or GNU tar header (magic ${JSON.stringify(magic + version)})`);
+    }
+    const stored = octal(block, 148, 8, at, 'checksum');
+    let unsigned = 8 * 0x20;
+    let signed = 8 * 0x20;
+    for (let i = 0; i < BLOCK; i++) {
+        if (i >= 148 && i < 156)
+            continue;
+        const byte = block[i];
+        unsigned += byte;
+        signed += byte > 127 ? byte - 256 : byte;
+    }
+    if (stored !== unsigned && stored !== signed) {
+        throw new TarFormatError(`the header at byte ${at} has a wrong checksum (stored ${stored}, computed ${unsigned}): the layer is damaged`);
+    }
+    const typeflag = String.fromCharCode(block[156]);
+    const baseName = cString(block.subarray(0, 100), at, 'name');
+    // GNU headers use the prefix area for access and change times.
+    const prefix = ustar ? cString(block.subarray(345, 500), at, 'name prefix') : '';
+    const mode = numeric(block, 100, 8, at, 'mode');
+    if (mode > 0o7777 && (mode & ~0o177777) !== 0) {
+        throw new TarFormatError(`the header at byte ${at} has an invalid mode ${mode.toString(8)}`);
+    }
+    return {
+        name: prefix ? `${prefix}/${baseName}` : baseName,
+        // Some writers store the file-type bits in the mode field too; the typeflag decides the type.
+        mode: mode & 0o7777,
+        uid: numeric(block, 108, 8, at, 'uid'),
+        gid: numeric(block, 116, 8, at, 'gid'),
+        size: numeric(block, 124, 12, at, 'size'),
+        typeflag,
+        linkname: cString(block.subarray(157, 257), at, 'link name'),
+        devmajor: typeflag === '3' || typeflag === '4' ? numeric(block, 329, 8, at, 'device major') : 0,
+        devminor: typeflag === '3' || typeflag === '4' ? numeric(block, 337, 8, at, 'device minor') : 0
+    };
+}
+/** An octal field (spaces/NULs around the digits) or GNU base-256 (high bit set). */
+function numeric(block, offset, length, at, what) {
+    const first = block[offset];
+    if (first & 0x80) {
+        if (first === 0xff)
+            throw new TarFormatError(`the header at byte ${at} has a negative ${what}`);
+        let value = first & 0x7f;
+        for (let i = 1; i < length; i++) {
+            value = value * 256 + block[offset + i];
+            if (value > MAX_NUMBER)
+                throw new TarFormatError(`the header at byte ${at} has a ${what} too large to use`);
+        }
+        return value;
+    }
+    return octal(block, offset, length, at, what);
+}
+function octal(block, offset, length, at, what) {
+    const text = block.toString('latin1', offset, offset + length);
+    const match = /^[ \0]*([0-7]*)[ \0]*$/.exec(text);
+    if (!match)
+        throw new TarFormatError(`the header at byte ${at} has a malformed ${what} field ${JSON.stringify(text)}`);
+    const digits = match[1];
+    if (digits === '')
+        return 0;
+    const value = parseInt(digits, 8);
+    if (value > MAX_NUMBER)
+        throw new TarFormatError(`the header at byte ${at} has a ${what} too large to use`);
+    return value;
+}
+/** A NUL-terminated (or full-width) UTF-8 string; invalid UTF-8 is refused. */
+function cString(bytes, at, what) {
+    const end = bytes.indexOf(0);
+    const raw = end === -1 ? bytes : bytes.subarray(0, end);
+    return utf8(raw, at, what);
+}
+function utf8(raw, at, what) {
+    try {
+        return new TextDecoder('utf-8', { fatal: true }).decode(raw);
+    }
+    catch {
+        throw new TarFormatError(`the ${what} at byte ${at} is not valid UTF-8`);
+    }
+}
+/** "<length> <key>=<value>\n" records; every one must be well formed. */
+function parsePax(data, at, into) {
+    const records = new Map(into ?? []);
+    let position = 0;
+    while (position < data.length) {
+        // Some writers pad the record area with NULs.
+        if (data.subarray(position).every((byte) => byte === 0))
+            break;
+        const space = data.indexOf(0x20, position);
+        const lengthText = space === -1 ? '' : data.toString('latin1', position, space);
+        if (!/^[1-9][0-9]{0,7}$/.test(lengthText))
+            throw new TarFormatError(`the pax header at byte ${at} has a malformed record length`);
+        const length = Number(lengthText);
+        const end = position + length;
+        if (end > data.length || data[end - 1] !== 0x0a)
+            throw new TarFormatError(`the pax header at byte ${at} has a record that does not end where its length says`);
+        const record = utf8(data.subarray(space + 1, end - 1), at, 'pax record');
+        const equals = record.indexOf('=');
+        if (equals <= 0)
+            throw new TarFormatError(`the pax header at byte ${at} has a record without key=value`);
+        const key = record.slice(0, equals);
+        const value = record.slice(equals + 1);
+        // An empty value deletes the key (POSIX pax).
+        if (value === '')
+            records.delete(key);
+        else
+            records.set(key, value);
+        position = end;
+    }
+    return records;
+}
+function paxNumber(records, key, at) {
+    const value = records.get(key);
+    if (value === undefined)
+        return undefined;
+    if (!/^[0-9]{1,16}$/.test(value) || Number(value) > MAX_NUMBER) {
+        throw new TarFormatError(`the pax header before byte ${at} has an invalid ${key} ${JSON.stringify(value)}`);
+    }
+    return Number(value);
+}
+function isZero(block) {
+    for (const byte of block)
+        if (byte !== 0)
+            return false;
+    return true;
+}
+
+;// CONCATENATED MODULE: ./src/container/layers.ts
+
+
+
+
+
+
+
+
+
+
+
+/** newc stores uid, gid, device numbers and sizes in 32 bits. */
+const MAX_NEWC = 0xffffffff;
+/** Files up to this size stay in memory, until the budget below is spent; larger ones go to a temp file. */
+const SMALL_FILE = 16 * 1024;
+const IN_MEMORY_BUDGET = 64 * 1024 * 1024;
+/** Linux gives up after 40 symlinks in one lookup (ELOOP); so do we. */
+const MAX_SYMLINK_HOPS = 40;
+const MEDIA_TYPES = {
+    'application/vnd.oci.image.layer.v1.tar': 'tar',
+    'application/vnd.oci.image.layer.v1.tar+gzip': 'gzip',
+    'application/vnd.oci.image.layer.v1.tar+zstd': 'zstd',
+    'application/vnd.oci.image.layer.nondistributable.v1.tar': 'tar',
+    'application/vnd.oci.image.layer.nondistributable.v1.tar+gzip': 'gzip',
+    'application/vnd.oci.image.layer.nondistributable.v1.tar+zstd': 'zstd',
+    'application/vnd.docker.image.rootfs.diff.tar': 'tar',
+    'application/vnd.docker.image.rootfs.diff.tar.gzip': 'gzip',
+    'application/vnd.docker.image.rootfs.foreign.diff.tar.gzip': 'gzip'
+};
+/**
+ * Lays the image's layers down in order, as a container runtime would, into
+ * entries: whiteouts (`.wh.NAME`) remove what lower layers put there, an
+ * opaque marker (`.wh..wh..opq`) empties a folder of lower layers' content;
+ * modes, owners, device numbers and link targets are kept as the layers say.
+ *
+ * Hard links become regular files with the linked file's content and
+ * metadata (the image value has no link type; newc would need shared inode
+ * numbers). A later layer changing one of them does not change the other,
+ * as with overlayfs' copy-up.
+ *
+ * Paths are resolved inside the image: a parent folder that is a symlink
+ * (`lib -> usr/lib`) is followed within the image root, never on the host;
+ * names with `..` or a leading `/` are refused.
+ */
+async function applyLayers(image, options = {}) {
+    const tempDir = options.tempDir ?? (await layers_makeTempDir());
+    const applier = new LayerApplier(image, tempDir);
+    for (const [index, layer] of image.layers.entries()) {
+        await applier.apply(index, layer);
+    }
+    return applier.result();
+}
+async function layers_makeTempDir() {
+    const dir = await external_node_fs_.promises.mkdtemp(external_node_path_.join(external_node_os_namespaceObject.tmpdir(), 'fledge-image-'));
+    removeLater(dir);
+    return dir;
+}
+/** What the layer's first bytes say it is; undefined when none of the three. */
+function sniffCompression(head) {
+    if (head.length >= 2 && head[0] === 0x1f && head[1] === 0x8b)
+        return 'gzip';
+    if (head.length >= 4 && head.readUInt32LE(0) === 0xfd2fb528)
+        return 'zstd';
+    if (head.length >= 262 && head.toString('latin1', 257, 262) === 'ustar')
+        return 'tar';
+    // An empty layer: only the end-of-archive marker.
+    if (head.length >= 512 && head.subarray(0, 512).every((byte) => byte === 0))
+        return 'tar';
+    return undefined;
+}
+class LayerApplier {
+    image;
+    tempDir;
+    tree = new Map();
+    origin;
+    fileCount = 0;
+    inMemory = 0;
+    xattrs = [];
+    constructor(image, tempDir) {
+        this.image = image;
+        this.tempDir = tempDir;
+        this.origin = imageOrigin(image.reference);
+    }
+    result() {
+        const warnings = [];
+        if (this.xattrs.length > 0) {
+            warnings.push(`${this.xattrs.length} file(s) of image ${this.image.reference} carry extended attributes (e.g. ${this.xattrs[0]}), which an initramfs (newc cpio) cannot hold: they are left out.`);
+        }
+        return { entries: [...this.tree.values()], warnings };
+    }
+    async apply(index, layer) {
+        const where = `layer ${index + 1} of ${this.image.layers.length} (${layer.digest}) of image ${this.image.reference}`;
+        const compression = await this.checkCompression(layer, where);
+        const added = new Set();
+        const input = external_node_fs_.createReadStream(layer.path);
+        const decompressed = compression === 'gzip' ? input.pipe(external_node_zlib_.createGunzip()) : compression === 'zstd' ? input.pipe(zstdDecoder()) : input;
+        // pipe() does not forward errors: a read error must still end the loop below.
+        input.on('error', (error) => decompressed.destroy(error));
+        const reader = new TarReader(new ChunkReader(decompressed[Symbol.asyncIterator]()));
+        let current;
+        try {
+            for (let entry = await reader.next(); entry; entry = await reader.next()) {
+                current = entry.name;
+                await this.applyEntry(entry, reader, added);
+            }
+        }
+        catch (error) {
+            decompressed.destroy();
+            input.destroy();
+            throw layerError(error, where, current);
+        }
+    }
+    async checkCompression(layer, where) {
+        const declared = MEDIA_TYPES[layer.mediaType];
+        if (!declared) {
+            throw new FledgeError(`${where} has the media type ${JSON.stringify(layer.mediaType)}, which is not a filesystem layer fledge can apply.`, {
+                fix: 'use an image whose layers are tar, tar+gzip or tar+zstd (OCI or Docker media types).'
+            });
+        }
+        const handle = await external_node_fs_.promises.open(layer.path, 'r');
+        let head;
+        try {
+            head = Buffer.alloc(512);
+            const { bytesRead } = await handle.read(head, 0, 512, 0);
+            head = head.subarray(0, bytesRead);
+        }
+        finally {
+            await handle.close();
+        }
+        const actual = sniffCompression(head);
+        if (actual !== declared) {
+            throw new FledgeError(`${where} is declared ${layer.mediaType} (${declared}), but its bytes are ${actual === undefined ? 'neither tar, gzip nor zstd' : actual}.`, { fix: 'rebuild or re-push the image with a tool that labels its layers correctly; fledge does not guess which one is right.' });
+        }
+        return declared;
+    }
+    async applyEntry(entry, reader, added) {
+        const name = normalizeName(entry.name, 'name');
+        if (name === '.')
+            return; // the image root stays fledge's: 0755, root-owned
+        const base = external_node_path_.posix.basename(name);
+        const parentName = external_node_path_.posix.dirname(name);
+        if (base === '.wh..wh..opq') {
+            const dir = this.resolveDir(parentName, false);
+            if (dir !== undefined)
+                this.removeBelow(dir, added);
+            return;
+        }
+        // Other `.wh..wh.` names are aufs bookkeeping (hard-link folders), not content.
+        if (base.startsWith('.wh..wh.'))
+            return;
+        if (base.startsWith('.wh.')) {
+            const dir = this.resolveDir(parentName, false);
+            if (dir === undefined)
+                return;
+            const target = join(dir, base.slice(4));
+            if (!added.has(target)) {
+                this.tree.delete(target);
+                this.removeBelow(target, added);
+            }
+            return;
+        }
+        if (entry.xattrs.length > 0)
+            this.xattrs.push(`${entry.xattrs[0]} on /${name}`);
+        for (const [what, value] of [['uid', entry.uid], ['gid', entry.gid], ['size', entry.size], ['device major', entry.devmajor], ['device minor', entry.devminor]]) {
+            if (value > MAX_NEWC)
+                throw new TarFormatError(`its ${what} ${value} does not fit the 32 bits of an initramfs (newc) record`);
+        }
+        const dir = this.resolveDir(parentName, true);
+        const at = join(dir, base);
+        const record = await this.toEntry(entry, at, reader);
+        const existing = this.tree.get(at);
+        if (existing?.type === 'dir' && record.type !== 'dir')
+            this.removeBelow(at, new Set());
+        this.tree.set(at, record);
+        added.add(at);
+    }
+    async toEntry(entry, at, reader) {
+        const common = { path: at, mode: entry.mode, uid: entry.uid, gid: entry.gid, origin: this.origin };
+        switch (entry.type) {
+            case 'dir':
+                return { ...common, type: 'dir' };
+            case 'symlink':
+                return { ...common, type: 'symlink', target: entry.linkname };
+            case 'char':
+            case 'block':
+                return { ...common, type: entry.type, rdev: { major: entry.devmajor, minor: entry.devminor } };
+            case 'fifo':
+                return { ...common, type: 'fifo' };
+            case 'hardlink': {
+                const linked = normalizeName(entry.linkname, 'hard link target');
+                const dir = this.resolveDir(external_node_path_.posix.dirname(linked), false);
+                const target = dir === undefined ? undefined : this.tree.get(join(dir, external_node_path_.posix.basename(linked)));
+                if (!target)
+                    throw new TarFormatError(`it is a hard link to ${JSON.stringify(entry.linkname)}, which no earlier entry or lower layer provides`);
+                if (target.type === 'dir')
+                    throw new TarFormatError(`it is a hard link to the folder ${JSON.stringify(entry.linkname)}`);
+                return { ...target, path: at, origin: this.origin };
+            }
+            case 'file':
+                return { ...common, type: 'file', source: await this.storeData(entry, reader) };
+        }
+    }
+    async storeData(entry, reader) {
+        if (entry.size <= SMALL_FILE && this.inMemory + entry.size <= IN_MEMORY_BUDGET) {
+            const chunks = [];
+            for await (const chunk of reader.data())
+                chunks.push(Buffer.from(chunk));
+            this.inMemory += entry.size;
+            return { kind: 'bytes', data: Buffer.concat(chunks) };
+        }
+        const file = external_node_path_.join(this.tempDir, String(this.fileCount++));
+        await (0,external_node_stream_promises_namespaceObject.pipeline)(reader.data(), external_node_fs_.createWriteStream(file, { flags: 'wx', mode: 0o600 }));
+        return { kind: 'path', path: file, size: entry.size };
+    }
+    /**
+     * The tree path of folder `name`, following symlinks inside the image.
+     * `create`: missing folders are made (0755, root), as runtimes do for
+     * layers that omit them; else undefined when it does not exist.
+     */
+    resolveDir(name, create) {
+        let pending = name === '.' ? [] : name.split('/');
+        const resolved = [];
+        let hops = 0;
+        while (pending.length > 0) {
+            const [part, ...rest] = pending;
+            pending = rest;
+            if (part === '.' || part === '')
+                continue;
+            if (part === '..') {
+                resolved.pop();
+                continue;
+            }
+            resolved.push(part);
+            const here = resolved.join('/');
+            const existing = this.tree.get(here);
+            if (!existing) {
+                if (!create)
+                    return undefined;
+                this.tree.set(here, { path: here, type: 'dir', mode: 0o755, uid: 0, gid: 0, origin: this.origin });
+                continue;
+            }
+            if (existing.type === 'dir')
+                continue;
+            if (existing.type === 'symlink' && existing.target !== undefined) {
+                if (++hops > MAX_SYMLINK_HOPS)
+                    throw new TarFormatError(`resolving /${name} meets more than ${MAX_SYMLINK_HOPS} symlinks`);
+                resolved.pop();
+                if (existing.target.startsWith('/'))
+                    resolved.length = 0;
+                pending = [...existing.target.split('/'), ...pending];
+                continue;
+            }
+            if (!create)
+                return undefined;
+            throw new TarFormatError(`/${here} is a ${existing.type}, but the entry needs it to be a folder`);
+        }
+        return resolved.length === 0 ? '.' : resolved.join('/');
+    }
+    /** Removes everything below `dir` that this layer did not add. */
+    removeBelow(dir, keep) {
+        const prefix = dir === '.' ? '' : `${dir}/`;
+        for (const key of this.tree.keys()) {
+            if (key.startsWith(prefix) && !keep.has(key))
+                this.tree.delete(key);
+        }
+    }
+}
+function join(dir, name) {
+    return dir === '.' ? name : `${dir}/${name}`;
+}
+/** "./usr/bin/" → "usr/bin"; "./" → "."; `..` anywhere or a leading "/" is refused. */
+function normalizeName(name, what) {
+    if (name.startsWith('/'))
+        throw new TarFormatError(`its ${what} ${JSON.stringify(name)} is absolute`);
+    const parts = name.split('/').filter((part) => part !== '' && part !== '.');
+    if (parts.includes('..'))
+        throw new TarFormatError(`its ${what} ${JSON.stringify(name)} contains '..', which could reach outside the image`);
+    return parts.length === 0 ? '.' : parts.join('/');
+}
+function layerError(error, where, entry) {
+    if (error instanceof FledgeError)
+        return error;
+    const at = entry === undefined ? '' : ` at the entry ${JSON.stringify(entry)}`;
+    if (error instanceof TarFormatError) {
+        return new FledgeError(`${where} cannot be applied${at}: ${error.message}.`, {
+            fix: 'rebuild the image with a standard tool (docker, buildah, umoci); fledge refuses layers it cannot lay down exactly.'
+        });
+    }
+    const code = error.code;
+    if (typeof code === 'string' && code.startsWith('Z_')) {
+        return new FledgeError(`${where} is not valid gzip${at}: ${error.message}.`, { fix: 'pull or export the image again.' });
+    }
+    if (typeof code === 'string' && /^E[A-Z]+$/.test(code))
+        return error;
+    return new FledgeError(`${where} could not be decompressed${at}: ${error.message}.`, { fix: 'pull or export the image again.' });
+}
+/** fzstd as a Node stream; it decodes synchronously, so errors surface from push(). */
+function zstdDecoder() {
+    const decoder = new Decompress();
+    const transform = new external_node_stream_.Transform({
+        transform(chunk, _encoding, done) {
+            try {
+                decoder.push(chunk);
+                done();
+            }
+            catch (error) {
+                done(zstdError(error));
+            }
+        },
+        flush(done) {
+            try {
+                decoder.push(new Uint8Array(0), true);
+                done();
+            }
+            catch (error) {
+                done(zstdError(error));
+            }
+        }
+    });
+    // fzstd may reuse its output buffer: copy before handing it on.
+    decoder.ondata = (data) => void transform.push(Buffer.from(data));
+    return transform;
+}
+function zstdError(error) {
+    return new Error(`zstd: ${error.message || 'invalid data'}`);
+}
+
+;// CONCATENATED MODULE: ./src/container/blob-cache.ts
+/**
+ * Image blobs (manifests, configs, layers) by digest: in the tool cache when
+ * caching (re-hashed on every use, see sources/cache.ts), else in the build's
+ * temp folder. Nothing is kept whose bytes do not hash to its digest.
+ */
+
+
+
+
+
+
+const SHA256 = /^sha256:([0-9a-f]{64})$/;
+/** The hex of a "sha256:<hex>" digest; any other algorithm or form is refused, naming `where`. */
+function digestHex(digest, where) {
+    const match = SHA256.exec(digest);
+    if (!match) {
+        throw new FledgeError(`${where} names the digest "${digest}", which is not a sha256 digest.`, {
+            fix: 'use an image whose manifests use sha256 digests (every registry and docker does by default).'
+        });
+    }
+    return match[1];
+}
+const sha256Digest = (bytes) => `sha256:${(0,external_node_crypto_.createHash)('sha256').update(bytes).digest('hex')}`;
+/** The one refusal for bytes that do not match their digest. */
+function digestMismatch(what, digest, actual, from) {
+    return new FledgeError(`${what} ${digest} from ${from} does not match its digest: its bytes hash to ${actual}; refused.`, {
+        fix: 'the source served corrupted or altered content: pull again, and if it persists check the registry, proxy or file, or rebuild the image.'
+    });
+}
+const slot = (hex) => ({
+    tool: 'fledge-image-blobs',
+    key: `sha256-${hex}`,
+    file: 'blob',
+    what: `image blob sha256:${hex}`
+});
+/** The verified local copy of `digest`, or undefined when it has to be fetched. */
+async function findBlob(digest, context) {
+    if (!context.useCache)
+        return undefined;
+    const hex = digestHex(digest, 'the image');
+    return (await findVerified(slot(hex), hex, context.log))?.path;
+}
+/**
+ * Fills `dest` (a fresh file in the temp folder) through `fetch`, checks its
+ * sha256 against `digest`, and keeps it: in the cache, or where it is.
+ */
+async function keepBlob(digest, what, from, 
+/** May return the hex sha256 it computed while writing, saving a second read. */
+fetch, context) {
+    const hex = digestHex(digest, what);
+    const folder = external_node_path_.join(context.tempDir, 'blobs');
+    await promises_.mkdir(folder, { recursive: true });
+    const dest = external_node_path_.join(folder, hex);
+    try {
+        const hashed = await fetch(dest);
+        const actual = `sha256:${hashed ?? (await sha256File(dest))}`;
+        if (actual !== digest)
+            throw digestMismatch(what, digest, actual, from);
+        if (!context.useCache)
+            return dest;
+        return (await storeVerified(dest, slot(hex), hex, context.log)).path;
+    }
+    catch (error) {
+        await promises_.rm(dest, { force: true });
+        throw error;
+    }
+    finally {
+        if (context.useCache)
+            await promises_.rm(dest, { force: true });
+    }
+}
+/** Bytes already in hand (a manifest), checked and kept like any blob. */
+async function keepBytes(digest, what, from, bytes, context) {
+    return keepBlob(digest, what, from, (dest) => promises_.writeFile(dest, bytes), context);
+}
+
+;// CONCATENATED MODULE: ./src/container/manifest.ts
+/**
+ * Image manifests and indexes, OCI and Docker v2 schema 2 alike: parsing, picking
+ * the platform's manifest from an index, reading the config, and walking from the
+ * top manifest to verified config and layers through any blob source (a registry,
+ * a layout folder, an archive).
+ */
+
+
+const manifest_MEDIA_TYPES = {
+    ociIndex: 'application/vnd.oci.image.index.v1+json',
+    ociManifest: 'application/vnd.oci.image.manifest.v1+json',
+    dockerList: 'application/vnd.docker.distribution.manifest.list.v2+json',
+    dockerManifest: 'application/vnd.docker.distribution.manifest.v2+json',
+    ociLayerTar: 'application/vnd.oci.image.layer.v1.tar',
+    ociLayerGzip: 'application/vnd.oci.image.layer.v1.tar+gzip',
+    ociLayerZstd: 'application/vnd.oci.image.layer.v1.tar+zstd'
+};
+/** What a registry is asked for, best first. */
+const MANIFEST_ACCEPT = [
+    manifest_MEDIA_TYPES.ociIndex,
+    manifest_MEDIA_TYPES.dockerList,
+    manifest_MEDIA_TYPES.ociManifest,
+    manifest_MEDIA_TYPES.dockerManifest
+].join(', ');
+const isRecord = (value) => typeof value === 'object' && value !== null && !Array.isArray(value);
+function descriptor(value) {
+    if (!isRecord(value) || typeof value['digest'] !== 'string' || typeof value['size'] !== 'number')
+        return undefined;
+    const platform = value['platform'];
+    return {
+        mediaType: typeof value['mediaType'] === 'string' ? value['mediaType'] : '',
+        digest: value['digest'],
+        size: value['size'],
+        ...(isRecord(platform) &&
+            typeof platform['os'] === 'string' &&
+            typeof platform['architecture'] === 'string'
+            ? {
+                platform: {
+                    os: platform['os'],
+                    architecture: platform['architecture'],
+                    ...(typeof platform['variant'] === 'string' ? { variant: platform['variant'] } : {})
+                }
+            }
+            : {}),
+        ...(isRecord(value['annotations'])
+            ? { annotations: value['annotations'] }
+            : {})
+    };
+}
+/** `what` names the manifest in messages ("the manifest sha256:… of 127.0.0.1:5000/x/y"). */
+function parseManifest(bytes, contentType, what) {
+    let json;
+    try {
+        json = JSON.parse(bytes.toString('utf8'));
+    }
+    catch {
+        throw new FledgeError(`${what} is not JSON.`, {
+            fix: 'check that the reference names a container image.'
+        });
+    }
+    const unsupported = (kind) => new FledgeError(`${what} is ${kind}, which fledge does not read.`, {
+        fix: 'push the image again with a current docker, buildx or skopeo (they write OCI or Docker v2 schema 2 manifests).'
+    });
+    if (!isRecord(json))
+        throw unsupported('not a manifest');
+    if (json['schemaVersion'] === 1)
+        throw unsupported('a Docker v2 schema 1 manifest');
+    const mediaType = typeof json['mediaType'] === 'string'
+        ? json['mediaType']
+        : (contentType ?? '').split(';')[0].trim();
+    if (Array.isArray(json['manifests'])) {
+        const manifests = json['manifests'].map(descriptor);
+        if (manifests.some((m) => !m))
+            throw unsupported('an index with a malformed entry');
+        return { kind: 'index', manifests: manifests };
+    }
+    if (json['config'] !== undefined && Array.isArray(json['layers'])) {
+        const config = descriptor(json['config']);
+        const layers = json['layers'].map(descriptor);
+        if (!config || layers.some((l) => !l))
+            throw unsupported('a manifest with a malformed descriptor');
+        return { kind: 'manifest', config, layers: layers };
+    }
+    throw unsupported(mediaType ? `of type ${mediaType}` : 'neither an image manifest nor an index');
+}
+const platformName = (p) => `${p.os}/${p.architecture}${p.variant ? `/${p.variant}` : ''}`;
+function platformMatches(have, want) {
+    if (have.os !== want.os || have.architecture !== want.architecture)
+        return false;
+    if (!want.variant)
+        return true;
+    // arm64's only variant is v8, often left out.
+    return (have.variant === want.variant ||
+        (want.architecture === 'arm64' && !have.variant && want.variant === 'v8'));
+}
+/** The index's manifest for `want`; none is an error listing what the index has. */
+function choosePlatform(manifests, want, what) {
+    const images = manifests.filter((m) => m.platform && m.platform.os !== 'unknown');
+    const found = images.find((m) => platformMatches(m.platform, want));
+    if (found)
+        return found;
+    const have = [...new Set(images.map((m) => platformName(m.platform)))];
+    throw new FledgeError(`${what} has no ${platformName(want)} image; it has ${have.length ? have.join(', ') : 'no platform-tagged image'}.`, {
+        fix: `use an image built for ${platformName(want)}, or build for the image's architecture (busybox's decides it).`
+    });
+}
+const strings = (value) => Array.isArray(value) && value.every((v) => typeof v === 'string')
+    ? value
+    : undefined;
+function summarizeConfig(bytes, what) {
+    let json;
+    try {
+        json = JSON.parse(bytes.toString('utf8'));
+    }
+    catch {
+        throw new FledgeError(`${what} is not JSON.`, {
+            fix: 'rebuild the image; its config blob is damaged.'
+        });
+    }
+    if (!isRecord(json) ||
+        typeof json['os'] !== 'string' ||
+        typeof json['architecture'] !== 'string') {
+        throw new FledgeError(`${what} does not name the image's os and architecture.`, {
+            fix: 'rebuild the image with a current docker, buildx or skopeo.'
+        });
+    }
+    const config = isRecord(json['config']) ? json['config'] : {};
+    const entrypoint = strings(config['Entrypoint']);
+    const cmd = strings(config['Cmd']);
+    const text = (key) => typeof config[key] === 'string' && config[key] !== '' ? config[key] : undefined;
+    const workingDir = text('WorkingDir');
+    const user = text('User');
+    return {
+        os: json['os'],
+        architecture: json['architecture'],
+        ...(typeof json['variant'] === 'string' ? { variant: json['variant'] } : {}),
+        env: strings(config['Env']) ?? [],
+        ...(entrypoint ? { entrypoint } : {}),
+        ...(cmd ? { cmd } : {}),
+        ...(workingDir ? { workingDir } : {}),
+        ...(user ? { user } : {})
+    };
+}
+/** From the top manifest (an index or an image manifest) to the platform's verified config and layers. */
+async function resolveImage(top, source, want) {
+    let digest = top.digest;
+    let parsed = parseManifest(top.bytes, top.contentType, `the manifest ${top.digest} of ${source.name}`);
+    if (parsed.kind === 'index') {
+        const chosen = choosePlatform(parsed.manifests, want, `the image index ${top.digest} of ${source.name}`);
+        digest = chosen.digest;
+        const fetched = await source.manifest(digest);
+        parsed = parseManifest(fetched.bytes, fetched.contentType ?? chosen.mediaType, `the manifest ${digest} of ${source.name}`);
+        if (parsed.kind === 'index') {
+            throw new FledgeError(`the index ${top.digest} of ${source.name} points at another index (${digest}) for ${platformName(want)}.`, {
+                fix: 'use an image whose index lists image manifests.'
+            });
+        }
+    }
+    const configPath = await source.blob(parsed.config, 'the config');
+    const config = summarizeConfig(await promises_.readFile(configPath), `the config ${parsed.config.digest} of ${source.name}`);
+    if (!platformMatches(config, { os: want.os, architecture: want.architecture })) {
+        throw new FledgeError(`${source.name} is a ${platformName(config)} image; this build is for ${platformName(want)}.`, {
+            fix: `use the image's ${platformName(want)} variant (or a multi-platform tag), or build for ${platformName(config)}.`
+        });
+    }
+    const layers = [];
+    for (const [index, layer] of parsed.layers.entries()) {
+        const path = await source.blob(layer, `layer ${index + 1}`);
+        layers.push({ digest: layer.digest, mediaType: layer.mediaType, size: layer.size, path });
+    }
+    return { digest, configDigest: parsed.config.digest, config, layers };
+}
+
+;// CONCATENATED MODULE: ./src/container/archives.ts
+/**
+ * Image archives, read in place: `oci-archive:FILE` (a tar of an OCI layout) and
+ * `docker-archive:FILE` (`docker save`: manifest.json, the config and the layer
+ * tars, as `<id>/layer.tar` or as `blobs/sha256/<hex>`). Members are found by
+ * their tar headers and only the ones needed are copied out, to the temp folder.
+ */
+
+
+
+
+
+
+
+
+const archives_BLOCK = 512;
+function archives_octal(field) {
+    // GNU base-256 for sizes of 8 GiB and more.
+    if (field[0] & 0x80) {
+        let value = field[0] & 0x7f;
+        for (const byte of field.subarray(1))
+            value = value * 256 + byte;
+        return value;
+    }
+    const text = field.toString('latin1').replace(/\0.*$/s, '').trim();
+    return text ? parseInt(text, 8) : 0;
+}
+const archives_cString = (field) => {
+    const end = field.indexOf(0);
+    return field.subarray(0, end < 0 ? field.length : end).toString('utf8');
+};
+const normalize = (name) => external_node_path_.posix.normalize(name.replace(/^(\.\/|\/)+/, '')).replace(/\/$/, '');
+/** The regular files of an uncompressed tar (ustar, pax and GNU long names), by normalized name; symlinks to them too. */
+async function tarMembers(file) {
+    const handle = await promises_.open(file, 'r');
+    const members = new Map();
+    const links = new Map();
+    const bad = (why) => new FledgeError(`${file} is not a readable tar archive (${why}).`, {
+        fix: 'use the archive as written by docker save, skopeo copy or buildx --output type=oci (uncompressed tar).'
+    });
+    try {
+        const { size: total } = await handle.stat();
+        const header = Buffer.alloc(archives_BLOCK);
+        let offset = 0;
+        let longName;
+        while (offset + archives_BLOCK <= total) {
+            await handle.read(header, 0, archives_BLOCK, offset);
+            if (header.every((byte) => byte === 0))
+                break;
+            const stored = header.readUInt32BE(148) === 0 ? 0 : archives_octal(header.subarray(148, 156));
+            let sum = 0;
+            for (let i = 0; i < archives_BLOCK; i++)
+                sum += i >= 148 && i < 156 ? 32 : header[i];
+            if (stored !== sum)
+                throw bad(`bad header checksum at byte ${offset}`);
+            const size = archives_octal(header.subarray(124, 136));
+            const type = String.fromCharCode(header[156]);
+            const dataOffset = offset + archives_BLOCK;
+            if (dataOffset + size > total)
+                throw bad('it ends inside a member');
+            if (type === 'x' || type === 'L') {
+                const data = Buffer.alloc(size);
+                await handle.read(data, 0, size, dataOffset);
+                if (type === 'L')
+                    longName = archives_cString(data);
+                else {
+                    const found = /(?:^|\n)\d+ path=([^\n]*)\n/.exec(data.toString('utf8'));
+                    if (found)
+                        longName = found[1];
+                }
+            }
+            else {
+                const prefix = header.toString('latin1', 257, 263).startsWith('ustar')
+                    ? archives_cString(header.subarray(345, 500))
+                    : '';
+                const name = longName ??
+                    (prefix
+                        ? `${prefix}/${archives_cString(header.subarray(0, 100))}`
+                        : archives_cString(header.subarray(0, 100)));
+                longName = undefined;
+                if (type === '0' || type === '\0' || type === '7')
+                    members.set(normalize(name), { offset: dataOffset, size });
+                // skopeo writes <id>/layer.tar as a symlink to ../<diff id>.tar.
+                if (type === '2')
+                    links.set(normalize(name), normalize(external_node_path_.posix.join(external_node_path_.posix.dirname(normalize(name)), archives_cString(header.subarray(157, 257)))));
+            }
+            offset = dataOffset + Math.ceil(size / archives_BLOCK) * archives_BLOCK;
+        }
+    }
+    finally {
+        await handle.close();
+    }
+    for (const [link, target] of links) {
+        const member = members.get(target);
+        if (member && !members.has(link))
+            members.set(link, member);
+    }
+    return members;
+}
+/** An archive's members as LayoutFiles; members asked for as files are copied into a folder under `tempDir`. */
+async function archiveFiles(archive, tempDir, name) {
+    const members = await tarMembers(archive);
+    let folder;
+    const read = async (relative) => {
+        const member = members.get(normalize(relative));
+        if (!member)
+            return undefined;
+        const handle = await promises_.open(archive, 'r');
+        try {
+            const bytes = Buffer.alloc(member.size);
+            await handle.read(bytes, 0, member.size, member.offset);
+            return bytes;
+        }
+        finally {
+            await handle.close();
+        }
+    };
+    const file = async (relative) => {
+        const member = members.get(normalize(relative));
+        if (!member)
+            return undefined;
+        folder ??= await promises_.mkdtemp(external_node_path_.join(tempDir, 'archive-'));
+        const dest = external_node_path_.join(folder, normalize(relative).replace(/\//g, '_'));
+        if (member.size === 0)
+            await promises_.writeFile(dest, '');
+        else
+            await (0,external_node_stream_promises_namespaceObject.pipeline)((0,external_node_fs_.createReadStream)(archive, { start: member.offset, end: member.offset + member.size - 1 }), (0,external_node_fs_.createWriteStream)(dest));
+        return dest;
+    };
+    return { name, members, read, file };
+}
+async function ociArchiveFiles(archive, tempDir) {
+    return archiveFiles(archive, tempDir, `the archive ${archive}`);
+}
+const withoutDefaultRegistry = (tag) => tag.replace(/^(docker\.io\/)?(library\/)?/, '');
+function layerMediaType(head) {
+    if (head[0] === 0x1f && head[1] === 0x8b)
+        return manifest_MEDIA_TYPES.ociLayerGzip;
+    if (head.readUInt32LE(0) === 0xfd2fb528)
+        return manifest_MEDIA_TYPES.ociLayerZstd;
+    return manifest_MEDIA_TYPES.ociLayerTar;
+}
+/**
+ * The image in a `docker save` archive. It has no manifest, so the digest is the
+ * config's (docker's image ID) and layer digests are computed from the members.
+ */
+async function readDockerArchive(archive, tag, want, tempDir) {
+    const files = await archiveFiles(archive, tempDir, `the docker archive ${archive}`);
+    const fix = 'use the output of docker save (or skopeo copy … docker-archive:FILE).';
+    const manifestBytes = await files.read('manifest.json');
+    if (!manifestBytes)
+        throw new FledgeError(`${files.name} has no manifest.json, so it is not a docker save archive.`, { fix });
+    let entries;
+    try {
+        entries = JSON.parse(manifestBytes.toString('utf8'));
+    }
+    catch {
+        throw new FledgeError(`${files.name}: manifest.json is not JSON.`, { fix });
+    }
+    if (!Array.isArray(entries) || entries.length === 0)
+        throw new FledgeError(`${files.name}: manifest.json lists no image.`, { fix });
+    const tagsOf = (entry) => Array.isArray(entry.RepoTags)
+        ? entry.RepoTags.filter((t) => typeof t === 'string')
+        : [];
+    const allTags = entries.flatMap(tagsOf);
+    let entry;
+    if (tag !== undefined) {
+        entry = entries.find((e) => tagsOf(e).some((t) => t === tag || withoutDefaultRegistry(t) === withoutDefaultRegistry(tag)));
+        if (!entry) {
+            throw new FledgeError(`${files.name} has no image tagged "${tag}"; it has ${allTags.length ? allTags.map((t) => `"${t}"`).join(', ') : 'no tagged images'}.`, {
+                fix: 'name one of its tags after the file (docker-archive:FILE:NAME:TAG).'
+            });
+        }
+    }
+    else if (entries.length === 1) {
+        entry = entries[0];
+    }
+    else {
+        throw new FledgeError(`${files.name} holds ${entries.length} images (${allTags.map((t) => `"${t}"`).join(', ')}), and the reference names none.`, {
+            fix: 'name the image after the file (docker-archive:FILE:NAME:TAG).'
+        });
+    }
+    if (typeof entry.Config !== 'string' ||
+        !Array.isArray(entry.Layers) ||
+        !entry.Layers.every((l) => typeof l === 'string')) {
+        throw new FledgeError(`${files.name}: manifest.json's entry has no Config or Layers.`, { fix });
+    }
+    const configBytes = await files.read(entry.Config);
+    if (!configBytes)
+        throw new FledgeError(`${files.name} lacks the config ${entry.Config} its manifest.json names.`, { fix });
+    const configDigest = sha256Digest(configBytes);
+    checkNamedDigest(entry.Config, configDigest, 'the config', files.name);
+    const config = summarizeConfig(configBytes, `the config ${configDigest} of ${files.name}`);
+    if (config.os !== want.os || config.architecture !== want.architecture) {
+        throw new FledgeError(`${files.name} holds a ${config.os}/${config.architecture} image; this build is for ${want.os}/${want.architecture}.`, {
+            fix: `save the image's ${want.os}/${want.architecture} variant (docker pull --platform ${want.os}/${want.architecture}, then docker save).`
+        });
+    }
+    const diffIds = JSON.parse(configBytes.toString('utf8'))
+        .rootfs?.diff_ids;
+    const layers = [];
+    for (const [index, member] of entry.Layers.entries()) {
+        const what = `layer ${index + 1} (${member})`;
+        const file = await files.file(member);
+        if (!file)
+            throw new FledgeError(`${files.name} lacks ${what}, which its manifest.json names.`, { fix });
+        const digest = `sha256:${await sha256File(file)}`;
+        checkNamedDigest(member, digest, what, files.name);
+        const head = Buffer.alloc(4);
+        const handle = await promises_.open(file, 'r');
+        const { size } = await handle.stat();
+        await handle.read(head, 0, 4, 0).finally(() => handle.close());
+        const mediaType = layerMediaType(head);
+        const diffId = Array.isArray(diffIds) ? diffIds[index] : undefined;
+        // An uncompressed layer's digest is its diff ID: the config vouches for it.
+        if (mediaType === manifest_MEDIA_TYPES.ociLayerTar && typeof diffId === 'string' && diffId !== digest) {
+            throw digestMismatch(what, diffId, digest, files.name);
+        }
+        layers.push({ digest, mediaType, size, path: file });
+    }
+    return { digest: configDigest, configDigest, config, layers };
+}
+/** Members named by their digest (blobs/sha256/<hex> of newer docker save, skopeo's <hex>.tar and <hex>.json) must hash to it. */
+function checkNamedDigest(member, digest, what, from) {
+    const named = /(?:^|\/)blobs\/sha256\/([0-9a-f]{64})$/.exec(member) ??
+        /^([0-9a-f]{64})\.(?:json|tar)$/.exec(member);
+    if (named && `sha256:${named[1]}` !== digest)
+        throw digestMismatch(what, `sha256:${named[1]}`, digest, from);
+}
+
+;// CONCATENATED MODULE: ./src/container/oci-layout.ts
+/**
+ * OCI image layouts (`oci-layout:PATH[:TAG]`): the `oci-layout` marker, index.json
+ * and blobs/<alg>/<hex>, read from a folder or, through the same interface, from
+ * the members of an oci-archive. Every blob is verified against its digest.
+ */
+
+
+
+
+
+
+function layoutFolder(dir) {
+    const name = `the layout ${dir}`;
+    const inside = (relative) => external_node_path_.join(dir, ...relative.split('/'));
+    return {
+        name,
+        read: async (relative) => {
+            try {
+                return await promises_.readFile(inside(relative));
+            }
+            catch (error) {
+                const code = error.code;
+                if (code === 'ENOENT' || code === 'ENOTDIR')
+                    return undefined;
+                throw new FledgeError(`cannot read ${inside(relative)} (${code ?? String(error)}).`, {
+                    fix: 'check the file and its permissions.'
+                });
+            }
+        },
+        file: async (relative) => (await promises_.stat(inside(relative)).then((s) => s.isFile(), () => false))
+            ? inside(relative)
+            : undefined
+    };
+}
+const layoutFix = (files) => `point at an OCI image layout (skopeo copy … oci:DIR:TAG, or docker buildx build --output type=oci), not at ${files.name.replace(/^the \w+ /, '')}.`;
+/** The image in `files` (tagged `tag`, or its only image) for `want`. */
+async function readLayout(files, tag, want) {
+    const marker = await files.read('oci-layout');
+    if (!marker) {
+        throw new FledgeError(`${files.name} has no oci-layout file, so it is not an OCI image layout.`, { fix: layoutFix(files) });
+    }
+    const indexBytes = await files.read('index.json');
+    if (!indexBytes)
+        throw new FledgeError(`${files.name} has no index.json.`, { fix: layoutFix(files) });
+    let index;
+    try {
+        index = JSON.parse(indexBytes.toString('utf8'));
+    }
+    catch {
+        throw new FledgeError(`${files.name}: index.json is not JSON.`, { fix: layoutFix(files) });
+    }
+    const entries = Array.isArray(index.manifests) ? index.manifests : [];
+    const tagOf = (d) => d.annotations?.['org.opencontainers.image.ref.name'];
+    const tags = entries.map(tagOf).filter((t) => t !== undefined);
+    let chosen;
+    if (tag !== undefined) {
+        chosen = entries.find((d) => tagOf(d) === tag);
+        if (!chosen) {
+            throw new FledgeError(`${files.name} has no image tagged "${tag}"; it has ${tags.length ? tags.map((t) => `"${t}"`).join(', ') : 'no tagged images'}.`, {
+                fix: 'name one of its tags after the path (oci-layout:PATH:TAG).'
+            });
+        }
+    }
+    else if (entries.length === 1) {
+        chosen = entries[0];
+    }
+    else {
+        throw new FledgeError(`${files.name} holds ${entries.length} images${tags.length ? ` (tagged ${tags.map((t) => `"${t}"`).join(', ')})` : ''}, and the reference names none.`, {
+            fix: entries.length
+                ? 'name the image by its tag after the path (oci-layout:PATH:TAG).'
+                : layoutFix(files)
+        });
+    }
+    const source = layoutBlobs(files);
+    const top = await source.manifest(chosen.digest);
+    return resolveImage({ digest: chosen.digest, ...top }, source, want);
+}
+function layoutBlobs(files) {
+    const blobPath = (digest, what) => `blobs/sha256/${digestHex(digest, what)}`;
+    const missing = (digest, what) => new FledgeError(`${files.name} lacks ${what} (${blobPath(digest, what)}).`, {
+        fix: 'the layout is incomplete; copy the image into it again (skopeo copy, or docker buildx build --output type=oci).'
+    });
+    return {
+        name: files.name,
+        async manifest(digest) {
+            const what = `the manifest ${digest}`;
+            const bytes = await files.read(blobPath(digest, what));
+            if (!bytes)
+                throw missing(digest, what);
+            const actual = sha256Digest(bytes);
+            if (actual !== digest)
+                throw digestMismatch('the manifest', digest, actual, files.name);
+            return { bytes };
+        },
+        async blob(descriptor, what) {
+            const file = await files.file(blobPath(descriptor.digest, what));
+            if (!file)
+                throw missing(descriptor.digest, what);
+            const actual = `sha256:${await sha256File(file)}`;
+            if (actual !== descriptor.digest)
+                throw digestMismatch(what, descriptor.digest, actual, files.name);
+            return file;
+        }
+    };
+}
+
+;// CONCATENATED MODULE: ./src/container/reference.ts
+/**
+ * fledge.toml's `[source] image`, parsed: a registry reference (docker's rules for
+ * the default registry and `library/`) or a skopeo-style local transport.
+ */
+
+
+const DOCKER_HUB = 'docker.io';
+const DOCKER_HUB_API = 'registry-1.docker.io';
+const DIGEST = /^sha256:[0-9a-f]{64}$/;
+const TAG = /^[\w][\w.-]{0,127}$/;
+const PATH_COMPONENT = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$/;
+/** Loopback registries are reached over plain HTTP, as docker does. */
+function isLoopbackHost(host) {
+    const name = host.startsWith('[') ? host.slice(0, host.indexOf(']') + 1) : host.split(':')[0];
+    return name === 'localhost' || name === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(name);
+}
+/** `reference` as written in fledge.toml; local paths are resolved against `baseDir` (fledge.toml's folder). */
+function parseReference(reference, baseDir, where = {}) {
+    const bad = (cause, fix) => new FledgeError(`"${reference}" ${cause}.`, { ...where, fix });
+    const local = /^(oci-layout|oci-archive|docker-archive):(.*)$/.exec(reference);
+    if (local) {
+        const kind = local[1];
+        let file = local[2];
+        let tag;
+        // oci-layout/oci-archive PATH[:TAG]: the last colon is the tag's when what follows has no slash.
+        // docker-archive FILE[:NAME:TAG]: the colon before a name:tag.
+        const colon = kind === 'docker-archive'
+            ? file.search(/:(?=[a-z0-9][^:]*:[\w][\w.-]*$)/)
+            : file.lastIndexOf(':');
+        if (colon > 0 && (kind === 'docker-archive' || !file.slice(colon + 1).includes('/'))) {
+            tag = file.slice(colon + 1);
+            file = file.slice(0, colon);
+        }
+        if (!file)
+            throw bad(`names no ${kind === 'oci-layout' ? 'folder' : 'file'}`, `write ${kind}:PATH (relative to fledge.toml's folder).`);
+        if (tag === '')
+            throw bad('ends with an empty tag', `drop the trailing colon or name the tag: ${kind}:${file}:TAG.`);
+        return { kind, path: external_node_path_.resolve(baseDir, file), ...(tag !== undefined ? { tag } : {}) };
+    }
+    if (/^[a-z][a-z0-9+.-]*:\/\//i.test(reference) ||
+        /^(docker|oci|containers-storage|dir):/.test(reference)) {
+        throw bad('is not a reference fledge can use', 'write a registry reference (alpine:3.20, ghcr.io/owner/app:1.0, host:5000/x/y@sha256:…) or oci-layout:PATH, oci-archive:FILE, docker-archive:FILE.');
+    }
+    let rest = reference;
+    let digest;
+    const at = rest.indexOf('@');
+    if (at >= 0) {
+        digest = rest.slice(at + 1);
+        rest = rest.slice(0, at);
+        if (!DIGEST.test(digest)) {
+            throw bad(`has a malformed digest "${digest}"`, 'pin with @sha256: followed by 64 lowercase hex digits.');
+        }
+    }
+    let tag;
+    const lastSlash = rest.lastIndexOf('/');
+    const tagColon = rest.indexOf(':', lastSlash + 1);
+    if (tagColon >= 0) {
+        tag = rest.slice(tagColon + 1);
+        rest = rest.slice(0, tagColon);
+        if (!TAG.test(tag))
+            throw bad(`has an invalid tag "${tag}"`, 'a tag is up to 128 letters, digits, "_", "." and "-", not starting with "." or "-".');
+    }
+    const parts = rest.split('/');
+    let registry = DOCKER_HUB;
+    const first = parts[0];
+    if (parts.length > 1 &&
+        (first.includes('.') || first.includes(':') || first === 'localhost' || first.startsWith('['))) {
+        registry = first;
+        parts.shift();
+    }
+    if (registry === 'index.docker.io' || registry === DOCKER_HUB_API)
+        registry = DOCKER_HUB;
+    if (registry === DOCKER_HUB && parts.length === 1)
+        parts.unshift('library');
+    const repository = parts.join('/');
+    if (!parts.every((part) => PATH_COMPONENT.test(part))) {
+        throw bad(`has an invalid repository name "${repository}"`, 'repository names are lowercase letters, digits and separators (".", "_", "-"), like ghcr.io/owner/app:1.0.');
+    }
+    if (tag === undefined && digest === undefined)
+        tag = 'latest';
+    return {
+        kind: 'registry',
+        registry,
+        apiHost: registry === DOCKER_HUB ? DOCKER_HUB_API : registry,
+        scheme: isLoopbackHost(registry) ? 'http' : 'https',
+        repository,
+        ...(tag !== undefined ? { tag } : {}),
+        ...(digest !== undefined ? { digest } : {})
+    };
+}
+/** "registry:127.0.0.1:5000/x/y", "oci-layout:/abs/path": where the image came from, canonical. */
+function originOf(reference) {
+    return reference.kind === 'registry'
+        ? `registry:${reference.registry}/${reference.repository}`
+        : `${reference.kind}:${reference.path}`;
+}
+/** The reference to write in fledge.toml to pin `digest`. */
+function pinnedReference(reference, digest) {
+    const name = reference.registry === DOCKER_HUB
+        ? reference.repository.replace(/^library\//, '')
+        : `${reference.registry}/${reference.repository}`;
+    return `${name}${reference.tag ? `:${reference.tag}` : ''}@${digest}`;
+}
+
+;// CONCATENATED MODULE: ./src/container/auth.ts
+/**
+ * Who we are to a registry: credentials given by the face (the Action's job token
+ * for ghcr.io), else `auths` in docker's config.json; and the WWW-Authenticate
+ * challenges (Bearer token realm, Basic) a registry answers a 401 with.
+ */
+
+
+
+
+
+function defaultDockerConfigPath(env = process.env) {
+    return external_node_path_.join(env['DOCKER_CONFIG'] || external_node_path_.join(external_node_os_namespaceObject.homedir(), '.docker'), 'config.json');
+}
+/** "https://index.docker.io/v1/" and "registry-1.docker.io" are docker.io; a scheme or path is dropped. */
+function normalizeRegistryHost(key) {
+    const host = key
+        .replace(/^[a-z]+:\/\//i, '')
+        .replace(/\/.*$/, '')
+        .toLowerCase();
+    return host === 'index.docker.io' || host === 'registry-1.docker.io' ? DOCKER_HUB : host;
+}
+async function lookupCredentials(registry, options) {
+    const configPath = options.dockerConfigPath ?? defaultDockerConfigPath();
+    const wanted = normalizeRegistryHost(registry);
+    for (const [host, given] of Object.entries(options.credentials ?? {})) {
+        if (normalizeRegistryHost(host) === wanted)
+            return { credentials: { ...given, source: 'the credentials given' }, configPath };
+    }
+    let config;
+    let text;
+    try {
+        text = await promises_.readFile(configPath, 'utf8');
+    }
+    catch (error) {
+        if (error.code !== 'ENOENT') {
+            throw new FledgeError(`cannot read ${configPath} (${error.code ?? String(error)}).`, {
+                fix: 'check the file and its permissions, or remove it to pull anonymously.'
+            });
+        }
+    }
+    if (text !== undefined) {
+        try {
+            config = JSON.parse(text);
+        }
+        catch {
+            throw new FledgeError(`${configPath} is not valid JSON.`, {
+                fix: 'repair it (docker login rewrites it), or remove it to pull anonymously.'
+            });
+        }
+    }
+    for (const [host, entry] of Object.entries(config?.auths ?? {})) {
+        if (normalizeRegistryHost(host) !== wanted)
+            continue;
+        let username = entry.username;
+        let password = entry.password;
+        if (entry.auth) {
+            const decoded = Buffer.from(entry.auth, 'base64').toString('utf8');
+            const colon = decoded.indexOf(':');
+            if (colon < 0) {
+                throw new FledgeError(`${configPath}: auths."${host}".auth is not base64 of "user:password".`, {
+                    fix: `run docker login ${registry} again, or correct the entry.`
+                });
+            }
+            username = decoded.slice(0, colon);
+            password = decoded.slice(colon + 1);
+        }
+        if (username !== undefined && password !== undefined) {
+            return { credentials: { username, password, source: configPath }, configPath };
+        }
+    }
+    if (wanted === 'ghcr.io' && options.githubToken) {
+        return {
+            credentials: {
+                username: 'x-access-token',
+                password: options.githubToken,
+                source: 'the job token (GITHUB_TOKEN)'
+            },
+            configPath
+        };
+    }
+    const helper = config?.credHelpers?.[registry] ?? config?.credHelpers?.[wanted] ?? config?.credsStore;
+    return { ...(helper ? { helper } : {}), configPath };
+}
+/** `Bearer realm="https://auth/token",service="registry",scope="repository:x:pull"` */
+function parseChallenge(header) {
+    const match = /^\s*([A-Za-z]+)\s*(.*)$/.exec(header);
+    if (!match)
+        return undefined;
+    const params = {};
+    const pattern = /([A-Za-z_]+)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^\s,]*))/g;
+    for (let found = pattern.exec(match[2]); found; found = pattern.exec(match[2])) {
+        params[found[1].toLowerCase()] =
+            found[2] !== undefined ? found[2].replace(/\\(.)/g, '$1') : found[3];
+    }
+    return { scheme: match[1].toLowerCase(), params };
+}
+function basicHeader(credentials) {
+    return `Basic ${Buffer.from(`${credentials.username}:${credentials.password}`).toString('base64')}`;
+}
+
+;// CONCATENATED MODULE: ./src/container/registry.ts
+/**
+ * An OCI distribution (v2) client for pulling one repository: manifests by tag or
+ * digest, blobs by digest, and the 401 dance (anonymous or credentialed bearer
+ * tokens, Basic). Requests go through sources/http.ts, so retries, timeouts and
+ * size limits are those of every other download.
+ */
+
+
+
+
+/** containerd's limit for a manifest. */
+const MAX_SMALL_ANSWER_BYTES = 4 * 1024 * 1024;
+class RegistryClient {
+    reference;
+    context;
+    /** Requests sent, token requests included: zero means a build made none. */
+    requests = 0;
+    authorization;
+    contacted = false;
+    name;
+    constructor(reference, context) {
+        this.reference = reference;
+        this.context = context;
+        this.name = `${reference.registry}/${reference.repository}`;
+    }
+    endpoint(rest) {
+        return `${this.reference.scheme}://${this.reference.apiHost}/v2/${rest}`;
+    }
+    /** The manifest named by a tag or digest; undefined when the registry has no such manifest (404). */
+    async manifest(tagOrDigest) {
+        const response = await this.get(this.endpoint(`${this.reference.repository}/manifests/${tagOrDigest}`), { accept: MANIFEST_ACCEPT });
+        if (response.status === 404)
+            return undefined;
+        if (response.status !== 200)
+            throw this.unexpected(response, `the manifest ${tagOrDigest}`);
+        return {
+            bytes: response.body,
+            contentType: response.headers['content-type'],
+            announcedDigest: response.headers['docker-content-digest']
+        };
+    }
+    /** Streams the blob into `dest` and returns the hex sha256 of what it wrote; the caller checks it. */
+    async blob(digest, dest, what) {
+        // A blob may be the first thing asked (its manifest came from the cache): learn the auth first.
+        if (!this.contacted) {
+            const ping = await this.get(this.endpoint(''), {});
+            if (ping.status !== 200 && ping.status !== 404)
+                throw this.unexpected(ping, 'the API root');
+        }
+        const url = this.endpoint(`${this.reference.repository}/blobs/${digest}`);
+        const download = async () => {
+            this.requests++;
+            const { sha256 } = await downloadFile(url, dest, {
+                headers: this.authorization ? { authorization: this.authorization } : {},
+                what: `${what} of ${this.name} (${digest})`,
+                refusedFix: `check that the credentials for ${this.reference.registry} may pull ${this.reference.repository}.`
+            }, this.context.network, this.context.log);
+            return sha256;
+        };
+        try {
+            return await download();
+        }
+        catch (error) {
+            // Bearer tokens expire (Docker Hub's after 5 minutes): a long pull gets a fresh one once.
+            const expired = error instanceof DownloadFailed &&
+                error.status === 401 &&
+                this.authorization?.startsWith('Bearer ');
+            if (!expired)
+                throw error;
+            this.authorization = undefined;
+            const ping = await this.get(this.endpoint(''), {});
+            if (ping.status !== 200 && ping.status !== 404)
+                throw this.unexpected(ping, 'the API root');
+            return await download();
+        }
+    }
+    /** Manifests, pings and tokens are small: a registry answering more is refused early. */
+    smallAnswers() {
+        const limit = this.context.network.maxDownloadBytes ?? MAX_SMALL_ANSWER_BYTES;
+        return { ...this.context.network, maxDownloadBytes: Math.min(limit, MAX_SMALL_ANSWER_BYTES) };
+    }
+    /** GET with the current authorization; a 401 is answered once by the challenge's scheme and the request repeated. */
+    async get(url, headers) {
+        let response = await this.send(url, headers);
+        if (response.status === 401) {
+            const had = this.authorization;
+            await this.authorize(response);
+            if (this.authorization !== had)
+                response = await this.send(url, headers);
+            if (response.status === 401)
+                throw await this.refused(response);
+        }
+        return response;
+    }
+    async send(url, headers) {
+        this.requests++;
+        this.contacted = true;
+        try {
+            return await requestBytes(url, { ...headers, ...(this.authorization ? { authorization: this.authorization } : {}) }, this.smallAnswers(), this.context.log);
+        }
+        catch (error) {
+            if (error instanceof FledgeError)
+                throw error;
+            throw new FledgeError(`could not reach the registry ${this.reference.registry} (${url}): ${describeError(error)}.`, {
+                fix: `check the registry's name and the network${this.reference.scheme === 'https' ? ' (registries other than localhost are reached over HTTPS)' : ''}, then build again.`
+            });
+        }
+    }
+    async authorize(response) {
+        const challenge = parseChallenge(response.headers['www-authenticate'] ?? '');
+        const lookup = await lookupCredentials(this.reference.registry, this.context.credentials);
+        if (challenge?.scheme === 'basic') {
+            if (!lookup.credentials)
+                throw this.needsCredentials(lookup);
+            this.authorization = basicHeader(lookup.credentials);
+            return;
+        }
+        if (challenge?.scheme !== 'bearer' || !challenge.params['realm']) {
+            throw new FledgeError(`the registry ${this.reference.registry} answered 401 with an authentication scheme fledge does not speak (${response.headers['www-authenticate'] ?? 'no WWW-Authenticate header'}).`, {
+                fix: 'use a registry that offers Bearer tokens or Basic auth (all public registries do).'
+            });
+        }
+        const realm = new URL(challenge.params['realm']);
+        if (challenge.params['service'])
+            realm.searchParams.set('service', challenge.params['service']);
+        realm.searchParams.set('scope', challenge.params['scope'] ?? `repository:${this.reference.repository}:pull`);
+        this.authorization = `Bearer ${await this.token(realm.href, lookup.credentials, lookup)}`;
+    }
+    async token(url, credentials, lookup) {
+        this.requests++;
+        let response;
+        try {
+            response = await requestBytes(url, credentials ? { authorization: basicHeader(credentials) } : {}, this.smallAnswers(), this.context.log);
+        }
+        catch (error) {
+            if (error instanceof FledgeError)
+                throw error;
+            throw new FledgeError(`could not get a token for ${this.name} from ${url}: ${describeError(error)}.`, {
+                fix: 'check the network, then build again.'
+            });
+        }
+        if (response.status === 401 || response.status === 403) {
+            throw credentials
+                ? this.refusedWith(credentials, `its token service (${new URL(url).host}) answered HTTP ${response.status}`)
+                : this.needsCredentials(lookup);
+        }
+        let token;
+        try {
+            const json = JSON.parse(response.body.toString('utf8'));
+            token = json.token ?? json.access_token;
+        }
+        catch {
+            token = undefined;
+        }
+        if (response.status !== 200 || typeof token !== 'string' || !token) {
+            throw new FledgeError(`the token service ${url} for ${this.name} gave no token (HTTP ${response.status}).`, {
+                fix: 'check the registry; its token service is not answering as the distribution spec says.'
+            });
+        }
+        return token;
+    }
+    async refused(response) {
+        const lookup = await lookupCredentials(this.reference.registry, this.context.credentials);
+        if (!lookup.credentials)
+            return this.needsCredentials(lookup);
+        return this.refusedWith(lookup.credentials, `it answered HTTP ${response.status}`);
+    }
+    refusedWith(credentials, how) {
+        return new FledgeError(`the registry ${this.reference.registry} refused the credentials from ${credentials.source} for ${this.name}: ${how}.`, {
+            fix: `check the user name and password (or token) for ${this.reference.registry}, and that they may pull ${this.reference.repository}.`
+        });
+    }
+    needsCredentials(lookup) {
+        const helper = lookup.helper
+            ? `; ${lookup.configPath} keeps its logins in docker-credential-${lookup.helper}, which fledge does not run`
+            : '';
+        return new FledgeError(`${this.name} needs credentials (the registry answered HTTP 401) and none were found for ${this.reference.registry}${helper}.`, {
+            fix: `log in so that ${lookup.configPath} has an "auths" entry for ${this.reference.registry} (docker login ${this.reference.registry}${lookup.helper ? ', without a credential helper' : ''}); check the repository name too, as registries answer 401 for repositories that do not exist.`
+        });
+    }
+    unexpected(response, what) {
+        const detail = registryErrorDetail(response.body);
+        return new FledgeError(`the registry ${this.reference.registry} answered HTTP ${response.status} for ${what} of ${this.name}${detail ? ` (${detail})` : ''}.`, {
+            fix: response.status === 403
+                ? `check that your credentials may pull ${this.reference.repository}.`
+                : 'check the reference and the registry, then build again.'
+        });
+    }
+}
+/** The distribution spec's `{"errors":[{"code","message"}]}`, as "CODE: message". */
+function registryErrorDetail(body) {
+    try {
+        const json = JSON.parse(body.toString('utf8'));
+        const first = json.errors?.[0];
+        return first ? [first.code, first.message].filter(Boolean).join(': ') : undefined;
+    }
+    catch {
+        return undefined;
+    }
+}
+
+;// CONCATENATED MODULE: ./src/container/obtain.ts
+/**
+ * fledge.toml's `[source] image` to a ContainerImage: every manifest and blob
+ * verified by digest, layers still compressed in local files (see types.ts).
+ * Registry pulls keep blobs in the tool cache by digest, so a pinned build whose
+ * blobs are cached sends no request and an unpinned one sends one (the tag).
+ */
+
+
+
+
+
+
+
+
+async function obtainImage(reference, context) {
+    const parsed = parseReference(reference, context.baseDir, context.where ?? { key: 'image' });
+    const origin = originOf(parsed);
+    const local = (resolved) => ({
+        reference,
+        origin,
+        digest: resolved.digest,
+        configDigest: resolved.configDigest,
+        pinned: false,
+        config: resolved.config,
+        layers: resolved.layers,
+        cacheHit: true
+    });
+    switch (parsed.kind) {
+        case 'registry':
+            return pull(reference, parsed, context);
+        case 'oci-layout':
+            await mustExist(parsed.path, 'folder', reference, context);
+            return local(await readLayout(layoutFolder(parsed.path), parsed.tag, context.platform));
+        case 'oci-archive':
+            await mustExist(parsed.path, 'file', reference, context);
+            return local(await readLayout(await ociArchiveFiles(parsed.path, context.tempDir), parsed.tag, context.platform));
+        case 'docker-archive':
+            await mustExist(parsed.path, 'file', reference, context);
+            return local(await readDockerArchive(parsed.path, parsed.tag, context.platform, context.tempDir));
+    }
+}
+async function mustExist(file, kind, reference, context) {
+    const stat = await promises_.stat(file).catch(() => undefined);
+    if (stat && (kind === 'folder' ? stat.isDirectory() : stat.isFile()))
+        return;
+    throw new FledgeError(`"${reference}" names ${file}, which ${stat ? `is not a ${kind}` : 'does not exist'}.`, {
+        ...(context.where ?? { key: 'image' }),
+        fix: `paths in [source] image are relative to fledge.toml's folder (${context.baseDir}); check the path.`
+    });
+}
+async function pull(reference, parsed, context) {
+    const { log } = context;
+    const client = new RegistryClient(parsed, {
+        log,
+        network: context.network,
+        credentials: {
+            dockerConfigPath: context.dockerConfigPath,
+            credentials: context.credentials,
+            githubToken: context.githubToken
+        }
+    });
+    const store = { log, useCache: context.useCache, tempDir: context.tempDir };
+    const source = {
+        name: client.name,
+        async manifest(digest) {
+            const cached = await findBlob(digest, store);
+            if (cached)
+                return { bytes: await promises_.readFile(cached) };
+            const fetched = await client.manifest(digest);
+            if (!fetched) {
+                throw new FledgeError(`${client.name} has no manifest ${digest} (HTTP 404).`, {
+                    ...(context.where ?? { key: 'image' }),
+                    fix: 'check the digest in [source] image; the image may have been deleted from the registry.'
+                });
+            }
+            await keepBytes(digest, 'the manifest', client.name, fetched.bytes, store);
+            return { bytes: fetched.bytes, contentType: fetched.contentType };
+        },
+        async blob(descriptor, what) {
+            const cached = await findBlob(descriptor.digest, store);
+            if (cached)
+                return cached;
+            log.info(`Pulling ${what} of ${client.name} (${descriptor.digest}, ${descriptor.size} bytes)`);
+            return keepBlob(descriptor.digest, what, client.name, (dest) => client.blob(descriptor.digest, dest, what), store);
+        }
+    };
+    let top;
+    if (parsed.digest) {
+        top = { digest: parsed.digest, ...(await source.manifest(parsed.digest)) };
+    }
+    else {
+        const tag = parsed.tag;
+        const fetched = await client.manifest(tag);
+        if (!fetched) {
+            throw new FledgeError(`${client.name} has no tag "${tag}" (the registry answered HTTP 404).`, {
+                ...(context.where ?? { key: 'image' }),
+                fix: `check the tag and the repository name in [source] image (skopeo list-tags docker://${client.name} lists the tags).`
+            });
+        }
+        const digest = sha256Digest(fetched.bytes);
+        if (fetched.announcedDigest && fetched.announcedDigest !== digest) {
+            throw digestMismatch(`the manifest of tag "${tag}"`, fetched.announcedDigest, digest, client.name);
+        }
+        if (context.useCache)
+            await keepBytes(digest, 'the manifest', client.name, fetched.bytes, store);
+        top = { digest, bytes: fetched.bytes, contentType: fetched.contentType };
+    }
+    const resolved = await resolveImage(top, source, context.platform);
+    if (!parsed.digest) {
+        log.warn(`[source] image "${reference}" is a tag, which can move; it resolved to ${resolved.digest}. Pin it: image = "${pinnedReference(parsed, resolved.digest)}"`, context.where?.file
+            ? {
+                file: context.where.file,
+                ...(context.where.line !== undefined ? { line: context.where.line } : {})
+            }
+            : undefined);
+    }
+    return {
+        reference,
+        origin: originOf(parsed),
+        digest: resolved.digest,
+        configDigest: resolved.configDigest,
+        pinned: parsed.digest !== undefined,
+        config: resolved.config,
+        layers: resolved.layers,
+        cacheHit: client.requests === 0
+    };
+}
+
+;// CONCATENATED MODULE: ./src/container/dockerfile.ts
+/**
+ * `[source] dockerfile`: build the image with `docker buildx` (GitHub's runners
+ * have it), save it as a docker archive in the build's temp folder and read that
+ * like `image = "docker-archive:…"`. Without buildx, one sentence giving the
+ * two-line alternative.
+ *
+ * Why --load and docker save rather than `--output type=oci`: buildx's default
+ * `docker` driver (what a runner has unless a workflow sets up another builder)
+ * does not support the oci and docker tarball exporters; --load works with every
+ * driver, and docker save writes what the docker-archive reader reads.
+ */
+
+
+
+
+
+
+const dockerfile_platformName = (p) => `${p.os}/${p.architecture}${p.variant ? `/${p.variant}` : ''}`;
+/** The docker commands, in order, that build `build` for `platform` into `archive`. */
+function dockerBuildCommands(build, baseDir, platform, archive, tag) {
+    const buildArgs = Object.entries(build.buildArgs ?? {})
+        .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+        .flatMap(([name, value]) => ['--build-arg', `${name}=${value}`]);
+    return [
+        {
+            args: [
+                'buildx',
+                'build',
+                '--file',
+                external_node_path_.resolve(baseDir, build.dockerfile),
+                '--platform',
+                dockerfile_platformName(platform),
+                ...(build.target ? ['--target', build.target] : []),
+                ...buildArgs,
+                '--load',
+                '--tag',
+                tag,
+                external_node_path_.resolve(baseDir, build.context ?? '.')
+            ]
+        },
+        { args: ['save', '--output', archive, tag] },
+        { args: ['image', 'rm', tag], optional: true }
+    ];
+}
+function onPath(name, searchPath) {
+    for (const dir of searchPath.split(external_node_path_.delimiter)) {
+        if (!dir)
+            continue;
+        const candidate = external_node_path_.join(dir, name);
+        try {
+            external_node_fs_.accessSync(candidate, external_node_fs_.constants.X_OK);
+            return candidate;
+        }
+        catch {
+            // not here
+        }
+    }
+    return undefined;
+}
+function run(docker, args) {
+    return new Promise((resolve) => {
+        (0,external_node_child_process_namespaceObject.execFile)(docker, args, { maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) => resolve({ ok: !error, output: `${stdout}${stderr}`.trim() }));
+    });
+}
+function noBuildx(build, where, why) {
+    return new FledgeError(`dockerfile = "${build.dockerfile}" needs docker buildx, and ${why}.`, {
+        ...where,
+        fix: `build and save the image yourself, then use it: \`docker build -t plugin-image -f ${build.dockerfile} . && docker save -o plugin-image.tar plugin-image\`, and in [source] replace dockerfile with image = "docker-archive:plugin-image.tar".`
+    });
+}
+/** Builds the Dockerfile with docker buildx and reads the result as a docker archive. */
+async function obtainDockerfileImage(build, context) {
+    const where = context.where ?? { key: 'dockerfile' };
+    const docker = onPath('docker', context.searchPath ?? process.env['PATH'] ?? '');
+    if (!docker)
+        throw noBuildx(build, where, 'docker is not on PATH');
+    const version = await run(docker, ['buildx', 'version']);
+    if (!version.ok)
+        throw noBuildx(build, where, `\`docker buildx version\` failed (${version.output.split('\n')[0] || 'no output'})`);
+    const archive = external_node_path_.join(context.tempDir, 'dockerfile-image.tar');
+    const tag = `fledge-build-${(0,external_node_crypto_.randomBytes)(6).toString('hex')}:latest`;
+    context.log.info(`Building ${build.dockerfile} with docker buildx for ${dockerfile_platformName(context.platform)}`);
+    for (const command of dockerBuildCommands(build, context.baseDir, context.platform, archive, tag)) {
+        const result = await run(docker, command.args);
+        if (!result.ok && !command.optional) {
+            const tail = result.output.split('\n').slice(-5).join(' | ');
+            throw new FledgeError(`\`docker ${command.args.slice(0, 2).join(' ')}\` for ${build.dockerfile} failed: ${tail || 'no output'}.`, {
+                ...where,
+                fix: 'fix the Dockerfile build (run the same docker buildx build by hand to see the whole log).'
+            });
+        }
+    }
+    const image = await obtainImage(`docker-archive:${archive}`, context);
+    return {
+        ...image,
+        reference: `dockerfile:${build.dockerfile}`,
+        origin: `dockerfile:${external_node_path_.resolve(context.baseDir, build.dockerfile)}`
+    };
+}
+
+;// CONCATENATED MODULE: ./src/container/source.ts
+
+
+
+
+
+
+
+
+
+
+
+/**
+ * `[source] image` (or a Dockerfile built with `docker buildx`) to entries: the
+ * image for busybox's platform, fetched and verified, its layers applied.
+ */
+async function containerFilesystem(config, source, busybox, context) {
+    const tempDir = await promises_.mkdtemp(external_node_path_.join(external_node_os_namespaceObject.tmpdir(), 'fledge-image-'));
+    removeLater(tempDir);
+    const platform = await platformOf(busybox.path);
+    const key = source.kind === 'image' ? 'source.image' : 'source.dockerfile';
+    const at = config.positions.get(key);
+    const where = { file: config.file, line: at?.line, column: at?.column, key };
+    const obtain = {
+        log: context.log,
+        network: context.network,
+        useCache: context.useCache,
+        platform,
+        baseDir: config.dir,
+        tempDir,
+        githubToken: context.githubToken,
+        where
+    };
+    let image;
+    if (source.kind === 'image') {
+        image = await obtainImage(pinned(source.reference, config.dir, context.pinDigest, where), obtain);
+        // As written in fledge.toml, so records and messages name what the author wrote.
+        image.reference = source.reference;
+    }
+    else {
+        const relative = (file) => external_node_path_.relative(config.dir, file) || '.';
+        image = await obtainDockerfileImage({ dockerfile: relative(source.dockerfile), context: relative(source.context), target: source.target, buildArgs: source.buildArgs }, obtain);
+    }
+    const applied = await applyLayers(image, { tempDir });
+    return { image, entries: applied.entries, warnings: applied.warnings };
+}
+/** A registry tag pinned to the recorded digest (verify); local transports are read as they are. */
+function pinned(reference, baseDir, digest, where) {
+    if (!digest)
+        return reference;
+    const parsed = parseReference(reference, baseDir, where);
+    if (parsed.kind !== 'registry' || parsed.digest)
+        return reference;
+    return pinnedReference(parsed, digest);
+}
+const OCI_ARCH = {
+    'x86-64': { os: 'linux', architecture: 'amd64' },
+    aarch64: { os: 'linux', architecture: 'arm64', variant: 'v8' },
+    i386: { os: 'linux', architecture: '386' },
+    arm: { os: 'linux', architecture: 'arm', variant: 'v7' },
+    riscv64: { os: 'linux', architecture: 'riscv64' },
+    ppc64le: { os: 'linux', architecture: 'ppc64le' },
+    s390x: { os: 'linux', architecture: 's390x' }
+};
+/** The image's platform is busybox's: both run on the same guest. */
+async function platformOf(busybox) {
+    const reader = await reader_openFileReader(busybox);
+    let machine;
+    try {
+        const elf = await parseElf(reader);
+        machine = elf?.status === 'ok' ? elf.machine : undefined;
+    }
+    finally {
+        await reader.close();
+    }
+    const platform = machine === undefined ? undefined : OCI_ARCH[machine];
+    if (!platform) {
+        throw new FledgeError(`busybox is ${machine === undefined ? 'not an ELF executable' : `built for ${machine}`}, so the container image's platform is unknown.`, {
+            key: 'source.busybox_url',
+            fix: 'use a static busybox for x86-64 or aarch64 (the default busybox_url is one).'
+        });
+    }
+    return platform;
+}
+
+;// CONCATENATED MODULE: ./src/image/modes.ts
+/**
+ * fledge's permission rules for mapped files, in its order. One deliberate
+ * difference: the source's own bits are read the way git stores them
+ * (executable or not), so the host's umask cannot leak into the image.
+ */
+const EXEC_DIRS = [
+    '/bin',
+    '/sbin',
+    '/usr/bin',
+    '/usr/sbin',
+    '/usr/local/bin',
+    '/usr/local/sbin',
+    '/opt/bin',
+    '/opt/sbin'
+];
+const LIB_DIRS = ['/lib', '/lib64', '/usr/lib', '/usr/lib64', '/usr/local/lib', '/usr/local/lib64'];
+const DIR_MODE = 0o755;
+const EXEC_MODE = 0o755;
+const FILE_MODE = 0o644;
+function mappedFileMode(destination, sourceMode) {
+    if ((sourceMode & 0o111) !== 0)
+        return EXEC_MODE;
+    if (isInProgramFolder(destination))
+        return EXEC_MODE;
+    const name = destination.slice(destination.lastIndexOf('/') + 1);
+    const isSharedObject = name.endsWith('.so') || name.includes('.so.');
+    if (isSharedObject && isInLibraryFolder(destination))
+        return EXEC_MODE;
+    return FILE_MODE;
+}
+/** /bin, /usr/local/sbin, … (an absolute image path). */
+function isInProgramFolder(imagePath) {
+    return EXEC_DIRS.some((dir) => imagePath === dir || imagePath.startsWith(`${dir}/`));
+}
+/** /lib, /usr/lib64, … (an absolute image path). */
+function isInLibraryFolder(imagePath) {
+    return LIB_DIRS.some((dir) => imagePath.startsWith(`${dir}/`));
+}
+
+;// CONCATENATED MODULE: ./src/image/builder.ts
+
+
+
+
+/** Linux gives up after 40 symlinks in one lookup (ELOOP); so do we. */
+const builder_MAX_SYMLINK_HOPS = 40;
+/**
+ * Collects entries by image path and decides collisions before anything is
+ * written: the kernel lets a later duplicate record win silently, we do not.
+ * Generated entries (layout, busybox, init, agent) may be replaced by a
+ * mapping, which is reported; two mappings on one path are an error.
+ *
+ * A container image's filesystem (`[source] image`) is the base under all of
+ * them: generated entries and mappings replace its files with a report, its
+ * folders keep their own mode and owner, and a folder the image made a
+ * symlink (`bin -> usr/bin`) is followed inside the image, as copying into
+ * a real tree would.
+ */
+class ImageBuilder {
+    entries = new Map();
+    fromMapping = new Set();
+    fromImage = new Set();
+    replacements = [];
+    constructor() {
+        this.entries.set('.', { path: '.', type: 'dir', mode: DIR_MODE, uid: 0, gid: 0, origin: 'root' });
+    }
+    /** The container image's entries (parents included), before anything else. */
+    addImage(entries) {
+        for (const entry of entries) {
+            if (entry.path === '.')
+                continue;
+            this.entries.set(entry.path, entry);
+            this.fromImage.add(entry.path);
+        }
+    }
+    /** `imagePath` is absolute ("/usr/bin/caddy"). */
+    addGenerated(imagePath, entry) {
+        this.put(imagePath, entry, false);
+    }
+    addMapped(imagePath, entry) {
+        this.put(imagePath, entry, true);
+    }
+    has(imagePath) {
+        return this.entries.has(toArchivePath(imagePath));
+    }
+    get(imagePath) {
+        return this.entries.get(toArchivePath(imagePath));
+    }
+    /** All entries, parents before children, byte-wise by path; root first. */
+    sorted() {
+        const list = [...this.entries.values()];
+        const keyed = list.map((entry) => ({ entry, key: Buffer.from(entry.path, 'utf8') }));
+        keyed.sort((a, b) => {
+            if (a.entry.path === '.')
+                return -1;
+            if (b.entry.path === '.')
+                return 1;
+            return Buffer.compare(a.key, b.key);
+        });
+        return keyed.map((k) => k.entry);
+    }
+    put(imagePath, entry, mapped) {
+        const archivePath = this.place(imagePath);
+        this.ensureParents(external_node_path_.posix.dirname(`/${archivePath}`), entry.origin);
+        const full = { uid: 0, gid: 0, ...entry, path: archivePath };
+        const existing = this.entries.get(archivePath);
+        const fromImage = this.fromImage.has(archivePath);
+        if (existing) {
+            if (existing.type === 'dir' && full.type === 'dir') {
+                // Merging a folder into an existing one: the folder record stays (0755, or the image's own).
+                if (mapped)
+                    this.fromMapping.add(archivePath);
+                return;
+            }
+            if (fromImage && existing.type === 'symlink' && full.type === 'dir' && this.resolvesToFolder(archivePath)) {
+                // The image's `bin -> usr/bin`: the folder is there, through the link.
+                return;
+            }
+            if (existing.type === 'dir' || full.type === 'dir') {
+                throw new FledgeError(`${full.origin} would put a ${full.type === 'dir' ? 'folder' : 'file'} at /${archivePath}, where ${existing.origin} has a ${existing.type === 'dir' ? 'folder' : 'file'}.`, { fix: 'map it to a different destination.' });
+            }
+            if (mapped && this.fromMapping.has(archivePath)) {
+                throw new FledgeError(`two mappings write /${archivePath}: ${existing.origin} and ${full.origin}.`, { fix: 'keep one of them, or give them different destinations.' });
+            }
+            if (!mapped && !fromImage) {
+                throw new Error(`internal: generated entry /${archivePath} added twice`);
+            }
+            this.replacements.push({ path: `/${archivePath}`, replaced: existing.origin, by: full.origin });
+        }
+        this.entries.set(archivePath, full);
+        this.fromImage.delete(archivePath);
+        if (mapped)
+            this.fromMapping.add(archivePath);
+    }
+    /**
+     * The archive path for `imagePath`: its parent folders followed through
+     * the image's own symlinks, inside the image root (a link above the root
+     * stays at the root). The last component is not followed: a file replaces
+     * a symlink there.
+     */
+    place(imagePath) {
+        const archivePath = toArchivePath(imagePath);
+        if (this.fromImage.size === 0 || archivePath === '.')
+            return archivePath;
+        const parts = archivePath.split('/');
+        const name = parts.pop();
+        const dir = this.followImageLinks(parts);
+        if (dir === undefined)
+            return archivePath;
+        return dir === '' ? name : `${dir}/${name}`;
+    }
+    followImageLinks(parts) {
+        let pending = [...parts];
+        const resolved = [];
+        let hops = 0;
+        while (pending.length > 0) {
+            const [part, ...rest] = pending;
+            pending = rest;
+            if (part === '' || part === '.')
+                continue;
+            if (part === '..') {
+                resolved.pop();
+                continue;
+            }
+            resolved.push(part);
+            const here = resolved.join('/');
+            const existing = this.entries.get(here);
+            if (existing?.type !== 'symlink' || existing.target === undefined || !this.fromImage.has(here))
+                continue;
+            if (++hops > builder_MAX_SYMLINK_HOPS)
+                return undefined;
+            resolved.pop();
+            if (existing.target.startsWith('/'))
+                resolved.length = 0;
+            pending = [...existing.target.split('/'), ...pending];
+        }
+        return resolved.join('/');
+    }
+    resolvesToFolder(archivePath) {
+        const dir = this.followImageLinks(archivePath.split('/'));
+        if (dir === undefined)
+            return false;
+        return dir === '' || this.entries.get(dir)?.type === 'dir';
+    }
+    ensureParents(dir, origin) {
+        if (dir === '/' || dir === '.')
+            return;
+        const archivePath = toArchivePath(dir);
+        const existing = this.entries.get(archivePath);
+        if (existing) {
+            if (existing.type === 'dir')
+                return;
+            throw new FledgeError(`${origin} needs /${archivePath} to be a folder, but ${existing.origin} puts a ${existing.type} there.`, { fix: 'change one of the destinations.' });
+        }
+        this.ensureParents(external_node_path_.posix.dirname(dir), origin);
+        this.entries.set(archivePath, {
+            path: archivePath,
+            type: 'dir',
+            mode: DIR_MODE,
+            uid: 0,
+            gid: 0,
+            origin: `parent folder for ${origin}`
+        });
+    }
+}
+
+;// CONCATENATED MODULE: ./src/image/layout.ts
+/** What every image gets before the author's mappings (fledge's layout). */
+const FHS_DIRS = [
+    '/bin',
+    '/sbin',
+    '/etc',
+    '/proc',
+    '/sys',
+    '/dev',
+    '/tmp',
+    '/run',
+    '/usr/bin',
+    '/usr/sbin',
+    '/usr/lib',
+    '/var/log'
+];
+const BUSYBOX_APPLETS = [
+    'sh', 'ash', 'ls', 'cat', 'cp', 'mv', 'rm', 'mkdir', 'rmdir', 'ln', 'chmod', 'chown', 'ps',
+    'kill', 'mount', 'umount', 'grep', 'sed', 'awk', 'find', 'test', 'echo', 'printf', 'true',
+    'false', 'sleep', 'pwd', 'cd', 'env', 'which', 'tar', 'gzip', 'gunzip', 'wget', 'vi'
+];
+/** Kernels with a built-in initramfs do not create these; init needs a console. */
+const DEVICE_NODES = [
+    { path: '/dev/console', mode: 0o600, major: 5, minor: 1 },
+    { path: '/dev/null', mode: 0o666, major: 1, minor: 3 }
+];
+const BUSYBOX_PATH = '/bin/busybox';
+const AGENT_PATH = '/bin/kestrel';
+const INIT_PATH = '/init';
+/** fledge's C init reads the custom init's in-image path from this file. */
+const CUSTOM_INIT_POINTER = '/.volant_init';
+
+;// CONCATENATED MODULE: ./src/image/mappings.ts
+
+
+
+
+
+
+/**
+ * Adds one mapping: a file, or a folder copied recursively with symlinks
+ * inside it kept as symlinks. Only metadata is read here; file bytes are
+ * streamed later by the archive writer.
+ */
+async function addMapping(builder, mapping, configFile, warn) {
+    const origin = mappingOrigin(mapping.source);
+    const where = { file: configFile, line: mapping.position?.line, column: mapping.position?.column };
+    let stat;
+    try {
+        stat = await promises_.stat(mapping.sourcePath);
+    }
+    catch (error) {
+        throw sourceError(error, mapping.sourcePath, where);
+    }
+    if (stat.isDirectory()) {
+        builder.addMapped(mapping.destination, { type: 'dir', mode: DIR_MODE, origin });
+        await addDirectory(builder, mapping.sourcePath, mapping.destination, origin, where, warn);
+    }
+    else if (stat.isFile()) {
+        await assertReadable(mapping.sourcePath, where);
+        builder.addMapped(mapping.destination, {
+            type: 'file',
+            mode: mappedFileMode(mapping.destination, stat.mode),
+            source: { kind: 'path', path: mapping.sourcePath, size: stat.size },
+            origin
+        });
+    }
+    else {
+        throw new FledgeError(`mapping source ${showPath(mapping.sourcePath)} is not a regular file or folder.`, {
+            ...where,
+            fix: 'map regular files or folders only.'
+        });
+    }
+}
+/** How an entry from this mapping is named in messages: `mapping "payload/app"` (escaped and cut). */
+function mappingOrigin(source) {
+    return `mapping ${showValue(source)}`;
+}
+async function addDirectory(builder, sourceDir, destination, origin, where, warn) {
+    let children;
+    try {
+        // As bytes: a name that is not UTF-8 would otherwise come back mangled and then "not exist".
+        children = await promises_.readdir(sourceDir, { withFileTypes: true, encoding: 'buffer' });
+    }
+    catch (error) {
+        throw sourceError(error, sourceDir, where);
+    }
+    for (const child of children) {
+        const name = utf8Name(child.name);
+        if (name === undefined) {
+            throw new FledgeError(`the name of ${showPath(Buffer.concat([Buffer.from(`${sourceDir}/`), child.name]))} is not valid UTF-8; an image's names are UTF-8.`, { ...where, fix: 'rename the file to a UTF-8 name (e.g. with convmv), or leave it out of the mapped folder.' });
+        }
+        const hostPath = external_node_path_.join(sourceDir, name);
+        const imagePath = `${destination}/${name}`;
+        if (child.isDirectory()) {
+            builder.addMapped(imagePath, { type: 'dir', mode: DIR_MODE, origin });
+            await addDirectory(builder, hostPath, imagePath, origin, where, warn);
+        }
+        else if (child.isSymbolicLink()) {
+            let target;
+            try {
+                target = await promises_.readlink(hostPath);
+            }
+            catch (error) {
+                throw sourceError(error, hostPath, where);
+            }
+            builder.addMapped(imagePath, { type: 'symlink', mode: 0o777, target, origin });
+        }
+        else if (child.isFile()) {
+            let stat;
+            try {
+                stat = await promises_.stat(hostPath);
+            }
+            catch (error) {
+                throw sourceError(error, hostPath, where);
+            }
+            await assertReadable(hostPath, where);
+            builder.addMapped(imagePath, {
+                type: 'file',
+                mode: mappedFileMode(imagePath, stat.mode),
+                source: { kind: 'path', path: hostPath, size: stat.size },
+                origin
+            });
+        }
+        else {
+            warn(`skipping ${showPath(hostPath)}: not a regular file, folder or symlink (${origin}).`);
+        }
+    }
+}
+async function assertReadable(file, where) {
+    try {
+        await promises_.access(file, promises_.constants.R_OK);
+    }
+    catch (error) {
+        throw sourceError(error, file, where);
+    }
+}
+function sourceError(error, file, where) {
+    if (!isFileSystemError(error))
+        return error instanceof FledgeError ? error : new FledgeError(String(error), where);
+    return fileError(error, file, {
+        ...where,
+        what: 'mapping source',
+        verb: 'read',
+        fixes: { ENOENT: 'sources are relative to the folder of fledge.toml; create the file or correct the path.' }
+    });
+}
+function utf8Name(name) {
+    try {
+        return new TextDecoder('utf-8', { fatal: true }).decode(name);
+    }
+    catch {
+        return undefined;
+    }
+}
+
+;// CONCATENATED MODULE: ./src/elf/image-tree.ts
+/** Linux gives up after 40 symlinks in one lookup (ELOOP); so do we. */
+const image_tree_MAX_SYMLINK_HOPS = 40;
+/** Path lookups inside the image being built, following its own symlinks, never the host's. */
+class ImageTree {
+    byPath = new Map();
+    constructor(entries) {
+        // A later entry for the same path replaces an earlier one, as mappings overwrite.
+        for (const entry of entries)
+            this.byPath.set(entry.path, entry);
+    }
+    /**
+     * The entry an absolute or archive-relative path leads to, following
+     * symlinks in the last component and in any folder on the way
+     * (`lib64 -> usr/lib64` layouts). undefined when it leads nowhere.
+     */
+    resolve(path) {
+        let pending = components(path);
+        let resolved = [];
+        let hops = 0;
+        while (pending.length > 0) {
+            const [part, ...rest] = pending;
+            pending = rest;
+            if (part === '..') {
+                resolved.pop();
+                continue;
+            }
+            resolved.push(part);
+            const entry = this.byPath.get(resolved.join('/'));
+            if (entry?.type !== 'symlink' || entry.target === undefined)
+                continue;
+            if (++hops > image_tree_MAX_SYMLINK_HOPS)
+                return undefined;
+            resolved.pop();
+            if (entry.target.startsWith('/'))
+                resolved = [];
+            pending = [...components(entry.target), ...pending];
+        }
+        const finalPath = resolved.length === 0 ? '.' : resolved.join('/');
+        const entry = this.byPath.get(finalPath);
+        return entry ? { path: finalPath, entry } : undefined;
+    }
+}
+function components(path) {
+    return path.split('/').filter((part) => part !== '' && part !== '.');
+}
+
+;// CONCATENATED MODULE: ./src/image/validate.ts
+
+
+
+
+
+/** newc stores sizes in 32 bits; the kernel silently skips names of 4096 bytes or more. */
+const MAX_FILE_SIZE = 0xffffffff;
+const MAX_NAME_BYTES = 4095;
+function validateImage(entries, config, plan) {
+    for (const entry of entries) {
+        if (Buffer.byteLength(entry.path) + 1 > MAX_NAME_BYTES) {
+            throw new FledgeError(`path /${entry.path.slice(0, 60)}… is ${Buffer.byteLength(entry.path)} bytes long; the kernel skips names of 4096 bytes or more.`, { file: config.file, fix: `shorten the path (from ${entry.origin}).` });
+        }
+        if (entry.type === 'file' && entrySize(entry) > MAX_FILE_SIZE) {
+            const where = entry.source?.kind === 'path' ? entry.source.path : `/${entry.path}`;
+            throw new FledgeError(`${where} is ${entrySize(entry)} bytes; an initramfs (newc cpio) cannot hold a file of 4 GiB or more.`, { file: config.file, fix: 'leave it out of the image, or split or compress it.' });
+        }
+    }
+    const init = entries.find((e) => e.path === 'init');
+    if (!init) {
+        throw new FledgeError('the image has no /init: the kernel would panic at boot ("No working init found").', {
+            file: config.file,
+            key: 'init',
+            fix: config.init.mode === 'none'
+                ? 'with [init] none = true, map your own init program to "/init" in [mappings].'
+                : 'map an init program to "/init".'
+        });
+    }
+    const image = { tree: new ImageTree(entries), byPath: new Map(entries.map((e) => [e.path, e])) };
+    requireExecutable(image, '/init', config, 'the kernel could not run it ("Failed to execute /init") and would start /bin/sh or panic instead');
+    if (plan?.kind === 'c-init' && plan.exec === 'custom') {
+        requireExecutable(image, plan.imagePath, config, `the init could not start it (init.path = ${showValue(plan.imagePath)})`);
+    }
+}
+/**
+ * `imagePath` must lead (through symlinks inside the image) to a regular
+ * file with an execute bit: the kernel execs /init with no shell to help.
+ */
+function requireExecutable(image, imagePath, config, consequence) {
+    const entry = image.tree.resolve(imagePath)?.entry;
+    // A later entry for a path replaces an earlier one, as in the archive.
+    const link = image.byPath.get(toArchivePath(imagePath));
+    const named = link ? `${imagePath} (${link.origin})` : imagePath;
+    const at = link ? mappingPosition(config, link) : undefined;
+    const where = { file: config.file, line: at?.line, column: at?.column };
+    if (!entry) {
+        const target = link?.type === 'symlink' ? ` is a symlink to ${showValue(link.target)}, which` : '';
+        throw new FledgeError(`${named}${target} leads to nothing in the image; ${consequence}.`, {
+            ...where,
+            fix: `make ${imagePath} a link to an executable file that is in the image (a symlink is resolved inside the image, not on the host).`
+        });
+    }
+    if (entry.type !== 'file') {
+        throw new FledgeError(`${named} is ${entry.type === 'dir' ? 'a folder' : `a ${entry.type}`}${link !== entry ? ` (through its symlink)` : ''}; ${consequence}.`, {
+            ...where,
+            fix: `map an executable file to "${imagePath}".`
+        });
+    }
+    if ((entry.mode & 0o111) === 0) {
+        const source = entry.source?.kind === 'path' ? entry.source.path : undefined;
+        throw new FledgeError(`${named} is not executable (mode ${entry.mode.toString(8).padStart(4, '0')}); ${consequence}.`, {
+            ...where,
+            fix: source
+                ? `make the source executable (chmod +x ${showPath(source)}): a mapped file keeps its execute bit.`
+                : `map an executable file to "${imagePath}".`
+        });
+    }
+}
+function mappingPosition(config, entry) {
+    return config.mappings.find((m) => entry.origin === mappingOrigin(m.source))?.position;
+}
+
+;// CONCATENATED MODULE: ./src/image/assemble.ts
+
+
+
+
+
+
+
+
+
+async function planInit(config) {
+    const init = config.init;
+    if (init.mode === 'default')
+        return { kind: 'c-init', exec: 'agent' };
+    if (init.mode === 'none')
+        return { kind: 'none' };
+    // On a container image an absolute path means the image's program, even if the host has one there too.
+    if (config.container !== undefined && init.path.startsWith('/')) {
+        return { kind: 'c-init', exec: 'custom', imagePath: external_node_path_.posix.normalize(init.path) };
+    }
+    const hostPath = external_node_path_.resolve(config.dir, init.path);
+    const stat = await promises_.stat(hostPath).catch(() => undefined);
+    if (stat?.isFile())
+        return { kind: 'host-file', hostPath, size: stat.size };
+    const inImage = external_node_path_.posix.normalize(init.path);
+    if (init.path.startsWith('/') && providedByMapping(config, inImage)) {
+        return { kind: 'c-init', exec: 'custom', imagePath: inImage };
+    }
+    const at = config.positions.get('init.path');
+    throw new FledgeError(`init path ${showValue(init.path)} is neither a file next to fledge.toml (${showPath(hostPath)}) nor an absolute path that a mapping puts into the image.`, {
+        file: config.file,
+        line: at?.line,
+        column: at?.column,
+        key: 'init.path',
+        fix: 'point it at your init program on the host (copied to /init), or at its absolute path inside the image and add a [mappings] entry that provides it.'
+    });
+}
+function providedByMapping(config, imagePath) {
+    return config.mappings.some((m) => m.destination === imagePath || imagePath.startsWith(`${m.destination}/`));
+}
+async function assembleImage(config, plan, inputs) {
+    const builder = new ImageBuilder();
+    const warnings = [];
+    if (inputs.image)
+        builder.addImage(inputs.image);
+    for (const dir of FHS_DIRS)
+        builder.addGenerated(dir, { type: 'dir', mode: DIR_MODE, origin: 'base layout' });
+    for (const node of DEVICE_NODES) {
+        builder.addGenerated(node.path, {
+            type: 'char',
+            mode: node.mode,
+            rdev: { major: node.major, minor: node.minor },
+            origin: 'device node'
+        });
+    }
+    builder.addGenerated(BUSYBOX_PATH, {
+        type: 'file',
+        mode: EXEC_MODE,
+        source: { kind: 'path', ...inputs.busybox },
+        origin: 'busybox'
+    });
+    for (const applet of BUSYBOX_APPLETS) {
+        builder.addGenerated(`/bin/${applet}`, {
+            type: 'symlink',
+            mode: 0o777,
+            target: 'busybox',
+            origin: 'busybox applet'
+        });
+    }
+    addInit(builder, plan, inputs);
+    if (inputs.agent) {
+        builder.addGenerated(AGENT_PATH, {
+            type: 'file',
+            mode: EXEC_MODE,
+            source: { kind: 'path', ...inputs.agent },
+            origin: 'agent (kestrel)'
+        });
+    }
+    for (const mapping of config.mappings) {
+        await addMapping(builder, mapping, config.file, (w) => warnings.push(w));
+    }
+    const entries = builder.sorted();
+    validateImage(entries, config, plan);
+    return { entries, replacements: builder.replacements, warnings };
+}
+function addInit(builder, plan, inputs) {
+    if (plan.kind === 'none')
+        return;
+    if (plan.kind === 'host-file') {
+        builder.addGenerated(INIT_PATH, {
+            type: 'file',
+            mode: EXEC_MODE,
+            source: { kind: 'path', path: plan.hostPath, size: plan.size },
+            origin: 'init.path'
+        });
+        return;
+    }
+    if (!inputs.cInit)
+        throw new Error('internal: the C init was not compiled');
+    builder.addGenerated(INIT_PATH, {
+        type: 'file',
+        mode: EXEC_MODE,
+        source: { kind: 'path', ...inputs.cInit },
+        origin: 'C init'
+    });
+    if (plan.exec === 'custom') {
+        builder.addGenerated(CUSTOM_INIT_POINTER, {
+            type: 'file',
+            mode: 0o644,
+            source: { kind: 'bytes', data: Buffer.from(`${plan.imagePath}\n`) },
+            origin: 'init.path'
+        });
+    }
+}
+
+;// CONCATENATED MODULE: ./src/elf/dependencies.ts
+
+
+/**
+ * What the loader would fail to find when starting this executable: its
+ * interpreter and, transitively, the DT_NEEDED libraries of it and of every
+ * library found on the way.
+ */
+function findMissingDependencies(path, binary, image) {
+    const result = { libraries: [] };
+    if (binary.interp !== undefined && image.tree.resolve(binary.interp)?.entry.type !== 'file') {
+        result.interpreter = binary.interp;
+    }
+    const seen = new Set();
+    const queue = [{ path, elf: binary }];
+    for (let object = queue.shift(); object; object = queue.shift()) {
+        for (const name of object.elf.needed) {
+            if (seen.has(name))
+                continue;
+            seen.add(name);
+            const skipped = [];
+            const found = findLibrary(name, object.path, object.elf, binary.machine, image, skipped);
+            if (found)
+                queue.push(found);
+            else
+                result.libraries.push({ name, neededBy: object.path, skipped });
+        }
+    }
+    return result;
+}
+function findLibrary(name, requesterPath, requester, machine, image, skipped) {
+    const candidates = name.includes('/')
+        ? [name]
+        : searchDirs(requesterPath, requester, machine).map((dir) => `${dir}/${name}`);
+    for (const candidate of candidates) {
+        const resolved = image.tree.resolve(candidate);
+        if (resolved?.entry.type !== 'file')
+            continue;
+        const elf = image.elfAt(resolved.path);
+        // The loader skips files it cannot use and keeps searching, as for a 32-bit libc in lib/.
+        const path = resolved.path;
+        if (elf === undefined)
+            skipped.push({ path, reason: 'not an ELF file' });
+        else if (elf.status === 'damaged')
+            skipped.push({ path, reason: 'damaged' });
+        else if (elf.machine !== machine)
+            skipped.push({ path, reason: elf.machine });
+        else
+            return { path, elf };
+    }
+    return undefined;
+}
+/** The loader's search order: the object's RUNPATH (or else RPATH), then the system folders. */
+function searchDirs(requesterPath, requester, machine) {
+    const origin = `/${external_node_path_.posix.dirname(requesterPath)}`;
+    // glibc ignores DT_RPATH when DT_RUNPATH is present.
+    const own = requester.runpath ?? requester.rpath ?? '';
+    const fromObject = own
+        .split(':')
+        .filter((dir) => dir !== '')
+        .map((dir) => dir.replace(/\$(ORIGIN\b|\{ORIGIN\})/g, origin));
+    const triplet = multiarchTriplet(machine);
+    const multiarch = triplet ? [`lib/${triplet}`, `usr/lib/${triplet}`] : [];
+    return [...fromObject, ...multiarch, 'lib', 'usr/lib', 'lib64', 'usr/lib64', 'usr/local/lib'];
+}
+
 ;// CONCATENATED MODULE: ./src/elf/check.ts
 
 
@@ -45729,8 +49077,14 @@ async function checkImageBinaries(entries, options = {}) {
                 result.warnings.push(dataNote(entry));
             continue;
         }
+        // The container image's own files are its author's: what would fail is said, but does not stop the build.
+        const fromImage = isFromImage(entry);
         if (arch && elf.machine !== arch.machine) {
-            result.errors.push(architectureMismatch(entry, elf, role, arch));
+            const mismatch = architectureMismatch(entry, elf, role, arch);
+            if (fromImage)
+                result.warnings.push(mismatch.format());
+            else
+                result.errors.push(mismatch);
             continue;
         }
         if (role !== 'executable' || elf.linkage !== 'dynamic')
@@ -45739,14 +49093,17 @@ async function checkImageBinaries(entries, options = {}) {
         const machine = arch?.machine ?? elf.machine;
         if (hasMissing(missing)) {
             const message = missingDependenciesMessage(entry, missing);
-            if (options.allowDynamic) {
+            if (fromImage) {
+                result.warnings.push(`${message} It comes with the container image: fix the image if the workload runs it.`);
+            }
+            else if (options.allowDynamic) {
                 result.warnings.push(`${message} Fix: map them into the image.`);
             }
             else {
                 result.errors.push(new FledgeError(message, { fix: staticBuildFix(machine) }));
             }
         }
-        else if (!options.allowDynamic) {
+        else if (!options.allowDynamic && !fromImage) {
             result.warnings.push(`${check_describe(entry)} is dynamically linked; its interpreter and libraries are in the image. ` +
                 'Pass --allow-dynamic (Action input allow-dynamic: true) to say this is intended.');
         }
@@ -45903,7 +49260,7 @@ var external_node_util_ = __nccwpck_require__(7975);
 
 
 
-const run = (0,external_node_util_.promisify)(external_node_child_process_namespaceObject.execFile);
+const compile_run = (0,external_node_util_.promisify)(external_node_child_process_namespaceObject.execFile);
 const compile_TOOL = 'fledge-init';
 const OUTPUT = 'init';
 /**
@@ -45960,7 +49317,7 @@ async function compileInit(options) {
         await promises_.writeFile(external_node_path_.join(dir, 'init.c'), source);
         const flags = INIT_CFLAGS.map((f) => f.replace('BUILD_DIR', dir));
         try {
-            await run(cc, [...flags, '-o', OUTPUT, 'init.c'], { cwd: dir });
+            await compile_run(cc, [...flags, '-o', OUTPUT, 'init.c'], { cwd: dir });
         }
         catch (error) {
             keepDir = false;
@@ -45998,7 +49355,7 @@ function sha256(bytes) {
 async function compilerIdentity(cc) {
     let version;
     try {
-        version = (await run(cc, ['--version'])).stdout.split('\n')[0]?.trim() ?? cc;
+        version = (await compile_run(cc, ['--version'])).stdout.split('\n')[0]?.trim() ?? cc;
     }
     catch (error) {
         if (error.code === 'ENOENT') {
@@ -46008,8 +49365,8 @@ async function compilerIdentity(cc) {
         }
         throw error;
     }
-    const machine = (await run(cc, ['-dumpmachine'])).stdout.trim();
-    const libcPath = (await run(cc, ['-print-file-name=libc.a'])).stdout.trim();
+    const machine = (await compile_run(cc, ['-dumpmachine'])).stdout.trim();
+    const libcPath = (await compile_run(cc, ['-print-file-name=libc.a'])).stdout.trim();
     const libc = await promises_.readFile(libcPath).then(sha256, () => 'no-static-libc');
     return { version: `${version} (${machine})`, fingerprint: `${version}\n${machine}\n${libc}` };
 }
@@ -46138,17 +49495,17 @@ function fixFor(output) {
 ;// CONCATENATED MODULE: ./src/sources/busybox.ts
 
 
-const slot = (sha256) => ({ tool: 'fledge-busybox', key: `sha256-${sha256}`, file: 'busybox', what: 'busybox' });
+const busybox_slot = (sha256) => ({ tool: 'fledge-busybox', key: `sha256-${sha256}`, file: 'busybox', what: 'busybox' });
 async function resolveBusybox(busybox, context) {
     const { log } = context;
     const origin = { url: busybox.url, pinned: busybox.pinned };
     if (busybox.sha256 && context.useCache) {
-        const hit = await findVerified(slot(busybox.sha256), busybox.sha256, log);
+        const hit = await findVerified(busybox_slot(busybox.sha256), busybox.sha256, log);
         if (hit)
             return { ...hit, cacheHit: true, ...origin };
     }
     log.info(`Downloading busybox from ${busybox.url}`);
-    const fetched = await fetchAndStore('busybox', context.useCache, (dest) => downloadFile(busybox.url, dest, { sha256: busybox.sha256, what: 'busybox' }, context.network, log), slot, log);
+    const fetched = await fetchAndStore('busybox', context.useCache, (dest) => downloadFile(busybox.url, dest, { sha256: busybox.sha256, what: 'busybox' }, context.network, log), busybox_slot, log);
     if (!busybox.pinned) {
         log.warn(`busybox_url has no busybox_sha256, so the download was not verified. Pin it: busybox_sha256 = "${fetched.sha256}"`);
     }
@@ -46156,6 +49513,8 @@ async function resolveBusybox(busybox, context) {
 }
 
 ;// CONCATENATED MODULE: ./src/build.ts
+
+
 
 
 
@@ -46191,8 +49550,18 @@ async function buildInScope(options) {
         network: options.network ?? defaultNetworkOptions(),
         useCache: options.useCache ?? true
     };
-    const [busybox, agent, init] = await withConfigLocation(config, allSettled([
-        resolveBusybox(config.busybox, context),
+    const busyboxWork = resolveBusybox(config.busybox, context);
+    const container = config.container;
+    // The image's platform is busybox's, so the image waits for busybox (usually a cache hit).
+    const containerWork = container
+        ? busyboxWork.then((file) => containerFilesystem(config, container, file, {
+            ...context,
+            githubToken: options.token,
+            pinDigest: options.imageDigest
+        }))
+        : undefined;
+    const [busybox, agent, init, base] = await withConfigLocation(config, allSettled([
+        busyboxWork,
         config.agent
             ? resolveAgent(config.agent.strategy === 'release' && options.agentVersion
                 ? { ...config.agent, version: options.agentVersion }
@@ -46202,13 +49571,17 @@ async function buildInScope(options) {
                 token: options.token
             })
             : undefined,
-        initPlan.kind === 'c-init' ? compileInit(context) : undefined
+        initPlan.kind === 'c-init' ? compileInit(context) : undefined,
+        containerWork
     ]));
     timings.sources = clock();
+    for (const warning of base?.warnings ?? [])
+        log.warn(warning);
     const image = await assembleImage(config, initPlan, {
         busybox,
         ...(init ? { cInit: init } : {}),
-        ...(agent ? { agent } : {})
+        ...(agent ? { agent } : {}),
+        ...(base ? { image: base.entries } : {})
     });
     for (const warning of image.warnings)
         log.warn(warning);
@@ -46222,22 +49595,28 @@ async function buildInScope(options) {
     if (binaries.errors.length > 1)
         throw new FledgeErrors(binaries.errors);
     timings.image = clock();
-    const archive = await writeArchive(image.entries, options.outputPath, { mtime: epoch }).catch((error) => {
+    const compression = withLevel(options.compression ?? DEFAULT_COMPRESSION);
+    const archive = await writeArchive(image.entries, options.outputPath, { mtime: epoch, compression }).catch((error) => {
         throw outputError(error, options.outputPath);
     });
     timings.archive = clock();
     const result = {
         config,
         archive,
+        compression,
         entries: image.entries,
         replacements: image.replacements,
-        warnings: [...image.warnings, ...binaries.warnings],
+        warnings: [...(base?.warnings ?? []), ...image.warnings, ...binaries.warnings],
         epoch,
         initPlan,
         busybox,
         timings,
-        cacheHit: busybox.cacheHit && (agent?.cacheHit ?? true) && (init?.cacheHit ?? true)
+        cacheHit: busybox.cacheHit && (agent?.cacheHit ?? true) && (init?.cacheHit ?? true) && (base?.image.cacheHit ?? true)
     };
+    if (base) {
+        const { layers, ...rest } = base.image;
+        result.image = { ...rest, layers: layers.map(({ digest, mediaType, size }) => ({ digest, mediaType, size })) };
+    }
     if (agent)
         result.agent = agent;
     if (init)
@@ -46281,6 +49660,10 @@ function outputError(error, output) {
         fixes: { EISDIR: `give a file name, e.g. ${showPath(external_node_path_.join(output, 'plugin.cpio.gz'))}.` }
     });
 }
+function withLevel(compression) {
+    const level = effectiveLevel(compression);
+    return level === undefined ? { format: compression.format } : { format: compression.format, level };
+}
 function stopwatch() {
     let last = performance.now();
     return () => {
@@ -46316,7 +49699,14 @@ function releaseNotes(n) {
     if (n.manifestUrl) {
         lines.push('### Install', '', '```bash', `volar plugins install --manifest ${n.manifestUrl}`, '```', '');
     }
-    lines.push('### Verify', '', '```bash', `curl -fsSLO ${n.artifactUrl}`, `echo "${n.sha256}  ${n.artifactName}" | sha256sum -c -`, '```', '', 'All assets are listed in `SHA256SUMS` (`sha256sum -c SHA256SUMS`).', '', '### Rebuild it yourself', '', 'The image is bit-for-bit reproducible. With the same inputs you get the same bytes:', '', `- fledge-action ${n.toolVersion}, \`SOURCE_DATE_EPOCH=${n.sourceDateEpoch}\``, `- agent: ${n.agentTag ?? 'none (custom or none init mode)'}`, `- busybox: \`sha256:${n.busyboxSha256}\``, '');
+    lines.push('### Verify', '', '```bash', `curl -fsSLO ${n.artifactUrl}`, `echo "${n.sha256}  ${n.artifactName}" | sha256sum -c -`, '```', '', 'All assets are listed in `SHA256SUMS` (`sha256sum -c SHA256SUMS`).', '');
+    if (n.otherFiles && n.otherFiles.length > 0) {
+        lines.push('### Other files', '', '| file | sha256 |', '| --- | --- |');
+        for (const f of n.otherFiles)
+            lines.push(`| \`${f.name}\` | \`${f.sha256}\` |`);
+        lines.push('');
+    }
+    lines.push('### Rebuild it yourself', '', 'The image is bit-for-bit reproducible. With the same inputs you get the same bytes:', '', `- fledge-action ${n.toolVersion}, \`SOURCE_DATE_EPOCH=${n.sourceDateEpoch}\``, `- agent: ${n.agentTag ?? 'none (custom or none init mode)'}`, `- busybox: \`sha256:${n.busyboxSha256}\``, '');
     if (n.rebuild) {
         // Image and record go back where the build wrote them; verify finds the inputs from the record's own folder.
         const r = n.rebuild;
@@ -46524,7 +49914,7 @@ class TomlReader {
             if (allowed.includes(key))
                 continue;
             const misplaced = prefix !== '' && this.topLevelKeys.includes(key);
-            this.fail(join(prefix, key), 'unknown key.', misplaced
+            this.fail(toml_reader_join(prefix, key), 'unknown key.', misplaced
                 ? `${key} is a top-level key, but a key written after a [${prefix}] header belongs to that table: move it above the first [table] header.`
                 : `use one of: ${allowed.join(', ')}.`);
         }
@@ -46535,22 +49925,22 @@ class TomlReader {
             return undefined;
         if (toml_reader_isTable(value))
             return value;
-        return this.fail(join(prefix, name), `must be a table, not ${typeName(value)}.`, `write it as [${join(prefix, name)}].`);
+        return this.fail(toml_reader_join(prefix, name), `must be a table, not ${typeName(value)}.`, `write it as [${toml_reader_join(prefix, name)}].`);
     }
     string(table, name, prefix) {
         const value = table[name];
         if (value === undefined || typeof value === 'string')
             return value;
-        const key = join(prefix, name);
+        const key = toml_reader_join(prefix, name);
         return this.fail(key, `must be a string, not ${typeName(value)}.`, quoteFix(name, value));
     }
     requiredString(table, name, prefix, fix) {
         const value = this.string(table, name, prefix);
         if (value === undefined && table[name] === undefined) {
-            return this.fail(join(prefix, name), 'is required.', fix);
+            return this.fail(toml_reader_join(prefix, name), 'is required.', fix);
         }
         if (value !== undefined && value.trim() === '') {
-            return this.fail(join(prefix, name), 'must not be empty.', fix);
+            return this.fail(toml_reader_join(prefix, name), 'must not be empty.', fix);
         }
         return value;
     }
@@ -46558,7 +49948,7 @@ class TomlReader {
         const value = table[name];
         if (value === undefined)
             return undefined;
-        const key = join(prefix, name);
+        const key = toml_reader_join(prefix, name);
         if (typeof value !== 'number' || !Number.isInteger(value)) {
             return this.fail(key, `must be a whole number, not ${typeName(value)}.`, `write ${name} = ${min}.`);
         }
@@ -46572,14 +49962,14 @@ class TomlReader {
         const value = table[name];
         if (value === undefined || typeof value === 'boolean')
             return value;
-        return this.fail(join(prefix, name), `must be true or false, not ${typeName(value)}.`, `write ${name} = true.`);
+        return this.fail(toml_reader_join(prefix, name), `must be true or false, not ${typeName(value)}.`, `write ${name} = true.`);
     }
     oneOf(table, name, prefix, allowed) {
         const value = this.string(table, name, prefix);
         if (value === undefined || allowed.includes(value))
             return value;
         const choices = allowed.map((choice) => `"${choice}"`).join(', ');
-        return this.fail(join(prefix, name), `must be one of ${choices}, not ${showValue(value)}.`, `write ${name} = ${choices.split(', ')[0]}.`);
+        return this.fail(toml_reader_join(prefix, name), `must be one of ${choices}, not ${showValue(value)}.`, `write ${name} = ${choices.split(', ')[0]}.`);
     }
     stringList(table, name, prefix) {
         const value = table[name];
@@ -46587,7 +49977,7 @@ class TomlReader {
             return undefined;
         if (Array.isArray(value) && value.every((item) => typeof item === 'string'))
             return value;
-        return this.fail(join(prefix, name), 'must be a list of strings.', `write ${name} = ["…", "…"].`);
+        return this.fail(toml_reader_join(prefix, name), 'must be a list of strings.', `write ${name} = ["…", "…"].`);
     }
     stringMap(table, name, prefix) {
         const map = this.table(table, name, prefix);
@@ -46595,7 +49985,7 @@ class TomlReader {
             return undefined;
         for (const [key, value] of Object.entries(map)) {
             if (typeof value !== 'string') {
-                this.fail(join(prefix, name, key), `must be a string, not ${typeName(value)}.`, quoteFix(key, value));
+                this.fail(toml_reader_join(prefix, name, key), `must be a string, not ${typeName(value)}.`, quoteFix(key, value));
             }
         }
         return map;
@@ -46606,14 +49996,14 @@ class TomlReader {
             return undefined;
         if (Array.isArray(value) && value.every(toml_reader_isTable))
             return value;
-        return this.fail(join(prefix, name), 'must be an array of tables.', `write each entry as [[${join(prefix, name)}]].`);
+        return this.fail(toml_reader_join(prefix, name), 'must be an array of tables.', `write each entry as [[${toml_reader_join(prefix, name)}]].`);
     }
 }
 function toml_reader_isTable(value) {
     return (typeof value === 'object' && value !== null && !Array.isArray(value) && !(value instanceof Date));
 }
 /** `prefix` is already shown as a key (`network.expose[0]`); the other parts are names from the file. */
-function join(prefix, ...names) {
+function toml_reader_join(prefix, ...names) {
     return [prefix, ...names.map((name) => showKey([name]))].filter((part) => part !== '').join('.');
 }
 /** A number or boolean can simply be quoted; a list or table must be rewritten. (TOML tables have no prototype: String() would throw.) */
@@ -46667,7 +50057,7 @@ const TOP_LEVEL_KEYS = [
  * Throws a FledgeError for everything the author must fix, all at once;
  * never returns a manifest that fails `validateManifest`.
  */
-function generate_generateManifest(manifestTomlPath, artifact, logger = log_silentLogger) {
+function generate_generateManifest(manifestTomlPath, artifact, logger = log_silentLogger, image) {
     const document = readTomlFile(manifestTomlPath, {
         what: 'manifest template',
         messages: {
@@ -46678,17 +50068,20 @@ function generate_generateManifest(manifestTomlPath, artifact, logger = log_sile
         },
         syntaxFix: generate_SYNTAX_FIX
     });
-    return generateFromDocument(document, artifact, logger);
+    return generateFromDocument(document, artifact, logger, image);
 }
 const generate_SYNTAX_FIX = 'correct the TOML syntax at that position.';
 function generateManifestFromToml(text, file, artifact, logger = silentLogger) {
     return generateFromDocument(parseTomlBytes(text, file, generate_SYNTAX_FIX), artifact, logger);
 }
-function generateFromDocument(document, artifact, logger) {
+function generateFromDocument(document, artifact, logger, image) {
     const { file, table: template } = document;
     const reader = new TomlReader(document, TOP_LEVEL_KEYS);
-    const manifest = convert(template, reader, artifact);
+    const notes = [];
+    const manifest = convert(template, reader, artifact, { image, notes });
     throwAll(reader.errors);
+    for (const note of notes)
+        logger.info(`${file}: ${note}`);
     const envTable = template['env'] === undefined ? 'workload.env' : 'env';
     throwAll(validateManifest(manifest).map((problem) => consumerError(problem, document, envTable)));
     const json = `${JSON.stringify(manifest, null, 2)}\n`;
@@ -46704,7 +50097,7 @@ function isExposing(template) {
     const network = template['network'];
     return typeof network === 'object' && network !== null && 'expose' in network;
 }
-function convert(template, reader, artifact) {
+function convert(template, reader, artifact, defaults) {
     reader.onlyKeys(template, TOP_LEVEL_KEYS, '');
     const name = reader.requiredString(template, 'name', '', 'add name = "<plugin name>" at the top.');
     const { network, firstTcpPort } = readNetwork(template, reader);
@@ -46719,7 +50112,7 @@ function convert(template, reader, artifact) {
         enabled: reader.boolean(template, 'enabled', '') ?? true,
         initramfs: { url: artifact.url, checksum: normalizeChecksum(artifact.checksum) },
         resources: readResources(template, reader),
-        workload: readWorkload(template, reader, firstTcpPort),
+        workload: readWorkload(template, reader, firstTcpPort, defaults),
         health_check: readHealthCheck(template, reader),
         network,
         actions: reader.table(template, 'actions', ''),
@@ -46737,7 +50130,7 @@ function readResources(template, reader) {
         memory_mb: reader.integer(table, 'memory_mb', 'resources', 128) ?? 256
     };
 }
-function readWorkload(template, reader, port) {
+function readWorkload(template, reader, port, defaults) {
     const table = reader.table(template, 'workload', '') ?? {};
     reader.onlyKeys(table, ['type', 'entrypoint', 'args', 'base_url', 'workdir', 'env'], 'workload');
     // 8080 is kestrel's port in the guest: never suggest it, even when [[network.expose]] says so.
@@ -46753,12 +50146,45 @@ function readWorkload(template, reader, port) {
     else if (baseUrl !== undefined && workloadPort(baseUrl) === AGENT_GUEST_PORT) {
         reader.fail('workload.base_url', `${showValue(baseUrl)} ${AGENT_PORT_CLASH.replace(/ \(.*\)$/, '')}.`, `listen the workload on another port (e.g. 80) and set base_url = "${baseUrl.replace(':8080', ':80')}".`);
     }
+    const image = defaults.image;
+    const config = image === 'pending' ? undefined : image;
+    const toml = (value) => JSON.stringify(value);
+    let entrypoint;
+    if (table['entrypoint'] === undefined && image !== undefined) {
+        const command = [...(config?.entrypoint ?? []), ...(config?.cmd ?? [])];
+        if (image === 'pending')
+            entrypoint = ['/image-entrypoint'];
+        else if (command.length > 0 && (command[0] ?? '').trim() !== '') {
+            entrypoint = command;
+            defaults.notes.push(`workload.entrypoint is taken from the container image's Entrypoint and Cmd: ${toml(command)}. To say so in manifest.toml: entrypoint = ${toml(command[0])}${command.length > 1 ? `, args = ${toml(command.slice(1))}` : ''} under [workload].`);
+        }
+        else {
+            reader.fail('workload.entrypoint', 'is required, and the container image sets no Entrypoint or Cmd to take it from.', 'add entrypoint = "/usr/bin/<program>" under [workload], and args = ["…"] for its arguments.');
+        }
+    }
+    else {
+        entrypoint = readEntrypoint(table, reader);
+    }
+    let env = readEnv(template, table, reader);
+    if (env === undefined && config && config.env.length > 0) {
+        const fromImage = Object.fromEntries(config.env.map((item) => [item.split('=')[0], item.slice(item.indexOf('=') + 1)]).filter(([key]) => key !== ''));
+        env = fromImage;
+        defaults.notes.push(`workload env is taken from the container image's Env (${Object.keys(fromImage).join(', ')}); write an [env] table to choose it yourself.`);
+    }
+    let workdir = reader.string(table, 'workdir', 'workload');
+    if (workdir === undefined && table['workdir'] === undefined && config?.workingDir) {
+        workdir = config.workingDir;
+        defaults.notes.push(`workload.workdir is taken from the container image's WorkingDir: workdir = ${toml(workdir)} under [workload] says so.`);
+    }
+    if (config?.user && !/^(0|root)(:(0|root))?$/.test(config.user)) {
+        defaults.notes.push(`the container image sets User ${toml(config.user)}; the Volant manifest has no user, so the workload starts as the agent's user (root): drop privileges in the entrypoint if it must run as that user.`);
+    }
     return withoutUndefined({
         type: reader.oneOf(table, 'type', 'workload', ['http']) ?? 'http',
         base_url: baseUrl,
-        entrypoint: readEntrypoint(table, reader),
-        env: readEnv(template, table, reader),
-        workdir: reader.string(table, 'workdir', 'workload')
+        entrypoint,
+        env,
+        workdir
     });
 }
 /** fledge writes `entrypoint = "/bin/app"` plus `args = [...]`; volantd wants one list. */
@@ -47220,7 +50646,7 @@ function renderPluginManifest(plan, values, log) {
         target = plan.output;
         // A plain absolute path: volant's launcher opens initramfs.url as a path, so file:// fails.
         const url = values.url ?? external_node_path_.resolve(plan.output.replace(/\.manifest\.json$/, ''));
-        json = generate_generateManifest(plan.template, { url, checksum }, log).json;
+        json = generate_generateManifest(plan.template, { url, checksum }, log, values.image).json;
     }
     const manifest = JSON.parse(json);
     assertValidManifest(manifest, target);
@@ -47263,6 +50689,3811 @@ function validateManifestSource(file, log) {
 
 
 
+
+// EXTERNAL MODULE: external "fs"
+var external_fs_ = __nccwpck_require__(9896);
+;// CONCATENATED MODULE: ./node_modules/@actions/glob/lib/internal-glob-options-helper.js
+
+/**
+ * Returns a copy with defaults filled in.
+ */
+function getOptions(copy) {
+    const result = {
+        followSymbolicLinks: true,
+        implicitDescendants: true,
+        matchDirectories: true,
+        omitBrokenSymbolicLinks: true,
+        excludeHiddenFiles: false
+    };
+    if (copy) {
+        if (typeof copy.followSymbolicLinks === 'boolean') {
+            result.followSymbolicLinks = copy.followSymbolicLinks;
+            lib_core/* debug */.Yz(`followSymbolicLinks '${result.followSymbolicLinks}'`);
+        }
+        if (typeof copy.implicitDescendants === 'boolean') {
+            result.implicitDescendants = copy.implicitDescendants;
+            lib_core/* debug */.Yz(`implicitDescendants '${result.implicitDescendants}'`);
+        }
+        if (typeof copy.matchDirectories === 'boolean') {
+            result.matchDirectories = copy.matchDirectories;
+            lib_core/* debug */.Yz(`matchDirectories '${result.matchDirectories}'`);
+        }
+        if (typeof copy.omitBrokenSymbolicLinks === 'boolean') {
+            result.omitBrokenSymbolicLinks = copy.omitBrokenSymbolicLinks;
+            lib_core/* debug */.Yz(`omitBrokenSymbolicLinks '${result.omitBrokenSymbolicLinks}'`);
+        }
+        if (typeof copy.excludeHiddenFiles === 'boolean') {
+            result.excludeHiddenFiles = copy.excludeHiddenFiles;
+            lib_core/* debug */.Yz(`excludeHiddenFiles '${result.excludeHiddenFiles}'`);
+        }
+    }
+    return result;
+}
+// EXTERNAL MODULE: external "path"
+var external_path_ = __nccwpck_require__(6928);
+// EXTERNAL MODULE: external "assert"
+var external_assert_ = __nccwpck_require__(2613);
+;// CONCATENATED MODULE: ./node_modules/@actions/glob/lib/internal-path-helper.js
+
+
+const IS_WINDOWS = process.platform === 'win32';
+/**
+ * Similar to path.dirname except normalizes the path separators and slightly better handling for Windows UNC paths.
+ *
+ * For example, on Linux/macOS:
+ * - `/               => /`
+ * - `/hello          => /`
+ *
+ * For example, on Windows:
+ * - `C:\             => C:\`
+ * - `C:\hello        => C:\`
+ * - `C:              => C:`
+ * - `C:hello         => C:`
+ * - `\               => \`
+ * - `\hello          => \`
+ * - `\\hello         => \\hello`
+ * - `\\hello\world   => \\hello\world`
+ */
+function dirname(p) {
+    // Normalize slashes and trim unnecessary trailing slash
+    p = safeTrimTrailingSeparator(p);
+    // Windows UNC root, e.g. \\hello or \\hello\world
+    if (IS_WINDOWS && /^\\\\[^\\]+(\\[^\\]+)?$/.test(p)) {
+        return p;
+    }
+    // Get dirname
+    let result = external_path_.dirname(p);
+    // Trim trailing slash for Windows UNC root, e.g. \\hello\world\
+    if (IS_WINDOWS && /^\\\\[^\\]+\\[^\\]+\\$/.test(result)) {
+        result = safeTrimTrailingSeparator(result);
+    }
+    return result;
+}
+/**
+ * Roots the path if not already rooted. On Windows, relative roots like `\`
+ * or `C:` are expanded based on the current working directory.
+ */
+function ensureAbsoluteRoot(root, itemPath) {
+    external_assert_(root, `ensureAbsoluteRoot parameter 'root' must not be empty`);
+    external_assert_(itemPath, `ensureAbsoluteRoot parameter 'itemPath' must not be empty`);
+    // Already rooted
+    if (hasAbsoluteRoot(itemPath)) {
+        return itemPath;
+    }
+    // Windows
+    if (IS_WINDOWS) {
+        // Check for itemPath like C: or C:foo
+        if (itemPath.match(/^[A-Z]:[^\\/]|^[A-Z]:$/i)) {
+            let cwd = process.cwd();
+            external_assert_(cwd.match(/^[A-Z]:\\/i), `Expected current directory to start with an absolute drive root. Actual '${cwd}'`);
+            // Drive letter matches cwd? Expand to cwd
+            if (itemPath[0].toUpperCase() === cwd[0].toUpperCase()) {
+                // Drive only, e.g. C:
+                if (itemPath.length === 2) {
+                    // Preserve specified drive letter case (upper or lower)
+                    return `${itemPath[0]}:\\${cwd.substr(3)}`;
+                }
+                // Drive + path, e.g. C:foo
+                else {
+                    if (!cwd.endsWith('\\')) {
+                        cwd += '\\';
+                    }
+                    // Preserve specified drive letter case (upper or lower)
+                    return `${itemPath[0]}:\\${cwd.substr(3)}${itemPath.substr(2)}`;
+                }
+            }
+            // Different drive
+            else {
+                return `${itemPath[0]}:\\${itemPath.substr(2)}`;
+            }
+        }
+        // Check for itemPath like \ or \foo
+        else if (normalizeSeparators(itemPath).match(/^\\$|^\\[^\\]/)) {
+            const cwd = process.cwd();
+            external_assert_(cwd.match(/^[A-Z]:\\/i), `Expected current directory to start with an absolute drive root. Actual '${cwd}'`);
+            return `${cwd[0]}:\\${itemPath.substr(1)}`;
+        }
+    }
+    external_assert_(hasAbsoluteRoot(root), `ensureAbsoluteRoot parameter 'root' must have an absolute root`);
+    // Otherwise ensure root ends with a separator
+    if (root.endsWith('/') || (IS_WINDOWS && root.endsWith('\\'))) {
+        // Intentionally empty
+    }
+    else {
+        // Append separator
+        root += external_path_.sep;
+    }
+    return root + itemPath;
+}
+/**
+ * On Linux/macOS, true if path starts with `/`. On Windows, true for paths like:
+ * `\\hello\share` and `C:\hello` (and using alternate separator).
+ */
+function hasAbsoluteRoot(itemPath) {
+    external_assert_(itemPath, `hasAbsoluteRoot parameter 'itemPath' must not be empty`);
+    // Normalize separators
+    itemPath = normalizeSeparators(itemPath);
+    // Windows
+    if (IS_WINDOWS) {
+        // E.g. \\hello\share or C:\hello
+        return itemPath.startsWith('\\\\') || /^[A-Z]:\\/i.test(itemPath);
+    }
+    // E.g. /hello
+    return itemPath.startsWith('/');
+}
+/**
+ * On Linux/macOS, true if path starts with `/`. On Windows, true for paths like:
+ * `\`, `\hello`, `\\hello\share`, `C:`, and `C:\hello` (and using alternate separator).
+ */
+function hasRoot(itemPath) {
+    external_assert_(itemPath, `isRooted parameter 'itemPath' must not be empty`);
+    // Normalize separators
+    itemPath = normalizeSeparators(itemPath);
+    // Windows
+    if (IS_WINDOWS) {
+        // E.g. \ or \hello or \\hello
+        // E.g. C: or C:\hello
+        return itemPath.startsWith('\\') || /^[A-Z]:/i.test(itemPath);
+    }
+    // E.g. /hello
+    return itemPath.startsWith('/');
+}
+/**
+ * Removes redundant slashes and converts `/` to `\` on Windows
+ */
+function normalizeSeparators(p) {
+    p = p || '';
+    // Windows
+    if (IS_WINDOWS) {
+        // Convert slashes on Windows
+        p = p.replace(/\//g, '\\');
+        // Remove redundant slashes
+        const isUnc = /^\\\\+[^\\]/.test(p); // e.g. \\hello
+        return (isUnc ? '\\' : '') + p.replace(/\\\\+/g, '\\'); // preserve leading \\ for UNC
+    }
+    // Remove redundant slashes
+    return p.replace(/\/\/+/g, '/');
+}
+/**
+ * Normalizes the path separators and trims the trailing separator (when safe).
+ * For example, `/foo/ => /foo` but `/ => /`
+ */
+function safeTrimTrailingSeparator(p) {
+    // Short-circuit if empty
+    if (!p) {
+        return '';
+    }
+    // Normalize separators
+    p = normalizeSeparators(p);
+    // No trailing slash
+    if (!p.endsWith(external_path_.sep)) {
+        return p;
+    }
+    // Check '/' on Linux/macOS and '\' on Windows
+    if (p === external_path_.sep) {
+        return p;
+    }
+    // On Windows check if drive root. E.g. C:\
+    if (IS_WINDOWS && /^[A-Z]:\\$/i.test(p)) {
+        return p;
+    }
+    // Otherwise trim trailing slash
+    return p.substr(0, p.length - 1);
+}
+;// CONCATENATED MODULE: ./node_modules/@actions/glob/lib/internal-match-kind.js
+/**
+ * Indicates whether a pattern matches a path
+ */
+var MatchKind;
+(function (MatchKind) {
+    /** Not matched */
+    MatchKind[MatchKind["None"] = 0] = "None";
+    /** Matched if the path is a directory */
+    MatchKind[MatchKind["Directory"] = 1] = "Directory";
+    /** Matched if the path is a regular file */
+    MatchKind[MatchKind["File"] = 2] = "File";
+    /** Matched */
+    MatchKind[MatchKind["All"] = 3] = "All";
+})(MatchKind || (MatchKind = {}));
+;// CONCATENATED MODULE: ./node_modules/@actions/glob/lib/internal-pattern-helper.js
+
+
+const internal_pattern_helper_IS_WINDOWS = process.platform === 'win32';
+/**
+ * Given an array of patterns, returns an array of paths to search.
+ * Duplicates and paths under other included paths are filtered out.
+ */
+function getSearchPaths(patterns) {
+    // Ignore negate patterns
+    patterns = patterns.filter(x => !x.negate);
+    // Create a map of all search paths
+    const searchPathMap = {};
+    for (const pattern of patterns) {
+        const key = internal_pattern_helper_IS_WINDOWS
+            ? pattern.searchPath.toUpperCase()
+            : pattern.searchPath;
+        searchPathMap[key] = 'candidate';
+    }
+    const result = [];
+    for (const pattern of patterns) {
+        // Check if already included
+        const key = internal_pattern_helper_IS_WINDOWS
+            ? pattern.searchPath.toUpperCase()
+            : pattern.searchPath;
+        if (searchPathMap[key] === 'included') {
+            continue;
+        }
+        // Check for an ancestor search path
+        let foundAncestor = false;
+        let tempKey = key;
+        let parent = dirname(tempKey);
+        while (parent !== tempKey) {
+            if (searchPathMap[parent]) {
+                foundAncestor = true;
+                break;
+            }
+            tempKey = parent;
+            parent = dirname(tempKey);
+        }
+        // Include the search pattern in the result
+        if (!foundAncestor) {
+            result.push(pattern.searchPath);
+            searchPathMap[key] = 'included';
+        }
+    }
+    return result;
+}
+/**
+ * Matches the patterns against the path
+ */
+function internal_pattern_helper_match(patterns, itemPath) {
+    let result = MatchKind.None;
+    for (const pattern of patterns) {
+        if (pattern.negate) {
+            result &= ~pattern.match(itemPath);
+        }
+        else {
+            result |= pattern.match(itemPath);
+        }
+    }
+    return result;
+}
+/**
+ * Checks whether to descend further into the directory
+ */
+function internal_pattern_helper_partialMatch(patterns, itemPath) {
+    return patterns.some(x => !x.negate && x.partialMatch(itemPath));
+}
+// EXTERNAL MODULE: external "os"
+var external_os_ = __nccwpck_require__(857);
+;// CONCATENATED MODULE: ./node_modules/balanced-match/dist/esm/index.js
+const balanced = (a, b, str) => {
+    const ma = a instanceof RegExp ? maybeMatch(a, str) : a;
+    const mb = b instanceof RegExp ? maybeMatch(b, str) : b;
+    const r = ma !== null && mb != null && range(ma, mb, str);
+    return (r && {
+        start: r[0],
+        end: r[1],
+        pre: str.slice(0, r[0]),
+        body: str.slice(r[0] + ma.length, r[1]),
+        post: str.slice(r[1] + mb.length),
+    });
+};
+const maybeMatch = (reg, str) => {
+    const m = str.match(reg);
+    return m ? m[0] : null;
+};
+const range = (a, b, str) => {
+    let begs, beg, left, right = undefined, result;
+    let ai = str.indexOf(a);
+    let bi = str.indexOf(b, ai + 1);
+    let i = ai;
+    if (ai >= 0 && bi > 0) {
+        if (a === b) {
+            return [ai, bi];
+        }
+        begs = [];
+        left = str.length;
+        while (i >= 0 && !result) {
+            if (i === ai) {
+                begs.push(i);
+                ai = str.indexOf(a, i + 1);
+            }
+            else if (begs.length === 1) {
+                const r = begs.pop();
+                if (r !== undefined)
+                    result = [r, bi];
+            }
+            else {
+                beg = begs.pop();
+                if (beg !== undefined && beg < left) {
+                    left = beg;
+                    right = bi;
+                }
+                bi = str.indexOf(b, i + 1);
+            }
+            i = ai < bi && ai >= 0 ? ai : bi;
+        }
+        if (begs.length && right !== undefined) {
+            result = [left, right];
+        }
+    }
+    return result;
+};
+;// CONCATENATED MODULE: ./node_modules/brace-expansion/dist/esm/index.js
+
+const escSlash = '\0SLASH' + Math.random().toFixed(16) + '\0';
+const escOpen = '\0OPEN' + Math.random().toFixed(16) + '\0';
+const escClose = '\0CLOSE' + Math.random().toFixed(16) + '\0';
+const escComma = '\0COMMA' + Math.random().toFixed(16) + '\0';
+const escPeriod = '\0PERIOD' + Math.random().toFixed(16) + '\0';
+const escSlashPattern = new RegExp(escSlash, 'g');
+const escOpenPattern = new RegExp(escOpen, 'g');
+const escClosePattern = new RegExp(escClose, 'g');
+const escCommaPattern = new RegExp(escComma, 'g');
+const escPeriodPattern = new RegExp(escPeriod, 'g');
+const slashPattern = /\\\\/g;
+const openPattern = /\\{/g;
+const closePattern = /\\}/g;
+const commaPattern = /\\,/g;
+const periodPattern = /\\\./g;
+const EXPANSION_MAX = 100_000;
+// `EXPANSION_MAX` caps the *number* of expansions, but not their length. An
+// input like `'{a,b}'.repeat(1500)` stays under that count - its output is
+// truncated to 100k results - while making every result ~1500 characters
+// long. The result set, and the intermediate arrays built while combining
+// brace sets, then grow large enough to exhaust memory and crash the process
+// (CVE-2026-14257). `EXPANSION_MAX_LENGTH` bounds the total number of
+// characters the accumulator may hold at any point, so memory stays flat no
+// matter how many brace groups are chained. The limit sits well above any
+// realistic expansion (100k results hitting `EXPANSION_MAX` measure ~1M
+// characters) so legitimate input is unaffected.
+const EXPANSION_MAX_LENGTH = 4_000_000;
+// `expand_` recurses once per level of brace *nesting* - both when expanding a
+// set's comma members and when re-wrapping a set whose body is a single part.
+// The CVE-2026-14257 fix made the *tail* iterative (recursion on `m.post`, one
+// level per chained group), which left nesting depth unbounded: about 3,100
+// levels of `{{{...a,b...}}}` - only ~6KB of input - exhausted the native stack
+// and crashed the process. `EXPANSION_MAX_DEPTH` bounds how deep the parser
+// will follow nesting. It sits far above any realistic pattern and well below
+// the depth at which the stack runs out.
+const EXPANSION_MAX_DEPTH = 1_000;
+// Bash keeps a quirk where a brace group followed by a comma set still expands
+// (`{a},b}`). The parser implements it by rewriting the string and restarting
+// the scan, absorbing one `}` per pass. `n` trailing braces therefore cost `n`
+// full passes over a string that itself grows by one `escClose` sentinel each
+// time - quadratic in `n`, with a ~26x constant from the sentinel's length.
+// 128KB of `'{a}' + '}'.repeat(n) + ',z}'` blocked the event loop for 27
+// seconds to produce two results. `EXPANSION_MAX_REWRITES` bounds how many
+// times the scan may restart. Real `{a},b}` input needs a handful.
+const EXPANSION_MAX_REWRITES = 1_000;
+// `EXPANSION_MAX_STEPS` bounds the work one `expand` call does, which `max`,
+// `maxLength` and `maxDepth` don't: nested sets are rescanned at every level
+// and chained groups each rebuild up to `max` results, so 2KB of input could
+// block the event loop for over 30 seconds. Each character scanned, result
+// built and sequence value generated is a step, and each `expand_` call costs
+// `CALL_STEPS` more. Past the budget, the set being expanded and everything
+// after it stay literal. A glob needs a few hundred steps, and nesting all the
+// way to `EXPANSION_MAX_DEPTH` about 4M.
+const EXPANSION_MAX_STEPS = 20_000_000;
+// What one `expand_` call costs on top of what it scans and builds. Setting
+// one up takes about as long as scanning 16 characters, and a set whose
+// results are wrapped to be expanded again makes one call per result, each
+// scanning and building next to nothing: 64KB of
+// `('{{' + ','.repeat(316) + '}{' + ','.repeat(316) + '}}').repeat(n)` made
+// 4M such calls, which spent the budget three times as slowly as anything
+// else.
+const CALL_STEPS = 16;
+function esm_numeric(str) {
+    return !isNaN(str) ? parseInt(str, 10) : str.charCodeAt(0);
+}
+function escapeBraces(str) {
+    return str
+        .replace(slashPattern, escSlash)
+        .replace(openPattern, escOpen)
+        .replace(closePattern, escClose)
+        .replace(commaPattern, escComma)
+        .replace(periodPattern, escPeriod);
+}
+function unescapeBraces(str) {
+    return str
+        .replace(escSlashPattern, '\\')
+        .replace(escOpenPattern, '{')
+        .replace(escClosePattern, '}')
+        .replace(escCommaPattern, ',')
+        .replace(escPeriodPattern, '.');
+}
+// Like `target.push(...items)` but doesn't overflow the stack
+function pushAll(target, items) {
+    for (let i = 0; i < items.length; i++) {
+        target.push(items[i]);
+    }
+}
+// `balanced`, run on `masked` (see `maskUnmatchedOpens`), sliced from `str`
+// and charged for the characters it walks: up to the group's `}`, or the
+// whole string when there is no match or unmatched `{` come first, which
+// `unmatched` then flags for masking. Once a call overdraws the budget, it
+// and every later one return undefined, so the rest stays literal.
+function balancedWithBudget(str, masked, budget) {
+    if (budget.remaining < 0) {
+        return undefined;
+    }
+    const r = range('{', '}', masked);
+    const unmatched = r !== undefined && masked.indexOf('{') < r[0];
+    budget.remaining -= r && !unmatched ? r[1] + 1 : str.length;
+    if (!r || budget.remaining < 0) {
+        return undefined;
+    }
+    return {
+        end: r[1],
+        pre: str.slice(0, r[0]),
+        body: str.slice(r[0] + 1, r[1]),
+        post: str.slice(r[1] + 1),
+        unmatched,
+    };
+}
+// `masked` with every `{` that has no matching `}` swapped for a `\0`, which
+// keeps the length, so a scan of it still lines up with the string it was
+// made from. Such a `{` is literal either way, but `balanced` only learns that
+// one is unmatched by reading to the end of the string, so with one at the
+// head of every group (`'{a,{b,c}'.repeat(n)`) each scan read the rest of the
+// input. That was quadratic, and once the step budget charged for it, it ran
+// out partway through and left the rest literal. A scan of the masked copy
+// stops at the group's `}`. It is one pass, charged as such.
+function maskUnmatchedOpens(masked, budget) {
+    budget.remaining -= masked.length;
+    const open = [];
+    for (let i = 0; i < masked.length; i++) {
+        const c = masked.charCodeAt(i);
+        if (c === 0x7b) {
+            open.push(i);
+        }
+        else if (c === 0x7d && open.length) {
+            open.pop();
+        }
+    }
+    let out = '';
+    let last = 0;
+    for (let i = 0; i < open.length; i++) {
+        const at = open[i];
+        out += masked.slice(last, at) + '\0';
+        last = at + 1;
+    }
+    return out + masked.slice(last);
+}
+// Whether `str` has a `,` not followed by another `,`, with a `}` after it on
+// the same line - what `/,(?!,).*\}/.test(str)` asks, answered in one pass from
+// the end. The regex tries every `,` and backtracks through the rest of its
+// line from each, which is quadratic, and the `{a},b}` rewrite asks again on
+// every pass. Like a scan, it is charged for the whole string and refused if
+// that overdraws the budget.
+function commaSetFollows(str, budget) {
+    budget.remaining -= str.length;
+    if (budget.remaining < 0) {
+        return false;
+    }
+    // Whether a `}` follows the current position before the line ends
+    let close = false;
+    for (let i = str.length - 1; i >= 0; i--) {
+        const c = str.charCodeAt(i);
+        if (c === 0x7d) {
+            close = true;
+        }
+        else if (c === 0x0a || c === 0x0d || c === 0x2028 || c === 0x2029) {
+            // A line terminator, which `.` does not match
+            close = false;
+        }
+        else if (c === 0x2c && close && str.charCodeAt(i + 1) !== 0x2c) {
+            return true;
+        }
+    }
+    return false;
+}
+/**
+ * Basically just str.split(","), but handling cases
+ * where we have nested braced sections, which should be
+ * treated as individual members, like {a,{b,c},d}
+ *
+ * Returns `undefined` if the step budget runs out before the whole set is
+ * split, since splitting what is left on every comma would tear apart the
+ * nested sets it still holds.
+ */
+function parseCommaParts(str, budget) {
+    const parts = [];
+    // Walk the brace groups iteratively. Recursing on `post` once per group let a
+    // chain of them exhaust the stack - the parsing-side counterpart to
+    // the `expand_` overflow fixed for CVE-2026-14257, and not something `max` or
+    // `maxLength` can bound, since it happens before expansion.
+    //
+    // The part the next chunk continues
+    let carry = '';
+    for (;;) {
+        // A set's body holds no unmatched `{`, so there is nothing to mask.
+        const m = balancedWithBudget(str, str, budget);
+        if (budget.remaining < 0) {
+            return undefined;
+        }
+        if (!m) {
+            const tail = str.split(',');
+            tail[0] = carry + tail[0];
+            pushAll(parts, tail);
+            return parts;
+        }
+        const { pre, body, post } = m;
+        const p = pre.split(',');
+        p[0] = carry + p[0];
+        p[p.length - 1] += '{' + body + '}';
+        if (!post.length) {
+            pushAll(parts, p);
+            return parts;
+        }
+        carry = p.pop();
+        pushAll(parts, p);
+        str = post;
+    }
+}
+// An option that is left out, or that is NaN, gets its default. Every
+// comparison against NaN is false, so a NaN bound would never be reached:
+// `{ maxSteps: NaN }` let 15KB of input block the event loop for 16 seconds,
+// and `{ maxDepth: NaN }` overflowed the stack again (CVE-2026-102278). Pass
+// `Infinity` to lift a bound.
+function bound(value, fallback) {
+    return value === undefined || isNaN(value) ? fallback : value;
+}
+function expand(str, options = {}) {
+    if (!str) {
+        return [];
+    }
+    const max = bound(options.max, EXPANSION_MAX);
+    const maxLength = bound(options.maxLength, EXPANSION_MAX_LENGTH);
+    const maxDepth = bound(options.maxDepth, EXPANSION_MAX_DEPTH);
+    const maxRewrites = bound(options.maxRewrites, EXPANSION_MAX_REWRITES);
+    const maxSteps = bound(options.maxSteps, EXPANSION_MAX_STEPS);
+    // I don't know why Bash 4.3 does this, but it does.
+    // Anything starting with {} will have the first two bytes preserved
+    // but *only* at the top level, so {},a}b will not expand to anything,
+    // but a{},b}c will be expanded to [a}c,abc].
+    // One could argue that this is a bug in Bash, but since the goal of
+    // this module is to match Bash's rules, we escape a leading {}
+    if (str.slice(0, 2) === '{}') {
+        str = '\\{\\}' + str.slice(2);
+    }
+    return expand_(escapeBraces(str), max, maxLength, maxDepth, 0, maxRewrites, { remaining: maxSteps }, true).map(unescapeBraces);
+}
+function embrace(str) {
+    return '{' + str + '}';
+}
+function isPadded(el) {
+    return /^-?0\d/.test(el);
+}
+function lte(i, y) {
+    return i <= y;
+}
+function gte(i, y) {
+    return i >= y;
+}
+// Build `{ acc[a] + pre + values[v] }` for every combination, capping the
+// number of results at `max` and the total number of characters at `maxLength`.
+// This is the one place output grows, so bounding it here keeps the single
+// accumulator - and therefore memory - flat regardless of how many brace groups
+// are combined (CVE-2026-14257). Each result built is a step, since `max` and
+// `maxLength` bound one combination, not how many brace groups are combined.
+function combine(acc, pre, values, max, maxLength, dropEmpties, budget) {
+    const out = [];
+    let length = 0;
+    // Bash drops empty results at the top level, and they don't count against
+    // `max`, so `max` bounds the number of *kept* results. Only an empty
+    // `acc[a] + pre` can make one, so for those the empty values are skipped
+    // without being visited. Visiting them one at a time let a set of empties
+    // cost `acc.length * values.length` while keeping nothing.
+    let nonEmpty;
+    outer: for (let a = 0; a < acc.length; a++) {
+        const prefix = acc[a] + pre;
+        let vs = values;
+        if (dropEmpties && !prefix) {
+            if (!nonEmpty)
+                nonEmpty = values.filter(v => v);
+            vs = nonEmpty;
+        }
+        for (let v = 0; v < vs.length; v++) {
+            if (out.length >= max)
+                break outer;
+            const expansion = prefix + vs[v];
+            if (length + expansion.length > maxLength)
+                break outer;
+            out.push(expansion);
+            length += expansion.length;
+        }
+    }
+    budget.remaining -= out.length;
+    return out;
+}
+// The expansion values of a single numeric (`1..5`) or alphabetic (`a..e..2`)
+// sequence body, or `undefined` if the step budget runs out generating them.
+function expandSequence(body, isAlphaSequence, max, maxLength, budget) {
+    const n = body.split(/\.\./);
+    const N = [];
+    // A sequence body always splits into two or three parts, but the compiler
+    // can't know that.
+    /* c8 ignore start */
+    if (n[0] === undefined || n[1] === undefined) {
+        return N;
+    }
+    /* c8 ignore stop */
+    const x = esm_numeric(n[0]);
+    const y = esm_numeric(n[1]);
+    const width = Math.max(n[0].length, n[1].length);
+    let incr = n.length === 3 && n[2] !== undefined ?
+        Math.max(Math.abs(esm_numeric(n[2])), 1)
+        : 1;
+    let test = lte;
+    const reverse = y < x;
+    if (reverse) {
+        incr *= -1;
+        test = gte;
+    }
+    const pad = n.some(isPadded);
+    // A padded value is built a character at a time to `width`, which the input
+    // sets, so it costs one step per character: 64KB of
+    // `('{' + '0'.repeat(100) + '..99999}').repeat(n)` took 7 seconds charged
+    // one step per value.
+    const cost = pad ? width : 1;
+    let length = 0;
+    for (let i = x; test(i, y) && N.length < max; i += incr) {
+        // Each value is a step. `max` and `maxLength` bound one sequence, but a
+        // chain of them still generated up to `max` values each, however few
+        // combining could keep.
+        budget.remaining -= cost;
+        if (budget.remaining < 0) {
+            return undefined;
+        }
+        let c;
+        if (isAlphaSequence) {
+            c = String.fromCharCode(i);
+            if (c === '\\') {
+                c = '';
+            }
+        }
+        else {
+            c = String(i);
+            if (pad) {
+                const need = width - c.length;
+                if (need > 0) {
+                    const z = new Array(need + 1).join('0');
+                    if (i < 0) {
+                        c = '-' + z + c.slice(1);
+                    }
+                    else {
+                        c = z + c;
+                    }
+                }
+            }
+        }
+        if (length + c.length > maxLength)
+            break;
+        N.push(c);
+        length += c.length;
+    }
+    return N;
+}
+function expand_(str, max, maxLength, maxDepth, depth, maxRewrites, budget, isTop) {
+    // An overdraft here makes the first scan refuse, so `str` stays literal.
+    budget.remaining -= CALL_STEPS;
+    // Too deeply nested to keep following: treat the rest as literal, the same
+    // way a group that cannot expand is already handled. Truncating rather than
+    // throwing keeps `expand` total, matching `max` and `maxLength`.
+    if (depth > maxDepth) {
+        return [str];
+    }
+    // Consume the string's top-level brace groups left to right, threading a
+    // running set of combined prefixes (`acc`). Expanding the tail iteratively -
+    // rather than recursing on `m.post` once per group - keeps the native stack
+    // depth constant, so deeply chained input (`'{a,b}'.repeat(3000)`) can no
+    // longer overflow the stack, and leaves a single accumulator whose size
+    // `maxLength` bounds directly (CVE-2026-14257).
+    let acc = [''];
+    // Bash drops empty results, but only when the *first* top-level group is a
+    // comma set - a sequence like `{a..\}` may legitimately yield ''. The drop
+    // is on the final strings, so it is applied to whichever `combine` produces
+    // them (the one with no brace set left in the tail).
+    // How many times the `{a},b}` rewrite below has restarted the scan. Each pass
+    // re-reads the whole string, so leaving this unbounded is quadratic.
+    let rewrites = 0;
+    let dropEmpties = false;
+    let firstGroup = true;
+    // `str` with its unmatched `{` masked, once a scan has run into them
+    let masked = str;
+    for (;;) {
+        const m = balancedWithBudget(str, masked, budget);
+        // No brace set left, or no step budget left to look for one: the rest of
+        // the string is literal.
+        if (!m) {
+            return combine(acc, str, [''], max, maxLength, dropEmpties, budget);
+        }
+        if (m.unmatched) {
+            masked = maskUnmatchedOpens(masked, budget);
+        }
+        // no need to expand pre, since it is guaranteed to be free of brace-sets
+        const pre = m.pre;
+        // This set and the rest of the string, literal: for a set that cannot
+        // expand, and for one the step budget runs out on. Once it is overdrawn,
+        // every set still being expanded, at every level, stays literal like this -
+        // otherwise each level above would go on combining, and wrapping and
+        // expanding again, results the budget was too small for.
+        const literal = () => combine(acc, pre + '{' + m.body + '}' + m.post, [''], max, maxLength, dropEmpties, budget);
+        if (/\$$/.test(pre)) {
+            acc = combine(acc, pre + '{' + m.body + '}', [''], max, maxLength, dropEmpties && !m.post.length, budget);
+            firstGroup = false;
+            if (!m.post.length)
+                break;
+            str = m.post;
+            masked = masked.slice(m.end + 1);
+            continue;
+        }
+        const isNumericSequence = /^-?\d+\.\.-?\d+(?:\.\.-?\d+)?$/.test(m.body);
+        const isAlphaSequence = /^[a-zA-Z]\.\.[a-zA-Z](?:\.\.-?\d+)?$/.test(m.body);
+        const isSequence = isNumericSequence || isAlphaSequence;
+        const isOptions = m.body.indexOf(',') >= 0;
+        if (!isSequence && !isOptions) {
+            // {a},b}
+            if (rewrites < maxRewrites && commaSetFollows(m.post, budget)) {
+                rewrites++;
+                str = m.pre + '{' + m.body + escClose + m.post;
+                // Taking a `}` away never gives an unmatched `{` a partner, so what
+                // is masked stays unmatched. The `{` it closed can be left without
+                // one, and the next scan masks it.
+                masked =
+                    masked.slice(0, m.end) + escClose + masked.slice(m.end + 1);
+                isTop = true;
+                continue;
+            }
+            // Nothing here expands, so the whole remaining string is literal.
+            return literal();
+        }
+        if (firstGroup) {
+            dropEmpties = isTop && !isSequence;
+            firstGroup = false;
+        }
+        let values;
+        if (isSequence) {
+            values = expandSequence(m.body, isAlphaSequence, max, maxLength, budget);
+            if (!values) {
+                return literal();
+            }
+        }
+        else {
+            let n = parseCommaParts(m.body, budget);
+            // The step budget ran out partway through the set.
+            if (!n) {
+                return literal();
+            }
+            if (n.length === 1 && n[0] !== undefined) {
+                // x{{a,b}}y ==> x{a}y x{b}y
+                n = expand_(n[0], max, maxLength, maxDepth, depth + 1, maxRewrites, budget, false).map(embrace);
+                // The step budget ran out expanding the set's only part.
+                if (budget.remaining < 0) {
+                    return literal();
+                }
+                //XXX is this necessary? Can't seem to hit it in tests.
+                /* c8 ignore start */
+                if (n.length === 1) {
+                    const next = combine(acc, pre + n[0], [''], max, maxLength, dropEmpties && !m.post.length, budget);
+                    if (budget.remaining < 0) {
+                        return literal();
+                    }
+                    acc = next;
+                    if (!m.post.length)
+                        break;
+                    str = m.post;
+                    masked = masked.slice(m.end + 1);
+                    continue;
+                }
+                /* c8 ignore stop */
+            }
+            // Values that `combine` is going to drop as empty produce no result, so
+            // they must not count against `max` - otherwise `{a,,b}` with `max: 2`
+            // would stop at `['a', '']` and yield one result instead of two. Skipping
+            // them outright keeps `values` bounded while leaving `max` a bound on
+            // *kept* results.
+            let dropsEmpties = dropEmpties && !m.post.length && !pre;
+            for (let d = 0; dropsEmpties && d < acc.length; d++) {
+                if (acc[d]) {
+                    dropsEmpties = false;
+                }
+            }
+            values = [];
+            let valuesLength = 0;
+            outer: for (let j = 0; j < n.length; j++) {
+                const expanded = expand_(n[j], max, maxLength, maxDepth, depth + 1, maxRewrites, budget, false);
+                // The step budget ran out expanding a member.
+                if (budget.remaining < 0) {
+                    return literal();
+                }
+                for (let k = 0; k < expanded.length; k++) {
+                    const v = expanded[k];
+                    if (dropsEmpties && !v)
+                        continue;
+                    if (values.length >= max ||
+                        valuesLength + v.length > maxLength) {
+                        break outer;
+                    }
+                    values.push(v);
+                    valuesLength += v.length;
+                }
+            }
+        }
+        const next = combine(acc, pre, values, max, maxLength, dropEmpties && !m.post.length, budget);
+        // The step budget ran out combining the set's values in.
+        if (budget.remaining < 0) {
+            return literal();
+        }
+        acc = next;
+        if (!m.post.length)
+            break;
+        str = m.post;
+        masked = masked.slice(m.end + 1);
+    }
+    return acc;
+}
+
+;// CONCATENATED MODULE: ./node_modules/@actions/glob/node_modules/minimatch/dist/esm/assert-valid-pattern.js
+const MAX_PATTERN_LENGTH = 1024 * 64;
+const assertValidPattern = (pattern) => {
+    if (typeof pattern !== 'string') {
+        throw new TypeError('invalid pattern');
+    }
+    if (pattern.length > MAX_PATTERN_LENGTH) {
+        throw new TypeError('pattern is too long');
+    }
+};
+;// CONCATENATED MODULE: ./node_modules/@actions/glob/node_modules/minimatch/dist/esm/brace-expressions.js
+// translate the various posix character classes into unicode properties
+// this works across all unicode locales
+// { <posix class>: [<translation>, /u flag required, negated]
+const posixClasses = {
+    '[:alnum:]': ['\\p{L}\\p{Nl}\\p{Nd}', true],
+    '[:alpha:]': ['\\p{L}\\p{Nl}', true],
+    '[:ascii:]': ['\\x' + '00-\\x' + '7f', false],
+    '[:blank:]': ['\\p{Zs}\\t', true],
+    '[:cntrl:]': ['\\p{Cc}', true],
+    '[:digit:]': ['\\p{Nd}', true],
+    '[:graph:]': ['\\p{Z}\\p{C}', true, true],
+    '[:lower:]': ['\\p{Ll}', true],
+    '[:print:]': ['\\p{C}', true],
+    '[:punct:]': ['\\p{P}', true],
+    '[:space:]': ['\\p{Z}\\t\\r\\n\\v\\f', true],
+    '[:upper:]': ['\\p{Lu}', true],
+    '[:word:]': ['\\p{L}\\p{Nl}\\p{Nd}\\p{Pc}', true],
+    '[:xdigit:]': ['A-Fa-f0-9', false],
+};
+// only need to escape a few things inside of brace expressions
+// escapes: [ \ ] -
+const braceEscape = (s) => s.replace(/[[\]\\-]/g, '\\$&');
+// escape all regexp magic characters
+const regexpEscape = (s) => s.replace(/[-[\]{}()*+?.,\\^$|#\s]/g, '\\$&');
+// everything has already been escaped, we just have to join
+const rangesToString = (ranges) => ranges.join('');
+// takes a glob string at a posix brace expression, and returns
+// an equivalent regular expression source, and boolean indicating
+// whether the /u flag needs to be applied, and the number of chars
+// consumed to parse the character class.
+// This also removes out of order ranges, and returns ($.) if the
+// entire class just no good.
+const parseClass = (glob, position) => {
+    const pos = position;
+    /* c8 ignore start */
+    if (glob.charAt(pos) !== '[') {
+        throw new Error('not in a brace expression');
+    }
+    /* c8 ignore stop */
+    const ranges = [];
+    const negs = [];
+    let i = pos + 1;
+    let sawStart = false;
+    let uflag = false;
+    let escaping = false;
+    let negate = false;
+    let endPos = pos;
+    let rangeStart = '';
+    WHILE: while (i < glob.length) {
+        const c = glob.charAt(i);
+        if ((c === '!' || c === '^') && i === pos + 1) {
+            negate = true;
+            i++;
+            continue;
+        }
+        if (c === ']' && sawStart && !escaping) {
+            endPos = i + 1;
+            break;
+        }
+        sawStart = true;
+        if (c === '\\') {
+            if (!escaping) {
+                escaping = true;
+                i++;
+                continue;
+            }
+            // escaped \ char, fall through and treat like normal char
+        }
+        if (c === '[' && !escaping) {
+            // either a posix class, a collation equivalent, or just a [
+            for (const [cls, [unip, u, neg]] of Object.entries(posixClasses)) {
+                if (glob.startsWith(cls, i)) {
+                    // invalid, [a-[] is fine, but not [a-[:alpha]]
+                    if (rangeStart) {
+                        return ['$.', false, glob.length - pos, true];
+                    }
+                    i += cls.length;
+                    if (neg)
+                        negs.push(unip);
+                    else
+                        ranges.push(unip);
+                    uflag = uflag || u;
+                    continue WHILE;
+                }
+            }
+        }
+        // now it's just a normal character, effectively
+        escaping = false;
+        if (rangeStart) {
+            // throw this range away if it's not valid, but others
+            // can still match.
+            if (c > rangeStart) {
+                ranges.push(braceEscape(rangeStart) + '-' + braceEscape(c));
+            }
+            else if (c === rangeStart) {
+                ranges.push(braceEscape(c));
+            }
+            rangeStart = '';
+            i++;
+            continue;
+        }
+        // now might be the start of a range.
+        // can be either c-d or c-] or c<more...>] or c] at this point
+        if (glob.startsWith('-]', i + 1)) {
+            ranges.push(braceEscape(c + '-'));
+            i += 2;
+            continue;
+        }
+        if (glob.startsWith('-', i + 1)) {
+            rangeStart = c;
+            i += 2;
+            continue;
+        }
+        // not the start of a range, just a single character
+        ranges.push(braceEscape(c));
+        i++;
+    }
+    if (endPos < i) {
+        // didn't see the end of the class, not a valid class,
+        // but might still be valid as a literal match.
+        return ['', false, 0, false];
+    }
+    // if we got no ranges and no negates, then we have a range that
+    // cannot possibly match anything, and that poisons the whole glob
+    if (!ranges.length && !negs.length) {
+        return ['$.', false, glob.length - pos, true];
+    }
+    // if we got one positive range, and it's a single character, then that's
+    // not actually a magic pattern, it's just that one literal character.
+    // we should not treat that as "magic", we should just return the literal
+    // character. [_] is a perfectly valid way to escape glob magic chars.
+    if (negs.length === 0 &&
+        ranges.length === 1 &&
+        /^\\?.$/.test(ranges[0]) &&
+        !negate) {
+        const r = ranges[0].length === 2 ? ranges[0].slice(-1) : ranges[0];
+        return [regexpEscape(r), false, endPos - pos, false];
+    }
+    const sranges = '[' + (negate ? '^' : '') + rangesToString(ranges) + ']';
+    const snegs = '[' + (negate ? '' : '^') + rangesToString(negs) + ']';
+    const comb = ranges.length && negs.length ? '(' + sranges + '|' + snegs + ')'
+        : ranges.length ? sranges
+            : snegs;
+    return [comb, uflag, endPos - pos, true];
+};
+;// CONCATENATED MODULE: ./node_modules/@actions/glob/node_modules/minimatch/dist/esm/unescape.js
+/**
+ * Un-escape a string that has been escaped with {@link escape}.
+ *
+ * If the {@link MinimatchOptions.windowsPathsNoEscape} option is used, then
+ * square-bracket escapes are removed, but not backslash escapes.
+ *
+ * For example, it will turn the string `'[*]'` into `*`, but it will not
+ * turn `'\\*'` into `'*'`, because `\` is a path separator in
+ * `windowsPathsNoEscape` mode.
+ *
+ * When `windowsPathsNoEscape` is not set, then both square-bracket escapes and
+ * backslash escapes are removed.
+ *
+ * Slashes (and backslashes in `windowsPathsNoEscape` mode) cannot be escaped
+ * or unescaped.
+ *
+ * When `magicalBraces` is not set, escapes of braces (`{` and `}`) will not be
+ * unescaped.
+ */
+const unescape_unescape = (s, { windowsPathsNoEscape = false, magicalBraces = true, } = {}) => {
+    if (magicalBraces) {
+        return windowsPathsNoEscape ?
+            s.replace(/\[([^/\\])\]/g, '$1')
+            : s
+                .replace(/((?!\\).|^)\[([^/\\])\]/g, '$1$2')
+                .replace(/\\([^/])/g, '$1');
+    }
+    return windowsPathsNoEscape ?
+        s.replace(/\[([^/\\{}])\]/g, '$1')
+        : s
+            .replace(/((?!\\).|^)\[([^/\\{}])\]/g, '$1$2')
+            .replace(/\\([^/{}])/g, '$1');
+};
+;// CONCATENATED MODULE: ./node_modules/@actions/glob/node_modules/minimatch/dist/esm/ast.js
+// parse a single path portion
+var _a;
+
+
+const types = new Set(['!', '?', '+', '*', '@']);
+const isExtglobType = (c) => types.has(c);
+const isExtglobAST = (c) => isExtglobType(c.type);
+// Map of which extglob types can adopt the children of a nested extglob
+//
+// anything but ! can adopt a matching type:
+// +(a|+(b|c)|d) => +(a|b|c|d)
+// *(a|*(b|c)|d) => *(a|b|c|d)
+// @(a|@(b|c)|d) => @(a|b|c|d)
+// ?(a|?(b|c)|d) => ?(a|b|c|d)
+//
+// * can adopt anything, because 0 or repetition is allowed
+// *(a|?(b|c)|d) => *(a|b|c|d)
+// *(a|+(b|c)|d) => *(a|b|c|d)
+// *(a|@(b|c)|d) => *(a|b|c|d)
+//
+// + can adopt @, because 1 or repetition is allowed
+// +(a|@(b|c)|d) => +(a|b|c|d)
+//
+// + and @ CANNOT adopt *, because 0 would be allowed
+// +(a|*(b|c)|d) => would match "", on *(b|c)
+// @(a|*(b|c)|d) => would match "", on *(b|c)
+//
+// + and @ CANNOT adopt ?, because 0 would be allowed
+// +(a|?(b|c)|d) => would match "", on ?(b|c)
+// @(a|?(b|c)|d) => would match "", on ?(b|c)
+//
+// ? can adopt @, because 0 or 1 is allowed
+// ?(a|@(b|c)|d) => ?(a|b|c|d)
+//
+// ? and @ CANNOT adopt * or +, because >1 would be allowed
+// ?(a|*(b|c)|d) => would match bbb on *(b|c)
+// @(a|*(b|c)|d) => would match bbb on *(b|c)
+// ?(a|+(b|c)|d) => would match bbb on +(b|c)
+// @(a|+(b|c)|d) => would match bbb on +(b|c)
+//
+// ! CANNOT adopt ! (nothing else can either)
+// !(a|!(b|c)|d) => !(a|b|c|d) would fail to match on b (not not b|c)
+//
+// ! can adopt @
+// !(a|@(b|c)|d) => !(a|b|c|d)
+//
+// ! CANNOT adopt *
+// !(a|*(b|c)|d) => !(a|b|c|d) would match on bbb, not allowed
+//
+// ! CANNOT adopt +
+// !(a|+(b|c)|d) => !(a|b|c|d) would match on bbb, not allowed
+//
+// ! CANNOT adopt ?
+// x!(a|?(b|c)|d) => x!(a|b|c|d) would fail to match "x"
+const adoptionMap = new Map([
+    ['!', ['@']],
+    ['?', ['?', '@']],
+    ['@', ['@']],
+    ['*', ['*', '+', '?', '@']],
+    ['+', ['+', '@']],
+]);
+// nested extglobs that can be adopted in, but with the addition of
+// a blank '' element.
+const adoptionWithSpaceMap = new Map([
+    ['!', ['?']],
+    ['@', ['?']],
+    ['+', ['?', '*']],
+]);
+// union of the previous two maps
+const adoptionAnyMap = new Map([
+    ['!', ['?', '@']],
+    ['?', ['?', '@']],
+    ['@', ['?', '@']],
+    ['*', ['*', '+', '?', '@']],
+    ['+', ['+', '@', '?', '*']],
+]);
+// Extglobs that can take over their parent if they are the only child
+// the key is parent, value maps child to resulting extglob parent type
+// '@' is omitted because it's a special case. An `@` extglob with a single
+// member can always be usurped by that subpattern.
+const usurpMap = new Map([
+    ['!', new Map([['!', '@']])],
+    [
+        '?',
+        new Map([
+            ['*', '*'],
+            ['+', '*'],
+        ]),
+    ],
+    [
+        '@',
+        new Map([
+            ['!', '!'],
+            ['?', '?'],
+            ['@', '@'],
+            ['*', '*'],
+            ['+', '+'],
+        ]),
+    ],
+    [
+        '+',
+        new Map([
+            ['?', '*'],
+            ['*', '*'],
+        ]),
+    ],
+]);
+// Patterns that get prepended to bind to the start of either the
+// entire string, or just a single path portion, to prevent dots
+// and/or traversal patterns, when needed.
+// Exts don't need the ^ or / bit, because the root binds that already.
+const startNoTraversal = '(?!(?:^|/)\\.\\.?(?:$|/))';
+const startNoDot = '(?!\\.)';
+// characters that indicate a start of pattern needs the "no dots" bit,
+// because a dot *might* be matched. ( is not in the list, because in
+// the case of a child extglob, it will handle the prevention itself.
+const addPatternStart = new Set(['[', '.']);
+// cases where traversal is A-OK, no dot prevention needed
+const justDots = new Set(['..', '.']);
+const reSpecials = new Set('().*{}+?[]^$\\!');
+const regExpEscape = (s) => s.replace(/[-[\]{}()*+?.,\\^$|#\s]/g, '\\$&');
+// any single thing other than /
+const qmark = '[^/]';
+// * => any number of characters
+const star = qmark + '*?';
+// use + when we need to ensure that *something* matches, because the * is
+// the only thing in the path portion.
+const starNoEmpty = qmark + '+?';
+// remove the \ chars that we added if we end up doing a nonmagic compare
+// const deslash = (s: string) => s.replace(/\\(.)/g, '$1')
+let ID = 0;
+class AST {
+    type;
+    #root;
+    #hasMagic;
+    #uflag = false;
+    #parts = [];
+    #parent;
+    #parentIndex;
+    #negs;
+    #filledNegs = false;
+    #options;
+    #toString;
+    // set to true if it's an extglob with no children
+    // (which really means one child of '')
+    #emptyExt = false;
+    id = ++ID;
+    get depth() {
+        return (this.#parent?.depth ?? -1) + 1;
+    }
+    [Symbol.for('nodejs.util.inspect.custom')]() {
+        return {
+            '@@type': 'AST',
+            id: this.id,
+            type: this.type,
+            root: this.#root.id,
+            parent: this.#parent?.id,
+            depth: this.depth,
+            partsLength: this.#parts.length,
+            parts: this.#parts,
+        };
+    }
+    constructor(type, parent, options = {}) {
+        this.type = type;
+        // extglobs are inherently magical
+        if (type)
+            this.#hasMagic = true;
+        this.#parent = parent;
+        this.#root = this.#parent ? this.#parent.#root : this;
+        this.#options = this.#root === this ? options : this.#root.#options;
+        this.#negs = this.#root === this ? [] : this.#root.#negs;
+        if (type === '!' && !this.#root.#filledNegs)
+            this.#negs.push(this);
+        this.#parentIndex = this.#parent ? this.#parent.#parts.length : 0;
+    }
+    get hasMagic() {
+        /* c8 ignore start */
+        if (this.#hasMagic !== undefined)
+            return this.#hasMagic;
+        /* c8 ignore stop */
+        for (const p of this.#parts) {
+            if (typeof p === 'string')
+                continue;
+            if (p.type || p.hasMagic)
+                return (this.#hasMagic = true);
+        }
+        // note: will be undefined until we generate the regexp src and find out
+        return this.#hasMagic;
+    }
+    // reconstructs the pattern
+    toString() {
+        return (this.#toString !== undefined ? this.#toString
+            : !this.type ?
+                (this.#toString = this.#parts.map(p => String(p)).join(''))
+                : (this.#toString =
+                    this.type +
+                        '(' +
+                        this.#parts.map(p => String(p)).join('|') +
+                        ')'));
+    }
+    #fillNegs() {
+        /* c8 ignore start */
+        if (this !== this.#root)
+            throw new Error('should only call on root');
+        if (this.#filledNegs)
+            return this;
+        /* c8 ignore stop */
+        // call toString() once to fill this out
+        this.toString();
+        this.#filledNegs = true;
+        let n;
+        while ((n = this.#negs.pop())) {
+            if (n.type !== '!')
+                continue;
+            // walk up the tree, appending everthing that comes AFTER parentIndex
+            let p = n;
+            let pp = p.#parent;
+            while (pp) {
+                for (let i = p.#parentIndex + 1; !pp.type && i < pp.#parts.length; i++) {
+                    for (const part of n.#parts) {
+                        /* c8 ignore start */
+                        if (typeof part === 'string') {
+                            throw new Error('string part in extglob AST??');
+                        }
+                        /* c8 ignore stop */
+                        part.copyIn(pp.#parts[i]);
+                    }
+                }
+                p = pp;
+                pp = p.#parent;
+            }
+        }
+        return this;
+    }
+    push(...parts) {
+        for (const p of parts) {
+            if (p === '')
+                continue;
+            /* c8 ignore start */
+            if (typeof p !== 'string' &&
+                !(p instanceof _a && p.#parent === this)) {
+                throw new Error('invalid part: ' + p);
+            }
+            /* c8 ignore stop */
+            this.#parts.push(p);
+        }
+    }
+    toJSON() {
+        const ret = this.type === null ?
+            this.#parts
+                .slice()
+                .map(p => (typeof p === 'string' ? p : p.toJSON()))
+            : [this.type, ...this.#parts.map(p => p.toJSON())];
+        if (this.isStart() && !this.type)
+            ret.unshift([]);
+        if (this.isEnd() &&
+            (this === this.#root ||
+                (this.#root.#filledNegs && this.#parent?.type === '!'))) {
+            ret.push({});
+        }
+        return ret;
+    }
+    isStart() {
+        if (this.#root === this)
+            return true;
+        // if (this.type) return !!this.#parent?.isStart()
+        if (!this.#parent?.isStart())
+            return false;
+        if (this.#parentIndex === 0)
+            return true;
+        // if everything AHEAD of this is a negation, then it's still the "start"
+        const p = this.#parent;
+        for (let i = 0; i < this.#parentIndex; i++) {
+            const pp = p.#parts[i];
+            if (!(pp instanceof _a && pp.type === '!')) {
+                return false;
+            }
+        }
+        return true;
+    }
+    isEnd() {
+        if (this.#root === this)
+            return true;
+        if (this.#parent?.type === '!')
+            return true;
+        if (!this.#parent?.isEnd())
+            return false;
+        if (!this.type)
+            return this.#parent?.isEnd();
+        // if not root, it'll always have a parent
+        /* c8 ignore start */
+        const pl = this.#parent ? this.#parent.#parts.length : 0;
+        /* c8 ignore stop */
+        return this.#parentIndex === pl - 1;
+    }
+    copyIn(part) {
+        if (typeof part === 'string')
+            this.push(part);
+        else
+            this.push(part.clone(this));
+    }
+    clone(parent) {
+        const c = new _a(this.type, parent);
+        for (const p of this.#parts) {
+            c.copyIn(p);
+        }
+        return c;
+    }
+    static #parseAST(str, ast, pos, opt, extDepth) {
+        const maxDepth = opt.maxExtglobRecursion ?? 2;
+        let escaping = false;
+        let inBrace = false;
+        let braceStart = -1;
+        let braceNeg = false;
+        if (ast.type === null) {
+            // outside of a extglob, append until we find a start
+            let i = pos;
+            let acc = '';
+            while (i < str.length) {
+                const c = str.charAt(i++);
+                // still accumulate escapes at this point, but we do ignore
+                // starts that are escaped
+                if (escaping || c === '\\') {
+                    escaping = !escaping;
+                    acc += c;
+                    continue;
+                }
+                if (inBrace) {
+                    if (i === braceStart + 1) {
+                        if (c === '^' || c === '!') {
+                            braceNeg = true;
+                        }
+                    }
+                    else if (c === ']' && !(i === braceStart + 2 && braceNeg)) {
+                        inBrace = false;
+                    }
+                    acc += c;
+                    continue;
+                }
+                else if (c === '[') {
+                    inBrace = true;
+                    braceStart = i;
+                    braceNeg = false;
+                    acc += c;
+                    continue;
+                }
+                // we don't have to check for adoption here, because that's
+                // done at the other recursion point.
+                const doRecurse = !opt.noext &&
+                    isExtglobType(c) &&
+                    str.charAt(i) === '(' &&
+                    extDepth <= maxDepth;
+                if (doRecurse) {
+                    ast.push(acc);
+                    acc = '';
+                    const ext = new _a(c, ast);
+                    i = _a.#parseAST(str, ext, i, opt, extDepth + 1);
+                    ast.push(ext);
+                    continue;
+                }
+                acc += c;
+            }
+            ast.push(acc);
+            return i;
+        }
+        // some kind of extglob, pos is at the (
+        // find the next | or )
+        let i = pos + 1;
+        let part = new _a(null, ast);
+        const parts = [];
+        let acc = '';
+        while (i < str.length) {
+            const c = str.charAt(i++);
+            // still accumulate escapes at this point, but we do ignore
+            // starts that are escaped
+            if (escaping || c === '\\') {
+                escaping = !escaping;
+                acc += c;
+                continue;
+            }
+            if (inBrace) {
+                if (i === braceStart + 1) {
+                    if (c === '^' || c === '!') {
+                        braceNeg = true;
+                    }
+                }
+                else if (c === ']' && !(i === braceStart + 2 && braceNeg)) {
+                    inBrace = false;
+                }
+                acc += c;
+                continue;
+            }
+            else if (c === '[') {
+                inBrace = true;
+                braceStart = i;
+                braceNeg = false;
+                acc += c;
+                continue;
+            }
+            const doRecurse = !opt.noext &&
+                isExtglobType(c) &&
+                str.charAt(i) === '(' &&
+                /* c8 ignore start - the maxDepth is sufficient here */
+                (extDepth <= maxDepth || (ast && ast.#canAdoptType(c)));
+            /* c8 ignore stop */
+            if (doRecurse) {
+                const depthAdd = ast && ast.#canAdoptType(c) ? 0 : 1;
+                part.push(acc);
+                acc = '';
+                const ext = new _a(c, part);
+                part.push(ext);
+                i = _a.#parseAST(str, ext, i, opt, extDepth + depthAdd);
+                continue;
+            }
+            if (c === '|') {
+                part.push(acc);
+                acc = '';
+                parts.push(part);
+                part = new _a(null, ast);
+                continue;
+            }
+            if (c === ')') {
+                if (acc === '' && ast.#parts.length === 0) {
+                    ast.#emptyExt = true;
+                }
+                part.push(acc);
+                acc = '';
+                ast.push(...parts, part);
+                return i;
+            }
+            acc += c;
+        }
+        // unfinished extglob
+        // if we got here, it was a malformed extglob! not an extglob, but
+        // maybe something else in there.
+        ast.type = null;
+        ast.#hasMagic = undefined;
+        ast.#parts = [str.substring(pos - 1)];
+        return i;
+    }
+    #canAdoptWithSpace(child) {
+        return this.#canAdopt(child, adoptionWithSpaceMap);
+    }
+    #canAdopt(child, map = adoptionMap) {
+        if (!child ||
+            typeof child !== 'object' ||
+            child.type !== null ||
+            child.#parts.length !== 1 ||
+            this.type === null) {
+            return false;
+        }
+        const gc = child.#parts[0];
+        if (!gc || typeof gc !== 'object' || gc.type === null) {
+            return false;
+        }
+        return this.#canAdoptType(gc.type, map);
+    }
+    #canAdoptType(c, map = adoptionAnyMap) {
+        return !!map.get(this.type)?.includes(c);
+    }
+    #adoptWithSpace(child, index) {
+        const gc = child.#parts[0];
+        const blank = new _a(null, gc, this.options);
+        blank.#parts.push('');
+        gc.push(blank);
+        this.#adopt(child, index);
+    }
+    #adopt(child, index) {
+        const gc = child.#parts[0];
+        this.#parts.splice(index, 1, ...gc.#parts);
+        for (const p of gc.#parts) {
+            if (typeof p === 'object')
+                p.#parent = this;
+        }
+        this.#toString = undefined;
+    }
+    #canUsurpType(c) {
+        const m = usurpMap.get(this.type);
+        return !!m?.has(c);
+    }
+    #canUsurp(child) {
+        if (!child ||
+            typeof child !== 'object' ||
+            child.type !== null ||
+            child.#parts.length !== 1 ||
+            this.type === null ||
+            this.#parts.length !== 1) {
+            return false;
+        }
+        const gc = child.#parts[0];
+        if (!gc || typeof gc !== 'object' || gc.type === null) {
+            return false;
+        }
+        return this.#canUsurpType(gc.type);
+    }
+    #usurp(child) {
+        const m = usurpMap.get(this.type);
+        const gc = child.#parts[0];
+        const nt = m?.get(gc.type);
+        /* c8 ignore start - impossible */
+        if (!nt)
+            return false;
+        /* c8 ignore stop */
+        this.#parts = gc.#parts;
+        for (const p of this.#parts) {
+            if (typeof p === 'object') {
+                p.#parent = this;
+            }
+        }
+        this.type = nt;
+        this.#toString = undefined;
+        this.#emptyExt = false;
+    }
+    static fromGlob(pattern, options = {}) {
+        const ast = new _a(null, undefined, options);
+        _a.#parseAST(pattern, ast, 0, options, 0);
+        return ast;
+    }
+    // returns the regular expression if there's magic, or the unescaped
+    // string if not.
+    toMMPattern() {
+        // should only be called on root
+        /* c8 ignore start */
+        if (this !== this.#root)
+            return this.#root.toMMPattern();
+        /* c8 ignore stop */
+        const glob = this.toString();
+        const [re, body, hasMagic, uflag] = this.toRegExpSource();
+        // if we're in nocase mode, and not nocaseMagicOnly, then we do
+        // still need a regular expression if we have to case-insensitively
+        // match capital/lowercase characters.
+        const anyMagic = hasMagic ||
+            this.#hasMagic ||
+            (this.#options.nocase &&
+                !this.#options.nocaseMagicOnly &&
+                glob.toUpperCase() !== glob.toLowerCase());
+        if (!anyMagic) {
+            return body;
+        }
+        const flags = (this.#options.nocase ? 'i' : '') + (uflag ? 'u' : '');
+        return Object.assign(new RegExp(`^${re}$`, flags), {
+            _src: re,
+            _glob: glob,
+        });
+    }
+    get options() {
+        return this.#options;
+    }
+    // returns the string match, the regexp source, whether there's magic
+    // in the regexp (so a regular expression is required) and whether or
+    // not the uflag is needed for the regular expression (for posix classes)
+    // TODO: instead of injecting the start/end at this point, just return
+    // the BODY of the regexp, along with the start/end portions suitable
+    // for binding the start/end in either a joined full-path makeRe context
+    // (where we bind to (^|/), or a standalone matchPart context (where
+    // we bind to ^, and not /).  Otherwise slashes get duped!
+    //
+    // In part-matching mode, the start is:
+    // - if not isStart: nothing
+    // - if traversal possible, but not allowed: ^(?!\.\.?$)
+    // - if dots allowed or not possible: ^
+    // - if dots possible and not allowed: ^(?!\.)
+    // end is:
+    // - if not isEnd(): nothing
+    // - else: $
+    //
+    // In full-path matching mode, we put the slash at the START of the
+    // pattern, so start is:
+    // - if first pattern: same as part-matching mode
+    // - if not isStart(): nothing
+    // - if traversal possible, but not allowed: /(?!\.\.?(?:$|/))
+    // - if dots allowed or not possible: /
+    // - if dots possible and not allowed: /(?!\.)
+    // end is:
+    // - if last pattern, same as part-matching mode
+    // - else nothing
+    //
+    // Always put the (?:$|/) on negated tails, though, because that has to be
+    // there to bind the end of the negated pattern portion, and it's easier to
+    // just stick it in now rather than try to inject it later in the middle of
+    // the pattern.
+    //
+    // We can just always return the same end, and leave it up to the caller
+    // to know whether it's going to be used joined or in parts.
+    // And, if the start is adjusted slightly, can do the same there:
+    // - if not isStart: nothing
+    // - if traversal possible, but not allowed: (?:/|^)(?!\.\.?$)
+    // - if dots allowed or not possible: (?:/|^)
+    // - if dots possible and not allowed: (?:/|^)(?!\.)
+    //
+    // But it's better to have a simpler binding without a conditional, for
+    // performance, so probably better to return both start options.
+    //
+    // Then the caller just ignores the end if it's not the first pattern,
+    // and the start always gets applied.
+    //
+    // But that's always going to be $ if it's the ending pattern, or nothing,
+    // so the caller can just attach $ at the end of the pattern when building.
+    //
+    // So the todo is:
+    // - better detect what kind of start is needed
+    // - return both flavors of starting pattern
+    // - attach $ at the end of the pattern when creating the actual RegExp
+    //
+    // Ah, but wait, no, that all only applies to the root when the first pattern
+    // is not an extglob. If the first pattern IS an extglob, then we need all
+    // that dot prevention biz to live in the extglob portions, because eg
+    // +(*|.x*) can match .xy but not .yx.
+    //
+    // So, return the two flavors if it's #root and the first child is not an
+    // AST, otherwise leave it to the child AST to handle it, and there,
+    // use the (?:^|/) style of start binding.
+    //
+    // Even simplified further:
+    // - Since the start for a join is eg /(?!\.) and the start for a part
+    // is ^(?!\.), we can just prepend (?!\.) to the pattern (either root
+    // or start or whatever) and prepend ^ or / at the Regexp construction.
+    toRegExpSource(allowDot) {
+        const dot = allowDot ?? !!this.#options.dot;
+        if (this.#root === this) {
+            this.#flatten();
+            this.#fillNegs();
+        }
+        if (!isExtglobAST(this)) {
+            const noEmpty = this.isStart() &&
+                this.isEnd() &&
+                !this.#parts.some(s => typeof s !== 'string');
+            const src = this.#parts
+                .map(p => {
+                const [re, _, hasMagic, uflag] = typeof p === 'string' ?
+                    _a.#parseGlob(p, this.#hasMagic, noEmpty)
+                    : p.toRegExpSource(allowDot);
+                this.#hasMagic = this.#hasMagic || hasMagic;
+                this.#uflag = this.#uflag || uflag;
+                return re;
+            })
+                .join('');
+            let start = '';
+            if (this.isStart()) {
+                if (typeof this.#parts[0] === 'string') {
+                    // this is the string that will match the start of the pattern,
+                    // so we need to protect against dots and such.
+                    // '.' and '..' cannot match unless the pattern is that exactly,
+                    // even if it starts with . or dot:true is set.
+                    const dotTravAllowed = this.#parts.length === 1 && justDots.has(this.#parts[0]);
+                    if (!dotTravAllowed) {
+                        const aps = addPatternStart;
+                        // check if we have a possibility of matching . or ..,
+                        // and prevent that.
+                        const needNoTrav = 
+                        // dots are allowed, and the pattern starts with [ or .
+                        (dot && aps.has(src.charAt(0))) ||
+                            // the pattern starts with \., and then [ or .
+                            (src.startsWith('\\.') && aps.has(src.charAt(2))) ||
+                            // the pattern starts with \.\., and then [ or .
+                            (src.startsWith('\\.\\.') && aps.has(src.charAt(4)));
+                        // no need to prevent dots if it can't match a dot, or if a
+                        // sub-pattern will be preventing it anyway.
+                        const needNoDot = !dot && !allowDot && aps.has(src.charAt(0));
+                        start =
+                            needNoTrav ? startNoTraversal
+                                : needNoDot ? startNoDot
+                                    : '';
+                    }
+                }
+            }
+            // append the "end of path portion" pattern to negation tails
+            let end = '';
+            if (this.isEnd() &&
+                this.#root.#filledNegs &&
+                this.#parent?.type === '!') {
+                end = '(?:$|\\/)';
+            }
+            const final = start + src + end;
+            return [
+                final,
+                unescape_unescape(src),
+                (this.#hasMagic = !!this.#hasMagic),
+                this.#uflag,
+            ];
+        }
+        // We need to calculate the body *twice* if it's a repeat pattern
+        // at the start, once in nodot mode, then again in dot mode, so a
+        // pattern like *(?) can match 'x.y'
+        const repeated = this.type === '*' || this.type === '+';
+        // some kind of extglob
+        const start = this.type === '!' ? '(?:(?!(?:' : '(?:';
+        let body = this.#partsToRegExp(dot);
+        if (this.isStart() && this.isEnd() && !body && this.type !== '!') {
+            // invalid extglob, has to at least be *something* present, if it's
+            // the entire path portion.
+            const s = this.toString();
+            const me = this;
+            me.#parts = [s];
+            me.type = null;
+            me.#hasMagic = undefined;
+            return [s, unescape_unescape(this.toString()), false, false];
+        }
+        let bodyDotAllowed = !repeated || allowDot || dot || !startNoDot ?
+            ''
+            : this.#partsToRegExp(true);
+        if (bodyDotAllowed === body) {
+            bodyDotAllowed = '';
+        }
+        if (bodyDotAllowed) {
+            body = `(?:${body})(?:${bodyDotAllowed})*?`;
+        }
+        // an empty !() is exactly equivalent to a starNoEmpty
+        let final = '';
+        if (this.type === '!' && this.#emptyExt) {
+            final = (this.isStart() && !dot ? startNoDot : '') + starNoEmpty;
+        }
+        else {
+            const close = this.type === '!' ?
+                // !() must match something,but !(x) can match ''
+                '))' +
+                    (this.isStart() && !dot && !allowDot ? startNoDot : '') +
+                    star +
+                    ')'
+                : this.type === '@' ? ')'
+                    : this.type === '?' ? ')?'
+                        : this.type === '+' && bodyDotAllowed ? ')'
+                            : this.type === '*' && bodyDotAllowed ? `)?`
+                                : `)${this.type}`;
+            final = start + body + close;
+        }
+        return [
+            final,
+            unescape_unescape(body),
+            (this.#hasMagic = !!this.#hasMagic),
+            this.#uflag,
+        ];
+    }
+    #flatten() {
+        if (!isExtglobAST(this)) {
+            for (const p of this.#parts) {
+                if (typeof p === 'object') {
+                    p.#flatten();
+                }
+            }
+        }
+        else {
+            // do up to 10 passes to flatten as much as possible
+            let iterations = 0;
+            let done = false;
+            do {
+                done = true;
+                for (let i = 0; i < this.#parts.length; i++) {
+                    const c = this.#parts[i];
+                    if (typeof c === 'object') {
+                        c.#flatten();
+                        if (this.#canAdopt(c)) {
+                            done = false;
+                            this.#adopt(c, i);
+                        }
+                        else if (this.#canAdoptWithSpace(c)) {
+                            done = false;
+                            this.#adoptWithSpace(c, i);
+                        }
+                        else if (this.#canUsurp(c)) {
+                            done = false;
+                            this.#usurp(c);
+                        }
+                    }
+                }
+            } while (!done && ++iterations < 10);
+        }
+        this.#toString = undefined;
+    }
+    #partsToRegExp(dot) {
+        return this.#parts
+            .map(p => {
+            // extglob ASTs should only contain parent ASTs
+            /* c8 ignore start */
+            if (typeof p === 'string') {
+                throw new Error('string type in extglob ast??');
+            }
+            /* c8 ignore stop */
+            // can ignore hasMagic, because extglobs are already always magic
+            const [re, _, _hasMagic, uflag] = p.toRegExpSource(dot);
+            this.#uflag = this.#uflag || uflag;
+            return re;
+        })
+            .filter(p => !(this.isStart() && this.isEnd()) || !!p)
+            .join('|');
+    }
+    static #parseGlob(glob, hasMagic, noEmpty = false) {
+        let escaping = false;
+        let re = '';
+        let uflag = false;
+        // multiple stars that aren't globstars coalesce into one *
+        let inStar = false;
+        for (let i = 0; i < glob.length; i++) {
+            const c = glob.charAt(i);
+            if (escaping) {
+                escaping = false;
+                re += (reSpecials.has(c) ? '\\' : '') + c;
+                continue;
+            }
+            if (c === '*') {
+                if (inStar)
+                    continue;
+                inStar = true;
+                re += noEmpty && /^[*]+$/.test(glob) ? starNoEmpty : star;
+                hasMagic = true;
+                continue;
+            }
+            else {
+                inStar = false;
+            }
+            if (c === '\\') {
+                if (i === glob.length - 1) {
+                    re += '\\\\';
+                }
+                else {
+                    escaping = true;
+                }
+                continue;
+            }
+            if (c === '[') {
+                const [src, needUflag, consumed, magic] = parseClass(glob, i);
+                if (consumed) {
+                    re += src;
+                    uflag = uflag || needUflag;
+                    i += consumed - 1;
+                    hasMagic = hasMagic || magic;
+                    continue;
+                }
+            }
+            if (c === '?') {
+                re += qmark;
+                hasMagic = true;
+                continue;
+            }
+            re += regExpEscape(c);
+        }
+        return [re, unescape_unescape(glob), !!hasMagic, uflag];
+    }
+}
+_a = AST;
+;// CONCATENATED MODULE: ./node_modules/@actions/glob/node_modules/minimatch/dist/esm/escape.js
+/**
+ * Escape all magic characters in a glob pattern.
+ *
+ * If the {@link MinimatchOptions.windowsPathsNoEscape}
+ * option is used, then characters are escaped by wrapping in `[]`, because
+ * a magic character wrapped in a character class can only be satisfied by
+ * that exact character.  In this mode, `\` is _not_ escaped, because it is
+ * not interpreted as a magic character, but instead as a path separator.
+ *
+ * If the {@link MinimatchOptions.magicalBraces} option is used,
+ * then braces (`{` and `}`) will be escaped.
+ */
+const escape_escape = (s, { windowsPathsNoEscape = false, magicalBraces = false, } = {}) => {
+    // don't need to escape +@! because we escape the parens
+    // that make those magic, and escaping ! as [!] isn't valid,
+    // because [!]] is a valid glob class meaning not ']'.
+    if (magicalBraces) {
+        return windowsPathsNoEscape ?
+            s.replace(/[?*()[\]{}]/g, '[$&]')
+            : s.replace(/[?*()[\]\\{}]/g, '\\$&');
+    }
+    return windowsPathsNoEscape ?
+        s.replace(/[?*()[\]]/g, '[$&]')
+        : s.replace(/[?*()[\]\\]/g, '\\$&');
+};
+;// CONCATENATED MODULE: ./node_modules/@actions/glob/node_modules/minimatch/dist/esm/index.js
+
+
+
+
+
+const minimatch = (p, pattern, options = {}) => {
+    assertValidPattern(pattern);
+    // shortcut: comments match nothing.
+    if (!options.nocomment && pattern.charAt(0) === '#') {
+        return false;
+    }
+    return new Minimatch(pattern, options).match(p);
+};
+// Optimized checking for the most common glob patterns.
+const starDotExtRE = /^\*+([^+@!?*[(]*)$/;
+const starDotExtTest = (ext) => (f) => !f.startsWith('.') && f.endsWith(ext);
+const starDotExtTestDot = (ext) => (f) => f.endsWith(ext);
+const starDotExtTestNocase = (ext) => {
+    ext = ext.toLowerCase();
+    return (f) => !f.startsWith('.') && f.toLowerCase().endsWith(ext);
+};
+const starDotExtTestNocaseDot = (ext) => {
+    ext = ext.toLowerCase();
+    return (f) => f.toLowerCase().endsWith(ext);
+};
+const starDotStarRE = /^\*+\.\*+$/;
+const starDotStarTest = (f) => !f.startsWith('.') && f.includes('.');
+const starDotStarTestDot = (f) => f !== '.' && f !== '..' && f.includes('.');
+const dotStarRE = /^\.\*+$/;
+const dotStarTest = (f) => f !== '.' && f !== '..' && f.startsWith('.');
+const starRE = /^\*+$/;
+const starTest = (f) => f.length !== 0 && !f.startsWith('.');
+const starTestDot = (f) => f.length !== 0 && f !== '.' && f !== '..';
+const qmarksRE = /^\?+([^+@!?*[(]*)?$/;
+const qmarksTestNocase = ([$0, ext = '']) => {
+    const noext = qmarksTestNoExt([$0]);
+    if (!ext)
+        return noext;
+    ext = ext.toLowerCase();
+    return (f) => noext(f) && f.toLowerCase().endsWith(ext);
+};
+const qmarksTestNocaseDot = ([$0, ext = '']) => {
+    const noext = qmarksTestNoExtDot([$0]);
+    if (!ext)
+        return noext;
+    ext = ext.toLowerCase();
+    return (f) => noext(f) && f.toLowerCase().endsWith(ext);
+};
+const qmarksTestDot = ([$0, ext = '']) => {
+    const noext = qmarksTestNoExtDot([$0]);
+    return !ext ? noext : (f) => noext(f) && f.endsWith(ext);
+};
+const qmarksTest = ([$0, ext = '']) => {
+    const noext = qmarksTestNoExt([$0]);
+    return !ext ? noext : (f) => noext(f) && f.endsWith(ext);
+};
+const qmarksTestNoExt = ([$0]) => {
+    const len = $0.length;
+    return (f) => f.length === len && !f.startsWith('.');
+};
+const qmarksTestNoExtDot = ([$0]) => {
+    const len = $0.length;
+    return (f) => f.length === len && f !== '.' && f !== '..';
+};
+/* c8 ignore start */
+const defaultPlatform = (typeof process === 'object' && process ?
+    (typeof process.env === 'object' &&
+        process.env &&
+        process.env.__MINIMATCH_TESTING_PLATFORM__) ||
+        process.platform
+    : 'posix');
+const esm_path = {
+    win32: { sep: '\\' },
+    posix: { sep: '/' },
+};
+/* c8 ignore stop */
+const sep = defaultPlatform === 'win32' ? esm_path.win32.sep : esm_path.posix.sep;
+minimatch.sep = sep;
+const GLOBSTAR = Symbol('globstar **');
+minimatch.GLOBSTAR = GLOBSTAR;
+// any single thing other than /
+// don't need to escape / when using new RegExp()
+const esm_qmark = '[^/]';
+// * => any number of characters
+const esm_star = esm_qmark + '*?';
+// ** when dots are allowed.  Anything goes, except .. and .
+// not (^ or / followed by one or two dots followed by $ or /),
+// followed by anything, any number of times.
+const twoStarDot = '(?:(?!(?:\\/|^)(?:\\.{1,2})($|\\/)).)*?';
+// not a ^ or / followed by a dot,
+// followed by anything, any number of times.
+const twoStarNoDot = '(?:(?!(?:\\/|^)\\.).)*?';
+const filter = (pattern, options = {}) => (p) => minimatch(p, pattern, options);
+minimatch.filter = filter;
+const ext = (a, b = {}) => Object.assign({}, a, b);
+const defaults = (def) => {
+    if (!def || typeof def !== 'object' || !Object.keys(def).length) {
+        return minimatch;
+    }
+    const orig = minimatch;
+    const m = (p, pattern, options = {}) => orig(p, pattern, ext(def, options));
+    return Object.assign(m, {
+        Minimatch: class Minimatch extends orig.Minimatch {
+            constructor(pattern, options = {}) {
+                super(pattern, ext(def, options));
+            }
+            static defaults(options) {
+                return orig.defaults(ext(def, options)).Minimatch;
+            }
+        },
+        AST: class AST extends orig.AST {
+            /* c8 ignore start */
+            constructor(type, parent, options = {}) {
+                super(type, parent, ext(def, options));
+            }
+            /* c8 ignore stop */
+            static fromGlob(pattern, options = {}) {
+                return orig.AST.fromGlob(pattern, ext(def, options));
+            }
+        },
+        unescape: (s, options = {}) => orig.unescape(s, ext(def, options)),
+        escape: (s, options = {}) => orig.escape(s, ext(def, options)),
+        filter: (pattern, options = {}) => orig.filter(pattern, ext(def, options)),
+        defaults: (options) => orig.defaults(ext(def, options)),
+        makeRe: (pattern, options = {}) => orig.makeRe(pattern, ext(def, options)),
+        braceExpand: (pattern, options = {}) => orig.braceExpand(pattern, ext(def, options)),
+        match: (list, pattern, options = {}) => orig.match(list, pattern, ext(def, options)),
+        sep: orig.sep,
+        GLOBSTAR: GLOBSTAR,
+    });
+};
+minimatch.defaults = defaults;
+// Brace expansion:
+// a{b,c}d -> abd acd
+// a{b,}c -> abc ac
+// a{0..3}d -> a0d a1d a2d a3d
+// a{b,c{d,e}f}g -> abg acdfg acefg
+// a{b,c}d{e,f}g -> abdeg acdeg abdeg abdfg
+//
+// Invalid sets are not expanded.
+// a{2..}b -> a{2..}b
+// a{b}c -> a{b}c
+const braceExpand = (pattern, options = {}) => {
+    assertValidPattern(pattern);
+    // Thanks to Yeting Li <https://github.com/yetingli> for
+    // improving this regexp to avoid a ReDOS vulnerability.
+    if (options.nobrace || !/\{(?:(?!\{).)*\}/.test(pattern)) {
+        // shortcut. no need to expand.
+        return [pattern];
+    }
+    return expand(pattern, { max: options.braceExpandMax });
+};
+minimatch.braceExpand = braceExpand;
+// parse a component of the expanded set.
+// At this point, no pattern may contain "/" in it
+// so we're going to return a 2d array, where each entry is the full
+// pattern, split on '/', and then turned into a regular expression.
+// A regexp is made at the end which joins each array with an
+// escaped /, and another full one which joins each regexp with |.
+//
+// Following the lead of Bash 4.1, note that "**" only has special meaning
+// when it is the *only* thing in a path portion.  Otherwise, any series
+// of * is equivalent to a single *.  Globstar behavior is enabled by
+// default, and can be disabled by setting options.noglobstar.
+const makeRe = (pattern, options = {}) => new Minimatch(pattern, options).makeRe();
+minimatch.makeRe = makeRe;
+const match = (list, pattern, options = {}) => {
+    const mm = new Minimatch(pattern, options);
+    list = list.filter(f => mm.match(f));
+    if (mm.options.nonull && !list.length) {
+        list.push(pattern);
+    }
+    return list;
+};
+minimatch.match = match;
+// replace stuff like \* with *
+const globMagic = /[?*]|[+@!]\(.*?\)|\[|\]/;
+const esm_regExpEscape = (s) => s.replace(/[-[\]{}()*+?.,\\^$|#\s]/g, '\\$&');
+class Minimatch {
+    options;
+    set;
+    pattern;
+    windowsPathsNoEscape;
+    nonegate;
+    negate;
+    comment;
+    empty;
+    preserveMultipleSlashes;
+    partial;
+    globSet;
+    globParts;
+    nocase;
+    isWindows;
+    platform;
+    windowsNoMagicRoot;
+    maxGlobstarRecursion;
+    regexp;
+    constructor(pattern, options = {}) {
+        assertValidPattern(pattern);
+        options = options || {};
+        this.options = options;
+        this.maxGlobstarRecursion = options.maxGlobstarRecursion ?? 200;
+        this.pattern = pattern;
+        this.platform = options.platform || defaultPlatform;
+        this.isWindows = this.platform === 'win32';
+        // avoid the annoying deprecation flag lol
+        const awe = ('allowWindow' + 'sEscape');
+        this.windowsPathsNoEscape =
+            !!options.windowsPathsNoEscape || options[awe] === false;
+        if (this.windowsPathsNoEscape) {
+            this.pattern = this.pattern.replace(/\\/g, '/');
+        }
+        this.preserveMultipleSlashes = !!options.preserveMultipleSlashes;
+        this.regexp = null;
+        this.negate = false;
+        this.nonegate = !!options.nonegate;
+        this.comment = false;
+        this.empty = false;
+        this.partial = !!options.partial;
+        this.nocase = !!this.options.nocase;
+        this.windowsNoMagicRoot =
+            options.windowsNoMagicRoot !== undefined ?
+                options.windowsNoMagicRoot
+                : !!(this.isWindows && this.nocase);
+        this.globSet = [];
+        this.globParts = [];
+        this.set = [];
+        // make the set of regexps etc.
+        this.make();
+    }
+    hasMagic() {
+        if (this.options.magicalBraces && this.set.length > 1) {
+            return true;
+        }
+        for (const pattern of this.set) {
+            for (const part of pattern) {
+                if (typeof part !== 'string')
+                    return true;
+            }
+        }
+        return false;
+    }
+    debug(..._) { }
+    make() {
+        const pattern = this.pattern;
+        const options = this.options;
+        // empty patterns and comments match nothing.
+        if (!options.nocomment && pattern.charAt(0) === '#') {
+            this.comment = true;
+            return;
+        }
+        if (!pattern) {
+            this.empty = true;
+            return;
+        }
+        // step 1: figure out negation, etc.
+        this.parseNegate();
+        // step 2: expand braces
+        this.globSet = [...new Set(this.braceExpand())];
+        if (options.debug) {
+            //oxlint-disable-next-line no-console
+            this.debug = (...args) => console.error(...args);
+        }
+        this.debug(this.pattern, this.globSet);
+        // step 3: now we have a set, so turn each one into a series of
+        // path-portion matching patterns.
+        // These will be regexps, except in the case of "**", which is
+        // set to the GLOBSTAR object for globstar behavior,
+        // and will not contain any / characters
+        //
+        // First, we preprocess to make the glob pattern sets a bit simpler
+        // and deduped.  There are some perf-killing patterns that can cause
+        // problems with a glob walk, but we can simplify them down a bit.
+        const rawGlobParts = this.globSet.map(s => this.slashSplit(s));
+        this.globParts = this.preprocess(rawGlobParts);
+        this.debug(this.pattern, this.globParts);
+        // glob --> regexps
+        let set = this.globParts.map((s, _, __) => {
+            if (this.isWindows && this.windowsNoMagicRoot) {
+                // check if it's a drive or unc path.
+                const isUNC = s[0] === '' &&
+                    s[1] === '' &&
+                    (s[2] === '?' || !globMagic.test(s[2])) &&
+                    !globMagic.test(s[3]);
+                const isDrive = /^[a-z]:/i.test(s[0]);
+                if (isUNC) {
+                    return [
+                        ...s.slice(0, 4),
+                        ...s.slice(4).map(ss => this.parse(ss)),
+                    ];
+                }
+                else if (isDrive) {
+                    return [s[0], ...s.slice(1).map(ss => this.parse(ss))];
+                }
+            }
+            return s.map(ss => this.parse(ss));
+        });
+        this.debug(this.pattern, set);
+        // filter out everything that didn't compile properly.
+        this.set = set.filter(s => s.indexOf(false) === -1);
+        // do not treat the ? in UNC paths as magic
+        if (this.isWindows) {
+            for (let i = 0; i < this.set.length; i++) {
+                const p = this.set[i];
+                if (p[0] === '' &&
+                    p[1] === '' &&
+                    this.globParts[i][2] === '?' &&
+                    typeof p[3] === 'string' &&
+                    /^[a-z]:$/i.test(p[3])) {
+                    p[2] = '?';
+                }
+            }
+        }
+        this.debug(this.pattern, this.set);
+    }
+    // various transforms to equivalent pattern sets that are
+    // faster to process in a filesystem walk.  The goal is to
+    // eliminate what we can, and push all ** patterns as far
+    // to the right as possible, even if it increases the number
+    // of patterns that we have to process.
+    preprocess(globParts) {
+        // if we're not in globstar mode, then turn ** into *
+        if (this.options.noglobstar) {
+            for (const partset of globParts) {
+                for (let j = 0; j < partset.length; j++) {
+                    if (partset[j] === '**') {
+                        partset[j] = '*';
+                    }
+                }
+            }
+        }
+        const { optimizationLevel = 1 } = this.options;
+        if (optimizationLevel >= 2) {
+            // aggressive optimization for the purpose of fs walking
+            globParts = this.firstPhasePreProcess(globParts);
+            globParts = this.secondPhasePreProcess(globParts);
+        }
+        else if (optimizationLevel >= 1) {
+            // just basic optimizations to remove some .. parts
+            globParts = this.levelOneOptimize(globParts);
+        }
+        else {
+            // just collapse multiple ** portions into one
+            globParts = this.adjascentGlobstarOptimize(globParts);
+        }
+        return globParts;
+    }
+    // just get rid of adjascent ** portions
+    adjascentGlobstarOptimize(globParts) {
+        return globParts.map(parts => {
+            let gs = -1;
+            while (-1 !== (gs = parts.indexOf('**', gs + 1))) {
+                let i = gs;
+                while (parts[i + 1] === '**') {
+                    i++;
+                }
+                if (i !== gs) {
+                    parts.splice(gs, i - gs);
+                }
+            }
+            return parts;
+        });
+    }
+    // get rid of adjascent ** and resolve .. portions
+    levelOneOptimize(globParts) {
+        return globParts.map(parts => {
+            parts = parts.reduce((set, part) => {
+                const prev = set[set.length - 1];
+                if (part === '**' && prev === '**') {
+                    return set;
+                }
+                if (part === '..') {
+                    if (prev && prev !== '..' && prev !== '.' && prev !== '**') {
+                        set.pop();
+                        return set;
+                    }
+                }
+                set.push(part);
+                return set;
+            }, []);
+            return parts.length === 0 ? [''] : parts;
+        });
+    }
+    levelTwoFileOptimize(parts) {
+        if (!Array.isArray(parts)) {
+            parts = this.slashSplit(parts);
+        }
+        let didSomething = false;
+        do {
+            didSomething = false;
+            // <pre>/<e>/<rest> -> <pre>/<rest>
+            if (!this.preserveMultipleSlashes) {
+                for (let i = 1; i < parts.length - 1; i++) {
+                    const p = parts[i];
+                    // don't squeeze out UNC patterns
+                    if (i === 1 && p === '' && parts[0] === '')
+                        continue;
+                    if (p === '.' || p === '') {
+                        didSomething = true;
+                        parts.splice(i, 1);
+                        i--;
+                    }
+                }
+                if (parts[0] === '.' &&
+                    parts.length === 2 &&
+                    (parts[1] === '.' || parts[1] === '')) {
+                    didSomething = true;
+                    parts.pop();
+                }
+            }
+            // <pre>/<p>/../<rest> -> <pre>/<rest>
+            let dd = 0;
+            while (-1 !== (dd = parts.indexOf('..', dd + 1))) {
+                const p = parts[dd - 1];
+                if (p &&
+                    p !== '.' &&
+                    p !== '..' &&
+                    p !== '**' &&
+                    !(this.isWindows && /^[a-z]:$/i.test(p))) {
+                    didSomething = true;
+                    parts.splice(dd - 1, 2);
+                    dd -= 2;
+                }
+            }
+        } while (didSomething);
+        return parts.length === 0 ? [''] : parts;
+    }
+    // First phase: single-pattern processing
+    // <pre> is 1 or more portions
+    // <rest> is 1 or more portions
+    // <p> is any portion other than ., .., '', or **
+    // <e> is . or ''
+    //
+    // **/.. is *brutal* for filesystem walking performance, because
+    // it effectively resets the recursive walk each time it occurs,
+    // and ** cannot be reduced out by a .. pattern part like a regexp
+    // or most strings (other than .., ., and '') can be.
+    //
+    // <pre>/**/../<p>/<p>/<rest> -> {<pre>/../<p>/<p>/<rest>,<pre>/**/<p>/<p>/<rest>}
+    // <pre>/<e>/<rest> -> <pre>/<rest>
+    // <pre>/<p>/../<rest> -> <pre>/<rest>
+    // **/**/<rest> -> **/<rest>
+    //
+    // **/*/<rest> -> */**/<rest> <== not valid because ** doesn't follow
+    // this WOULD be allowed if ** did follow symlinks, or * didn't
+    firstPhasePreProcess(globParts) {
+        let didSomething = false;
+        do {
+            didSomething = false;
+            // <pre>/**/../<p>/<p>/<rest> -> {<pre>/../<p>/<p>/<rest>,<pre>/**/<p>/<p>/<rest>}
+            for (let parts of globParts) {
+                let gs = -1;
+                while (-1 !== (gs = parts.indexOf('**', gs + 1))) {
+                    let gss = gs;
+                    while (parts[gss + 1] === '**') {
+                        // <pre>/**/**/<rest> -> <pre>/**/<rest>
+                        gss++;
+                    }
+                    // eg, if gs is 2 and gss is 4, that means we have 3 **
+                    // parts, and can remove 2 of them.
+                    if (gss > gs) {
+                        parts.splice(gs + 1, gss - gs);
+                    }
+                    let next = parts[gs + 1];
+                    const p = parts[gs + 2];
+                    const p2 = parts[gs + 3];
+                    if (next !== '..')
+                        continue;
+                    if (!p ||
+                        p === '.' ||
+                        p === '..' ||
+                        !p2 ||
+                        p2 === '.' ||
+                        p2 === '..') {
+                        continue;
+                    }
+                    didSomething = true;
+                    // edit parts in place, and push the new one
+                    parts.splice(gs, 1);
+                    const other = parts.slice(0);
+                    other[gs] = '**';
+                    globParts.push(other);
+                    gs--;
+                }
+                // <pre>/<e>/<rest> -> <pre>/<rest>
+                if (!this.preserveMultipleSlashes) {
+                    for (let i = 1; i < parts.length - 1; i++) {
+                        const p = parts[i];
+                        // don't squeeze out UNC patterns
+                        if (i === 1 && p === '' && parts[0] === '')
+                            continue;
+                        if (p === '.' || p === '') {
+                            didSomething = true;
+                            parts.splice(i, 1);
+                            i--;
+                        }
+                    }
+                    if (parts[0] === '.' &&
+                        parts.length === 2 &&
+                        (parts[1] === '.' || parts[1] === '')) {
+                        didSomething = true;
+                        parts.pop();
+                    }
+                }
+                // <pre>/<p>/../<rest> -> <pre>/<rest>
+                let dd = 0;
+                while (-1 !== (dd = parts.indexOf('..', dd + 1))) {
+                    const p = parts[dd - 1];
+                    if (p && p !== '.' && p !== '..' && p !== '**') {
+                        didSomething = true;
+                        const needDot = dd === 1 && parts[dd + 1] === '**';
+                        const splin = needDot ? ['.'] : [];
+                        parts.splice(dd - 1, 2, ...splin);
+                        if (parts.length === 0)
+                            parts.push('');
+                        dd -= 2;
+                    }
+                }
+            }
+        } while (didSomething);
+        return globParts;
+    }
+    // second phase: multi-pattern dedupes
+    // {<pre>/*/<rest>,<pre>/<p>/<rest>} -> <pre>/*/<rest>
+    // {<pre>/<rest>,<pre>/<rest>} -> <pre>/<rest>
+    // {<pre>/**/<rest>,<pre>/<rest>} -> <pre>/**/<rest>
+    //
+    // {<pre>/**/<rest>,<pre>/**/<p>/<rest>} -> <pre>/**/<rest>
+    // ^-- not valid because ** doens't follow symlinks
+    secondPhasePreProcess(globParts) {
+        for (let i = 0; i < globParts.length - 1; i++) {
+            for (let j = i + 1; j < globParts.length; j++) {
+                const matched = this.partsMatch(globParts[i], globParts[j], !this.preserveMultipleSlashes);
+                if (matched) {
+                    globParts[i] = [];
+                    globParts[j] = matched;
+                    break;
+                }
+            }
+        }
+        return globParts.filter(gs => gs.length);
+    }
+    partsMatch(a, b, emptyGSMatch = false) {
+        let ai = 0;
+        let bi = 0;
+        let result = [];
+        let which = '';
+        while (ai < a.length && bi < b.length) {
+            if (a[ai] === b[bi]) {
+                result.push(which === 'b' ? b[bi] : a[ai]);
+                ai++;
+                bi++;
+            }
+            else if (emptyGSMatch && a[ai] === '**' && b[bi] === a[ai + 1]) {
+                result.push(a[ai]);
+                ai++;
+            }
+            else if (emptyGSMatch && b[bi] === '**' && a[ai] === b[bi + 1]) {
+                result.push(b[bi]);
+                bi++;
+            }
+            else if (a[ai] === '*' &&
+                b[bi] &&
+                (this.options.dot || !b[bi].startsWith('.')) &&
+                b[bi] !== '**') {
+                if (which === 'b')
+                    return false;
+                which = 'a';
+                result.push(a[ai]);
+                ai++;
+                bi++;
+            }
+            else if (b[bi] === '*' &&
+                a[ai] &&
+                (this.options.dot || !a[ai].startsWith('.')) &&
+                a[ai] !== '**') {
+                if (which === 'a')
+                    return false;
+                which = 'b';
+                result.push(b[bi]);
+                ai++;
+                bi++;
+            }
+            else {
+                return false;
+            }
+        }
+        // if we fall out of the loop, it means they two are identical
+        // as long as their lengths match
+        return a.length === b.length && result;
+    }
+    parseNegate() {
+        if (this.nonegate)
+            return;
+        const pattern = this.pattern;
+        let negate = false;
+        let negateOffset = 0;
+        for (let i = 0; i < pattern.length && pattern.charAt(i) === '!'; i++) {
+            negate = !negate;
+            negateOffset++;
+        }
+        if (negateOffset)
+            this.pattern = pattern.slice(negateOffset);
+        this.negate = negate;
+    }
+    // set partial to true to test if, for example,
+    // "/a/b" matches the start of "/*/b/*/d"
+    // Partial means, if you run out of file before you run
+    // out of pattern, then that's fine, as long as all
+    // the parts match.
+    matchOne(file, pattern, partial = false) {
+        let fileStartIndex = 0;
+        let patternStartIndex = 0;
+        // UNC paths like //?/X:/... can match X:/... and vice versa
+        // Drive letters in absolute drive or unc paths are always compared
+        // case-insensitively.
+        if (this.isWindows) {
+            const fileDrive = typeof file[0] === 'string' && /^[a-z]:$/i.test(file[0]);
+            const fileUNC = !fileDrive &&
+                file[0] === '' &&
+                file[1] === '' &&
+                file[2] === '?' &&
+                /^[a-z]:$/i.test(file[3]);
+            const patternDrive = typeof pattern[0] === 'string' && /^[a-z]:$/i.test(pattern[0]);
+            const patternUNC = !patternDrive &&
+                pattern[0] === '' &&
+                pattern[1] === '' &&
+                pattern[2] === '?' &&
+                typeof pattern[3] === 'string' &&
+                /^[a-z]:$/i.test(pattern[3]);
+            const fdi = fileUNC ? 3
+                : fileDrive ? 0
+                    : undefined;
+            const pdi = patternUNC ? 3
+                : patternDrive ? 0
+                    : undefined;
+            if (typeof fdi === 'number' && typeof pdi === 'number') {
+                const [fd, pd] = [
+                    file[fdi],
+                    pattern[pdi],
+                ];
+                // start matching at the drive letter index of each
+                if (fd.toLowerCase() === pd.toLowerCase()) {
+                    pattern[pdi] = fd;
+                    patternStartIndex = pdi;
+                    fileStartIndex = fdi;
+                }
+            }
+        }
+        // resolve and reduce . and .. portions in the file as well.
+        // don't need to do the second phase, because it's only one string[]
+        const { optimizationLevel = 1 } = this.options;
+        if (optimizationLevel >= 2) {
+            file = this.levelTwoFileOptimize(file);
+        }
+        if (pattern.includes(GLOBSTAR)) {
+            return this.#matchGlobstar(file, pattern, partial, fileStartIndex, patternStartIndex);
+        }
+        return this.#matchOne(file, pattern, partial, fileStartIndex, patternStartIndex);
+    }
+    #matchGlobstar(file, pattern, partial, fileIndex, patternIndex) {
+        // split the pattern into head, tail, and middle of ** delimited parts
+        const firstgs = pattern.indexOf(GLOBSTAR, patternIndex);
+        const lastgs = pattern.lastIndexOf(GLOBSTAR);
+        // split the pattern up into globstar-delimited sections
+        // the tail has to be at the end, and the others just have
+        // to be found in order from the head.
+        const [head, body, tail] = partial ?
+            [
+                pattern.slice(patternIndex, firstgs),
+                pattern.slice(firstgs + 1),
+                [],
+            ]
+            : [
+                pattern.slice(patternIndex, firstgs),
+                pattern.slice(firstgs + 1, lastgs),
+                pattern.slice(lastgs + 1),
+            ];
+        // check the head, from the current file/pattern index.
+        if (head.length) {
+            const fileHead = file.slice(fileIndex, fileIndex + head.length);
+            if (!this.#matchOne(fileHead, head, partial, 0, 0)) {
+                return false;
+            }
+            fileIndex += head.length;
+            patternIndex += head.length;
+        }
+        // now we know the head matches!
+        // if the last portion is not empty, it MUST match the end
+        // check the tail
+        let fileTailMatch = 0;
+        if (tail.length) {
+            // if head + tail > file, then we cannot possibly match
+            if (tail.length + fileIndex > file.length)
+                return false;
+            // try to match the tail
+            let tailStart = file.length - tail.length;
+            if (this.#matchOne(file, tail, partial, tailStart, 0)) {
+                fileTailMatch = tail.length;
+            }
+            else {
+                // affordance for stuff like a/**/* matching a/b/
+                // if the last file portion is '', and there's more to the pattern
+                // then try without the '' bit.
+                if (file[file.length - 1] !== '' ||
+                    fileIndex + tail.length === file.length) {
+                    return false;
+                }
+                tailStart--;
+                if (!this.#matchOne(file, tail, partial, tailStart, 0)) {
+                    return false;
+                }
+                fileTailMatch = tail.length + 1;
+            }
+        }
+        // now we know the tail matches!
+        // the middle is zero or more portions wrapped in **, possibly
+        // containing more ** sections.
+        // so a/**/b/**/c/**/d has become **/b/**/c/**
+        // if it's empty, it means a/**/b, just verify we have no bad dots
+        // if there's no tail, so it ends on /**, then we must have *something*
+        // after the head, or it's not a matc
+        if (!body.length) {
+            let sawSome = !!fileTailMatch;
+            for (let i = fileIndex; i < file.length - fileTailMatch; i++) {
+                const f = String(file[i]);
+                sawSome = true;
+                if (f === '.' ||
+                    f === '..' ||
+                    (!this.options.dot && f.startsWith('.'))) {
+                    return false;
+                }
+            }
+            // in partial mode, we just need to get past all file parts
+            return partial || sawSome;
+        }
+        // now we know that there's one or more body sections, which can
+        // be matched anywhere from the 0 index (because the head was pruned)
+        // through to the length-fileTailMatch index.
+        // split the body up into sections, and note the minimum index it can
+        // be found at (start with the length of all previous segments)
+        // [section, before, after]
+        const bodySegments = [[[], 0]];
+        let currentBody = bodySegments[0];
+        let nonGsParts = 0;
+        const nonGsPartsSums = [0];
+        for (const b of body) {
+            if (b === GLOBSTAR) {
+                nonGsPartsSums.push(nonGsParts);
+                currentBody = [[], 0];
+                bodySegments.push(currentBody);
+            }
+            else {
+                currentBody[0].push(b);
+                nonGsParts++;
+            }
+        }
+        let i = bodySegments.length - 1;
+        const fileLength = file.length - fileTailMatch;
+        for (const b of bodySegments) {
+            b[1] = fileLength - (nonGsPartsSums[i--] + b[0].length);
+        }
+        return !!this.#matchGlobStarBodySections(file, bodySegments, fileIndex, 0, partial, 0, !!fileTailMatch);
+    }
+    // return false for "nope, not matching"
+    // return null for "not matching, cannot keep trying"
+    #matchGlobStarBodySections(file, 
+    // pattern section, last possible position for it
+    bodySegments, fileIndex, bodyIndex, partial, globStarDepth, sawTail) {
+        // take the first body segment, and walk from fileIndex to its "after"
+        // value at the end
+        // If it doesn't match at that position, we increment, until we hit
+        // that final possible position, and give up.
+        // If it does match, then advance and try to rest.
+        // If any of them fail we keep walking forward.
+        // this is still a bit recursively painful, but it's more constrained
+        // than previous implementations, because we never test something that
+        // can't possibly be a valid matching condition.
+        const bs = bodySegments[bodyIndex];
+        if (!bs) {
+            // just make sure that there's no bad dots
+            for (let i = fileIndex; i < file.length; i++) {
+                sawTail = true;
+                const f = file[i];
+                if (f === '.' ||
+                    f === '..' ||
+                    (!this.options.dot && f.startsWith('.'))) {
+                    return false;
+                }
+            }
+            return sawTail;
+        }
+        // have a non-globstar body section to test
+        const [body, after] = bs;
+        while (fileIndex <= after) {
+            const m = this.#matchOne(file.slice(0, fileIndex + body.length), body, partial, fileIndex, 0);
+            // if limit exceeded, no match. intentional false negative,
+            // acceptable break in correctness for security.
+            if (m && globStarDepth < this.maxGlobstarRecursion) {
+                // match! see if the rest match. if so, we're done!
+                const sub = this.#matchGlobStarBodySections(file, bodySegments, fileIndex + body.length, bodyIndex + 1, partial, globStarDepth + 1, sawTail);
+                if (sub !== false) {
+                    return sub;
+                }
+            }
+            const f = file[fileIndex];
+            if (f === '.' ||
+                f === '..' ||
+                (!this.options.dot && f.startsWith('.'))) {
+                return false;
+            }
+            fileIndex++;
+        }
+        // walked off. no point continuing
+        return partial || null;
+    }
+    #matchOne(file, pattern, partial, fileIndex, patternIndex) {
+        let fi;
+        let pi;
+        let pl;
+        let fl;
+        for (fi = fileIndex,
+            pi = patternIndex,
+            fl = file.length,
+            pl = pattern.length; fi < fl && pi < pl; fi++, pi++) {
+            this.debug('matchOne loop');
+            let p = pattern[pi];
+            let f = file[fi];
+            this.debug(pattern, p, f);
+            // should be impossible.
+            // some invalid regexp stuff in the set.
+            /* c8 ignore start */
+            if (p === false || p === GLOBSTAR) {
+                return false;
+            }
+            /* c8 ignore stop */
+            // something other than **
+            // non-magic patterns just have to match exactly
+            // patterns with magic have been turned into regexps.
+            let hit;
+            if (typeof p === 'string') {
+                hit = f === p;
+                this.debug('string match', p, f, hit);
+            }
+            else {
+                hit = p.test(f);
+                this.debug('pattern match', p, f, hit);
+            }
+            if (!hit)
+                return false;
+        }
+        // Note: ending in / means that we'll get a final ""
+        // at the end of the pattern.  This can only match a
+        // corresponding "" at the end of the file.
+        // If the file ends in /, then it can only match a
+        // a pattern that ends in /, unless the pattern just
+        // doesn't have any more for it. But, a/b/ should *not*
+        // match "a/b/*", even though "" matches against the
+        // [^/]*? pattern, except in partial mode, where it might
+        // simply not be reached yet.
+        // However, a/b/ should still satisfy a/*
+        // now either we fell off the end of the pattern, or we're done.
+        if (fi === fl && pi === pl) {
+            // ran out of pattern and filename at the same time.
+            // an exact hit!
+            return true;
+        }
+        else if (fi === fl) {
+            // ran out of file, but still had pattern left.
+            // this is ok if we're doing the match as part of
+            // a glob fs traversal.
+            return partial;
+        }
+        else if (pi === pl) {
+            // ran out of pattern, still have file left.
+            // this is only acceptable if we're on the very last
+            // empty segment of a file with a trailing slash.
+            // a/* should match a/b/
+            return fi === fl - 1 && file[fi] === '';
+            /* c8 ignore start */
+        }
+        else {
+            // should be unreachable.
+            throw new Error('wtf?');
+        }
+        /* c8 ignore stop */
+    }
+    braceExpand() {
+        return braceExpand(this.pattern, this.options);
+    }
+    parse(pattern) {
+        assertValidPattern(pattern);
+        const options = this.options;
+        // shortcuts
+        if (pattern === '**')
+            return GLOBSTAR;
+        if (pattern === '')
+            return '';
+        // far and away, the most common glob pattern parts are
+        // *, *.*, and *.<ext>  Add a fast check method for those.
+        let m;
+        let fastTest = null;
+        if ((m = pattern.match(starRE))) {
+            fastTest = options.dot ? starTestDot : starTest;
+        }
+        else if ((m = pattern.match(starDotExtRE))) {
+            fastTest = (options.nocase ?
+                options.dot ?
+                    starDotExtTestNocaseDot
+                    : starDotExtTestNocase
+                : options.dot ? starDotExtTestDot
+                    : starDotExtTest)(m[1]);
+        }
+        else if ((m = pattern.match(qmarksRE))) {
+            fastTest = (options.nocase ?
+                options.dot ?
+                    qmarksTestNocaseDot
+                    : qmarksTestNocase
+                : options.dot ? qmarksTestDot
+                    : qmarksTest)(m);
+        }
+        else if ((m = pattern.match(starDotStarRE))) {
+            fastTest = options.dot ? starDotStarTestDot : starDotStarTest;
+        }
+        else if ((m = pattern.match(dotStarRE))) {
+            fastTest = dotStarTest;
+        }
+        const re = AST.fromGlob(pattern, this.options).toMMPattern();
+        if (fastTest && typeof re === 'object') {
+            // Avoids overriding in frozen environments
+            Reflect.defineProperty(re, 'test', { value: fastTest });
+        }
+        return re;
+    }
+    makeRe() {
+        if (this.regexp || this.regexp === false)
+            return this.regexp;
+        // at this point, this.set is a 2d array of partial
+        // pattern strings, or "**".
+        //
+        // It's better to use .match().  This function shouldn't
+        // be used, really, but it's pretty convenient sometimes,
+        // when you just want to work with a regex.
+        const set = this.set;
+        if (!set.length) {
+            this.regexp = false;
+            return this.regexp;
+        }
+        const options = this.options;
+        const twoStar = options.noglobstar ? esm_star
+            : options.dot ? twoStarDot
+                : twoStarNoDot;
+        const flags = new Set(options.nocase ? ['i'] : []);
+        // regexpify non-globstar patterns
+        // if ** is only item, then we just do one twoStar
+        // if ** is first, and there are more, prepend (\/|twoStar\/)? to next
+        // if ** is last, append (\/twoStar|) to previous
+        // if ** is in the middle, append (\/|\/twoStar\/) to previous
+        // then filter out GLOBSTAR symbols
+        let re = set
+            .map(pattern => {
+            const pp = pattern.map(p => {
+                if (p instanceof RegExp) {
+                    for (const f of p.flags.split(''))
+                        flags.add(f);
+                }
+                return (typeof p === 'string' ? esm_regExpEscape(p)
+                    : p === GLOBSTAR ? GLOBSTAR
+                        : p._src);
+            });
+            pp.forEach((p, i) => {
+                const next = pp[i + 1];
+                const prev = pp[i - 1];
+                if (p !== GLOBSTAR || prev === GLOBSTAR) {
+                    return;
+                }
+                if (prev === undefined) {
+                    if (next !== undefined && next !== GLOBSTAR) {
+                        pp[i + 1] = '(?:\\/|' + twoStar + '\\/)?' + next;
+                    }
+                    else {
+                        pp[i] = twoStar;
+                    }
+                }
+                else if (next === undefined) {
+                    pp[i - 1] = prev + '(?:\\/|\\/' + twoStar + ')?';
+                }
+                else if (next !== GLOBSTAR) {
+                    pp[i - 1] = prev + '(?:\\/|\\/' + twoStar + '\\/)' + next;
+                    pp[i + 1] = GLOBSTAR;
+                }
+            });
+            const filtered = pp.filter(p => p !== GLOBSTAR);
+            // For partial matches, we need to make the pattern match
+            // any prefix of the full path. We do this by generating
+            // alternative patterns that match progressively longer prefixes.
+            if (this.partial && filtered.length >= 1) {
+                const prefixes = [];
+                for (let i = 1; i <= filtered.length; i++) {
+                    prefixes.push(filtered.slice(0, i).join('/'));
+                }
+                return '(?:' + prefixes.join('|') + ')';
+            }
+            return filtered.join('/');
+        })
+            .join('|');
+        // need to wrap in parens if we had more than one thing with |,
+        // otherwise only the first will be anchored to ^ and the last to $
+        const [open, close] = set.length > 1 ? ['(?:', ')'] : ['', ''];
+        // must match entire pattern
+        // ending in a * or ** will make it less strict.
+        re = '^' + open + re + close + '$';
+        // In partial mode, '/' should always match as it's a valid prefix for any pattern
+        if (this.partial) {
+            re = '^(?:\\/|' + open + re.slice(1, -1) + close + ')$';
+        }
+        // can match anything, as long as it's not this.
+        if (this.negate)
+            re = '^(?!' + re + ').+$';
+        try {
+            this.regexp = new RegExp(re, [...flags].join(''));
+            /* c8 ignore start */
+        }
+        catch {
+            // should be impossible
+            this.regexp = false;
+        }
+        /* c8 ignore stop */
+        return this.regexp;
+    }
+    slashSplit(p) {
+        // if p starts with // on windows, we preserve that
+        // so that UNC paths aren't broken.  Otherwise, any number of
+        // / characters are coalesced into one, unless
+        // preserveMultipleSlashes is set to true.
+        if (this.preserveMultipleSlashes) {
+            return p.split('/');
+        }
+        else if (this.isWindows && /^\/\/[^/]+/.test(p)) {
+            // add an extra '' for the one we lose
+            return ['', ...p.split(/\/+/)];
+        }
+        else {
+            return p.split(/\/+/);
+        }
+    }
+    match(f, partial = this.partial) {
+        this.debug('match', f, this.pattern);
+        // short-circuit in the case of busted things.
+        // comments, etc.
+        if (this.comment) {
+            return false;
+        }
+        if (this.empty) {
+            return f === '';
+        }
+        if (f === '/' && partial) {
+            return true;
+        }
+        const options = this.options;
+        // windows: need to use /, not \
+        if (this.isWindows) {
+            f = f.split('\\').join('/');
+        }
+        // treat the test path as a set of pathparts.
+        const ff = this.slashSplit(f);
+        this.debug(this.pattern, 'split', ff);
+        // just ONE of the pattern sets in this.set needs to match
+        // in order for it to be valid.  If negating, then just one
+        // match means that we have failed.
+        // Either way, return on the first hit.
+        const set = this.set;
+        this.debug(this.pattern, 'set', set);
+        // Find the basename of the path by looking for the last non-empty segment
+        let filename = ff[ff.length - 1];
+        if (!filename) {
+            for (let i = ff.length - 2; !filename && i >= 0; i--) {
+                filename = ff[i];
+            }
+        }
+        for (const pattern of set) {
+            let file = ff;
+            if (options.matchBase && pattern.length === 1) {
+                file = [filename];
+            }
+            const hit = this.matchOne(file, pattern, partial);
+            if (hit) {
+                if (options.flipNegate) {
+                    return true;
+                }
+                return !this.negate;
+            }
+        }
+        // didn't get any hits.  this is success if it's a negative
+        // pattern, failure otherwise.
+        if (options.flipNegate) {
+            return false;
+        }
+        return this.negate;
+    }
+    static defaults(def) {
+        return minimatch.defaults(def).Minimatch;
+    }
+}
+/* c8 ignore start */
+
+
+
+/* c8 ignore stop */
+minimatch.AST = AST;
+minimatch.Minimatch = Minimatch;
+minimatch.escape = escape_escape;
+minimatch.unescape = unescape_unescape;
+;// CONCATENATED MODULE: ./node_modules/@actions/glob/lib/internal-path.js
+
+
+
+const internal_path_IS_WINDOWS = process.platform === 'win32';
+/**
+ * Helper class for parsing paths into segments
+ */
+class Path {
+    /**
+     * Constructs a Path
+     * @param itemPath Path or array of segments
+     */
+    constructor(itemPath) {
+        this.segments = [];
+        // String
+        if (typeof itemPath === 'string') {
+            external_assert_(itemPath, `Parameter 'itemPath' must not be empty`);
+            // Normalize slashes and trim unnecessary trailing slash
+            itemPath = safeTrimTrailingSeparator(itemPath);
+            // Not rooted
+            if (!hasRoot(itemPath)) {
+                this.segments = itemPath.split(external_path_.sep);
+            }
+            // Rooted
+            else {
+                // Add all segments, while not at the root
+                let remaining = itemPath;
+                let dir = dirname(remaining);
+                while (dir !== remaining) {
+                    // Add the segment
+                    const basename = external_path_.basename(remaining);
+                    this.segments.unshift(basename);
+                    // Truncate the last segment
+                    remaining = dir;
+                    dir = dirname(remaining);
+                }
+                // Remainder is the root
+                this.segments.unshift(remaining);
+            }
+        }
+        // Array
+        else {
+            // Must not be empty
+            external_assert_(itemPath.length > 0, `Parameter 'itemPath' must not be an empty array`);
+            // Each segment
+            for (let i = 0; i < itemPath.length; i++) {
+                let segment = itemPath[i];
+                // Must not be empty
+                external_assert_(segment, `Parameter 'itemPath' must not contain any empty segments`);
+                // Normalize slashes
+                segment = normalizeSeparators(itemPath[i]);
+                // Root segment
+                if (i === 0 && hasRoot(segment)) {
+                    segment = safeTrimTrailingSeparator(segment);
+                    external_assert_(segment === dirname(segment), `Parameter 'itemPath' root segment contains information for multiple segments`);
+                    this.segments.push(segment);
+                }
+                // All other segments
+                else {
+                    // Must not contain slash
+                    external_assert_(!segment.includes(external_path_.sep), `Parameter 'itemPath' contains unexpected path separators`);
+                    this.segments.push(segment);
+                }
+            }
+        }
+    }
+    /**
+     * Converts the path to it's string representation
+     */
+    toString() {
+        // First segment
+        let result = this.segments[0];
+        // All others
+        let skipSlash = result.endsWith(external_path_.sep) || (internal_path_IS_WINDOWS && /^[A-Z]:$/i.test(result));
+        for (let i = 1; i < this.segments.length; i++) {
+            if (skipSlash) {
+                skipSlash = false;
+            }
+            else {
+                result += external_path_.sep;
+            }
+            result += this.segments[i];
+        }
+        return result;
+    }
+}
+;// CONCATENATED MODULE: ./node_modules/@actions/glob/lib/internal-pattern.js
+
+
+
+
+
+
+
+const internal_pattern_IS_WINDOWS = process.platform === 'win32';
+class Pattern {
+    constructor(patternOrNegate, isImplicitPattern = false, segments, homedir) {
+        /**
+         * Indicates whether matches should be excluded from the result set
+         */
+        this.negate = false;
+        // Pattern overload
+        let pattern;
+        if (typeof patternOrNegate === 'string') {
+            pattern = patternOrNegate.trim();
+        }
+        // Segments overload
+        else {
+            // Convert to pattern
+            segments = segments || [];
+            external_assert_(segments.length, `Parameter 'segments' must not empty`);
+            const root = Pattern.getLiteral(segments[0]);
+            external_assert_(root && hasAbsoluteRoot(root), `Parameter 'segments' first element must be a root path`);
+            pattern = new Path(segments).toString().trim();
+            if (patternOrNegate) {
+                pattern = `!${pattern}`;
+            }
+        }
+        // Negate
+        while (pattern.startsWith('!')) {
+            this.negate = !this.negate;
+            pattern = pattern.substr(1).trim();
+        }
+        // Normalize slashes and ensures absolute root
+        pattern = Pattern.fixupPattern(pattern, homedir);
+        // Segments
+        this.segments = new Path(pattern).segments;
+        // Trailing slash indicates the pattern should only match directories, not regular files
+        this.trailingSeparator = normalizeSeparators(pattern)
+            .endsWith(external_path_.sep);
+        pattern = safeTrimTrailingSeparator(pattern);
+        // Search path (literal path prior to the first glob segment)
+        let foundGlob = false;
+        const searchSegments = this.segments
+            .map(x => Pattern.getLiteral(x))
+            .filter(x => !foundGlob && !(foundGlob = x === ''));
+        this.searchPath = new Path(searchSegments).toString();
+        // Root RegExp (required when determining partial match)
+        this.rootRegExp = new RegExp(Pattern.regExpEscape(searchSegments[0]), internal_pattern_IS_WINDOWS ? 'i' : '');
+        this.isImplicitPattern = isImplicitPattern;
+        // Create minimatch
+        const minimatchOptions = {
+            dot: true,
+            nobrace: true,
+            nocase: internal_pattern_IS_WINDOWS,
+            nocomment: true,
+            noext: true,
+            nonegate: true
+        };
+        pattern = internal_pattern_IS_WINDOWS ? pattern.replace(/\\/g, '/') : pattern;
+        this.minimatch = new Minimatch(pattern, minimatchOptions);
+    }
+    /**
+     * Matches the pattern against the specified path
+     */
+    match(itemPath) {
+        // Last segment is globstar?
+        if (this.segments[this.segments.length - 1] === '**') {
+            // Normalize slashes
+            itemPath = normalizeSeparators(itemPath);
+            // Append a trailing slash. Otherwise Minimatch will not match the directory immediately
+            // preceding the globstar. For example, given the pattern `/foo/**`, Minimatch returns
+            // false for `/foo` but returns true for `/foo/`. Append a trailing slash to handle that quirk.
+            if (!itemPath.endsWith(external_path_.sep) && this.isImplicitPattern === false) {
+                // Note, this is safe because the constructor ensures the pattern has an absolute root.
+                // For example, formats like C: and C:foo on Windows are resolved to an absolute root.
+                itemPath = `${itemPath}${external_path_.sep}`;
+            }
+        }
+        else {
+            // Normalize slashes and trim unnecessary trailing slash
+            itemPath = safeTrimTrailingSeparator(itemPath);
+        }
+        // Match
+        if (this.minimatch.match(itemPath)) {
+            return this.trailingSeparator ? MatchKind.Directory : MatchKind.All;
+        }
+        return MatchKind.None;
+    }
+    /**
+     * Indicates whether the pattern may match descendants of the specified path
+     */
+    partialMatch(itemPath) {
+        // Normalize slashes and trim unnecessary trailing slash
+        itemPath = safeTrimTrailingSeparator(itemPath);
+        // matchOne does not handle root path correctly
+        if (dirname(itemPath) === itemPath) {
+            return this.rootRegExp.test(itemPath);
+        }
+        return this.minimatch.matchOne(itemPath.split(internal_pattern_IS_WINDOWS ? /\\+/ : /\/+/), this.minimatch.set[0], true);
+    }
+    /**
+     * Escapes glob patterns within a path
+     */
+    static globEscape(s) {
+        return (internal_pattern_IS_WINDOWS ? s : s.replace(/\\/g, '\\\\')) // escape '\' on Linux/macOS
+            .replace(/(\[)(?=[^/]+\])/g, '[[]') // escape '[' when ']' follows within the path segment
+            .replace(/\?/g, '[?]') // escape '?'
+            .replace(/\*/g, '[*]'); // escape '*'
+    }
+    /**
+     * Normalizes slashes and ensures absolute root
+     */
+    static fixupPattern(pattern, homedir) {
+        // Empty
+        external_assert_(pattern, 'pattern cannot be empty');
+        // Must not contain `.` segment, unless first segment
+        // Must not contain `..` segment
+        const literalSegments = new Path(pattern).segments.map(x => Pattern.getLiteral(x));
+        external_assert_(literalSegments.every((x, i) => (x !== '.' || i === 0) && x !== '..'), `Invalid pattern '${pattern}'. Relative pathing '.' and '..' is not allowed.`);
+        // Must not contain globs in root, e.g. Windows UNC path \\foo\b*r
+        external_assert_(!hasRoot(pattern) || literalSegments[0], `Invalid pattern '${pattern}'. Root segment must not contain globs.`);
+        // Normalize slashes
+        pattern = normalizeSeparators(pattern);
+        // Replace leading `.` segment
+        if (pattern === '.' || pattern.startsWith(`.${external_path_.sep}`)) {
+            pattern = Pattern.globEscape(process.cwd()) + pattern.substr(1);
+        }
+        // Replace leading `~` segment
+        else if (pattern === '~' || pattern.startsWith(`~${external_path_.sep}`)) {
+            homedir = homedir || external_os_.homedir();
+            external_assert_(homedir, 'Unable to determine HOME directory');
+            external_assert_(hasAbsoluteRoot(homedir), `Expected HOME directory to be a rooted path. Actual '${homedir}'`);
+            pattern = Pattern.globEscape(homedir) + pattern.substr(1);
+        }
+        // Replace relative drive root, e.g. pattern is C: or C:foo
+        else if (internal_pattern_IS_WINDOWS &&
+            (pattern.match(/^[A-Z]:$/i) || pattern.match(/^[A-Z]:[^\\]/i))) {
+            let root = ensureAbsoluteRoot('C:\\dummy-root', pattern.substr(0, 2));
+            if (pattern.length > 2 && !root.endsWith('\\')) {
+                root += '\\';
+            }
+            pattern = Pattern.globEscape(root) + pattern.substr(2);
+        }
+        // Replace relative root, e.g. pattern is \ or \foo
+        else if (internal_pattern_IS_WINDOWS && (pattern === '\\' || pattern.match(/^\\[^\\]/))) {
+            let root = ensureAbsoluteRoot('C:\\dummy-root', '\\');
+            if (!root.endsWith('\\')) {
+                root += '\\';
+            }
+            pattern = Pattern.globEscape(root) + pattern.substr(1);
+        }
+        // Otherwise ensure absolute root
+        else {
+            pattern = ensureAbsoluteRoot(Pattern.globEscape(process.cwd()), pattern);
+        }
+        return normalizeSeparators(pattern);
+    }
+    /**
+     * Attempts to unescape a pattern segment to create a literal path segment.
+     * Otherwise returns empty string.
+     */
+    static getLiteral(segment) {
+        let literal = '';
+        for (let i = 0; i < segment.length; i++) {
+            const c = segment[i];
+            // Escape
+            if (c === '\\' && !internal_pattern_IS_WINDOWS && i + 1 < segment.length) {
+                literal += segment[++i];
+                continue;
+            }
+            // Wildcard
+            else if (c === '*' || c === '?') {
+                return '';
+            }
+            // Character set
+            else if (c === '[' && i + 1 < segment.length) {
+                let set = '';
+                let closed = -1;
+                for (let i2 = i + 1; i2 < segment.length; i2++) {
+                    const c2 = segment[i2];
+                    // Escape
+                    if (c2 === '\\' && !internal_pattern_IS_WINDOWS && i2 + 1 < segment.length) {
+                        set += segment[++i2];
+                        continue;
+                    }
+                    // Closed
+                    else if (c2 === ']') {
+                        closed = i2;
+                        break;
+                    }
+                    // Otherwise
+                    else {
+                        set += c2;
+                    }
+                }
+                // Closed?
+                if (closed >= 0) {
+                    // Cannot convert
+                    if (set.length > 1) {
+                        return '';
+                    }
+                    // Convert to literal
+                    if (set) {
+                        literal += set;
+                        i = closed;
+                        continue;
+                    }
+                }
+                // Otherwise fall thru
+            }
+            // Append
+            literal += c;
+        }
+        return literal;
+    }
+    /**
+     * Escapes regexp special characters
+     * https://javascript.info/regexp-escaping
+     */
+    static regExpEscape(s) {
+        return s.replace(/[[\\^$.|?*+()]/g, '\\$&');
+    }
+}
+;// CONCATENATED MODULE: ./node_modules/@actions/glob/lib/internal-search-state.js
+class SearchState {
+    constructor(path, level) {
+        this.path = path;
+        this.level = level;
+    }
+}
+;// CONCATENATED MODULE: ./node_modules/@actions/glob/lib/internal-globber.js
+var __awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
+    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
+    return new (P || (P = Promise))(function (resolve, reject) {
+        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
+        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
+        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
+        step((generator = generator.apply(thisArg, _arguments || [])).next());
+    });
+};
+var __asyncValues = (undefined && undefined.__asyncValues) || function (o) {
+    if (!Symbol.asyncIterator) throw new TypeError("Symbol.asyncIterator is not defined.");
+    var m = o[Symbol.asyncIterator], i;
+    return m ? m.call(o) : (o = typeof __values === "function" ? __values(o) : o[Symbol.iterator](), i = {}, verb("next"), verb("throw"), verb("return"), i[Symbol.asyncIterator] = function () { return this; }, i);
+    function verb(n) { i[n] = o[n] && function (v) { return new Promise(function (resolve, reject) { v = o[n](v), settle(resolve, reject, v.done, v.value); }); }; }
+    function settle(resolve, reject, d, v) { Promise.resolve(v).then(function(v) { resolve({ value: v, done: d }); }, reject); }
+};
+var __await = (undefined && undefined.__await) || function (v) { return this instanceof __await ? (this.v = v, this) : new __await(v); }
+var __asyncGenerator = (undefined && undefined.__asyncGenerator) || function (thisArg, _arguments, generator) {
+    if (!Symbol.asyncIterator) throw new TypeError("Symbol.asyncIterator is not defined.");
+    var g = generator.apply(thisArg, _arguments || []), i, q = [];
+    return i = Object.create((typeof AsyncIterator === "function" ? AsyncIterator : Object).prototype), verb("next"), verb("throw"), verb("return", awaitReturn), i[Symbol.asyncIterator] = function () { return this; }, i;
+    function awaitReturn(f) { return function (v) { return Promise.resolve(v).then(f, reject); }; }
+    function verb(n, f) { if (g[n]) { i[n] = function (v) { return new Promise(function (a, b) { q.push([n, v, a, b]) > 1 || resume(n, v); }); }; if (f) i[n] = f(i[n]); } }
+    function resume(n, v) { try { step(g[n](v)); } catch (e) { settle(q[0][3], e); } }
+    function step(r) { r.value instanceof __await ? Promise.resolve(r.value.v).then(fulfill, reject) : settle(q[0][2], r); }
+    function fulfill(value) { resume("next", value); }
+    function reject(value) { resume("throw", value); }
+    function settle(f, v) { if (f(v), q.shift(), q.length) resume(q[0][0], q[0][1]); }
+};
+
+
+
+
+
+
+
+
+const internal_globber_IS_WINDOWS = process.platform === 'win32';
+class DefaultGlobber {
+    constructor(options) {
+        this.patterns = [];
+        this.searchPaths = [];
+        this.options = getOptions(options);
+    }
+    getSearchPaths() {
+        // Return a copy
+        return this.searchPaths.slice();
+    }
+    glob() {
+        return __awaiter(this, void 0, void 0, function* () {
+            var _a, e_1, _b, _c;
+            const result = [];
+            try {
+                for (var _d = true, _e = __asyncValues(this.globGenerator()), _f; _f = yield _e.next(), _a = _f.done, !_a; _d = true) {
+                    _c = _f.value;
+                    _d = false;
+                    const itemPath = _c;
+                    result.push(itemPath);
+                }
+            }
+            catch (e_1_1) { e_1 = { error: e_1_1 }; }
+            finally {
+                try {
+                    if (!_d && !_a && (_b = _e.return)) yield _b.call(_e);
+                }
+                finally { if (e_1) throw e_1.error; }
+            }
+            return result;
+        });
+    }
+    globGenerator() {
+        return __asyncGenerator(this, arguments, function* globGenerator_1() {
+            // Fill in defaults options
+            const options = getOptions(this.options);
+            // Implicit descendants?
+            const patterns = [];
+            for (const pattern of this.patterns) {
+                patterns.push(pattern);
+                if (options.implicitDescendants &&
+                    (pattern.trailingSeparator ||
+                        pattern.segments[pattern.segments.length - 1] !== '**')) {
+                    patterns.push(new Pattern(pattern.negate, true, pattern.segments.concat('**')));
+                }
+            }
+            // Push the search paths
+            const stack = [];
+            for (const searchPath of getSearchPaths(patterns)) {
+                lib_core/* debug */.Yz(`Search path '${searchPath}'`);
+                // Exists?
+                try {
+                    // Intentionally using lstat. Detection for broken symlink
+                    // will be performed later (if following symlinks).
+                    yield __await(external_fs_.promises.lstat(searchPath));
+                }
+                catch (err) {
+                    if (err.code === 'ENOENT') {
+                        continue;
+                    }
+                    throw err;
+                }
+                stack.unshift(new SearchState(searchPath, 1));
+            }
+            // Search
+            const traversalChain = []; // used to detect cycles
+            while (stack.length) {
+                // Pop
+                const item = stack.pop();
+                // Match?
+                const match = internal_pattern_helper_match(patterns, item.path);
+                const partialMatch = !!match || internal_pattern_helper_partialMatch(patterns, item.path);
+                if (!match && !partialMatch) {
+                    continue;
+                }
+                // Stat
+                const stats = yield __await(DefaultGlobber.stat(item, options, traversalChain)
+                // Broken symlink, or symlink cycle detected, or no longer exists
+                );
+                // Broken symlink, or symlink cycle detected, or no longer exists
+                if (!stats) {
+                    continue;
+                }
+                // Hidden file or directory?
+                if (options.excludeHiddenFiles && external_path_.basename(item.path).match(/^\./)) {
+                    continue;
+                }
+                // Directory
+                if (stats.isDirectory()) {
+                    // Matched
+                    if (match & MatchKind.Directory && options.matchDirectories) {
+                        yield yield __await(item.path);
+                    }
+                    // Descend?
+                    else if (!partialMatch) {
+                        continue;
+                    }
+                    // Push the child items in reverse
+                    const childLevel = item.level + 1;
+                    const childItems = (yield __await(external_fs_.promises.readdir(item.path))).map(x => new SearchState(external_path_.join(item.path, x), childLevel));
+                    stack.push(...childItems.reverse());
+                }
+                // File
+                else if (match & MatchKind.File) {
+                    yield yield __await(item.path);
+                }
+            }
+        });
+    }
+    /**
+     * Constructs a DefaultGlobber
+     */
+    static create(patterns, options) {
+        return __awaiter(this, void 0, void 0, function* () {
+            const result = new DefaultGlobber(options);
+            if (internal_globber_IS_WINDOWS) {
+                patterns = patterns.replace(/\r\n/g, '\n');
+                patterns = patterns.replace(/\r/g, '\n');
+            }
+            const lines = patterns.split('\n').map(x => x.trim());
+            for (const line of lines) {
+                // Empty or comment
+                if (!line || line.startsWith('#')) {
+                    continue;
+                }
+                // Pattern
+                else {
+                    result.patterns.push(new Pattern(line));
+                }
+            }
+            result.searchPaths.push(...getSearchPaths(result.patterns));
+            return result;
+        });
+    }
+    static stat(item, options, traversalChain) {
+        return __awaiter(this, void 0, void 0, function* () {
+            // Note:
+            // `stat` returns info about the target of a symlink (or symlink chain)
+            // `lstat` returns info about a symlink itself
+            let stats;
+            if (options.followSymbolicLinks) {
+                try {
+                    // Use `stat` (following symlinks)
+                    stats = yield external_fs_.promises.stat(item.path);
+                }
+                catch (err) {
+                    if (err.code === 'ENOENT') {
+                        if (options.omitBrokenSymbolicLinks) {
+                            lib_core/* debug */.Yz(`Broken symlink '${item.path}'`);
+                            return undefined;
+                        }
+                        throw new Error(`No information found for the path '${item.path}'. This may indicate a broken symbolic link.`);
+                    }
+                    throw err;
+                }
+            }
+            else {
+                // Use `lstat` (not following symlinks)
+                stats = yield external_fs_.promises.lstat(item.path);
+            }
+            // Note, isDirectory() returns false for the lstat of a symlink
+            if (stats.isDirectory() && options.followSymbolicLinks) {
+                // Get the realpath
+                const realPath = yield external_fs_.promises.realpath(item.path);
+                // Fixup the traversal chain to match the item level
+                while (traversalChain.length >= item.level) {
+                    traversalChain.pop();
+                }
+                // Test for a cycle
+                if (traversalChain.some((x) => x === realPath)) {
+                    lib_core/* debug */.Yz(`Symlink cycle detected for path '${item.path}' and realpath '${realPath}'`);
+                    return undefined;
+                }
+                // Update the traversal chain
+                traversalChain.push(realPath);
+            }
+            return stats;
+        });
+    }
+}
+// EXTERNAL MODULE: external "crypto"
+var external_crypto_ = __nccwpck_require__(6982);
+// EXTERNAL MODULE: external "stream"
+var external_stream_ = __nccwpck_require__(2203);
+// EXTERNAL MODULE: external "util"
+var external_util_ = __nccwpck_require__(9023);
+;// CONCATENATED MODULE: ./node_modules/@actions/glob/lib/internal-hash-files.js
+var internal_hash_files_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
+    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
+    return new (P || (P = Promise))(function (resolve, reject) {
+        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
+        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
+        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
+        step((generator = generator.apply(thisArg, _arguments || [])).next());
+    });
+};
+var internal_hash_files_asyncValues = (undefined && undefined.__asyncValues) || function (o) {
+    if (!Symbol.asyncIterator) throw new TypeError("Symbol.asyncIterator is not defined.");
+    var m = o[Symbol.asyncIterator], i;
+    return m ? m.call(o) : (o = typeof __values === "function" ? __values(o) : o[Symbol.iterator](), i = {}, verb("next"), verb("throw"), verb("return"), i[Symbol.asyncIterator] = function () { return this; }, i);
+    function verb(n) { i[n] = o[n] && function (v) { return new Promise(function (resolve, reject) { v = o[n](v), settle(resolve, reject, v.done, v.value); }); }; }
+    function settle(resolve, reject, d, v) { Promise.resolve(v).then(function(v) { resolve({ value: v, done: d }); }, reject); }
+};
+
+
+
+
+
+
+function hashFiles(globber_1, currentWorkspace_1) {
+    return internal_hash_files_awaiter(this, arguments, void 0, function* (globber, currentWorkspace, verbose = false) {
+        var _a, e_1, _b, _c;
+        var _d;
+        const writeDelegate = verbose ? core.info : core.debug;
+        let hasMatch = false;
+        const githubWorkspace = currentWorkspace
+            ? currentWorkspace
+            : ((_d = process.env['GITHUB_WORKSPACE']) !== null && _d !== void 0 ? _d : process.cwd());
+        const result = crypto.createHash('sha256');
+        let count = 0;
+        try {
+            for (var _e = true, _f = internal_hash_files_asyncValues(globber.globGenerator()), _g; _g = yield _f.next(), _a = _g.done, !_a; _e = true) {
+                _c = _g.value;
+                _e = false;
+                const file = _c;
+                writeDelegate(file);
+                if (!file.startsWith(`${githubWorkspace}${path.sep}`)) {
+                    writeDelegate(`Ignore '${file}' since it is not under GITHUB_WORKSPACE.`);
+                    continue;
+                }
+                if (fs.statSync(file).isDirectory()) {
+                    writeDelegate(`Skip directory '${file}'.`);
+                    continue;
+                }
+                const hash = crypto.createHash('sha256');
+                const pipeline = util.promisify(stream.pipeline);
+                yield pipeline(fs.createReadStream(file), hash);
+                result.write(hash.digest());
+                count++;
+                if (!hasMatch) {
+                    hasMatch = true;
+                }
+            }
+        }
+        catch (e_1_1) { e_1 = { error: e_1_1 }; }
+        finally {
+            try {
+                if (!_e && !_a && (_b = _f.return)) yield _b.call(_f);
+            }
+            finally { if (e_1) throw e_1.error; }
+        }
+        result.end();
+        if (hasMatch) {
+            writeDelegate(`Found ${count} files to hash.`);
+            return result.digest('hex');
+        }
+        else {
+            writeDelegate(`No matches found for glob`);
+            return '';
+        }
+    });
+}
+;// CONCATENATED MODULE: ./node_modules/@actions/glob/lib/glob.js
+var glob_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
+    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
+    return new (P || (P = Promise))(function (resolve, reject) {
+        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
+        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
+        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
+        step((generator = generator.apply(thisArg, _arguments || [])).next());
+    });
+};
+
+
+/**
+ * Constructs a globber
+ *
+ * @param patterns  Patterns separated by newlines
+ * @param options   Glob options
+ */
+function create(patterns, options) {
+    return glob_awaiter(this, void 0, void 0, function* () {
+        return yield DefaultGlobber.create(patterns, options);
+    });
+}
+/**
+ * Computes the sha256 hash of a glob
+ *
+ * @param patterns  Patterns separated by newlines
+ * @param currentWorkspace  Workspace used when matching files
+ * @param options   Glob options
+ * @param verbose   Enables verbose logging
+ */
+function glob_hashFiles(patterns_1) {
+    return glob_awaiter(this, arguments, void 0, function* (patterns, currentWorkspace = '', options, verbose = false) {
+        let followSymbolicLinks = true;
+        if (options && typeof options.followSymbolicLinks === 'boolean') {
+            followSymbolicLinks = options.followSymbolicLinks;
+        }
+        const globber = yield create(patterns, { followSymbolicLinks });
+        return _hashFiles(globber, currentWorkspace, verbose);
+    });
+}
+;// CONCATENATED MODULE: ./src/release/extra-files.ts
+/**
+ * The `files` input: more files to attach to the release, as softprops'
+ * `files` and ncipollo's `artifacts` do. Matched before the build, so a typo
+ * fails the job before anything is written; hashed into SHA256SUMS and the
+ * notes like the image itself.
+ */
+
+
+
+
+
+
+/**
+ * The files the globs match, sorted by asset name. A file the build writes
+ * itself (`ownOutputs`, e.g. a stale plugin.cpio.gz matched by `out/*`) is
+ * left to the build; another file with the name of one is refused.
+ */
+async function matchExtraFiles(request, baseDir, ownOutputs, log) {
+    const lines = request.patterns
+        .split(/\r?\n/)
+        .map((line, index) => ({ text: line.trim(), line: index + 1 }))
+        .filter(({ text }) => text !== '' && !text.startsWith('#'));
+    const excluded = lines.filter(({ text }) => text.startsWith('!')).map(({ text }) => `!${anchored(baseDir, text.slice(1).trim())}`);
+    const own = new Map(ownOutputs.map((output) => [external_node_path_.resolve(output), external_node_path_.basename(output)]));
+    const byName = new Map();
+    for (const { text, line } of lines.filter(({ text }) => !text.startsWith('!'))) {
+        const globber = await create([anchored(baseDir, text), ...excluded].join('\n'), {
+            matchDirectories: false,
+            implicitDescendants: false,
+            followSymbolicLinks: true
+        });
+        const matched = (await globber.glob()).filter((file) => !own.has(external_node_path_.resolve(file)));
+        if (matched.length === 0) {
+            const message = `line ${line}, ${showValue(text)}, matches no file under ${showPath(baseDir)}.`;
+            if (request.failOnUnmatched) {
+                throw new FledgeError(message, {
+                    key: 'files',
+                    fix: 'correct the glob (it is relative to working-directory), or set fail-on-unmatched-files: false to only warn.'
+                });
+            }
+            log.warn(`files: ${message}`);
+            continue;
+        }
+        for (const file of matched)
+            addFile(byName, file, [...own.values()], line);
+    }
+    for (const file of byName.values()) {
+        const stat = await promises_.stat(file.path);
+        if (stat.size === 0) {
+            // GitHub refuses empty uploads with a 422 that names nothing.
+            throw new FledgeError(`${showPath(file.path)} is empty; GitHub does not accept empty release assets.`, {
+                key: 'files',
+                fix: 'give it content, or exclude it with a !glob line.'
+            });
+        }
+    }
+    return [...byName.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+}
+function addFile(byName, file, ownNames, line) {
+    const name = external_node_path_.basename(file);
+    if (!isPlainAssetName(name)) {
+        throw new FledgeError(`line ${line} matches ${showPath(file)}, a name GitHub would rename on upload.`, {
+            key: 'files',
+            fix: 'rename it to letters, digits, ".", "_" and "-", not starting or ending with ".".'
+        });
+    }
+    if (ownNames.includes(name)) {
+        throw new FledgeError(`line ${line} matches ${showPath(file)}, which has the name of an asset the build makes (${name}).`, {
+            key: 'files',
+            fix: 'rename it, or exclude it with a !glob line.'
+        });
+    }
+    const other = byName.get(name);
+    if (other && other.path !== file) {
+        throw new FledgeError(`${showPath(file)} and ${showPath(other.path)} would both be the release asset "${name}".`, {
+            key: 'files',
+            fix: 'rename one of them, or exclude one with a !glob line.'
+        });
+    }
+    byName.set(name, { path: file, name, contentType: contentType(name) });
+}
+/** A pattern relative to `baseDir`, with glob characters in `baseDir` itself escaped. */
+function anchored(baseDir, pattern) {
+    if (external_node_path_.isAbsolute(pattern))
+        return pattern;
+    return `${baseDir.replace(/[*?[\]\\]/g, '\\$&')}/${pattern}`;
+}
+const CONTENT_TYPES = {
+    '.gz': 'application/gzip',
+    '.tgz': 'application/gzip',
+    '.zst': 'application/zstd',
+    '.json': 'application/json',
+    '.txt': 'text/plain',
+    '.md': 'text/markdown',
+    '.sig': 'application/pgp-signature',
+    '.asc': 'application/pgp-signature',
+    '.zip': 'application/zip',
+    '.tar': 'application/x-tar'
+};
+function contentType(name) {
+    return CONTENT_TYPES[external_node_path_.extname(name).toLowerCase()] ?? 'application/octet-stream';
+}
 
 ;// CONCATENATED MODULE: ./src/version.ts
 
@@ -47326,7 +54557,8 @@ async function makeBuildRecord(result, options) {
             artifact: external_node_path_.basename(result.archive.path),
             sha256: result.archive.sha256,
             size: result.archive.size,
-            contentSha256: result.archive.contentSha256
+            contentSha256: result.archive.contentSha256,
+            compression: result.compression
         }
     };
     if (result.agent) {
@@ -47335,6 +54567,12 @@ async function makeBuildRecord(result, options) {
             record.agent.tag = result.agent.tag;
         if (result.agent.url)
             record.agent.url = result.agent.url;
+    }
+    if (result.image) {
+        const image = result.image;
+        record.image = { reference: image.reference, origin: image.origin, digest: image.digest, pinned: image.pinned, layers: image.layers.map((l) => l.digest) };
+        if (image.configDigest)
+            record.image.configDigest = image.configDigest;
     }
     if (result.init) {
         record.init = { sourceSha256: result.init.sourceSha256, compiler: result.init.compiler, sha256: result.init.sha256 };
@@ -47356,8 +54594,10 @@ function compareRecords(expected, actual) {
     };
     check('fledge.toml sha256', expected.config.sha256, actual.config.sha256);
     check('SOURCE_DATE_EPOCH', expected.sourceDateEpoch, actual.sourceDateEpoch);
+    check('compression', recordedCompression(expected), recordedCompression(actual));
     check('busybox sha256', expected.busybox.sha256, actual.busybox.sha256);
     check('agent', expected.agent, actual.agent);
+    check('container image', expected.image && { reference: expected.image.reference, digest: expected.image.digest }, actual.image && { reference: actual.image.reference, digest: actual.image.digest });
     check('C init source sha256', expected.init?.sourceSha256, actual.init?.sourceSha256);
     if (expected.init?.sha256 !== actual.init?.sha256) {
         check('C init binary sha256 (compiler: recorded ' + expected.init?.compiler + ', here ' + actual.init?.compiler + ')', expected.init?.sha256, actual.init?.sha256);
@@ -47376,6 +54616,10 @@ function compareRecords(expected, actual) {
         differences.push(`mapped ${extra.destination}: new in the rebuild`);
     return differences;
 }
+/** The compression a record was written with; records from before the choice existed used gzip level 7. */
+function recordedCompression(record) {
+    return record.outputs.compression ?? { format: 'gzip', level: 7 };
+}
 
 ;// CONCATENATED MODULE: ./src/release/product.ts
 
@@ -47390,6 +54634,15 @@ function compareRecords(expected, actual) {
 
 
 
+
+
+
+const CONTENT_TYPE = {
+    gzip: 'application/gzip',
+    zstd: 'application/zstd',
+    lz4: 'application/x-lz4',
+    none: 'application/x-cpio'
+};
 /**
  * Every product step, for both faces: build → checks → manifest → build
  * record → SHA256SUMS → (optional) boot. The faces only map their inputs in
@@ -47403,15 +54656,20 @@ async function makeProduct(options) {
             ? { kind: 'rewrite', file: external_node_path_.resolve(options.manifest.rewrite) }
             : await planFromTemplate(external_node_path_.resolve(options.manifest.template), external_node_path_.resolve(options.outputPath));
     // A manifest Volant would refuse stops the build before any output is written.
-    precheckPluginManifest(plan, { url: options.manifestUrl, version: options.manifestVersion });
+    // With a container image, [workload] may come from its config, known only after the pull.
+    const fromImage = plan.kind === 'generate' && (await loadConfig(options.configPath).then((c) => c.container !== undefined, () => false));
+    precheckPluginManifest(plan, { url: options.manifestUrl, version: options.manifestVersion, ...(fromImage ? { image: 'pending' } : {}) });
+    const image = external_node_path_.resolve(options.outputPath);
+    const ownOutputs = [...plannedOutputs(image, plan).map((o) => o.path), `${image}.build.json`, external_node_path_.join(external_node_path_.dirname(image), 'SHA256SUMS')];
+    const extras = options.files ? await matchExtraFiles(options.files, options.baseDir, ownOutputs, log) : [];
     const result = await build({ ...options, manifest: plan });
     const archive = result.archive;
     checkSizeBudget(archive.size, options.maxSize, result.entries);
-    const manifest = await writePluginManifest(plan, { sha256: archive.sha256, url: options.manifestUrl, version: options.manifestVersion }, log);
-    const files = [{ path: archive.path, name: external_node_path_.basename(archive.path), contentType: 'application/gzip', sha256: archive.sha256 }];
+    const manifest = await writePluginManifest(plan, { sha256: archive.sha256, url: options.manifestUrl, version: options.manifestVersion, image: result.image?.config }, log);
+    const files = [{ path: archive.path, name: external_node_path_.basename(archive.path), contentType: CONTENT_TYPE[result.compression.format], sha256: archive.sha256 }];
     if (manifest)
         files.push({ path: manifest.path, name: external_node_path_.basename(manifest.path), contentType: 'application/json', sha256: await sha256File(manifest.path) });
-    const product = { build: result, manifest, files };
+    const product = { build: result, manifest, files, extraFiles: [] };
     if (options.record ?? true) {
         const recordPath = `${archive.path}.build.json`;
         const record = await makeBuildRecord(result, { baseDir: options.baseDir, recordDir: external_node_path_.dirname(recordPath), manifest });
@@ -47420,6 +54678,9 @@ async function makeProduct(options) {
         product.record = { path: recordPath, record };
         files.push({ path: recordPath, name: external_node_path_.basename(recordPath), contentType: 'application/json', sha256: await sha256File(recordPath) });
     }
+    for (const extra of extras)
+        product.extraFiles.push({ ...extra, sha256: await sha256File(extra.path) });
+    files.push(...product.extraFiles);
     if (options.sums ?? true) {
         const sumsPath = external_node_path_.join(external_node_path_.dirname(archive.path), 'SHA256SUMS');
         await writeFileAtomic(sumsPath, sha256sums(files));
@@ -47528,7 +54789,7 @@ function diffImages(before, after) {
         if (previous.type !== record.type)
             what.push(`type ${previous.type} → ${record.type}`);
         if (previous.mode !== record.mode)
-            what.push(`mode ${octal(previous.mode)} → ${octal(record.mode)}`);
+            what.push(`mode ${diff_octal(previous.mode)} → ${diff_octal(record.mode)}`);
         if (previous.uid !== record.uid || previous.gid !== record.gid)
             what.push(`owner ${previous.uid}:${previous.gid} → ${record.uid}:${record.gid}`);
         if (previous.size !== record.size)
@@ -47549,9 +54810,9 @@ function diffImages(before, after) {
 function formatDiff(diff) {
     const lines = [];
     for (const r of diff.added)
-        lines.push(`+ /${r.path} (${r.type}, ${octal(r.mode)}, ${r.size} bytes)`);
+        lines.push(`+ /${r.path} (${r.type}, ${diff_octal(r.mode)}, ${r.size} bytes)`);
     for (const r of diff.removed)
-        lines.push(`- /${r.path} (${r.type}, ${octal(r.mode)}, ${r.size} bytes)`);
+        lines.push(`- /${r.path} (${r.type}, ${diff_octal(r.mode)}, ${r.size} bytes)`);
     for (const c of diff.changed)
         lines.push(`~ /${c.path}: ${c.what.join(', ')}`);
     const total = (rs) => rs.reduce((n, r) => n + r.size, 0);
@@ -47559,7 +54820,7 @@ function formatDiff(diff) {
         ` (payload ${signed(total(diff.added) - total(diff.removed) + diff.changed.reduce((n, c) => n + c.after.size - c.before.size, 0))} bytes)`);
     return lines.join('\n');
 }
-function octal(mode) {
+function diff_octal(mode) {
     return mode.toString(8).padStart(4, '0');
 }
 function signed(n) {
@@ -47619,6 +54880,8 @@ async function records(file) {
 
 
 
+
+
 /** The Action's whole job, from inputs to a published release; main.ts only wires it to GitHub. */
 async function runAction(inputs, env, log, attester) {
     const baseDir = external_node_path_.resolve(env.workspace, inputs.workingDirectory);
@@ -47630,10 +54893,12 @@ async function runAction(inputs, env, log, attester) {
     const assetUrl = (name) => decision.publish
         ? `${env.serverUrl.replace(/\/+$/, '')}/${env.repository}/releases/download/${encodeURIComponent(decision.tag)}/${encodeURIComponent(name)}`
         : undefined;
+    const authorBody = await readAuthorBody(inputs, baseDir, log);
     const runner = await prepareRunner({ smokeTest: inputs.smokeTest !== 'false', kernel: inputs.kernel }, log);
     const product = await makeProduct({
         configPath,
         outputPath: output,
+        compression: inputs.compression,
         baseDir,
         sourceDateEpoch: inputs.sourceDateEpoch || env.sourceDateEpoch,
         useCache: inputs.cache,
@@ -47642,6 +54907,7 @@ async function runAction(inputs, env, log, attester) {
         apiUrl: inputs.agentApiUrl,
         token: inputs.agentToken || undefined,
         maxSize: inputs.maxSize,
+        files: inputs.files.trim() ? { patterns: inputs.files, failOnUnmatched: inputs.failOnUnmatchedFiles } : undefined,
         manifest: inputs.manifest
             ? { rewrite: external_node_path_.resolve(baseDir, inputs.manifest) }
             : { template: external_node_path_.join(external_node_path_.dirname(configPath), 'manifest.toml') },
@@ -47664,7 +54930,7 @@ async function runAction(inputs, env, log, attester) {
     const sumsPath = product.sumsPath;
     const assets = product.files;
     const boot = product.boot;
-    const outcome = { build: result, decision, manifest, recordPath, sumsPath, boot };
+    const outcome = { build: result, decision, manifest, recordPath, sumsPath, boot, maxSize: inputs.maxSize };
     if (manifest)
         outcome.manifestUrl = assetUrl(external_node_path_.basename(manifest.path));
     if (inputs.attest) {
@@ -47689,37 +54955,37 @@ async function runAction(inputs, env, log, attester) {
     const [owner, repo] = env.repository.split('/');
     const releaser = new GitHubReleaser({ token: inputs.token, owner, repo, baseUrl: env.apiUrl });
     const pluginName = manifest?.manifest['name'] ?? repo;
-    const body = inputs.releaseBody
-        ? inputs.releaseBody
-        : inputs.releaseNotes
-            ? releaseNotes({
-                pluginName,
-                pluginVersion: manifest?.manifest['version'] ?? decision.tag,
-                artifactName,
-                sha256: result.archive.sha256,
-                contentSha256: result.archive.contentSha256,
-                size: result.archive.size,
-                manifestUrl: manifest ? assetUrl(external_node_path_.basename(manifest.path)) : undefined,
-                artifactUrl: assetUrl(artifactName),
-                repository: env.repository,
-                tag: decision.tag,
-                toolVersion: toolVersion(),
-                sourceDateEpoch: result.epoch,
-                agentTag: result.agent ? (result.agent.tag ?? `${result.agent.strategy} sha256:${result.agent.sha256}`) : undefined,
-                busyboxSha256: result.busybox.sha256,
-                rebuild: {
-                    artifactPath: repositoryPath(env.workspace, output),
-                    recordPath: repositoryPath(env.workspace, recordPath),
-                    recordUrl: assetUrl(external_node_path_.basename(recordPath)),
-                    serverUrl: env.serverUrl
-                }
-            })
-            : '';
+    const notes = inputs.releaseNotes
+        ? releaseNotes({
+            pluginName,
+            pluginVersion: manifest?.manifest['version'] ?? decision.tag,
+            artifactName,
+            sha256: result.archive.sha256,
+            contentSha256: result.archive.contentSha256,
+            size: result.archive.size,
+            manifestUrl: manifest ? assetUrl(external_node_path_.basename(manifest.path)) : undefined,
+            artifactUrl: assetUrl(artifactName),
+            repository: env.repository,
+            tag: decision.tag,
+            toolVersion: toolVersion(),
+            sourceDateEpoch: result.epoch,
+            agentTag: result.agent ? (result.agent.tag ?? `${result.agent.strategy} sha256:${result.agent.sha256}`) : undefined,
+            busyboxSha256: result.busybox.sha256,
+            otherFiles: product.extraFiles.map((f) => ({ name: f.name, sha256: f.sha256 })),
+            rebuild: {
+                artifactPath: repositoryPath(env.workspace, output),
+                recordPath: repositoryPath(env.workspace, recordPath),
+                recordUrl: assetUrl(external_node_path_.basename(recordPath)),
+                serverUrl: env.serverUrl
+            }
+        })
+        : undefined;
     outcome.release = await publishRelease(releaser, {
         tag: decision.tag,
         name: inputs.releaseName || undefined,
-        body,
-        bodyMode: inputs.releaseBody || !inputs.releaseNotes ? 'keep' : 'merge',
+        notes,
+        authorBody,
+        generateReleaseNotes: inputs.generateReleaseNotes,
         draft: inputs.draft,
         prerelease: inputs.prerelease,
         makeLatest: inputs.makeLatest,
@@ -47731,6 +54997,22 @@ async function runAction(inputs, env, log, attester) {
     if (manifest)
         outcome.manifestUrl = outcome.release.assets.find((a) => a.name === external_node_path_.basename(manifest.path))?.url;
     return outcome;
+}
+/** body-path's text (read before the build, so a wrong path fails first), else release-body, else none. */
+async function readAuthorBody(inputs, baseDir, log) {
+    if (!inputs.bodyPath)
+        return inputs.releaseBody || undefined;
+    if (inputs.releaseBody)
+        log.warn('Both body-path and release-body are set; using body-path, as softprops/action-gh-release and ncipollo/release-action do');
+    const file = external_node_path_.resolve(baseDir, inputs.bodyPath);
+    try {
+        return await (0,promises_.readFile)(file, 'utf8');
+    }
+    catch (error) {
+        if (!isFileSystemError(error))
+            throw error;
+        throw fileError(error, file, { what: 'the body-path file', verb: 'read', key: 'body-path' });
+    }
 }
 /** A path as the repository names it (forward slashes, from its root). */
 function repositoryPath(workspace, file) {
@@ -47745,27 +55027,82 @@ function repositoryPath(workspace, file) {
 
 
 
-/** The job summary: what was built, from what, how long each stage took, and what is inside. */
+/**
+ * The job summary, answer first: what happened (with the release link), how to
+ * install it, whether it booted, its size against the budget; on pull requests the
+ * changes against the latest release; then the hashes and the listing, folded away.
+ */
 async function writeSummary(result) {
     const b = result.build;
     const a = b.archive;
-    const summary = core/* summary */.z.addHeading(`fledge-action: ${a.path.split('/').pop()}`, 2);
+    const name = a.path.split('/').pop() ?? a.path;
+    const summary = lib_core/* summary */.z.addHeading(escapeHtml(headline(result, name)), 2);
+    if (result.release)
+        summary.addRaw(`<p><a href="${escapeHtml(result.release.htmlUrl)}">${escapeHtml(result.release.htmlUrl)}</a></p>`, true);
+    else if (!result.decision.publish)
+        summary.addRaw(`<p>${escapeHtml(result.decision.why)}</p>`, true);
+    const facts = [];
+    if (result.manifestUrl && result.release) {
+        facts.push(`<b>Install</b><pre><code>volar plugins install --manifest ${escapeHtml(result.manifestUrl)}</code></pre>`);
+    }
+    facts.push(`<b>Smoke test</b>: ${escapeHtml(smokeTest(result))}`);
+    facts.push(`<b>Size</b>: ${escapeHtml(sizeLine(a.size, a.contentSize, b.entries.length, result.maxSize))}`);
+    summary.addRaw(facts.map((fact) => `<p>${fact}</p>`).join('\n'), true);
+    if (result.previous) {
+        const d = result.previous.diff;
+        summary.addHeading(`Changes against ${escapeHtml(result.previous.tag)}`, 3);
+        summary.addRaw(d.added.length + d.removed.length + d.changed.length === 0
+            ? '<p>No entry changed.</p>'
+            : `<pre>${escapeHtml(formatDiff(d))}</pre>`, true);
+    }
+    if (b.replacements.length > 0) {
+        summary.addHeading('Mappings that replace generated files', 3);
+        summary.addList(b.replacements.map((r) => escapeHtml(`${r.path}: ${r.by} (was ${r.replaced})`)));
+    }
+    summary.addDetails('Hashes and inputs', `\n\n${htmlTable(['Item', 'Value'], detailRows(result))}\n\n`);
+    summary.addDetails('Largest entries', `\n\n${htmlTable(['Path', 'Size', 'From'], largestEntries(b.entries, 10).map((e) => [escapeHtml(e.path), notes_formatBytes(e.size), escapeHtml(e.origin)]))}\n\n`);
+    const listing = b.entries
+        .map((e) => `${e.type.padEnd(7)} ${e.mode.toString(8).padStart(4, '0')} /${e.path === '.' ? '' : e.path}${e.target ? ` -> ${e.target}` : ''}`)
+        .join('\n');
+    summary.addDetails(`Full listing (${b.entries.length} entries)`, `\n\n<pre>${escapeHtml(listing)}</pre>\n\n`);
+    await flushSummary();
+}
+/** Line 1: published / draft / uploaded to an existing release / built only. */
+function headline(result, name) {
+    const release = result.release;
+    const plugin = result.manifest?.manifest['name'] ?? name;
+    if (result.decision.publish && release) {
+        const tag = result.decision.tag;
+        if (release.draft)
+            return `📝 Draft release ${tag} of ${plugin} is ready (not published: draft is true)`;
+        if (result.decision.releaseId !== undefined)
+            return `✅ Added ${plugin} to release ${tag}`;
+        return `✅ Published ${plugin} ${tag}`;
+    }
+    return `🔨 Built ${name}; not published`;
+}
+function smokeTest(result) {
+    const boot = result.boot;
+    if (!boot)
+        return 'not run (smoke-test: false)';
+    return `✅ booted (${boot.accel}): ${bootTimes(boot).join(', ')}`;
+}
+function sizeLine(size, contentSize, entries, budget) {
+    const what = `${notes_formatBytes(size)} (${notes_formatBytes(contentSize)} uncompressed, ${entries} entries)`;
+    if (budget === undefined)
+        return `${what}; no budget (max-size)`;
+    return `${what}, ${Math.round((size / budget) * 100)}% of the ${notes_formatBytes(budget)} budget`;
+}
+function detailRows(result) {
+    const b = result.build;
+    const a = b.archive;
+    const code = (text) => `<code>${escapeHtml(text)}</code>`;
     const rows = [
-        ['Checksum', `<code>sha256:${a.sha256}</code>`],
-        ['Content digest (uncompressed cpio)', `<code>sha256:${a.contentSha256}</code>`],
-        [
-            'Size',
-            `${notes_formatBytes(a.size)} (${notes_formatBytes(a.contentSize)} uncompressed, ${b.entries.length} entries)`
-        ],
+        ['Checksum', code(`sha256:${a.sha256}`)],
+        ['Content digest (uncompressed cpio)', code(`sha256:${a.contentSha256}`)],
         ['Init mode', b.config.init.mode],
-        [
-            'Agent',
-            b.agent ? `${b.agent.tag ?? b.agent.strategy} <code>sha256:${b.agent.sha256}</code>` : 'none'
-        ],
-        [
-            'Busybox',
-            `<code>sha256:${b.busybox.sha256}</code>${b.busybox.pinned ? '' : ' (not pinned)'}`
-        ],
+        ['Agent', b.agent ? `${escapeHtml(b.agent.tag ?? b.agent.strategy)} ${code(`sha256:${b.agent.sha256}`)}` : 'none'],
+        ['Busybox', `${code(`sha256:${b.busybox.sha256}`)}${b.busybox.pinned ? '' : ' (not pinned)'}`],
         ['SOURCE_DATE_EPOCH', String(b.epoch)],
         [
             'Cache',
@@ -47773,62 +55110,18 @@ async function writeSummary(result) {
                 ? 'all sources from the cache'
                 : `busybox ${hit(b.busybox.cacheHit)}, agent ${b.agent ? hit(b.agent.cacheHit) : '-'}, init ${b.init ? hit(b.init.cacheHit) : '-'}`
         ],
-        [
-            'Time',
-            Object.entries(b.timings)
-                .map(([stage, ms]) => `${stage} ${ms} ms`)
-                .join(', ')
-        ]
+        ['Time', Object.entries(b.timings).map(([stage, ms]) => `${stage} ${ms} ms`).join(', ')]
     ];
-    if (result.boot) {
-        rows.push([
-            'Boot smoke test',
-            `passed (${result.boot.accel}): ${bootTimes(result.boot).join(', ')}`
-        ]);
-    }
     if (result.manifest)
-        rows.push(['Manifest', `<code>${result.manifest.path.split('/').pop()}</code>`]);
-    if (result.release) {
-        rows.push([
-            'Release',
-            `<a href="${result.release.htmlUrl}">${result.decision.publish ? result.decision.tag : ''}</a>`
-        ]);
+        rows.push(['Manifest', code(result.manifest.path.split('/').pop() ?? '')]);
+    for (const asset of result.release?.assets ?? []) {
+        rows.push([`Asset <a href="${escapeHtml(asset.url)}">${escapeHtml(asset.name)}</a>`, code(asset.digest)]);
     }
-    else if (!result.decision.publish) {
-        rows.push(['Release', `not published: ${result.decision.why}`]);
-    }
-    summary.addTable([
-        [
-            { data: 'Item', header: true },
-            { data: 'Value', header: true }
-        ],
-        ...rows
-    ]);
-    if (b.replacements.length > 0) {
-        summary.addHeading('Mappings that replace generated files', 3);
-        summary.addList(b.replacements.map((r) => `${r.path}: ${r.by} (was ${r.replaced})`));
-    }
-    if (result.previous) {
-        const d = result.previous.diff;
-        summary.addHeading(`Changes against ${result.previous.tag}`, 3);
-        summary.addRaw(d.added.length + d.removed.length + d.changed.length === 0
-            ? '<p>No entry changed.</p>'
-            : `<pre>${escapeHtml(formatDiff(d))}</pre>`, true);
-    }
-    summary.addHeading('Largest entries', 3);
-    summary.addTable([
-        [
-            { data: 'Path', header: true },
-            { data: 'Size', header: true },
-            { data: 'From', header: true }
-        ],
-        ...largestEntries(b.entries, 10).map((e) => [e.path, notes_formatBytes(e.size), e.origin])
-    ]);
-    const listing = b.entries
-        .map((e) => `${e.type.padEnd(7)} ${e.mode.toString(8).padStart(4, '0')} /${e.path === '.' ? '' : e.path}${e.target ? ` -> ${e.target}` : ''}`)
-        .join('\n');
-    summary.addDetails(`Full listing (${b.entries.length} entries)`, `\n\n<pre>${escapeHtml(listing)}</pre>\n\n`);
-    await flushSummary();
+    return rows;
+}
+function htmlTable(header, rows) {
+    const cells = (row, tag) => `<tr>${row.map((cell) => `<${tag}>${cell}</${tag}>`).join('')}</tr>`;
+    return `<table>${cells(header, 'th')}${rows.map((row) => cells(row, 'td')).join('')}</table>`;
 }
 /**
  * Appends the summary built so far to $GITHUB_STEP_SUMMARY, as
@@ -47838,12 +55131,12 @@ async function writeSummary(result) {
 async function flushSummary() {
     const file = process.env['GITHUB_STEP_SUMMARY'];
     if (!file) {
-        await core/* summary */.z.write();
+        await lib_core/* summary */.z.write();
         return;
     }
     try {
-        await (0,promises_.appendFile)(file, core/* summary */.z.stringify(), { encoding: 'utf8' });
-        core/* summary */.z.emptyBuffer();
+        await (0,promises_.appendFile)(file, lib_core/* summary */.z.stringify(), { encoding: 'utf8' });
+        lib_core/* summary */.z.emptyBuffer();
     }
     catch (error) {
         if (!isFileSystemError(error))
@@ -47877,9 +55170,9 @@ async function main_main() {
     try {
         const inputs = readInputs();
         if (inputs.token)
-            core/* setSecret */.Pq(inputs.token);
+            lib_core/* setSecret */.Pq(inputs.token);
         if (inputs.agentToken)
-            core/* setSecret */.Pq(inputs.agentToken);
+            lib_core/* setSecret */.Pq(inputs.agentToken);
         const env = process.env;
         const result = await runAction(inputs, {
             eventName: env['GITHUB_EVENT_NAME'] ?? '',
@@ -47906,6 +55199,11 @@ async function main_main() {
             sha256sums: result.sumsPath,
             'release-id': result.release?.releaseId,
             'release-url': result.release?.htmlUrl,
+            'html-url': result.release?.htmlUrl,
+            'upload-url': result.release?.uploadUrl,
+            assets: result.release
+                ? JSON.stringify(result.release.assets.map((a) => ({ name: a.name, url: a.url, sha256: a.digest.replace(/^sha256:/, '') })))
+                : undefined,
             'artifact-url': result.artifactUrl,
             'manifest-url': result.manifestUrl,
             'cache-hit': b.cacheHit,
@@ -47915,7 +55213,7 @@ async function main_main() {
             'health-ms': result.boot?.healthMs
         };
         for (const [name, value] of Object.entries(outputs))
-            core/* setOutput */.uH(name, value === undefined ? '' : String(value));
+            lib_core/* setOutput */.uH(name, value === undefined ? '' : String(value));
         await writeSummary(result);
     }
     catch (error) {
@@ -47940,11 +55238,11 @@ function readEventPayload(file) {
 function reportFailure(error, workspace = process.env['GITHUB_WORKSPACE'] ?? process.cwd()) {
     const problems = error instanceof FledgeErrors ? error.errors : [error];
     for (const problem of problems) {
-        core/* error */.z3(formatError(problem), problem instanceof FledgeError ? annotationAt(problem, workspace) : {});
+        lib_core/* error */.z3(formatError(problem), problem instanceof FledgeError ? annotationAt(problem, workspace) : {});
     }
     process.exitCode = 1; // not core.ExitCode.Failure: @github/local-action's stub of @actions/core has no ExitCode
     if (!(error instanceof FledgeError) && error instanceof Error && error.stack)
-        core/* debug */.Yz(error.stack);
+        lib_core/* debug */.Yz(error.stack);
 }
 function annotationAt(error, workspace) {
     const { file, line, column } = error.location;

@@ -40,6 +40,12 @@ export interface ActionInputs {
   maxSize: number | undefined
   releaseNotes: boolean
   releaseBody: string
+  /** A file whose text is the release body (wins over releaseBody, as in softprops and ncipollo). */
+  bodyPath: string
+  generateReleaseNotes: boolean
+  /** Globs, one per line, of more files to attach. */
+  files: string
+  failOnUnmatchedFiles: boolean
   attest: boolean
 }
 
@@ -91,6 +97,10 @@ export function readInputs(read: Read = (name) => core.getInput(name)): ActionIn
     maxSize: parseSize(read('max-size')),
     releaseNotes: bool('release-notes', true),
     releaseBody: read('release-body'),
+    bodyPath: read('body-path').trim(),
+    generateReleaseNotes: bool('generate-release-notes', false),
+    files: read('files'),
+    failOnUnmatchedFiles: bool('fail-on-unmatched-files', true),
     attest: bool('attest', false)
   }
 }

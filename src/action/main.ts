@@ -45,6 +45,11 @@ export async function main(): Promise<void> {
       sha256sums: result.sumsPath,
       'release-id': result.release?.releaseId,
       'release-url': result.release?.htmlUrl,
+      'html-url': result.release?.htmlUrl,
+      'upload-url': result.release?.uploadUrl,
+      assets: result.release
+        ? JSON.stringify(result.release.assets.map((a) => ({ name: a.name, url: a.url, sha256: a.digest.replace(/^sha256:/, '') })))
+        : undefined,
       'artifact-url': result.artifactUrl,
       'manifest-url': result.manifestUrl,
       'cache-hit': b.cacheHit,

@@ -1,4 +1,6 @@
+import { readFile } from 'node:fs/promises'
 import * as path from 'node:path'
+import { fileError, isFileSystemError } from '../user-files.js'
 import type { BootResult } from '../boot/smoke.js'
 import type { BuildResult } from '../build.js'
 import type { Logger } from '../log.js'
@@ -40,6 +42,8 @@ export interface ActionResult {
   provenance?: ProvenanceResult | undefined
   /** Pull requests: what changed against the latest release's image. */
   previous?: PreviousRelease | undefined
+  /** max-size, in bytes. */
+  maxSize?: number | undefined
 }
 
 /** The Action's whole job, from inputs to a published release; main.ts only wires it to GitHub. */
@@ -60,6 +64,7 @@ export async function runAction(
     decision.publish
       ? `${env.serverUrl.replace(/\/+$/, '')}/${env.repository}/releases/download/${encodeURIComponent(decision.tag)}/${encodeURIComponent(name)}`
       : undefined
+  const authorBody = await readAuthorBody(inputs, baseDir, log)
   const runner = await prepareRunner({ smokeTest: inputs.smokeTest !== 'false', kernel: inputs.kernel }, log)
   const product = await makeProduct({
     configPath,
@@ -73,6 +78,7 @@ export async function runAction(
     apiUrl: inputs.agentApiUrl,
     token: inputs.agentToken || undefined,
     maxSize: inputs.maxSize,
+    files: inputs.files.trim() ? { patterns: inputs.files, failOnUnmatched: inputs.failOnUnmatchedFiles } : undefined,
     manifest: inputs.manifest
       ? { rewrite: path.resolve(baseDir, inputs.manifest) }
       : { template: path.join(path.dirname(configPath), 'manifest.toml') },
@@ -98,7 +104,7 @@ export async function runAction(
   const assets: PublishAsset[] = product.files
   const boot = product.boot
 
-  const outcome: ActionResult = { build: result, decision, manifest, recordPath, sumsPath, boot }
+  const outcome: ActionResult = { build: result, decision, manifest, recordPath, sumsPath, boot, maxSize: inputs.maxSize }
   if (manifest) outcome.manifestUrl = assetUrl(path.basename(manifest.path))
   if (inputs.attest) {
     // The image and the manifest: what a plugin user installs.
@@ -126,10 +132,8 @@ export async function runAction(
   const [owner, repo] = env.repository.split('/') as [string, string]
   const releaser = new GitHubReleaser({ token: inputs.token, owner, repo, baseUrl: env.apiUrl })
   const pluginName = (manifest?.manifest['name'] as string | undefined) ?? repo
-  const body = inputs.releaseBody
-    ? inputs.releaseBody
-    : inputs.releaseNotes
-      ? releaseNotes({
+  const notes = inputs.releaseNotes
+    ? releaseNotes({
           pluginName,
           pluginVersion: (manifest?.manifest['version'] as string | undefined) ?? decision.tag,
           artifactName,
@@ -144,6 +148,8 @@ export async function runAction(
           sourceDateEpoch: result.epoch,
           agentTag: result.agent ? (result.agent.tag ?? `${result.agent.strategy} sha256:${result.agent.sha256}`) : undefined,
           busyboxSha256: result.busybox.sha256,
+          image: result.image ? { reference: result.image.reference, digest: result.image.digest } : undefined,
+          otherFiles: product.extraFiles.map((f) => ({ name: f.name, sha256: f.sha256 })),
           rebuild: {
             artifactPath: repositoryPath(env.workspace, output),
             recordPath: repositoryPath(env.workspace, recordPath),
@@ -151,14 +157,15 @@ export async function runAction(
             serverUrl: env.serverUrl
           }
         })
-      : ''
+    : undefined
   outcome.release = await publishRelease(
     releaser,
     {
       tag: decision.tag,
       name: inputs.releaseName || undefined,
-      body,
-      bodyMode: inputs.releaseBody || !inputs.releaseNotes ? 'keep' : 'merge',
+      notes,
+      authorBody,
+      generateReleaseNotes: inputs.generateReleaseNotes,
       draft: inputs.draft,
       prerelease: inputs.prerelease,
       makeLatest: inputs.makeLatest,
@@ -171,6 +178,19 @@ export async function runAction(
   outcome.artifactUrl = outcome.release.assets.find((a) => a.name === artifactName)?.url
   if (manifest) outcome.manifestUrl = outcome.release.assets.find((a) => a.name === path.basename(manifest.path))?.url
   return outcome
+}
+
+/** body-path's text (read before the build, so a wrong path fails first), else release-body, else none. */
+async function readAuthorBody(inputs: ActionInputs, baseDir: string, log: Logger): Promise<string | undefined> {
+  if (!inputs.bodyPath) return inputs.releaseBody || undefined
+  if (inputs.releaseBody) log.warn('Both body-path and release-body are set; using body-path, as softprops/action-gh-release and ncipollo/release-action do')
+  const file = path.resolve(baseDir, inputs.bodyPath)
+  try {
+    return await readFile(file, 'utf8')
+  } catch (error) {
+    if (!isFileSystemError(error)) throw error
+    throw fileError(error, file, { what: 'the body-path file', verb: 'read', key: 'body-path' })
+  }
 }
 
 /** A path as the repository names it (forward slashes, from its root). */

@@ -179,6 +179,7 @@ async function buildCommand(args: string[]): Promise<number> {
     `  busybox:        sha256:${result.busybox.sha256}`,
     `  mtime:          ${result.epoch}`
   ]
+  if (result.image) lines.splice(lines.length - 1, 0, `  image:          ${result.image.reference} (${result.image.digest})`)
   if (manifest) lines.push(`  manifest:       ${displayPath(manifest.path)}`)
   if (product.record) lines.push(`  build record:   ${displayPath(product.record.path)}`)
   if (product.sumsPath) lines.push(`  SHA256SUMS:     ${displayPath(product.sumsPath)}`)

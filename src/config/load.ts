@@ -10,11 +10,11 @@ import {
   DEFAULT_BUSYBOX_URL,
   type AgentSource,
   type BuildConfig,
+  type ContainerSource,
   type InitMode,
   type Mapping
 } from './types.js'
 
-const DOCKER_SOURCE_KEYS = ['image', 'dockerfile', 'context', 'target', 'build_args']
 const SHA256_HEX = /^[0-9a-f]{64}$/i
 
 export async function loadConfig(file: string): Promise<BuildConfig> {
@@ -54,6 +54,7 @@ class ConfigReader {
     const init = this.readInit()
     const agent = init?.mode === 'default' ? this.readAgent() : this.forbidAgent(init)
     const busybox = this.readBusybox()
+    const container = this.readContainer()
     const mappings = this.readMappings()
     if (this.errors.length === 1) throw this.errors[0]
     if (this.errors.length > 1) throw new FledgeErrors(this.errors)
@@ -66,6 +67,7 @@ class ConfigReader {
       positions: this.positions
     }
     if (agent) config.agent = agent
+    if (container) config.container = container
     return config
   }
 
@@ -103,17 +105,6 @@ class ConfigReader {
         '[filesystem] configures oci_rootfs disk images, which this builder does not make.',
         'remove the [filesystem] table; initramfs images need none of it.'
       )
-    }
-    const source = this.doc['source']
-    if (isTable(source)) {
-      for (const key of DOCKER_SOURCE_KEYS) {
-        if (source[key] === undefined) continue
-        this.fail(
-          `source.${key}`,
-          'Docker/OCI overlay inputs are not supported: fledge-action builds initramfs images from busybox, the agent and your [mappings].',
-          'remove it and map the files you need into the image with [mappings].'
-        )
-      }
     }
   }
 
@@ -278,6 +269,58 @@ class ConfigReader {
       return { url: DEFAULT_BUSYBOX_URL, sha256: sha256 ?? DEFAULT_BUSYBOX_SHA256, pinned: true }
     }
     return sha256 ? { url, sha256, pinned: true } : { url, pinned: false }
+  }
+
+  /** `image`, or `dockerfile` with its `context`, `target` and `build_args`; never both. */
+  private readContainer(): ContainerSource | undefined {
+    const source = this.table('source') ?? {}
+    const { image, dockerfile, context, target } = source
+    const buildArgs = source['build_args']
+    const text = (key: string, value: unknown, example: string): string | undefined => {
+      if (value === undefined) return undefined
+      if (typeof value === 'string' && value.trim() !== '') return value
+      this.fail(`source.${key}`, `must be a non-empty string, not ${describe(value)}.`, `write ${key} = ${example}.`)
+      return undefined
+    }
+    const reference = text('image', image, '"alpine:3.20" (or "oci-layout:./layout", "docker-archive:app.tar")')
+    const file = text('dockerfile', dockerfile, '"Dockerfile"')
+    const contextDir = text('context', context, '"."')
+    const stage = text('target', target, '"runtime"')
+    if (image !== undefined && dockerfile !== undefined) {
+      this.fail(
+        'source.dockerfile',
+        "'image' and 'dockerfile' are both set; the image's filesystem comes from one of them.",
+        'keep image = "…" to use a built image, or dockerfile = "…" to build one.'
+      )
+      return undefined
+    }
+    if (dockerfile === undefined) {
+      for (const [key, value] of [['context', context], ['target', target], ['build_args', buildArgs]] as const) {
+        if (value === undefined) continue
+        this.fail(`source.${key}`, `'${key}' only applies to a Dockerfile build, and no 'dockerfile' is set.`, image === undefined ? 'add dockerfile = "Dockerfile", or remove it.' : 'remove it: image = "…" names an image that is already built.')
+      }
+    }
+    const args: Record<string, string> = {}
+    if (buildArgs !== undefined) {
+      if (!isTable(buildArgs)) {
+        this.fail('source.build_args', `must be a table of strings, not ${describe(buildArgs)}.`, 'write build_args = { VERSION = "1.2.3" }.')
+      } else {
+        for (const [key, value] of Object.entries(buildArgs)) {
+          if (typeof value === 'string') args[key] = value
+          else this.fail(showKey(['source', 'build_args', key]), `must be a string, not ${describe(value)}.`, `write ${showKey([key])} = "${String(value)}".`)
+        }
+      }
+    }
+    if (reference !== undefined) return { kind: 'image', reference: reference.trim() }
+    if (file === undefined) return undefined
+    const container: ContainerSource = {
+      kind: 'dockerfile',
+      dockerfile: path.resolve(this.dir, file),
+      context: path.resolve(this.dir, contextDir ?? '.'),
+      buildArgs: args
+    }
+    if (stage !== undefined) container.target = stage
+    return container
   }
 
   private readMappings(): Mapping[] {

@@ -26,6 +26,19 @@ export interface Mapping {
   position?: KeyPosition
 }
 
+/** fledge's container inputs in `[source]`: an image reference, or a Dockerfile to build into one. */
+export type ContainerSource =
+  | { kind: 'image'; reference: string }
+  | {
+      kind: 'dockerfile'
+      /** Resolved against fledge.toml's folder. */
+      dockerfile: string
+      /** Resolved against fledge.toml's folder; default: fledge.toml's folder. */
+      context: string
+      target?: string
+      buildArgs: Record<string, string>
+    }
+
 export interface BuildConfig {
   file: string
   dir: string
@@ -33,6 +46,8 @@ export interface BuildConfig {
   /** Default mode only. */
   agent?: AgentSource
   busybox: { url: string; sha256?: string; pinned: boolean }
+  /** `[source] image` or `dockerfile`: the image's filesystem is laid down under everything else. */
+  container?: ContainerSource
   mappings: Mapping[]
   /** Where each key was written, for errors raised after validation. */
   positions: Map<string, KeyPosition>

@@ -35,6 +35,8 @@ export interface ContainerImage {
   digest: string
   /** The reference named a digest; an unpinned tag builds with a warning naming this digest. */
   pinned: boolean
+  /** Digest of the image config (docker's image ID): the same whichever transport the image came by. */
+  configDigest?: string
   config: ImageConfigSummary
   /** Bottom layer first. */
   layers: ImageLayer[]

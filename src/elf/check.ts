@@ -1,6 +1,6 @@
 import { posix } from 'node:path'
 import { FledgeError } from '../errors.js'
-import { toImagePath, type Entry } from '../image/entry.js'
+import { isFromImage, toImagePath, type Entry } from '../image/entry.js'
 import { findMissingDependencies, type MissingDependencies } from './dependencies.js'
 import { ImageTree } from './image-tree.js'
 import { buildForHint, knownArchNames, normalizeArch, staticRustTarget } from './machine.js'
@@ -112,8 +112,12 @@ export async function checkImageBinaries(
       if (wouldFail) result.warnings.push(dataNote(entry))
       continue
     }
+    // The container image's own files are its author's: what would fail is said, but does not stop the build.
+    const fromImage = isFromImage(entry)
     if (arch && elf.machine !== arch.machine) {
-      result.errors.push(architectureMismatch(entry, elf, role, arch))
+      const mismatch = architectureMismatch(entry, elf, role, arch)
+      if (fromImage) result.warnings.push(mismatch.format())
+      else result.errors.push(mismatch)
       continue
     }
     if (role !== 'executable' || elf.linkage !== 'dynamic') continue
@@ -121,12 +125,14 @@ export async function checkImageBinaries(
     const machine = arch?.machine ?? elf.machine
     if (hasMissing(missing)) {
       const message = missingDependenciesMessage(entry, missing)
-      if (options.allowDynamic) {
+      if (fromImage) {
+        result.warnings.push(`${message} It comes with the container image: fix the image if the workload runs it.`)
+      } else if (options.allowDynamic) {
         result.warnings.push(`${message} Fix: map them into the image.`)
       } else {
         result.errors.push(new FledgeError(message, { fix: staticBuildFix(machine) }))
       }
-    } else if (!options.allowDynamic) {
+    } else if (!options.allowDynamic && !fromImage) {
       result.warnings.push(
         `${describe(entry)} is dynamically linked; its interpreter and libraries are in the image. ` +
           'Pass --allow-dynamic (Action input allow-dynamic: true) to say this is intended.'

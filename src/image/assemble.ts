@@ -37,6 +37,10 @@ export async function planInit(config: BuildConfig): Promise<InitPlan> {
   const init = config.init
   if (init.mode === 'default') return { kind: 'c-init', exec: 'agent' }
   if (init.mode === 'none') return { kind: 'none' }
+  // On a container image an absolute path means the image's program, even if the host has one there too.
+  if (config.container !== undefined && init.path.startsWith('/')) {
+    return { kind: 'c-init', exec: 'custom', imagePath: path.posix.normalize(init.path) }
+  }
   const hostPath = path.resolve(config.dir, init.path)
   const stat = await fs.stat(hostPath).catch(() => undefined)
   if (stat?.isFile()) return { kind: 'host-file', hostPath, size: stat.size }
@@ -69,6 +73,8 @@ export interface ImageInputs {
   cInit?: LocalFile
   /** Default mode only. */
   agent?: LocalFile
+  /** `[source] image`: the container image's filesystem, laid down first. */
+  image?: readonly Entry[]
 }
 
 export interface AssembledImage {
@@ -84,6 +90,7 @@ export async function assembleImage(
 ): Promise<AssembledImage> {
   const builder = new ImageBuilder()
   const warnings: string[] = []
+  if (inputs.image) builder.addImage(inputs.image)
   for (const dir of FHS_DIRS) builder.addGenerated(dir, { type: 'dir', mode: DIR_MODE, origin: 'base layout' })
   for (const node of DEVICE_NODES) {
     builder.addGenerated(node.path, {

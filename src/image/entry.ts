@@ -45,3 +45,12 @@ export function toArchivePath(absolute: string): string {
 export function toImagePath(archivePath: string): string {
   return archivePath === '.' ? '/' : `/${archivePath}`
 }
+
+/** The origin of entries that come from `[source] image`'s layers. */
+export function imageOrigin(reference: string): string {
+  return `image ${reference}`
+}
+
+export function isFromImage(entry: Entry): boolean {
+  return entry.origin.startsWith('image ')
+}

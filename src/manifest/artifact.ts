@@ -4,7 +4,7 @@ import { silentLogger, type Logger } from '../log.js'
 import { MiB, readRegularFile } from '../user-files.js'
 import { writeFileAtomic } from './atomic.js'
 import { checkCommandLine } from './cmdline-check.js'
-import { generateManifest } from './generate.js'
+import { generateManifest, type ImageDefaults } from './generate.js'
 import { BOM, rewriteManifest } from './rewrite.js'
 import { assertValidManifest, assertValidManifestText, ignoredKeys } from './validate.js'
 
@@ -26,6 +26,8 @@ export interface ManifestValues {
   url?: string | undefined
   /** Top-level version; undefined keeps it. */
   version?: string | undefined
+  /** `[source] image`'s config: fills what a manifest.toml template leaves out of [workload]. */
+  image?: ImageDefaults | undefined
 }
 
 export interface WrittenManifest {
@@ -99,7 +101,7 @@ function renderPluginManifest(
     target = plan.output
     // A plain absolute path: volant's launcher opens initramfs.url as a path, so file:// fails.
     const url = values.url ?? path.resolve(plan.output.replace(/\.manifest\.json$/, ''))
-    json = generateManifest(plan.template, { url, checksum }, log).json
+    json = generateManifest(plan.template, { url, checksum }, log, values.image).json
   }
   const manifest = JSON.parse(json) as Record<string, unknown>
   assertValidManifest(manifest, target)

@@ -6,6 +6,7 @@ import { normalizeChecksum } from './checksum.js'
 import { checkCommandLine } from './cmdline-check.js'
 import { MANIFEST_SCHEMA_ID } from './schema.js'
 import { TomlReader, type Table } from './toml-reader.js'
+import type { ImageConfigSummary } from '../container/types.js'
 import {
   AGENT_GUEST_PORT,
   AGENT_PORT_CLASH,
@@ -20,6 +21,13 @@ export interface ArtifactRef {
   /** `sha256:<hex>` or bare hex */
   checksum: string
 }
+
+/**
+ * The container image's config (`[source] image`): what manifest.toml leaves out of
+ * [workload] is taken from it, with a note saying how to write it. 'pending': the
+ * image is not pulled yet (the pre-build check), so a missing entrypoint is not an error.
+ */
+export type ImageDefaults = ImageConfigSummary | 'pending'
 
 export interface GeneratedManifest {
   /** 2-space indented, trailing newline, keys in schema order */
@@ -53,7 +61,8 @@ const TOP_LEVEL_KEYS = [
 export function generateManifest(
   manifestTomlPath: string,
   artifact: ArtifactRef,
-  logger: Logger = silentLogger
+  logger: Logger = silentLogger,
+  image?: ImageDefaults
 ): GeneratedManifest {
   const document = readTomlFile(manifestTomlPath, {
     what: 'manifest template',
@@ -66,7 +75,7 @@ export function generateManifest(
     },
     syntaxFix: SYNTAX_FIX
   })
-  return generateFromDocument(document, artifact, logger)
+  return generateFromDocument(document, artifact, logger, image)
 }
 
 const SYNTAX_FIX = 'correct the TOML syntax at that position.'
@@ -83,12 +92,15 @@ export function generateManifestFromToml(
 function generateFromDocument(
   document: TomlDocument,
   artifact: ArtifactRef,
-  logger: Logger
+  logger: Logger,
+  image?: ImageDefaults
 ): GeneratedManifest {
   const { file, table: template } = document
   const reader = new TomlReader(document, TOP_LEVEL_KEYS)
-  const manifest = convert(template, reader, artifact)
+  const notes: string[] = []
+  const manifest = convert(template, reader, artifact, { image, notes })
   throwAll(reader.errors)
+  for (const note of notes) logger.info(`${file}: ${note}`)
   const envTable = template['env'] === undefined ? 'workload.env' : 'env'
   throwAll(validateManifest(manifest).map((problem) => consumerError(problem, document, envTable)))
   const json = `${JSON.stringify(manifest, null, 2)}\n`
@@ -108,10 +120,16 @@ function isExposing(template: Table): boolean {
   return typeof network === 'object' && network !== null && 'expose' in network
 }
 
+interface Defaults {
+  image: ImageDefaults | undefined
+  notes: string[]
+}
+
 function convert(
   template: Table,
   reader: TomlReader,
-  artifact: ArtifactRef
+  artifact: ArtifactRef,
+  defaults: Defaults
 ): Record<string, unknown> {
   reader.onlyKeys(template, TOP_LEVEL_KEYS, '')
   const name = reader.requiredString(template, 'name', '', 'add name = "<plugin name>" at the top.')
@@ -132,7 +150,7 @@ function convert(
     enabled: reader.boolean(template, 'enabled', '') ?? true,
     initramfs: { url: artifact.url, checksum: normalizeChecksum(artifact.checksum) },
     resources: readResources(template, reader),
-    workload: readWorkload(template, reader, firstTcpPort),
+    workload: readWorkload(template, reader, firstTcpPort, defaults),
     health_check: readHealthCheck(template, reader),
     network,
     actions: reader.table(template, 'actions', ''),
@@ -152,7 +170,7 @@ function readResources(template: Table, reader: TomlReader): Table {
   }
 }
 
-function readWorkload(template: Table, reader: TomlReader, port: number | undefined): Table {
+function readWorkload(template: Table, reader: TomlReader, port: number | undefined, defaults: Defaults): Table {
   const table = reader.table(template, 'workload', '') ?? {}
   reader.onlyKeys(table, ['type', 'entrypoint', 'args', 'base_url', 'workdir', 'env'], 'workload')
   // 8080 is kestrel's port in the guest: never suggest it, even when [[network.expose]] says so.
@@ -170,12 +188,44 @@ function readWorkload(template: Table, reader: TomlReader, port: number | undefi
       `listen the workload on another port (e.g. 80) and set base_url = "${baseUrl.replace(':8080', ':80')}".`
     )
   }
+  const image = defaults.image
+  const config = image === 'pending' ? undefined : image
+  const toml = (value: unknown) => JSON.stringify(value)
+  let entrypoint: string[] | undefined
+  if (table['entrypoint'] === undefined && image !== undefined) {
+    const command = [...(config?.entrypoint ?? []), ...(config?.cmd ?? [])]
+    if (image === 'pending') entrypoint = ['/image-entrypoint']
+    else if (command.length > 0 && (command[0] ?? '').trim() !== '') {
+      entrypoint = command
+      defaults.notes.push(`workload.entrypoint is taken from the container image's Entrypoint and Cmd: ${toml(command)}. To say so in manifest.toml: entrypoint = ${toml(command[0])}${command.length > 1 ? `, args = ${toml(command.slice(1))}` : ''} under [workload].`)
+    } else {
+      reader.fail('workload.entrypoint', 'is required, and the container image sets no Entrypoint or Cmd to take it from.', 'add entrypoint = "/usr/bin/<program>" under [workload], and args = ["…"] for its arguments.')
+    }
+  } else {
+    entrypoint = readEntrypoint(table, reader)
+  }
+  let env = readEnv(template, table, reader)
+  if (env === undefined && config && config.env.length > 0) {
+    const fromImage: Record<string, string> = Object.fromEntries(
+      config.env.map((item) => [item.split('=')[0] as string, item.slice(item.indexOf('=') + 1)]).filter(([key]) => key !== '')
+    )
+    env = fromImage
+    defaults.notes.push(`workload env is taken from the container image's Env (${Object.keys(fromImage).join(', ')}); write an [env] table to choose it yourself.`)
+  }
+  let workdir = reader.string(table, 'workdir', 'workload')
+  if (workdir === undefined && table['workdir'] === undefined && config?.workingDir) {
+    workdir = config.workingDir
+    defaults.notes.push(`workload.workdir is taken from the container image's WorkingDir: workdir = ${toml(workdir)} under [workload] says so.`)
+  }
+  if (config?.user && !/^(0|root)(:(0|root))?$/.test(config.user)) {
+    defaults.notes.push(`the container image sets User ${toml(config.user)}; the Volant manifest has no user, so the workload starts as the agent's user (root): drop privileges in the entrypoint if it must run as that user.`)
+  }
   return withoutUndefined({
     type: reader.oneOf(table, 'type', 'workload', ['http']) ?? 'http',
     base_url: baseUrl,
-    entrypoint: readEntrypoint(table, reader),
-    env: readEnv(template, table, reader),
-    workdir: reader.string(table, 'workdir', 'workload')
+    entrypoint,
+    env,
+    workdir
   })
 }
 

@@ -26,11 +26,16 @@ export interface PreparedAsset {
 // breaks finding them again by name: keep names to this set.
 const PLAIN_NAME = /^[A-Za-z0-9_-][A-Za-z0-9._-]*$/
 
+/** A name GitHub keeps as it is, so the asset can be found again by it. */
+export function isPlainAssetName(name: string): boolean {
+  return PLAIN_NAME.test(name) && !name.endsWith('.')
+}
+
 export async function prepareAssets(assets: readonly PublishAsset[]): Promise<PreparedAsset[]> {
   const seen = new Set<string>()
   const prepared: PreparedAsset[] = []
   for (const asset of assets) {
-    if (!PLAIN_NAME.test(asset.name) || asset.name.endsWith('.')) {
+    if (!isPlainAssetName(asset.name)) {
       throw new FledgeError(`asset name "${asset.name}" has characters GitHub would rename.`, {
         key: asset.name,
         fix: 'use only letters, digits, ".", "_" and "-", not starting or ending with "."'

@@ -121,6 +121,17 @@ export class GitHubReleaser implements Releaser {
     return toRelease(data)
   }
 
+  async generateNotes(tag: string, targetCommitish?: string | undefined): Promise<string> {
+    const { data } = await this.call(`generate release notes for ${tag}`, () =>
+      this.octokit.rest.repos.generateReleaseNotes({
+        ...this.repository,
+        tag_name: tag,
+        ...(targetCommitish !== undefined ? { target_commitish: targetCommitish } : {})
+      })
+    )
+    return data.body
+  }
+
   async updateRelease(releaseId: number, update: ReleaseUpdate): Promise<Release> {
     const { data } = await this.call(`update release ${releaseId}`, () =>
       this.octokit.rest.repos.updateRelease({

@@ -32,14 +32,22 @@ export interface PublishRequest {
   tag: string
   /** The release title; GitHub shows the tag when absent. */
   name?: string | undefined
-  /** Our generated notes. */
-  body: string
   /**
-   * 'merge' (default): the notes go between fledge-action markers, leaving the rest of
-   * an existing body alone. 'keep': `body` is the author's own; an existing body is
-   * not touched.
+   * Our notes, kept between fledge-action markers so a re-run replaces only them.
+   * Undefined: no block (release-notes: false).
    */
-  bodyMode?: 'merge' | 'keep' | undefined
+  notes?: string | undefined
+  /**
+   * The author's own text (release-body, body-path), set explicitly: it is the
+   * body outside our block, on create and on update. Undefined: an existing
+   * release's text outside our block is left as it is.
+   */
+  authorBody?: string | undefined
+  /**
+   * GitHub's generated notes (what changed since the previous release) after the
+   * author's text, when this run creates the release, as GitHub's own form does.
+   */
+  generateReleaseNotes?: boolean | undefined
   /**
    * Flags the author set explicitly; undefined leaves an existing release's flag as it
    * is (a new release: not a draft, not a pre-release).
@@ -83,6 +91,8 @@ export interface PublishedAsset {
 
 export interface PublishResult {
   releaseId: number
+  /** The release is still a draft (draft: true). */
+  draft: boolean
   htmlUrl: string
   uploadUrl: string
   created: boolean
@@ -115,7 +125,7 @@ export async function publishRelease(
           {
             tagName: request.tag,
             name: request.name,
-            body: request.bodyMode === 'keep' ? request.body : mergeReleaseBody('', request.body),
+            body: composeBody(request.authorBody, undefined, request.notes),
             draft: true,
             prerelease: request.prerelease ?? false,
             targetCommitish: request.targetCommitish
@@ -149,9 +159,13 @@ export async function publishRelease(
   const update =
     eventRelease !== undefined
       ? eventReleaseUpdate(release, request)
-      : await finalUpdate(release, request, logger, () =>
-          callGitHub('get the latest release', context, () => releaser.latestRelease())
-        )
+      : await finalUpdate(release, created, request, logger, {
+          latest: () => callGitHub('get the latest release', context, () => releaser.latestRelease()),
+          generatedNotes: () =>
+            callGitHub(`generate release notes for ${request.tag}`, context, () =>
+              releaser.generateNotes(request.tag, request.targetCommitish)
+            )
+        })
   const final =
     Object.keys(update).length === 0
       ? await callGitHub(`get release ${request.tag}`, context, () => releaser.getRelease(release.id))
@@ -164,6 +178,7 @@ export async function publishRelease(
 
   return {
     releaseId: final.id,
+    draft: final.draft,
     htmlUrl: final.htmlUrl,
     uploadUrl: final.uploadUrl,
     created,
@@ -210,6 +225,7 @@ function unchangedImmutableRelease(
   logger.info(`Release ${tag} is immutable and already holds these exact files; nothing to do`)
   return {
     releaseId: release.id,
+    draft: release.draft,
     htmlUrl: release.htmlUrl,
     uploadUrl: release.uploadUrl,
     created: false,
@@ -224,13 +240,22 @@ function unchangedImmutableRelease(
  */
 async function finalUpdate(
   release: Release,
+  created: boolean,
   request: PublishRequest,
   logger: Logger,
-  latest: () => Promise<Release | undefined>
+  github: { latest: () => Promise<Release | undefined>; generatedNotes: () => Promise<string> }
 ): Promise<ReleaseUpdate> {
   const update: ReleaseUpdate = {}
   if (request.name !== undefined) update.name = request.name
-  if (request.bodyMode !== 'keep') update.body = mergeReleaseBody(release.body ?? '', request.body)
+  if (created && request.generateReleaseNotes) {
+    update.body = composeBody(request.authorBody, await github.generatedNotes(), request.notes)
+  } else {
+    if (request.generateReleaseNotes) {
+      logger.info(`Release ${request.tag} already exists: generated notes are added only when this run creates the release`)
+    }
+    const body = updatedBody(release, request)
+    if (body !== undefined && body !== release.body) update.body = body
+  }
   if (request.prerelease !== undefined) update.prerelease = request.prerelease
   const publishing = release.draft && request.draft !== true
   if (release.draft) update.draft = request.draft === true
@@ -240,7 +265,7 @@ async function finalUpdate(
   if (request.draft === true || (request.prerelease ?? release.prerelease)) return update
   if (request.makeLatest !== undefined) update.makeLatest = request.makeLatest
   else if (publishing) {
-    const current = await latest()
+    const current = await github.latest()
     update.makeLatest = makeLatestFor(request.tag, current?.tagName)
     if (update.makeLatest === 'false')
       logger.info(`Not making ${request.tag} Latest: ${current?.tagName} is a higher version`)
@@ -248,9 +273,25 @@ async function finalUpdate(
   return update
 }
 
-/** A release someone else made (a `release` event): only our block of its body changes. */
+/** A release someone else made (a `release` event): only its body, as asked. */
 function eventReleaseUpdate(release: Release, request: PublishRequest): ReleaseUpdate {
-  return request.bodyMode === 'keep' ? {} : { body: mergeReleaseBody(release.body ?? '', request.body) }
+  const body = updatedBody(release, request)
+  return body === undefined || body === release.body ? {} : { body }
+}
+
+/** The author's text set explicitly replaces the text outside our block; otherwise only the block changes. */
+function updatedBody(release: Release, request: PublishRequest): string | undefined {
+  if (request.authorBody !== undefined) return composeBody(request.authorBody, undefined, request.notes)
+  return request.notes === undefined ? undefined : mergeReleaseBody(release.body ?? '', request.notes)
+}
+
+/** The author's text, then GitHub's generated notes, then our block. */
+function composeBody(author: string | undefined, generated: string | undefined, notes: string | undefined): string {
+  const text = [author, generated]
+    .filter((part): part is string => part !== undefined && part.trim() !== '')
+    .map((part) => part.trimEnd())
+    .join('\n\n')
+  return notes === undefined ? text : mergeReleaseBody(text, notes)
 }
 
 async function rejectMismatch(

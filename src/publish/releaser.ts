@@ -72,6 +72,8 @@ export interface Releaser {
   /** The repository's "Latest" release, if it has one. */
   latestRelease(): Promise<Release | undefined>
   createRelease(release: NewRelease): Promise<Release>
+  /** GitHub's generated release notes (Markdown) for `tag`, against the previous release. */
+  generateNotes(tag: string, targetCommitish?: string | undefined): Promise<string>
   updateRelease(releaseId: number, update: ReleaseUpdate): Promise<Release>
   deleteRelease(releaseId: number): Promise<void>
   listAssets(releaseId: number): Promise<ReleaseAsset[]>

@@ -15,6 +15,10 @@ export interface NotesInput {
   sourceDateEpoch: number
   agentTag?: string | undefined
   busyboxSha256: string
+  /** `[source] image`: the reference as written and the manifest digest it was built from. */
+  image?: { reference: string; digest: string } | undefined
+  /** The `files` input's matches, attached beside the image. */
+  otherFiles?: readonly { name: string; sha256: string }[] | undefined
   /** Where the build wrote the image and its build record, relative to the repository root. */
   rebuild?: { artifactPath: string; recordPath: string; recordUrl: string; serverUrl: string } | undefined
 }
@@ -42,7 +46,14 @@ export function releaseNotes(n: NotesInput): string {
     '```',
     '',
     'All assets are listed in `SHA256SUMS` (`sha256sum -c SHA256SUMS`).',
-    '',
+    ''
+  )
+  if (n.otherFiles && n.otherFiles.length > 0) {
+    lines.push('### Other files', '', '| file | sha256 |', '| --- | --- |')
+    for (const f of n.otherFiles) lines.push(`| \`${f.name}\` | \`${f.sha256}\` |`)
+    lines.push('')
+  }
+  lines.push(
     '### Rebuild it yourself',
     '',
     'The image is bit-for-bit reproducible. With the same inputs you get the same bytes:',
@@ -50,6 +61,7 @@ export function releaseNotes(n: NotesInput): string {
     `- fledge-action ${n.toolVersion}, \`SOURCE_DATE_EPOCH=${n.sourceDateEpoch}\``,
     `- agent: ${n.agentTag ?? 'none (custom or none init mode)'}`,
     `- busybox: \`sha256:${n.busyboxSha256}\``,
+    ...(n.image ? [`- container image: \`${n.image.reference}\` at \`${n.image.digest}\``] : []),
     ''
   )
   if (n.rebuild) {

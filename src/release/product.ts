@@ -5,10 +5,13 @@ import { bootSettings, type BootRequest } from '../boot/settings.js'
 import { bootImage, type BootResult } from '../boot/smoke.js'
 import type { CompressionFormat } from '../archive/compression.js'
 import { build, type BuildOptions, type BuildResult } from '../build.js'
+import { loadConfig } from '../config/load.js'
 import { FledgeError } from '../errors.js'
 import { sha256File } from '../hash.js'
 import { checkSizeBudget } from '../image/budget.js'
 import { planFromTemplate, precheckPluginManifest, writeFileAtomic, writePluginManifest, type ManifestPlan, type WrittenManifest } from '../manifest/index.js'
+import { plannedOutputs } from '../outputs.js'
+import { matchExtraFiles, type ExtraFilesRequest } from './extra-files.js'
 import { sha256sums } from './notes.js'
 import { makeBuildRecord, type BuildRecord } from './record.js'
 
@@ -26,6 +29,8 @@ export interface ProductOptions extends Omit<BuildOptions, 'manifest'> {
   record?: boolean
   /** Write SHA256SUMS beside the image (default true). */
   sums?: boolean
+  /** More files to attach: listed in SHA256SUMS and published with the image. */
+  files?: ExtraFilesRequest | undefined
   /** Boot the image as a smoke test. */
   boot?: (BootRequest & { kernel?: string | undefined; kernelSha256?: string | undefined }) | undefined
 }
@@ -50,8 +55,10 @@ export interface ProductResult {
   manifest?: WrittenManifest | undefined
   record?: { path: string; record: BuildRecord } | undefined
   sumsPath?: string | undefined
-  /** Image, manifest, build record, SHA256SUMS: what a release publishes. */
+  /** Image, manifest, build record, the `files` matched, SHA256SUMS: what a release publishes. */
   files: ProductFile[]
+  /** The `files` matched, also in `files`. */
+  extraFiles: ProductFile[]
   boot?: BootResult | undefined
 }
 
@@ -68,21 +75,26 @@ export async function makeProduct(options: ProductOptions): Promise<ProductResul
       ? { kind: 'rewrite', file: path.resolve(options.manifest.rewrite) }
       : await planFromTemplate(path.resolve(options.manifest.template), path.resolve(options.outputPath))
   // A manifest Volant would refuse stops the build before any output is written.
-  precheckPluginManifest(plan, { url: options.manifestUrl, version: options.manifestVersion })
+  // With a container image, [workload] may come from its config, known only after the pull.
+  const fromImage = plan.kind === 'generate' && (await loadConfig(options.configPath).then((c) => c.container !== undefined, () => false))
+  precheckPluginManifest(plan, { url: options.manifestUrl, version: options.manifestVersion, ...(fromImage ? { image: 'pending' as const } : {}) })
+  const image = path.resolve(options.outputPath)
+  const ownOutputs = [...plannedOutputs(image, plan).map((o) => o.path), `${image}.build.json`, path.join(path.dirname(image), 'SHA256SUMS')]
+  const extras = options.files ? await matchExtraFiles(options.files, options.baseDir, ownOutputs, log) : []
   const result = await build({ ...options, manifest: plan })
   const archive = result.archive
   checkSizeBudget(archive.size, options.maxSize, result.entries)
 
   const manifest = await writePluginManifest(
     plan,
-    { sha256: archive.sha256, url: options.manifestUrl, version: options.manifestVersion },
+    { sha256: archive.sha256, url: options.manifestUrl, version: options.manifestVersion, image: result.image?.config },
     log
   )
 
   const files: ProductFile[] = [{ path: archive.path, name: path.basename(archive.path), contentType: CONTENT_TYPE[result.compression.format], sha256: archive.sha256 }]
   if (manifest) files.push({ path: manifest.path, name: path.basename(manifest.path), contentType: 'application/json', sha256: await sha256File(manifest.path) })
 
-  const product: ProductResult = { build: result, manifest, files }
+  const product: ProductResult = { build: result, manifest, files, extraFiles: [] }
   if (options.record ?? true) {
     const recordPath = `${archive.path}.build.json`
     const record = await makeBuildRecord(result, { baseDir: options.baseDir, recordDir: path.dirname(recordPath), manifest })
@@ -91,6 +103,8 @@ export async function makeProduct(options: ProductOptions): Promise<ProductResul
     product.record = { path: recordPath, record }
     files.push({ path: recordPath, name: path.basename(recordPath), contentType: 'application/json', sha256: await sha256File(recordPath) })
   }
+  for (const extra of extras) product.extraFiles.push({ ...extra, sha256: await sha256File(extra.path) })
+  files.push(...product.extraFiles)
   if (options.sums ?? true) {
     const sumsPath = path.join(path.dirname(archive.path), 'SHA256SUMS')
     await writeFileAtomic(sumsPath, sha256sums(files))

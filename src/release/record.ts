@@ -24,6 +24,8 @@ export interface BuildRecord {
   sourceDateEpoch: number
   busybox: { url: string; sha256: string; pinned: boolean }
   agent?: { strategy: string; tag?: string; url?: string; sha256: string }
+  /** `[source] image`: as written, where it came from, and the manifest digest that pins it. */
+  image?: { reference: string; origin: string; digest: string; pinned: boolean; configDigest?: string; layers: string[] }
   init?: { sourceSha256: string; compiler: string; sha256: string }
   mappings: { source: string; destination: string; mode: string; sha256?: string; type: string }[]
   outputs: {
@@ -81,6 +83,11 @@ export async function makeBuildRecord(
     if (result.agent.tag) record.agent.tag = result.agent.tag
     if (result.agent.url) record.agent.url = result.agent.url
   }
+  if (result.image) {
+    const image = result.image
+    record.image = { reference: image.reference, origin: image.origin, digest: image.digest, pinned: image.pinned, layers: image.layers.map((l) => l.digest) }
+    if (image.configDigest) record.image.configDigest = image.configDigest
+  }
   if (result.init) {
     record.init = { sourceSha256: result.init.sourceSha256, compiler: result.init.compiler, sha256: result.init.sha256 }
   }
@@ -104,6 +111,7 @@ export function compareRecords(expected: BuildRecord, actual: BuildRecord): stri
   check('compression', recordedCompression(expected), recordedCompression(actual))
   check('busybox sha256', expected.busybox.sha256, actual.busybox.sha256)
   check('agent', expected.agent, actual.agent)
+  check('container image', expected.image && { reference: expected.image.reference, digest: expected.image.digest }, actual.image && { reference: actual.image.reference, digest: actual.image.digest })
   check('C init source sha256', expected.init?.sourceSha256, actual.init?.sourceSha256)
   if (expected.init?.sha256 !== actual.init?.sha256) {
     check('C init binary sha256 (compiler: recorded ' + expected.init?.compiler + ', here ' + actual.init?.compiler + ')', expected.init?.sha256, actual.init?.sha256)

@@ -42,6 +42,7 @@ export async function verifyArchive(options: {
       compression: recordedCompression(record),
       sourceDateEpoch: String(record.sourceDateEpoch),
       agentVersion: record.agent?.tag,
+      imageDigest: record.image?.digest,
       token: options.token,
       log: options.log
     })

@@ -88,7 +88,7 @@ function verdict(error: unknown): FailureVerdict {
   return { retry: !(error instanceof FledgeError) }
 }
 
-function describeError(error: unknown): string {
+export function describeError(error: unknown): string {
   if (error instanceof HttpStatusError) return `HTTP ${error.status}`
   if (error instanceof RetriesExhausted) {
     return error.last instanceof DeadlineExceeded
@@ -251,6 +251,57 @@ export async function getJson<T>(
   })
 }
 
+export interface BufferedResponse {
+  status: number
+  headers: Record<string, string>
+  body: Buffer
+  /** After redirects. */
+  url: string
+}
+
+/**
+ * GET `url` under the retry policy and the size limit, and hand back any final
+ * answer (401s and 404s included) for the caller to read: transient statuses
+ * (5xx, 408, 429) are retried, network failures too.
+ */
+export async function requestBytes(
+  url: string,
+  headers: Record<string, string>,
+  options: NetworkOptions,
+  log: Logger
+): Promise<BufferedResponse> {
+  const limit = options.maxDownloadBytes ?? DEFAULT_MAX_DOWNLOAD_BYTES
+  return retrying(`GET ${url}`, retryContext(options, log), verdict, async (_attempt, signal) => {
+    const response = await open(url, headers, options, signal)
+    const counter = meter(limit, () => tooLarge('the answer', url, `more than ${formatBytes(limit)}`, limit))
+    const chunks: Buffer[] = []
+    await pipeline(
+      response.body,
+      counter,
+      new Writable({
+        write(chunk: Buffer, _encoding, callback) {
+          chunks.push(chunk)
+          callback()
+        }
+      }),
+      { signal }
+    )
+    if (isTransientStatus(response.status, response.headers)) throw new HttpStatusError(response.status, url, response.headers)
+    return { status: response.status, headers: response.headers, body: Buffer.concat(chunks), url: response.url }
+  })
+}
+
+/** A download the server answered with a final error status (or none, for network failures). */
+export class DownloadFailed extends FledgeError {
+  constructor(
+    message: string,
+    readonly status: number | undefined,
+    options: { fix: string }
+  ) {
+    super(message, options)
+  }
+}
+
 export interface DownloadResult {
   sha256: string
   size: number
@@ -263,7 +314,7 @@ export interface DownloadResult {
 export async function downloadFile(
   url: string,
   dest: string,
-  request: { headers?: Record<string, string>; sha256?: string | undefined; what: string },
+  request: { headers?: Record<string, string>; sha256?: string | undefined; what: string; refusedFix?: string },
   options: NetworkOptions,
   log: Logger
 ): Promise<DownloadResult> {
@@ -276,12 +327,12 @@ export async function downloadFile(
     await fs.rm(dest, { force: true })
     if (error instanceof FledgeError) throw error
     const status = error instanceof HttpStatusError ? error.status : undefined
-    throw new FledgeError(`could not download ${request.what} from ${url}: ${describeError(error)}.`, {
+    throw new DownloadFailed(`could not download ${request.what} from ${url}: ${describeError(error)}.`, status, {
       fix:
         status === 404
           ? 'the URL does not exist; check the URL or version in fledge.toml.'
           : status === 401 || status === 403
-            ? 'the server refused access; check the URL, or set a token (GITHUB_TOKEN) for GitHub downloads.'
+            ? (request.refusedFix ?? 'the server refused access; check the URL, or set a token (GITHUB_TOKEN) for GitHub downloads.')
             : 'check the URL and the network, then build again.'
     })
   }
