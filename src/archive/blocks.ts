@@ -7,6 +7,8 @@ export interface BlockPipelineOptions {
   level: number
   /** Blocks queued at once; bounds memory. */
   maxInFlight: number
+  /** Hand each block this many of the previous block's last bytes as its dictionary (deflate's 32 KiB window); 0: none. */
+  dictionaryWindow?: number
 }
 
 /**
@@ -20,13 +22,18 @@ export async function* compressInBlocks(
   onUncompressed?: (chunk: Buffer) => void
 ): AsyncGenerator<Buffer> {
   const { pool, blockSize, level } = options
+  const window = options.dictionaryWindow ?? 0
   const inFlight: Promise<Buffer>[] = []
+  let previousTail: Buffer | undefined
   let block = pool.takeBuffer(blockSize)
   let filled = 0
   let ready: Buffer | undefined // a full block held back until we know it is not the last
 
   const dispatch = (data: Buffer, last: boolean) => {
-    const job = pool.deflate({ data, dictionary: undefined, last, level })
+    const dictionary = previousTail
+    // Copied before the block moves to its worker.
+    if (window > 0) previousTail = Buffer.from(data.subarray(Math.max(0, data.length - window)))
+    const job = pool.deflate({ data, dictionary, last, level })
     job.catch(() => {}) // observed when awaited below; avoids an unhandled rejection meanwhile
     inFlight.push(job)
   }

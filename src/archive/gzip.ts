@@ -1,4 +1,5 @@
 import { crc32 } from './crc32.js'
+import { compressInBlocks } from './blocks.js'
 import { DeflatePool } from './deflate-pool.js'
 
 export interface GzipOptions {
@@ -31,54 +32,20 @@ export async function* gzipBlocks(
   onUncompressed?: (chunk: Buffer) => void
 ): AsyncGenerator<Buffer> {
   const pool = new DeflatePool(options.parallelism > 0 ? options.parallelism : undefined)
-  // Two blocks queued per worker keep them busy while the main thread reads.
-  const maxInFlight = pool.size * 2
-  const inFlight: Promise<Buffer>[] = []
+  let crc = 0
+  let total = 0
   try {
     yield gzipHeader(options.level)
-    let crc = 0
-    let total = 0
-    let block = pool.takeBuffer(options.blockSize)
-    let filled = 0
-    let previousTail: Buffer | undefined
-    let ready: Buffer | undefined // a full block held back until we know it is not the last
-
-    const dispatch = (data: Buffer, last: boolean) => {
-      const dictionary = previousTail
-      // Taken before the block moves to its worker.
-      previousTail = Buffer.from(data.subarray(Math.max(0, data.length - WINDOW)))
-      const job = pool.deflate({ data, dictionary, last, level: options.level })
-      job.catch(() => {}) // observed when awaited below; avoids an unhandled rejection meanwhile
-      inFlight.push(job)
-    }
-
-    for await (const chunk of input) {
-      if (chunk.length === 0) continue
-      onUncompressed?.(chunk)
-      crc = crc32(chunk, crc)
-      total += chunk.length
-      let offset = 0
-      while (offset < chunk.length) {
-        const n = Math.min(chunk.length - offset, options.blockSize - filled)
-        chunk.copy(block, filled, offset, offset + n)
-        filled += n
-        offset += n
-        if (filled === options.blockSize) {
-          if (ready) dispatch(ready, false)
-          ready = block
-          block = pool.takeBuffer(options.blockSize)
-          filled = 0
-          while (inFlight.length >= maxInFlight) yield await (inFlight.shift() as Promise<Buffer>)
-        }
+    yield* compressInBlocks(
+      input,
+      // Two blocks queued per worker keep them busy while the main thread reads.
+      { pool, blockSize: options.blockSize, level: options.level, maxInFlight: pool.size * 2, dictionaryWindow: WINDOW },
+      (chunk) => {
+        onUncompressed?.(chunk)
+        crc = crc32(chunk, crc)
+        total += chunk.length
       }
-    }
-    if (filled > 0) {
-      if (ready) dispatch(ready, false)
-      dispatch(block.subarray(0, filled), true)
-    } else {
-      dispatch(ready ?? Buffer.alloc(0), true)
-    }
-    while (inFlight.length > 0) yield await (inFlight.shift() as Promise<Buffer>)
+    )
     const trailer = Buffer.alloc(8)
     trailer.writeUInt32LE(crc >>> 0, 0)
     trailer.writeUInt32LE(total % 0x100000000, 4)
