@@ -208,7 +208,7 @@ describe('the bundled action (dist/action/index.js) as a subprocess', () => {
     ])
     expect(result.summary).toContain(`<a href="${o['release-url']}">`)
     expect(result.summary).toContain(`volar plugins install --manifest ${o['manifest-url']}`)
-    expect(result.summary).toMatch(/<b>Smoke test<\/b>: ✅ booted \((tcg|kvm)\): workload healthy at \d+ ms, agent ready at \d+ ms/)
+    expect(result.summary).toMatch(/<b>Smoke test<\/b>: ✅ booted \((tcg|kvm)\): marker after \d+ ms, workload healthy at \d+ ms, agent ready at \d+ ms/)
     expect(result.summary).toMatch(/<b>Size<\/b>: [\d.]+ MB \([\d.]+ MB uncompressed, \d+ entries\), \d+% of the 20\.00 MB budget/)
     const shot = screenshotSummary(result.summary, 'tag-run')
     expect([shot.width, shot.height]).toEqual([1012, 1300])
@@ -282,7 +282,7 @@ describe('the bundled action (dist/action/index.js) as a subprocess', () => {
       'Largest entries',
       expect.stringMatching(/^Full listing \(\d+ entries\)$/)
     ])
-    expect(result.summary).toMatch(/<b>Smoke test<\/b>: ✅ booted \((tcg|kvm)\): workload healthy at \d+ ms, agent ready at \d+ ms/)
+    expect(result.summary).toMatch(/<b>Smoke test<\/b>: ✅ booted \((tcg|kvm)\): marker after \d+ ms, workload healthy at \d+ ms, agent ready at \d+ ms/)
     const shot = screenshotSummary(result.summary, 'pr-run')
     expect(fs.statSync(shot.png).size).toBeGreaterThan(20_000)
   })
