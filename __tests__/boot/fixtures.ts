@@ -1,4 +1,5 @@
 /** Kernel and test images for the QEMU boot tests. */
+import { afterAll } from '@jest/globals'
 import { execFileSync } from 'node:child_process'
 import * as fs from 'node:fs'
 import * as os from 'node:os'
@@ -32,8 +33,16 @@ export function fetchTestKernel(): TestKernel {
   return { vmlinuz, modules }
 }
 
+const made: string[] = []
+// Registered when a test file imports this module: whatever tempDir() made is gone after the file.
+afterAll(() => {
+  for (const dir of made.splice(0)) fs.rmSync(dir, { recursive: true, force: true })
+})
+
 export function tempDir(): string {
-  return fs.mkdtempSync(path.join(os.tmpdir(), 'fledge-boot-'))
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fledge-boot-'))
+  made.push(dir)
+  return dir
 }
 
 export interface ImageSpec {

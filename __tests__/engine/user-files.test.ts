@@ -188,7 +188,8 @@ describe('writing the output', () => {
     const dir = tmp()
     const line = expectOneError(
       await buildTo(path.join(dir, `${'p'.repeat(250)}.cpio.gz`)),
-      /cannot write the output .*\/p{250}\.cpio\.gz: the name is too long \(at most 255 bytes per name/
+      // (a long temp folder makes the path over 300 characters, shown clipped)
+      /cannot write the output .*\/p{200,}(\.cpio\.gz|\S*… \(\d+ bytes\)): the name is too long \(at most 255 bytes per name/
     )
     expect(line.length).toBeLessThan(700)
     expect(fs.readdirSync(dir)).toEqual([])

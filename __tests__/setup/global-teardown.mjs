@@ -4,6 +4,15 @@ import * as fs from 'node:fs'
 import * as path from 'node:path'
 
 export default function globalTeardown() {
+  try {
+    checkRunnerTemps()
+  } finally {
+    const scratch = process.env['FLEDGE_TEST_TMP']
+    if (scratch) fs.rmSync(scratch, { recursive: true, force: true })
+  }
+}
+
+function checkRunnerTemps() {
   const session = process.env['FLEDGE_TEST_RUNNER_TEMPS']
   if (!session) throw new Error('FLEDGE_TEST_RUNNER_TEMPS is not set: global-setup.mjs did not run')
   const runnerTemps = fs.readdirSync(session)
