@@ -26,7 +26,8 @@ const large = blendBytes(0x5eed2027, 17 * 1048576 + 4097)
 const GOLDEN: [string, Buffer, Compression, number, string][] = [
   ['zstd (default level 5)', input, { format: 'zstd' }, 1659379, 'ec3a4d6b38a834c93f3e6f5f8509d14988fd814bfba3d8efadf2ee1d757b04f5'],
   ['zstd level 19', input, { format: 'zstd', level: 19 }, 1557379, 'dd4125354e886649567cfd1b165f37d0ed4d36f96172d69c8f384b17584ec557'],
-  ['lz4 (default level 9)', large, { format: 'lz4' }, 8742183, 'c23b76c28906c90dc3de582f85cfeb1f920c566ec59609eba85e8bbf6b0e88c4'],
+  ['lz4 (default level 5)', large, { format: 'lz4' }, 8825712, '6215f77a6c54d78677d7595e66f3a195210511f54bb7e5757cdc63a115015fc6'],
+  ['lz4 level 9', large, { format: 'lz4', level: 9 }, 8742183, 'c23b76c28906c90dc3de582f85cfeb1f920c566ec59609eba85e8bbf6b0e88c4'],
   ['lz4 level 1', large, { format: 'lz4', level: 1 }, 9963872, 'f6997eebcc262f1b3fca898a38493604a22f4b433d6f0ae7ed39d471ed50ba66'],
   ['none', input, { format: 'none' }, 3146505, 'c32f379f3ac18022465ee4c9b2f9f4b3418fd6ef19abd2ea80ea8f77e2f9efc2']
 ]
