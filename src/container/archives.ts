@@ -13,6 +13,7 @@ import { sha256File } from '../hash.js'
 import { digestMismatch, sha256Digest } from './blob-cache.js'
 import { MEDIA_TYPES, summarizeConfig, type Platform, type ResolvedImage } from './manifest.js'
 import type { LayoutFiles } from './oci-layout.js'
+import { cString, isZero, parseHeader, parsePax, TarFormatError } from './tar.js'
 import type { ImageLayer } from './types.js'
 
 interface Member {
@@ -21,22 +22,6 @@ interface Member {
 }
 
 const BLOCK = 512
-
-function octal(field: Buffer): number {
-  // GNU base-256 for sizes of 8 GiB and more.
-  if (field[0]! & 0x80) {
-    let value = field[0]! & 0x7f
-    for (const byte of field.subarray(1)) value = value * 256 + byte
-    return value
-  }
-  const text = field.toString('latin1').replace(/\0.*$/s, '').trim()
-  return text ? parseInt(text, 8) : 0
-}
-
-const cString = (field: Buffer): string => {
-  const end = field.indexOf(0)
-  return field.subarray(0, end < 0 ? field.length : end).toString('utf8')
-}
 
 const normalize = (name: string): string =>
   path.posix.normalize(name.replace(/^(\.\/|\/)+/, '')).replace(/\/$/, '')
@@ -57,49 +42,30 @@ export async function tarMembers(file: string): Promise<Map<string, Member>> {
     let longName: string | undefined
     while (offset + BLOCK <= total) {
       await handle.read(header, 0, BLOCK, offset)
-      if (header.every((byte) => byte === 0)) break
-      const stored = header.readUInt32BE(148) === 0 ? 0 : octal(header.subarray(148, 156))
-      let sum = 0
-      for (let i = 0; i < BLOCK; i++) sum += i >= 148 && i < 156 ? 32 : header[i]!
-      if (stored !== sum) throw bad(`bad header checksum at byte ${offset}`)
-      const size = octal(header.subarray(124, 136))
-      const type = String.fromCharCode(header[156]!)
+      if (isZero(header)) break
+      const fields = parseHeader(header, offset)
+      const { size, typeflag: type } = fields
       const dataOffset = offset + BLOCK
       if (dataOffset + size > total) throw bad('it ends inside a member')
       if (type === 'x' || type === 'L') {
         const data = Buffer.alloc(size)
         await handle.read(data, 0, size, dataOffset)
-        if (type === 'L') longName = cString(data)
-        else {
-          const found = /(?:^|\n)\d+ path=([^\n]*)\n/.exec(data.toString('utf8'))
-          if (found) longName = found[1]
-        }
+        if (type === 'L') longName = cString(data, offset, 'GNU long name')
+        else longName = parsePax(data, offset).get('path') ?? longName
       } else {
-        const prefix = header.toString('latin1', 257, 263).startsWith('ustar')
-          ? cString(header.subarray(345, 500))
-          : ''
-        const name =
-          longName ??
-          (prefix
-            ? `${prefix}/${cString(header.subarray(0, 100))}`
-            : cString(header.subarray(0, 100)))
+        const name = longName ?? fields.name
         longName = undefined
         if (type === '0' || type === '\0' || type === '7')
           members.set(normalize(name), { offset: dataOffset, size })
         // skopeo writes <id>/layer.tar as a symlink to ../<diff id>.tar.
         if (type === '2')
-          links.set(
-            normalize(name),
-            normalize(
-              path.posix.join(
-                path.posix.dirname(normalize(name)),
-                cString(header.subarray(157, 257))
-              )
-            )
-          )
+          links.set(normalize(name), normalize(path.posix.join(path.posix.dirname(normalize(name)), fields.linkname)))
       }
       offset = dataOffset + Math.ceil(size / BLOCK) * BLOCK
     }
+  } catch (error) {
+    if (error instanceof TarFormatError) throw bad(error.message)
+    throw error
   } finally {
     await handle.close()
   }

@@ -230,7 +230,7 @@ function padding(size: number): number {
   return (BLOCK - (size % BLOCK)) % BLOCK
 }
 
-interface HeaderFields {
+export interface HeaderFields {
   name: string
   mode: number
   uid: number
@@ -242,7 +242,8 @@ interface HeaderFields {
   devminor: number
 }
 
-function parseHeader(block: Buffer, at: number): HeaderFields {
+/** One header block, every field checked (also used by archives.ts to index docker/oci archives). */
+export function parseHeader(block: Buffer, at: number): HeaderFields {
   const magic = block.toString('latin1', 257, 263)
   const version = block.toString('latin1', 263, 265)
   const ustar = magic === 'ustar\0' && version === '00'
@@ -311,7 +312,7 @@ function octal(block: Buffer, offset: number, length: number, at: number, what: 
 }
 
 /** A NUL-terminated (or full-width) UTF-8 string; invalid UTF-8 is refused. */
-function cString(bytes: Buffer, at: number, what: string): string {
+export function cString(bytes: Buffer, at: number, what: string): string {
   const end = bytes.indexOf(0)
   const raw = end === -1 ? bytes : bytes.subarray(0, end)
   return utf8(raw, at, what)
@@ -326,7 +327,7 @@ function utf8(raw: Buffer, at: number, what: string): string {
 }
 
 /** "<length> <key>=<value>\n" records; every one must be well formed. */
-function parsePax(data: Buffer, at: number, into?: Map<string, string>): Map<string, string> {
+export function parsePax(data: Buffer, at: number, into?: Map<string, string>): Map<string, string> {
   const records = new Map(into ?? [])
   let position = 0
   while (position < data.length) {
@@ -360,7 +361,7 @@ function paxNumber(records: Map<string, string>, key: string, at: number): numbe
   return Number(value)
 }
 
-function isZero(block: Buffer): boolean {
+export function isZero(block: Buffer): boolean {
   for (const byte of block) if (byte !== 0) return false
   return true
 }
