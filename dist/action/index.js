@@ -46706,6 +46706,7 @@ class TarReader {
 function padding(size) {
     return (BLOCK - (size % BLOCK)) % BLOCK;
 }
+/** One header block, every field checked (also used by archives.ts to index docker/oci archives). */
 function parseHeader(block, at) {
     const magic = block.toString('latin1', 257, 263);
     const version = block.toString('latin1', 263, 265);
@@ -47432,22 +47433,8 @@ async function resolveImage(top, source, want) {
 
 
 
+
 const archives_BLOCK = 512;
-function archives_octal(field) {
-    // GNU base-256 for sizes of 8 GiB and more.
-    if (field[0] & 0x80) {
-        let value = field[0] & 0x7f;
-        for (const byte of field.subarray(1))
-            value = value * 256 + byte;
-        return value;
-    }
-    const text = field.toString('latin1').replace(/\0.*$/s, '').trim();
-    return text ? parseInt(text, 8) : 0;
-}
-const archives_cString = (field) => {
-    const end = field.indexOf(0);
-    return field.subarray(0, end < 0 ? field.length : end).toString('utf8');
-};
 const normalize = (name) => external_node_path_.posix.normalize(name.replace(/^(\.\/|\/)+/, '')).replace(/\/$/, '');
 /** The regular files of an uncompressed tar (ustar, pax and GNU long names), by normalized name; symlinks to them too. */
 async function tarMembers(file) {
@@ -47464,16 +47451,10 @@ async function tarMembers(file) {
         let longName;
         while (offset + archives_BLOCK <= total) {
             await handle.read(header, 0, archives_BLOCK, offset);
-            if (header.every((byte) => byte === 0))
+            if (isZero(header))
                 break;
-            const stored = header.readUInt32BE(148) === 0 ? 0 : archives_octal(header.subarray(148, 156));
-            let sum = 0;
-            for (let i = 0; i < archives_BLOCK; i++)
-                sum += i >= 148 && i < 156 ? 32 : header[i];
-            if (stored !== sum)
-                throw bad(`bad header checksum at byte ${offset}`);
-            const size = archives_octal(header.subarray(124, 136));
-            const type = String.fromCharCode(header[156]);
+            const fields = parseHeader(header, offset);
+            const { size, typeflag: type } = fields;
             const dataOffset = offset + archives_BLOCK;
             if (dataOffset + size > total)
                 throw bad('it ends inside a member');
@@ -47481,30 +47462,26 @@ async function tarMembers(file) {
                 const data = Buffer.alloc(size);
                 await handle.read(data, 0, size, dataOffset);
                 if (type === 'L')
-                    longName = archives_cString(data);
-                else {
-                    const found = /(?:^|\n)\d+ path=([^\n]*)\n/.exec(data.toString('utf8'));
-                    if (found)
-                        longName = found[1];
-                }
+                    longName = cString(data, offset, 'GNU long name');
+                else
+                    longName = parsePax(data, offset).get('path') ?? longName;
             }
             else {
-                const prefix = header.toString('latin1', 257, 263).startsWith('ustar')
-                    ? archives_cString(header.subarray(345, 500))
-                    : '';
-                const name = longName ??
-                    (prefix
-                        ? `${prefix}/${archives_cString(header.subarray(0, 100))}`
-                        : archives_cString(header.subarray(0, 100)));
+                const name = longName ?? fields.name;
                 longName = undefined;
                 if (type === '0' || type === '\0' || type === '7')
                     members.set(normalize(name), { offset: dataOffset, size });
                 // skopeo writes <id>/layer.tar as a symlink to ../<diff id>.tar.
                 if (type === '2')
-                    links.set(normalize(name), normalize(external_node_path_.posix.join(external_node_path_.posix.dirname(normalize(name)), archives_cString(header.subarray(157, 257)))));
+                    links.set(normalize(name), normalize(external_node_path_.posix.join(external_node_path_.posix.dirname(normalize(name)), fields.linkname)));
             }
             offset = dataOffset + Math.ceil(size / archives_BLOCK) * archives_BLOCK;
         }
+    }
+    catch (error) {
+        if (error instanceof TarFormatError)
+            throw bad(error.message);
+        throw error;
     }
     finally {
         await handle.close();
