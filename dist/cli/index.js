@@ -37664,32 +37664,21 @@ function diskFullError(error, folder, writing, setting) {
     });
 }
 async function getJson(url, headers, options, log) {
-    const limit = options.maxDownloadBytes ?? DEFAULT_MAX_DOWNLOAD_BYTES;
-    return retrying(`GET ${url}`, retryContext(options, log), verdict, async (_attempt, signal) => {
-        const response = await http_open(url, headers, options, signal);
-        const body = meter(limit, () => tooLarge('the answer', url, `more than ${formatBytes(limit)}`, limit));
-        const chunks = [];
-        await (0,external_node_stream_promises_namespaceObject.pipeline)(response.body, body, new external_node_stream_.Writable({
-            write(chunk, _encoding, callback) {
-                chunks.push(chunk);
-                callback();
-            }
-        }), { signal });
-        const text = Buffer.concat(chunks).toString('utf8');
-        if (response.status === 404)
-            return { status: response.status, body: undefined };
-        if (response.status >= 400)
-            throw new HttpStatusError(response.status, url, response.headers);
-        const type = response.headers['content-type'] ?? '';
-        let parsed;
-        try {
-            parsed = JSON.parse(text);
-        }
-        catch {
-            throw new errors_FledgeError(`expected JSON from ${response.url}, got ${type.split(';')[0] || 'no content type'} instead ("${text.slice(0, 60).replace(/\s+/g, ' ').trim()}${text.length > 60 ? '…' : ''}").`, { fix: 'check the API URL (GITHUB_API_URL); a proxy or captive portal may be answering instead of the API.' });
-        }
-        return { status: response.status, body: parsed };
-    });
+    const response = await requestBytes(url, headers, options, log);
+    const text = response.body.toString('utf8');
+    if (response.status === 404)
+        return { status: response.status, body: undefined };
+    if (response.status >= 400)
+        throw new HttpStatusError(response.status, url, response.headers);
+    const type = response.headers['content-type'] ?? '';
+    let parsed;
+    try {
+        parsed = JSON.parse(text);
+    }
+    catch {
+        throw new errors_FledgeError(`expected JSON from ${response.url}, got ${type.split(';')[0] || 'no content type'} instead ("${text.slice(0, 60).replace(/\s+/g, ' ').trim()}${text.length > 60 ? '…' : ''}").`, { fix: 'check the API URL (GITHUB_API_URL); a proxy or captive portal may be answering instead of the API.' });
+    }
+    return { status: response.status, body: parsed };
 }
 /**
  * GET `url` under the retry policy and the size limit, and hand back any final
